@@ -1,0 +1,29 @@
+# stasisq: `make run` starts the demo, `make test` runs every check.
+GO ?= go
+export GOFLAGS ?= -mod=mod
+
+.PHONY: run test bench vet fmt-check unit browser deps build
+
+build:
+	$(GO) build -o bin/stasisq ./cmd/stasisq
+
+run: build
+	./bin/stasisq demo
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l . | grep -v '^node_modules/'); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit:
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+# Browser tests need Chromium and playwright-core; scripts/setup-test-deps installs them.
+deps:
+	bash scripts/setup-test-deps
+
+test: deps vet fmt-check unit
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

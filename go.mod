@@ -1,0 +1,3 @@
+module stasisq
+
+go 1.26.8

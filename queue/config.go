@@ -1,0 +1,167 @@
+package queue
+
+import (
+	"fmt"
+	"time"
+)
+
+// Strategy names follow app_queue's, plus longest-idle (mod_callcenter) and skills.
+type Strategy string
+
+const (
+	RingAll     Strategy = "ringall"
+	LeastRecent Strategy = "leastrecent"
+	FewestCalls Strategy = "fewestcalls"
+	Random      Strategy = "random"
+	RRMemory    Strategy = "rrmemory"
+	RROrdered   Strategy = "rrordered"
+	Linear      Strategy = "linear"
+	WRandom     Strategy = "wrandom"
+	LongestIdle Strategy = "longest-idle"
+	SkillsBased Strategy = "skills"
+)
+
+// Strategies lists every strategy the engine knows, for validation and UIs.
+var Strategies = []Strategy{RingAll, LeastRecent, FewestCalls, Random, RRMemory, RROrdered, Linear, WRandom, LongestIdle, SkillsBased}
+
+// EmptyCondition is one of app_queue's joinempty/leavewhenempty words: a member
+// in that condition does not count as able to take a call.
+type EmptyCondition string
+
+const (
+	EmptyPaused      EmptyCondition = "paused"
+	EmptyPenalty     EmptyCondition = "penalty"
+	EmptyInUse       EmptyCondition = "inuse"
+	EmptyRinging     EmptyCondition = "ringing"
+	EmptyUnavailable EmptyCondition = "unavailable"
+	EmptyInvalid     EmptyCondition = "invalid"
+	EmptyUnknown     EmptyCondition = "unknown"
+	EmptyWrapup      EmptyCondition = "wrapup"
+)
+
+// EmptyConditions lists every joinempty/leavewhenempty word.
+var EmptyConditions = []EmptyCondition{EmptyPaused, EmptyPenalty, EmptyInUse, EmptyRinging, EmptyUnavailable, EmptyInvalid, EmptyUnknown, EmptyWrapup}
+
+// AutoPause is app_queue's autopause: no, yes (pause in this queue's view of
+// the agent) or all (pause the agent everywhere). stasisq has one pause state
+// per agent, so yes and all both pause the agent; the difference is kept for
+// import fidelity and reported by the importer.
+type AutoPause string
+
+const (
+	AutoPauseNo  AutoPause = "no"
+	AutoPauseYes AutoPause = "yes"
+	AutoPauseAll AutoPause = "all"
+)
+
+// PenaltyRule is one queuerules.conf line: after After of waiting, the caller's
+// allowed member penalty range changes. Relative values add to the current
+// range (app_queue's "+N"/"-N"); absolute ones replace it.
+type PenaltyRule struct {
+	After       time.Duration `json:"after"`
+	MaxPenalty  int           `json:"max_penalty"`
+	MaxRelative bool          `json:"max_relative,omitempty"`
+	MinPenalty  int           `json:"min_penalty"`
+	MinRelative bool          `json:"min_relative,omitempty"`
+}
+
+// QueueConfig holds every setting of one queue. Field names follow
+// queues.conf where app_queue has the setting; durations are time.Duration.
+type QueueConfig struct {
+	Name     string   `json:"name"`
+	Strategy Strategy `json:"strategy"`
+
+	Timeout               time.Duration `json:"timeout"`                  // ring time per attempt
+	Retry                 time.Duration `json:"retry"`                    // pause after a failed round
+	WrapUpTime            time.Duration `json:"wrapuptime"`               // after each call
+	MaxLen                int           `json:"maxlen"`                   // 0: unlimited
+	Weight                int           `json:"weight"`                   // higher wins a shared agent
+	ServiceLevel          time.Duration `json:"servicelevel"`             // answered within this counts toward SL
+	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
+	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"
+	ExitKeys              string        `json:"exitkeys"`                 // DTMF digits that leave the queue
+	RingInUse             bool          `json:"ringinuse"`                // ring agents whose device is busy
+	AllowPick             bool          `json:"allowpick"`                // agents may pick a waiting caller
+	ContinueOnAgentHangup bool          `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first
+
+	JoinEmpty      []EmptyCondition `json:"joinempty"`
+	LeaveWhenEmpty []EmptyCondition `json:"leavewhenempty"`
+
+	AutoPause         AutoPause     `json:"autopause"`
+	AutoPauseDelay    time.Duration `json:"autopausedelay"`
+	AutoPauseBusy     bool          `json:"autopausebusy"`
+	AutoPauseUnavail  bool          `json:"autopauseunavail"`
+	AutoPauseNoAnswer int           `json:"autopause_noanswers"` // consecutive failures before pausing; app_queue pauses at the first
+
+	AnnounceFrequency         time.Duration `json:"announce_frequency"`
+	MinAnnounceFrequency      time.Duration `json:"min_announce_frequency"`
+	AnnouncePosition          string        `json:"announce_position"` // yes, no, more, limit
+	AnnouncePositionLimit     int           `json:"announce_position_limit"`
+	AnnounceHoldTime          string        `json:"announce_holdtime"` // yes, no, once
+	AnnounceRoundSeconds      int           `json:"announce_round_seconds"`
+	PeriodicAnnounce          []string      `json:"periodic_announce"`
+	PeriodicAnnounceFrequency time.Duration `json:"periodic_announce_frequency"`
+	RandomPeriodicAnnounce    bool          `json:"random_periodic_announce"`
+	MusicClass                string        `json:"musicclass"`
+
+	Rules []PenaltyRule `json:"rules"`
+}
+
+// DefaultQueueConfig returns app_queue's defaults for a queue called name.
+func DefaultQueueConfig(name string) QueueConfig {
+	return QueueConfig{
+		Name:                  name,
+		Strategy:              RingAll,
+		Timeout:               15 * time.Second,
+		Retry:                 5 * time.Second,
+		ServiceLevel:          60 * time.Second,
+		TimeoutPriority:       "app",
+		AutoPause:             AutoPauseNo,
+		AutoPauseNoAnswer:     1,
+		AnnouncePosition:      "yes",
+		AnnouncePositionLimit: 5,
+		AnnounceHoldTime:      "no",
+		MinAnnounceFrequency:  15 * time.Second,
+		MusicClass:            "default",
+		JoinEmpty:             nil,
+		LeaveWhenEmpty:        nil,
+	}
+}
+
+// FieldError names the field of a configuration that is wrong and why, so an
+// API can refuse input field by field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Message) }
+
+// ValidationError is every FieldError of one configuration.
+type ValidationError struct {
+	Fields []FieldError `json:"fields"`
+}
+
+func (e *ValidationError) Error() string {
+	if len(e.Fields) == 1 {
+		return "invalid configuration: " + e.Fields[0].Error()
+	}
+	return fmt.Sprintf("invalid configuration: %s (and %d more)", e.Fields[0].Error(), len(e.Fields)-1)
+}
+
+// Membership is an agent's place in one queue.
+type Membership struct {
+	Queue   string `json:"queue"`
+	Penalty int    `json:"penalty"`
+}
+
+// AgentConfig is what configures an agent; login state lives in the engine.
+type AgentConfig struct {
+	ID        string         `json:"id"`     // login name
+	Name      string         `json:"name"`   // shown to supervisors and in queue_log
+	Device    string         `json:"device"` // ARI endpoint to dial, e.g. PJSIP/1001
+	Queues    []Membership   `json:"queues"`
+	Skills    map[string]int `json:"skills,omitempty"`    // skill -> level 1..100
+	Static    bool           `json:"static"`              // logged in and ready whenever stasisq runs (queues.conf member =>)
+	RingInUse *bool          `json:"ringinuse,omitempty"` // overrides the queue's ringinuse when set
+}

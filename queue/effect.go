@@ -1,0 +1,116 @@
+package queue
+
+import (
+	"errors"
+	"time"
+)
+
+// Effect is something Apply decided: a telephony action for the call flow to
+// carry out (RingAgent, Connect, ...) or a domain Event for the store and UI.
+type Effect interface{ isEffect() }
+
+// Errors Apply returns when it refuses a command; the engine state is then
+// unchanged and no effects are returned.
+var (
+	ErrUnknownQueue  = errors.New("unknown queue")
+	ErrUnknownCaller = errors.New("unknown caller")
+	ErrUnknownAgent  = errors.New("unknown agent")
+	ErrUnknownOffer  = errors.New("unknown offer")
+	ErrNotAllowed    = errors.New("not allowed")    // e.g. pick where the queue forbids it, pause while logged out
+	ErrInvalid       = errors.New("invalid input")  // wrapped by *ValidationError's callers via errors.Join
+	ErrDuplicate     = errors.New("already exists") // a caller id that is already queued
+)
+
+// QueueStatus is the value of the QUEUESTATUS channel variable, as app_queue sets it.
+type QueueStatus string
+
+const (
+	StatusTimeout      QueueStatus = "TIMEOUT"
+	StatusFull         QueueStatus = "FULL"
+	StatusJoinEmpty    QueueStatus = "JOINEMPTY"
+	StatusLeaveEmpty   QueueStatus = "LEAVEEMPTY"
+	StatusJoinUnavail  QueueStatus = "JOINUNAVAIL"
+	StatusLeaveUnavail QueueStatus = "LEAVEUNAVAIL"
+	StatusContinue     QueueStatus = "CONTINUE"
+	StatusWithdraw     QueueStatus = "WITHDRAW"
+	StatusExitKey      QueueStatus = "EXITWITHKEY" // not set by app_queue (it jumps to the digit's extension); ours says why
+	StatusUnknownQueue QueueStatus = "UNKNOWNQUEUE"
+)
+
+// Telephony actions for the call flow.
+type (
+	// Accept: the caller is queued. Answer it and start hold music of MusicClass.
+	Accept struct {
+		Caller     CallerID
+		Queue      string
+		MusicClass string
+	}
+	// Refuse: the caller was not queued. Set QUEUESTATUS and continue in the dialplan.
+	Refuse struct {
+		Caller CallerID
+		Queue  string
+		Status QueueStatus
+	}
+	// RingAgent: dial Device for the caller, for at most Timeout, presenting
+	// the caller's number and name.
+	RingAgent struct {
+		Offer   OfferID
+		Caller  CallerID
+		Agent   AgentID
+		Device  string
+		Queue   string
+		Timeout time.Duration
+		Number  string
+		Name    string
+	}
+	// CancelRing: hang up an unanswered agent leg; Elsewhere is true when
+	// another agent answered (ARI reason answered_elsewhere), false otherwise
+	// (reason normal).
+	CancelRing struct {
+		Offer     OfferID
+		Agent     AgentID
+		Elsewhere bool
+	}
+	// Connect: the agent answered; stop the caller's MOH and announcements and
+	// bridge the caller with the agent's leg.
+	Connect struct {
+		Offer  OfferID
+		Caller CallerID
+		Agent  AgentID
+		Queue  string
+	}
+	// Announce: play these media URIs (sound:, digits:, number:) to the waiting
+	// caller, in order, after anything already playing. The call flow must drop
+	// them if the caller is connected first.
+	Announce struct {
+		Caller CallerID
+		Media  []string
+	}
+	// Exit: the caller leaves the queue alive: set QUEUESTATUS (and
+	// QUEUEEXITKEY for a key) and continue in the dialplan.
+	Exit struct {
+		Caller CallerID
+		Queue  string
+		Status QueueStatus
+		Key    string
+	}
+	// HangupCaller: hang the caller up (the agent hung up first and the queue
+	// does not continue, or a supervisor hung the caller up).
+	HangupCaller struct{ Caller CallerID }
+	// HangupAgent: hang up the agent's connected leg (the caller hung up first),
+	// or an answered leg whose caller had already gone.
+	HangupAgent struct {
+		Offer OfferID
+		Agent AgentID
+	}
+)
+
+func (Accept) isEffect()       {}
+func (Refuse) isEffect()       {}
+func (RingAgent) isEffect()    {}
+func (CancelRing) isEffect()   {}
+func (Connect) isEffect()      {}
+func (Announce) isEffect()     {}
+func (Exit) isEffect()         {}
+func (HangupCaller) isEffect() {}
+func (HangupAgent) isEffect()  {}

@@ -1,0 +1,230 @@
+package queue
+
+import "time"
+
+// Event is a domain event: a fact for the store to persist and the UI to
+// show. Every event is also an Effect returned by Apply. Kind is a stable name
+// used on the wire and in the store.
+type Event interface {
+	Effect
+	Kind() string
+	Time() time.Time
+}
+
+// LeaveReason says how a caller left its queue. Every caller that joined
+// leaves exactly once.
+type LeaveReason string
+
+const (
+	LeftAnswered   LeaveReason = "answered"
+	LeftAbandoned  LeaveReason = "abandoned"
+	LeftTimeout    LeaveReason = "timeout"
+	LeftExitKey    LeaveReason = "exit"
+	LeftLeaveEmpty LeaveReason = "leaveempty"
+	LeftContinued  LeaveReason = "continued" // a supervisor redirected it, or its queue was removed
+	LeftHungUp     LeaveReason = "hungup"    // a supervisor hung it up
+	LeftLost       LeaveReason = "lost"      // gone from Asterisk while stasisq was down
+)
+
+// AgentState is an agent's state.
+type AgentState string
+
+const (
+	AgentLoggedOut AgentState = "logged-out"
+	AgentAvailable AgentState = "available"
+	AgentPaused    AgentState = "paused"
+	AgentRinging   AgentState = "ringing"
+	AgentOnCall    AgentState = "on-call"
+	AgentWrapUp    AgentState = "wrap-up"
+)
+
+type (
+	QueueConfigured struct {
+		At     time.Time
+		Config QueueConfig
+	}
+	QueueRemoved struct {
+		At    time.Time
+		Queue string
+	}
+	AgentConfigured struct {
+		At     time.Time
+		Config AgentConfig
+	}
+	AgentRemoved struct {
+		At    time.Time
+		Agent AgentID
+	}
+	CallerJoined struct {
+		At       time.Time
+		Caller   CallerID
+		Queue    string
+		Priority int
+		Number   string
+		Name     string
+		JoinedAt time.Time
+		Position int
+		Resumed  bool
+	}
+	CallerRefused struct {
+		At     time.Time
+		Caller CallerID
+		Queue  string
+		Number string
+		Name   string
+		Status QueueStatus
+	}
+	// CallerLeft: the caller left the queue. For LeftAnswered, Agent answered.
+	CallerLeft struct {
+		At       time.Time
+		Caller   CallerID
+		Queue    string
+		Reason   LeaveReason
+		Position int           // position when leaving
+		JoinPos  int           // position at join
+		Wait     time.Duration // from JoinedAt
+		Agent    AgentID
+		Key      string
+	}
+	// QueueOrderChanged carries a queue's whole order after any change.
+	QueueOrderChanged struct {
+		At      time.Time
+		Queue   string
+		Callers []CallerID
+	}
+	CallerMoved struct {
+		At       time.Time
+		Caller   CallerID
+		From, To string
+		KeepWait bool
+	}
+	CallerPriorityChanged struct {
+		At       time.Time
+		Caller   CallerID
+		Queue    string
+		Priority int
+	}
+	// AgentStateChanged: Prev and PrevSince let statistics count time in state.
+	AgentStateChanged struct {
+		At        time.Time
+		Agent     AgentID
+		State     AgentState
+		Reason    string // pause reason; "autopause" when the engine paused it
+		Prev      AgentState
+		PrevSince time.Time
+		Caller    CallerID // for ringing / on-call / wrap-up
+		Queue     string
+	}
+	AgentQueuesChanged struct {
+		At             time.Time
+		Agent          AgentID
+		Queues         []Membership
+		Added, Removed []string
+	}
+	AgentDeviceChanged struct {
+		At    time.Time
+		Agent AgentID
+		State DeviceState
+	}
+	OfferStarted struct {
+		At     time.Time
+		Offer  OfferID
+		Caller CallerID
+		Agent  AgentID
+		Queue  string
+	}
+	// OfferEnded: Result is "answered", "canceled" (caller gone or another
+	// agent answered) or a RingFailure.
+	OfferEnded struct {
+		At       time.Time
+		Offer    OfferID
+		Caller   CallerID
+		Agent    AgentID
+		Queue    string
+		Result   string
+		RingTime time.Duration
+	}
+	CallConnected struct {
+		At       time.Time
+		Caller   CallerID
+		Agent    AgentID
+		Offer    OfferID
+		Queue    string
+		Wait     time.Duration
+		RingTime time.Duration
+		Position int
+	}
+	CallCompleted struct {
+		At     time.Time
+		Caller CallerID
+		Agent  AgentID
+		Queue  string
+		By     Party
+		Wait   time.Duration
+		Talk   time.Duration
+	}
+	// WrapUpEnded: the agent's wrap-up after a call ended.
+	WrapUpEnded struct {
+		At     time.Time
+		Agent  AgentID
+		Queue  string
+		WrapUp time.Duration
+	}
+)
+
+func (e QueueConfigured) Kind() string       { return "queue_configured" }
+func (e QueueRemoved) Kind() string          { return "queue_removed" }
+func (e AgentConfigured) Kind() string       { return "agent_configured" }
+func (e AgentRemoved) Kind() string          { return "agent_removed" }
+func (e CallerJoined) Kind() string          { return "caller_joined" }
+func (e CallerRefused) Kind() string         { return "caller_refused" }
+func (e CallerLeft) Kind() string            { return "caller_left" }
+func (e QueueOrderChanged) Kind() string     { return "queue_order" }
+func (e CallerMoved) Kind() string           { return "caller_moved" }
+func (e CallerPriorityChanged) Kind() string { return "caller_priority" }
+func (e AgentStateChanged) Kind() string     { return "agent_state" }
+func (e AgentQueuesChanged) Kind() string    { return "agent_queues" }
+func (e AgentDeviceChanged) Kind() string    { return "agent_device" }
+func (e OfferStarted) Kind() string          { return "offer_started" }
+func (e OfferEnded) Kind() string            { return "offer_ended" }
+func (e CallConnected) Kind() string         { return "call_connected" }
+func (e CallCompleted) Kind() string         { return "call_completed" }
+func (e WrapUpEnded) Kind() string           { return "wrapup_ended" }
+
+func (e QueueConfigured) Time() time.Time       { return e.At }
+func (e QueueRemoved) Time() time.Time          { return e.At }
+func (e AgentConfigured) Time() time.Time       { return e.At }
+func (e AgentRemoved) Time() time.Time          { return e.At }
+func (e CallerJoined) Time() time.Time          { return e.At }
+func (e CallerRefused) Time() time.Time         { return e.At }
+func (e CallerLeft) Time() time.Time            { return e.At }
+func (e QueueOrderChanged) Time() time.Time     { return e.At }
+func (e CallerMoved) Time() time.Time           { return e.At }
+func (e CallerPriorityChanged) Time() time.Time { return e.At }
+func (e AgentStateChanged) Time() time.Time     { return e.At }
+func (e AgentQueuesChanged) Time() time.Time    { return e.At }
+func (e AgentDeviceChanged) Time() time.Time    { return e.At }
+func (e OfferStarted) Time() time.Time          { return e.At }
+func (e OfferEnded) Time() time.Time            { return e.At }
+func (e CallConnected) Time() time.Time         { return e.At }
+func (e CallCompleted) Time() time.Time         { return e.At }
+func (e WrapUpEnded) Time() time.Time           { return e.At }
+
+func (QueueConfigured) isEffect()       {}
+func (QueueRemoved) isEffect()          {}
+func (AgentConfigured) isEffect()       {}
+func (AgentRemoved) isEffect()          {}
+func (CallerJoined) isEffect()          {}
+func (CallerRefused) isEffect()         {}
+func (CallerLeft) isEffect()            {}
+func (QueueOrderChanged) isEffect()     {}
+func (CallerMoved) isEffect()           {}
+func (CallerPriorityChanged) isEffect() {}
+func (AgentStateChanged) isEffect()     {}
+func (AgentQueuesChanged) isEffect()    {}
+func (AgentDeviceChanged) isEffect()    {}
+func (OfferStarted) isEffect()          {}
+func (OfferEnded) isEffect()            {}
+func (CallConnected) isEffect()         {}
+func (CallCompleted) isEffect()         {}
+func (WrapUpEnded) isEffect()           {}

@@ -1,0 +1,205 @@
+package queue
+
+import "time"
+
+// CallerID identifies a waiting caller; stasisq uses the caller's ARI channel id.
+type CallerID string
+
+// AgentID is an agent's login.
+type AgentID string
+
+// OfferID identifies one attempt to ring one agent for one caller. The call
+// flow uses it as (part of) the agent channel's id, chosen before originating.
+type OfferID string
+
+// Input is one thing that happened, handed to Engine.Apply. Every input is a
+// plain value; the engine never keeps a pointer to one.
+type Input interface{ isInput() }
+
+// Configuration.
+type (
+	// ConfigureQueue creates or replaces a queue's settings; callers stay.
+	ConfigureQueue struct{ Config QueueConfig }
+	// RemoveQueue deletes a queue; its callers leave with QUEUESTATUS=LEAVEEMPTY.
+	RemoveQueue struct{ Queue string }
+	// ConfigureAgent creates or replaces an agent's settings; its login state stays.
+	ConfigureAgent struct{ Config AgentConfig }
+	// RemoveAgent logs an agent out and forgets it.
+	RemoveAgent struct{ Agent AgentID }
+)
+
+// Callers.
+type (
+	// CallerJoin is a caller arriving (StasisStart). JoinedAt is the event's own
+	// timestamp. Resume marks a caller restored after a restart: it keeps
+	// JoinedAt and Position and is never refused.
+	CallerJoin struct {
+		Caller   CallerID
+		Queue    string
+		Priority int
+		Skills   map[string]int // required skill -> minimum level
+		Number   string         // caller id number
+		Name     string         // caller id name
+		JoinedAt time.Time
+		Resume   bool
+		Position int           // with Resume: the position held before the restart (1-based); 0 appends
+		MaxWait  time.Duration // from the dialplan args; 0 uses the queue's
+	}
+	// CallerHangup is the caller's channel gone (StasisEnd / hangup), in any state.
+	CallerHangup struct{ Caller CallerID }
+	// CallerDTMF is a digit pressed by a waiting caller.
+	CallerDTMF struct {
+		Caller CallerID
+		Digit  string
+	}
+	// CallerLost closes a caller that a restart found no longer in Asterisk.
+	CallerLost struct {
+		Caller CallerID
+	}
+)
+
+// Agent sessions.
+type (
+	AgentLogin struct {
+		Agent  AgentID
+		Paused bool   // log in paused (app_queue AddQueueMember with paused)
+		Reason string // pause reason when Paused
+	}
+	AgentLogout struct{ Agent AgentID }
+	AgentPause  struct {
+		Agent  AgentID
+		Reason string
+	}
+	AgentUnpause struct{ Agent AgentID }
+	// AgentWrapUpDone ends wrap-up early ("Done" in the console).
+	AgentWrapUpDone struct{ Agent AgentID }
+	// AgentDeviceState feeds the device's own state (ARI DeviceStateChanged).
+	AgentDeviceState struct {
+		Agent AgentID
+		State DeviceState
+	}
+	// SetAgentQueues replaces an agent's memberships and penalties.
+	SetAgentQueues struct {
+		Agent  AgentID
+		Queues []Membership
+	}
+	// Pick is an agent taking a chosen waiting caller (where the queue allows it).
+	Pick struct {
+		Agent  AgentID
+		Caller CallerID
+	}
+)
+
+// DeviceState is Asterisk's device state, as DeviceStateChanged reports it.
+type DeviceState string
+
+const (
+	DeviceUnknown     DeviceState = "UNKNOWN"
+	DeviceNotInUse    DeviceState = "NOT_INUSE"
+	DeviceInUse       DeviceState = "INUSE"
+	DeviceBusy        DeviceState = "BUSY"
+	DeviceInvalid     DeviceState = "INVALID"
+	DeviceUnavailable DeviceState = "UNAVAILABLE"
+	DeviceRinging     DeviceState = "RINGING"
+	DeviceRingInUse   DeviceState = "RINGINUSE"
+	DeviceOnHold      DeviceState = "ONHOLD"
+)
+
+// Offers: what happened to a RingAgent.
+type (
+	// OfferAnswered: the agent's leg answered (StasisStart of the agent channel /
+	// Dial ANSWER). The engine answers with Connect, or with HangupAgent if the
+	// caller is already gone.
+	OfferAnswered struct{ Offer OfferID }
+	// OfferFailed: the agent's leg ended without answering.
+	OfferFailed struct {
+		Offer  OfferID
+		Reason RingFailure
+	}
+)
+
+// RingFailure says why an offer ended unanswered.
+type RingFailure string
+
+const (
+	RingNoAnswer    RingFailure = "noanswer"
+	RingBusy        RingFailure = "busy"
+	RingUnavailable RingFailure = "unavailable"
+	RingRejected    RingFailure = "rejected" // the agent declined in the console or phone
+	RingError       RingFailure = "error"    // originate failed (REST error): not the agent's fault
+)
+
+// Calls in progress.
+type (
+	// CallEnded: a connected call ended; By says which side hung up first.
+	CallEnded struct {
+		Caller CallerID
+		By     Party
+	}
+)
+
+// Party is a side of a call.
+type Party string
+
+const (
+	PartyCaller Party = "caller"
+	PartyAgent  Party = "agent"
+	PartySystem Party = "system"
+)
+
+// Supervisor actions.
+type (
+	// Reorder puts a waiting caller at Position (1-based) in its queue; the
+	// others keep their relative order.
+	Reorder struct {
+		Queue    string
+		Caller   CallerID
+		Position int
+	}
+	// Move sends a waiting caller to another queue, appended in that queue's
+	// order; KeepWait keeps the original join time for ordering and statistics.
+	Move struct {
+		Caller   CallerID
+		ToQueue  string
+		KeepWait bool
+	}
+	SetPriority struct {
+		Caller   CallerID
+		Priority int
+	}
+	// Remove takes a caller out of the queue for the supervisor (hang up or
+	// redirect); the call flow does the telephony.
+	Remove struct {
+		Caller CallerID
+		Reason LeaveReason
+	}
+)
+
+// Tick wakes the engine at or after NextDeadline: ring timeouts, retries,
+// wrap-up ends, maxwait, announcements and penalty rules are all deadlines.
+type Tick struct{}
+
+func (ConfigureQueue) isInput()   {}
+func (RemoveQueue) isInput()      {}
+func (ConfigureAgent) isInput()   {}
+func (RemoveAgent) isInput()      {}
+func (CallerJoin) isInput()       {}
+func (CallerHangup) isInput()     {}
+func (CallerDTMF) isInput()       {}
+func (CallerLost) isInput()       {}
+func (AgentLogin) isInput()       {}
+func (AgentLogout) isInput()      {}
+func (AgentPause) isInput()       {}
+func (AgentUnpause) isInput()     {}
+func (AgentWrapUpDone) isInput()  {}
+func (AgentDeviceState) isInput() {}
+func (SetAgentQueues) isInput()   {}
+func (Pick) isInput()             {}
+func (OfferAnswered) isInput()    {}
+func (OfferFailed) isInput()      {}
+func (CallEnded) isInput()        {}
+func (Reorder) isInput()          {}
+func (Move) isInput()             {}
+func (SetPriority) isInput()      {}
+func (Remove) isInput()           {}
+func (Tick) isInput()             {}

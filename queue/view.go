@@ -1,0 +1,98 @@
+package queue
+
+import "time"
+
+// Snapshot is the whole live state, for a UI client connecting or a
+// supervisor asking for a fresh view. It shares nothing with the engine.
+type Snapshot struct {
+	At     time.Time   `json:"at"`
+	Queues []QueueView `json:"queues"`
+	Agents []AgentView `json:"agents"`
+}
+
+// QueueView is one queue with its callers in order and its real-time figures.
+type QueueView struct {
+	Config   QueueConfig  `json:"config"`
+	Callers  []CallerView `json:"callers"` // in queue order, position 1 first
+	RealTime RealTime     `json:"realtime"`
+}
+
+// RealTime is a queue's live figures.
+type RealTime struct {
+	Waiting      int                `json:"waiting"`
+	LongestWait  time.Duration      `json:"longest_wait"`
+	Agents       map[AgentState]int `json:"agents"`        // members by state
+	InProgress   int                `json:"in_progress"`   // connected calls
+	Today        QueueInterval      `json:"today"`         // sums since local midnight
+	ServiceLevel float64            `json:"service_level"` // today, 0..100; answered within SL / (answered + abandoned after the short-abandon threshold)
+	ExpectedWait time.Duration      `json:"expected_wait"` // for a caller joining now
+}
+
+// CallerView is one waiting (or ringing) caller.
+type CallerView struct {
+	ID           CallerID       `json:"id"`
+	Queue        string         `json:"queue"`
+	Position     int            `json:"position"`
+	Priority     int            `json:"priority"`
+	Number       string         `json:"number"`
+	Name         string         `json:"name"`
+	JoinedAt     time.Time      `json:"joined_at"`
+	Skills       map[string]int `json:"skills,omitempty"`
+	Ringing      []AgentID      `json:"ringing,omitempty"` // agents being offered this caller now
+	ExpectedWait time.Duration  `json:"expected_wait"`
+}
+
+// AgentView is one agent with its live state.
+type AgentView struct {
+	Config       AgentConfig   `json:"config"`
+	State        AgentState    `json:"state"`
+	Reason       string        `json:"reason,omitempty"`
+	Since        time.Time     `json:"since"`
+	Device       DeviceState   `json:"device_state"`
+	Caller       CallerID      `json:"caller,omitempty"` // ringing, on-call or wrap-up for this caller
+	CallerNumber string        `json:"caller_number,omitempty"`
+	CallerName   string        `json:"caller_name,omitempty"`
+	Queue        string        `json:"queue,omitempty"`
+	Offer        OfferID       `json:"offer,omitempty"`
+	LastCallEnd  time.Time     `json:"last_call_end"`
+	Today        AgentInterval `json:"today"`
+}
+
+// IntervalLength is the statistics interval, as in call-centre reporting.
+const IntervalLength = 15 * time.Minute
+
+// ShortAbandon is the wait under which an abandon is counted apart (a caller
+// who hung up at once is not a service failure).
+const ShortAbandon = 5 * time.Second
+
+// QueueInterval is one queue's figures over one interval (or a day).
+type QueueInterval struct {
+	Queue          string        `json:"queue"`
+	Start          time.Time     `json:"start"`
+	Offered        int           `json:"offered"`
+	Answered       int           `json:"answered"`
+	AnsweredInSL   int           `json:"answered_in_sl"`
+	Abandoned      int           `json:"abandoned"`
+	AbandonedShort int           `json:"abandoned_short"`
+	TimedOut       int           `json:"timed_out"`
+	Exited         int           `json:"exited"`   // exit key, leave-empty, continued, hung up by a supervisor
+	WaitSum        time.Duration `json:"wait_sum"` // of answered calls
+	WaitMax        time.Duration `json:"wait_max"`
+	AbandonWaitSum time.Duration `json:"abandon_wait_sum"`
+	TalkSum        time.Duration `json:"talk_sum"`
+	TalkMax        time.Duration `json:"talk_max"`
+	WrapSum        time.Duration `json:"wrap_sum"`
+	WrapMax        time.Duration `json:"wrap_max"`
+}
+
+// AgentInterval is one agent's figures over one interval (or a day).
+type AgentInterval struct {
+	Agent     AgentID       `json:"agent"`
+	Start     time.Time     `json:"start"`
+	Calls     int           `json:"calls"`
+	NoAnswers int           `json:"no_answers"`
+	Talk      time.Duration `json:"talk"`
+	WrapUp    time.Duration `json:"wrap_up"`
+	Paused    time.Duration `json:"paused"`
+	LoggedIn  time.Duration `json:"logged_in"`
+}
