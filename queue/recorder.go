@@ -1,0 +1,415 @@
+package queue
+
+import (
+	"sort"
+	"time"
+)
+
+// Recorder accumulates per-interval statistics from domain events. It is pure
+// and not safe for concurrent use: feed it the events Apply returns, in order.
+//
+// How each figure is counted (always in the interval in which the event
+// happened, its At, except time-in-state which is split across intervals):
+//   - Offered: CallerJoined that is not Resumed (a resumed caller was counted
+//     before the restart), and the destination queue of a CallerMoved.
+//   - Answered, AnsweredInSL, WaitSum, WaitMax: CallerLeft with LeftAnswered
+//     (not CallConnected, so a call is counted once). In SL means Wait <= the
+//     queue's ServiceLevel, as app_queue compares, taken from the last
+//     QueueConfigured seen for the queue.
+//   - Abandoned, AbandonWaitSum: CallerLeft with LeftAbandoned or LeftLost (the
+//     caller hung up, whether or not stasisq was running to see it).
+//     AbandonedShort is the subset of Abandoned whose Wait < ShortAbandon, so
+//     ServiceLevelPercent is AnsweredInSL / (Answered + Abandoned - AbandonedShort).
+//   - TimedOut: CallerLeft with LeftTimeout.
+//   - Exited: every other CallerLeft (exit key, leave-empty, continued, hung up
+//     by a supervisor) and the source queue of a CallerMoved, so that per queue
+//     Offered = Answered + Abandoned + TimedOut + Exited + still waiting.
+//   - TalkSum, TalkMax and the agent's Calls and Talk: CallCompleted. Calls
+//     counts completed calls (as app_queue's member "calls" does), so Talk/Calls
+//     is an average talk time within one interval.
+//   - WrapSum, WrapMax and the agent's WrapUp: WrapUpEnded.
+//   - Agent NoAnswers: OfferEnded with Result noanswer or rejected.
+//   - Agent Paused and LoggedIn: the time an agent spent in a state, from
+//     AgentStateChanged's Prev and PrevSince (or up to Advance), split across
+//     interval boundaries. LoggedIn is every state but logged-out, so it
+//     includes Paused.
+//
+// The Recorder keeps recorderRetention of intervals; older ones live in the
+// store only.
+type Recorder struct {
+	loc *time.Location
+
+	serviceLevel map[string]time.Duration
+	queues       map[string]map[int64]*QueueInterval // queue -> interval start (unix ns) -> figures
+	agents       map[AgentID]map[int64]*AgentInterval
+	dirtyQueues  map[queueKey]struct{}
+	dirtyAgents  map[agentKey]struct{}
+	open         map[AgentID]agentClock
+	latest       time.Time // latest event time seen, for pruning
+}
+
+// recorderRetention is how far back from the latest event the Recorder keeps
+// intervals in memory: enough for "today" in any time zone and yesterday.
+const recorderRetention = 48 * time.Hour
+
+type queueKey struct {
+	queue string
+	start int64
+}
+
+type agentKey struct {
+	agent AgentID
+	start int64
+}
+
+// agentClock is the state an agent is in and the instant up to which its time
+// in that state has been counted.
+type agentClock struct {
+	state AgentState
+	upTo  time.Time
+}
+
+// NewRecorder returns an empty Recorder whose intervals and days follow the
+// wall clock of loc (nil means time.Local).
+func NewRecorder(loc *time.Location) *Recorder {
+	if loc == nil {
+		loc = time.Local
+	}
+	return &Recorder{
+		loc:          loc,
+		serviceLevel: make(map[string]time.Duration),
+		queues:       make(map[string]map[int64]*QueueInterval),
+		agents:       make(map[AgentID]map[int64]*AgentInterval),
+		dirtyQueues:  make(map[queueKey]struct{}),
+		dirtyAgents:  make(map[agentKey]struct{}),
+		open:         make(map[AgentID]agentClock),
+	}
+}
+
+// IntervalStart returns the start of the IntervalLength interval holding t,
+// aligned to the wall clock of loc (nil means time.Local).
+func IntervalStart(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.Local
+	}
+	t = t.In(loc)
+	// Subtracting the wall clock's part past the quarter hour, rather than
+	// building the time with time.Date, stays right in the repeated hour when
+	// daylight saving time ends: every zone offset in use is a whole number of
+	// quarter hours, so the offset is constant within an interval.
+	past := time.Duration(t.Minute()%15)*time.Minute +
+		time.Duration(t.Second())*time.Second +
+		time.Duration(t.Nanosecond())
+	return t.Add(-past)
+}
+
+// ServiceLevelPercent is answered within the service level over answered plus
+// abandoned after ShortAbandon, 0..100; 0 when there is nothing to measure, as
+// app_queue reports.
+func (q QueueInterval) ServiceLevelPercent() float64 {
+	den := q.Answered + q.Abandoned - q.AbandonedShort
+	if den <= 0 {
+		return 0
+	}
+	return 100 * float64(q.AnsweredInSL) / float64(den)
+}
+
+// Observe folds one event into the figures. Events that carry no statistics
+// are ignored.
+func (r *Recorder) Observe(ev Event) {
+	if at := ev.Time(); at.After(r.latest) {
+		r.latest = at
+	}
+	switch ev := ev.(type) {
+	case QueueConfigured:
+		r.serviceLevel[ev.Config.Name] = ev.Config.ServiceLevel
+	case CallerJoined:
+		if !ev.Resumed {
+			r.queueAt(ev.Queue, ev.At).Offered++
+		}
+	case CallerMoved:
+		r.queueAt(ev.From, ev.At).Exited++
+		r.queueAt(ev.To, ev.At).Offered++
+	case CallerLeft:
+		r.observeLeft(ev)
+	case CallCompleted:
+		q := r.queueAt(ev.Queue, ev.At)
+		q.TalkSum += ev.Talk
+		q.TalkMax = max(q.TalkMax, ev.Talk)
+		a := r.agentAt(ev.Agent, ev.At)
+		a.Calls++
+		a.Talk += ev.Talk
+	case WrapUpEnded:
+		q := r.queueAt(ev.Queue, ev.At)
+		q.WrapSum += ev.WrapUp
+		q.WrapMax = max(q.WrapMax, ev.WrapUp)
+		r.agentAt(ev.Agent, ev.At).WrapUp += ev.WrapUp
+	case OfferEnded:
+		if ev.Result == string(RingNoAnswer) || ev.Result == string(RingRejected) {
+			r.agentAt(ev.Agent, ev.At).NoAnswers++
+		}
+	case AgentStateChanged:
+		from := ev.PrevSince
+		if c, ok := r.open[ev.Agent]; ok && c.upTo.After(from) {
+			from = c.upTo // Advance already counted up to here
+		}
+		r.accrue(ev.Agent, ev.Prev, from, ev.At)
+		r.open[ev.Agent] = agentClock{state: ev.State, upTo: ev.At}
+	case AgentRemoved:
+		if c, ok := r.open[ev.Agent]; ok {
+			r.accrue(ev.Agent, c.state, c.upTo, ev.At)
+			delete(r.open, ev.Agent)
+		}
+	}
+}
+
+func (r *Recorder) observeLeft(ev CallerLeft) {
+	q := r.queueAt(ev.Queue, ev.At)
+	switch ev.Reason {
+	case LeftAnswered:
+		q.Answered++
+		if ev.Wait <= r.serviceLevelOf(ev.Queue) {
+			q.AnsweredInSL++
+		}
+		q.WaitSum += ev.Wait
+		q.WaitMax = max(q.WaitMax, ev.Wait)
+	case LeftAbandoned, LeftLost:
+		q.Abandoned++
+		if ev.Wait < ShortAbandon {
+			q.AbandonedShort++
+		}
+		q.AbandonWaitSum += ev.Wait
+	case LeftTimeout:
+		q.TimedOut++
+	default:
+		q.Exited++
+	}
+}
+
+func (r *Recorder) serviceLevelOf(queue string) time.Duration {
+	if sl, ok := r.serviceLevel[queue]; ok {
+		return sl
+	}
+	return DefaultQueueConfig(queue).ServiceLevel
+}
+
+// Advance counts every logged-in agent's time in its current state up to now,
+// so that figures of an agent who has not changed state for a long time are
+// current. Call it before Drain or AgentDay when the live value matters.
+func (r *Recorder) Advance(now time.Time) {
+	for id, c := range r.open {
+		if !now.After(c.upTo) {
+			continue
+		}
+		r.accrue(id, c.state, c.upTo, now)
+		r.open[id] = agentClock{state: c.state, upTo: now}
+	}
+	if now.After(r.latest) {
+		r.latest = now
+	}
+}
+
+// accrue adds the time [from, to) spent in state to the agent's intervals,
+// split at interval boundaries.
+func (r *Recorder) accrue(agent AgentID, state AgentState, from, to time.Time) {
+	if state == "" || state == AgentLoggedOut || from.IsZero() || !to.After(from) {
+		return
+	}
+	// A span longer than what is kept would only create intervals to prune.
+	if oldest := to.Add(-recorderRetention); from.Before(oldest) {
+		from = oldest
+	}
+	for from.Before(to) {
+		start := IntervalStart(from, r.loc)
+		end := start.Add(IntervalLength)
+		if end.After(to) {
+			end = to
+		}
+		a := r.agentAt(agent, start)
+		d := end.Sub(from)
+		a.LoggedIn += d
+		if state == AgentPaused {
+			a.Paused += d
+		}
+		from = end
+	}
+}
+
+func (r *Recorder) queueAt(queue string, at time.Time) *QueueInterval {
+	start := IntervalStart(at, r.loc)
+	k := start.UnixNano()
+	m := r.queues[queue]
+	if m == nil {
+		m = make(map[int64]*QueueInterval)
+		r.queues[queue] = m
+	}
+	q := m[k]
+	if q == nil {
+		q = &QueueInterval{Queue: queue, Start: start}
+		m[k] = q
+	}
+	r.dirtyQueues[queueKey{queue, k}] = struct{}{}
+	return q
+}
+
+func (r *Recorder) agentAt(agent AgentID, at time.Time) *AgentInterval {
+	start := IntervalStart(at, r.loc)
+	k := start.UnixNano()
+	m := r.agents[agent]
+	if m == nil {
+		m = make(map[int64]*AgentInterval)
+		r.agents[agent] = m
+	}
+	a := m[k]
+	if a == nil {
+		a = &AgentInterval{Agent: agent, Start: start}
+		m[k] = a
+	}
+	r.dirtyAgents[agentKey{agent, k}] = struct{}{}
+	return a
+}
+
+// Drain returns the full current figures of every interval changed since the
+// last Drain, sorted by queue (agent) then start, and forgets intervals older
+// than the retention.
+func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
+	for k := range r.dirtyQueues {
+		queues = append(queues, *r.queues[k.queue][k.start])
+	}
+	for k := range r.dirtyAgents {
+		agents = append(agents, *r.agents[k.agent][k.start])
+	}
+	clear(r.dirtyQueues)
+	clear(r.dirtyAgents)
+	sort.Slice(queues, func(i, j int) bool {
+		if queues[i].Queue != queues[j].Queue {
+			return queues[i].Queue < queues[j].Queue
+		}
+		return queues[i].Start.Before(queues[j].Start)
+	})
+	sort.Slice(agents, func(i, j int) bool {
+		if agents[i].Agent != agents[j].Agent {
+			return agents[i].Agent < agents[j].Agent
+		}
+		return agents[i].Start.Before(agents[j].Start)
+	})
+	r.prune()
+	return queues, agents
+}
+
+// prune drops clean intervals older than the retention.
+func (r *Recorder) prune() {
+	if r.latest.IsZero() {
+		return
+	}
+	oldest := IntervalStart(r.latest.Add(-recorderRetention), r.loc).UnixNano()
+	for name, m := range r.queues {
+		for k := range m {
+			if _, dirty := r.dirtyQueues[queueKey{name, k}]; k < oldest && !dirty {
+				delete(m, k)
+			}
+		}
+		if len(m) == 0 {
+			delete(r.queues, name)
+		}
+	}
+	for id, m := range r.agents {
+		for k := range m {
+			if _, dirty := r.dirtyAgents[agentKey{id, k}]; k < oldest && !dirty {
+				delete(m, k)
+			}
+		}
+		if len(m) == 0 {
+			delete(r.agents, id)
+		}
+	}
+}
+
+// Load seeds the Recorder with figures from the store, replacing any it holds
+// for the same queue (agent) and interval. Loaded intervals are not returned
+// by Drain until they change. Start is realigned to the Recorder's intervals.
+func (r *Recorder) Load(queues []QueueInterval, agents []AgentInterval) {
+	for _, q := range queues {
+		q.Start = IntervalStart(q.Start, r.loc)
+		k := q.Start.UnixNano()
+		m := r.queues[q.Queue]
+		if m == nil {
+			m = make(map[int64]*QueueInterval)
+			r.queues[q.Queue] = m
+		}
+		m[k] = &q
+		if q.Start.After(r.latest) {
+			r.latest = q.Start
+		}
+	}
+	for _, a := range agents {
+		a.Start = IntervalStart(a.Start, r.loc)
+		k := a.Start.UnixNano()
+		m := r.agents[a.Agent]
+		if m == nil {
+			m = make(map[int64]*AgentInterval)
+			r.agents[a.Agent] = m
+		}
+		m[k] = &a
+		if a.Start.After(r.latest) {
+			r.latest = a.Start
+		}
+	}
+}
+
+// dayBounds returns the local midnight starting day's date and the next one.
+func (r *Recorder) dayBounds(day time.Time) (time.Time, time.Time) {
+	d := day.In(r.loc)
+	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, r.loc)
+	end := time.Date(d.Year(), d.Month(), d.Day()+1, 0, 0, 0, 0, r.loc)
+	return start, end
+}
+
+// QueueDay sums the queue's intervals of the local day holding day. Start is
+// that day's local midnight; maxima are the day's maxima.
+func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
+	start, end := r.dayBounds(day)
+	sum := QueueInterval{Queue: queue, Start: start}
+	m := r.queues[queue]
+	for t := IntervalStart(start, r.loc); t.Before(end); t = t.Add(IntervalLength) {
+		q, ok := m[t.UnixNano()]
+		if !ok {
+			continue
+		}
+		sum.Offered += q.Offered
+		sum.Answered += q.Answered
+		sum.AnsweredInSL += q.AnsweredInSL
+		sum.Abandoned += q.Abandoned
+		sum.AbandonedShort += q.AbandonedShort
+		sum.TimedOut += q.TimedOut
+		sum.Exited += q.Exited
+		sum.WaitSum += q.WaitSum
+		sum.WaitMax = max(sum.WaitMax, q.WaitMax)
+		sum.AbandonWaitSum += q.AbandonWaitSum
+		sum.TalkSum += q.TalkSum
+		sum.TalkMax = max(sum.TalkMax, q.TalkMax)
+		sum.WrapSum += q.WrapSum
+		sum.WrapMax = max(sum.WrapMax, q.WrapMax)
+	}
+	return sum
+}
+
+// AgentDay sums the agent's intervals of the local day holding day.
+func (r *Recorder) AgentDay(agent AgentID, day time.Time) AgentInterval {
+	start, end := r.dayBounds(day)
+	sum := AgentInterval{Agent: agent, Start: start}
+	m := r.agents[agent]
+	for t := IntervalStart(start, r.loc); t.Before(end); t = t.Add(IntervalLength) {
+		a, ok := m[t.UnixNano()]
+		if !ok {
+			continue
+		}
+		sum.Calls += a.Calls
+		sum.NoAnswers += a.NoAnswers
+		sum.Talk += a.Talk
+		sum.WrapUp += a.WrapUp
+		sum.Paused += a.Paused
+		sum.LoggedIn += a.LoggedIn
+	}
+	return sum
+}
