@@ -1,0 +1,218 @@
+package ari
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Config says where Asterisk is and how to talk to it.
+type Config struct {
+	URL            string // base, e.g. "http://127.0.0.1:8088" (routes live under /ari)
+	User, Password string
+	App            string // Stasis application name; the events websocket is /ari/events?app=App
+	SubscribeAll   bool
+	HTTPClient     *http.Client  // optional
+	Logger         *slog.Logger  // optional; never logs the password
+	MinBackoff     time.Duration // reconnect backoff, default 100ms
+	MaxBackoff     time.Duration // reconnect backoff cap, default 5s
+	// OnRequest, if set, is called after every REST call; route is the
+	// template, e.g. "POST /channels/{channelId}/answer", so it can label
+	// metrics without one series per channel.
+	OnRequest func(method, route string, status int, d time.Duration, err error)
+}
+
+// Client is an ARI client: REST calls, safe for concurrent use, and one
+// events websocket driven by Run.
+type Client struct {
+	base         *url.URL
+	user, pass   string
+	app          string
+	subscribeAll bool
+	http         *http.Client
+	log          *slog.Logger
+	minBackoff   time.Duration
+	maxBackoff   time.Duration
+	onRequest    func(method, route string, status int, d time.Duration, err error)
+
+	events     chan Event
+	running    atomic.Bool
+	connected  atomic.Bool
+	malformed  atomic.Uint64
+	reconnects atomic.Uint64
+
+	subsMu sync.Mutex
+	subs   map[subKey]map[*Subscription]struct{}
+}
+
+// NewClient checks cfg and returns a client; it does not contact Asterisk.
+func NewClient(cfg Config) (*Client, error) {
+	if cfg.URL == "" {
+		return nil, errors.New("ari config: URL is empty")
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("ari config: URL %q: %w", cfg.URL, err)
+	}
+	if base.Scheme != "http" && base.Scheme != "https" {
+		return nil, fmt.Errorf("ari config: URL %q: scheme must be http or https", cfg.URL)
+	}
+	if cfg.App == "" {
+		return nil, errors.New("ari config: App is empty")
+	}
+	c := &Client{
+		base:         base,
+		user:         cfg.User,
+		pass:         cfg.Password,
+		app:          cfg.App,
+		subscribeAll: cfg.SubscribeAll,
+		http:         cfg.HTTPClient,
+		log:          cfg.Logger,
+		minBackoff:   cfg.MinBackoff,
+		maxBackoff:   cfg.MaxBackoff,
+		onRequest:    cfg.OnRequest,
+		events:       make(chan Event, 64),
+		subs:         map[subKey]map[*Subscription]struct{}{},
+	}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: 30 * time.Second}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.minBackoff <= 0 {
+		c.minBackoff = 100 * time.Millisecond
+	}
+	if c.maxBackoff <= 0 {
+		c.maxBackoff = 5 * time.Second
+	}
+	if c.maxBackoff < c.minBackoff {
+		c.maxBackoff = c.minBackoff
+	}
+	return c, nil
+}
+
+// call is one REST request: route is the api-docs template (for errors and
+// metrics), path the same with the ids filled in and escaped.
+type call struct {
+	method string
+	route  string
+	path   string
+	query  url.Values
+	body   any // JSON-encoded when not nil
+}
+
+// do performs the call and decodes a 2xx body into out (when out != nil).
+func (c *Client) do(ctx context.Context, rc call, out any) (err error) {
+	start := time.Now()
+	status := 0
+	defer func() {
+		if c.onRequest != nil {
+			c.onRequest(rc.method, rc.method+" "+rc.route, status, time.Since(start), err)
+		}
+	}()
+	u := *c.base
+	u.Path = c.base.Path + "/ari" + unescape(rc.path)
+	u.RawPath = c.base.EscapedPath() + "/ari" + rc.path
+	if len(rc.query) > 0 {
+		u.RawQuery = rc.query.Encode()
+	}
+	var body io.Reader
+	if rc.body != nil {
+		data, err := json.Marshal(rc.body)
+		if err != nil {
+			return fmt.Errorf("ari %s %s: encode body: %w", rc.method, rc.route, err)
+		}
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, rc.method, u.String(), body)
+	if err != nil {
+		return fmt.Errorf("ari %s %s: %w", rc.method, rc.route, err)
+	}
+	req.SetBasicAuth(c.user, c.pass)
+	req.Header.Set("Accept", "application/json")
+	if rc.body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("ari %s %s: %w", rc.method, rc.path, err)
+	}
+	defer resp.Body.Close()
+	status = resp.StatusCode
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("ari %s %s: read reply: %w", rc.method, rc.path, err)
+	}
+	if status < 200 || status > 299 {
+		return &Error{Method: rc.method, Path: rc.path, Status: status, Message: errorMessage(data)}
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("ari %s %s: decode reply: %w", rc.method, rc.path, err)
+	}
+	return nil
+}
+
+// errorMessage pulls Asterisk's {"message": "..."} out of an error body,
+// falling back to the body text.
+func errorMessage(data []byte) string {
+	var body struct {
+		Message string `json:"message"`
+		Error   string `json:"error"`
+	}
+	if json.Unmarshal(data, &body) == nil {
+		if body.Message != "" {
+			return body.Message
+		}
+		if body.Error != "" {
+			return body.Error
+		}
+	}
+	msg := strings.TrimSpace(string(data))
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return msg
+}
+
+func unescape(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
+}
+
+// seg escapes one path segment: ids and device names may hold '/' or '@'.
+func seg(s string) string { return url.PathEscape(s) }
+
+// query builds url.Values from name/value pairs, leaving out empty values so
+// that zero values mean "Asterisk's default".
+func query(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprint(n)
+}
