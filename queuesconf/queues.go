@@ -1,0 +1,374 @@
+package queuesconf
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"stasisq/queue"
+)
+
+// Result is what queues.conf becomes.
+type Result struct {
+	Queues   []queue.QueueConfig `json:"queues"`
+	Agents   []queue.AgentConfig `json:"agents"` // one per member interface, static
+	Warnings []Warning           `json:"warnings"`
+	// DefaultRules maps a queue to the queuerules.conf rule its defaultrule
+	// names; Apply attaches the rules themselves.
+	DefaultRules map[string]string `json:"default_rules,omitempty"`
+
+	ruleLines map[string]variable // queue -> its defaultrule line, for Apply's warnings
+}
+
+// ParseQueues reads a queues.conf and everything it includes. An error means
+// the file could not be read or parsed at all (missing include, include loop,
+// broken section header); anything less is a Warning in the Result.
+func ParseQueues(path string, opts Options) (Result, error) {
+	cfg, err := loadConfig(path, opts)
+	if err != nil {
+		return Result{}, fmt.Errorf("queues.conf: %w", err)
+	}
+	res := Result{Warnings: cfg.warnings, DefaultRules: map[string]string{}, ruleLines: map[string]variable{}}
+	members := newMemberSet()
+	seen := map[string]bool{}
+	for _, sec := range cfg.Sections() {
+		if strings.EqualFold(sec.Name, "general") {
+			res.Warnings = append(res.Warnings, general(sec, members)...)
+			continue
+		}
+		if seen[sec.Name] {
+			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name,
+				Reason: "a second [" + sec.Name + "] section: app_queue only reads the first section of a name, so this one is ignored"})
+			continue
+		}
+		seen[sec.Name] = true
+		q := queue.DefaultQueueConfig(sec.Name)
+		for _, v := range sec.Vars {
+			name := strings.ToLower(v.Name)
+			if name == "member" {
+				res.Warnings = append(res.Warnings, members.add(sec, v)...)
+				continue
+			}
+			if name == "defaultrule" {
+				res.DefaultRules[q.Name] = v.Value
+				res.ruleLines[q.Name] = v
+				continue
+			}
+			if reason := setQueueOption(&q, name, v.Value); reason != "" {
+				res.Warnings = append(res.Warnings, sec.warn(v, reason))
+			}
+		}
+		res.Queues = append(res.Queues, q)
+	}
+	res.Agents = members.agents()
+	if len(res.DefaultRules) == 0 {
+		res.DefaultRules = nil
+	}
+	return res, nil
+}
+
+// generalReasons explains each [general] setting: none changes how stasisq
+// routes, because stasisq's behaviour is fixed where app_queue's was optional.
+var generalReasons = map[string]string{
+	"persistentmembers":            "stasisq keeps every agent and login in its own database; there are no astdb dynamic members to restore",
+	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
+	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"shared_lastcall":              "an agent has one state across all queues in stasisq, so wrap-up is always shared, as shared_lastcall=yes",
+	"updatecdr":                    "stasisq does not write to the CDR; agent and queue per call are in its own call records and queue_log",
+	"enable_cidname_logging":       "stasisq's call records always keep the caller ID name",
+	"log_membername_as_agent":      "stasisq's queue_log names agents by their login",
+	"log-restricted-caller-id":     "stasisq's call records always keep the caller ID",
+	"force_longest_waiting_caller": "stasisq always offers a shared agent the longest-waiting caller across queues, weighed by queue weight",
+	"keepstats":                    "stasisq keeps statistics in its database across restarts",
+	"negative_penalty_invalid":     "applied while importing: members with a negative penalty are left out, as app_queue treats them as logged off",
+	"shared_lastcall_wrapup":       "an agent has one state across all queues in stasisq",
+	"log_unpause_on_reason_change": "stasisq logs every pause reason change",
+}
+
+func general(sec *section, members *memberSet) []Warning {
+	var ws []Warning
+	for _, v := range sec.Vars {
+		name := strings.ToLower(v.Name)
+		reason, known := generalReasons[name]
+		if !known {
+			reason = "unknown [general] option; app_queue ignores it too"
+		}
+		if name == "negative_penalty_invalid" {
+			members.negativeInvalid = isTrue(v.Value)
+			if !isTrue(v.Value) {
+				reason = "applied while importing: negative penalties become 0, as app_queue does"
+			}
+		}
+		ws = append(ws, sec.warn(v, reason))
+	}
+	return ws
+}
+
+// unsupportedReasons are queue options stasisq has no equivalent for.
+var unsupportedReasons = map[string]string{
+	"announce":                     "the announcement app_queue plays to the agent on answer is not supported; the agent's browser shows the queue instead",
+	"queue-callerannounce":         "the announcement to the caller just before bridging is not supported",
+	"setinterfacevar":              "MEMBER* channel variables are not set on bridging; stasisq keeps the call details in its own records",
+	"setqueuevar":                  "QUEUE* channel variables are not set; stasisq keeps queue figures in its own records and metrics",
+	"setqueueentryvar":             "QEHOLDTIME/QEORIGINALPOS channel variables are not set; stasisq records wait and position per call",
+	"monitor-format":               "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"membermacro":                  "running a macro on the agent's channel before bridging is not supported",
+	"membergosub":                  "running a gosub on the agent's channel before bridging is not supported",
+	"announce-to-first-user":       "announcements to the caller at the head of the queue follow stasisq's own rule; this switch is not carried over",
+	"announce-position-only-up":    "announcing the position only when it improved is not supported",
+	"periodic-announce-startdelay": "a separate delay before the first periodic announcement is not supported; it plays periodic-announce-frequency after joining",
+	"relative-periodic-announce":   "periodic announcements are timed from the start of each one; timing from the end is not supported",
+	"penaltymemberslimit":          "ignoring penalties when a queue has few members is not supported; penalties always apply",
+	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
+	"eventmemberstatus":            "AMI events are not sent; stasisq publishes state on its websocket and metrics",
+	"eventwhencalled":              "AMI events are not sent; stasisq publishes state on its websocket and metrics",
+	"reportholdtime":               "telling the agent the caller's hold time is not supported as a prompt; the agent's browser shows the wait",
+	"memberdelay":                  "a delay before connecting the agent is not supported",
+	"timeoutrestart":               "restarting the ring timeout on busy or congestion is not supported",
+	"autopausenoanswer":            "not an app_queue option",
+}
+
+// setQueueOption applies one queue option; a non-empty result is the reason
+// it was not (or not wholly) carried over. On a bad value q keeps what it had.
+func setQueueOption(q *queue.QueueConfig, name, val string) string {
+	badInt := func() string { return fmt.Sprintf("%q is not a whole number; kept %s", val, name) }
+	setSeconds := func(dst *time.Duration, min int) string {
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		if n < min {
+			return fmt.Sprintf("%d is below %d; kept the previous value", n, min)
+		}
+		*dst = time.Duration(n) * time.Second
+		return ""
+	}
+	setInt := func(dst *int, min int) string {
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		if n < min {
+			return fmt.Sprintf("%d is below %d; kept the previous value", n, min)
+		}
+		*dst = n
+		return ""
+	}
+	setBool := func(dst *bool) string {
+		b, ok := parseBool(val)
+		if !ok {
+			return fmt.Sprintf("%q is not yes or no; kept %s", val, name)
+		}
+		*dst = b
+		return ""
+	}
+
+	switch name {
+	case "musicclass", "music", "musiconhold":
+		if val == "" {
+			return "empty music class; kept " + q.MusicClass
+		}
+		q.MusicClass = val
+	case "strategy":
+		return setStrategy(q, val)
+	case "timeout":
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		if n < 0 {
+			return fmt.Sprintf("negative timeout; kept %s, as app_queue uses its default", q.Timeout)
+		}
+		return setSeconds(&q.Timeout, 0)
+	case "retry":
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		if n <= 0 {
+			return fmt.Sprintf("retry must be positive; kept %s, as app_queue uses its default", q.Retry)
+		}
+		return setSeconds(&q.Retry, 1)
+	case "wrapuptime":
+		return setSeconds(&q.WrapUpTime, 0)
+	case "servicelevel":
+		return setSeconds(&q.ServiceLevel, 0)
+	case "announce-frequency":
+		return setSeconds(&q.AnnounceFrequency, 0)
+	case "min-announce-frequency":
+		return setSeconds(&q.MinAnnounceFrequency, 0)
+	case "periodic-announce-frequency":
+		return setSeconds(&q.PeriodicAnnounceFrequency, 0)
+	case "autopausedelay":
+		return setSeconds(&q.AutoPauseDelay, 0)
+	case "maxlen":
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		if n < 0 {
+			q.MaxLen = 0
+			return "negative maxlen read as 0 (unlimited), as app_queue does"
+		}
+		q.MaxLen = n
+	case "weight":
+		return setInt(&q.Weight, 0)
+	case "announce-position-limit":
+		return setInt(&q.AnnouncePositionLimit, 0)
+	case "announce-round-seconds":
+		n, ok := parseInt(val)
+		if !ok {
+			return badInt()
+		}
+		switch n {
+		case 0, 5, 10, 15, 20, 30:
+			q.AnnounceRoundSeconds = n
+		default:
+			return fmt.Sprintf("%d is not one of 0, 5, 10, 15, 20, 30; kept %d", n, q.AnnounceRoundSeconds)
+		}
+	case "ringinuse":
+		return setBool(&q.RingInUse)
+	case "autopausebusy":
+		return setBool(&q.AutoPauseBusy)
+	case "autopauseunavail":
+		return setBool(&q.AutoPauseUnavail)
+	case "random-periodic-announce":
+		return setBool(&q.RandomPeriodicAnnounce)
+	case "timeoutpriority":
+		switch strings.ToLower(val) {
+		case "app", "conf":
+			q.TimeoutPriority = strings.ToLower(val)
+		default:
+			return fmt.Sprintf("%q is not app or conf; kept %s", val, q.TimeoutPriority)
+		}
+	case "autopause":
+		switch {
+		case strings.EqualFold(val, "all"):
+			q.AutoPause = queue.AutoPauseAll
+		case isTrue(val):
+			q.AutoPause = queue.AutoPauseYes
+			return "autopause=yes pauses the member in this queue only in app_queue; stasisq has one pause state per agent, so the agent is paused in every queue (as autopause=all)"
+		case isFalse(val):
+			q.AutoPause = queue.AutoPauseNo
+		default:
+			return fmt.Sprintf("%q is not yes, no or all; kept %s", val, q.AutoPause)
+		}
+	case "announce-holdtime":
+		switch {
+		case strings.EqualFold(val, "once"):
+			q.AnnounceHoldTime = "once"
+		case isTrue(val):
+			q.AnnounceHoldTime = "yes"
+		case isFalse(val):
+			q.AnnounceHoldTime = "no"
+		default:
+			return fmt.Sprintf("%q is not yes, no or once; kept %s", val, q.AnnounceHoldTime)
+		}
+	case "announce-position":
+		switch {
+		case strings.EqualFold(val, "limit"), strings.EqualFold(val, "more"):
+			q.AnnouncePosition = strings.ToLower(val)
+		case isTrue(val):
+			q.AnnouncePosition = "yes"
+		case isFalse(val):
+			q.AnnouncePosition = "no"
+		default:
+			return fmt.Sprintf("%q is not yes, no, more or limit; kept %s", val, q.AnnouncePosition)
+		}
+	case "periodic-announce":
+		var files []string
+		for _, f := range strings.FieldsFunc(val, func(r rune) bool { return r == ',' || r == '|' }) {
+			if f = strings.TrimSpace(f); f != "" {
+				files = append(files, f)
+			}
+		}
+		q.PeriodicAnnounce = files
+	case "joinempty":
+		conds, reason := parseEmpty(val, true)
+		if reason != "" && conds == nil {
+			return reason
+		}
+		q.JoinEmpty = conds
+		return reason
+	case "leavewhenempty":
+		conds, reason := parseEmpty(val, false)
+		if reason != "" && conds == nil {
+			return reason
+		}
+		q.LeaveWhenEmpty = conds
+		return reason
+	case "context":
+		return fmt.Sprintf("exit to dialplan context %q on a digit is not carried over: stasisq has no view of the dialplan, so set the queue's exit keys in the UI to the one-digit extensions of that context; a caller pressing one continues in the dialplan after Stasis() with QUEUESTATUS and the key", val)
+	default:
+		if reason, ok := unsupportedReasons[name]; ok {
+			return reason
+		}
+		if strings.HasPrefix(name, "queue-") {
+			return "sound override not carried over: stasisq plays Asterisk's standard queue prompts"
+		}
+		return "unknown option; app_queue ignores it too"
+	}
+	return ""
+}
+
+func setStrategy(q *queue.QueueConfig, val string) string {
+	v := strings.ToLower(val)
+	if v == "roundrobin" {
+		q.Strategy = queue.RRMemory
+		return "roundrobin is app_queue's old name for rrmemory; imported as rrmemory"
+	}
+	for _, s := range queue.Strategies {
+		if string(s) == v {
+			q.Strategy = s
+			return ""
+		}
+	}
+	return fmt.Sprintf("unknown strategy %q; kept %s", val, q.Strategy)
+}
+
+// parseEmpty reads joinempty/leavewhenempty as parse_empty_options does,
+// legacy words included: for joinempty "no" means penalty,paused,invalid and
+// "yes" means nothing; leavewhenempty has them the other way round. A nil
+// result with a reason means the value was rejected.
+func parseEmpty(val string, join bool) ([]queue.EmptyCondition, string) {
+	set := map[queue.EmptyCondition]bool{}
+	var unknown []string
+	for _, word := range strings.Split(val, ",") {
+		w := strings.ToLower(strings.TrimSpace(word))
+		switch {
+		case w == "":
+		case w == "loose":
+			set = map[queue.EmptyCondition]bool{queue.EmptyPenalty: true, queue.EmptyInvalid: true}
+		case w == "strict":
+			set = map[queue.EmptyCondition]bool{queue.EmptyPenalty: true, queue.EmptyInvalid: true, queue.EmptyPaused: true, queue.EmptyUnavailable: true}
+		case isFalse(w) && join, isTrue(w) && !join:
+			set = map[queue.EmptyCondition]bool{queue.EmptyPenalty: true, queue.EmptyInvalid: true, queue.EmptyPaused: true}
+		case isFalse(w) || isTrue(w):
+			set = map[queue.EmptyCondition]bool{}
+		default:
+			known := false
+			for _, c := range queue.EmptyConditions {
+				if string(c) == w {
+					set[c] = true
+					known = true
+				}
+			}
+			if !known {
+				unknown = append(unknown, word)
+			}
+		}
+	}
+	conds := []queue.EmptyCondition{}
+	for _, c := range queue.EmptyConditions {
+		if set[c] {
+			conds = append(conds, c)
+		}
+	}
+	if len(unknown) > 0 {
+		reason := "unknown condition " + strconv.Quote(strings.Join(unknown, ",")) + " left out"
+		return conds, reason
+	}
+	return conds, ""
+}

@@ -1,0 +1,95 @@
+package queuesconf
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// isTrue and isFalse follow Asterisk's ast_true and ast_false.
+func isTrue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "true", "y", "t", "1", "on":
+		return true
+	}
+	return false
+}
+
+func isFalse(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "no", "false", "n", "f", "0", "off":
+		return true
+	}
+	return false
+}
+
+// parseBool accepts Asterisk's yes/no words and nothing else, so that a typo
+// is reported instead of read as "no" the way ast_true would.
+func parseBool(s string) (bool, bool) {
+	switch {
+	case isTrue(s):
+		return true, true
+	case isFalse(s):
+		return false, true
+	}
+	return false, false
+}
+
+func parseInt(s string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	return n, err == nil
+}
+
+// parseSeconds reads a whole number of seconds, as every app_queue timing is.
+func parseSeconds(s string) (time.Duration, bool) {
+	n, ok := parseInt(s)
+	if !ok {
+		return 0, false
+	}
+	return time.Duration(n) * time.Second, true
+}
+
+// slug turns a member name or interface into an agent login: lower case
+// letters and digits, other runs folded to one dash.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	return b.String()
+}
+
+// splitArgs splits a member line as AST_STANDARD_APP_ARGS does: on commas,
+// except inside double quotes or after a backslash, with the quotes and
+// backslashes removed and fields trimmed.
+func splitArgs(s string) []string {
+	var fields []string
+	var cur strings.Builder
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == '\\' && i+1 < len(s):
+			i++
+			cur.WriteByte(s[i])
+		case c == ',' && !quoted:
+			fields = append(fields, strings.TrimSpace(cur.String()))
+			cur.Reset()
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	return append(fields, strings.TrimSpace(cur.String()))
+}
