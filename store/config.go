@@ -1,0 +1,258 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/crypto/bcrypt"
+
+	"stasisq/queue"
+)
+
+// Roles of a login.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// ErrBadCredentials is CheckPassword's answer for an unknown login, a login
+// without a password, or a wrong password alike, so that a caller cannot tell
+// which logins exist.
+var ErrBadCredentials = errors.New("wrong login or password")
+
+// Agent is one login. Users and agents are one bucket: a supervisor or admin
+// is an Agent record that may have no device and no queues.
+type Agent struct {
+	Config       queue.AgentConfig `json:"config"`
+	Role         string            `json:"role"` // RoleAgent, RoleSupervisor or RoleAdmin
+	PasswordHash []byte            `json:"password_hash,omitempty"`
+}
+
+// PutQueue creates or replaces a queue's configuration.
+func (db *DB) PutQueue(ctx context.Context, c queue.QueueConfig) error {
+	if c.Name == "" {
+		return fmt.Errorf("put queue: %w", &queue.ValidationError{Fields: []queue.FieldError{{Field: "name", Message: "required"}}})
+	}
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("put queue %s: %w", c.Name, err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketQueues).Put([]byte(c.Name), raw)
+	})
+	if err != nil {
+		return fmt.Errorf("put queue %s: %w", c.Name, err)
+	}
+	return nil
+}
+
+// DeleteQueue removes a queue's configuration; ErrNotFound if there is none.
+func (db *DB) DeleteQueue(ctx context.Context, name string) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketQueues)
+		if b.Get([]byte(name)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete([]byte(name))
+	})
+	if err != nil {
+		return fmt.Errorf("delete queue %s: %w", name, err)
+	}
+	return nil
+}
+
+// Queue returns one queue's configuration.
+func (db *DB) Queue(ctx context.Context, name string) (queue.QueueConfig, error) {
+	var c queue.QueueConfig
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketQueues).Get([]byte(name))
+		if raw == nil {
+			return ErrNotFound
+		}
+		return json.Unmarshal(raw, &c)
+	})
+	if err != nil {
+		return queue.QueueConfig{}, fmt.Errorf("queue %s: %w", name, err)
+	}
+	return c, nil
+}
+
+// Queues returns every queue's configuration, by name.
+func (db *DB) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
+	var out []queue.QueueConfig
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketQueues).ForEach(func(k, v []byte) error {
+			var c queue.QueueConfig
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode queue %s: %w", k, err)
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list queues: %w", err)
+	}
+	return out, nil
+}
+
+func validRole(r string) bool {
+	return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin
+}
+
+// PutAgent creates or replaces a login. An empty Role means RoleAgent. A nil
+// PasswordHash keeps the stored one, so that editing an agent's settings does
+// not wipe its password; use SetPassword to change it.
+func (db *DB) PutAgent(ctx context.Context, a Agent) error {
+	if a.Role == "" {
+		a.Role = RoleAgent
+	}
+	var fields []queue.FieldError
+	if a.Config.ID == "" {
+		fields = append(fields, queue.FieldError{Field: "id", Message: "required"})
+	}
+	if !validRole(a.Role) {
+		fields = append(fields, queue.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of agent, supervisor, admin", a.Role)})
+	}
+	if len(fields) > 0 {
+		return fmt.Errorf("put agent %s: %w", a.Config.ID, &queue.ValidationError{Fields: fields})
+	}
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAgents)
+		if a.PasswordHash == nil {
+			if old, err := getAgent(b, a.Config.ID); err == nil {
+				a.PasswordHash = old.PasswordHash
+			}
+		}
+		return putAgent(b, a)
+	})
+	if err != nil {
+		return fmt.Errorf("put agent %s: %w", a.Config.ID, err)
+	}
+	return nil
+}
+
+func putAgent(b *bolt.Bucket, a Agent) error {
+	raw, err := json.Marshal(a)
+	if err != nil {
+		return err
+	}
+	return b.Put([]byte(a.Config.ID), raw)
+}
+
+func getAgent(b *bolt.Bucket, id string) (Agent, error) {
+	raw := b.Get([]byte(id))
+	if raw == nil {
+		return Agent{}, ErrNotFound
+	}
+	var a Agent
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return Agent{}, fmt.Errorf("decode agent %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// SetPassword stores a bcrypt hash of password for an existing login.
+func (db *DB) SetPassword(ctx context.Context, id, password string) error {
+	if password == "" {
+		return fmt.Errorf("set password of %s: %w", id, &queue.ValidationError{Fields: []queue.FieldError{{Field: "password", Message: "required"}}})
+	}
+	cost := db.opts.BcryptCost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	// Hash outside the transaction: bcrypt is deliberately slow and the
+	// writer must not wait on it.
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", id, err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAgents)
+		a, err := getAgent(b, id)
+		if err != nil {
+			return err
+		}
+		a.PasswordHash = hash
+		return putAgent(b, a)
+	})
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", id, err)
+	}
+	return nil
+}
+
+// dummyHash is compared against when a login does not exist, so that a wrong
+// login takes as long to refuse as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("stasisq timing equaliser"), bcrypt.MinCost)
+
+// CheckPassword returns the login if password matches its hash, else
+// ErrBadCredentials.
+func (db *DB) CheckPassword(ctx context.Context, id, password string) (Agent, error) {
+	a, err := db.GetAgent(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && len(a.PasswordHash) == 0) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return Agent{}, ErrBadCredentials
+	}
+	if err != nil {
+		return Agent{}, err
+	}
+	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
+		return Agent{}, ErrBadCredentials
+	}
+	return a, nil
+}
+
+// DeleteAgent removes a login; ErrNotFound if there is none.
+func (db *DB) DeleteAgent(ctx context.Context, id string) error {
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAgents)
+		if b.Get([]byte(id)) == nil {
+			return ErrNotFound
+		}
+		return b.Delete([]byte(id))
+	})
+	if err != nil {
+		return fmt.Errorf("delete agent %s: %w", id, err)
+	}
+	return nil
+}
+
+// GetAgent returns one login.
+func (db *DB) GetAgent(ctx context.Context, id string) (Agent, error) {
+	var a Agent
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		a, err = getAgent(tx.Bucket(bucketAgents), id)
+		return err
+	})
+	if err != nil {
+		return Agent{}, fmt.Errorf("agent %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// Agents returns every login, by id.
+func (db *DB) Agents(ctx context.Context) ([]Agent, error) {
+	var out []Agent
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAgents).ForEach(func(k, v []byte) error {
+			var a Agent
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decode agent %s: %w", k, err)
+			}
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list agents: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Config.ID < out[j].Config.ID })
+	return out, nil
+}

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"stasisq/queue"
+)
+
+// QueueLogContext is what a queue_log line needs beyond the event itself.
+// The writer fills it from the database in the event's transaction.
+type QueueLogContext struct {
+	Call         CallRecord // the caller's record after the event
+	MemberName   string     // app_queue's membername: AgentConfig.Name, else the agent's id
+	Device       string     // the agent's device, for AGENTLOGIN and AGENTLOGOFF
+	MemberQueues []string   // the agent's queues, for PAUSE and UNPAUSE
+	LoggedInAt   time.Time  // when the agent's session began, for AGENTLOGOFF
+}
+
+// QueueLogLine formats one line as Asterisk's ast_queue_log writes it to
+// the queue_log file: "%ld|%s|%s|%s|%s|" of time, callid, queuename, agent and
+// event, then the event's own format, whose fields app_queue separates with
+// "|" too. There is no trailing newline.
+func QueueLogLine(at time.Time, callid, queueName, agent, event string, data ...string) string {
+	var b strings.Builder
+	b.WriteString(strconv.FormatInt(at.Unix(), 10))
+	for _, f := range []string{callid, queueName, agent, event} {
+		b.WriteByte('|')
+		b.WriteString(f)
+	}
+	b.WriteByte('|')
+	b.WriteString(strings.Join(data, "|"))
+	return b.String()
+}
+
+func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second), 10) }
+
+// QueueLogLines returns the app_queue queue_log lines for one domain event,
+// none for events app_queue does not log. Field by field, as app_queue:
+//
+//	ENTERQUEUE       url|callerid|position
+//	CONNECT          holdtime|bridgedchanneluniqueid|ringtime (seconds)
+//	COMPLETECALLER   holdtime|calltime|origposition
+//	COMPLETEAGENT    holdtime|calltime|origposition
+//	ABANDON          position|origposition|waittime
+//	EXITWITHTIMEOUT  position|origposition|waittime
+//	EXITEMPTY        position|origposition|waittime
+//	EXITWITHKEY      key|position|origposition|waittime
+//	RINGNOANSWER     ringtime (milliseconds)
+//	RINGCANCELED     ringtime (milliseconds)
+//	ADDMEMBER, REMOVEMEMBER (empty data), PAUSE, UNPAUSE (reason)
+//	PAUSEALL, UNPAUSEALL (reason)
+//	AGENTLOGIN       channel
+//	AGENTLOGOFF      channel|logintime
+//
+// Mappings where stasisq and app_queue differ:
+//   - a caller that leaves because a supervisor hung it up or redirected it,
+//     or that vanished while stasisq was down, is ABANDON: that is what
+//     app_queue logs when its caller's channel is hung up or redirected away.
+//   - a move is EXITWITHKEY-free: the source queue gets no line and the
+//     target an ENTERQUEUE, so per queue every ENTERQUEUE still has its end.
+//     TODO? see the report: reporting tools count the move as a new call.
+//   - CONNECT's bridged channel uniqueid is the offer id, which the call flow
+//     uses as the agent channel's id.
+//   - a resumed caller writes no second ENTERQUEUE.
+func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
+	callid := string(c.Call.Caller)
+	member := c.MemberName
+	switch e := ev.(type) {
+	case queue.CallerJoined:
+		if e.Resumed {
+			return nil
+		}
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "ENTERQUEUE",
+			"", e.Number, strconv.Itoa(e.Position))}
+
+	case queue.CallerMoved:
+		return []string{QueueLogLine(e.At, string(e.Caller), e.To, "NONE", "ENTERQUEUE",
+			"", c.Call.Number, strconv.Itoa(c.Call.ExitPosition))}
+
+	case queue.CallConnected:
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "CONNECT",
+			secs(e.Wait), string(e.Offer), secs(e.RingTime))}
+
+	case queue.CallCompleted:
+		event := "COMPLETEAGENT"
+		if e.By == queue.PartyCaller {
+			event = "COMPLETECALLER"
+		}
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, event,
+			secs(e.Wait), secs(e.Talk), strconv.Itoa(c.Call.JoinPosition))}
+
+	case queue.CallerLeft:
+		pos, opos, wait := strconv.Itoa(e.Position), strconv.Itoa(e.JoinPos), secs(e.Wait)
+		switch e.Reason {
+		case queue.LeftAnswered:
+			return nil
+		case queue.LeftTimeout:
+			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITWITHTIMEOUT", pos, opos, wait)}
+		case queue.LeftLeaveEmpty:
+			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITEMPTY", pos, opos, wait)}
+		case queue.LeftExitKey:
+			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITWITHKEY", e.Key, pos, opos, wait)}
+		default:
+			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "ABANDON", pos, opos, wait)}
+		}
+
+	case queue.OfferEnded:
+		ms := strconv.FormatInt(e.RingTime.Milliseconds(), 10)
+		switch e.Result {
+		case "answered":
+			return nil
+		case "canceled":
+			// Another agent answered (ringall): app_queue logs nothing for
+			// the losers. Otherwise the caller went while this one rang.
+			if !c.Call.AnsweredAt.IsZero() || c.Call.Agent != "" {
+				return nil
+			}
+			return []string{QueueLogLine(e.At, callidOr(callid, e.Caller), e.Queue, member, "RINGCANCELED", ms)}
+		default:
+			return []string{QueueLogLine(e.At, callidOr(callid, e.Caller), e.Queue, member, "RINGNOANSWER", ms)}
+		}
+
+	case queue.AgentQueuesChanged:
+		var out []string
+		for _, q := range e.Added {
+			out = append(out, QueueLogLine(e.At, "MANAGER", q, member, "ADDMEMBER", ""))
+		}
+		for _, q := range e.Removed {
+			out = append(out, QueueLogLine(e.At, "MANAGER", q, member, "REMOVEMEMBER", ""))
+		}
+		return out
+
+	case queue.AgentStateChanged:
+		return agentStateLines(e, c)
+	}
+	return nil
+}
+
+func callidOr(callid string, caller queue.CallerID) string {
+	if callid != "" {
+		return callid
+	}
+	return string(caller)
+}
+
+func agentStateLines(e queue.AgentStateChanged, c QueueLogContext) []string {
+	member := c.MemberName
+	var out []string
+	switch {
+	case e.State == queue.AgentLoggedOut:
+		if e.Prev == queue.AgentPaused {
+			out = append(out, pauseLines(e.At, member, c.MemberQueues, false, "")...)
+		}
+		loginTime := time.Duration(0)
+		if !c.LoggedInAt.IsZero() {
+			loginTime = e.At.Sub(c.LoggedInAt)
+		}
+		return append(out, QueueLogLine(e.At, "NONE", "NONE", member, "AGENTLOGOFF", c.Device, secs(loginTime)))
+	case e.Prev == queue.AgentLoggedOut:
+		out = append(out, QueueLogLine(e.At, "NONE", "NONE", member, "AGENTLOGIN", c.Device))
+		if e.State == queue.AgentPaused {
+			out = append(out, pauseLines(e.At, member, c.MemberQueues, true, e.Reason)...)
+		}
+		return out
+	case e.State == queue.AgentPaused && e.Prev != queue.AgentPaused:
+		return pauseLines(e.At, member, c.MemberQueues, true, e.Reason)
+	case e.Prev == queue.AgentPaused && e.State != queue.AgentPaused:
+		return pauseLines(e.At, member, c.MemberQueues, false, "")
+	}
+	return nil
+}
+
+// pauseLines: stasisq pauses an agent in every queue at once, which app_queue
+// logs as PAUSEALL followed by a PAUSE in each of the member's queues.
+func pauseLines(at time.Time, member string, queues []string, paused bool, reason string) []string {
+	all, one := "UNPAUSEALL", "UNPAUSE"
+	if paused {
+		all, one = "PAUSEALL", "PAUSE"
+	}
+	out := []string{QueueLogLine(at, "NONE", "NONE", member, all, reason)}
+	for _, q := range queues {
+		out = append(out, QueueLogLine(at, "NONE", q, member, one, reason))
+	}
+	return out
+}

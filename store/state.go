@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"stasisq/queue"
+)
+
+// State is what a restart needs to resume: who was waiting where, and who was
+// logged in. The writer keeps it in the same transaction as the events that
+// change it.
+type State struct {
+	Callers []WaitingCaller `json:"callers"` // by queue, then position
+	Agents  []AgentSession  `json:"agents"`  // by id
+}
+
+// WaitingCaller is one caller in a queue, as the last committed event left it.
+// Skills and MaxWait are not kept: they come from the dialplan arguments,
+// which the call flow reads again from the channel when it resumes.
+type WaitingCaller struct {
+	ID       queue.CallerID `json:"id"`
+	Queue    string         `json:"queue"`
+	Priority int            `json:"priority"`
+	Number   string         `json:"number"`
+	Name     string         `json:"name"`
+	JoinedAt time.Time      `json:"joined_at"`
+	Position int            `json:"position"` // 1-based
+}
+
+// AgentSession is one logged-in agent.
+type AgentSession struct {
+	ID         queue.AgentID    `json:"id"`
+	State      queue.AgentState `json:"state"` // never logged-out
+	Paused     bool             `json:"paused"`
+	Reason     string           `json:"reason,omitempty"`
+	Since      time.Time        `json:"since"`
+	LoggedInAt time.Time        `json:"logged_in_at"`
+	Caller     queue.CallerID   `json:"caller,omitempty"` // ringing, on-call or wrap-up for this caller
+	Queue      string           `json:"queue,omitempty"`
+}
+
+// LoadState returns the committed resume state. Call Flush first if events
+// were recorded by this process.
+func (db *DB) LoadState(ctx context.Context) (State, error) {
+	var s State
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketState)
+		err := st.Bucket(bucketStateCallers).ForEach(func(k, v []byte) error {
+			var c WaitingCaller
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decode waiting caller %s: %w", k, err)
+			}
+			s.Callers = append(s.Callers, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return st.Bucket(bucketStateAgents).ForEach(func(k, v []byte) error {
+			var a AgentSession
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decode agent session %s: %w", k, err)
+			}
+			s.Agents = append(s.Agents, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return State{}, fmt.Errorf("load state: %w", err)
+	}
+	loc := db.opts.Location
+	for i := range s.Callers {
+		s.Callers[i].JoinedAt = s.Callers[i].JoinedAt.In(loc)
+	}
+	for i := range s.Agents {
+		s.Agents[i].Since = s.Agents[i].Since.In(loc)
+		s.Agents[i].LoggedInAt = s.Agents[i].LoggedInAt.In(loc)
+	}
+	sort.Slice(s.Callers, func(i, j int) bool {
+		a, b := s.Callers[i], s.Callers[j]
+		if a.Queue != b.Queue {
+			return a.Queue < b.Queue
+		}
+		if a.Position != b.Position {
+			return a.Position < b.Position
+		}
+		return a.JoinedAt.Before(b.JoinedAt)
+	})
+	return s, nil
+}

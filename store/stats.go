@@ -1,0 +1,169 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"stasisq/queue"
+)
+
+// putIntervals writes drained intervals (full current values) into
+// stats/queues/<queue> and stats/agents/<agent>, keyed by start.
+func putIntervals(tx *bolt.Tx, qs map[intervalKey]queue.QueueInterval, as map[intervalKey]queue.AgentInterval) error {
+	stats := tx.Bucket(bucketStats)
+	for k, q := range qs {
+		if err := putInterval(stats.Bucket(bucketStatsQueues), k, q); err != nil {
+			return fmt.Errorf("put interval of queue %s: %w", k.name, err)
+		}
+	}
+	for k, a := range as {
+		if err := putInterval(stats.Bucket(bucketStatsAgents), k, a); err != nil {
+			return fmt.Errorf("put interval of agent %s: %w", k.name, err)
+		}
+	}
+	return nil
+}
+
+func putInterval(parent *bolt.Bucket, k intervalKey, v any) error {
+	if k.name == "" {
+		return nil // nothing to file it under; the engine never sends one
+	}
+	b, err := parent.CreateBucketIfNotExists([]byte(k.name))
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(timeKey(time.Unix(0, k.start)), raw)
+}
+
+// eachInterval calls fn with the raw intervals of one named bucket with start
+// in [from, to) (zero to: unbounded).
+func eachInterval(b *bolt.Bucket, from, to time.Time, fn func(v []byte) error) error {
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var end []byte
+	if !to.IsZero() {
+		end = timeKey(to)
+	}
+	for k, v := c.Seek(timeKey(from)); k != nil; k, v = c.Next() {
+		if end != nil && bytes.Compare(k, end) >= 0 {
+			break
+		}
+		if err := fn(v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// QueueStats returns a queue's intervals with start in [from, to), oldest
+// first. The current interval is as of the last commit.
+func (db *DB) QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
+	var out []queue.QueueInterval
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStats).Bucket(bucketStatsQueues).Bucket([]byte(queueName))
+		return eachInterval(b, from, to, func(v []byte) error {
+			var q queue.QueueInterval
+			if err := json.Unmarshal(v, &q); err != nil {
+				return err
+			}
+			q.Start = q.Start.In(db.opts.Location)
+			out = append(out, q)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats of queue %s: %w", queueName, err)
+	}
+	return out, nil
+}
+
+// AgentStats returns an agent's intervals with start in [from, to), oldest
+// first.
+func (db *DB) AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error) {
+	var out []queue.AgentInterval
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStats).Bucket(bucketStatsAgents).Bucket([]byte(agent))
+		return eachInterval(b, from, to, func(v []byte) error {
+			var a queue.AgentInterval
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			a.Start = a.Start.In(db.opts.Location)
+			out = append(out, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("stats of agent %s: %w", agent, err)
+	}
+	return out, nil
+}
+
+// IntervalsSince returns every queue's and agent's intervals that start at or
+// after since, to seed a queue.Recorder at start.
+func (db *DB) IntervalsSince(ctx context.Context, since time.Time) ([]queue.QueueInterval, []queue.AgentInterval, error) {
+	var qs []queue.QueueInterval
+	var as []queue.AgentInterval
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		stats := tx.Bucket(bucketStats)
+		err := stats.Bucket(bucketStatsQueues).ForEachBucket(func(name []byte) error {
+			return eachInterval(stats.Bucket(bucketStatsQueues).Bucket(name), since, time.Time{}, func(v []byte) error {
+				var q queue.QueueInterval
+				if err := json.Unmarshal(v, &q); err != nil {
+					return fmt.Errorf("decode interval of queue %s: %w", name, err)
+				}
+				q.Start = q.Start.In(db.opts.Location)
+				qs = append(qs, q)
+				return nil
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return stats.Bucket(bucketStatsAgents).ForEachBucket(func(name []byte) error {
+			return eachInterval(stats.Bucket(bucketStatsAgents).Bucket(name), since, time.Time{}, func(v []byte) error {
+				var a queue.AgentInterval
+				if err := json.Unmarshal(v, &a); err != nil {
+					return fmt.Errorf("decode interval of agent %s: %w", name, err)
+				}
+				a.Start = a.Start.In(db.opts.Location)
+				as = append(as, a)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("intervals since %s: %w", since.Format(time.RFC3339), err)
+	}
+	return qs, as, nil
+}
+
+// latestIntervalStart is the start of the newest interval of any queue or
+// agent, zero if there is none.
+func latestIntervalStart(tx *bolt.Tx) time.Time {
+	var latest time.Time
+	stats := tx.Bucket(bucketStats)
+	for _, kind := range [][]byte{bucketStatsQueues, bucketStatsAgents} {
+		parent := stats.Bucket(kind)
+		_ = parent.ForEachBucket(func(name []byte) error {
+			if k, _ := parent.Bucket(name).Cursor().Last(); k != nil {
+				if t := keyTime(k); t.After(latest) {
+					latest = t
+				}
+			}
+			return nil
+		})
+	}
+	return latest
+}
