@@ -25,9 +25,9 @@ type batchTx struct {
 	touched []*callEntry                  // in first-touch order, to write at finish
 	waiting map[queue.CallerID]*waitEntry
 
-	queueLog    bool
-	members     map[queue.AgentID]Agent
-	lines       []string
+	queueLog bool
+	members  map[queue.AgentID]Agent
+	lines    []string
 }
 
 type callEntry struct {
