@@ -48,6 +48,9 @@ func (c *Client) Run(ctx context.Context) error {
 		return errors.New("ari: Run is already running")
 	}
 	defer c.running.Store(false)
+	// Failed upgrades leave keep-alive connections in the HTTP client's
+	// pool, each with two goroutines; nothing of Run should outlive it.
+	defer c.http.CloseIdleConnections()
 	attempt := 0
 	for {
 		conn, err := c.dialEvents(ctx)
