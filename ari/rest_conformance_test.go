@@ -113,8 +113,11 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"Continue": func(ctx context.Context, c *Client) error {
 		return c.Continue(ctx, "caller-1", "from-callers", "100", 2, "after-queue")
 	},
-	"Redirect":    func(ctx context.Context, c *Client) error { return c.Redirect(ctx, "caller-1", "PJSIP/1002") },
-	"GetVariable": func(ctx context.Context, c *Client) error { _, err := c.GetVariable(ctx, "caller-1", "QUEUESTATUS"); return err },
+	"Redirect": func(ctx context.Context, c *Client) error { return c.Redirect(ctx, "caller-1", "PJSIP/1002") },
+	"GetVariable": func(ctx context.Context, c *Client) error {
+		_, err := c.GetVariable(ctx, "caller-1", "QUEUESTATUS")
+		return err
+	},
 	"SetVariable": func(ctx context.Context, c *Client) error {
 		return c.SetVariable(ctx, "caller-1", "QUEUESTATUS", "TIMEOUT")
 	},
@@ -143,9 +146,11 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 		_, err := c.CreateBridge(ctx, "call-1", "mixing", "call 1")
 		return err
 	},
-	"GetBridge":      func(ctx context.Context, c *Client) error { _, err := c.GetBridge(ctx, "call-1"); return err },
-	"ListBridges":    func(ctx context.Context, c *Client) error { _, err := c.ListBridges(ctx); return err },
-	"AddChannel":     func(ctx context.Context, c *Client) error { return c.AddChannel(ctx, "call-1", "caller-1", "participant") },
+	"GetBridge":   func(ctx context.Context, c *Client) error { _, err := c.GetBridge(ctx, "call-1"); return err },
+	"ListBridges": func(ctx context.Context, c *Client) error { _, err := c.ListBridges(ctx); return err },
+	"AddChannel": func(ctx context.Context, c *Client) error {
+		return c.AddChannel(ctx, "call-1", "caller-1", "participant")
+	},
 	"RemoveChannel":  func(ctx context.Context, c *Client) error { return c.RemoveChannel(ctx, "call-1", "caller-1") },
 	"DestroyBridge":  func(ctx context.Context, c *Client) error { return c.DestroyBridge(ctx, "call-1") },
 	"StartBridgeMOH": func(ctx context.Context, c *Client) error { return c.StartBridgeMOH(ctx, "hold-1", "default") },
@@ -168,10 +173,16 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 		_, err := c.Unsubscribe(ctx, "stasisq", "deviceState:", "bridge:hold-1")
 		return err
 	},
-	"GetDeviceState":   func(ctx context.Context, c *Client) error { _, err := c.GetDeviceState(ctx, "PJSIP/agent-sip"); return err },
+	"GetDeviceState": func(ctx context.Context, c *Client) error {
+		_, err := c.GetDeviceState(ctx, "PJSIP/agent-sip")
+		return err
+	},
 	"ListDeviceStates": func(ctx context.Context, c *Client) error { _, err := c.ListDeviceStates(ctx); return err },
 	"ListEndpoints":    func(ctx context.Context, c *Client) error { _, err := c.ListEndpoints(ctx); return err },
-	"GetEndpoint":      func(ctx context.Context, c *Client) error { _, err := c.GetEndpoint(ctx, "PJSIP", "agent-sip"); return err },
+	"GetEndpoint": func(ctx context.Context, c *Client) error {
+		_, err := c.GetEndpoint(ctx, "PJSIP", "agent-sip")
+		return err
+	},
 }
 
 // notREST are the Client methods that make no REST call.
