@@ -1,11 +1,354 @@
 package main
 
 import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/metrics"
+	"stasisq/queue"
+	"stasisq/store"
+	"stasisq/ui"
 )
 
 func main() {
-	fmt.Fprintln(os.Stderr, "usage: stasisq serve|demo|import")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "stasisq:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: stasisq <command> [flags]
+
+commands:
+  serve    run stasisq against Asterisk (ARI)
+  import   bring an app_queue queues.conf across
+  demo     run everything against an in-process fake Asterisk
+  load     push simulated callers through simulated agents and print figures
+
+"stasisq <command> --help" lists a command's flags.`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return flag.ErrHelp
+	}
+	switch args[0] {
+	case "serve":
+		m := NewMain()
+		m.Stderr = stderr
+		if err := m.ParseFlags(ctx, args[1:]); err != nil {
+			return err
+		}
+		if err := m.Run(ctx); err != nil {
+			_ = m.Close()
+			return err
+		}
+		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.Config.ARIURL, m.Config.App)
+		<-ctx.Done()
+		return m.Close()
+	case "load":
+		return runLoad(ctx, args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	default:
+		if cmd, ok := extraCommands[args[0]]; ok {
+			return cmd(ctx, args[1:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, usage)
+		return fmt.Errorf("unknown command %q", args[0])
+	}
+}
+
+// extraCommands are subcommands wired in their own files (import, demo).
+var extraCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
+
+// Config is the process configuration of "stasisq serve".
+type Config struct {
+	ARIURL      string
+	ARIUser     string
+	ARIPassword string
+	App         string
+	Listen      string
+	DB          string
+	LogLevel    string
+	LookupURL   string
+	QueueLog    string // optional queue_log file
+}
+
+// Main is "stasisq serve" as a value: ParseFlags, Run, URL, Close, so tests
+// run the real program in-process (benbjohnson/wtf's cmd/wtfd).
+type Main struct {
+	Config Config
+	Stderr io.Writer
+	// Logger overrides the one built from Config.LogLevel (tests).
+	Logger *slog.Logger
+	// Publish adds sinks for the domain events (tests, load figures).
+	Publish []func([]queue.Event)
+	// Observer receives call-flow timings (load figures).
+	Observer Observer
+
+	DB      *store.DB
+	ARI     *ari.Client
+	App     *App
+	UI      *ui.Server
+	Metrics *metrics.Metrics
+
+	ln       net.Listener
+	srv      *http.Server
+	cancel   context.CancelFunc
+	appDone  chan error
+	queueLog *os.File
+}
+
+// NewMain returns a Main with the default configuration.
+func NewMain() *Main {
+	return &Main{
+		Config: Config{
+			ARIURL:   "http://127.0.0.1:8088",
+			ARIUser:  "stasisq",
+			App:      "stasisq",
+			Listen:   "127.0.0.1:8080",
+			DB:       "stasisq.db",
+			LogLevel: "info",
+		},
+		Stderr: os.Stderr,
+	}
+}
+
+// ParseFlags reads flags, each defaulting to its STASISQ_* environment
+// variable (--ari-url is STASISQ_ARI_URL).
+func (m *Main) ParseFlags(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("stasisq serve", flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	str := func(p *string, name, usage string) {
+		env := "STASISQ_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ($"+env+")")
+	}
+	c := &m.Config
+	str(&c.ARIURL, "ari-url", "Asterisk HTTP base URL (ARI lives under /ari)")
+	str(&c.ARIUser, "ari-user", "ARI user (ari.conf)")
+	str(&c.ARIPassword, "ari-password", "ARI password")
+	str(&c.App, "app", "Stasis application name, as in Stasis(<app>,<queue>)")
+	str(&c.Listen, "listen", "address of the web console, API and /metrics")
+	str(&c.DB, "db", "bbolt database file")
+	str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	str(&c.LookupURL, "lookup-url", "customer lookup shown to agents, e.g. http://crm/lookup?number={number}")
+	str(&c.QueueLog, "queue-log", "also write Asterisk queue_log lines to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if c.ARIURL == "" || c.App == "" || c.DB == "" {
+		return errors.New("--ari-url, --app and --db must not be empty")
+	}
+	return nil
+}
+
+func (m *Main) logger() *slog.Logger {
+	if m.Logger != nil {
+		return m.Logger
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// Run opens the database, loads the configuration into a new engine,
+// connects to ARI and starts the HTTP server; it returns once everything is
+// started. Close stops it.
+func (m *Main) Run(ctx context.Context) error {
+	log := m.logger()
+	opts := store.Options{Logger: log.With("component", "store")}
+	if m.Config.QueueLog != "" {
+		f, err := os.OpenFile(m.Config.QueueLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("open queue_log: %w", err)
+		}
+		m.queueLog = f
+		opts.QueueLog = f
+	}
+	m.Metrics = metrics.New()
+	db, err := store.Open(m.Config.DB, opts)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+
+	runTag := newRunTag()
+	engine := queue.NewEngine(queue.Options{OfferPrefix: runTag + "-"})
+	if err := loadConfiguration(ctx, db, engine); err != nil {
+		return err
+	}
+
+	m.ARI, err = ari.NewClient(ari.Config{
+		URL:       m.Config.ARIURL,
+		User:      m.Config.ARIUser,
+		Password:  m.Config.ARIPassword,
+		App:       m.Config.App,
+		Logger:    log.With("component", "ari"),
+		OnRequest: m.Metrics.ObserveARIRequest,
+	})
+	if err != nil {
+		return fmt.Errorf("ARI client: %w", err)
+	}
+	m.App, err = NewApp(AppConfig{
+		ARI:       m.ARI,
+		App:       m.Config.App,
+		Engine:    engine,
+		Record:    db.Record,
+		LoadState: db.LoadState,
+		Publish:   []func([]queue.Event){m.Metrics.ObserveEvents},
+		Snapshot: func(s queue.Snapshot) {
+			m.Metrics.ObserveSnapshot(s)
+			m.Metrics.SetARIConnected(m.ARI.Connected())
+			if m.UI != nil {
+				m.Metrics.SetWebsocketClients(m.UI.Clients())
+			}
+		},
+		Logger:   log.With("component", "flow"),
+		RunTag:   runTag,
+		Observer: m.Observer,
+	})
+	if err != nil {
+		return err
+	}
+	m.UI, err = ui.New(ui.Options{
+		Floor:     m.App,
+		Directory: &directory{db: db, floor: m.App},
+		Logger:    log.With("component", "ui"),
+		LookupURL: m.Config.LookupURL,
+	})
+	if err != nil {
+		return fmt.Errorf("web console: %w", err)
+	}
+	m.App.cfg.Publish = append(m.App.cfg.Publish, m.UI.Publish)
+	m.App.cfg.Publish = append(m.App.cfg.Publish, m.Publish...)
+
+	m.ln, err = net.Listen("tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", m.Config.Listen, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Metrics.Handler())
+	mux.Handle("/", m.UI.Handler())
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "err", err)
+		}
+	}()
+
+	appCtx, cancel := context.WithCancel(context.Background())
+	m.cancel = cancel
+	m.appDone = make(chan error, 1)
+	go func() { m.appDone <- m.App.Run(appCtx) }()
+	return nil
+}
+
+// loadConfiguration gives the engine the stored queues and agents.
+func loadConfiguration(ctx context.Context, db *store.DB, engine *queue.Engine) error {
+	queues, err := db.Queues(ctx)
+	if err != nil {
+		return fmt.Errorf("load queues: %w", err)
+	}
+	now := time.Now()
+	for _, q := range queues {
+		if _, err := engine.Apply(now, queue.ConfigureQueue{Config: q}); err != nil {
+			return fmt.Errorf("queue %s: %w", q.Name, err)
+		}
+	}
+	agents, err := db.Agents(ctx)
+	if err != nil {
+		return fmt.Errorf("load agents: %w", err)
+	}
+	for _, a := range agents {
+		if a.Role != "" && a.Role != "agent" && a.Config.Device == "" {
+			continue // a supervisor or admin login, not a phone
+		}
+		if _, err := engine.Apply(now, queue.ConfigureAgent{Config: a.Config}); err != nil {
+			return fmt.Errorf("agent %s: %w", a.Config.ID, err)
+		}
+	}
+	return nil
+}
+
+// URL is the base URL of the web console (Listen may be ":0" in tests).
+func (m *Main) URL() string {
+	if m.ln == nil {
+		return ""
+	}
+	addr := m.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
+
+// Close stops the web server (closing its websockets itself: Shutdown does
+// not), then the application loop (which leaves waiting callers resumable),
+// then the database.
+func (m *Main) Close() error {
+	var errs []error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if m.UI != nil {
+			m.UI.Close()
+		}
+		if err := m.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		cancel()
+	}
+	if m.cancel != nil {
+		m.cancel()
+		<-m.appDone
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	if m.queueLog != nil {
+		_ = m.queueLog.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// newRunTag is a short random lower-case tag so that ids chosen by this
+// process never repeat those of an earlier one.
+func newRunTag() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }

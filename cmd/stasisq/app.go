@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/queue"
+	"stasisq/store"
+)
+
+// AppConfig wires the application loop.
+type AppConfig struct {
+	ARI    *ari.Client
+	App    string        // Stasis application name
+	Engine *queue.Engine // owned by the loop from Run on
+	// Record persists domain events; it must not block (store.DB.Record).
+	Record func(events ...queue.Event)
+	// LoadState returns what a previous run left waiting, to resume it on the
+	// first connection; nil resumes nothing.
+	LoadState func(ctx context.Context) (store.State, error)
+	// Publish receives the domain events of every Apply (UI hub, metrics); it
+	// must not block.
+	Publish []func([]queue.Event)
+	// Snapshot, when set, gets a fresh engine snapshot every SnapshotEvery
+	// (metrics gauges).
+	Snapshot      func(queue.Snapshot)
+	SnapshotEvery time.Duration
+	Logger        *slog.Logger
+	// RunTag makes the ids this process gives channels, bridges and
+	// playbacks unique across restarts; lower case, fixed length.
+	RunTag   string
+	Parallel int // concurrent ARI REST calls (executor)
+	// Observer, when set, is told when callers arrive, agents free up and
+	// dials go out (load test figures). Called from the loop and executor.
+	Observer Observer
+}
+
+// Observer receives call-flow timings for load figures.
+type Observer interface {
+	CallerArrived(caller queue.CallerID, at time.Time)
+	AgentFree(agent queue.AgentID, at time.Time)
+	Dialing(offer queue.OfferID, caller queue.CallerID, agent queue.AgentID, at time.Time)
+}
+
+// App is the application loop: one goroutine owns the queue engine and the
+// tables translating between ARI ids and engine ids. It never calls ARI
+// itself; REST calls go to the executor and their failures come back as
+// inputs through results.
+type App struct {
+	cfg    AppConfig
+	ari    *ari.Client
+	engine *queue.Engine
+	log    *slog.Logger
+	exec   *executor
+
+	cmds    chan func()   // UI commands, run on the loop
+	results chan func()   // executor outcomes, run on the loop
+	done    chan struct{} // closed when the loop has stopped
+	ready   chan struct{} // closed after the first reconcile
+	readyMu sync.Once
+	stopped bool
+
+	// Translation tables, loop-owned.
+	callers   map[string]*callerLeg       // caller channel id
+	offers    map[queue.OfferID]*agentLeg // offer id
+	agentChan map[string]*agentLeg        // both halves of an agent leg's Local channel
+	playbacks map[string]string           // playback id -> caller channel id
+	orphans   map[string]string           // channel id -> bridge id, calls bridged by a previous run
+	seq       uint64                      // event counter, to tell what a reconcile could see
+	counter   uint64                      // for bridge and playback ids
+	connected bool
+	resumed   bool // the store's state has been applied
+}
+
+type callerLeg struct {
+	id      string
+	queue   string
+	context string // dialplan context the caller came from, for redirects
+	seq     uint64 // a.seq when first seen
+
+	playing  string     // current playback id
+	pending  [][]string // announcements waiting for the current one to finish
+	answered bool       // Accept carried out
+
+	connected bool
+	offer     queue.OfferID
+	agentChan string
+	bridge    string
+	leaving   bool // continued or hung up by us: its StasisEnd is expected
+}
+
+type agentLeg struct {
+	offer    queue.OfferID
+	caller   queue.CallerID
+	agent    queue.AgentID
+	id       string // the ;1 half, in Stasis once answered
+	other    string // the ;2 half
+	seq      uint64
+	answered bool
+	ended    bool // OfferFailed / cancel / hangup already accounted for
+	status   string
+}
+
+// NewApp builds the loop; Run starts it.
+func NewApp(cfg AppConfig) (*App, error) {
+	if cfg.ARI == nil || cfg.Engine == nil {
+		return nil, errors.New("app: ARI client and engine are required")
+	}
+	if cfg.App == "" {
+		return nil, errors.New("app: Stasis application name is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RunTag == "" {
+		cfg.RunTag = newRunTag()
+	}
+	if cfg.SnapshotEvery <= 0 {
+		cfg.SnapshotEvery = time.Second
+	}
+	return &App{
+		cfg:       cfg,
+		ari:       cfg.ARI,
+		engine:    cfg.Engine,
+		log:       cfg.Logger,
+		exec:      newExecutor(cfg.Parallel, 10*time.Second),
+		cmds:      make(chan func()),
+		results:   make(chan func(), 1024),
+		done:      make(chan struct{}),
+		ready:     make(chan struct{}),
+		callers:   make(map[string]*callerLeg),
+		offers:    make(map[queue.OfferID]*agentLeg),
+		agentChan: make(map[string]*agentLeg),
+		playbacks: make(map[string]string),
+		orphans:   make(map[string]string),
+	}, nil
+}
+
+// Ready is closed once the app has connected and reconciled with Asterisk.
+func (a *App) Ready() <-chan struct{} { return a.ready }
+
+// Run runs the ARI connection and the loop until ctx ends, then shuts down
+// so that a restart can resume: waiting callers stay in Stasis with their
+// music, connected calls stay bridged, only ringing agent legs are hung up
+// (nobody would be there to bridge them).
+func (a *App) Run(ctx context.Context) error {
+	ariCtx, stopARI := context.WithCancel(context.Background())
+	ariDone := make(chan error, 1)
+	go func() { ariDone <- a.ari.Run(ariCtx) }()
+
+	a.loop(ctx)
+
+	// Shutdown, in the order that keeps Asterisk healthy.
+	for _, leg := range a.offers {
+		if !leg.answered && !leg.ended {
+			leg.ended = true
+			a.hangupAgentLeg(leg, "normal")
+		}
+	}
+	closeCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	a.exec.Close(closeCtx)
+	cancel()
+	// Asterisk 22 can deadlock when the websocket closes while the app is
+	// subscribed to device states: unsubscribe first (ari/README.md).
+	unsubCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	if _, err := a.ari.Unsubscribe(unsubCtx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Warn("unsubscribe device states", "err", err)
+	}
+	cancel()
+	stopARI()
+	// Drain events so the client's reader is never stuck on a full channel.
+	for {
+		select {
+		case <-a.ari.Events():
+			continue
+		case <-ariDone:
+		}
+		break
+	}
+	close(a.done)
+	return nil
+}
+
+func (a *App) loop(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	snap := time.NewTicker(a.cfg.SnapshotEvery)
+	defer snap.Stop()
+	events := a.ari.Events()
+	for {
+		a.armTimer(timer)
+		select {
+		case <-ctx.Done():
+			a.stopped = true
+			// Commands waiting for a reply get ErrStopped from their sender.
+			return
+		case ev := <-events:
+			a.seq++
+			a.handleEvent(ev)
+		case fn := <-a.results:
+			fn()
+		case fn := <-a.cmds:
+			fn()
+		case <-timer.C:
+			a.apply(queue.Tick{})
+		case <-snap.C:
+			if a.cfg.Snapshot != nil {
+				a.cfg.Snapshot(a.engine.Snapshot(time.Now()))
+			}
+		}
+	}
+}
+
+func (a *App) armTimer(t *time.Timer) {
+	t.Stop()
+	select {
+	case <-t.C:
+	default:
+	}
+	next, ok := a.engine.NextDeadline()
+	if !ok {
+		t.Reset(time.Hour)
+		return
+	}
+	d := time.Until(next)
+	if d < 0 {
+		d = 0
+	}
+	t.Reset(d)
+}
+
+// post hands an executor outcome to the loop.
+func (a *App) post(fn func()) {
+	select {
+	case a.results <- fn:
+	case <-a.exec.ctx.Done():
+	}
+}
+
+// apply feeds one input to the engine and carries out what it decided:
+// telephony effects go to the executor in order, domain events to the store,
+// the UI and metrics.
+func (a *App) apply(in queue.Input) error {
+	now := time.Now()
+	effects, err := a.engine.Apply(now, in)
+	if err != nil {
+		return err
+	}
+	var events []queue.Event
+	var ended []queue.CallerID
+	for _, e := range effects {
+		if ev, ok := e.(queue.Event); ok {
+			events = append(events, ev)
+			switch ev := ev.(type) {
+			case queue.CallCompleted:
+				ended = append(ended, ev.Caller)
+			case queue.AgentStateChanged:
+				if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
+					a.cfg.Observer.AgentFree(ev.Agent, now)
+				}
+			}
+			continue
+		}
+		a.execute(e)
+	}
+	// A finished call's bridge goes after the hangups and continues the
+	// effects queued on the caller's lane.
+	for _, c := range ended {
+		if leg, ok := a.callers[string(c)]; ok && leg.bridge != "" {
+			a.destroyBridge(string(c), leg.bridge)
+			leg.bridge = ""
+		}
+	}
+	if len(events) > 0 {
+		if a.cfg.Record != nil {
+			a.cfg.Record(events...)
+		}
+		for _, p := range a.cfg.Publish {
+			p(events)
+		}
+	}
+	return nil
+}
+
+// applyQuiet applies an input whose refusal is a normal race (an event about
+// a caller or offer the engine has already closed).
+func (a *App) applyQuiet(in queue.Input) {
+	if err := a.apply(in); err != nil {
+		a.log.Debug("input refused", "input", fmt.Sprintf("%T", in), "err", err)
+	}
+}
+
+func (a *App) nextID(kind string) string {
+	a.counter++
+	// Fixed width: Asterisk refuses an id that is a case-insensitive prefix
+	// of a live one, so ids of one kind never are prefixes of each other.
+	return fmt.Sprintf("sq%s-%s-%08d", kind, a.cfg.RunTag, a.counter)
+}
+
+// ErrStopped is returned to commands sent after the loop stopped.
+var ErrStopped = errors.New("stasisq is shutting down")
+
+// do runs fn on the loop and waits for it.
+func (a *App) do(ctx context.Context, fn func()) error {
+	done := make(chan struct{})
+	wrapped := func() { fn(); close(done) }
+	select {
+	case a.cmds <- wrapped:
+	case <-a.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		// fn still runs on the loop; its result is dropped.
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// executor carries out the ARI REST calls the engine decided, off the
+// application loop.
+//
+// Why lanes: what happens to one channel must happen in order (answer before
+// hold music, stop hold music and the announcement before bridging, originate
+// before cancelling that ring), but a slow reply for one call must not delay
+// ringing an agent for another. So every job names a lane: the caller's
+// channel id for what touches the caller (answer, MOH, play, bridge,
+// continue, hangup), the offer id for what touches one agent leg (originate,
+// cancel, hang up). Jobs of one lane run one after another on a goroutine
+// that lives while the lane has work; different lanes run in parallel, at
+// most `parallel` REST calls at once so a burst cannot flood Asterisk. A
+// single executor goroutine would be simpler, but one 500 ms originate (a
+// slow SIP trunk, a loaded Asterisk) would then hold up every other caller's
+// ring: exactly the app_queue latency stasisq exists to remove.
+type executor struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timeout time.Duration // per job
+
+	sem chan struct{}
+	wg  sync.WaitGroup
+
+	mu     sync.Mutex
+	lanes  map[string][]job // pending jobs per lane; present while a worker drains it
+	closed bool
+}
+
+// job is one step of the call flow; it gets a context bounded by the
+// executor's per-job timeout.
+type job func(ctx context.Context)
+
+func newExecutor(parallel int, timeout time.Duration) *executor {
+	if parallel <= 0 {
+		parallel = 32
+	}
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &executor{
+		ctx:     ctx,
+		cancel:  cancel,
+		timeout: timeout,
+		sem:     make(chan struct{}, parallel),
+		lanes:   make(map[string][]job),
+	}
+}
+
+// Submit queues j on lane key. It never blocks: the application loop calls it.
+func (x *executor) Submit(key string, j job) {
+	x.mu.Lock()
+	if x.closed {
+		x.mu.Unlock()
+		return
+	}
+	if pending, busy := x.lanes[key]; busy {
+		x.lanes[key] = append(pending, j)
+		x.mu.Unlock()
+		return
+	}
+	x.lanes[key] = nil
+	x.wg.Add(1)
+	x.mu.Unlock()
+	go x.drain(key, j)
+}
+
+func (x *executor) drain(key string, j job) {
+	defer x.wg.Done()
+	for {
+		x.run(j)
+		x.mu.Lock()
+		pending := x.lanes[key]
+		if len(pending) == 0 {
+			delete(x.lanes, key)
+			x.mu.Unlock()
+			return
+		}
+		j = pending[0]
+		pending[0] = nil
+		x.lanes[key] = pending[1:]
+		x.mu.Unlock()
+	}
+}
+
+func (x *executor) run(j job) {
+	select {
+	case x.sem <- struct{}{}:
+	case <-x.ctx.Done():
+		return
+	}
+	defer func() { <-x.sem }()
+	ctx, cancel := context.WithTimeout(x.ctx, x.timeout)
+	defer cancel()
+	j(ctx)
+}
+
+// Close refuses new jobs, lets queued ones finish until ctx ends, then
+// cancels whatever is still running and waits for it.
+func (x *executor) Close(ctx context.Context) {
+	x.mu.Lock()
+	x.closed = true
+	x.mu.Unlock()
+	done := make(chan struct{})
+	go func() { x.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		x.cancel()
+		<-done
+	}
+	x.cancel()
+}
+
+// Idle reports whether no job is queued or running (tests, load figures).
+func (x *executor) Idle() bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.lanes) == 0
+}

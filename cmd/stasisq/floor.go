@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/queue"
+)
+
+// The App is the ui.Floor: every method runs on the loop and waits for it.
+
+// Snapshot returns a deep copy of the live state.
+func (a *App) Snapshot(ctx context.Context) (queue.Snapshot, error) {
+	var s queue.Snapshot
+	err := a.do(ctx, func() { s = a.engine.Snapshot(time.Now()) })
+	return s, err
+}
+
+// Do applies an engine command (pause, reorder, move, pick, login...).
+func (a *App) Do(ctx context.Context, in queue.Input) error {
+	var applyErr error
+	err := a.do(ctx, func() {
+		applyErr = a.apply(in)
+		if applyErr == nil {
+			a.hangUpAbandonedRings()
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return applyErr
+}
+
+// hangUpAbandonedRings hangs up agent legs still ringing for an offer the
+// engine no longer has (an agent rejected from the console, was logged
+// out...), so no phone is left ringing for nothing.
+func (a *App) hangUpAbandonedRings() {
+	for _, leg := range a.offers {
+		if leg.answered || leg.ended {
+			continue
+		}
+		if view, ok := a.engine.Agent(leg.agent); ok && view.Offer == leg.offer {
+			continue
+		}
+		leg.ended = true
+		a.hangupAgentLeg(leg, "busy")
+	}
+}
+
+// HangupCaller hangs a caller up for a supervisor, waiting or connected.
+func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
+	var cmdErr error
+	err := a.do(ctx, func() {
+		leg, ok := a.callers[string(caller)]
+		if !ok {
+			cmdErr = fmt.Errorf("hang up %s: %w", caller, queue.ErrUnknownCaller)
+			return
+		}
+		if leg.connected {
+			// The call ends through the normal flow when the channel goes.
+			a.exec.Submit(leg.id, func(ctx context.Context) {
+				if err := a.ari.Hangup(ctx, leg.id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+					a.log.Warn("hang up caller", "caller", leg.id, "err", err)
+				}
+			})
+			return
+		}
+		if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftHungUp}); err != nil {
+			cmdErr = fmt.Errorf("hang up %s: %w", caller, err)
+			return
+		}
+		a.hangupCaller(leg.id)
+	})
+	if err != nil {
+		return err
+	}
+	return cmdErr
+}
+
+// RedirectCaller takes a waiting caller out of its queue and continues it in
+// the dialplan at target: "context,exten,priority", "context,exten" or an
+// extension in the context the caller came from.
+func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error {
+	var cmdErr error
+	err := a.do(ctx, func() {
+		leg, ok := a.callers[string(caller)]
+		if !ok {
+			cmdErr = fmt.Errorf("redirect %s: %w", caller, queue.ErrUnknownCaller)
+			return
+		}
+		dctx, exten, prio, err := parseTarget(target, leg.context)
+		if err != nil {
+			cmdErr = fmt.Errorf("redirect %s: %w", caller, err)
+			return
+		}
+		if leg.connected {
+			cmdErr = fmt.Errorf("redirect %s: caller is talking to an agent: %w", caller, queue.ErrNotAllowed)
+			return
+		}
+		if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftContinued}); err != nil {
+			cmdErr = fmt.Errorf("redirect %s: %w", caller, err)
+			return
+		}
+		leg.leaving = true
+		playing, answered := leg.playing, leg.answered
+		a.dropAnnouncements(leg)
+		id := leg.id
+		a.exec.Submit(id, func(ctx context.Context) {
+			if playing != "" {
+				_ = a.ari.StopPlayback(ctx, playing)
+			}
+			if answered {
+				_ = a.ari.StopMOH(ctx, id)
+			}
+			_ = a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(queue.StatusWithdraw))
+			if err := a.ari.Continue(ctx, id, dctx, exten, prio, ""); err != nil && !errors.Is(err, ari.ErrNotFound) {
+				a.log.Warn("redirect caller", "caller", id, "err", err)
+			}
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return cmdErr
+}
+
+func parseTarget(target, defaultContext string) (dctx, exten string, prio int, err error) {
+	parts := strings.Split(strings.TrimSpace(target), ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	prio = 1
+	switch len(parts) {
+	case 1:
+		dctx, exten = defaultContext, parts[0]
+	case 2:
+		dctx, exten = parts[0], parts[1]
+	case 3:
+		dctx, exten = parts[0], parts[1]
+		if prio, err = strconv.Atoi(parts[2]); err != nil || prio < 1 {
+			return "", "", 0, fmt.Errorf("priority %q: %w", parts[2], queue.ErrInvalid)
+		}
+	default:
+		return "", "", 0, fmt.Errorf("target %q: %w", target, queue.ErrInvalid)
+	}
+	if exten == "" {
+		return "", "", 0, fmt.Errorf("target %q has no extension: %w", target, queue.ErrInvalid)
+	}
+	return dctx, exten, prio, nil
+}

@@ -1,0 +1,600 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/queue"
+)
+
+// agentArg is the first Stasis argument of an agent leg we originated:
+// appArgs "agent,<offer id>".
+const agentArg = "agent"
+
+// handleEvent translates one ARI event into engine inputs. Events about
+// channels we do not know, or that arrive after we stopped caring (a Dial
+// after the caller hung up, a StasisEnd overtaking a REST reply), are
+// dropped here or refused harmlessly by the engine.
+func (a *App) handleEvent(ev ari.Event) {
+	switch e := ev.(type) {
+	case *ari.Connected:
+		a.connected = true
+		a.startReconcile()
+	case *ari.Disconnected:
+		a.connected = false
+		a.log.Warn("ARI events websocket lost; reconnecting", "err", e.Err)
+	case *ari.StasisStart:
+		if len(e.Args) >= 2 && e.Args[0] == agentArg {
+			a.agentAnswered(e.Channel.ID, queue.OfferID(e.Args[1]))
+			return
+		}
+		if _, known := a.callers[e.Channel.ID]; known {
+			return
+		}
+		a.callerArrived(e.Channel, e.Args, e.Timestamp(), false)
+	case *ari.StasisEnd:
+		a.channelGone(e.Channel.ID, -1)
+	case *ari.ChannelDestroyed:
+		a.channelGone(e.Channel.ID, e.Cause)
+	case *ari.Dial:
+		leg, ok := a.agentChan[e.Peer.ID]
+		if !ok || leg.answered || leg.ended {
+			return
+		}
+		leg.status = e.Dialstatus
+		if reason, final := dialFailure(e.Dialstatus); final {
+			a.offerFailed(leg, reason)
+		}
+	case *ari.ChannelDtmfReceived:
+		if leg, ok := a.callers[e.Channel.ID]; ok && !leg.connected && !leg.leaving {
+			a.applyQuiet(queue.CallerDTMF{Caller: queue.CallerID(leg.id), Digit: e.Digit})
+		}
+	case *ari.PlaybackFinished:
+		a.playbackDone(e.Playback.ID)
+	case *ari.DeviceStateChanged:
+		a.deviceState(e.DeviceState.Name, e.DeviceState.State)
+	}
+}
+
+// callerArrived joins a caller from its StasisStart (or, after a restart,
+// from what Asterisk still lists). args are the Stasis arguments after the
+// application name: queue[,priority=N][,skills=a:50|b][,maxwait=S].
+func (a *App) callerArrived(ch ari.Channel, args []string, joined time.Time, resume bool) {
+	if a.cfg.Observer != nil && !resume {
+		a.cfg.Observer.CallerArrived(queue.CallerID(ch.ID), time.Now())
+	}
+	join := parseCallerArgs(args)
+	join.Caller = queue.CallerID(ch.ID)
+	join.Number = ch.Caller.Number
+	join.Name = ch.Caller.Name
+	join.JoinedAt = joined
+	join.Resume = resume
+	a.joinCaller(ch.ID, ch.Dialplan.Context, join)
+}
+
+func (a *App) joinCaller(id, dialplanContext string, join queue.CallerJoin) {
+	leg := &callerLeg{id: id, queue: join.Queue, context: dialplanContext, seq: a.seq}
+	a.callers[id] = leg
+	if err := a.apply(join); err != nil {
+		if errors.Is(err, queue.ErrDuplicate) {
+			return
+		}
+		// The engine refused outright (no queue name, unknown queue): the
+		// caller must not be left in Stasis with nothing happening.
+		status := queue.StatusUnknownQueue
+		a.log.Info("caller refused", "caller", id, "queue", join.Queue, "err", err)
+		a.execute(queue.Refuse{Caller: join.Caller, Queue: join.Queue, Status: status})
+	}
+}
+
+func parseCallerArgs(args []string) queue.CallerJoin {
+	var j queue.CallerJoin
+	if len(args) > 0 {
+		j.Queue = strings.TrimSpace(args[0])
+	}
+	for _, arg := range args[min(1, len(args)):] {
+		key, value, _ := strings.Cut(strings.TrimSpace(arg), "=")
+		switch strings.ToLower(key) {
+		case "priority", "prio":
+			if n, err := strconv.Atoi(value); err == nil {
+				j.Priority = n
+			}
+		case "maxwait", "timeout":
+			if n, err := strconv.ParseFloat(value, 64); err == nil && n > 0 {
+				j.MaxWait = time.Duration(n * float64(time.Second))
+			}
+		case "skills":
+			j.Skills = parseSkills(value)
+		}
+	}
+	return j
+}
+
+// parseSkills reads "english:50|billing" (also separated by + & ;); a skill
+// without level requires level 1.
+func parseSkills(s string) map[string]int {
+	out := map[string]int{}
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == '|' || r == '+' || r == '&' || r == ';' }) {
+		name, level, _ := strings.Cut(strings.TrimSpace(f), ":")
+		if name == "" {
+			continue
+		}
+		n, err := strconv.Atoi(level)
+		if err != nil || n < 1 {
+			n = 1
+		}
+		out[name] = n
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// agentAnswered: an agent leg entered Stasis, which for a channel originated
+// with app= means it was answered.
+func (a *App) agentAnswered(chanID string, offer queue.OfferID) {
+	leg, ok := a.offers[offer]
+	if !ok || leg.id != chanID || leg.ended {
+		// An answer we no longer want: a previous run's leg, or one whose
+		// ring we already cancelled (answered as the hangup crossed).
+		a.exec.Submit(chanID, func(ctx context.Context) {
+			if err := a.ari.Hangup(ctx, chanID, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+				a.log.Warn("hang up unwanted agent leg", "channel", chanID, "err", err)
+			}
+		})
+		return
+	}
+	if leg.answered {
+		return
+	}
+	leg.answered = true
+	if err := a.apply(queue.OfferAnswered{Offer: offer}); err != nil {
+		// The engine no longer knows the offer: nobody to bridge with.
+		leg.ended = true
+		a.hangupAgentLeg(leg, "normal")
+	}
+}
+
+// channelGone handles StasisEnd (cause -1) and ChannelDestroyed for any
+// channel of ours.
+func (a *App) channelGone(id string, cause int) {
+	if leg, ok := a.callers[id]; ok {
+		delete(a.callers, id)
+		if leg.playing != "" {
+			delete(a.playbacks, leg.playing)
+		}
+		if leg.leaving {
+			return
+		}
+		if leg.connected {
+			a.applyQuiet(queue.CallEnded{Caller: queue.CallerID(id), By: queue.PartyCaller})
+			if leg.bridge != "" {
+				a.destroyBridge(id, leg.bridge)
+			}
+			return
+		}
+		a.applyQuiet(queue.CallerHangup{Caller: queue.CallerID(id)})
+		return
+	}
+	if leg, ok := a.agentChan[id]; ok {
+		a.agentLegGone(leg, id, cause)
+		return
+	}
+	if bridge, ok := a.orphans[id]; ok {
+		a.orphanGone(id, bridge)
+	}
+}
+
+func (a *App) agentLegGone(leg *agentLeg, id string, cause int) {
+	if id != leg.id {
+		// The ;2 half: its cause is the device's, but the ;1 half follows
+		// with the same one; wait for it.
+		delete(a.agentChan, id)
+		return
+	}
+	a.forgetAgentLeg(leg)
+	if leg.ended {
+		return
+	}
+	leg.ended = true
+	if leg.answered {
+		a.applyQuiet(queue.CallEnded{Caller: leg.caller, By: queue.PartyAgent})
+		return
+	}
+	if cause < 0 {
+		cause = 0
+	}
+	a.offerFailedReason(leg, causeFailure(leg.status, cause))
+}
+
+func (a *App) forgetAgentLeg(leg *agentLeg) {
+	delete(a.agentChan, leg.id)
+	delete(a.agentChan, leg.other)
+	if a.offers[leg.offer] == leg {
+		delete(a.offers, leg.offer)
+	}
+}
+
+func (a *App) offerFailed(leg *agentLeg, reason queue.RingFailure) {
+	leg.ended = true
+	a.offerFailedReason(leg, reason)
+}
+
+func (a *App) offerFailedReason(leg *agentLeg, reason queue.RingFailure) {
+	a.applyQuiet(queue.OfferFailed{Offer: leg.offer, Reason: reason})
+}
+
+// dialFailure maps a Dial event's dialstatus. Asterisk's dialstatus is what
+// to trust: a busy device's channel is destroyed with cause 0 (ari/README.md).
+func dialFailure(status string) (queue.RingFailure, bool) {
+	switch strings.ToUpper(status) {
+	case "BUSY":
+		return queue.RingBusy, true
+	case "NOANSWER", "CANCEL":
+		return queue.RingNoAnswer, true
+	case "CHANUNAVAIL", "CONGESTION":
+		return queue.RingUnavailable, true
+	}
+	return "", false
+}
+
+// causeFailure says why an unanswered agent leg ended from its last
+// dialstatus or, without one, its hangup cause (Q.850).
+func causeFailure(status string, cause int) queue.RingFailure {
+	if r, ok := dialFailure(status); ok {
+		return r
+	}
+	switch cause {
+	case 19, 18, 16, 26: // no answer, no user responding, normal clearing before answer, answered elsewhere
+		return queue.RingNoAnswer
+	case 17:
+		return queue.RingBusy
+	case 21:
+		return queue.RingRejected
+	default: // 20 subscriber absent, 1, 3, 27, 34, 38, 0 ...: the device cannot be reached
+		return queue.RingUnavailable
+	}
+}
+
+func (a *App) deviceState(name, state string) {
+	for _, ag := range a.engine.Snapshot(time.Now()).Agents {
+		if strings.EqualFold(ag.Config.Device, name) && ag.Device != queue.DeviceState(state) {
+			a.applyQuiet(queue.AgentDeviceState{Agent: queue.AgentID(ag.Config.ID), State: queue.DeviceState(state)})
+		}
+	}
+}
+
+// execute hands one telephony effect to the executor.
+func (a *App) execute(e queue.Effect) {
+	switch e := e.(type) {
+	case queue.Accept:
+		a.accept(e)
+	case queue.Refuse:
+		a.leave(string(e.Caller), e.Status, "")
+	case queue.Exit:
+		a.leave(string(e.Caller), e.Status, e.Key)
+	case queue.RingAgent:
+		a.ring(e)
+	case queue.CancelRing:
+		if leg, ok := a.offers[e.Offer]; ok && !leg.answered {
+			leg.ended = true
+			reason := "normal"
+			if e.Elsewhere {
+				reason = "answered_elsewhere"
+			}
+			a.hangupAgentLeg(leg, reason)
+		}
+	case queue.Connect:
+		a.connect(e)
+	case queue.Announce:
+		a.announce(e)
+	case queue.HangupCaller:
+		a.hangupCaller(string(e.Caller))
+	case queue.HangupAgent:
+		if leg, ok := a.offers[e.Offer]; ok {
+			leg.ended = true
+			a.hangupAgentLeg(leg, "normal")
+		}
+	}
+}
+
+func (a *App) accept(e queue.Accept) {
+	id := string(e.Caller)
+	if leg, ok := a.callers[id]; ok {
+		leg.answered = true
+	}
+	class := e.MusicClass
+	a.exec.Submit(id, func(ctx context.Context) {
+		if err := a.ari.Answer(ctx, id); err != nil {
+			if errors.Is(err, ari.ErrNotFound) {
+				return // gone already; its StasisEnd does the rest
+			}
+			a.log.Warn("answer caller", "caller", id, "err", err)
+		}
+		// Hold music on the caller's channel, as app_queue does, not on a
+		// holding bridge: a holding bridge's MOH stops for good when the
+		// bridge empties and must be restarted racing that (ari/README.md).
+		if err := a.ari.StartMOH(ctx, id, class); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("start hold music", "caller", id, "class", class, "err", err)
+		}
+	})
+}
+
+// leave sets QUEUESTATUS (and QUEUEEXITKEY) and continues the caller in the
+// dialplan: refused, timed out, exit key, or the agent hung up first on a
+// queue that continues.
+func (a *App) leave(id string, status queue.QueueStatus, key string) {
+	leg, ok := a.callers[id]
+	var playing, bridge string
+	var answered bool
+	if ok {
+		leg.leaving = true
+		playing, bridge, answered = leg.playing, leg.bridge, leg.answered
+		a.dropAnnouncements(leg)
+		leg.bridge = ""
+	}
+	a.exec.Submit(id, func(ctx context.Context) {
+		if playing != "" {
+			_ = a.ari.StopPlayback(ctx, playing)
+		}
+		if answered && bridge == "" {
+			if err := a.ari.StopMOH(ctx, id); errors.Is(err, ari.ErrNotFound) {
+				return
+			}
+		}
+		if err := a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(status)); err != nil {
+			if errors.Is(err, ari.ErrNotFound) {
+				return
+			}
+			a.log.Warn("set QUEUESTATUS", "caller", id, "err", err)
+		}
+		if key != "" {
+			_ = a.ari.SetVariable(ctx, id, "QUEUEEXITKEY", key)
+		}
+		if err := a.ari.Continue(ctx, id, "", "", 0, ""); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("continue caller", "caller", id, "err", err)
+		}
+		if bridge != "" {
+			_ = a.ari.DestroyBridge(ctx, bridge)
+		}
+	})
+}
+
+func (a *App) hangupCaller(id string) {
+	leg, ok := a.callers[id]
+	var bridge string
+	if ok {
+		leg.leaving = true
+		bridge = leg.bridge
+		leg.bridge = ""
+		a.dropAnnouncements(leg)
+	}
+	a.exec.Submit(id, func(ctx context.Context) {
+		if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("hang up caller", "caller", id, "err", err)
+		}
+		if bridge != "" {
+			_ = a.ari.DestroyBridge(ctx, bridge)
+		}
+	})
+}
+
+// ring originates the agent's device into the application, with an id we
+// choose so the leg's first events (which can beat the REST reply) are ours.
+func (a *App) ring(e queue.RingAgent) {
+	leg := &agentLeg{
+		offer:  e.Offer,
+		caller: e.Caller,
+		agent:  e.Agent,
+		id:     "sqa-" + string(e.Offer) + "-1",
+		other:  "sqa-" + string(e.Offer) + "-2",
+		seq:    a.seq,
+	}
+	a.offers[e.Offer] = leg
+	a.agentChan[leg.id] = leg
+	a.agentChan[leg.other] = leg
+	req := ari.OriginateRequest{
+		ChannelID:      leg.id,
+		OtherChannelID: leg.other,
+		Endpoint:       e.Device,
+		App:            a.cfg.App,
+		AppArgs:        []string{agentArg, string(e.Offer)},
+		CallerID:       callerID(e.Name, e.Number),
+		Timeout:        int(math.Ceil(e.Timeout.Seconds())),
+		// Without formats a Local channel made over ARI runs at slin192 and
+		// hold music is resampled for every caller (ari/README.md).
+		Formats: "ulaw",
+	}
+	if req.Timeout < 1 {
+		req.Timeout = 1
+	}
+	offer, caller, agent := e.Offer, e.Caller, e.Agent
+	a.exec.Submit(string(e.Offer), func(ctx context.Context) {
+		if a.cfg.Observer != nil {
+			a.cfg.Observer.Dialing(offer, caller, agent, time.Now())
+		}
+		_, err := a.ari.Originate(ctx, req)
+		if err == nil {
+			return
+		}
+		var ariErr *ari.Error
+		if !errors.As(err, &ariErr) {
+			// No reply: the channel may exist. Make sure it does not ring on.
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			_ = a.ari.Hangup(hctx, req.ChannelID, "normal")
+			cancel()
+		}
+		a.log.Warn("originate agent", "offer", offer, "endpoint", req.Endpoint, "err", err)
+		a.post(func() {
+			if leg.ended || leg.answered {
+				return
+			}
+			leg.ended = true
+			a.forgetAgentLeg(leg)
+			a.offerFailedReason(leg, queue.RingError)
+		})
+	})
+}
+
+func callerID(name, number string) string {
+	clean := strings.NewReplacer(`"`, "", "<", "", ">", "").Replace
+	name, number = strings.TrimSpace(clean(name)), strings.TrimSpace(clean(number))
+	switch {
+	case name != "" && number != "":
+		return name + " <" + number + ">"
+	case number != "":
+		return "<" + number + ">"
+	default:
+		return name
+	}
+}
+
+func (a *App) hangupAgentLeg(leg *agentLeg, reason string) {
+	id := leg.id
+	a.exec.Submit(string(leg.offer), func(ctx context.Context) {
+		err := a.ari.Hangup(ctx, id, reason)
+		if err == nil {
+			return
+		}
+		if errors.Is(err, ari.ErrNotFound) {
+			// Already gone and its events possibly lost: forget it.
+			a.post(func() { a.forgetAgentLeg(leg) })
+			return
+		}
+		a.log.Warn("hang up agent leg", "channel", id, "reason", reason, "err", err)
+	})
+}
+
+// connect bridges the caller with the agent who answered: announcement and
+// hold music stopped first (adding a channel to a mixing bridge does not
+// stop its channel MOH), so the agent is never talked over.
+func (a *App) connect(e queue.Connect) {
+	id := string(e.Caller)
+	leg, ok := a.callers[id]
+	agent, okAgent := a.offers[e.Offer]
+	if !ok || !okAgent {
+		return
+	}
+	leg.connected = true
+	leg.offer = e.Offer
+	leg.agentChan = agent.id
+	leg.bridge = a.nextID("b")
+	playing := leg.playing
+	a.dropAnnouncements(leg)
+	bridge, agentID, q := leg.bridge, agent.id, e.Queue
+	a.exec.Submit(id, func(ctx context.Context) {
+		if playing != "" {
+			_ = a.ari.StopPlayback(ctx, playing)
+		}
+		if err := a.ari.StopMOH(ctx, id); errors.Is(err, ari.ErrNotFound) {
+			return // caller gone; CallEnded follows from its StasisEnd
+		}
+		err := retry(ctx, 3, func() error {
+			_, err := a.ari.CreateBridge(ctx, bridge, "mixing", "queue-"+q+"-call")
+			return err
+		})
+		if err == nil {
+			err = retry(ctx, 3, func() error { return a.ari.AddChannel(ctx, bridge, id, "") })
+		}
+		if err == nil {
+			err = retry(ctx, 3, func() error { return a.ari.AddChannel(ctx, bridge, agentID, "") })
+		}
+		if err == nil || errors.Is(err, ari.ErrNotFound) {
+			return // a 404 is a leg that left: its StasisEnd ends the call
+		}
+		a.log.Error("bridge caller with agent", "caller", id, "agent", agentID, "err", err)
+		a.post(func() { a.applyQuiet(queue.CallEnded{Caller: e.Caller, By: queue.PartySystem}) })
+	})
+}
+
+// retry retries fn on server errors and timeouts, not on 4xx answers.
+func retry(ctx context.Context, attempts int, fn func() error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		if err = fn(); err == nil {
+			return nil
+		}
+		var ariErr *ari.Error
+		if errors.As(err, &ariErr) && ariErr.Status < 500 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(i+1) * 50 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func (a *App) destroyBridge(lane, bridge string) {
+	a.exec.Submit(lane, func(ctx context.Context) {
+		if err := a.ari.DestroyBridge(ctx, bridge); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("destroy bridge", "bridge", bridge, "err", err)
+		}
+	})
+}
+
+// announce plays announcements one after another: the next only after the
+// previous one's PlaybackFinished, so two never overlap.
+func (a *App) announce(e queue.Announce) {
+	leg, ok := a.callers[string(e.Caller)]
+	if !ok || leg.connected || leg.leaving || len(e.Media) == 0 {
+		return
+	}
+	if leg.playing != "" {
+		leg.pending = append(leg.pending, e.Media)
+		return
+	}
+	a.play(leg, e.Media)
+}
+
+func (a *App) play(leg *callerLeg, media []string) {
+	id := leg.id
+	pb := a.nextID("p")
+	leg.playing = pb
+	a.playbacks[pb] = id
+	a.exec.Submit(id, func(ctx context.Context) {
+		if _, err := a.ari.Play(ctx, id, pb, media...); err != nil {
+			if !errors.Is(err, ari.ErrNotFound) {
+				a.log.Warn("play announcement", "caller", id, "media", media, "err", err)
+			}
+			// No PlaybackFinished will come: move on.
+			a.post(func() { a.playbackDone(pb) })
+		}
+	})
+}
+
+func (a *App) playbackDone(pb string) {
+	id, ok := a.playbacks[pb]
+	if !ok {
+		return
+	}
+	delete(a.playbacks, pb)
+	leg, ok := a.callers[id]
+	if !ok || leg.playing != pb {
+		return
+	}
+	leg.playing = ""
+	if leg.connected || leg.leaving || len(leg.pending) == 0 {
+		leg.pending = nil
+		return
+	}
+	next := leg.pending[0]
+	leg.pending = leg.pending[1:]
+	a.play(leg, next)
+}
+
+func (a *App) dropAnnouncements(leg *callerLeg) {
+	leg.pending = nil
+	if leg.playing != "" {
+		delete(a.playbacks, leg.playing)
+		leg.playing = ""
+	}
+}

@@ -1,0 +1,388 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"time"
+
+	"stasisq/ari/aritest"
+	"stasisq/queue"
+	"stasisq/ui"
+)
+
+// LoadOptions shape one load run against the in-process fake Asterisk.
+type LoadOptions struct {
+	Callers  int
+	Agents   int
+	Talk     time.Duration // each agent hangs up after this
+	Arrivals time.Duration // between two callers; 0 sends them all at once
+	Strategy queue.Strategy
+	Timeout  time.Duration // the whole run
+	Dir      string        // for the database; "" uses a temporary directory
+}
+
+// LoadResult is what a load run measured.
+type LoadResult struct {
+	Callers, Agents int
+	Elapsed         time.Duration
+	CallsPerSecond  float64
+	Ideal           float64 // calls/s if agents never idled: Agents / Talk
+	JoinToDial      Percentiles
+	FreeToDial      Percentiles
+	Overtakes       int
+	Outcomes        map[string]int // CallerLeft reasons
+	BadOutcomes     []string       // callers without exactly one outcome
+	AgentsNotFree   []string       // agents not available at the end
+	Unfinished      int            // calls the fake still had at the end
+}
+
+// Percentiles of a latency sample.
+type Percentiles struct {
+	N             int
+	P50, P99, Max time.Duration
+}
+
+func percentiles(d []time.Duration) Percentiles {
+	if len(d) == 0 {
+		return Percentiles{}
+	}
+	s := slices.Clone(d)
+	slices.Sort(s)
+	at := func(q float64) time.Duration { return s[min(len(s)-1, int(q*float64(len(s))))] }
+	return Percentiles{N: len(s), P50: at(0.50), P99: at(0.99), Max: s[len(s)-1]}
+}
+
+func (r LoadResult) String() string {
+	return fmt.Sprintf("load: %d callers through %d agents in %v: %.1f calls/s (ideal %.1f)\n"+
+		"  StasisStart→dial: n=%d p50=%v p99=%v max=%v\n"+
+		"  agent free→next dial: n=%d p50=%v p99=%v max=%v\n"+
+		"  overtakes: %d  outcomes: %v  callers without exactly one outcome: %d  agents not available: %d  calls unfinished: %d",
+		r.Callers, r.Agents, r.Elapsed.Round(time.Millisecond), r.CallsPerSecond, r.Ideal,
+		r.JoinToDial.N, r.JoinToDial.P50, r.JoinToDial.P99, r.JoinToDial.Max,
+		r.FreeToDial.N, r.FreeToDial.P50, r.FreeToDial.P99, r.FreeToDial.Max,
+		r.Overtakes, r.Outcomes, len(r.BadOutcomes), len(r.AgentsNotFree), r.Unfinished)
+}
+
+// Err says what a load run got wrong, nil when every caller ended with one
+// outcome, every agent is available and nobody was overtaken.
+func (r LoadResult) Err() error {
+	var errs []error
+	if len(r.BadOutcomes) > 0 {
+		errs = append(errs, fmt.Errorf("%d callers without exactly one outcome, e.g. %v", len(r.BadOutcomes), r.BadOutcomes[:min(5, len(r.BadOutcomes))]))
+	}
+	if len(r.AgentsNotFree) > 0 {
+		errs = append(errs, fmt.Errorf("agents not available at the end: %v", r.AgentsNotFree))
+	}
+	if r.Overtakes > 0 {
+		errs = append(errs, fmt.Errorf("%d overtakes", r.Overtakes))
+	}
+	if r.Unfinished > 0 {
+		errs = append(errs, fmt.Errorf("%d calls still up at the end", r.Unfinished))
+	}
+	return errors.Join(errs...)
+}
+
+// loadObserver collects call-flow timings and the domain events in order.
+type loadObserver struct {
+	mu          sync.Mutex
+	arrived     map[queue.CallerID]time.Time
+	dialed      map[queue.CallerID]bool
+	joinToDial  []time.Duration
+	freeAt      map[queue.AgentID]time.Time
+	freeToDial  []time.Duration
+	waiting     int
+	outcomes    map[queue.CallerID]int
+	reasons     map[string]int
+	overtakes   int
+	queueOrder  map[string][]joinedCaller // callers waiting and never yet offered, in join order
+	offeredOnce map[queue.CallerID]bool
+}
+
+type joinedCaller struct {
+	id       queue.CallerID
+	priority int
+}
+
+func newLoadObserver() *loadObserver {
+	return &loadObserver{
+		arrived:     map[queue.CallerID]time.Time{},
+		dialed:      map[queue.CallerID]bool{},
+		freeAt:      map[queue.AgentID]time.Time{},
+		outcomes:    map[queue.CallerID]int{},
+		reasons:     map[string]int{},
+		queueOrder:  map[string][]joinedCaller{},
+		offeredOnce: map[queue.CallerID]bool{},
+	}
+}
+
+func (o *loadObserver) CallerArrived(c queue.CallerID, at time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.arrived[c] = at
+	o.waiting++
+}
+
+func (o *loadObserver) AgentFree(a queue.AgentID, at time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	// Only a free agent with callers waiting measures the engine's reaction;
+	// an agent idle for lack of callers would measure the arrival gap.
+	if o.waiting > 0 {
+		o.freeAt[a] = at
+	}
+}
+
+func (o *loadObserver) Dialing(_ queue.OfferID, c queue.CallerID, a queue.AgentID, at time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if t, ok := o.freeAt[a]; ok {
+		o.freeToDial = append(o.freeToDial, at.Sub(t))
+		delete(o.freeAt, a)
+	}
+	if !o.dialed[c] {
+		o.dialed[c] = true
+		o.waiting--
+		if t, ok := o.arrived[c]; ok {
+			o.joinToDial = append(o.joinToDial, at.Sub(t))
+		}
+	}
+}
+
+// events is a Publish sink: counts outcomes and overtakes in event order.
+func (o *loadObserver) events(evs []queue.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ev := range evs {
+		switch ev := ev.(type) {
+		case queue.CallerJoined:
+			o.queueOrder[ev.Queue] = append(o.queueOrder[ev.Queue], joinedCaller{id: ev.Caller, priority: ev.Priority})
+		case queue.CallerRefused:
+			o.outcomes[ev.Caller]++
+			o.reasons["refused"]++
+		case queue.CallerLeft:
+			o.outcomes[ev.Caller]++
+			o.reasons[string(ev.Reason)]++
+			o.dropFromOrder(ev.Queue, ev.Caller)
+		case queue.OfferStarted:
+			if o.offeredOnce[ev.Caller] {
+				continue
+			}
+			o.offeredOnce[ev.Caller] = true
+			order := o.queueOrder[ev.Queue]
+			var prio = -1 << 31
+			for _, c := range order {
+				if c.id == ev.Caller {
+					prio = c.priority
+				}
+			}
+			for _, c := range order {
+				if c.id == ev.Caller {
+					break
+				}
+				if c.priority == prio && !o.offeredOnce[c.id] {
+					o.overtakes++
+				}
+			}
+		}
+	}
+}
+
+func (o *loadObserver) dropFromOrder(q string, c queue.CallerID) {
+	order := o.queueOrder[q]
+	for i := range order {
+		if order[i].id == c {
+			o.queueOrder[q] = append(order[:i], order[i+1:]...)
+			return
+		}
+	}
+}
+
+// RunLoad pushes opts.Callers simulated callers through opts.Agents
+// simulated agents: a real Main (engine, store, call flow) against the
+// in-process fake Asterisk, over real HTTP and websockets.
+func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadResult, error) {
+	if opts.Callers <= 0 || opts.Agents <= 0 {
+		return LoadResult{}, errors.New("load: callers and agents must be positive")
+	}
+	if opts.Talk <= 0 {
+		opts.Talk = 100 * time.Millisecond
+	}
+	if opts.Strategy == "" {
+		opts.Strategy = queue.LongestIdle
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 5 * time.Minute
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	dir := opts.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "stasisq-load-")
+		if err != nil {
+			return LoadResult{}, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+
+	fake := aritest.NewServer(aritest.Options{
+		User: "stasisq", Password: "load",
+		PlaybackDuration: func(string) time.Duration { return 20 * time.Millisecond },
+		AnswerDelay:      time.Millisecond,
+	})
+	defer fake.Close()
+	obs := newLoadObserver()
+	m := NewMain()
+	m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword = fake.URL(), "stasisq", "load"
+	m.Config.Listen = "127.0.0.1:0"
+	m.Config.DB = filepath.Join(dir, "load.db")
+	m.Logger = logger
+	m.Observer = obs
+	m.Publish = append(m.Publish, obs.events)
+	if err := m.Run(ctx); err != nil {
+		_ = m.Close()
+		return LoadResult{}, err
+	}
+	defer m.Close()
+	select {
+	case <-m.App.Ready():
+	case <-ctx.Done():
+		return LoadResult{}, fmt.Errorf("load: never connected to the fake Asterisk: %w", ctx.Err())
+	}
+
+	dir2 := &directory{db: m.DB, floor: m.App}
+	qc := queue.DefaultQueueConfig("load")
+	qc.Strategy = opts.Strategy
+	qc.Timeout = 30 * time.Second
+	qc.AnnouncePosition = "no"
+	qc.MinAnnounceFrequency = 0
+	if err := dir2.PutQueue(ctx, qc); err != nil {
+		return LoadResult{}, fmt.Errorf("load: queue: %w", err)
+	}
+	var agentIDs []queue.AgentID
+	for i := range opts.Agents {
+		id := fmt.Sprintf("agent%03d", i+1)
+		device := fmt.Sprintf("PJSIP/%d", 2000+i)
+		fake.SetDevice(device, aritest.DeviceBehavior{Action: aritest.Answer, TalkFor: opts.Talk})
+		u := ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: queue.AgentConfig{Device: device, Queues: []queue.Membership{{Queue: "load"}}}}
+		if err := dir2.PutUser(ctx, u, ""); err != nil {
+			return LoadResult{}, fmt.Errorf("load: agent %s: %w", id, err)
+		}
+		if err := m.App.Do(ctx, queue.AgentLogin{Agent: queue.AgentID(id)}); err != nil {
+			return LoadResult{}, fmt.Errorf("load: login %s: %w", id, err)
+		}
+		agentIDs = append(agentIDs, queue.AgentID(id))
+	}
+
+	start := time.Now()
+	calls := make([]*aritest.Call, 0, opts.Callers)
+	for i := range opts.Callers {
+		c, err := fake.Call(ctx, aritest.CallSpec{App: m.Config.App, Args: []string{"load"}, Number: fmt.Sprintf("555%04d", i), Name: "Load"})
+		if err != nil {
+			return LoadResult{}, fmt.Errorf("load: caller %d: %w", i, err)
+		}
+		calls = append(calls, c)
+		if opts.Arrivals > 0 {
+			time.Sleep(opts.Arrivals)
+		}
+	}
+	for _, c := range calls {
+		select {
+		case <-c.Done():
+		case <-ctx.Done():
+			return LoadResult{}, fmt.Errorf("load: calls still up: %w", ctx.Err())
+		}
+	}
+	elapsed := time.Since(start)
+
+	// Let the last wrap-ups and hangups settle, then check the floor.
+	var snap queue.Snapshot
+	for {
+		var err error
+		snap, err = m.App.Snapshot(ctx)
+		if err != nil {
+			return LoadResult{}, err
+		}
+		if allAvailable(snap, agentIDs) && m.App.exec.Idle() {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return LoadResult{}, fmt.Errorf("load: agents never all available: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	res := LoadResult{
+		Callers:        opts.Callers,
+		Agents:         opts.Agents,
+		Elapsed:        elapsed,
+		CallsPerSecond: float64(opts.Callers) / elapsed.Seconds(),
+		Ideal:          float64(opts.Agents) / opts.Talk.Seconds(),
+		JoinToDial:     percentiles(obs.joinToDial),
+		FreeToDial:     percentiles(obs.freeToDial),
+		Overtakes:      obs.overtakes,
+		Outcomes:       obs.reasons,
+	}
+	for _, c := range calls {
+		if n := obs.outcomes[queue.CallerID(c.ID())]; n != 1 {
+			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", c.ID(), n))
+		}
+	}
+	for _, a := range snap.Agents {
+		if a.State != queue.AgentAvailable {
+			res.AgentsNotFree = append(res.AgentsNotFree, fmt.Sprintf("%s=%s", a.Config.ID, a.State))
+		}
+	}
+	res.Unfinished = len(fake.ChannelIDs())
+	return res, nil
+}
+
+func allAvailable(s queue.Snapshot, ids []queue.AgentID) bool {
+	state := map[queue.AgentID]queue.AgentState{}
+	for _, a := range s.Agents {
+		state[queue.AgentID(a.Config.ID)] = a.State
+	}
+	for _, id := range ids {
+		if state[id] != queue.AgentAvailable {
+			return false
+		}
+	}
+	return true
+}
+
+func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stasisq load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var opts LoadOptions
+	var strategy string
+	fs.IntVar(&opts.Callers, "callers", 1000, "simulated callers")
+	fs.IntVar(&opts.Agents, "agents", 100, "simulated agents")
+	fs.DurationVar(&opts.Talk, "talk", 100*time.Millisecond, "talk time of each call")
+	fs.DurationVar(&opts.Arrivals, "arrivals", 0, "time between two callers (0: all at once)")
+	fs.StringVar(&strategy, "strategy", string(queue.LongestIdle), "queue strategy")
+	fs.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	opts.Strategy = queue.Strategy(strategy)
+	res, err := RunLoad(ctx, opts, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, res)
+	return res.Err()
+}

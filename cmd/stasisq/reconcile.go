@@ -1,0 +1,284 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/queue"
+	"stasisq/store"
+)
+
+// asteriskView is what Asterisk says is there, fetched by the executor after
+// every (re)connect: events during a websocket gap are lost, not replayed,
+// so the loop compares this with its tables.
+type asteriskView struct {
+	seq      uint64 // a.seq when the fetch started: legs seen later are not judged by it
+	inApp    map[string]bool
+	channels map[string]ari.Channel
+	bridges  []ari.Bridge
+	devices  []ari.DeviceState
+	state    *store.State // the previous run's, on the first connection only
+}
+
+// startReconcile subscribes to device states and fetches Asterisk's view on
+// the executor; the comparison happens on the loop (reconcile).
+func (a *App) startReconcile() {
+	seq := a.seq
+	first := !a.resumed
+	a.exec.Submit("reconcile", func(ctx context.Context) {
+		view, err := a.fetchView(ctx, first)
+		if err != nil {
+			a.log.Error("reconcile with Asterisk", "err", err)
+			// Try again shortly unless the connection went away meanwhile
+			// (the next Connected starts a new reconcile).
+			go func() {
+				select {
+				case <-time.After(time.Second):
+					a.post(func() {
+						if a.connected {
+							a.startReconcile()
+						}
+					})
+				case <-a.exec.ctx.Done():
+				}
+			}()
+			return
+		}
+		view.seq = seq
+		a.post(func() { a.reconcile(view) })
+	})
+}
+
+func (a *App) fetchView(ctx context.Context, first bool) (*asteriskView, error) {
+	if _, err := a.ari.Subscribe(ctx, a.cfg.App, "deviceState:"); err != nil {
+		a.log.Warn("subscribe device states", "err", err)
+	}
+	app, err := a.ari.GetApplication(ctx, a.cfg.App)
+	if err != nil {
+		return nil, err
+	}
+	chans, err := a.ari.ListChannels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bridges, err := a.ari.ListBridges(ctx)
+	if err != nil {
+		return nil, err
+	}
+	devices, err := a.ari.ListDeviceStates(ctx)
+	if err != nil {
+		a.log.Warn("list device states", "err", err)
+	}
+	view := &asteriskView{
+		inApp:    make(map[string]bool, len(app.ChannelIDs)),
+		channels: make(map[string]ari.Channel, len(chans)),
+		bridges:  bridges,
+		devices:  devices,
+	}
+	for _, id := range app.ChannelIDs {
+		view.inApp[id] = true
+	}
+	for _, ch := range chans {
+		view.channels[ch.ID] = ch
+	}
+	if first && a.cfg.LoadState != nil {
+		st, err := a.cfg.LoadState(ctx)
+		if err != nil {
+			return nil, err
+		}
+		view.state = &st
+	}
+	return view, nil
+}
+
+// reconcile makes the tables and the engine agree with Asterisk: no caller
+// lost, none duplicated, no agent left ringing, no bridge left behind.
+func (a *App) reconcile(v *asteriskView) {
+	if v.state != nil || !a.resumed {
+		a.resumed = true
+		a.resume(v)
+	}
+	// Callers we know that left during the gap.
+	for id, leg := range a.callers {
+		if leg.seq > v.seq || v.inApp[id] || leg.leaving {
+			continue
+		}
+		a.channelGone(id, -1)
+	}
+	// Agent legs: gone, answered during the gap, or still ringing.
+	for _, leg := range a.offers {
+		if leg.seq > v.seq || leg.ended {
+			continue
+		}
+		_, exists := v.channels[leg.id]
+		switch {
+		case !leg.answered && v.inApp[leg.id]:
+			a.agentAnswered(leg.id, leg.offer)
+		case !exists && !v.inApp[leg.id]:
+			a.agentLegGone(leg, leg.id, -1)
+		}
+	}
+	// Channels in the app that we do not know: a previous run's.
+	var unknown []string
+	for id := range v.inApp {
+		if _, ok := a.callers[id]; ok {
+			continue
+		}
+		if _, ok := a.agentChan[id]; ok {
+			continue
+		}
+		if _, ok := a.orphans[id]; ok {
+			continue
+		}
+		unknown = append(unknown, id)
+	}
+	sort.Strings(unknown)
+	bridgeOf := map[string]ari.Bridge{}
+	for _, b := range v.bridges {
+		for _, ch := range b.Channels {
+			bridgeOf[ch] = b
+		}
+	}
+	for _, id := range unknown {
+		ch, ok := v.channels[id]
+		if !ok {
+			continue
+		}
+		if b, ok := bridgeOf[id]; ok && a.ownBridge(b.ID) && len(b.Channels) > 1 {
+			// A call a previous run bridged: let them talk; when either
+			// leaves, the other is hung up and the bridge destroyed.
+			for _, member := range b.Channels {
+				a.orphans[member] = b.ID
+			}
+			continue
+		}
+		args := appArgs(ch.Dialplan.AppData)
+		if strings.HasPrefix(id, "sqa-") || (len(args) > 0 && args[0] == agentArg) {
+			a.exec.Submit(id, func(ctx context.Context) {
+				if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+					a.log.Warn("hang up stale agent leg", "channel", id, "err", err)
+				}
+			})
+			continue
+		}
+		a.log.Info("resuming caller found in Asterisk", "caller", id)
+		a.callerArrived(ch, args, ch.Creationtime.Time, true)
+	}
+	// Our bridges nobody uses any more.
+	inUse := map[string]bool{}
+	for _, leg := range a.callers {
+		if leg.bridge != "" {
+			inUse[leg.bridge] = true
+		}
+	}
+	for _, b := range a.orphans {
+		inUse[b] = true
+	}
+	for _, b := range v.bridges {
+		if a.ownBridge(b.ID) && !inUse[b.ID] {
+			id := b.ID
+			a.exec.Submit(id, func(ctx context.Context) { _ = a.ari.DestroyBridge(ctx, id) })
+		}
+	}
+	for _, d := range v.devices {
+		a.deviceState(d.Name, d.State)
+	}
+	a.readyMu.Do(func() { close(a.ready) })
+}
+
+// resume puts back the callers a previous run left waiting, in their order,
+// and closes those Asterisk no longer has.
+func (a *App) resume(v *asteriskView) {
+	if v.state == nil {
+		return
+	}
+	callers := append([]store.WaitingCaller(nil), v.state.Callers...)
+	sort.SliceStable(callers, func(i, j int) bool {
+		if callers[i].Queue != callers[j].Queue {
+			return callers[i].Queue < callers[j].Queue
+		}
+		return callers[i].Position < callers[j].Position
+	})
+	for _, c := range callers {
+		id := string(c.ID)
+		if _, known := a.callers[id]; known {
+			continue
+		}
+		ch, alive := v.channels[id]
+		// Skills and maxwait are not stored: they come from the dialplan
+		// arguments, read again from the channel.
+		fromArgs := parseCallerArgs(appArgs(ch.Dialplan.AppData))
+		join := queue.CallerJoin{
+			Caller:   c.ID,
+			Queue:    c.Queue,
+			Priority: c.Priority,
+			Skills:   fromArgs.Skills,
+			MaxWait:  fromArgs.MaxWait,
+			Number:   c.Number,
+			Name:     c.Name,
+			JoinedAt: c.JoinedAt,
+			Resume:   true,
+			Position: c.Position,
+		}
+		a.joinCaller(id, ch.Dialplan.Context, join)
+		if !alive || !v.inApp[id] {
+			// Gone while we were down: close it as lost so the store and
+			// statistics end it exactly once.
+			delete(a.callers, id)
+			a.applyQuiet(queue.CallerLost{Caller: c.ID})
+		}
+	}
+	for _, s := range v.state.Agents {
+		a.resumeAgent(s)
+	}
+}
+
+func (a *App) resumeAgent(s store.AgentSession) {
+	id := s.ID
+	if view, ok := a.engine.Agent(id); ok && view.State != queue.AgentLoggedOut {
+		return // static agents are logged in by the engine
+	}
+	switch s.State {
+	case queue.AgentLoggedOut, "":
+		return
+	case queue.AgentPaused:
+		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: true, Reason: s.Reason})
+	default:
+		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: s.Paused, Reason: s.Reason})
+	}
+}
+
+// orphanGone ends a call a previous run bridged once either side leaves.
+func (a *App) orphanGone(id, bridge string) {
+	var others []string
+	for ch, b := range a.orphans {
+		if b == bridge {
+			delete(a.orphans, ch)
+			if ch != id {
+				others = append(others, ch)
+			}
+		}
+	}
+	a.exec.Submit(bridge, func(ctx context.Context) {
+		for _, ch := range others {
+			_ = a.ari.Hangup(ctx, ch, "normal")
+		}
+		_ = a.ari.DestroyBridge(ctx, bridge)
+	})
+}
+
+func (a *App) ownBridge(id string) bool { return strings.HasPrefix(id, "sqb-") }
+
+// appArgs splits a Stasis() app_data ("stasisq,support,priority=5") into the
+// arguments after the application name.
+func appArgs(appData string) []string {
+	parts := strings.Split(appData, ",")
+	if len(parts) <= 1 {
+		return nil
+	}
+	return parts[1:]
+}
