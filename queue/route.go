@@ -1,0 +1,535 @@
+package queue
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// eligible: caller c may ring member m now.
+func (e *Engine) eligible(c *callerState, m *member) bool {
+	if m.availIdx < 0 || m.penalty < c.minPen || m.penalty > c.maxPen {
+		return false
+	}
+	if len(c.blocks) > 0 && c.blocked(m.agent, e.now) {
+		return false
+	}
+	if m.q.cfg.Strategy == SkillsBased {
+		for skill, level := range c.skills {
+			if m.agent.cfg.Skills[skill] < level {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// callerReady routes a caller that may have become able to ring someone. The
+// queue is walked from the front up to c so that no caller ahead that could
+// take the same agent is overtaken.
+func (e *Engine) callerReady(c *callerState) {
+	if c.gone || c.connected {
+		return
+	}
+	q := c.q
+	for _, x := range q.order {
+		if len(q.avail) == 0 {
+			return
+		}
+		if x.idle() {
+			e.tryOffer(x)
+		}
+		if x == c {
+			return
+		}
+	}
+}
+
+// agentFreed offers a newly routable agent to the best caller among all its
+// queues that could take it: higher queue weight first, then caller priority,
+// then longest wait; each queue's candidate is its first such caller in order.
+func (e *Engine) agentFreed(a *agentState) {
+	for a.activity == actIdle && !a.removed {
+		var best *callerState
+		for _, m := range a.members {
+			if m.availIdx < 0 {
+				continue
+			}
+			c := e.firstTaker(m)
+			if c != nil && (best == nil || betterCaller(c, best)) {
+				best = c
+			}
+		}
+		if best == nil || !e.tryOffer(best) {
+			return
+		}
+	}
+}
+
+func (e *Engine) firstTaker(m *member) *callerState {
+	for _, c := range m.q.order {
+		if c.idle() && e.eligible(c, m) && !e.pastMaxWait(c) {
+			return c
+		}
+	}
+	return nil
+}
+
+func betterCaller(a, b *callerState) bool {
+	if a.q.cfg.Weight != b.q.cfg.Weight {
+		return a.q.cfg.Weight > b.q.cfg.Weight
+	}
+	if a.priority != b.priority {
+		return a.priority > b.priority
+	}
+	if !a.orderAt.Equal(b.orderAt) {
+		return a.orderAt.Before(b.orderAt)
+	}
+	return a.key.seq < b.key.seq
+}
+
+func (e *Engine) pastMaxWait(c *callerState) bool {
+	return !c.maxWaitAt.IsZero() && !e.now.Before(c.maxWaitAt)
+}
+
+// tryOffer rings the agent(s) the queue's strategy picks for an idle caller,
+// among the routable members it may ring in the lowest penalty tier (wrandom
+// weighs penalties instead of tiering them, as app_queue does). It reports
+// whether anyone was rung.
+func (e *Engine) tryOffer(c *callerState) bool {
+	q := c.q
+	if !c.idle() || len(q.avail) == 0 || e.pastMaxWait(c) {
+		return false
+	}
+	cands := e.scratch[:0]
+	best := -1
+	for _, m := range q.avail {
+		if !e.eligible(c, m) {
+			continue
+		}
+		if q.cfg.Strategy != WRandom {
+			if best >= 0 && m.penalty > best {
+				continue
+			}
+			if best < 0 || m.penalty < best {
+				best = m.penalty
+				cands = cands[:0]
+			}
+		}
+		cands = append(cands, m)
+	}
+	e.scratch = cands[:0]
+	if len(cands) == 0 {
+		return false
+	}
+	// q.avail is in no useful order; member order breaks every tie, as
+	// app_queue's find_best takes the first best metric in member order.
+	slices.SortFunc(cands, func(x, y *member) int { return x.pos - y.pos })
+	if q.cfg.Strategy == RingAll {
+		for _, m := range cands {
+			e.ring(c, m)
+		}
+		clear(cands)
+		return true
+	}
+	m := e.pick1(c, cands)
+	clear(cands)
+	e.ring(c, m)
+	return true
+}
+
+// pick1 is calc_metric + find_best for the single-ring strategies.
+func (e *Engine) pick1(c *callerState, cands []*member) *member {
+	q := c.q
+	switch q.cfg.Strategy {
+	case Linear:
+		return rotation(cands, c.linPos, func(m *member) int { return m.pos })
+	case RROrdered:
+		return rotation(cands, q.rrNext, func(m *member) int { return m.pos })
+	case RRMemory:
+		return rotation(cands, q.rrNext, func(m *member) int { return int(m.loginSeq) })
+	case LeastRecent:
+		return minBy(cands, func(x, y *member) bool { return x.agent.lastCallEnd.Before(y.agent.lastCallEnd) })
+	case FewestCalls:
+		return minBy(cands, func(x, y *member) bool { return x.agent.calls < y.agent.calls })
+	case Random:
+		return cands[e.rng.IntN(len(cands))]
+	case WRandom:
+		var pick *member
+		bestMetric := 0
+		for _, m := range cands {
+			metric := e.rng.IntN((1 + m.penalty) * 1000)
+			if pick == nil || metric < bestMetric {
+				pick, bestMetric = m, metric
+			}
+		}
+		return pick
+	case LongestIdle:
+		return minBy(cands, func(x, y *member) bool { return x.agent.readySince.Before(y.agent.readySince) })
+	case SkillsBased:
+		return minBy(cands, func(x, y *member) bool {
+			sx, sy := skillScore(c, x.agent), skillScore(c, y.agent)
+			if sx != sy {
+				return sx > sy
+			}
+			return x.agent.readySince.Before(y.agent.readySince)
+		})
+	}
+	return cands[0]
+}
+
+// rotation picks the first candidate at or after next in the rotation, or
+// wraps to the first one (app_queue's rrpos / linpos metric: 1000+pos for
+// members before the rotation point).
+func rotation(cands []*member, next int, pos func(*member) int) *member {
+	var first, after *member
+	for _, m := range cands {
+		p := pos(m)
+		if first == nil || p < pos(first) {
+			first = m
+		}
+		if p >= next && (after == nil || p < pos(after)) {
+			after = m
+		}
+	}
+	if after != nil {
+		return after
+	}
+	return first
+}
+
+// minBy returns the first candidate no other beats (stable in member order).
+func minBy(cands []*member, less func(x, y *member) bool) *member {
+	best := cands[0]
+	for _, m := range cands[1:] {
+		if less(m, best) {
+			best = m
+		}
+	}
+	return best
+}
+
+// skillScore: how well an agent matches a caller's required skills, the sum
+// of the agent's levels in them (every one is at least the required level).
+func skillScore(c *callerState, a *agentState) int {
+	s := 0
+	for skill := range c.skills {
+		s += a.cfg.Skills[skill]
+	}
+	return s
+}
+
+// ring starts an offer of caller c to member m.
+func (e *Engine) ring(c *callerState, m *member) {
+	a, q := m.agent, c.q
+	o := &offer{id: e.nextOfferID(), caller: c, agent: a, q: q, start: e.now}
+	e.offers[o.id] = o
+	c.offers = append(c.offers, o)
+	timeout := q.cfg.Timeout
+	if q.cfg.TimeoutPriority != "conf" && !c.maxWaitAt.IsZero() {
+		// timeoutpriority=app: the caller's own limit cuts the ring short.
+		timeout = min(timeout, c.maxWaitAt.Sub(e.now))
+	}
+	switch q.cfg.Strategy {
+	case Linear:
+		c.linPos = m.pos + 1
+	case RROrdered:
+		q.rrNext = m.pos + 1
+	case RRMemory:
+		q.rrNext = int(m.loginSeq) + 1
+	}
+	a.activity = actRinging
+	a.offer = o
+	a.caller = c
+	a.queue = q
+	e.emit(OfferStarted{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name})
+	e.agentChanged(a)
+	e.emit(RingAgent{Offer: o.id, Caller: c.id, Agent: a.id, Device: a.cfg.Device, Queue: q.cfg.Name,
+		Timeout: timeout, Number: c.number, Name: c.name})
+	e.arm(e.now.Add(timeout), timer{kind: timerRingTimeout, offer: o})
+}
+
+// retire marks an offer over and keeps it findable for a late answer.
+func (e *Engine) retire(o *offer, remember bool) {
+	o.done = true
+	delete(e.offers, o.id)
+	o.caller.dropOffer(o)
+	if remember {
+		e.deadOffers[o.id] = o
+		e.arm(e.now.Add(deadOfferTTL), timer{kind: timerDeadOffer, offer: o})
+	}
+}
+
+// releaseAgent returns a ringing agent to idle.
+func (e *Engine) releaseAgent(a *agentState) {
+	a.activity = actIdle
+	a.offer = nil
+	a.caller = nil
+}
+
+// cancelOffer hangs up an unanswered ring: the caller left or was taken
+// (elsewhere: another agent answered).
+func (e *Engine) cancelOffer(o *offer, elsewhere bool) {
+	e.retire(o, true)
+	e.emit(CancelRing{Offer: o.id, Agent: o.agent.id, Elsewhere: elsewhere})
+	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: o.caller.id, Agent: o.agent.id, Queue: o.q.cfg.Name,
+		Result: "canceled", RingTime: e.now.Sub(o.start)})
+	e.releaseAgent(o.agent)
+	e.agentChanged(o.agent)
+	if c := o.caller; c.idle() {
+		e.readyCallers = append(e.readyCallers, c)
+	}
+}
+
+// endOffer: the ring ended unanswered. timedOut means the engine's own ring
+// timer fired, so the call flow must hang the leg up.
+func (e *Engine) endOffer(o *offer, result string, timedOut bool) {
+	c, a, q := o.caller, o.agent, o.q
+	e.retire(o, timedOut)
+	if timedOut {
+		e.emit(CancelRing{Offer: o.id, Agent: a.id})
+	}
+	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name,
+		Result: result, RingTime: e.now.Sub(o.start)})
+	until := e.now.Add(q.retry())
+	c.blocks = append(c.blocks, retryBlock{agent: a, until: until})
+	e.arm(until, timer{kind: timerRetry, caller: c})
+	e.releaseAgent(a)
+	e.autoPause(q, a, RingFailure(result))
+	e.agentChanged(a)
+	if len(c.offers) == 0 {
+		if c.expired {
+			e.leave(c, LeftTimeout, "", Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusTimeout})
+			return
+		}
+		e.readyCallers = append(e.readyCallers, c)
+		if q.cfg.AnnounceFrequency > 0 {
+			e.announceDue = append(e.announceDue, c)
+		}
+	}
+}
+
+// autoPause is app_queue's rna(): after AutoPauseNoAnswer consecutive
+// failures that count, the agent is paused, unless it took a call less than
+// autopausedelay ago. No answer and a decline always count, busy only with
+// autopausebusy, unavailable only with autopauseunavail, an originate error
+// never.
+func (e *Engine) autoPause(q *queueState, a *agentState, why RingFailure) {
+	if q.cfg.AutoPause == "" || q.cfg.AutoPause == AutoPauseNo {
+		return
+	}
+	switch why {
+	case RingNoAnswer, RingRejected:
+	case RingBusy:
+		if !q.cfg.AutoPauseBusy {
+			return
+		}
+	case RingUnavailable:
+		if !q.cfg.AutoPauseUnavail {
+			return
+		}
+	default:
+		return
+	}
+	a.noAnswers++
+	if a.noAnswers < max(1, q.cfg.AutoPauseNoAnswer) {
+		return
+	}
+	if q.cfg.AutoPauseDelay > 0 && !a.lastCallEnd.IsZero() && e.now.Sub(a.lastCallEnd) < q.cfg.AutoPauseDelay {
+		return
+	}
+	a.noAnswers = 0
+	if a.loggedIn {
+		a.paused = true
+		a.reason = "autopause"
+	}
+}
+
+func (e *Engine) offerFailed(in OfferFailed) error {
+	switch in.Reason {
+	case RingNoAnswer, RingBusy, RingUnavailable, RingRejected, RingError:
+	default:
+		return fmt.Errorf("offer %q failed: reason %q: %w", in.Offer, in.Reason, ErrInvalid)
+	}
+	if o, ok := e.offers[in.Offer]; ok {
+		e.endOffer(o, string(in.Reason), false)
+		return nil
+	}
+	if _, ok := e.deadOffers[in.Offer]; ok {
+		delete(e.deadOffers, in.Offer)
+		return nil
+	}
+	return fmt.Errorf("offer %q failed: %w", in.Offer, ErrUnknownOffer)
+}
+
+func (e *Engine) offerAnswered(id OfferID) error {
+	o, ok := e.offers[id]
+	if !ok {
+		if dead, ok := e.deadOffers[id]; ok {
+			// The leg answered after its caller left or another agent won.
+			delete(e.deadOffers, id)
+			e.emit(HangupAgent{Offer: id, Agent: dead.agent.id})
+			return nil
+		}
+		return fmt.Errorf("offer %q answered: %w", id, ErrUnknownOffer)
+	}
+	c, a, q := o.caller, o.agent, o.q
+	ringTime := e.now.Sub(o.start)
+	e.retire(o, false)
+	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, Result: "answered", RingTime: ringTime})
+	pos := q.position(c)
+	q.remove(c)
+	wait := e.now.Sub(c.joinedAt)
+	e.emit(CallerLeft{At: e.now, Caller: c.id, Queue: q.cfg.Name, Reason: LeftAnswered, Position: pos,
+		JoinPos: c.joinPos, Wait: wait, Agent: a.id})
+	e.emitOrderNow(q)
+	c.connected = true
+	c.agent = a
+	c.offer = o
+	c.connectedAt = e.now
+	c.wait = wait
+	e.emit(CallConnected{At: e.now, Caller: c.id, Agent: a.id, Offer: o.id, Queue: q.cfg.Name, Wait: wait, RingTime: ringTime, Position: pos})
+	a.activity = actOnCall
+	a.calls++
+	a.noAnswers = 0
+	e.agentChanged(a)
+	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name})
+	for len(c.offers) > 0 {
+		e.cancelOffer(c.offers[0], true)
+	}
+	q.holdTimeEMA = ema(q.holdTimeEMA, wait.Seconds())
+	q.inProgress++
+	e.markLeaveDirty(q)
+	return nil
+}
+
+// ema is app_queue's holdtime smoothing: (3*old + new) / 4, the first sample
+// taken as is.
+func ema(old, sample float64) float64 {
+	if old == 0 {
+		return sample
+	}
+	return (3*old + sample) / 4
+}
+
+func (e *Engine) callEnded(id CallerID, by Party) error {
+	c, err := e.caller(id, "call ended")
+	if err != nil {
+		return err
+	}
+	if !c.connected {
+		return fmt.Errorf("call ended %q: not connected: %w", id, ErrNotAllowed)
+	}
+	switch by {
+	case PartyCaller, PartyAgent, PartySystem:
+	default:
+		return fmt.Errorf("call ended %q: party %q: %w", id, by, ErrInvalid)
+	}
+	e.finishCall(c, by, true)
+	return nil
+}
+
+// finishCall ends a connected call: CallCompleted, the agent into wrap-up
+// (or straight back to available), then the telephony for the other side.
+func (e *Engine) finishCall(c *callerState, by Party, hangupCaller bool) {
+	a, q, o := c.agent, c.q, c.offer
+	talk := e.now.Sub(c.connectedAt)
+	e.emit(CallCompleted{At: e.now, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, By: by, Wait: c.wait, Talk: talk})
+	c.gone = true
+	delete(e.callers, c.id)
+	q.inProgress--
+	q.handleEMA = ema(q.handleEMA, (talk + q.cfg.WrapUpTime).Seconds())
+	a.lastCallEnd = e.now
+	a.offer = nil
+	if q.cfg.WrapUpTime > 0 && a.loggedIn && !a.removed {
+		a.activity = actWrapUp
+		a.wrapStart = e.now
+		a.wrapGen++
+		e.arm(e.now.Add(q.cfg.WrapUpTime), timer{kind: timerWrapUp, agent: a, gen: a.wrapGen})
+	} else {
+		a.activity = actIdle
+		a.readySince = e.now
+		a.caller = nil
+	}
+	e.agentChanged(a)
+	switch by {
+	case PartyCaller:
+		e.emit(HangupAgent{Offer: o.id, Agent: a.id})
+	case PartyAgent:
+		if q.cfg.ContinueOnAgentHangup {
+			e.emit(Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusContinue})
+		} else {
+			e.emit(HangupCaller{Caller: c.id})
+		}
+	default:
+		e.emit(HangupAgent{Offer: o.id, Agent: a.id})
+		if hangupCaller {
+			e.emit(HangupCaller{Caller: c.id})
+		}
+	}
+}
+
+func (e *Engine) finishWrapUp(a *agentState) {
+	name := ""
+	if a.queue != nil {
+		name = a.queue.cfg.Name
+	}
+	e.emit(WrapUpEnded{At: e.now, Agent: a.id, Queue: name, WrapUp: e.now.Sub(a.wrapStart)})
+	a.activity = actIdle
+	a.readySince = e.now
+	a.caller = nil
+	a.wrapGen++
+}
+
+func (e *Engine) endWrapUp(a *agentState) {
+	e.finishWrapUp(a)
+	e.agentChanged(a)
+}
+
+// pick: an agent takes a chosen waiting caller (AllowPick). The caller's
+// other rings are cancelled; penalties and order do not apply to a manual
+// choice, nor does a pause.
+func (e *Engine) pick(in Pick) error {
+	a, err := e.agent(in.Agent, "pick")
+	if err != nil {
+		return err
+	}
+	c, err := e.waitingCaller(in.Caller, "pick")
+	if err != nil {
+		return err
+	}
+	q := c.q
+	if !q.cfg.AllowPick {
+		return fmt.Errorf("pick %q: queue %q does not allow picking: %w", in.Caller, q.cfg.Name, ErrNotAllowed)
+	}
+	i := slices.IndexFunc(a.members, func(m *member) bool { return m.q == q })
+	if i < 0 {
+		return fmt.Errorf("pick %q: %q is not a member of %q: %w", in.Caller, in.Agent, q.cfg.Name, ErrNotAllowed)
+	}
+	if !a.loggedIn || a.activity != actIdle {
+		return fmt.Errorf("pick %q: agent %q is %s: %w", in.Caller, in.Agent, a.displayState(), ErrNotAllowed)
+	}
+	if c.expired {
+		return fmt.Errorf("pick %q: caller is leaving: %w", in.Caller, ErrNotAllowed)
+	}
+	for len(c.offers) > 0 {
+		e.cancelOffer(c.offers[0], false)
+	}
+	e.ring(c, a.members[i])
+	return nil
+}
+
+// expectedWait for the caller at pos in q: nothing if an agent is free for
+// it; otherwise pos × the average handle time (talk + wrap-up, smoothed as
+// app_queue smooths its holdtime) ÷ the members logged in and not paused;
+// with no such member or no call yet, app_queue's average hold time.
+func (e *Engine) expectedWait(q *queueState, pos int) time.Duration {
+	if pos <= len(q.avail) {
+		return 0
+	}
+	if q.staffed == 0 || q.handleEMA == 0 {
+		return time.Duration(q.holdTimeEMA * float64(time.Second)).Round(time.Second)
+	}
+	secs := q.handleEMA * float64(pos) / float64(q.staffed)
+	return time.Duration(secs * float64(time.Second)).Round(time.Second)
+}

@@ -1,0 +1,154 @@
+package queue
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ValidateQueue checks every field of a queue configuration and returns a
+// *ValidationError listing each bad one, or nil.
+func ValidateQueue(c QueueConfig) error {
+	var fs []FieldError
+	bad := func(field, format string, args ...any) {
+		fs = append(fs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		bad("name", "must not be empty")
+	} else if strings.ContainsAny(c.Name, " \t\r\n/") {
+		bad("name", "must not contain spaces or slashes")
+	}
+	if !slices.Contains(Strategies, c.Strategy) {
+		bad("strategy", "unknown strategy %q", c.Strategy)
+	}
+	if c.Timeout <= 0 {
+		bad("timeout", "must be positive")
+	}
+	nonNegative := []struct {
+		field string
+		d     time.Duration
+	}{
+		{"retry", c.Retry}, {"wrapuptime", c.WrapUpTime}, {"servicelevel", c.ServiceLevel},
+		{"maxwait", c.MaxWait}, {"autopausedelay", c.AutoPauseDelay},
+		{"announce_frequency", c.AnnounceFrequency}, {"min_announce_frequency", c.MinAnnounceFrequency},
+		{"periodic_announce_frequency", c.PeriodicAnnounceFrequency},
+	}
+	for _, n := range nonNegative {
+		if n.d < 0 {
+			bad(n.field, "must not be negative")
+		}
+	}
+	if c.MaxLen < 0 {
+		bad("maxlen", "must not be negative")
+	}
+	switch c.TimeoutPriority {
+	case "", "app", "conf":
+	default:
+		bad("timeoutpriority", "must be app or conf, not %q", c.TimeoutPriority)
+	}
+	for _, k := range c.ExitKeys {
+		if !strings.ContainsRune("0123456789*#", k) {
+			bad("exitkeys", "%q is not a DTMF digit", k)
+			break
+		}
+	}
+	for _, list := range []struct {
+		field string
+		conds []EmptyCondition
+	}{{"joinempty", c.JoinEmpty}, {"leavewhenempty", c.LeaveWhenEmpty}} {
+		for _, cond := range list.conds {
+			if !slices.Contains(EmptyConditions, cond) {
+				bad(list.field, "unknown condition %q", cond)
+			}
+		}
+	}
+	switch c.AutoPause {
+	case "", AutoPauseNo, AutoPauseYes, AutoPauseAll:
+	default:
+		bad("autopause", "must be no, yes or all, not %q", c.AutoPause)
+	}
+	if c.AutoPauseNoAnswer < 0 {
+		bad("autopause_noanswers", "must not be negative")
+	}
+	switch c.AnnouncePosition {
+	case "", "yes", "no", "more", "limit":
+	default:
+		bad("announce_position", "must be yes, no, more or limit, not %q", c.AnnouncePosition)
+	}
+	if c.AnnouncePositionLimit < 0 {
+		bad("announce_position_limit", "must not be negative")
+	}
+	switch c.AnnounceHoldTime {
+	case "", "yes", "no", "once":
+	default:
+		bad("announce_holdtime", "must be yes, no or once, not %q", c.AnnounceHoldTime)
+	}
+	if c.AnnounceRoundSeconds < 0 || c.AnnounceRoundSeconds >= 60 {
+		bad("announce_round_seconds", "must be between 0 and 59")
+	}
+	for i, p := range c.PeriodicAnnounce {
+		if strings.TrimSpace(p) == "" {
+			bad(fmt.Sprintf("periodic_announce[%d]", i), "must not be empty")
+		}
+	}
+	for i, r := range c.Rules {
+		if r.After < 0 {
+			bad(fmt.Sprintf("rules[%d].after", i), "must not be negative")
+		}
+		if !r.MaxRelative && r.MaxPenalty < 0 {
+			bad(fmt.Sprintf("rules[%d].max_penalty", i), "an absolute penalty must not be negative")
+		}
+		if !r.MinRelative && r.MinPenalty < 0 {
+			bad(fmt.Sprintf("rules[%d].min_penalty", i), "an absolute penalty must not be negative")
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: fs}
+}
+
+// ValidateAgent checks every field of an agent configuration and returns a
+// *ValidationError listing each bad one, or nil.
+func ValidateAgent(c AgentConfig) error {
+	var fs []FieldError
+	bad := func(field, format string, args ...any) {
+		fs = append(fs, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(c.ID) == "" {
+		bad("id", "must not be empty")
+	}
+	if strings.TrimSpace(c.Device) == "" {
+		bad("device", "must not be empty")
+	}
+	seen := make(map[string]bool, len(c.Queues))
+	for i, m := range c.Queues {
+		switch {
+		case strings.TrimSpace(m.Queue) == "":
+			bad(fmt.Sprintf("queues[%d].queue", i), "must not be empty")
+		case seen[m.Queue]:
+			bad(fmt.Sprintf("queues[%d].queue", i), "queue %q listed twice", m.Queue)
+		}
+		seen[m.Queue] = true
+		if m.Penalty < 0 {
+			bad(fmt.Sprintf("queues[%d].penalty", i), "must not be negative")
+		}
+	}
+	for skill, level := range c.Skills {
+		if strings.TrimSpace(skill) == "" {
+			bad("skills", "a skill name must not be empty")
+		}
+		if level < 1 || level > 100 {
+			bad("skills."+skill, "level must be between 1 and 100, not %d", level)
+		}
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	slices.SortFunc(fs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
+	return &ValidationError{Fields: fs}
+}
+
+// Unwrap lets errors.Is(err, ErrInvalid) recognise every validation failure.
+func (e *ValidationError) Unwrap() error { return ErrInvalid }
