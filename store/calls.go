@@ -74,15 +74,16 @@ func (r CallRecord) Open() bool { return r.EndedAt.IsZero() }
 // callKey is the calls bucket key: big-endian unix nanos of the join time,
 // then the caller id, so that a cursor walks calls in join order.
 func callKey(at time.Time, caller queue.CallerID) []byte {
-	k := make([]byte, 8+len(caller))
-	binary.BigEndian.PutUint64(k, uint64(at.UnixNano()))
-	copy(k[8:], caller)
-	return k
+	return append(timeKey(at), caller...)
 }
 
+// timeKey is the 8-byte prefix of at; times before 1970 (the zero time of an
+// unbounded range among them) sort first.
 func timeKey(at time.Time) []byte {
 	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], uint64(at.UnixNano()))
+	if at.After(time.Unix(0, 0)) {
+		binary.BigEndian.PutUint64(k[:], uint64(at.UnixNano()))
+	}
 	return k[:]
 }
 

@@ -155,11 +155,14 @@ func openBolt(path string, opts Options) (bdb *bolt.DB, err error) {
 		return bdb, nil
 	case errors.Is(err, berrors.ErrTimeout):
 		return nil, fmt.Errorf("open database %s: still locked after %v: is another stasisq using it? %w", path, opts.Timeout, err)
-	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum),
-		errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrInvalidMapping):
-		return nil, fmt.Errorf("open database %s: the file is damaged or not a bbolt database (%w); %s", path, err, whatToDo(path))
+	case errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("open database %s: %w: does its directory exist?", path, err)
+	case errors.Is(err, os.ErrPermission):
+		return nil, fmt.Errorf("open database %s: %w: check the file's owner and mode", path, err)
 	default:
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		// ErrInvalid, ErrChecksum, ErrVersionMismatch, a short file... bbolt
+		// does not type all of them, and all mean the same to an operator.
+		return nil, fmt.Errorf("open database %s: the file is damaged or not a bbolt database (%w); %s", path, err, whatToDo(path))
 	}
 }
 
