@@ -1,6 +1,7 @@
 package ari
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,22 +117,49 @@ var ErrMalformedEvent = errors.New("ari: malformed event")
 // do not fit (a string where a number was documented) gives *RawEvent AND an
 // error, so the caller can log it and still deliver the event.
 func DecodeEvent(data []byte) (Event, error) {
-	var head struct {
-		Type string `json:"type"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
-	}
-	newEvent, ok := eventTypes[head.Type]
+	typ, ok := leadingType(data)
 	if !ok {
-		return &RawEvent{Type: head.Type, Data: append(json.RawMessage(nil), data...)}, nil
+		var head struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(data, &head); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+		}
+		typ = head.Type
+	}
+	newEvent, known := eventTypes[typ]
+	if !known {
+		if ok && !json.Valid(data) { // the fast path read only the type
+			return nil, fmt.Errorf("%w: not valid JSON", ErrMalformedEvent)
+		}
+		return &RawEvent{Type: typ, Data: append(json.RawMessage(nil), data...)}, nil
 	}
 	ev := newEvent()
 	if err := json.Unmarshal(data, ev); err != nil {
-		raw := &RawEvent{Type: head.Type, Data: append(json.RawMessage(nil), data...)}
-		return raw, fmt.Errorf("decode %s event: %w", head.Type, err)
+		// json.Unmarshal checks the syntax before filling anything.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
+		}
+		raw := &RawEvent{Type: typ, Data: append(json.RawMessage(nil), data...)}
+		return raw, fmt.Errorf("decode %s event: %w", typ, err)
 	}
 	return ev, nil
+}
+
+// leadingType reads "type" when it is the first key, as Asterisk writes it,
+// saving a second full parse; data must already be valid JSON.
+func leadingType(data []byte) (string, bool) {
+	const prefix = `{"type":"`
+	if !bytes.HasPrefix(data, []byte(prefix)) {
+		return "", false
+	}
+	rest := data[len(prefix):]
+	end := bytes.IndexByte(rest, '"')
+	if end < 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }
 
 // EventTypes lists every Asterisk event type this package decodes into its

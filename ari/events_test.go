@@ -159,6 +159,8 @@ func TestDecodeEventErrors(t *testing.T) {
 	}{
 		{"truncated", `{"type":"StasisStart",`, false, true, true},
 		{"not an object", `[1,2]`, false, true, true},
+		{"truncated unknown type", `{"type":"Future",`, false, true, true},
+		{"escaped type name", `{"type":"StasisEn\u0064","application":"a"}`, false, false, false},
 		{"empty", ``, false, true, true},
 		{"unknown type", `{"type":"Future","application":"a"}`, true, false, false},
 		{"no type", `{"application":"a"}`, true, false, false},
