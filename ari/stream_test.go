@@ -66,7 +66,7 @@ func (s wsSession) send(tb testing.TB, frames ...string) {
 // MustEventsServer starts an httptest server whose /ari/events runs script
 // for each connection (the socket closes when script returns) and a client
 // for it. Authentication and the query are checked on every connection.
-func MustEventsServer(tb testing.TB, script func(s wsSession)) (*Client, *bytes.Buffer) {
+func MustEventsServer(tb testing.TB, script func(s wsSession)) (*Client, *syncBuffer) {
 	tb.Helper()
 	var sessions atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +100,7 @@ func MustEventsServer(tb testing.TB, script func(s wsSession)) (*Client, *bytes.
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return c, &logs.buf
+	return c, logs
 }
 
 type syncBuffer struct {
@@ -112,6 +112,12 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // MustRun starts c.Run and returns a stop function that cancels it and
