@@ -120,6 +120,10 @@ func (e *Engine) startWaiting(c *callerState) {
 	}
 	e.readyCallers = append(e.readyCallers, c)
 	e.markLeaveDirty(q)
+	if e.pastMaxWait(c) {
+		// Resumed or moved with its wait kept, and already past the limit.
+		e.maxWaitReached(c)
+	}
 }
 
 func (e *Engine) armMaxWait(c *callerState) {

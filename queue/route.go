@@ -285,7 +285,9 @@ func (e *Engine) cancelOffer(o *offer, elsewhere bool) {
 // timer fired, so the call flow must hang the leg up.
 func (e *Engine) endOffer(o *offer, result string, timedOut bool) {
 	c, a, q := o.caller, o.agent, o.q
-	e.retire(o, timedOut)
+	// Remembered even when the flow reported the failure: a second report
+	// of the same leg's end (Dial status and hangup both say so) is no error.
+	e.retire(o, true)
 	if timedOut {
 		e.emit(CancelRing{Offer: o.id, Agent: a.id})
 	}
