@@ -232,4 +232,6 @@ func equal(a, b []string) bool {
 	return true
 }
 
-func id(prefix string, i int) string { return prefix + string(rune('A'+i/676%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i%26)) }
+func id(prefix string, i int) string {
+	return prefix + string(rune('A'+i/676%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i%26))
+}
