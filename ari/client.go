@@ -26,6 +26,10 @@ type Config struct {
 	Logger         *slog.Logger  // optional; never logs the password
 	MinBackoff     time.Duration // reconnect backoff, default 100ms
 	MaxBackoff     time.Duration // reconnect backoff cap, default 5s
+	// PingInterval, if set, pings Asterisk that often and reconnects when a
+	// pong does not come back within the interval: without it a silently
+	// dead TCP connection (no FIN) blocks the reader forever.
+	PingInterval time.Duration
 	// OnRequest, if set, is called after every REST call; route is the
 	// template, e.g. "POST /channels/{channelId}/answer", so it can label
 	// metrics without one series per channel.
@@ -43,6 +47,7 @@ type Client struct {
 	log          *slog.Logger
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
+	pingEvery    time.Duration
 	onRequest    func(method, route string, status int, d time.Duration, err error)
 
 	events     chan Event
@@ -80,6 +85,7 @@ func NewClient(cfg Config) (*Client, error) {
 		log:          cfg.Logger,
 		minBackoff:   cfg.MinBackoff,
 		maxBackoff:   cfg.MaxBackoff,
+		pingEvery:    cfg.PingInterval,
 		onRequest:    cfg.OnRequest,
 		events:       make(chan Event, 64),
 		subs:         map[subKey]map[*Subscription]struct{}{},

@@ -70,7 +70,7 @@ func (c *Client) Run(ctx context.Context) error {
 		c.log.Info("ari events: connected", "url", c.eventsURL())
 		err = c.emit(ctx, &Connected{At: opened})
 		if err == nil {
-			err = c.read(ctx, conn)
+			err = c.serve(ctx, conn)
 		}
 		c.connected.Store(false)
 		conn.CloseNow()
@@ -129,6 +129,45 @@ func (c *Client) dialEvents(ctx context.Context) (*websocket.Conn, error) {
 	}
 	conn.SetReadLimit(maxFrame)
 	return conn, nil
+}
+
+// serve reads conn until it fails or ctx ends, with the keepalive pinger
+// beside it when PingInterval is set. The pinger only writes; reading stays
+// in the caller's goroutine.
+func (c *Client) serve(ctx context.Context, conn *websocket.Conn) error {
+	if c.pingEvery <= 0 {
+		return c.read(ctx, conn)
+	}
+	pingCtx, stop := context.WithCancel(ctx)
+	pingErr := make(chan error, 1)
+	go func() { pingErr <- c.keepAlive(pingCtx, conn) }()
+	err := c.read(ctx, conn)
+	stop()
+	if perr := <-pingErr; perr != nil {
+		return perr // the reader only saw the socket the pinger closed
+	}
+	return err
+}
+
+// keepAlive pings until ctx ends; when a pong is late it closes conn, which
+// ends the reader, and says why.
+func (c *Client) keepAlive(ctx context.Context, conn *websocket.Conn) error {
+	tick := time.NewTicker(c.pingEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, c.pingEvery)
+		err := conn.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			conn.CloseNow()
+			return fmt.Errorf("events websocket keepalive: no pong within %v: %w", c.pingEvery, err)
+		}
+	}
 }
 
 // read decodes frames until the socket fails or ctx ends.

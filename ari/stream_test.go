@@ -371,3 +371,45 @@ func TestRunTwiceAtOnceIsRefused(t *testing.T) {
 		t.Errorf("second Run got=%v, want an already-running error", err)
 	}
 }
+
+func TestKeepAliveReconnectsAfterSilentPeer(t *testing.T) {
+	MustNoLeaks(t)
+	quit := make(chan struct{})
+	var sessions atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		if sessions.Add(1) == 1 {
+			<-quit // never reads, so never answers a ping: a dead peer
+			return
+		}
+		wsSession{conn: conn, r: r}.waitClient() // reads, so answers pings
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(quit) })
+	c, err := NewClient(Config{URL: srv.URL, App: "queueapp", HTTPClient: &http.Client{Transport: &http.Transport{}},
+		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, PingInterval: 250 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := MustRun(t, c)
+	for i, w := range []string{"Connected", "Disconnected", "Connected"} {
+		ev := MustNext(t, c.Events())
+		if got := ev.EventType(); got != w {
+			t.Fatalf("event %d got=%s, want %s", i, got, w)
+		}
+		if d, ok := ev.(*Disconnected); ok && (d.Err == nil || !strings.Contains(d.Err.Error(), "keepalive")) {
+			t.Errorf("Disconnected.Err got=%v, want the keepalive failure", d.Err)
+		}
+	}
+	// The live peer answers pings: several intervals pass without a drop.
+	select {
+	case ev := <-c.Events():
+		t.Errorf("got=%s on a healthy connection, want nothing", ev.EventType())
+	case <-time.After(time.Second): // four pings
+	}
+	stop()
+}
