@@ -386,6 +386,31 @@ func (b *batchTx) finish() error {
 	return nil
 }
 
+// waitingIn counts the callers waiting in a queue as of this point of the
+// batch. Only moves need it, and those are rare.
+func (b *batchTx) waitingIn(queueName string) (int, error) {
+	n := 0
+	err := b.callers.ForEach(func(k, v []byte) error {
+		if _, cached := b.waiting[queue.CallerID(k)]; cached {
+			return nil
+		}
+		var wc WaitingCaller
+		if err := json.Unmarshal(v, &wc); err != nil {
+			return fmt.Errorf("decode waiting caller %s: %w", k, err)
+		}
+		if wc.Queue == queueName {
+			n++
+		}
+		return nil
+	})
+	for _, w := range b.waiting {
+		if w.present && w.wc.Queue == queueName {
+			n++
+		}
+	}
+	return n, err
+}
+
 // member returns an agent's configuration for queue_log names, cached for the
 // batch; an agent without a record logs under its id.
 func (b *batchTx) member(id queue.AgentID) Agent {
@@ -408,6 +433,19 @@ func (b *batchTx) member(id queue.AgentID) Agent {
 func (b *batchTx) preLogContext(ev queue.Event, qc *QueueLogContext) error {
 	var agent queue.AgentID
 	switch e := ev.(type) {
+	case queue.CallerMoved:
+		w, err := b.waiter(e.Caller)
+		if err != nil {
+			return err
+		}
+		qc.FromPosition = w.wc.Position
+		// Appended to the queue it joins, as the engine does.
+		n, err := b.waitingIn(e.To)
+		if err != nil {
+			return err
+		}
+		qc.ToPosition = n + 1
+		return nil
 	case queue.AgentStateChanged:
 		agent = e.Agent
 		s, ok, err := b.session(e.Agent)

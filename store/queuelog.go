@@ -16,6 +16,8 @@ type QueueLogContext struct {
 	Device       string     // the agent's device, for AGENTLOGIN and AGENTLOGOFF
 	MemberQueues []string   // the agent's queues, for PAUSE and UNPAUSE
 	LoggedInAt   time.Time  // when the agent's session began, for AGENTLOGOFF
+	FromPosition int        // for CallerMoved: the caller's position in the queue it left
+	ToPosition   int        // for CallerMoved: its position in the queue it joined
 }
 
 // QueueLogLine formats one line as Asterisk's ast_queue_log writes it to
@@ -58,9 +60,10 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 //   - a caller that leaves because a supervisor hung it up or redirected it,
 //     or that vanished while stasisq was down, is ABANDON: that is what
 //     app_queue logs when its caller's channel is hung up or redirected away.
-//   - a move is EXITWITHKEY-free: the source queue gets no line and the
-//     target an ENTERQUEUE, so per queue every ENTERQUEUE still has its end.
-//     TODO? see the report: reporting tools count the move as a new call.
+//   - a move to another queue is what app_queue logs when a caller is
+//     redirected out of one Queue() into another: ABANDON in the queue it
+//     left, ENTERQUEUE in the one it joined. Every ENTERQUEUE of a queue
+//     thus keeps exactly one end in that queue.
 //   - CONNECT's bridged channel uniqueid is the offer id, which the call flow
 //     uses as the agent channel's id.
 //   - a resumed caller writes no second ENTERQUEUE.
@@ -76,8 +79,13 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 			"", e.Number, strconv.Itoa(e.Position))}
 
 	case queue.CallerMoved:
-		return []string{QueueLogLine(e.At, string(e.Caller), e.To, "NONE", "ENTERQUEUE",
-			"", c.Call.Number, strconv.Itoa(c.Call.ExitPosition))}
+		wait := e.At.Sub(c.Call.JoinedAt)
+		return []string{
+			QueueLogLine(e.At, string(e.Caller), e.From, "NONE", "ABANDON",
+				strconv.Itoa(c.FromPosition), strconv.Itoa(c.Call.JoinPosition), secs(wait)),
+			QueueLogLine(e.At, string(e.Caller), e.To, "NONE", "ENTERQUEUE",
+				"", c.Call.Number, strconv.Itoa(c.ToPosition)),
+		}
 
 	case queue.CallConnected:
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "CONNECT",
@@ -173,13 +181,14 @@ func agentStateLines(e queue.AgentStateChanged, c QueueLogContext) []string {
 }
 
 // pauseLines: stasisq pauses an agent in every queue at once, which app_queue
-// logs as PAUSEALL followed by a PAUSE in each of the member's queues.
+// (PauseQueueMember without a queue) logs as PAUSEALL, with empty data, then
+// a PAUSE with the reason in each of the member's queues.
 func pauseLines(at time.Time, member string, queues []string, paused bool, reason string) []string {
 	all, one := "UNPAUSEALL", "UNPAUSE"
 	if paused {
 		all, one = "PAUSEALL", "PAUSE"
 	}
-	out := []string{QueueLogLine(at, "NONE", "NONE", member, all, reason)}
+	out := []string{QueueLogLine(at, "NONE", "NONE", member, all, "")}
 	for _, q := range queues {
 		out = append(out, QueueLogLine(at, "NONE", q, member, one, reason))
 	}
