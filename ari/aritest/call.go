@@ -194,6 +194,7 @@ func (s *Server) Call(ctx context.Context, spec CallSpec) (*Call, error) {
 		ch = s.newChannel(newChannelSpec{tech: "PJSIP", resource: sanitizeResource(user), state: "Ring", caller: caller,
 			dialplan: dialplanJSON{Context: "from-callers", Exten: exten, Priority: 1}, role: rolePlain}, seq)
 		ch.sip = true
+		ch.connected = callerIDJSON{} // nothing connected yet on an incoming SIP call
 		ch.protocolID = fmt.Sprintf("%d-%d@127.0.0.1", seq, s.epoch)
 	} else {
 		resource := exten + "@from-callers"

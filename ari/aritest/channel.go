@@ -42,7 +42,9 @@ type channel struct {
 	call                        *Call
 	gone                        bool
 	playbacks                   map[string]*playback
-	answerSettled               bool
+	// phoneCtx and phoneExten are where a caller's ;1 half goes once its ;2
+	// half answers (the originate's context and extension).
+	phoneCtx, phoneExten string
 }
 
 // ringing is an outgoing leg being dialled.
@@ -133,7 +135,28 @@ func (s *Server) newChannel(sp newChannelSpec, seq int) *channel {
 		vars: map[string]string{}, watchers: map[string]bool{}, role: sp.role, playbacks: map[string]*playback{},
 	}
 	s.channels[id] = ch
+	if sp.tech != "Local" {
+		s.endpointChanged(ch, "ChannelCreated")
+	}
 	return ch
+}
+
+// endpointChanged tells the applications subscribed to ch's endpoint about
+// a channel appearing or going: ChannelCreated and EndpointStateChange.
+func (s *Server) endpointChanged(ch *channel, created string) {
+	apps := map[string]bool{}
+	for name, app := range s.apps {
+		if app.endpoints[ch.endpointName()] || app.endpoints[ch.tech] {
+			apps[name] = true
+		}
+	}
+	if len(apps) == 0 {
+		return
+	}
+	if created != "" {
+		s.send(apps, &channelEvent{eventBase: base(created, time.Now()), Channel: ch.json()})
+	}
+	s.send(apps, &endpointEvent{eventBase: base("EndpointStateChange", time.Now()), Endpoint: s.endpointJSON(ch.tech, ch.resource)})
 }
 
 func (s *Server) nextNameSeq() int {
@@ -157,6 +180,9 @@ func (s *Server) removeChannel(ch *channel) {
 	}
 	delete(s.channels, ch.id)
 	s.updateDevice(ch)
+	if ch.tech != "Local" {
+		s.endpointChanged(ch, "")
+	}
 }
 
 // --- event helpers ---

@@ -350,9 +350,7 @@ func (s *Server) removePair(ch *channel) {
 // sipBye: a SIP phone's BYE. RTP statistics, a hangup request without cause.
 func (s *Server) sipBye(ch *channel) {
 	if ch.state == "Up" {
-		for _, v := range []string{"RTPAUDIOQOS", "RTPAUDIOQOSJITTER", "RTPAUDIOQOSLOSS", "RTPAUDIOQOSRTT", "RTPAUDIOQOSMES"} {
-			s.evVarset(ch, v, rtpStats[v])
-		}
+		s.rtpStatistics(ch)
 	}
 	s.evHangupRequest(ch, nil, false)
 	s.leaveStasis(ch)
@@ -363,6 +361,12 @@ func (s *Server) sipBye(ch *channel) {
 	}
 	s.evVarset(ch, "STASISSTATUS", "SUCCESS")
 	s.evDestroyed(ch, 16)
+}
+
+func (s *Server) rtpStatistics(ch *channel) {
+	for _, v := range []string{"RTPAUDIOQOS", "RTPAUDIOQOSJITTER", "RTPAUDIOQOSLOSS", "RTPAUDIOQOSRTT", "RTPAUDIOQOSMES"} {
+		s.evVarset(ch, v, rtpStats[v])
+	}
 }
 
 var rtpStats = map[string]string{

@@ -70,8 +70,14 @@ func (s *Server) routeChannels(m string, seg []string, p params) reply {
 	case op == "answer" && m == http.MethodPost:
 		if ch.state != "Up" {
 			s.evState(ch, "Up")
-			if ch.other != nil && ch.other.role == rolePhone {
-				ch.other.state = "Up"
+			if ph := ch.other; ph != nil && ph.role == rolePhone {
+				ph.state = "Up"
+				// The ;1 half now runs its own dialplan: when that is a
+				// Stasis context too, the call enters the app twice.
+				if app, ok := s.stasisContexts[ph.phoneCtx]; ok {
+					ph.dialplan = dialplanJSON{Context: ph.phoneCtx, Exten: ph.phoneExten, Priority: 1}
+					s.callerEntersStasis(ph, app, []string{ph.phoneExten}, nil)
+				}
 			}
 			s.updateDevice(ch)
 		}
@@ -278,6 +284,7 @@ func (s *Server) originateToDialplan(a originateArgs) channelJSON {
 	phone.other, half.other = half, phone
 	snapshot := phone.json()
 	phoneCtx, phoneExten := a.context, a.exten
+	phone.phoneCtx, phone.phoneExten = phoneCtx, phoneExten
 	if app, ok := s.stasisContexts[ctx]; ok {
 		s.callerEntersStasis(half, app, []string{exten}, nil)
 		phone.dialplan = dialplanJSON{Context: phoneCtx, Exten: phoneExten, Priority: 2, AppName: "Wait", AppData: "600"}
@@ -427,11 +434,19 @@ func (s *Server) hangupByARI(ch *channel, cause int) {
 		}
 		s.removePair(ch)
 	case ch.stasisApp != "":
+		if ch.sip && ch.state == "Up" {
+			// A SIP channel's RTP statistics are set as it hangs up.
+			s.rtpStatistics(ch)
+		}
 		s.evHangupRequest(ch, intp(32), true)
 		s.leaveStasis(ch)
 		switch ch.role {
 		case roleCaller:
 			s.finishCall(ch, true)
+			if o := ch.other; o != nil && o.stasisApp != "" {
+				// Both halves of one call were in the app; the far one hears the hangup.
+				s.callerHangup(o)
+			}
 			s.removePair(ch)
 		case roleAgent:
 			s.evVarset(ch, "STASISSTATUS", "SUCCESS")
