@@ -1,0 +1,195 @@
+package queue
+
+import (
+	"slices"
+	"testing"
+	"time"
+)
+
+func announceQueue(mods ...func(*QueueConfig)) QueueConfig {
+	return queueCfg("q", RRMemory, append([]func(*QueueConfig){func(c *QueueConfig) {
+		c.AnnounceFrequency = 30 * time.Second
+		c.MinAnnounceFrequency = 15 * time.Second
+		c.AnnouncePosition = "yes"
+	}}, mods...)...)
+}
+
+// announced returns the media announced to caller in effs, one slice per Announce.
+func announced(effs []Effect, caller string) [][]string {
+	var out [][]string
+	for _, a := range ofType[Announce](effs) {
+		if string(a.Caller) == caller {
+			out = append(out, a.Media)
+		}
+	}
+	return out
+}
+
+func wantAnnounced(tb testing.TB, effs []Effect, caller string, want ...[]string) {
+	tb.Helper()
+	got := announced(effs, caller)
+	if len(got) != len(want) {
+		tb.Fatalf("caller %s: got announcements=%v, want %v", caller, got, want)
+	}
+	for i := range got {
+		if !slices.Equal(got[i], want[i]) {
+			tb.Fatalf("caller %s: got announcements=%v, want %v", caller, got, want)
+		}
+	}
+}
+
+var (
+	sayNext = []string{"sound:queue-youarenext", "sound:queue-thankyou"}
+	sayPos2 = []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting", "sound:queue-thankyou"}
+)
+
+func TestAnnouncePosition(t *testing.T) {
+	t.Run("announced_as_soon_as_the_caller_waits", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1", sayNext)
+		wantAnnounced(t, h.join("c2", "q"), "c2", sayPos2)
+	})
+	t.Run("never_announced_to_a_caller_being_rung", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
+		wantAnnounced(t, h.join("c1", "q"), "c1")
+		wantAnnounced(t, h.advance(14*time.Second), "c1")
+		// The ring fails at 15 s: the caller waits again and hears its position.
+		effs := h.advance(time.Second)
+		wantAnnounced(t, effs, "c1", sayNext)
+	})
+	t.Run("never_announced_after_connect", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.answer("a1")
+		if effs := h.advance(10 * time.Minute); len(ofType[Announce](effs)) != 0 {
+			t.Fatalf("announced to a connected caller: %s", kinds(effs))
+		}
+	})
+	t.Run("repeated_every_announce_frequency_exactly", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h.join("c1", "q")
+		wantAnnounced(t, h.advance(30*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext)
+		wantAnnounced(t, h.advance(30*time.Second), "c1", sayNext)
+	})
+	t.Run("position_change_announced_once_min_announce_frequency_passed", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h.join("c1", "q")
+		h.join("c2", "q")
+		h.now = h.now.Add(5 * time.Second)
+		h.do(CallerHangup{Caller: "c1"})
+		wantAnnounced(t, h.advance(10*time.Second-time.Nanosecond), "c2")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c2", sayNext)
+	})
+	t.Run("announce_position_more_says_more_than_the_limit", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(func(c *QueueConfig) {
+			c.AnnouncePosition = "more"
+			c.AnnouncePositionLimit = 2
+		})}, nil)
+		h.join("c1", "q")
+		wantAnnounced(t, h.join("c2", "q"), "c2", sayPos2)
+		wantAnnounced(t, h.join("c3", "q"), "c3", []string{"sound:queue-quantity1", "number:2", "sound:queue-quantity2", "sound:queue-thankyou"})
+	})
+	t.Run("announce_position_limit_says_nothing_beyond_the_limit", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(func(c *QueueConfig) {
+			c.AnnouncePosition = "limit"
+			c.AnnouncePositionLimit = 2
+		})}, nil)
+		h.join("c1", "q")
+		wantAnnounced(t, h.join("c2", "q"), "c2", sayPos2)
+		wantAnnounced(t, h.join("c3", "q"), "c3")
+	})
+	t.Run("announce_position_no_says_no_position", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(func(c *QueueConfig) { c.AnnouncePosition = "no" })}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1")
+	})
+}
+
+// busyQueue has one agent that took a call of talk seconds and whose device
+// is now busy elsewhere, so that it is staffed but not free: expected wait
+// is position × talk.
+func busyQueue(t *testing.T, talk time.Duration, mods ...func(*QueueConfig)) *harness {
+	h := MustHarness(t, []QueueConfig{announceQueue(mods...)}, staticAgents("q", 1))
+	h.join("c0", "q")
+	h.answer("a1")
+	h.now = h.now.Add(talk)
+	h.do(CallEnded{Caller: "c0", By: PartyCaller})
+	h.do(AgentDeviceState{Agent: "a1", State: DeviceInUse})
+	h.join("c1", "q")
+	return h
+}
+
+func TestAnnounceHoldTime(t *testing.T) {
+	holdYes := func(c *QueueConfig) { c.AnnounceHoldTime = "yes" }
+	t.Run("holdtime_yes_says_minutes_of_expected_wait", func(t *testing.T) {
+		h := busyQueue(t, 2*time.Minute, holdYes)
+		// position 2 × 120 s handle time ÷ 1 agent = 240 s: (240+30)/60 = 4 minutes.
+		wantAnnounced(t, h.join("c2", "q"), "c2", []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting",
+			"sound:queue-holdtime", "number:4", "sound:queue-minutes", "sound:queue-thankyou"})
+		if v, _ := h.e.Caller("c2"); v.ExpectedWait != 4*time.Minute {
+			t.Fatalf("got expected wait=%v, want 4m", v.ExpectedWait)
+		}
+	})
+	t.Run("holdtime_under_two_minutes_says_less_than_2", func(t *testing.T) {
+		h := busyQueue(t, 30*time.Second, holdYes)
+		wantAnnounced(t, h.join("c2", "q"), "c2", []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting",
+			"sound:queue-holdtime", "sound:queue-less-than", "number:2", "sound:queue-minutes", "sound:queue-thankyou"})
+	})
+	t.Run("announce_round_seconds_adds_rounded_seconds", func(t *testing.T) {
+		h := busyQueue(t, 2*time.Minute, holdYes, func(c *QueueConfig) { c.AnnounceRoundSeconds = 20 })
+		// app_queue: ((240+30) - 60×4) / 20 × 20 = 20 seconds.
+		wantAnnounced(t, h.join("c2", "q"), "c2", []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting",
+			"sound:queue-holdtime", "number:4", "sound:queue-minutes", "number:20", "sound:queue-seconds", "sound:queue-thankyou"})
+	})
+	t.Run("holdtime_once_is_said_only_the_first_time", func(t *testing.T) {
+		h := busyQueue(t, 2*time.Minute, func(c *QueueConfig) { c.AnnounceHoldTime = "once" })
+		if got := announced(h.join("c2", "q"), "c2"); len(got) != 1 || !slices.Contains(got[0], "sound:queue-holdtime") {
+			t.Fatalf("got %v, want hold time in the first announcement", got)
+		}
+		effs := h.advance(30 * time.Second)
+		if got := announced(effs, "c2"); len(got) != 1 || slices.Contains(got[0], "sound:queue-holdtime") {
+			t.Fatalf("got %v, want one announcement without hold time", got)
+		}
+	})
+	t.Run("caller_next_in_line_hears_no_holdtime", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(holdYes)}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1", sayNext)
+	})
+}
+
+func TestPeriodicAnnounce(t *testing.T) {
+	periodic := func(random bool) func(*QueueConfig) {
+		return func(c *QueueConfig) {
+			c.AnnounceFrequency = 0
+			c.PeriodicAnnounce = []string{"queue-periodic-announce", "custom/busy"}
+			c.PeriodicAnnounceFrequency = 20 * time.Second
+			c.RandomPeriodicAnnounce = random
+		}
+	}
+	t.Run("periodic_announcements_in_turn_every_frequency_from_join", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(false))}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1")
+		wantAnnounced(t, h.advance(20*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", []string{"sound:queue-periodic-announce"})
+		wantAnnounced(t, h.advance(20*time.Second), "c1", []string{"sound:custom/busy"})
+		wantAnnounced(t, h.advance(20*time.Second), "c1", []string{"sound:queue-periodic-announce"})
+	})
+	t.Run("random_periodic_announce_picks_from_the_list", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(true))}, nil)
+		h.join("c1", "q")
+		seen := map[string]int{}
+		for _, m := range announced(h.advance(100*20*time.Second), "c1") {
+			seen[m[0]]++
+		}
+		if len(seen) != 2 || seen["sound:queue-periodic-announce"]+seen["sound:custom/busy"] != 100 {
+			t.Fatalf("got %v, want both sounds over 100 announcements", seen)
+		}
+	})
+	t.Run("periodic_announcement_waits_for_a_ring_to_end", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(false), func(c *QueueConfig) { c.Timeout = 30 * time.Second })}, staticAgents("q", 1))
+		h.join("c1", "q")
+		wantAnnounced(t, h.advance(29*time.Second), "c1")
+		effs := h.advance(2 * time.Second) // ring times out at 30 s
+		wantAnnounced(t, effs, "c1", []string{"sound:queue-periodic-announce"})
+	})
+}
