@@ -363,6 +363,10 @@ func (e *Engine) syncMemberships(a *agentState, ms []Membership) (added, removed
 			if m.penalty != p {
 				m.penalty = p
 				e.markLeaveDirty(m.q)
+				if m.availIdx >= 0 && !slices.Contains(e.freedAgents, a) {
+					// A new penalty may put it in range of a waiting caller.
+					e.freedAgents = append(e.freedAgents, a)
+				}
 			}
 			continue
 		}
@@ -385,7 +389,9 @@ func (e *Engine) addMember(a *agentState, q *queueState, penalty int) *member {
 	q.memberSeq++
 	q.members = append(q.members, m)
 	a.members = append(a.members, m)
-	e.refreshMember(m)
+	if e.refreshMember(m) && !slices.Contains(e.freedAgents, a) {
+		e.freedAgents = append(e.freedAgents, a)
+	}
 	return m
 }
 
