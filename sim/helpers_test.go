@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -60,6 +61,8 @@ type fakeApp struct {
 
 	mu       sync.Mutex
 	next     int
+	waiting  map[string]bool   // callers in Stasis, not yet put through
+	ringing  map[string]string // agent leg id -> caller id, before it answers
 	agentOf  map[string]string // caller id -> agent leg id
 	callerOf map[string]string // agent leg id -> caller id
 }
@@ -73,7 +76,8 @@ func MustFakeApp(tb testing.TB, s *aritest.Server, mode appMode, devices []strin
 	if err != nil {
 		tb.Fatalf("new client: %v", err)
 	}
-	a := &fakeApp{tb: tb, cl: cl, mode: mode, devices: devices, agentOf: map[string]string{}, callerOf: map[string]string{}}
+	a := &fakeApp{tb: tb, cl: cl, mode: mode, devices: devices, agentOf: map[string]string{}, callerOf: map[string]string{},
+		waiting: map[string]bool{}, ringing: map[string]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = cl.Run(ctx) })
@@ -98,11 +102,18 @@ func (a *fakeApp) serve(ctx context.Context) {
 	}
 }
 
-// ignoreGone: a channel that hung up meanwhile is no error.
+// ignoreGone: a channel that hung up meanwhile is no error (404, or 400 and
+// 422 when adding it to a bridge).
 func (a *fakeApp) ignoreGone(ctx context.Context, what string, err error) {
 	var apiErr *ari.Error
-	if err == nil || ctx.Err() != nil || (errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound) {
+	if err == nil || ctx.Err() != nil {
 		return
+	}
+	if errors.As(err, &apiErr) {
+		switch apiErr.Status {
+		case http.StatusNotFound, http.StatusBadRequest, http.StatusUnprocessableEntity:
+			return
+		}
 	}
 	a.tb.Logf("fake app: %s: %v", what, err)
 }
@@ -115,8 +126,19 @@ func (a *fakeApp) handle(ctx context.Context, ev ari.Event) {
 			return
 		}
 		a.arrive(ctx, e.Channel.ID)
+	case *ari.ChannelDestroyed:
+		// A phone that was busy or rang out: try the next one.
+		a.mu.Lock()
+		caller, rang := a.ringing[e.Channel.ID]
+		delete(a.ringing, e.Channel.ID)
+		retry := rang && a.waiting[caller]
+		a.mu.Unlock()
+		if retry {
+			a.ring(ctx, caller)
+		}
 	case *ari.StasisEnd:
 		a.mu.Lock()
+		delete(a.waiting, e.Channel.ID)
 		other := a.agentOf[e.Channel.ID]
 		if other == "" {
 			other = a.callerOf[e.Channel.ID]
@@ -140,16 +162,27 @@ func (a *fakeApp) arrive(ctx context.Context, caller string) {
 		return
 	}
 	a.mu.Lock()
-	dev := a.devices[a.next%len(a.devices)]
-	a.next++
+	a.waiting[caller] = true
 	a.mu.Unlock()
-	_, err := a.cl.Originate(ctx, ari.OriginateRequest{ChannelID: "agent-" + caller, Endpoint: dev, App: testApp,
+	a.ring(ctx, caller)
+}
+
+func (a *fakeApp) ring(ctx context.Context, caller string) {
+	a.mu.Lock()
+	dev := a.devices[a.next%len(a.devices)]
+	leg := fmt.Sprintf("agent-%d", a.next)
+	a.next++
+	a.ringing[leg] = caller
+	a.mu.Unlock()
+	_, err := a.cl.Originate(ctx, ari.OriginateRequest{ChannelID: leg, Endpoint: dev, App: testApp,
 		AppArgs: []string{"agent", caller}, Timeout: 10})
 	a.ignoreGone(ctx, "originate", err)
 }
 
 func (a *fakeApp) bridge(ctx context.Context, caller, agent string) {
 	a.mu.Lock()
+	delete(a.ringing, agent)
+	delete(a.waiting, caller)
 	a.agentOf[caller], a.callerOf[agent] = agent, caller
 	a.mu.Unlock()
 	id := "bridge-" + caller

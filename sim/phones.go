@@ -84,8 +84,8 @@ func (b *phoneBank) redraw(p *phone, now time.Time) {
 	b.dice.with(func(r *rand.Rand) {
 		p.current = phoneBehavior(r, p.spec)
 		if p.current.Action == aritest.Busy {
-			// Busy for about as long as a short call, then try again.
-			p.busyUntil = now.Add(jitter(r, 2*time.Second+p.spec.AnswerAfter))
+			// The person is on another line for a little while.
+			p.busyUntil = now.Add(jitter(r, 2*max(p.spec.AnswerAfter, 50*time.Millisecond)))
 		}
 	})
 	b.srv.SetDevice(p.spec.Device, p.current)

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -153,4 +155,41 @@ func TestNewConfiguresPhones(t *testing.T) {
 			t.Errorf("%s: got=%s, want %s", s.Device, got, stateIdle)
 		}
 	}
+}
+
+// A phone draws a new behaviour for each call: one phone that is busy a
+// third of the time must go from answering to busy and back more than once
+// (a single draw kept for every call would never change).
+func TestPhonesVaryFromCallToCall(t *testing.T) {
+	srv := MustServer(t)
+	specs, devices := simPhones(1)
+	specs[0].BusyProb = 0.35
+	MustFakeApp(t, srv, connect, devices)
+	changes := func() int {
+		n, last := 0, ""
+		for _, raw := range srv.Events() {
+			var ev struct {
+				Type       string `json:"type"`
+				DialStatus string `json:"dialstatus"`
+				Peer       struct {
+					Name string `json:"name"`
+				} `json:"peer"`
+			}
+			if json.Unmarshal(raw, &ev) != nil || ev.Type != "Dial" || !strings.HasPrefix(ev.Peer.Name, devices[0]) {
+				continue
+			}
+			if ev.DialStatus != "ANSWER" && ev.DialStatus != "BUSY" {
+				continue
+			}
+			if last != "" && ev.DialStatus != last {
+				n++
+			}
+			last = ev.DialStatus
+		}
+		return n
+	}
+	runSim(t, Config{
+		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 5, Agents: specs,
+		Rand: newRand(8), PollInterval: 10 * time.Millisecond,
+	}, "the phone to change between answering and busy four times", func(Counts) bool { return changes() >= 4 })
 }
