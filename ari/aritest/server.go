@@ -403,8 +403,9 @@ func (s *Server) route(r *http.Request) reply {
 	if f, ok := s.takeFailure(r.Method, r.URL.Path); ok {
 		return errReply(f.status, f.message)
 	}
-	path := strings.TrimPrefix(r.URL.Path, "/ari")
-	if path == r.URL.Path {
+	raw := r.URL.EscapedPath()
+	path := strings.TrimPrefix(raw, "/ari")
+	if path == raw {
 		return errReply(http.StatusNotFound, "Not found")
 	}
 	seg := strings.Split(strings.Trim(path, "/"), "/")
@@ -441,8 +442,9 @@ func (s *Server) route(r *http.Request) reply {
 		if m == http.MethodGet && len(seg) == 1 {
 			return okReply(s.listDeviceStates())
 		}
-		if m == http.MethodGet && len(seg) == 2 {
-			return okReply(deviceStateJSON{Name: seg[1], State: s.deviceStateLocked(seg[1])})
+		if m == http.MethodGet && len(seg) >= 2 {
+			name := strings.Join(seg[1:], "/")
+			return okReply(deviceStateJSON{Name: name, State: s.deviceStateLocked(name)})
 		}
 	case "endpoints":
 		if m == http.MethodGet && len(seg) == 1 {
