@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -55,7 +56,6 @@ type Engine struct {
 	freedAgents  []*agentState
 	readyCallers []*callerState
 	leaveDirty   []*queueState
-	orderDirty   []*queueState
 	announceDue  []*callerState
 	scratch      []*member
 }
@@ -162,8 +162,8 @@ func (e *Engine) emit(ef Effect) {
 
 // settle restores the engine's invariant after a change: no routable agent
 // stays idle while an idle caller that could take it waits. It routes what
-// the change freed, then applies leavewhenempty, then flushes queue order
-// events and due announcements.
+// the change freed, then applies leavewhenempty, then plays announcements
+// that came due (after routing, so a caller just rung hears nothing).
 func (e *Engine) settle() {
 	for {
 		switch {
@@ -181,36 +181,15 @@ func (e *Engine) settle() {
 			q.leaveDirty = false
 			e.checkLeaveEmpty(q)
 		default:
-			e.flushOrder()
 			e.flushAnnouncements()
 			return
 		}
 	}
 }
 
-func (e *Engine) markOrderChanged(q *queueState) {
-	if !slices.Contains(e.orderDirty, q) {
-		e.orderDirty = append(e.orderDirty, q)
-	}
-}
-
-// flushOrder emits one QueueOrderChanged per queue whose order changed,
-// unless it was already emitted at the point of change.
-func (e *Engine) flushOrder() {
-	for _, q := range e.orderDirty {
-		if !q.removed {
-			e.emit(QueueOrderChanged{At: e.now, Queue: q.cfg.Name, Callers: q.ids()})
-		}
-	}
-	e.orderDirty = e.orderDirty[:0]
-}
-
-// emitOrderNow emits a queue's order at once (the flow's documented order
-// puts it right after CallerJoined / CallerLeft).
+// emitOrderNow emits a queue's whole order, right after the change (the
+// flow's documented order puts it after CallerJoined / CallerLeft).
 func (e *Engine) emitOrderNow(q *queueState) {
-	if i := slices.Index(e.orderDirty, q); i >= 0 {
-		e.orderDirty = slices.Delete(e.orderDirty, i, i+1)
-	}
 	e.emit(QueueOrderChanged{At: e.now, Queue: q.cfg.Name, Callers: q.ids()})
 }
 
@@ -224,7 +203,14 @@ func (e *Engine) markLeaveDirty(q *queueState) {
 
 func (e *Engine) nextOfferID() OfferID {
 	e.offerSeq++
-	return OfferID(fmt.Sprintf("%s%0*d", e.prefix, offerDigits, e.offerSeq))
+	var digits [20]byte
+	n := strconv.AppendUint(digits[:0], e.offerSeq, 10)
+	b := make([]byte, 0, len(e.prefix)+max(offerDigits, len(n)))
+	b = append(b, e.prefix...)
+	for range offerDigits - len(n) {
+		b = append(b, '0')
+	}
+	return OfferID(append(b, n...))
 }
 
 // ---- configuration ----
@@ -268,6 +254,9 @@ func (e *Engine) configureQueue(cfg QueueConfig) error {
 		e.refreshMember(m)
 	}
 	e.markLeaveDirty(q)
+	if exists {
+		e.rearmCallers(q)
+	}
 	for _, c := range q.order {
 		if c.idle() {
 			e.readyCallers = append(e.readyCallers, c)
@@ -275,6 +264,31 @@ func (e *Engine) configureQueue(cfg QueueConfig) error {
 		}
 	}
 	return nil
+}
+
+// rearmCallers applies a changed configuration to the callers already
+// waiting: maxwait, announcements and periodic announcements are re-armed
+// from their join (rules keep their progress through the new list).
+func (e *Engine) rearmCallers(q *queueState) {
+	var expired []*callerState
+	for _, c := range q.order {
+		e.armMaxWait(c)
+		if e.pastMaxWait(c) {
+			expired = append(expired, c)
+		}
+		e.armRule(c)
+		c.perGen++
+		if q.cfg.PeriodicAnnounceFrequency > 0 && len(q.cfg.PeriodicAnnounce) > 0 {
+			e.arm(c.lastPeriodic.Add(q.cfg.PeriodicAnnounceFrequency), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
+		}
+		c.annGen++
+		if q.cfg.AnnounceFrequency > 0 {
+			e.announceDue = append(e.announceDue, c)
+		}
+	}
+	for _, c := range expired {
+		e.maxWaitReached(c)
+	}
 }
 
 func cloneQueueConfig(c QueueConfig) QueueConfig {

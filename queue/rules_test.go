@@ -564,3 +564,27 @@ func TestReorder(t *testing.T) {
 		h.wantOrder("q", "c1", "r", "c2", "c3", "c4")
 	})
 }
+
+func TestReconfigure(t *testing.T) {
+	t.Run("new_maxwait_applies_to_callers_already_waiting", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, nil)
+		h.join("c1", "q")
+		h.now = h.now.Add(10 * time.Second)
+		h.join("c2", "q")
+		h.now = h.now.Add(10 * time.Second)
+		effs := h.do(ConfigureQueue{Config: queueCfg("q", RRMemory, func(c *QueueConfig) { c.MaxWait = 15 * time.Second })})
+		// c1 waited 20 s: out at once; c2 at 10+15 s.
+		if x := ofType[Exit](effs); len(x) != 1 || x[0].Caller != "c1" || x[0].Status != StatusTimeout {
+			t.Fatalf("got %s, want c1 timed out", kinds(effs))
+		}
+		if dl, _ := h.e.NextDeadline(); !dl.Equal(t0.Add(25 * time.Second)) {
+			t.Fatalf("got deadline=%v, want %v", dl, t0.Add(25*time.Second))
+		}
+	})
+	t.Run("ringinuse_turned_on_rings_a_busy_agent_for_waiting_callers", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, staticAgents("q", 1))
+		h.do(AgentDeviceState{Agent: "a1", State: DeviceInUse})
+		h.join("c1", "q")
+		wantRung(t, h.do(ConfigureQueue{Config: queueCfg("q", RRMemory, func(c *QueueConfig) { c.RingInUse = true })}), "c1>a1")
+	})
+}
