@@ -7,7 +7,7 @@ import (
 
 // fuzzMaxOps bounds one input so the fuzzer spends its time on variety, not
 // on long scripts.
-const fuzzMaxOps = 3000
+const fuzzMaxOps = 600
 
 // scriptOf builds script bytes by hand: an op name becomes its byte, an int
 // an argument byte.
@@ -82,7 +82,7 @@ func FuzzEngine(f *testing.F) {
 		f.Add(append([]byte{0}, scriptOf(f, sc.parts...)...))
 	}
 	for s := range int64(6) {
-		f.Add(append([]byte{byte(s)}, randomScript(s, 600)...))
+		f.Add(append([]byte{byte(s)}, randomScript(s, 400)...))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) == 0 {

@@ -56,7 +56,10 @@ type invHarness struct {
 	rec  *Recorder
 	now  time.Time
 	step int
-	hist []string // recent steps, for failure messages
+	hist []invStep // recent steps, for failure messages
+
+	snap   Snapshot // the engine's state after the last Apply, taken at snapAt
+	snapAt time.Time
 
 	cfg        map[string]QueueConfig // queues as configured, by name
 	agentCfg   map[AgentID]AgentConfig
@@ -474,9 +477,14 @@ func (h *invHarness) mustApply(in Input, what string) []Effect {
 // call flow only sends when they are valid.
 func (h *invHarness) apply(in Input, mustSucceed bool) ([]Effect, error) {
 	h.tb.Helper()
-	before := h.e.Snapshot(h.now)
+	// The snapshot from the last step is this state's unless the clock moved
+	// (live figures depend on now).
+	if !h.snapAt.Equal(h.now) {
+		h.snap, h.snapAt = h.e.Snapshot(h.now), h.now
+	}
+	before := h.snap
 	effs, err := h.e.Apply(h.now, in)
-	h.record(fmt.Sprintf("%s %T%+v -> err=%v %s", h.now.Format("15:04:05.000"), in, in, err, invEffects(effs)))
+	h.record(in, err, effs)
 	if err != nil {
 		h.counts["refused"]++
 		if mustSucceed {
@@ -508,18 +516,31 @@ func (h *invHarness) apply(in Input, mustSucceed bool) ([]Effect, error) {
 	return effs, nil
 }
 
-func (h *invHarness) record(s string) {
+// invStep is one Apply, kept to be printed if a later check fails.
+type invStep struct {
+	step int
+	now  time.Time
+	in   Input
+	err  error
+	effs []Effect
+}
+
+func (h *invHarness) record(in Input, err error, effs []Effect) {
 	const keep = 25
 	if len(h.hist) == keep {
 		copy(h.hist, h.hist[1:])
 		h.hist = h.hist[:keep-1]
 	}
-	h.hist = append(h.hist, fmt.Sprintf("step %d: %s", h.step, s))
+	h.hist = append(h.hist, invStep{step: h.step, now: h.now, in: in, err: err, effs: effs})
 }
 
 func (h *invHarness) failf(format string, args ...any) {
 	h.tb.Helper()
-	h.tb.Fatalf("seed %d step %d: %s\nrecent steps:\n%s", h.seed, h.step, fmt.Sprintf(format, args...), strings.Join(h.hist, "\n"))
+	var b strings.Builder
+	for _, s := range h.hist {
+		fmt.Fprintf(&b, "step %d: %s %T%+v -> err=%v %s\n", s.step, s.now.Format("15:04:05.000"), s.in, s.in, s.err, invEffects(s.effs))
+	}
+	h.tb.Fatalf("seed %d step %d: %s\nrecent steps:\n%s", h.seed, h.step, fmt.Sprintf(format, args...), b.String())
 }
 
 func invEffects(effs []Effect) string {
@@ -757,6 +778,7 @@ func (h *invHarness) callerGone(c CallerID) {
 func (h *invHarness) checkInvariants(in Input, effs []Effect) {
 	h.tb.Helper()
 	snap := h.e.Snapshot(h.now)
+	h.snap, h.snapAt = snap, h.now
 
 	// Callers: one place each, positions 1..n, the same as the events say.
 	seen := map[CallerID]string{}

@@ -34,8 +34,9 @@ import (
 //     interval boundaries. LoggedIn is every state but logged-out, so it
 //     includes Paused.
 //
-// The Recorder keeps recorderRetention of intervals; older ones live in the
-// store only.
+// The Recorder keeps recorderRetention of intervals per queue and agent, and
+// forgets older ones (drained or not) as new intervals begin: older figures
+// live in the store only.
 type Recorder struct {
 	loc *time.Location
 
@@ -45,11 +46,11 @@ type Recorder struct {
 	dirtyQueues  map[queueKey]struct{}
 	dirtyAgents  map[agentKey]struct{}
 	open         map[AgentID]agentClock
-	latest       time.Time // latest event time seen, for pruning
 }
 
-// recorderRetention is how far back from the latest event the Recorder keeps
-// intervals in memory: enough for "today" in any time zone and yesterday.
+// recorderRetention is how far back from its newest interval the Recorder
+// keeps a queue's or agent's intervals: enough for "today" in any time zone
+// and yesterday.
 const recorderRetention = 48 * time.Hour
 
 type queueKey struct {
@@ -117,9 +118,6 @@ func (q QueueInterval) ServiceLevelPercent() float64 {
 // Observe folds one event into the figures. Events that carry no statistics
 // are ignored.
 func (r *Recorder) Observe(ev Event) {
-	if at := ev.Time(); at.After(r.latest) {
-		r.latest = at
-	}
 	switch ev := ev.(type) {
 	case QueueConfigured:
 		r.serviceLevel[ev.Config.Name] = ev.Config.ServiceLevel
@@ -204,9 +202,6 @@ func (r *Recorder) Advance(now time.Time) {
 		r.accrue(id, c.state, c.upTo, now)
 		r.open[id] = agentClock{state: c.state, upTo: now}
 	}
-	if now.After(r.latest) {
-		r.latest = now
-	}
 }
 
 // accrue adds the time [from, to) spent in state to the agent's intervals,
@@ -247,6 +242,7 @@ func (r *Recorder) queueAt(queue string, at time.Time) *QueueInterval {
 	if q == nil {
 		q = &QueueInterval{Queue: queue, Start: start}
 		m[k] = q
+		r.forgetQueue(queue, m, start)
 	}
 	r.dirtyQueues[queueKey{queue, k}] = struct{}{}
 	return q
@@ -264,14 +260,14 @@ func (r *Recorder) agentAt(agent AgentID, at time.Time) *AgentInterval {
 	if a == nil {
 		a = &AgentInterval{Agent: agent, Start: start}
 		m[k] = a
+		r.forgetAgent(agent, m, start)
 	}
 	r.dirtyAgents[agentKey{agent, k}] = struct{}{}
 	return a
 }
 
 // Drain returns the full current figures of every interval changed since the
-// last Drain, sorted by queue (agent) then start, and forgets intervals older
-// than the retention.
+// last Drain, sorted by queue (agent) then start.
 func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
 	for k := range r.dirtyQueues {
 		queues = append(queues, *r.queues[k.queue][k.start])
@@ -293,34 +289,29 @@ func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
 		}
 		return agents[i].Start.Before(agents[j].Start)
 	})
-	r.prune()
 	return queues, agents
 }
 
-// prune drops clean intervals older than the retention.
-func (r *Recorder) prune() {
-	if r.latest.IsZero() {
-		return
-	}
-	oldest := IntervalStart(r.latest.Add(-recorderRetention), r.loc).UnixNano()
-	for name, m := range r.queues {
-		for k := range m {
-			if _, dirty := r.dirtyQueues[queueKey{name, k}]; k < oldest && !dirty {
-				delete(m, k)
-			}
-		}
-		if len(m) == 0 {
-			delete(r.queues, name)
+// forgetQueue drops the queue's intervals older than the retention before
+// now, drained or not. It runs when an interval is created, once per queue
+// per interval at most, so the cost stays small and spread out and a
+// Recorder that is never drained (the engine's own) does not grow.
+func (r *Recorder) forgetQueue(queue string, m map[int64]*QueueInterval, now time.Time) {
+	oldest := now.Add(-recorderRetention).UnixNano()
+	for k := range m {
+		if k < oldest {
+			delete(m, k)
+			delete(r.dirtyQueues, queueKey{queue, k})
 		}
 	}
-	for id, m := range r.agents {
-		for k := range m {
-			if _, dirty := r.dirtyAgents[agentKey{id, k}]; k < oldest && !dirty {
-				delete(m, k)
-			}
-		}
-		if len(m) == 0 {
-			delete(r.agents, id)
+}
+
+func (r *Recorder) forgetAgent(agent AgentID, m map[int64]*AgentInterval, now time.Time) {
+	oldest := now.Add(-recorderRetention).UnixNano()
+	for k := range m {
+		if k < oldest {
+			delete(m, k)
+			delete(r.dirtyAgents, agentKey{agent, k})
 		}
 	}
 }
@@ -338,9 +329,6 @@ func (r *Recorder) Load(queues []QueueInterval, agents []AgentInterval) {
 			r.queues[q.Queue] = m
 		}
 		m[k] = &q
-		if q.Start.After(r.latest) {
-			r.latest = q.Start
-		}
 	}
 	for _, a := range agents {
 		a.Start = IntervalStart(a.Start, r.loc)
@@ -351,9 +339,6 @@ func (r *Recorder) Load(queues []QueueInterval, agents []AgentInterval) {
 			r.agents[a.Agent] = m
 		}
 		m[k] = &a
-		if a.Start.After(r.latest) {
-			r.latest = a.Start
-		}
 	}
 }
 
@@ -366,14 +351,14 @@ func (r *Recorder) dayBounds(day time.Time) (time.Time, time.Time) {
 }
 
 // QueueDay sums the queue's intervals of the local day holding day. Start is
-// that day's local midnight; maxima are the day's maxima.
+// that day's local midnight; maxima are the day's maxima. It walks the
+// queue's intervals, which the retention keeps to a few hundred.
 func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 	start, end := r.dayBounds(day)
 	sum := QueueInterval{Queue: queue, Start: start}
-	m := r.queues[queue]
-	for t := IntervalStart(start, r.loc); t.Before(end); t = t.Add(IntervalLength) {
-		q, ok := m[t.UnixNano()]
-		if !ok {
+	from, to := start.UnixNano(), end.UnixNano()
+	for k, q := range r.queues[queue] {
+		if k < from || k >= to {
 			continue
 		}
 		sum.Offered += q.Offered
@@ -398,10 +383,9 @@ func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 func (r *Recorder) AgentDay(agent AgentID, day time.Time) AgentInterval {
 	start, end := r.dayBounds(day)
 	sum := AgentInterval{Agent: agent, Start: start}
-	m := r.agents[agent]
-	for t := IntervalStart(start, r.loc); t.Before(end); t = t.Add(IntervalLength) {
-		a, ok := m[t.UnixNano()]
-		if !ok {
+	from, to := start.UnixNano(), end.UnixNano()
+	for k, a := range r.agents[agent] {
+		if k < from || k >= to {
 			continue
 		}
 		sum.Calls += a.Calls

@@ -468,3 +468,20 @@ func TestRecorderForgetsOldIntervals(t *testing.T) {
 		t.Errorf("offered today got=%d, want 1", got)
 	}
 }
+
+func TestRecorderForgetsUndrainedIntervals(t *testing.T) {
+	r := NewRecorder(time.UTC)
+	r.Observe(CallerJoined{At: recAt(0), Caller: "c1", Queue: "q"})
+	r.Observe(recStateChange("a", AgentLoggedOut, 0, AgentAvailable, 0))
+	r.Observe(recStateChange("a", AgentAvailable, 0, AgentPaused, time.Minute))
+	r.Observe(CallerJoined{At: recAt(49 * time.Hour), Caller: "c2", Queue: "q"})
+	r.Observe(recStateChange("a", AgentPaused, 49*time.Hour, AgentAvailable, 49*time.Hour+time.Minute))
+	qs, as := r.Drain()
+	want := []QueueInterval{{Queue: "q", Start: recAt(49 * time.Hour), Offered: 1}}
+	if !reflect.DeepEqual(qs, want) {
+		t.Errorf("queues got=%+v, want only the newest %+v", qs, want)
+	}
+	if len(as) != 1 || !as[0].Start.Equal(recAt(49*time.Hour)) || as[0].Paused != time.Minute {
+		t.Errorf("agents got=%+v, want only the newest interval with 1m paused", as)
+	}
+}
