@@ -60,7 +60,14 @@ func (e *Engine) agentFreed(a *agentState) {
 				best = c
 			}
 		}
-		if best == nil || !e.tryOffer(best) {
+		if best == nil {
+			return
+		}
+		// The strategy may give best another free agent; callers ahead of it
+		// (idle but unable to take a) get their pick of those first.
+		before := e.offerSeq
+		e.callerReady(best)
+		if e.offerSeq == before {
 			return
 		}
 	}
