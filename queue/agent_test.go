@@ -238,3 +238,39 @@ func TestPenaltyChange(t *testing.T) {
 		wantRung(t, h.do(SetAgentQueues{Agent: "x", Queues: []Membership{{Queue: "q", Penalty: 1}}}), "c1>x")
 	})
 }
+
+func TestWrapUpTransitions(t *testing.T) {
+	wrap := []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) { c.WrapUpTime = 30 * time.Second })}
+	t.Run("pause_during_wrapup_shows_paused_when_wrapup_ends", func(t *testing.T) {
+		h := MustHarness(t, wrap, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.join("c2", "q")
+		h.answer("a1")
+		h.do(CallEnded{Caller: "c1", By: PartyCaller})
+		if effs := h.do(AgentPause{Agent: "a1", Reason: "coffee"}); len(effs) != 0 {
+			t.Fatalf("got %s during wrap-up, want nothing", kinds(effs))
+		}
+		effs := h.advance(30 * time.Second)
+		wantKinds(t, effs, "WrapUpEnded AgentStateChanged(paused)")
+		if ev := ofType[AgentStateChanged](effs)[0]; ev.Reason != "coffee" || ev.Prev != AgentWrapUp {
+			t.Fatalf("got %+v", ev)
+		}
+	})
+	t.Run("wrapup_done_outside_wrapup_is_not_allowed", func(t *testing.T) {
+		h := MustHarness(t, wrap, staticAgents("q", 1))
+		wantErrIs(t, h.doErr(AgentWrapUpDone{Agent: "a1"}), ErrNotAllowed)
+	})
+	t.Run("agent_hangup_starts_wrapup_too", func(t *testing.T) {
+		h := MustHarness(t, wrap, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.answer("a1")
+		wantKinds(t, h.do(CallEnded{Caller: "c1", By: PartyAgent}), "CallCompleted AgentStateChanged(wrap-up) HangupCaller")
+	})
+	t.Run("caller_channel_gone_during_call_ends_it_as_caller_hangup", func(t *testing.T) {
+		h := MustHarness(t, wrap, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.answer("a1")
+		wantKinds(t, h.do(CallerHangup{Caller: "c1"}), "CallCompleted AgentStateChanged(wrap-up) HangupAgent")
+		wantErrIs(t, h.doErr(CallEnded{Caller: "c1", By: PartyCaller}), ErrUnknownCaller)
+	})
+}
