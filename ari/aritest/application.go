@@ -77,8 +77,8 @@ func sortedKeys(m map[string]bool) []string {
 
 // subscription is POST/DELETE /applications/{app}/subscription?eventSource=.
 func (s *Server) subscription(app *application, add bool, p params) reply {
-	src := p.get("eventSource")
-	if src == "" {
+	srcs := p.list("eventSource")
+	if len(srcs) == 0 {
 		return errReply(400, "Missing parameter eventSource")
 	}
 	type change struct {
@@ -86,8 +86,8 @@ func (s *Server) subscription(app *application, add bool, p params) reply {
 		name string
 	}
 	var changes []change
-	for _, one := range strings.Split(src, ",") {
-		scheme, name, ok := strings.Cut(strings.TrimSpace(one), ":")
+	for _, one := range srcs {
+		scheme, name, ok := strings.Cut(one, ":")
 		if !ok {
 			return errReply(400, "Invalid event source URI scheme")
 		}

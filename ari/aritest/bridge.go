@@ -132,13 +132,13 @@ func (s *Server) createBridge(id string, p params) reply {
 }
 
 func (s *Server) addChannels(b *bridge, p params) reply {
-	list := p.get("channel")
-	if list == "" {
+	list := p.list("channel")
+	if len(list) == 0 {
 		return errReply(400, "Missing parameter channel")
 	}
 	var chans []*channel
-	for _, id := range strings.Split(list, ",") {
-		ch := s.channels[strings.TrimSpace(id)]
+	for _, id := range list {
+		ch := s.channels[id]
 		if ch == nil {
 			return errReply(400, "Channel not found")
 		}
@@ -188,13 +188,13 @@ func (s *Server) addChannels(b *bridge, p params) reply {
 }
 
 func (s *Server) removeChannels(b *bridge, p params) reply {
-	list := p.get("channel")
-	if list == "" {
+	list := p.list("channel")
+	if len(list) == 0 {
 		return errReply(400, "Missing parameter channel")
 	}
 	var chans []*channel
-	for _, id := range strings.Split(list, ",") {
-		ch := s.channels[strings.TrimSpace(id)]
+	for _, id := range list {
+		ch := s.channels[id]
 		if ch == nil {
 			return errReply(400, "Channel not found")
 		}

@@ -51,9 +51,9 @@ type DeviceBehavior struct {
 	TalkFor time.Duration
 }
 
-// dialplanAnswerWait is how long Answer() in the dialplan waits for media
+// defaultAnswerWait is how long Answer() in the dialplan waits for media
 // before the next priority runs.
-const dialplanAnswerWait = 500 * time.Millisecond
+const defaultAnswerWait = 500 * time.Millisecond
 
 // SetDevice scripts the device behind endpoint ("PJSIP/1001", "Local/1001@agents").
 func (s *Server) SetDevice(endpoint string, b DeviceBehavior) {
@@ -222,12 +222,19 @@ func (s *Server) answerLeg(ch *channel, b DeviceBehavior) {
 	s.evDial(ch, "ANSWER", dialstringAfterFirst(r))
 	if !r.created {
 		ch.dialplan.AppName, ch.dialplan.AppData = "Stasis", stasisData(r.app, r.args)
+		if !s.appConnected(r.app) {
+			// Stasis() fails with no websocket for the app; the leg's
+			// dialplan ends and it hangs up, unheard.
+			ch.vars["STASISSTATUS"] = "FAILED"
+			s.removePair(ch)
+			return
+		}
 		s.evVarset(ch, "STASISSTATUS", "")
 		s.enterStasis(ch, r.app, r.args)
 	}
 	s.updateDevice(ch)
 	if other != nil && !other.silent {
-		s.later(ch, dialplanAnswerWait, func() {
+		s.later(ch, s.answerWait, func() {
 			other.dialplan.Priority++
 			s.evDialplan(other, "Echo", "")
 			if ch.bridge != nil && other.caller != ch.connected {

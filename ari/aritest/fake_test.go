@@ -759,3 +759,44 @@ func TestCloseStopsTimersAndSockets(t *testing.T) {
 	tr.CloseIdleConnections()
 	es.close()
 }
+
+func TestListParamsRepeatedOrCommas(t *testing.T) {
+	s := MustServer(t, Options{})
+	es := MustConnect(t, s, "queueapp", "")
+	rc := newRESTClient(t, s)
+	a, _ := s.Call(context.Background(), CallSpec{App: "queueapp", Args: []string{"q"}})
+	b, _ := s.Call(context.Background(), CallSpec{App: "queueapp", Args: []string{"q"}})
+	rc.do("POST", "/ari/bridges/lp?type=mixing", nil)
+	if status, body := rc.do("POST", "/ari/bridges/lp/addChannel?channel="+a.ID()+"&channel="+b.ID(), nil); status != 204 {
+		t.Fatalf("addChannel with repeated channel: got=%d %s", status, body)
+	}
+	status, body := rc.do("GET", "/ari/bridges/lp", nil)
+	if n := len(mustJSON(t, body)["channels"].([]any)); status != 200 || n != 2 {
+		t.Errorf("bridge channels: got=%d %d, want 200 2", status, n)
+	}
+	status, body = rc.do("POST", "/ari/applications/queueapp/subscription?eventSource=bridge:lp&eventSource=channel:"+a.ID(), nil)
+	if status != 200 || !strings.Contains(string(body), `"bridge_ids":["lp"]`) {
+		t.Errorf("subscribe repeated: got=%d %s", status, body)
+	}
+	es.waitCount(2, 5*time.Second)
+}
+
+func TestAgentAnsweringWhileAppGone(t *testing.T) {
+	s := MustServer(t, Options{})
+	s.SetDevice("PJSIP/7", DeviceBehavior{Action: Answer, After: 50 * time.Millisecond})
+	MustConnect(t, s, "queueapp", "")
+	rc := newRESTClient(t, s)
+	originateAgent(t, rc, "PJSIP/7", "gone-agent", 15)
+	s.DropWebsockets()
+	waitUntil(t, 5*time.Second, "agent hung up after Stasis() failed", func() bool {
+		for _, id := range s.ChannelIDs() {
+			if id == "gone-agent" {
+				return false
+			}
+		}
+		return true
+	})
+	if st := s.DeviceStateOf("PJSIP/7"); st != "NOT_INUSE" {
+		t.Errorf("device state: got=%s, want NOT_INUSE", st)
+	}
+}

@@ -48,14 +48,7 @@ func (s *Server) playbackApps(pb *playback) map[string]bool {
 // play starts a playback on target; PlaybackStarted goes out before the 201,
 // whose body still says "queued", as Asterisk's does.
 func (s *Server) play(target, id string, p params) reply {
-	var media []string
-	for _, m := range p.v["media"] {
-		for _, one := range strings.Split(m, ",") {
-			if one = strings.TrimSpace(one); one != "" {
-				media = append(media, one)
-			}
-		}
-	}
+	media := p.list("media")
 	if len(media) == 0 {
 		return errReply(400, "Missing parameter media")
 	}

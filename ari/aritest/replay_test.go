@@ -125,7 +125,9 @@ func agentDevice(ctx string) (DeviceBehavior, bool) {
 	case "agents":
 		return DeviceBehavior{Action: Answer}, true
 	case "agents-slow":
-		return DeviceBehavior{Action: Answer, After: 300 * time.Millisecond}, true
+		// Long enough that the recorder's next requests come first even
+		// on a loaded machine, as they did against Asterisk (3 s).
+		return DeviceBehavior{Action: Answer, After: time.Second}, true
 	case "agents-noanswer":
 		return DeviceBehavior{Action: NoAnswer}, true
 	case "agents-busy":
@@ -225,6 +227,9 @@ func replay(t *testing.T, fl replayFlow) {
 	s := MustServer(t, Options{PlaybackDuration: fl.playback, AnswerDelay: 5 * time.Millisecond})
 	s.SetStasisContext("from-callers", "queueapp")
 	s.SetStasisContext("from-callers-continue", "queueapp")
+	// Bridging after an agent's answer must finish before its dialplan moves
+	// on, as it did in the recordings; keep that true under load.
+	s.answerWait = 2 * time.Second
 	for _, r := range recReqs {
 		u, err := url.Parse(r.Path)
 		if err != nil {

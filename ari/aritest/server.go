@@ -70,6 +70,9 @@ type Server struct {
 	timers         map[*time.Timer]struct{}
 	timerWG        sync.WaitGroup
 	connWG         sync.WaitGroup
+	// answerWait is the pause after Answer() in an agent's dialplan; the
+	// replay tests stretch it so slow machines keep the recorded order.
+	answerWait time.Duration
 }
 
 // NewServer starts a fake Asterisk on a loopback port; ARI lives under /ari.
@@ -96,6 +99,7 @@ func NewServer(opts Options) *Server {
 		apps:           map[string]*application{},
 		conns:          map[*wsConn]struct{}{},
 		timers:         map[*time.Timer]struct{}{},
+		answerWait:     defaultAnswerWait,
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
@@ -242,6 +246,19 @@ type params struct {
 func (p params) get(k string) string { return p.v.Get(k) }
 
 func (p params) has(k string) bool { _, ok := p.v[k]; return ok }
+
+// list reads a multi-valued parameter given comma separated, repeated, or both.
+func (p params) list(k string) []string {
+	var out []string
+	for _, v := range p.v[k] {
+		for _, one := range strings.Split(v, ",") {
+			if one = strings.TrimSpace(one); one != "" {
+				out = append(out, one)
+			}
+		}
+	}
+	return out
+}
 
 func (p params) int(k string, def int) (int, error) {
 	s := p.v.Get(k)
