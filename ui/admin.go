@@ -1,0 +1,236 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"stasisq/queue"
+)
+
+type adminMeta struct {
+	Strategies      []queue.Strategy       `json:"strategies"`
+	EmptyConditions []queue.EmptyCondition `json:"empty_conditions"`
+	AutoPause       []queue.AutoPause      `json:"autopause"`
+	Roles           []Role                 `json:"roles"`
+	DefaultQueue    queue.QueueConfig      `json:"default_queue"`
+	PauseReasons    []string               `json:"pause_reasons"`
+}
+
+// adminMeta gives the admin forms their choices and defaults.
+func (s *Server) adminMeta(c echo.Context) error {
+	return c.JSON(http.StatusOK, adminMeta{
+		Strategies:      queue.Strategies,
+		EmptyConditions: queue.EmptyConditions,
+		AutoPause:       []queue.AutoPause{queue.AutoPauseNo, queue.AutoPauseYes, queue.AutoPauseAll},
+		Roles:           []Role{RoleAgent, RoleSupervisor, RoleAdmin},
+		DefaultQueue:    queue.DefaultQueueConfig(""),
+		PauseReasons:    nonNil(s.opts.PauseReasons),
+	})
+}
+
+func (s *Server) adminQueues(c echo.Context) error {
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	qs, err := s.opts.Directory.Queues(ctx)
+	if err != nil {
+		return fmt.Errorf("queues: %w", err)
+	}
+	return c.JSON(http.StatusOK, nonNil(qs))
+}
+
+// adminPutQueue creates or replaces a queue: the engine applies it first
+// (and validates it again), then it is stored, so the store never holds a
+// configuration the engine refused.
+func (s *Server) adminPutQueue(c echo.Context) error {
+	name := c.Param("name")
+	cfg := queue.DefaultQueueConfig(name)
+	if err := decodeJSON(c, &cfg); err != nil {
+		return err
+	}
+	if cfg.Name == "" {
+		cfg.Name = name
+	}
+	f := validateQueueConfig(cfg)
+	if cfg.Name != name {
+		f.add("name", "must match the queue in the URL (rename by creating the new queue and deleting the old)")
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	if err := s.opts.Floor.Do(ctx, queue.ConfigureQueue{Config: cfg}); err != nil {
+		return fmt.Errorf("configure queue %s: %w", name, err)
+	}
+	if err := s.opts.Directory.PutQueue(ctx, cfg); err != nil {
+		return fmt.Errorf("store queue %s: %w", name, err)
+	}
+	s.log.Info("queue configured", "queue", name, "by", userID(c))
+	return c.JSON(http.StatusOK, cfg)
+}
+
+func (s *Server) adminDeleteQueue(c echo.Context) error {
+	name := c.Param("name")
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	if err := s.opts.Floor.Do(ctx, queue.RemoveQueue{Queue: name}); err != nil && !errors.Is(err, queue.ErrUnknownQueue) {
+		return fmt.Errorf("remove queue %s: %w", name, err)
+	}
+	if err := s.opts.Directory.DeleteQueue(ctx, name); err != nil {
+		return fmt.Errorf("delete queue %s: %w", name, err)
+	}
+	s.log.Info("queue deleted", "queue", name, "by", userID(c))
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) adminUsers(c echo.Context) error {
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	users, err := s.opts.Directory.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	return c.JSON(http.StatusOK, nonNil(users))
+}
+
+// userBody is a user as the admin form sends it. Agent is null for a user
+// who takes no calls.
+type userBody struct {
+	Name     string             `json:"name"`
+	Role     Role               `json:"role"`
+	Password string             `json:"password"`
+	Agent    *queue.AgentConfig `json:"agent"`
+}
+
+const minPassword = 8
+
+func (s *Server) adminPutUser(c echo.Context) error {
+	id := c.Param("id")
+	var b userBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	users, err := s.opts.Directory.Users(ctx)
+	if err != nil {
+		return fmt.Errorf("users: %w", err)
+	}
+	var old *UserRecord
+	for i := range users {
+		if users[i].ID == id {
+			old = &users[i]
+		}
+	}
+	qs, err := s.opts.Directory.Queues(ctx)
+	if err != nil {
+		return fmt.Errorf("queues: %w", err)
+	}
+	known := map[string]bool{}
+	for _, q := range qs {
+		known[q.Name] = true
+	}
+
+	f := fieldErrors{}
+	if !namePattern.MatchString(id) {
+		f.add("id", "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	}
+	if b.Name == "" {
+		b.Name = id
+	}
+	if len(b.Name) > 128 {
+		f.add("name", "at most 128 characters")
+	}
+	if b.Role.rank() == 0 {
+		f.add("role", "must be agent, supervisor or admin")
+	}
+	switch {
+	case b.Password == "" && old == nil:
+		f.add("password", "required for a new user")
+	case b.Password != "" && len(b.Password) < minPassword:
+		f.add("password", fmt.Sprintf("at least %d characters", minPassword))
+	case len(b.Password) > 72:
+		f.add("password", "at most 72 bytes")
+	}
+	if b.Role == RoleAgent && b.Agent == nil {
+		f.add("agent", "an agent needs a device and queues")
+	}
+	rec := UserRecord{ID: id, Name: b.Name, Role: b.Role}
+	if b.Agent != nil {
+		rec.Agent = *b.Agent
+		if rec.Agent.ID == "" {
+			rec.Agent.ID = id
+		}
+		if rec.Agent.Name == "" {
+			rec.Agent.Name = b.Name
+		}
+		if rec.Agent.ID != id {
+			f.add("agent.id", "must be the user's id")
+		}
+		if rec.Agent.Queues == nil {
+			rec.Agent.Queues = []queue.Membership{}
+		}
+		validateAgentConfig(f, "agent.", rec.Agent, known)
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+
+	if b.Agent != nil {
+		if err := s.opts.Floor.Do(ctx, queue.ConfigureAgent{Config: rec.Agent}); err != nil {
+			return prefixFields(fmt.Errorf("configure agent %s: %w", id, err), "agent.")
+		}
+	} else if old != nil && old.Agent.ID != "" {
+		if err := s.opts.Floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
+			return fmt.Errorf("remove agent %s: %w", id, err)
+		}
+	}
+	if err := s.opts.Directory.PutUser(ctx, rec, b.Password); err != nil {
+		return fmt.Errorf("store user %s: %w", id, err)
+	}
+	u := User{ID: id, Role: rec.Role, Name: rec.Name}
+	s.auth.updateUser(id, &u)
+	s.log.Info("user saved", "user", id, "role", rec.Role, "by", userID(c))
+	return c.JSON(http.StatusOK, rec)
+}
+
+func (s *Server) adminDeleteUser(c echo.Context) error {
+	id := c.Param("id")
+	if id == userID(c) {
+		return newError(http.StatusConflict, "you cannot delete yourself")
+	}
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	if err := s.opts.Floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
+		return fmt.Errorf("remove agent %s: %w", id, err)
+	}
+	if err := s.opts.Directory.DeleteUser(ctx, id); err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	s.auth.updateUser(id, nil)
+	s.hub.dropUser(id)
+	s.log.Info("user deleted", "user", id, "by", userID(c))
+	return c.NoContent(http.StatusNoContent)
+}
+
+// prefixFields puts the engine's field names for an agent under "agent.",
+// where the form has them.
+func prefixFields(err error, prefix string) error {
+	apiErr := toAPIError(err)
+	if len(apiErr.Fields) == 0 {
+		return err
+	}
+	out := &Error{Status: apiErr.Status, Message: apiErr.Message, Fields: map[string]string{}}
+	for k, v := range apiErr.Fields {
+		out.Fields[prefix+k] = v
+	}
+	return out
+}
+
+func userID(c echo.Context) string {
+	u, _ := currentUser(c)
+	return u.ID
+}

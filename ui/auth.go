@@ -1,0 +1,335 @@
+package ui
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+)
+
+const (
+	sessionCookie = "stasisq_session"
+	csrfHeader    = "X-CSRF-Token"
+	userKey       = "ui.user"
+	sessionKey    = "ui.session"
+)
+
+type session struct {
+	token   string
+	csrf    string
+	user    User
+	expires time.Time
+}
+
+// sessions are kept in memory: a restart logs everyone out, which is the
+// price of not storing bearer tokens on disk.
+type sessions struct {
+	ttl  time.Duration
+	mu   sync.Mutex
+	byID map[string]*session
+}
+
+func newSessions(ttl time.Duration) *sessions {
+	return &sessions{ttl: ttl, byID: map[string]*session{}}
+}
+
+func randomToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *sessions) create(u User, now time.Time) *session {
+	ss := &session{token: randomToken(), csrf: randomToken(), user: u, expires: now.Add(s.ttl)}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, old := range s.byID {
+		if now.After(old.expires) {
+			delete(s.byID, id)
+		}
+	}
+	s.byID[ss.token] = ss
+	return ss
+}
+
+func (s *sessions) get(token string, now time.Time) (session, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss, ok := s.byID[token]
+	if !ok || now.After(ss.expires) {
+		return session{}, false
+	}
+	return *ss, true
+}
+
+func (s *sessions) drop(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byID, token)
+}
+
+// updateUser applies an admin's edit to the user's open sessions, or ends
+// them when the user is deleted (u == nil).
+func (s *sessions) updateUser(id string, u *User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for token, ss := range s.byID {
+		if ss.user.ID != id {
+			continue
+		}
+		if u == nil {
+			delete(s.byID, token)
+		} else {
+			ss.user = *u
+		}
+	}
+}
+
+// loginLimiter slows password guessing. Only failures spend: a call
+// centre behind one NAT address logs a hundred agents in at nine o'clock.
+// Each login name may fail 5 times in a burst, each address 20, then one
+// more attempt every 10 (name) or 3 (address) seconds.
+type loginLimiter struct {
+	mu      sync.Mutex
+	perKey  map[string]*rate.Limiter
+	maxKeys int
+}
+
+type limitKey struct {
+	key   string
+	every time.Duration
+	burst int
+}
+
+func newLoginLimiter() *loginLimiter {
+	return &loginLimiter{perKey: map[string]*rate.Limiter{}, maxKeys: 10000}
+}
+
+func loginKeys(ip, login string) []limitKey {
+	return []limitKey{
+		{key: "ip:" + ip, every: 3 * time.Second, burst: 20},
+		{key: "login:" + strings.ToLower(login), every: 10 * time.Second, burst: 5},
+	}
+}
+
+func (l *loginLimiter) limiter(k limitKey) *rate.Limiter {
+	lim, ok := l.perKey[k.key]
+	if !ok {
+		lim = rate.NewLimiter(rate.Every(k.every), k.burst)
+		l.perKey[k.key] = lim
+	}
+	return lim
+}
+
+// allowed says whether every key still has an attempt to spend.
+func (l *loginLimiter) allowed(now time.Time, keys []limitKey) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range keys {
+		if l.limiter(k).TokensAt(now) < 1 {
+			return false
+		}
+	}
+	return true
+}
+
+func (l *loginLimiter) failed(now time.Time, keys []limitKey) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.perKey) > l.maxKeys {
+		for k, lim := range l.perKey {
+			if lim.TokensAt(now) >= float64(lim.Burst()) {
+				delete(l.perKey, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		l.limiter(k).AllowN(now, 1)
+	}
+}
+
+// loadSession puts the logged-in user, if any, on the context.
+func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
+			if ss, ok := s.auth.get(ck.Value, time.Now()); ok {
+				c.Set(sessionKey, ss)
+				c.Set(userKey, ss.user)
+			}
+		}
+		return next(c)
+	}
+}
+
+func currentUser(c echo.Context) (User, bool) {
+	u, ok := c.Get(userKey).(User)
+	return u, ok
+}
+
+func currentSession(c echo.Context) (session, bool) {
+	ss, ok := c.Get(sessionKey).(session)
+	return ss, ok
+}
+
+// csrf refuses a state-changing request without the session's token in the
+// X-CSRF-Token header. A cross-site form cannot set a header, and a
+// cross-site script cannot read the token. The login itself has no session
+// yet, so it is protected by the origin check instead.
+func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			return next(c)
+		}
+		if !s.originAllowed(c.Request()) {
+			return newError(http.StatusForbidden, "cross-origin request refused")
+		}
+		ss, ok := currentSession(c)
+		if !ok {
+			return next(c) // requireRole answers 401; login needs no token
+		}
+		got := c.Request().Header.Get(csrfHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {
+			return newError(http.StatusForbidden, "missing or wrong CSRF token: reload the page")
+		}
+		return next(c)
+	}
+}
+
+// originAllowed accepts a request without an Origin header (not a browser,
+// or a same-origin GET) or one from this server or an allowed origin.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	o := strings.ToLower(u.Scheme + "://" + u.Host)
+	for _, allowed := range s.opts.AllowedOrigins {
+		if o == allowed {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) requireRole(min Role) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			u, ok := currentUser(c)
+			if !ok {
+				return newError(http.StatusUnauthorized, "log in first")
+			}
+			if u.Role.rank() < min.rank() {
+				return newError(http.StatusForbidden, "your role (%s) may not do this", u.Role)
+			}
+			return next(c)
+		}
+	}
+}
+
+type loginRequest struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+type sessionResponse struct {
+	User          User     `json:"user"`
+	CSRF          string   `json:"csrf"`
+	PauseReasons  []string `json:"pause_reasons"`
+	LookupEnabled bool     `json:"lookup_enabled"`
+	Timezone      string   `json:"timezone"`
+}
+
+func (s *Server) sessionResponse(ss session) sessionResponse {
+	reasons := s.opts.PauseReasons
+	if reasons == nil {
+		reasons = []string{}
+	}
+	return sessionResponse{User: ss.user, CSRF: ss.csrf, PauseReasons: reasons, LookupEnabled: s.lookup != nil, Timezone: s.loc.String()}
+}
+
+func (s *Server) login(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	f := fieldErrors{}
+	if req.Login == "" {
+		f.add("login", "required")
+	}
+	if req.Password == "" {
+		f.add("password", "required")
+	}
+	if len(req.Login) > 128 {
+		f.add("login", "too long")
+	}
+	if len(req.Password) > 72 {
+		f.add("password", "too long") // bcrypt reads no further
+	}
+	if err := f.err(); err != nil {
+		return err
+	}
+	now := time.Now()
+	keys := loginKeys(c.RealIP(), req.Login)
+	if !s.limit.allowed(now, keys) {
+		return newError(http.StatusTooManyRequests, "too many failed logins: wait a little and try again")
+	}
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	u, err := s.opts.Directory.CheckPassword(ctx, req.Login, req.Password)
+	if errors.Is(err, ErrBadCredentials) {
+		s.limit.failed(now, keys)
+	}
+	if err != nil {
+		return err
+	}
+	if u.Role.rank() == 0 {
+		return newError(http.StatusForbidden, "this user has no role")
+	}
+	if old, ok := currentSession(c); ok {
+		s.auth.drop(old.token)
+	}
+	ss := s.auth.create(u, now)
+	c.SetCookie(&http.Cookie{
+		Name:     sessionCookie,
+		Value:    ss.token,
+		Path:     "/",
+		HttpOnly: true,
+		SameSite: http.SameSiteStrictMode,
+		Secure:   s.opts.SecureCookies || c.Request().TLS != nil,
+		Expires:  ss.expires,
+	})
+	s.log.Info("login", "user", u.ID, "role", u.Role, "from", c.RealIP())
+	return c.JSON(http.StatusOK, s.sessionResponse(*ss))
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if ss, ok := currentSession(c); ok {
+		s.auth.drop(ss.token)
+	}
+	c.SetCookie(&http.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: s.opts.SecureCookies || c.Request().TLS != nil,
+	})
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) session(c echo.Context) error {
+	ss, _ := currentSession(c)
+	return c.JSON(http.StatusOK, s.sessionResponse(ss))
+}

@@ -1,0 +1,123 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+const maxBody = 1 << 20
+
+// decodeJSON reads the request body into v, refusing unknown fields and
+// wrong types field by field. An empty body leaves v as it is, so actions
+// whose body is optional accept none.
+func decodeJSON(c echo.Context, v any) error {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if dec.More() {
+			return newError(http.StatusBadRequest, "invalid JSON: more than one value in the body")
+		}
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			return newError(http.StatusBadRequest, "invalid JSON: the body must be a JSON object")
+		}
+		return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input",
+			Fields: map[string]string{field: "must be " + describeType(typeErr.Type.Kind().String())}}
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input",
+			Fields: map[string]string{name: "unknown field"}}
+	}
+	var maxErr *http.MaxBytesError
+	if errors.As(err, &maxErr) {
+		return newError(http.StatusRequestEntityTooLarge, "request body too large")
+	}
+	return newError(http.StatusBadRequest, "invalid JSON: %v", err)
+}
+
+func describeType(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "a list"
+	case "map", "struct":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// timeRange reads ?from=&to= (RFC 3339 or YYYY-MM-DD in the server's zone);
+// the default is today so far.
+func (s *Server) timeRange(c echo.Context) (from, to time.Time, err error) {
+	now := time.Now().In(s.loc)
+	from = startOfDay(now)
+	to = now
+	f := fieldErrors{}
+	parse := func(name string, dst *time.Time, endOfDay bool) {
+		v := c.QueryParam(name)
+		if v == "" {
+			return
+		}
+		if t, err := time.Parse(time.RFC3339, v); err == nil {
+			*dst = t
+			return
+		}
+		if t, err := time.ParseInLocation(time.DateOnly, v, s.loc); err == nil {
+			if endOfDay {
+				t = t.AddDate(0, 0, 1)
+			}
+			*dst = t
+			return
+		}
+		f.add(name, "must be RFC 3339 (2006-01-02T15:04:05Z) or a date (2006-01-02)")
+	}
+	parse("from", &from, false)
+	parse("to", &to, true)
+	if len(f) == 0 && !to.After(from) {
+		f.add("to", "must be after from")
+	}
+	return from, to, f.err()
+}
+
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, t.Location())
+}
+
+func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input",
+			Fields: map[string]string{name: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}}
+	}
+	return n, nil
+}

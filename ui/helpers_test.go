@@ -1,0 +1,385 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"stasisq/queue"
+)
+
+// fakeFloor is an in-memory Floor: it records every input and serves a
+// snapshot the test sets.
+type fakeFloor struct {
+	mu        sync.Mutex
+	snap      queue.Snapshot
+	inputs    []queue.Input
+	hangups   []queue.CallerID
+	redirects []string
+	doErr     error
+	snapCalls int
+}
+
+func (f *fakeFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snapCalls++
+	b, _ := json.Marshal(f.snap)
+	var out queue.Snapshot
+	_ = json.Unmarshal(b, &out)
+	return out, nil
+}
+
+func (f *fakeFloor) Do(ctx context.Context, in queue.Input) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.doErr != nil {
+		return f.doErr
+	}
+	f.inputs = append(f.inputs, in)
+	return nil
+}
+
+func (f *fakeFloor) HangupCaller(ctx context.Context, caller queue.CallerID) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hangups = append(f.hangups, caller)
+	return nil
+}
+
+func (f *fakeFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.redirects = append(f.redirects, string(caller)+"->"+target)
+	return nil
+}
+
+func (f *fakeFloor) setSnapshot(s queue.Snapshot) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.snap = s
+}
+
+func (f *fakeFloor) takeInputs() []queue.Input {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	in := f.inputs
+	f.inputs = nil
+	return in
+}
+
+func (f *fakeFloor) snapshotCalls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.snapCalls
+}
+
+// fakeDirectory is an in-memory Directory with real bcrypt hashes.
+type fakeDirectory struct {
+	mu         sync.Mutex
+	users      map[string]UserRecord
+	hashes     map[string][]byte
+	queues     map[string]queue.QueueConfig
+	calls      []CallRecord
+	queueStats map[string][]queue.QueueInterval
+	agentStats map[string][]queue.AgentInterval
+	lastCalls  struct {
+		from, to time.Time
+		queue    string
+		limit    int
+	}
+}
+
+func newFakeDirectory() *fakeDirectory {
+	return &fakeDirectory{
+		users: map[string]UserRecord{}, hashes: map[string][]byte{}, queues: map[string]queue.QueueConfig{},
+		queueStats: map[string][]queue.QueueInterval{}, agentStats: map[string][]queue.AgentInterval{},
+	}
+}
+
+func (d *fakeDirectory) CheckPassword(ctx context.Context, login, password string) (User, error) {
+	d.mu.Lock()
+	u, ok := d.users[login]
+	h := d.hashes[login]
+	d.mu.Unlock()
+	if !ok || bcrypt.CompareHashAndPassword(h, []byte(password)) != nil {
+		return User{}, ErrBadCredentials
+	}
+	return User{ID: u.ID, Role: u.Role, Name: u.Name}, nil
+}
+
+func (d *fakeDirectory) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []queue.QueueConfig
+	for _, q := range d.queues {
+		out = append(out, q)
+	}
+	slices.SortFunc(out, func(a, b queue.QueueConfig) int { return compareStrings(a.Name, b.Name) })
+	return out, nil
+}
+
+func (d *fakeDirectory) PutQueue(ctx context.Context, q queue.QueueConfig) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.queues[q.Name] = q
+	return nil
+}
+
+func (d *fakeDirectory) DeleteQueue(ctx context.Context, name string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.queues[name]; !ok {
+		return ErrNotFound
+	}
+	delete(d.queues, name)
+	return nil
+}
+
+func (d *fakeDirectory) Users(ctx context.Context) ([]UserRecord, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []UserRecord
+	for _, u := range d.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b UserRecord) int { return compareStrings(a.ID, b.ID) })
+	return out, nil
+}
+
+func (d *fakeDirectory) PutUser(ctx context.Context, u UserRecord, password string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if password != "" {
+		h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			return err
+		}
+		d.hashes[u.ID] = h
+	} else if _, ok := d.hashes[u.ID]; !ok {
+		return errors.New("new user without password")
+	}
+	d.users[u.ID] = u
+	return nil
+}
+
+func (d *fakeDirectory) DeleteUser(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[id]; !ok {
+		return ErrNotFound
+	}
+	delete(d.users, id)
+	delete(d.hashes, id)
+	return nil
+}
+
+func (d *fakeDirectory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]CallRecord, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.lastCalls.from, d.lastCalls.to, d.lastCalls.queue, d.lastCalls.limit = from, to, queueName, limit
+	var out []CallRecord
+	for _, c := range d.calls {
+		if (queueName == "" || c.Queue == queueName) && !c.JoinedAt.Before(from) && c.JoinedAt.Before(to) && len(out) < limit {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (d *fakeDirectory) QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queueStats[queueName], nil
+}
+
+func (d *fakeDirectory) AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.agentStats[agent], nil
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+const testPassword = "correct horse"
+
+// testFloorState is a small floor: queues sales (pick allowed) and support,
+// agent alice in sales ringing for caller c1, agent bob in support.
+func testFloorState() queue.Snapshot {
+	now := time.Now()
+	sales := queue.DefaultQueueConfig("sales")
+	sales.AllowPick = true
+	support := queue.DefaultQueueConfig("support")
+	return queue.Snapshot{
+		At: now,
+		Queues: []queue.QueueView{
+			{Config: sales, Callers: []queue.CallerView{
+				{ID: "c1", Queue: "sales", Position: 1, Number: "5551001", Name: "Ann", JoinedAt: now.Add(-time.Minute), Ringing: []queue.AgentID{"alice"}},
+				{ID: "c2", Queue: "sales", Position: 2, Number: "5551002", Name: "Ben", JoinedAt: now.Add(-30 * time.Second)},
+			}},
+			{Config: support, Callers: []queue.CallerView{
+				{ID: "c3", Queue: "support", Position: 1, Number: "5551003", Name: "Cat", JoinedAt: now.Add(-10 * time.Second)},
+			}},
+		},
+		Agents: []queue.AgentView{
+			{Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001", Queues: []queue.Membership{{Queue: "sales", Penalty: 0}}},
+				State: queue.AgentRinging, Since: now, Caller: "c1", CallerNumber: "5551001", CallerName: "Ann", Queue: "sales", Offer: "o-0001"},
+			{Config: queue.AgentConfig{ID: "bob", Name: "Bob", Device: "PJSIP/1002", Queues: []queue.Membership{{Queue: "support", Penalty: 1}}},
+				State: queue.AgentAvailable, Since: now},
+		},
+	}
+}
+
+type testEnv struct {
+	srv   *Server
+	ts    *httptest.Server
+	floor *fakeFloor
+	dir   *fakeDirectory
+}
+
+// MustTestEnv starts a Server with a fake floor and directory holding
+// users alice (agent, in sales and support), bob (agent), sue (supervisor)
+// and ada (admin), all with testPassword.
+func MustTestEnv(tb testing.TB, mutate ...func(*Options)) *testEnv {
+	tb.Helper()
+	floor := &fakeFloor{}
+	floor.setSnapshot(testFloorState())
+	dir := newFakeDirectory()
+	ctx := context.Background()
+	for _, q := range []string{"sales", "support"} {
+		_ = dir.PutQueue(ctx, queue.DefaultQueueConfig(q))
+	}
+	for _, u := range []UserRecord{
+		{ID: "alice", Name: "Alice", Role: RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001",
+			Queues: []queue.Membership{{Queue: "sales", Penalty: 0}, {Queue: "support", Penalty: 2}}}},
+		{ID: "bob", Name: "Bob", Role: RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob", Device: "PJSIP/1002",
+			Queues: []queue.Membership{{Queue: "support", Penalty: 1}}}},
+		{ID: "sue", Name: "Sue", Role: RoleSupervisor},
+		{ID: "ada", Name: "Ada", Role: RoleAdmin},
+	} {
+		if err := dir.PutUser(ctx, u, testPassword); err != nil {
+			tb.Fatalf("put user: %v", err)
+		}
+	}
+	opts := Options{Floor: floor, Directory: dir, PauseReasons: []string{"Break", "Lunch", "Training"}}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	srv, err := New(opts)
+	if err != nil {
+		tb.Fatalf("New: %v", err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	tb.Cleanup(func() {
+		srv.Close()
+		ts.Close()
+	})
+	return &testEnv{srv: srv, ts: ts, floor: floor, dir: dir}
+}
+
+// apiClient is a browser: a cookie jar and the CSRF token from login.
+type apiClient struct {
+	tb   testing.TB
+	base string
+	http *http.Client
+	csrf string
+}
+
+func (e *testEnv) anonymous(tb testing.TB) *apiClient {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	return &apiClient{tb: tb, base: e.ts.URL, http: &http.Client{Jar: jar, Timeout: 10 * time.Second}}
+}
+
+// MustLogin logs a user in and returns its browser.
+func (e *testEnv) MustLogin(tb testing.TB, login string) *apiClient {
+	tb.Helper()
+	c := e.anonymous(tb)
+	status, body := c.do("POST", "/api/login", map[string]string{"login": login, "password": testPassword})
+	if status != http.StatusOK {
+		tb.Fatalf("login %s: status got=%d, want 200 (%s)", login, status, body)
+	}
+	var sr sessionResponse
+	if err := json.Unmarshal(body, &sr); err != nil {
+		tb.Fatalf("login response: %v", err)
+	}
+	c.csrf = sr.CSRF
+	return c
+}
+
+// do sends a request with the CSRF token (when the client has one) and
+// returns the status and body.
+func (c *apiClient) do(method, path string, body any) (int, []byte) {
+	c.tb.Helper()
+	return c.doHeaders(method, path, body, nil)
+}
+
+func (c *apiClient) doHeaders(method, path string, body any, headers map[string]string) (int, []byte) {
+	c.tb.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = bytes.NewBufferString(b)
+	default:
+		buf, err := json.Marshal(b)
+		if err != nil {
+			c.tb.Fatalf("marshal: %v", err)
+		}
+		r = bytes.NewReader(buf)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.tb.Fatalf("request: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set(csrfHeader, c.csrf)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }

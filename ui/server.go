@@ -1,0 +1,282 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"stasisq/queue"
+)
+
+// Floor is the running call centre: the application loop that owns the engine.
+type Floor interface {
+	Snapshot(ctx context.Context) (queue.Snapshot, error)
+	// Do applies an engine command (pause, reorder, move, pick, login...) and waits for the result.
+	Do(ctx context.Context, in queue.Input) error
+	HangupCaller(ctx context.Context, caller queue.CallerID) error
+	// RedirectCaller sends a caller to target: "context,exten,priority" or an
+	// extension in the queue's default context.
+	RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error
+}
+
+// Directory is configuration and history.
+type Directory interface {
+	// CheckPassword returns the user for a correct login and password, and
+	// ErrBadCredentials otherwise.
+	CheckPassword(ctx context.Context, login, password string) (User, error)
+	Queues(ctx context.Context) ([]queue.QueueConfig, error)
+	PutQueue(ctx context.Context, q queue.QueueConfig) error
+	DeleteQueue(ctx context.Context, name string) error
+	Users(ctx context.Context) ([]UserRecord, error)
+	// PutUser creates or replaces a user; password "" keeps the old one.
+	PutUser(ctx context.Context, u UserRecord, password string) error
+	DeleteUser(ctx context.Context, id string) error
+	Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]CallRecord, error)
+	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
+	AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error)
+}
+
+// Role is what a user may do. Each role may do everything the one before it may.
+type Role string
+
+const (
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+func (r Role) rank() int {
+	switch r {
+	case RoleAgent:
+		return 1
+	case RoleSupervisor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// User is who is logged in. For an agent, ID is also the queue.AgentID.
+type User struct {
+	ID   string `json:"id"`
+	Role Role   `json:"role"`
+	Name string `json:"name"`
+}
+
+// UserRecord is a user as the admin pages edit it. Agent.ID is empty for a
+// user who takes no calls (a supervisor or admin who is not also an agent).
+type UserRecord struct {
+	ID    string            `json:"id"`
+	Name  string            `json:"name"`
+	Role  Role              `json:"role"`
+	Agent queue.AgentConfig `json:"agent"`
+}
+
+// CallRecord is one finished call (or a caller who left without an agent),
+// as the history API shows it. Durations are nanoseconds.
+type CallRecord struct {
+	ID         string        `json:"id"`
+	Caller     string        `json:"caller"`
+	Queue      string        `json:"queue"`
+	Number     string        `json:"number"`
+	Name       string        `json:"name"`
+	Agent      string        `json:"agent,omitempty"`
+	JoinedAt   time.Time     `json:"joined_at"`
+	AnsweredAt time.Time     `json:"answered_at,omitzero"`
+	EndedAt    time.Time     `json:"ended_at"`
+	Outcome    string        `json:"outcome"` // answered, abandoned, timeout, exit, ...
+	Wait       time.Duration `json:"wait"`
+	Talk       time.Duration `json:"talk"`
+	Position   int           `json:"position"`
+	EndedBy    string        `json:"ended_by,omitempty"`
+}
+
+// Options configures New.
+type Options struct {
+	Floor     Floor
+	Directory Directory
+	Logger    *slog.Logger
+	// LookupURL is the customer-information URL, {number} replaced by the
+	// caller's number, e.g. http://crm/lookup?number={number}; "" disables.
+	LookupURL      string
+	LookupTimeout  time.Duration
+	PauseReasons   []string
+	SecureCookies  bool
+	AllowedOrigins []string // extra origins (scheme://host[:port]) allowed besides the server's own
+	Location       *time.Location
+}
+
+// Server is the web interface: API, websocket hub and static console.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	echo   *echo.Echo
+	hub    *Hub
+	auth   *sessions
+	limit  *loginLimiter
+	lookup *lookupClient
+	loc    *time.Location
+}
+
+// New builds the Echo instance and starts the Hub.
+func New(opts Options) (*Server, error) {
+	if opts.Floor == nil {
+		return nil, errors.New("ui: Options.Floor is required")
+	}
+	if opts.Directory == nil {
+		return nil, errors.New("ui: Options.Directory is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Location == nil {
+		opts.Location = time.Local
+	}
+	if opts.LookupTimeout <= 0 {
+		opts.LookupTimeout = 2 * time.Second
+	}
+	for i, o := range opts.AllowedOrigins {
+		opts.AllowedOrigins[i] = strings.TrimRight(strings.ToLower(o), "/")
+	}
+	lookup, err := newLookupClient(opts.LookupURL, opts.LookupTimeout)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		opts:   opts,
+		log:    opts.Logger,
+		auth:   newSessions(12 * time.Hour),
+		limit:  newLoginLimiter(),
+		lookup: lookup,
+		loc:    opts.Location,
+	}
+	s.hub = newHub(hubConfig{floor: opts.Floor, log: opts.Logger})
+	s.echo = s.routes()
+	return s, nil
+}
+
+// Handler is the whole web interface.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Publish hands domain events to the websocket hub. It never blocks.
+func (s *Server) Publish(events []queue.Event) { s.hub.Publish(events) }
+
+// Close closes every websocket and stops the hub; http.Server.Shutdown does
+// not close hijacked connections.
+func (s *Server) Close() { s.hub.Close() }
+
+// Clients is the number of connected websocket clients.
+func (s *Server) Clients() int { return s.hub.Clients() }
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.HTTPErrorHandler = s.errorHandler
+	// Only the peer address: X-Forwarded-For would let anyone dodge the login limit.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(securityHeaders, s.loadSession, s.csrf)
+
+	api := e.Group("/api")
+	api.GET("/openapi.json", s.openAPI)
+	api.POST("/login", s.login)
+	api.POST("/logout", s.logout)
+
+	authed := api.Group("", s.requireRole(RoleAgent))
+	authed.GET("/session", s.session)
+	authed.GET("/ws", s.websocket)
+	authed.GET("/snapshot", s.snapshot)
+	authed.GET("/lookup", s.lookupNumber)
+
+	me := authed.Group("/me")
+	me.POST("/login", s.meLogin)
+	me.POST("/logout", s.meLogout)
+	me.POST("/ready", s.meReady)
+	me.POST("/pause", s.mePause)
+	me.POST("/done", s.meDone)
+	me.POST("/reject", s.meReject)
+	me.POST("/pick", s.mePick)
+	me.PUT("/queues", s.meQueues)
+	me.GET("/stats", s.meStats)
+
+	sup := api.Group("", s.requireRole(RoleSupervisor))
+	sup.GET("/queues", s.listQueues)
+	sup.GET("/queues/:name", s.getQueue)
+	sup.GET("/agents", s.listAgents)
+	sup.GET("/agents/:id", s.getAgent)
+	sup.GET("/calls", s.listCalls)
+	sup.GET("/stats/queues", s.allQueueStats)
+	sup.GET("/stats/queues/:name", s.queueStats)
+	sup.GET("/stats/agents/:id", s.agentStats)
+	sup.POST("/callers/:id/reorder", s.reorderCaller)
+	sup.POST("/callers/:id/move", s.moveCaller)
+	sup.POST("/callers/:id/priority", s.setCallerPriority)
+	sup.POST("/callers/:id/hangup", s.hangupCaller)
+	sup.POST("/callers/:id/redirect", s.redirectCaller)
+	sup.POST("/agents/:id/login", s.agentLogin)
+	sup.POST("/agents/:id/pause", s.agentPause)
+	sup.POST("/agents/:id/unpause", s.agentUnpause)
+	sup.POST("/agents/:id/logout", s.agentLogout)
+	sup.PUT("/agents/:id/queues", s.agentQueues)
+
+	adm := api.Group("/admin", s.requireRole(RoleAdmin))
+	adm.GET("/meta", s.adminMeta)
+	adm.GET("/queues", s.adminQueues)
+	adm.PUT("/queues/:name", s.adminPutQueue)
+	adm.DELETE("/queues/:name", s.adminDeleteQueue)
+	adm.GET("/users", s.adminUsers)
+	adm.PUT("/users/:id", s.adminPutUser)
+	adm.DELETE("/users/:id", s.adminDeleteUser)
+
+	api.Any("/*", func(c echo.Context) error { return newError(http.StatusNotFound, "no such API route") })
+
+	static, _ := fs.Sub(staticFiles, "static")
+	fileServer := http.FileServer(http.FS(static))
+	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", noCache(fileServer))))
+	for _, page := range []string{"/", "/login", "/agent", "/wall", "/admin"} {
+		e.GET(page, s.indexPage)
+	}
+	return e
+}
+
+func (s *Server) indexPage(c echo.Context) error {
+	b, err := staticFiles.ReadFile("static/index.html")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return c.HTMLBlob(http.StatusOK, b)
+}
+
+// noCache makes the browser revalidate embedded files: they change with
+// each build, and revalidation is cheap on the LAN.
+func noCache(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
+		return next(c)
+	}
+}
+
+// requestContext bounds a request's calls into the call centre, so a stuck
+// app loop answers 503 instead of hanging the browser.
+func requestContext(c echo.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.Request().Context(), 5*time.Second)
+}

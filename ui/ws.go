@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/labstack/echo/v4"
+
+	"stasisq/queue"
+)
+
+// websocket upgrades a logged-in user's request and serves the hub's
+// protocol until either side goes away.
+func (s *Server) websocket(c echo.Context) error {
+	r := c.Request()
+	// A page from another site could otherwise open a socket with the
+	// user's cookie (cross-site websocket hijacking).
+	if !s.originAllowed(r) {
+		return newError(http.StatusForbidden, "websocket from another origin refused")
+	}
+	u, _ := currentUser(c)
+	conn, err := websocket.Accept(c.Response(), r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		s.log.Debug("websocket accept", "err", err)
+		return nil // Accept has answered
+	}
+	s.hub.serve(conn, u)
+	return nil
+}
+
+func (h *Hub) serve(conn *websocket.Conn, u User) {
+	conn.SetReadLimit(4096)
+	ctx, cancel := context.WithCancel(h.baseCtx)
+	cl := &client{
+		hub:    h,
+		conn:   conn,
+		user:   u,
+		send:   make(chan outMsg, h.cfg.buffer),
+		kick:   make(chan struct{}, 1),
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	if u.Role.rank() < RoleSupervisor.rank() {
+		cl.agent = queue.AgentID(u.ID)
+	}
+	defer conn.CloseNow()
+	defer cancel()
+	select {
+	case h.register <- cl:
+	case <-h.done:
+		_ = conn.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	h.nclients.Add(1)
+	defer h.nclients.Add(-1)
+	defer func() {
+		select {
+		case h.unregister <- cl:
+		case <-h.done:
+		}
+	}()
+	go cl.writeLoop()
+	cl.readLoop()
+}
+
+type clientMessage struct {
+	Type string `json:"type"`
+}
+
+func (cl *client) readLoop() {
+	defer cl.cancel()
+	for {
+		_, data, err := cl.conn.Read(cl.ctx)
+		if err != nil {
+			return
+		}
+		var m clientMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			continue
+		}
+		if m.Type == "resync" {
+			select {
+			case cl.hub.resync <- cl:
+			case <-cl.ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+func (cl *client) writeLoop() {
+	defer cl.cancel()
+	ping := time.NewTicker(cl.hub.cfg.pingEvery)
+	defer ping.Stop()
+	for {
+		select {
+		case <-cl.ctx.Done():
+			return
+		case m := <-cl.send:
+			if err := cl.write(m); err != nil {
+				if !errors.Is(err, context.Canceled) {
+					cl.hub.cfg.log.Debug("websocket write", "user", cl.user.ID, "err", err)
+				}
+				return
+			}
+			cl.askSnapshotIfDrained()
+		case <-cl.kick:
+			cl.askSnapshotIfDrained()
+		case <-ping.C:
+			ctx, cancel := context.WithTimeout(cl.ctx, cl.hub.cfg.writeTimeout)
+			err := cl.conn.Ping(ctx)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// askSnapshotIfDrained: a client that overflowed has had its backlog
+// written; now a snapshot brings it up to date.
+func (cl *client) askSnapshotIfDrained() {
+	if len(cl.send) > 0 || !cl.wantSnap.CompareAndSwap(true, false) {
+		return
+	}
+	select {
+	case cl.hub.resync <- cl:
+	case <-cl.ctx.Done():
+	}
+}
+
+func (cl *client) write(m outMsg) error {
+	ctx, cancel := context.WithTimeout(cl.ctx, cl.hub.cfg.writeTimeout)
+	defer cancel()
+	n := len(m.head) + len(m.body) + 1
+	if n <= 16<<10 {
+		buf := make([]byte, 0, n)
+		buf = append(append(append(buf, m.head...), m.body...), '}')
+		return cl.conn.Write(ctx, websocket.MessageText, buf)
+	}
+	w, err := cl.conn.Writer(ctx, websocket.MessageText)
+	if err != nil {
+		return err
+	}
+	for _, part := range [][]byte{m.head, m.body, []byte("}")} {
+		if _, err := w.Write(part); err != nil {
+			_ = w.Close()
+			return err
+		}
+	}
+	return w.Close()
+}
