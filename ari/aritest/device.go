@@ -116,7 +116,9 @@ func (s *Server) computeDeviceState(name string) string {
 // updateDevice recomputes the device state of ch's endpoint and tells the
 // subscribed applications; a Local device repeats its state, as seen.
 func (s *Server) updateDevice(ch *channel) {
-	if ch.role == roleAgentOther || ch.role == rolePhone {
+	switch ch.role {
+	case roleAgentOther, rolePhone, roleCaller, rolePlain, roleSnoop:
+		// Only the agents' devices are modelled.
 		return
 	}
 	name := ch.endpointName()
