@@ -21,7 +21,15 @@ func runSim(t *testing.T, cfg Config, what string, cond func(Counts) bool) Count
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	waitFor(t, 30*time.Second, what, func() bool { return cond(s.Stats().Snapshot()) })
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond(s.Stats().Snapshot()) {
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("gave up after 30s waiting for %s; counts %+v", what, s.Stats().Snapshot())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -51,14 +59,18 @@ func simPhones(n int) ([]AgentSpec, []string) {
 
 func TestRunCallersAreAnsweredAndPhonesTakeCalls(t *testing.T) {
 	srv := MustServer(t)
-	specs, devices := simPhones(4)
+	specs, devices := simPhones(6)
+	for i := range specs {
+		// Long enough to outlast a slow test application's reaction.
+		specs[i].TalkMean = time.Second
+	}
 	MustFakeApp(t, srv, connect, devices)
 	c := runSim(t, Config{
 		Server: srv, App: testApp, Queues: []string{"sales", "support"},
-		Rate: 20, Agents: specs, Rand: newRand(1), PollInterval: 20 * time.Millisecond,
+		Rate: 5, Agents: specs, Rand: newRand(1), PollInterval: 20 * time.Millisecond,
 		CallerTalkMean: time.Minute, // agents hang up first
-	}, "10 calls answered and ended by the agents", func(c Counts) bool {
-		return c.Answered >= 10 && c.FarEnded >= 10 && c.PhoneCalls >= 10
+	}, "5 calls answered and ended by the agents", func(c Counts) bool {
+		return c.Answered >= 5 && c.FarEnded >= 5 && c.PhoneCalls >= 5
 	})
 	if c.Failed != 0 || c.StasisFailed != 0 {
 		t.Errorf("got %d failed and %d without application, want 0 (%+v)", c.Failed, c.StasisFailed, c)
@@ -76,7 +88,7 @@ func TestRunCallerHangsUpAfterTalking(t *testing.T) {
 	}
 	MustFakeApp(t, srv, connect, devices)
 	runSim(t, Config{
-		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 10, Agents: specs,
+		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 5, Agents: specs,
 		CallerTalkMean: 100 * time.Millisecond, Rand: newRand(2), PollInterval: 20 * time.Millisecond,
 	}, "5 callers ending their own calls", func(c Counts) bool { return c.CallerEnded >= 5 })
 }
@@ -97,7 +109,7 @@ func TestRunCountsContinuedCallers(t *testing.T) {
 	srv := MustServer(t)
 	MustFakeApp(t, srv, continueAll, nil)
 	runSim(t, Config{
-		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 20, Rand: newRand(4),
+		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 10, Rand: newRand(4),
 	}, "10 callers continued in the dialplan", func(c Counts) bool { return c.Continued >= 10 })
 }
 
