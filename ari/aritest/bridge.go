@@ -237,13 +237,17 @@ func (s *Server) leaveBridge(ch *channel, hangup bool) {
 }
 
 func (s *Server) destroyBridge(b *bridge) {
+	apps := map[string]bool{}
 	for _, ch := range append([]*channel(nil), b.channels...) {
+		// Applications hear of a bridge through their channels in it.
+		for a := range s.channelApps(ch) {
+			apps[a] = true
+		}
 		s.leaveBridge(ch, false)
 	}
 	for _, pb := range b.playbacks {
 		s.finishPlayback(pb, true)
 	}
-	apps := map[string]bool{}
 	for a := range b.notify {
 		apps[a] = true
 	}
@@ -255,4 +259,22 @@ func (s *Server) destroyBridge(b *bridge) {
 	}
 	delete(s.bridges, b.id)
 	s.send(apps, &bridgeEvent{eventBase: base("BridgeDestroyed", time.Now()), Bridge: b.json()})
+}
+
+// MOHClass says what music on hold channel id hears: its own (POST
+// /channels/{id}/moh) or its holding bridge's; "" when none.
+func (s *Server) MOHClass(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.channels[id]
+	if ch == nil {
+		return ""
+	}
+	if ch.moh != "" {
+		return ch.moh
+	}
+	if ch.bridge != nil {
+		return ch.bridge.moh
+	}
+	return ""
 }

@@ -47,6 +47,17 @@ type wsWait struct {
 	ch  chan struct{}
 }
 
+// dropApp stops c serving app; called with the server lock held.
+func (c *wsConn) dropApp(app string) {
+	kept := c.apps[:0]
+	for _, a := range c.apps {
+		if a != app {
+			kept = append(kept, a)
+		}
+	}
+	c.apps = kept
+}
+
 func (c *wsConn) hasApp(app string) bool {
 	for _, a := range c.apps {
 		if a == app {
@@ -167,6 +178,11 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	for _, a := range apps {
 		if s.apps[a] == nil {
 			s.apps[a] = newApplication(a)
+		}
+		// As in Asterisk, a new websocket for an application takes its
+		// events over; an older one stays open but hears no more of it.
+		for old := range s.conns {
+			old.dropApp(a)
 		}
 	}
 	s.conns[c] = struct{}{}

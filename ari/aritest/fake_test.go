@@ -800,3 +800,58 @@ func TestAgentAnsweringWhileAppGone(t *testing.T) {
 		t.Errorf("device state: got=%s, want NOT_INUSE", st)
 	}
 }
+
+func TestSecondWebsocketTakesOver(t *testing.T) {
+	s := MustServer(t, Options{})
+	first := MustConnect(t, s, "queueapp", "")
+	second := MustConnect(t, s, "queueapp", "")
+	waitUntil(t, 5*time.Second, "second websocket registered", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.conns) == 2
+	})
+	call, err := s.Call(context.Background(), CallSpec{App: "queueapp", Args: []string{"q"}})
+	if err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	second.waitFor(0, 5*time.Second, isTypeOn("StasisStart", call.ID()))
+	if n := len(settle(first, nil)); n != 0 {
+		t.Errorf("older websocket: got=%d events, want 0", n)
+	}
+}
+
+func TestMOHAndBridgeDestroyWithChannels(t *testing.T) {
+	s := MustServer(t, Options{})
+	es := MustConnect(t, s, "queueapp", "")
+	rc := newRESTClient(t, s)
+	call, _ := s.Call(context.Background(), CallSpec{App: "queueapp", Args: []string{"q"}})
+	id := call.ID()
+	rc.do("POST", "/ari/channels/"+id+"/answer", nil)
+	rc.do("POST", "/ari/bridges/moh-b?type=holding", nil)
+	rc.do("POST", "/ari/bridges/moh-b/addChannel?channel="+id, nil)
+	if got := s.MOHClass(id); got != "" {
+		t.Errorf("before MOH: got=%q, want none", got)
+	}
+	rc.do("POST", "/ari/bridges/moh-b/moh?mohClass=queue", nil)
+	if got := s.MOHClass(id); got != "queue" {
+		t.Errorf("bridge MOH: got=%q, want queue", got)
+	}
+	rc.do("POST", "/ari/bridges/moh-b/removeChannel?channel="+id, nil)
+	rc.do("POST", "/ari/bridges/moh-b/addChannel?channel="+id, nil)
+	if got := s.MOHClass(id); got != "" {
+		t.Errorf("after the holding bridge emptied: got=%q, want none (Asterisk drops its MOH)", got)
+	}
+	rc.do("POST", "/ari/channels/"+id+"/moh?mohClass=default", nil)
+	if got := s.MOHClass(id); got != "default" {
+		t.Errorf("channel MOH: got=%q, want default", got)
+	}
+	// StasisStart, ChannelStateChange, Entered, Left, Entered.
+	n := len(es.waitCount(5, 5*time.Second))
+	if status, _ := rc.do("DELETE", "/ari/bridges/moh-b", nil); status != 204 {
+		t.Fatalf("delete bridge: got=%d", status)
+	}
+	evs := es.waitCount(n+2, 5*time.Second)[n:]
+	if got := eventTypes(evs); strings.Join(got, ",") != "ChannelLeftBridge,BridgeDestroyed" {
+		t.Errorf("delete bridge with a channel: got=%v, want ChannelLeftBridge, BridgeDestroyed", got)
+	}
+}

@@ -377,6 +377,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) record(r *http.Request, status int) {
+	s.log.Debug("aritest: request", "method", r.Method, "path", r.URL.Path, "query", r.URL.RawQuery, "status", status)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Status: status, At: time.Now()})
