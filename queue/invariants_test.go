@@ -42,6 +42,12 @@ const (
 
 var invQueueNames = []string{"sales", "support", "billing"}
 
+// invQueueKey names one queue interval.
+type invQueueKey struct {
+	queue string
+	start int64
+}
+
 // invLeg is one agent leg as the call flow knows it.
 type invLeg struct {
 	caller CallerID
@@ -82,7 +88,7 @@ type invHarness struct {
 	gone     map[CallerID]bool // caller channel hung up or sent back to the dialplan
 
 	// Statistics: latest value of every interval drained, and their sums.
-	intervals map[queueKey]QueueInterval
+	intervals map[invQueueKey]QueueInterval
 	totals    map[string]QueueInterval
 
 	startedThisStep map[OfferID]bool
@@ -110,7 +116,7 @@ func newInvHarness(tb testing.TB, seed int64) *invHarness {
 		legs:      make(map[OfferID]invLeg),
 		calls:     make(map[CallerID]OfferID),
 		gone:      make(map[CallerID]bool),
-		intervals: make(map[queueKey]QueueInterval),
+		intervals: make(map[invQueueKey]QueueInterval),
 		totals:    make(map[string]QueueInterval),
 		counts:    make(map[string]int),
 	}
@@ -755,7 +761,7 @@ func (h *invHarness) observe(in Input, effs []Effect) {
 	}
 	qs, _ := h.rec.Drain()
 	for _, q := range qs {
-		k := queueKey{q.Queue, q.Start.UnixNano()}
+		k := invQueueKey{q.Queue, q.Start.UnixNano()}
 		old := h.intervals[k]
 		h.intervals[k] = q
 		t := h.totals[q.Queue]

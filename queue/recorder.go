@@ -41,11 +41,14 @@ type Recorder struct {
 	loc *time.Location
 
 	serviceLevel map[string]time.Duration
-	queues       map[string]map[int64]*QueueInterval // queue -> interval start (unix ns) -> figures
-	agents       map[AgentID]map[int64]*AgentInterval
-	dirtyQueues  map[queueKey]struct{}
-	dirtyAgents  map[agentKey]struct{}
-	open         map[AgentID]agentClock
+	queues       map[string]*queueSeries
+	agents       map[AgentID]*agentSeries
+	dirtyQueues  []*queueSlot // changed since the last Drain
+	dirtyAgents  []*agentSlot
+
+	// The interval most events fall in, so that the engine's hot path does
+	// not convert every event time to the wall clock.
+	curStart, curEnd time.Time
 }
 
 // recorderRetention is how far back from its newest interval the Recorder
@@ -53,21 +56,34 @@ type Recorder struct {
 // and yesterday.
 const recorderRetention = 48 * time.Hour
 
-type queueKey struct {
-	queue string
-	start int64
+// queueSeries is one queue's intervals by start (unix ns); last is the one
+// most recently touched, which is where the next event nearly always goes.
+type queueSeries struct {
+	slots map[int64]*queueSlot
+	last  *queueSlot
 }
 
-type agentKey struct {
-	agent AgentID
-	start int64
+type queueSlot struct {
+	iv        QueueInterval
+	key       int64
+	dirty     bool // in Recorder.dirtyQueues
+	forgotten bool // dropped by the retention while dirty: Drain skips it
 }
 
-// agentClock is the state an agent is in and the instant up to which its time
-// in that state has been counted.
-type agentClock struct {
+type agentSeries struct {
+	slots map[int64]*agentSlot
+	last  *agentSlot
+	// The state the agent is in and the instant up to which its time in it
+	// has been counted.
 	state AgentState
 	upTo  time.Time
+}
+
+type agentSlot struct {
+	iv        AgentInterval
+	key       int64
+	dirty     bool
+	forgotten bool
 }
 
 // NewRecorder returns an empty Recorder whose intervals and days follow the
@@ -79,11 +95,8 @@ func NewRecorder(loc *time.Location) *Recorder {
 	return &Recorder{
 		loc:          loc,
 		serviceLevel: make(map[string]time.Duration),
-		queues:       make(map[string]map[int64]*QueueInterval),
-		agents:       make(map[AgentID]map[int64]*AgentInterval),
-		dirtyQueues:  make(map[queueKey]struct{}),
-		dirtyAgents:  make(map[agentKey]struct{}),
-		open:         make(map[AgentID]agentClock),
+		queues:       make(map[string]*queueSeries),
+		agents:       make(map[AgentID]*agentSeries),
 	}
 }
 
@@ -147,16 +160,17 @@ func (r *Recorder) Observe(ev Event) {
 			r.agentAt(ev.Agent, ev.At).NoAnswers++
 		}
 	case AgentStateChanged:
+		as := r.agent(ev.Agent)
 		from := ev.PrevSince
-		if c, ok := r.open[ev.Agent]; ok && c.upTo.After(from) {
-			from = c.upTo // Advance already counted up to here
+		if as.upTo.After(from) {
+			from = as.upTo // Advance already counted up to here
 		}
-		r.accrue(ev.Agent, ev.Prev, from, ev.At)
-		r.open[ev.Agent] = agentClock{state: ev.State, upTo: ev.At}
+		r.accrue(ev.Agent, as, ev.Prev, from, ev.At)
+		as.state, as.upTo = ev.State, ev.At
 	case AgentRemoved:
-		if c, ok := r.open[ev.Agent]; ok {
-			r.accrue(ev.Agent, c.state, c.upTo, ev.At)
-			delete(r.open, ev.Agent)
+		if as, ok := r.agents[ev.Agent]; ok {
+			r.accrue(ev.Agent, as, as.state, as.upTo, ev.At)
+			as.state, as.upTo = AgentLoggedOut, ev.At
 		}
 	}
 }
@@ -195,32 +209,31 @@ func (r *Recorder) serviceLevelOf(queue string) time.Duration {
 // so that figures of an agent who has not changed state for a long time are
 // current. Call it before Drain or AgentDay when the live value matters.
 func (r *Recorder) Advance(now time.Time) {
-	for id, c := range r.open {
-		if !now.After(c.upTo) {
+	for id, as := range r.agents {
+		if as.state == "" || as.state == AgentLoggedOut || !now.After(as.upTo) {
 			continue
 		}
-		r.accrue(id, c.state, c.upTo, now)
-		r.open[id] = agentClock{state: c.state, upTo: now}
+		r.accrue(id, as, as.state, as.upTo, now)
+		as.upTo = now
 	}
 }
 
 // accrue adds the time [from, to) spent in state to the agent's intervals,
 // split at interval boundaries.
-func (r *Recorder) accrue(agent AgentID, state AgentState, from, to time.Time) {
+func (r *Recorder) accrue(agent AgentID, as *agentSeries, state AgentState, from, to time.Time) {
 	if state == "" || state == AgentLoggedOut || from.IsZero() || !to.After(from) {
 		return
 	}
-	// A span longer than what is kept would only create intervals to prune.
+	// A span longer than what is kept would only create intervals to forget.
 	if oldest := to.Add(-recorderRetention); from.Before(oldest) {
 		from = oldest
 	}
 	for from.Before(to) {
-		start := IntervalStart(from, r.loc)
-		end := start.Add(IntervalLength)
+		start, end := r.interval(from)
 		if end.After(to) {
 			end = to
 		}
-		a := r.agentAt(agent, start)
+		a := r.agentSlotAt(agent, as, start)
 		d := end.Sub(from)
 		a.LoggedIn += d
 		if state == AgentPaused {
@@ -230,53 +243,95 @@ func (r *Recorder) accrue(agent AgentID, state AgentState, from, to time.Time) {
 	}
 }
 
+// interval returns the start and end of the interval holding t.
+func (r *Recorder) interval(t time.Time) (time.Time, time.Time) {
+	if !t.Before(r.curStart) && t.Before(r.curEnd) {
+		return r.curStart, r.curEnd
+	}
+	start := IntervalStart(t, r.loc)
+	end := start.Add(IntervalLength)
+	if !t.Before(r.curEnd) || r.curEnd.IsZero() {
+		r.curStart, r.curEnd = start, end // time moved on; earlier ones are rare
+	}
+	return start, end
+}
+
 func (r *Recorder) queueAt(queue string, at time.Time) *QueueInterval {
-	start := IntervalStart(at, r.loc)
+	start, _ := r.interval(at)
 	k := start.UnixNano()
-	m := r.queues[queue]
-	if m == nil {
-		m = make(map[int64]*QueueInterval)
-		r.queues[queue] = m
+	qs := r.queues[queue]
+	if qs == nil {
+		qs = &queueSeries{slots: make(map[int64]*queueSlot)}
+		r.queues[queue] = qs
 	}
-	q := m[k]
-	if q == nil {
-		q = &QueueInterval{Queue: queue, Start: start}
-		m[k] = q
-		r.forgetQueue(queue, m, start)
+	sl := qs.last
+	if sl == nil || sl.key != k {
+		sl = qs.slots[k]
+		if sl == nil {
+			sl = &queueSlot{iv: QueueInterval{Queue: queue, Start: start}, key: k}
+			qs.slots[k] = sl
+			r.forgetQueue(qs, start)
+		}
+		qs.last = sl
 	}
-	r.dirtyQueues[queueKey{queue, k}] = struct{}{}
-	return q
+	if !sl.dirty {
+		sl.dirty = true
+		r.dirtyQueues = append(r.dirtyQueues, sl)
+	}
+	return &sl.iv
+}
+
+func (r *Recorder) agent(id AgentID) *agentSeries {
+	as := r.agents[id]
+	if as == nil {
+		as = &agentSeries{slots: make(map[int64]*agentSlot)}
+		r.agents[id] = as
+	}
+	return as
 }
 
 func (r *Recorder) agentAt(agent AgentID, at time.Time) *AgentInterval {
-	start := IntervalStart(at, r.loc)
+	start, _ := r.interval(at)
+	return r.agentSlotAt(agent, r.agent(agent), start)
+}
+
+func (r *Recorder) agentSlotAt(agent AgentID, as *agentSeries, start time.Time) *AgentInterval {
 	k := start.UnixNano()
-	m := r.agents[agent]
-	if m == nil {
-		m = make(map[int64]*AgentInterval)
-		r.agents[agent] = m
+	sl := as.last
+	if sl == nil || sl.key != k {
+		sl = as.slots[k]
+		if sl == nil {
+			sl = &agentSlot{iv: AgentInterval{Agent: agent, Start: start}, key: k}
+			as.slots[k] = sl
+			r.forgetAgent(as, start)
+		}
+		as.last = sl
 	}
-	a := m[k]
-	if a == nil {
-		a = &AgentInterval{Agent: agent, Start: start}
-		m[k] = a
-		r.forgetAgent(agent, m, start)
+	if !sl.dirty {
+		sl.dirty = true
+		r.dirtyAgents = append(r.dirtyAgents, sl)
 	}
-	r.dirtyAgents[agentKey{agent, k}] = struct{}{}
-	return a
+	return &sl.iv
 }
 
 // Drain returns the full current figures of every interval changed since the
 // last Drain, sorted by queue (agent) then start.
 func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
-	for k := range r.dirtyQueues {
-		queues = append(queues, *r.queues[k.queue][k.start])
+	for _, sl := range r.dirtyQueues {
+		sl.dirty = false
+		if !sl.forgotten {
+			queues = append(queues, sl.iv)
+		}
 	}
-	for k := range r.dirtyAgents {
-		agents = append(agents, *r.agents[k.agent][k.start])
+	for _, sl := range r.dirtyAgents {
+		sl.dirty = false
+		if !sl.forgotten {
+			agents = append(agents, sl.iv)
+		}
 	}
 	clear(r.dirtyQueues)
 	clear(r.dirtyAgents)
+	r.dirtyQueues, r.dirtyAgents = r.dirtyQueues[:0], r.dirtyAgents[:0]
 	sort.Slice(queues, func(i, j int) bool {
 		if queues[i].Queue != queues[j].Queue {
 			return queues[i].Queue < queues[j].Queue
@@ -292,26 +347,26 @@ func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
 	return queues, agents
 }
 
-// forgetQueue drops the queue's intervals older than the retention before
+// forgetQueue drops the series' intervals older than the retention before
 // now, drained or not. It runs when an interval is created, once per queue
 // per interval at most, so the cost stays small and spread out and a
 // Recorder that is never drained (the engine's own) does not grow.
-func (r *Recorder) forgetQueue(queue string, m map[int64]*QueueInterval, now time.Time) {
+func (r *Recorder) forgetQueue(qs *queueSeries, now time.Time) {
 	oldest := now.Add(-recorderRetention).UnixNano()
-	for k := range m {
+	for k, sl := range qs.slots {
 		if k < oldest {
-			delete(m, k)
-			delete(r.dirtyQueues, queueKey{queue, k})
+			sl.forgotten = true
+			delete(qs.slots, k)
 		}
 	}
 }
 
-func (r *Recorder) forgetAgent(agent AgentID, m map[int64]*AgentInterval, now time.Time) {
+func (r *Recorder) forgetAgent(as *agentSeries, now time.Time) {
 	oldest := now.Add(-recorderRetention).UnixNano()
-	for k := range m {
+	for k, sl := range as.slots {
 		if k < oldest {
-			delete(m, k)
-			delete(r.dirtyAgents, agentKey{agent, k})
+			sl.forgotten = true
+			delete(as.slots, k)
 		}
 	}
 }
@@ -323,22 +378,26 @@ func (r *Recorder) Load(queues []QueueInterval, agents []AgentInterval) {
 	for _, q := range queues {
 		q.Start = IntervalStart(q.Start, r.loc)
 		k := q.Start.UnixNano()
-		m := r.queues[q.Queue]
-		if m == nil {
-			m = make(map[int64]*QueueInterval)
-			r.queues[q.Queue] = m
+		qs := r.queues[q.Queue]
+		if qs == nil {
+			qs = &queueSeries{slots: make(map[int64]*queueSlot)}
+			r.queues[q.Queue] = qs
 		}
-		m[k] = &q
+		if sl := qs.slots[k]; sl != nil {
+			sl.iv = q
+			continue
+		}
+		qs.slots[k] = &queueSlot{iv: q, key: k}
 	}
 	for _, a := range agents {
 		a.Start = IntervalStart(a.Start, r.loc)
 		k := a.Start.UnixNano()
-		m := r.agents[a.Agent]
-		if m == nil {
-			m = make(map[int64]*AgentInterval)
-			r.agents[a.Agent] = m
+		as := r.agent(a.Agent)
+		if sl := as.slots[k]; sl != nil {
+			sl.iv = a
+			continue
 		}
-		m[k] = &a
+		as.slots[k] = &agentSlot{iv: a, key: k}
 	}
 }
 
@@ -357,10 +416,15 @@ func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 	start, end := r.dayBounds(day)
 	sum := QueueInterval{Queue: queue, Start: start}
 	from, to := start.UnixNano(), end.UnixNano()
-	for k, q := range r.queues[queue] {
+	qs := r.queues[queue]
+	if qs == nil {
+		return sum
+	}
+	for k, sl := range qs.slots {
 		if k < from || k >= to {
 			continue
 		}
+		q := &sl.iv
 		sum.Offered += q.Offered
 		sum.Answered += q.Answered
 		sum.AnsweredInSL += q.AnsweredInSL
@@ -384,10 +448,15 @@ func (r *Recorder) AgentDay(agent AgentID, day time.Time) AgentInterval {
 	start, end := r.dayBounds(day)
 	sum := AgentInterval{Agent: agent, Start: start}
 	from, to := start.UnixNano(), end.UnixNano()
-	for k, a := range r.agents[agent] {
+	as := r.agents[agent]
+	if as == nil {
+		return sum
+	}
+	for k, sl := range as.slots {
 		if k < from || k >= to {
 			continue
 		}
+		a := &sl.iv
 		sum.Calls += a.Calls
 		sum.NoAnswers += a.NoAnswers
 		sum.Talk += a.Talk
