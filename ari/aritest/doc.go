@@ -2,4 +2,32 @@
 // and websockets, with scripted simulated devices, for tests, benchmarks and
 // the demo. It reproduces what a real Asterisk 22 does, awkward parts included
 // (events before the REST reply, Local channel halves, hangup causes).
+//
+// The package does not share types with package ari on purpose: its JSON is
+// written from Asterisk's api-docs and the transcripts in ari/testdata, and its
+// tests replay those transcripts, so a disagreement between the client and
+// Asterisk shows up as a failing test rather than a shared mistake.
+//
+// What it models:
+//   - Callers: Server.Call puts a caller into Stasis(app, args...) the way the
+//     dialplan does (a Local pair whose ;2 half enters, or a PJSIP channel);
+//     POST /channels with context/extension does the same for a Local endpoint
+//     whose context was named with SetStasisContext. With no websocket for the
+//     app, Stasis() fails (STASISSTATUS=FAILED) and the dialplan goes on.
+//   - Agents: POST /channels with app= (and /channels/create + dial) ring the
+//     device scripted with SetDevice (Answer, Busy, NoAnswer, Reject,
+//     Unavailable, Congestion; TalkFor hangs up later). A Local endpoint with
+//     no script answers after Options.AnswerDelay; an unknown PJSIP one is
+//     unavailable.
+//   - Bridges (holding and mixing, moves by addChannel, BRIDGEPEER, connected
+//     line), MOH (no events), playbacks (PlaybackFinished "done" even when
+//     stopped), variables, continue, redirect, snoop, application
+//     subscriptions (channel:, bridge:, endpoint:, deviceState:), device and
+//     endpoint states.
+//   - Failure injection (FailNext, DropWebsockets) and introspection
+//     (Requests, Events, ChannelIDs, BridgeIDs, DeviceStateOf, MOHClass).
+//
+// Not modelled: recordings, mailboxes, sounds, external media, a Local
+// channel's dialplan dialling a second device (the device-state transcript),
+// and the Dial() bookkeeping variables (DIALSTATUS, RINGTIME, ...).
 package aritest

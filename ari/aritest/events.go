@@ -268,6 +268,10 @@ func (s *Server) send(apps map[string]bool, ev appEvent) {
 			}
 			c.push(data)
 			s.events = append(s.events, data)
+			if n := s.opts.HistoryLimit; n > 0 && len(s.events) > 2*n {
+				// Trim in batches so appending stays amortised O(1).
+				s.events = append([]json.RawMessage(nil), s.events[len(s.events)-n:]...)
+			}
 		}
 	}
 }

@@ -855,3 +855,24 @@ func TestMOHAndBridgeDestroyWithChannels(t *testing.T) {
 		t.Errorf("delete bridge with a channel: got=%v, want ChannelLeftBridge, BridgeDestroyed", got)
 	}
 }
+
+func TestHistoryLimit(t *testing.T) {
+	s := MustServer(t, Options{HistoryLimit: 3})
+	es := MustConnect(t, s, "queueapp", "")
+	rc := newRESTClient(t, s)
+	call, _ := s.Call(context.Background(), CallSpec{App: "queueapp", Args: []string{"q"}})
+	for i := 0; i < 10; i++ {
+		rc.do("POST", "/ari/channels/"+call.ID()+"/variable?variable=N&value="+str(i), nil)
+	}
+	es.waitCount(11, 5*time.Second)
+	evs := s.Events()
+	if len(evs) != 3 {
+		t.Fatalf("events kept: got=%d, want 3", len(evs))
+	}
+	if last := mustJSON(t, evs[2]); last["value"] != "9" {
+		t.Errorf("last kept event: got=%v, want value 9", last["value"])
+	}
+	if reqs := s.Requests(); len(reqs) != 3 || reqs[2].Query.Get("value") != "9" {
+		t.Errorf("requests kept: got=%d, want the last 3", len(reqs))
+	}
+}

@@ -27,6 +27,9 @@ type Options struct {
 	// AnswerDelay is how long a Local channel (or a device set to Answer with
 	// no After) takes to answer; small by default.
 	AnswerDelay time.Duration
+	// HistoryLimit caps how many events and requests Events and Requests
+	// keep (the oldest go first), for long runs such as the demo; 0 keeps all.
+	HistoryLimit int
 }
 
 // Request is one REST request the fake served.
@@ -145,7 +148,8 @@ func (s *Server) after(d time.Duration, f func()) *time.Timer {
 	t = time.AfterFunc(d, func() {
 		defer s.timerWG.Done()
 		s.mu.Lock()
-		if s.closed {
+		if _, live := s.timers[t]; !live || s.closed {
+			// Stopped while this callback waited for the lock.
 			s.mu.Unlock()
 			return
 		}
@@ -178,18 +182,27 @@ func (s *Server) FailNext(method, pathPrefix string, status int, message string)
 	s.failures = append(s.failures, failure{method: strings.ToUpper(method), prefix: pathPrefix, status: status, message: message})
 }
 
-// Requests returns every REST request served so far.
+// Requests returns every REST request served so far (the last
+// Options.HistoryLimit when set).
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Request(nil), s.requests...)
+	return append([]Request(nil), lastN(s.requests, s.opts.HistoryLimit)...)
 }
 
-// Events returns every event written to a websocket so far, in order.
+// Events returns every event written to a websocket so far, in order (the
+// last Options.HistoryLimit when set).
 func (s *Server) Events() []json.RawMessage {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]json.RawMessage(nil), s.events...)
+	return append([]json.RawMessage(nil), lastN(s.events, s.opts.HistoryLimit)...)
+}
+
+func lastN[T any](list []T, n int) []T {
+	if n > 0 && len(list) > n {
+		return list[len(list)-n:]
+	}
+	return list
 }
 
 // ChannelIDs lists the live channels' ids, sorted.
@@ -381,6 +394,9 @@ func (s *Server) record(r *http.Request, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Status: status, At: time.Now()})
+	if n := s.opts.HistoryLimit; n > 0 && len(s.requests) > 2*n {
+		s.requests = append([]Request(nil), s.requests[len(s.requests)-n:]...)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
