@@ -24,8 +24,9 @@ import (
 // snapshot replaces whatever the client had and resets its count. Besides
 // the snapshot on connect, the hub pushes a fresh snapshot at most every
 // minGap after events (one Floor.Snapshot serves every client), so a client
-// can simply render snapshots and use events for what must be immediate
-// (announcing a ringing call). Agents see their own events, the events of
+// applies the events it understands at once (order, joins, leaves, agent
+// states) and lets the next snapshot correct everything else. A snapshot to
+// a thousand clients costs as much as an event, so they are spaced out. Agents see their own events, the events of
 // the queues they are in, and a snapshot cut down to that.
 
 type hubConfig struct {
@@ -33,7 +34,7 @@ type hubConfig struct {
 	log          *slog.Logger
 	buffer       int           // messages queued per client before it counts as slow
 	settle       time.Duration // wait after an event before fetching a snapshot, to catch the rest of a burst
-	minGap       time.Duration // between snapshot fetches driven by events
+	minGap       time.Duration // between snapshot fetches driven by events: clients apply events at once; snapshots refresh the figures and repair
 	writeTimeout time.Duration // a client that takes longer to accept one message is dropped
 	pingEvery    time.Duration
 }
@@ -43,10 +44,10 @@ func (c *hubConfig) defaults() {
 		c.buffer = 256
 	}
 	if c.settle <= 0 {
-		c.settle = 50 * time.Millisecond
+		c.settle = 100 * time.Millisecond
 	}
 	if c.minGap <= 0 {
-		c.minGap = 250 * time.Millisecond
+		c.minGap = time.Second
 	}
 	if c.writeTimeout <= 0 {
 		c.writeTimeout = 10 * time.Second
@@ -119,8 +120,9 @@ type client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	wantSnap  atomic.Bool // overflowed: ask for a snapshot once the buffer is drained
-	overflows atomic.Int64
+	wantSnap     atomic.Bool // overflowed: ask for a snapshot once the buffer is drained
+	overflows    atomic.Int64
+	writingSince atomic.Int64 // unix nanoseconds when the write in progress began; 0 when idle
 
 	// Owned by the hub goroutine.
 	seq      uint64
@@ -187,8 +189,12 @@ func (h *Hub) dropUser(id string) {
 
 func (h *Hub) run() {
 	defer close(h.stopped)
+	watchdog := time.NewTicker(min(time.Second, h.cfg.writeTimeout/2))
+	defer watchdog.Stop()
 	for {
 		select {
+		case now := <-watchdog.C:
+			h.cutStuckWriters(now)
 		case <-h.wake:
 			h.mu.Lock()
 			batches := h.inbox
@@ -222,6 +228,20 @@ func (h *Hub) run() {
 		case <-h.done:
 			h.shutdown()
 			return
+		}
+	}
+}
+
+// cutStuckWriters drops a client whose write has not finished within
+// writeTimeout: it stopped reading, and only its buffer overflowed so far.
+// One watchdog here costs less than a timer on every write.
+func (h *Hub) cutStuckWriters(now time.Time) {
+	for c := range h.clients {
+		since := c.writingSince.Load()
+		if since != 0 && now.Sub(time.Unix(0, since)) > h.cfg.writeTimeout {
+			h.cfg.log.Info("websocket client stopped reading; dropping it", "user", c.user.ID)
+			c.writingSince.Store(0)
+			go c.conn.CloseNow()
 		}
 	}
 }

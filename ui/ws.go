@@ -134,8 +134,9 @@ func (cl *client) askSnapshotIfDrained() {
 }
 
 func (cl *client) write(m outMsg) error {
-	ctx, cancel := context.WithTimeout(cl.ctx, cl.hub.cfg.writeTimeout)
-	defer cancel()
+	cl.writingSince.Store(time.Now().UnixNano())
+	defer cl.writingSince.Store(0)
+	ctx := cl.ctx
 	n := len(m.head) + len(m.body) + 1
 	if n <= 16<<10 {
 		buf := make([]byte, 0, n)
