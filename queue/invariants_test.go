@@ -217,6 +217,7 @@ var opWeights = []string{
 	"pause", "unpause", "login", "logout",
 	"reorder", "move", "priority", "dtmf",
 	"wrapDone", "remove", "pick", "setQueues", "device", "race", "lost", "reconfigure", "spuriousTick",
+	"removeQueue", "removeAgent", "configureAgent",
 }
 
 func (h *invHarness) doOp(r *opReader) {
@@ -370,6 +371,38 @@ func (h *invHarness) doOp(r *opReader) {
 			c.WrapUpTime = time.Duration(r.pick(15)) * time.Second
 		}
 		h.mustApply(ConfigureQueue{Config: c}, op)
+	case "removeQueue":
+		// Rare: the op byte must also pick it twice in a row.
+		if r.pick(4) != 3 {
+			return
+		}
+		q := invQueueNames[r.pick(len(invQueueNames))]
+		effs, err := h.apply(RemoveQueue{Queue: q}, false)
+		if err == nil {
+			for _, ef := range effs {
+				if l, ok := ef.(CallerLeft); ok && !slices.ContainsFunc(effs, func(ef Effect) bool { x, ok := ef.(Exit); return ok && x.Caller == l.Caller }) {
+					h.failf("queue %s removed: caller %s left without an Exit: %s", q, l.Caller, invEffects(effs))
+				}
+			}
+		}
+	case "removeAgent":
+		if r.pick(4) != 3 {
+			return
+		}
+		h.apply(RemoveAgent{Agent: h.pickAgent(r)}, false)
+	case "configureAgent":
+		id := h.pickAgent(r)
+		c, ok := h.agentCfg[id]
+		if !ok {
+			c = AgentConfig{ID: string(id), Name: "Agent " + string(id), Device: "PJSIP/" + string(id)}
+		}
+		c.Queues = nil
+		for _, q := range invQueueNames {
+			if r.pick(2) == 0 {
+				c.Queues = append(c.Queues, Membership{Queue: q, Penalty: r.pick(2)})
+			}
+		}
+		h.apply(ConfigureAgent{Config: c}, false)
 	default:
 		h.failf("unknown op %q", op)
 	}
@@ -596,6 +629,13 @@ func (h *invHarness) observe(in Input, effs []Effect) {
 			delete(h.cfg, ef.Queue)
 		case AgentConfigured:
 			h.agentCfg[AgentID(ef.Config.ID)] = ef.Config
+		case AgentRemoved:
+			delete(h.agentCfg, ef.Agent)
+			for c, a := range h.connected {
+				if a == ef.Agent {
+					h.failf("agent %s removed while connected to %s", a, c)
+				}
+			}
 		case CallerJoined:
 			if ef.Resumed {
 				h.failf("CallerJoined %s Resumed, never asked", ef.Caller)
@@ -980,9 +1020,9 @@ func randomScript(seed int64, n int) []byte {
 }
 
 func TestEngineInvariantsRandomized(t *testing.T) {
-	steps := 4000
+	steps := 10000
 	if testing.Short() {
-		steps = 800
+		steps = 1000
 	}
 	for _, seed := range []int64{1, 2, 3, 4, 5, 42, 1234} {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
@@ -991,7 +1031,8 @@ func TestEngineInvariantsRandomized(t *testing.T) {
 			// A script that never reaches these has not tested the flows
 			// the invariants are about.
 			for _, k := range []string{"Connect", "CancelRing", "HangupAgent", "CallerMoved", "WrapUpEnded", "refused",
-				"left:answered", "left:abandoned", "left:timeout", "left:exit", "left:hungup", "left:continued"} {
+				"left:answered", "left:abandoned", "left:timeout", "left:exit", "left:hungup", "left:continued", "left:leaveempty",
+				"QueueRemoved", "AgentRemoved"} {
 				if counts[k] == 0 {
 					t.Errorf("%s never happened in %d steps", k, steps)
 				}

@@ -485,3 +485,30 @@ func TestRecorderForgetsUndrainedIntervals(t *testing.T) {
 		t.Errorf("agents got=%+v, want only the newest interval with 1m paused", as)
 	}
 }
+
+func TestRecorderEventsOutOfIntervalOrder(t *testing.T) {
+	r := NewRecorder(time.UTC)
+	r.Observe(CallerJoined{At: recAt(20 * time.Minute), Caller: "c1", Queue: "q"})
+	r.Observe(CallerJoined{At: recAt(5 * time.Minute), Caller: "c2", Queue: "q"})
+	r.Observe(CallerJoined{At: recAt(29 * time.Minute), Caller: "c3", Queue: "q"})
+	r.Observe(CallerJoined{At: recAt(30 * time.Minute), Caller: "c4", Queue: "q"})
+	qs, _ := r.Drain()
+	want := []QueueInterval{
+		{Queue: "q", Start: recAt(0), Offered: 1},
+		{Queue: "q", Start: recAt(15 * time.Minute), Offered: 2},
+		{Queue: "q", Start: recAt(30 * time.Minute), Offered: 1},
+	}
+	if !reflect.DeepEqual(qs, want) {
+		t.Errorf("got=%+v,\nwant %+v", qs, want)
+	}
+}
+
+func TestRecorderLoadReplaces(t *testing.T) {
+	r := NewRecorder(time.UTC)
+	r.Observe(CallerJoined{At: recAt(time.Minute), Caller: "c1", Queue: "q"})
+	r.Load([]QueueInterval{{Queue: "q", Start: recAt(2 * time.Minute), Offered: 7}}, nil)
+	r.Observe(CallerJoined{At: recAt(3 * time.Minute), Caller: "c2", Queue: "q"})
+	if got := r.QueueDay("q", recAt(0)).Offered; got != 8 {
+		t.Errorf("offered got=%d, want 8 (the loaded 7, realigned to the interval, plus one)", got)
+	}
+}
