@@ -252,20 +252,34 @@ func (a *App) apply(in queue.Input) error {
 		return err
 	}
 	var events []queue.Event
+	var actions []queue.Effect
 	var ended []queue.CallerID
 	for _, e := range effects {
-		if ev, ok := e.(queue.Event); ok {
-			events = append(events, ev)
-			switch ev := ev.(type) {
-			case queue.CallCompleted:
-				ended = append(ended, ev.Caller)
-			case queue.AgentStateChanged:
-				if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
-					a.cfg.Observer.AgentFree(ev.Agent, now)
-				}
-			}
+		ev, ok := e.(queue.Event)
+		if !ok {
+			actions = append(actions, e)
 			continue
 		}
+		events = append(events, ev)
+		switch ev := ev.(type) {
+		case queue.CallCompleted:
+			ended = append(ended, ev.Caller)
+		case queue.AgentStateChanged:
+			if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
+				a.cfg.Observer.AgentFree(ev.Agent, now)
+			}
+		}
+	}
+	// Facts first (store, UI, metrics), then the telephony they imply.
+	if len(events) > 0 {
+		if a.cfg.Record != nil {
+			a.cfg.Record(events...)
+		}
+		for _, p := range a.cfg.Publish {
+			p(events)
+		}
+	}
+	for _, e := range actions {
 		a.execute(e)
 	}
 	// A finished call's bridge goes after the hangups and continues the
@@ -274,14 +288,6 @@ func (a *App) apply(in queue.Input) error {
 		if leg, ok := a.callers[string(c)]; ok && leg.bridge != "" {
 			a.destroyBridge(string(c), leg.bridge)
 			leg.bridge = ""
-		}
-	}
-	if len(events) > 0 {
-		if a.cfg.Record != nil {
-			a.cfg.Record(events...)
-		}
-		for _, p := range a.cfg.Publish {
-			p(events)
 		}
 	}
 	return nil

@@ -280,22 +280,35 @@ func (e *testEnv) countRequests(method, prefix string) int {
 }
 
 // assertOrder checks that the requests, each given as "METHOD path-prefix",
-// were made in this order (others may come between).
+// were made in this order (others may come between). The fake logs a
+// request when it has answered it, so the last steps may still be on their
+// way: poll until the deadline.
 func (e *testEnv) assertOrder(steps ...string) {
 	e.tb.Helper()
-	reqs := e.fake.Requests()
-	i := 0
-	for _, r := range reqs {
-		if i == len(steps) {
-			break
+	missing := ""
+	inOrder := func() bool {
+		i := 0
+		for _, r := range e.fake.Requests() {
+			if i == len(steps) {
+				break
+			}
+			method, prefix, _ := strings.Cut(steps[i], " ")
+			if r.Method == method && strings.HasPrefix(r.Path, prefix) {
+				i++
+			}
 		}
-		method, prefix, _ := strings.Cut(steps[i], " ")
-		if r.Method == method && strings.HasPrefix(r.Path, prefix) {
-			i++
+		if i < len(steps) {
+			missing = steps[i]
+			return false
 		}
+		return true
 	}
-	if i < len(steps) {
-		e.tb.Fatalf("requests out of order: step %q not found after the earlier ones; requests:\n%s", steps[i], e.requestLog())
+	deadline := time.Now().Add(waitFor)
+	for !inOrder() {
+		if time.Now().After(deadline) {
+			e.tb.Fatalf("requests out of order: step %q not found after the earlier ones; requests:\n%s", missing, e.requestLog())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

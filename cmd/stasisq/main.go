@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -117,6 +118,9 @@ type Main struct {
 	cancel   context.CancelFunc
 	appDone  chan error
 	queueLog *os.File
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // NewMain returns a Main with the default configuration.
@@ -315,6 +319,11 @@ func (m *Main) URL() string {
 // not), then the application loop (which leaves waiting callers resumable),
 // then the database.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	var errs []error
 	if m.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
