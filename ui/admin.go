@@ -54,6 +54,7 @@ func (s *Server) adminPutQueue(c echo.Context) error {
 		cfg.Name = name
 	}
 	f := validateQueueConfig(cfg)
+	mergeValidation(f, "", queue.ValidateQueue(cfg))
 	if cfg.Name != name {
 		f.add("name", "must match the queue in the URL (rename by creating the new queue and deleting the old)")
 	}
@@ -174,6 +175,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 			rec.Agent.Queues = []queue.Membership{}
 		}
 		validateAgentConfig(f, "agent.", rec.Agent, known)
+		mergeValidation(f, "agent.", queue.ValidateAgent(rec.Agent))
 	}
 	if err := f.err(); err != nil {
 		return err
@@ -214,6 +216,17 @@ func (s *Server) adminDeleteUser(c echo.Context) error {
 	s.hub.dropUser(id)
 	s.log.Info("user deleted", "user", id, "by", userID(c))
 	return c.NoContent(http.StatusNoContent)
+}
+
+// mergeValidation adds the engine's own findings to ours; ours come first
+// because their messages were written for the form.
+func mergeValidation(f fieldErrors, prefix string, err error) {
+	var verr *queue.ValidationError
+	if errors.As(err, &verr) {
+		for _, fe := range verr.Fields {
+			f.add(prefix+fe.Field, fe.Message)
+		}
+	}
 }
 
 // prefixFields puts the engine's field names for an agent under "agent.",

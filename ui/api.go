@@ -391,6 +391,44 @@ func (s *Server) meQueues(c echo.Context) error {
 	return s.do(c, queue.SetAgentQueues{Agent: me(c), Queues: nonNil(ms)})
 }
 
+// MyQueue is one queue the admin configured for an agent, and whether the
+// agent is in it now.
+type MyQueue struct {
+	Queue     string `json:"queue"`
+	Penalty   int    `json:"penalty"`
+	Active    bool   `json:"active"`
+	AllowPick bool   `json:"allowpick"`
+}
+
+// myQueues lists the queues the agent may choose among, for the toggles.
+func (s *Server) myQueues(c echo.Context) error {
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	rec, err := s.findUser(ctx, string(me(c)))
+	if err != nil {
+		return err
+	}
+	snap, err := s.opts.Floor.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	active := map[string]bool{}
+	if a, ok := findAgent(snap, me(c)); ok {
+		for _, m := range a.Config.Queues {
+			active[m.Queue] = true
+		}
+	}
+	pick := map[string]bool{}
+	for _, q := range snap.Queues {
+		pick[q.Config.Name] = q.Config.AllowPick
+	}
+	out := []MyQueue{}
+	for _, m := range rec.Agent.Queues {
+		out = append(out, MyQueue{Queue: m.Queue, Penalty: m.Penalty, Active: active[m.Queue], AllowPick: pick[m.Queue]})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
 func (s *Server) findUser(ctx context.Context, id string) (UserRecord, error) {
 	users, err := s.opts.Directory.Users(ctx)
 	if err != nil {

@@ -106,12 +106,15 @@ func TestBadInputFieldByField(t *testing.T) {
 			map[string]string{"queues[0].queue": `no queue called "vip"`, "queues[1].penalty": ">= 0"}},
 		{"queue settings", "ada", route{"PUT", "/api/admin/queues/billing", map[string]any{"timeout": 0, "strategy": "fastest", "wrapuptime": -1, "exitkeys": "1a", "joinempty": []string{"paused", "asleep"}, "announce_holdtime": "maybe", "musicclass": ""}}, 422,
 			map[string]string{"timeout": "must be > 0", "strategy": "one of", "wrapuptime": ">= 0", "exitkeys": "digits", "joinempty": `"asleep"`, "announce_holdtime": "once", "musicclass": "required"}},
+		{"engine's own rule", "ada", route{"PUT", "/api/admin/queues/billing", map[string]any{"announce_round_seconds": 90}}, 422, map[string]string{"announce_round_seconds": "between 0 and 59"}},
 		{"queue name mismatch", "ada", route{"PUT", "/api/admin/queues/billing", map[string]any{"name": "sales"}}, 422, map[string]string{"name": "must match"}},
 		{"queue duration as text", "ada", route{"PUT", "/api/admin/queues/billing", `{"timeout":"15s"}`}, 422, map[string]string{"timeout": "whole number"}},
 		{"new user without password", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "supervisor"}}, 422, map[string]string{"password": "required"}},
 		{"user bad role and short password", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "boss", "password": "x"}}, 422, map[string]string{"role": "agent, supervisor or admin", "password": "at least 8"}},
 		{"agent without device", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "agent", "password": "longenough", "agent": map[string]any{"device": "1001", "queues": []map[string]any{{"queue": "nope"}}}}}, 422,
 			map[string]string{"agent.device": "PJSIP/1001", "agent.queues[0].queue": `no queue called "nope"`}},
+		{"agent skill level", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "agent", "password": "longenough", "agent": map[string]any{"device": "PJSIP/1003", "skills": map[string]int{"french": 0}}}}, 422,
+			map[string]string{"agent.skills.french": "1 to 100"}},
 		{"calls limit", "sue", route{"GET", "/api/calls?limit=0", nil}, 422, map[string]string{"limit": "from 1 to 1000"}},
 		{"stats bad date", "sue", route{"GET", "/api/stats/queues/sales?from=yesterday", nil}, 422, map[string]string{"from": "RFC 3339"}},
 		{"lookup without number", "sue", route{"GET", "/api/lookup", nil}, 422, map[string]string{"number": "required"}},
@@ -376,5 +379,21 @@ func TestLookupDisabled(t *testing.T) {
 	_, body := env.MustLogin(t, "alice").do("GET", "/api/lookup?number=5551001", nil)
 	if !strings.Contains(string(body), `"status":"disabled"`) {
 		t.Fatalf("got=%s, want status disabled", body)
+	}
+}
+
+func TestMyQueues(t *testing.T) {
+	env := MustTestEnv(t)
+	status, body := env.MustLogin(t, "alice").do("GET", "/api/me/queues", nil)
+	if status != http.StatusOK {
+		t.Fatalf("status got=%d (%s)", status, body)
+	}
+	var got []MyQueue
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []MyQueue{{Queue: "sales", Penalty: 0, Active: true, AllowPick: true}, {Queue: "support", Penalty: 2, Active: false}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got=%+v, want %+v", got, want)
 	}
 }

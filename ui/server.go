@@ -203,6 +203,7 @@ func (s *Server) routes() *echo.Echo {
 	me.POST("/done", s.meDone)
 	me.POST("/reject", s.meReject)
 	me.POST("/pick", s.mePick)
+	me.GET("/queues", s.myQueues)
 	me.PUT("/queues", s.meQueues)
 	me.GET("/stats", s.meStats)
 

@@ -12,7 +12,9 @@ import (
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // validateQueueConfig checks every field of a queue and reports each bad one
-// under its JSON name. The engine validates again when it applies the config.
+// under its JSON name, with messages for the admin form; queue.ValidateQueue
+// adds anything the engine knows better, and the engine checks again when
+// it applies the config.
 func validateQueueConfig(c queue.QueueConfig) fieldErrors {
 	f := fieldErrors{}
 	if !namePattern.MatchString(c.Name) {

@@ -1,0 +1,266 @@
+// Admin: queues (every engine setting) and users (with their agent side).
+// Durations are edited in seconds and sent as Go durations (nanoseconds).
+import { get, put, del } from './api.js';
+import { h, replace, NS } from './util.js';
+
+const SEC = 1e9;
+
+const QUEUE_FIELDS = [
+  { group: 'Routing' },
+  { name: 'name', label: 'Name', type: 'text', help: 'letters, digits, _ . -' },
+  { name: 'strategy', label: 'Strategy', type: 'select', options: (m) => m.strategies },
+  { name: 'timeout', label: 'Ring time per attempt (s)', type: 'secs' },
+  { name: 'retry', label: 'Retry after a failed round (s)', type: 'secs' },
+  { name: 'wrapuptime', label: 'Wrap-up time (s)', type: 'secs' },
+  { name: 'weight', label: 'Weight', type: 'int' },
+  { name: 'ringinuse', label: 'Ring agents whose phone is busy', type: 'bool' },
+  { name: 'allowpick', label: 'Agents may pick waiting callers', type: 'bool' },
+  { name: 'continue_on_agent_hangup', label: 'Caller continues in the dialplan when the agent hangs up', type: 'bool' },
+  { group: 'Waiting' },
+  { name: 'maxlen', label: 'Maximum callers (0: unlimited)', type: 'int' },
+  { name: 'maxwait', label: 'Maximum wait (s, 0: forever)', type: 'secs' },
+  { name: 'timeoutpriority', label: 'Timeout priority', type: 'select', options: () => ['app', 'conf'] },
+  { name: 'servicelevel', label: 'Service level (s)', type: 'secs' },
+  { name: 'exitkeys', label: 'Exit keys (DTMF)', type: 'text' },
+  { name: 'joinempty', label: 'Refuse to join when members are', type: 'multi', options: (m) => m.empty_conditions },
+  { name: 'leavewhenempty', label: 'Leave when members are', type: 'multi', options: (m) => m.empty_conditions },
+  { name: 'musicclass', label: 'Music on hold class', type: 'text' },
+  { group: 'Auto-pause' },
+  { name: 'autopause', label: 'Auto-pause', type: 'select', options: (m) => m.autopause },
+  { name: 'autopausedelay', label: 'Auto-pause delay (s)', type: 'secs' },
+  { name: 'autopausebusy', label: 'Auto-pause on busy', type: 'bool' },
+  { name: 'autopauseunavail', label: 'Auto-pause on unavailable', type: 'bool' },
+  { name: 'autopause_noanswers', label: 'Unanswered rings before auto-pause', type: 'int' },
+  { group: 'Announcements' },
+  { name: 'announce_frequency', label: 'Announce position every (s, 0: never)', type: 'secs' },
+  { name: 'min_announce_frequency', label: 'At least this apart (s)', type: 'secs' },
+  { name: 'announce_position', label: 'Announce position', type: 'select', options: () => ['yes', 'no', 'more', 'limit'] },
+  { name: 'announce_position_limit', label: 'Position limit', type: 'int' },
+  { name: 'announce_holdtime', label: 'Announce hold time', type: 'select', options: () => ['yes', 'no', 'once'] },
+  { name: 'announce_round_seconds', label: 'Round hold time to (s)', type: 'int' },
+  { name: 'periodic_announce', label: 'Periodic announcements (one sound per line)', type: 'lines' },
+  { name: 'periodic_announce_frequency', label: 'Periodic announcement every (s)', type: 'secs' },
+  { name: 'random_periodic_announce', label: 'Random order', type: 'bool' },
+  { group: 'Penalty rules' },
+  { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
+];
+
+export async function showAdmin(main, session) {
+  const meta = await get('/api/admin/meta');
+  const status = h('p', { class: 'status', role: 'status', 'data-testid': 'admin-status' });
+  const queuesSec = h('section', { class: 'card', 'aria-labelledby': 'aq-h' });
+  const usersSec = h('section', { class: 'card', 'aria-labelledby': 'au-h' });
+  const formSec = h('section', { class: 'card form-area', 'aria-live': 'polite' });
+  replace(main, h('div', { class: 'admin' }, h('h1', {}, 'Administration'), status, h('div', { class: 'admin-grid' }, h('div', {}, queuesSec, usersSec), formSec)));
+
+  let queues = [];
+  let users = [];
+  const say = (text, error = false) => { status.textContent = text; status.className = error ? 'status error' : 'status'; };
+
+  async function reload() {
+    [queues, users] = await Promise.all([get('/api/admin/queues'), get('/api/admin/users')]);
+    replace(queuesSec, h('h2', { id: 'aq-h' }, 'Queues'),
+      h('table', { class: 'list', 'data-testid': 'admin-queues' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Queue'), h('th', {}, 'Strategy'), h('th', {}, 'Ring (s)'), h('th', {}, ''))),
+        h('tbody', {}, queues.map((q) => h('tr', { 'data-testid': 'admin-queue-row', dataset: { queue: q.name } },
+          h('td', {}, q.name), h('td', {}, q.strategy), h('td', {}, q.timeout / SEC),
+          h('td', {},
+            h('button', { type: 'button', 'data-testid': 'edit-queue', onclick: () => queueForm(q) }, 'Edit'),
+            h('button', { type: 'button', class: 'danger', 'data-testid': 'delete-queue', onclick: () => removeQueue(q.name) }, 'Delete')))))),
+      h('button', { type: 'button', class: 'primary', 'data-testid': 'new-queue', onclick: () => queueForm(null) }, 'New queue'));
+    replace(usersSec, h('h2', { id: 'au-h' }, 'Users and agents'),
+      h('table', { class: 'list', 'data-testid': 'admin-users' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Login'), h('th', {}, 'Name'), h('th', {}, 'Role'), h('th', {}, 'Device'), h('th', {}, 'Queues'), h('th', {}, ''))),
+        h('tbody', {}, users.map((u) => h('tr', { 'data-testid': 'admin-user-row', dataset: { user: u.id } },
+          h('td', {}, u.id), h('td', {}, u.name), h('td', {}, u.role), h('td', {}, u.agent?.id ? u.agent.device : '—'),
+          h('td', {}, (u.agent?.queues || []).map((m) => `${m.queue} (${m.penalty})`).join(', ')),
+          h('td', {},
+            h('button', { type: 'button', 'data-testid': 'edit-user', onclick: () => userForm(u) }, 'Edit'),
+            u.id === session.user.id ? null : h('button', { type: 'button', class: 'danger', 'data-testid': 'delete-user', onclick: () => removeUser(u.id) }, 'Delete')))))),
+      h('button', { type: 'button', class: 'primary', 'data-testid': 'new-user', onclick: () => userForm(null) }, 'New user'));
+  }
+
+  async function removeQueue(name) {
+    if (!confirm(`Delete queue ${name}? Its waiting callers leave it.`)) return;
+    try { await del(`/api/admin/queues/${encodeURIComponent(name)}`); say(`Queue ${name} deleted.`); await reload(); } catch (e) { say(e.message, true); }
+  }
+  async function removeUser(id) {
+    if (!confirm(`Delete user ${id}?`)) return;
+    try { await del(`/api/admin/users/${encodeURIComponent(id)}`); say(`User ${id} deleted.`); await reload(); } catch (e) { say(e.message, true); }
+  }
+
+  // Field-by-field errors from the API, next to their inputs.
+  function showErrors(form, fields) {
+    for (const el of form.querySelectorAll('.field-error')) el.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    let first = null;
+    for (const [key, msg] of Object.entries(fields || {})) {
+      const base = key.replace(/^agent\./, 'agent.').split(/[[]/)[0];
+      const wrap = form.querySelector(`[data-field="${CSS.escape(key)}"]`) || form.querySelector(`[data-field="${CSS.escape(base)}"]`)
+        || form.querySelector(`[data-field="${CSS.escape(key.split('.').slice(0, 2).join('.').split('[')[0])}"]`);
+      const target = wrap?.querySelector('.field-error') || form.querySelector('.form-error');
+      target.textContent = (target.textContent ? target.textContent + '; ' : '') + (wrap ? msg : `${key}: ${msg}`);
+      const input = wrap?.querySelector('input,select,textarea');
+      if (input) { input.setAttribute('aria-invalid', 'true'); first = first || input; }
+    }
+    first?.focus();
+  }
+
+  function field(name, label, input, help) {
+    const id = `f-${name.replace(/[^a-z0-9]/gi, '-')}`;
+    input.id = input.id || id;
+    const err = h('span', { class: 'field-error', id: `${id}-err`, 'data-testid': `error-${name}` });
+    input.setAttribute('aria-describedby', `${id}-err`);
+    return h('div', { class: 'field', dataset: { field: name } }, h('label', { for: input.id }, label), input, help ? h('small', { class: 'muted' }, help) : null, err);
+  }
+
+  function queueForm(q) {
+    const editing = !!q;
+    const cfg = q ? structuredClone(q) : { ...meta.default_queue, name: '' };
+    const inputs = {};
+    const parts = [];
+    let fieldset = null;
+    for (const f of QUEUE_FIELDS) {
+      if (f.group) { fieldset = h('fieldset', {}, h('legend', {}, f.group)); parts.push(fieldset); continue; }
+      const v = cfg[f.name];
+      let input;
+      switch (f.type) {
+        case 'text': input = h('input', { type: 'text', value: v ?? '', readonly: editing && f.name === 'name' }); break;
+        case 'int': input = h('input', { type: 'number', step: '1', value: String(v ?? 0) }); break;
+        case 'secs': input = h('input', { type: 'number', step: '0.1', min: '0', value: String((v ?? 0) / SEC) }); break;
+        case 'bool': input = h('input', { type: 'checkbox', checked: !!v }); break;
+        case 'select': input = h('select', {}, f.options(meta).map((o) => h('option', { value: o, selected: o === v }, o))); break;
+        case 'multi':
+          input = h('div', { class: 'multi', role: 'group' }, f.options(meta).map((o) => h('label', {}, h('input', { type: 'checkbox', value: o, checked: (v || []).includes(o) }), ` ${o}`)));
+          break;
+        case 'lines': input = h('textarea', { rows: '3' }, (v || []).join('\n')); break;
+        case 'rules':
+          input = h('textarea', { rows: '3', placeholder: '60, +2, 0' }, (v || []).map((r) => [r.after / SEC, (r.max_relative && r.max_penalty >= 0 ? '+' : '') + r.max_penalty, (r.min_relative && r.min_penalty >= 0 ? '+' : '') + r.min_penalty].join(', ')).join('\n'));
+          break;
+      }
+      input.dataset.testid = `queue-${f.name}`;
+      inputs[f.name] = { f, input };
+      fieldset.append(field(f.name, f.label, input, f.help));
+    }
+    const formErr = h('p', { class: 'form-error error', role: 'alert' });
+    const form = h('form', { class: 'queue-form', 'data-testid': 'queue-form', novalidate: true },
+      h('h2', {}, editing ? `Queue ${q.name}` : 'New queue'), ...parts, formErr,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'save-queue' }, 'Save'),
+        h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const out = { ...cfg };
+      const local = {};
+      for (const { f, input } of Object.values(inputs)) {
+        switch (f.type) {
+          case 'text': out[f.name] = input.value.trim(); break;
+          case 'int': out[f.name] = Number(input.value); if (!Number.isInteger(out[f.name])) local[f.name] = 'must be a whole number'; break;
+          case 'secs': out[f.name] = Math.round(Number(input.value) * SEC); if (!Number.isFinite(out[f.name])) local[f.name] = 'must be a number of seconds'; break;
+          case 'bool': out[f.name] = input.checked; break;
+          case 'select': out[f.name] = input.value; break;
+          case 'multi': out[f.name] = [...input.querySelectorAll('input:checked')].map((c) => c.value); break;
+          case 'lines': out[f.name] = input.value.split('\n').map((l) => l.trim()).filter(Boolean); break;
+          case 'rules':
+            out.rules = [];
+            input.value.split('\n').map((l) => l.trim()).filter(Boolean).forEach((line, i) => {
+              const [after, maxp, minp] = line.split(',').map((x) => x.trim());
+              const num = (x) => Number(x || 0);
+              if (![after, maxp || '0', minp || '0'].every((x) => Number.isFinite(Number(x)))) { local.rules = `line ${i + 1}: three numbers`; return; }
+              out.rules.push({ after: Math.round(num(after) * SEC), max_penalty: num(maxp), max_relative: /^[+-]/.test(maxp || ''), min_penalty: num(minp), min_relative: /^[+-]/.test(minp || '') });
+            });
+            break;
+        }
+      }
+      if (Object.keys(local).length) { showErrors(form, local); return; }
+      const name = editing ? q.name : out.name;
+      if (!name) { showErrors(form, { name: 'required' }); return; }
+      try {
+        await put(`/api/admin/queues/${encodeURIComponent(name)}`, out);
+        say(`Queue ${name} saved.`);
+        replace(formSec);
+        await reload();
+      } catch (e) {
+        formErr.textContent = e.message;
+        showErrors(form, e.fields);
+      }
+    });
+    replace(formSec, form);
+    form.querySelector('input:not([readonly]),select')?.focus();
+  }
+
+  function userForm(u) {
+    const editing = !!u;
+    const agent = u?.agent?.id ? u.agent : null;
+    const id = h('input', { type: 'text', value: u?.id || '', readonly: editing, 'data-testid': 'user-id', autocomplete: 'off' });
+    const name = h('input', { type: 'text', value: u?.name || '', 'data-testid': 'user-name' });
+    const role = h('select', { 'data-testid': 'user-role' }, meta.roles.map((r) => h('option', { value: r, selected: r === (u?.role || 'agent') }, r)));
+    const password = h('input', { type: 'password', autocomplete: 'new-password', 'data-testid': 'user-password', placeholder: editing ? 'leave empty to keep' : '' });
+    const takes = h('input', { type: 'checkbox', checked: !!agent || !editing, 'data-testid': 'user-takes-calls' });
+    const device = h('input', { type: 'text', value: agent?.device || '', placeholder: 'PJSIP/1001', 'data-testid': 'agent-device' });
+    const member = new Map((agent?.queues || []).map((m) => [m.queue, m.penalty]));
+    const qrows = queues.map((q) => {
+      const box = h('input', { type: 'checkbox', checked: member.has(q.name), dataset: { queue: q.name } });
+      const pen = h('input', { type: 'number', min: '0', value: String(member.get(q.name) ?? 0), class: 'penalty', 'aria-label': `Penalty in ${q.name}` });
+      return { name: q.name, box, pen };
+    });
+    const skills = h('input', { type: 'text', value: Object.entries(agent?.skills || {}).map(([k, v]) => `${k}=${v}`).join(', '), placeholder: 'french=80, billing=50', 'data-testid': 'agent-skills' });
+    const stat = h('input', { type: 'checkbox', checked: !!agent?.static, 'data-testid': 'agent-static' });
+    const ringinuse = h('select', { 'data-testid': 'agent-ringinuse' },
+      h('option', { value: '', selected: agent?.ringinuse == null }, "the queue's setting"),
+      h('option', { value: 'yes', selected: agent?.ringinuse === true }, 'yes'),
+      h('option', { value: 'no', selected: agent?.ringinuse === false }, 'no'));
+    const agentSet = h('fieldset', { class: 'agent-fields' }, h('legend', {}, 'Agent'),
+      field('agent.device', 'Device', device),
+      h('div', { class: 'field', dataset: { field: 'agent.queues' } }, h('span', { class: 'label' }, 'Queues and penalties'),
+        h('div', { class: 'multi' }, qrows.map((r) => h('label', { class: 'row' }, r.box, ` ${r.name} `, r.pen))),
+        h('span', { class: 'field-error' })),
+      field('agent.skills', 'Skills (name=level 1–100)', skills),
+      field('agent.static', 'Static (always logged in, like queues.conf member =>)', stat),
+      field('agent.ringinuse', 'Ring while the phone is busy', ringinuse));
+    const sync = () => { agentSet.hidden = !takes.checked; };
+    takes.addEventListener('change', sync);
+    sync();
+    const formErr = h('p', { class: 'form-error error', role: 'alert' });
+    const form = h('form', { class: 'user-form', 'data-testid': 'user-form', novalidate: true },
+      h('h2', {}, editing ? `User ${u.id}` : 'New user'),
+      field('id', 'Login', id), field('name', 'Name', name), field('role', 'Role', role),
+      field('password', editing ? 'New password' : 'Password (8 or more characters)', password),
+      field('agent', 'Takes calls (is an agent)', takes), agentSet, formErr,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'save-user' }, 'Save'),
+        h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const login = id.value.trim();
+      if (!login) { showErrors(form, { id: 'required' }); return; }
+      const body = { name: name.value.trim(), role: role.value, password: password.value, agent: null };
+      if (takes.checked) {
+        const sk = {};
+        for (const part of skills.value.split(',').map((x) => x.trim()).filter(Boolean)) {
+          const [k, v] = part.split('=').map((x) => x.trim());
+          sk[k] = Number(v);
+        }
+        body.agent = {
+          ...(agent || {}), id: login, name: body.name || login, device: device.value.trim(),
+          queues: qrows.filter((r) => r.box.checked).map((r) => ({ queue: r.name, penalty: Number(r.pen.value) || 0 })),
+          skills: sk, static: stat.checked,
+        };
+        if (ringinuse.value === '') delete body.agent.ringinuse; else body.agent.ringinuse = ringinuse.value === 'yes';
+      }
+      try {
+        await put(`/api/admin/users/${encodeURIComponent(login)}`, body);
+        say(`User ${login} saved.`);
+        replace(formSec);
+        await reload();
+      } catch (e) {
+        formErr.textContent = e.message;
+        showErrors(form, e.fields);
+      }
+    });
+    replace(formSec, form);
+    (editing ? name : id).focus();
+  }
+
+  await reload();
+}
+
+export { NS };

@@ -1,0 +1,193 @@
+// The live floor over the hub's websocket: a snapshot, then events with
+// sequence numbers. Events are applied at once for what people watch move
+// (queue order, joins, leaves, agent states); the snapshots the server
+// pushes after events correct everything else. A gap in the numbers asks
+// for a snapshot. A lost connection shows a banner and reconnects with
+// backoff.
+import { setServerTime } from './util.js';
+
+export class Live {
+  constructor({ onChange, onEvent, onStatus }) {
+    this.onChange = onChange || (() => {});
+    this.onEvent = onEvent || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.snap = null;
+    this.seq = 0;
+    this.backoff = 500;
+    this.pending = false;
+    this.closed = false;
+    this.connect();
+  }
+
+  connect() {
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/api/ws`);
+    this.ws = ws;
+    this.waitingSnapshot = true;
+    ws.onopen = () => { this.backoff = 500; };
+    ws.onmessage = (m) => this.message(m.data);
+    ws.onclose = () => {
+      if (this.closed) return;
+      this.onStatus(false);
+      const wait = this.backoff + Math.random() * this.backoff * 0.3;
+      this.backoff = Math.min(this.backoff * 2, 10000);
+      setTimeout(() => this.reconnect(), wait);
+    };
+  }
+
+  async reconnect() {
+    // A socket refused for an expired session would retry forever: check.
+    try {
+      const r = await fetch('/api/session', { credentials: 'same-origin' });
+      if (r.status === 401) {
+        location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+        return;
+      }
+    } catch { /* server down: keep trying */ }
+    this.connect();
+  }
+
+  close() { this.closed = true; this.ws?.close(); }
+
+  message(data) {
+    let m;
+    try { m = JSON.parse(data); } catch { return; }
+    if (m.type === 'snapshot') {
+      this.seq = m.seq;
+      this.snap = m.snapshot;
+      this.waitingSnapshot = false;
+      setServerTime(m.snapshot.at);
+      this.onStatus(true);
+      this.changed();
+      return;
+    }
+    if (m.type !== 'event') return;
+    if (this.waitingSnapshot) return;
+    if (m.seq !== this.seq + 1) {
+      this.seq = m.seq;
+      this.waitingSnapshot = true;
+      this.ws.send(JSON.stringify({ type: 'resync' }));
+      return;
+    }
+    this.seq = m.seq;
+    if (this.snap) applyEvent(this.snap, m.kind, m.event);
+    this.onEvent(m.kind, m.event);
+    this.changed();
+  }
+
+  // Renders at most once per frame, however many events arrive.
+  changed() {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => { this.pending = false; this.onChange(this.snap); });
+  }
+}
+
+function findQueue(snap, name) { return snap.queues.find((q) => q.config.name === name); }
+function findAgent(snap, id) { return snap.agents.find((a) => a.config.id === id); }
+function findCaller(snap, id) {
+  for (const q of snap.queues) {
+    const c = q.callers.find((c) => c.id === id);
+    if (c) return [q, c];
+  }
+  return [null, null];
+}
+function renumber(q) {
+  q.callers.forEach((c, i) => { c.position = i + 1; });
+  q.realtime.waiting = q.callers.length;
+}
+
+/** Apply one domain event (Go field names) to a snapshot, where it can be. */
+export function applyEvent(snap, kind, e) {
+  switch (kind) {
+    case 'caller_joined': {
+      const q = findQueue(snap, e.Queue);
+      if (!q || q.callers.some((c) => c.id === e.Caller)) return;
+      q.callers.splice(Math.max(0, (e.Position || q.callers.length + 1) - 1), 0, {
+        id: e.Caller, queue: e.Queue, priority: e.Priority, number: e.Number, name: e.Name,
+        joined_at: e.JoinedAt, position: e.Position, ringing: [],
+      });
+      renumber(q);
+      return;
+    }
+    case 'caller_left': {
+      const q = findQueue(snap, e.Queue);
+      if (!q) return;
+      q.callers = q.callers.filter((c) => c.id !== e.Caller);
+      renumber(q);
+      return;
+    }
+    case 'queue_order': {
+      const q = findQueue(snap, e.Queue);
+      if (!q) return;
+      const byId = new Map(q.callers.map((c) => [c.id, c]));
+      q.callers = (e.Callers || []).map((id) => byId.get(id)).filter(Boolean);
+      renumber(q);
+      return;
+    }
+    case 'caller_moved': {
+      const [from, c] = findCaller(snap, e.Caller);
+      const to = findQueue(snap, e.To);
+      if (!from || !c || !to) return;
+      from.callers = from.callers.filter((x) => x.id !== e.Caller);
+      c.queue = e.To;
+      to.callers.push(c);
+      renumber(from);
+      renumber(to);
+      return;
+    }
+    case 'caller_priority': {
+      const [, c] = findCaller(snap, e.Caller);
+      if (c) c.priority = e.Priority;
+      return;
+    }
+    case 'agent_state': {
+      const a = findAgent(snap, e.Agent);
+      if (!a) return;
+      a.state = e.State;
+      a.reason = e.Reason || '';
+      a.since = e.At;
+      a.caller = e.Caller || '';
+      a.queue = e.Queue || '';
+      if (e.Caller) {
+        const [, c] = findCaller(snap, e.Caller);
+        if (c) { a.caller_number = c.number; a.caller_name = c.name; }
+      } else {
+        a.caller_number = ''; a.caller_name = ''; a.offer = '';
+      }
+      return;
+    }
+    case 'agent_queues': {
+      const a = findAgent(snap, e.Agent);
+      if (a) a.config.queues = e.Queues || [];
+      return;
+    }
+    case 'offer_started': {
+      const [, c] = findCaller(snap, e.Caller);
+      if (c) c.ringing = [...new Set([...(c.ringing || []), e.Agent])];
+      const a = findAgent(snap, e.Agent);
+      if (a) {
+        a.offer = e.Offer;
+        if (c) { a.caller_number = c.number; a.caller_name = c.name; }
+      }
+      return;
+    }
+    case 'offer_ended': {
+      const [, c] = findCaller(snap, e.Caller);
+      if (c) c.ringing = (c.ringing || []).filter((x) => x !== e.Agent);
+      return;
+    }
+    default:
+      // Configuration and statistics: the next snapshot brings them.
+  }
+}
+
+/** The disconnected banner, shared by every live screen. */
+export function connectionBanner() {
+  const el = document.getElementById('banner');
+  return (ok) => {
+    if (!el) return;
+    el.hidden = ok;
+    el.textContent = ok ? '' : 'Disconnected from stasisq — reconnecting…';
+  };
+}
