@@ -71,6 +71,7 @@ type App struct {
 	agentChan map[string]*agentLeg        // both halves of an agent leg's Local channel
 	playbacks map[string]string           // playback id -> caller channel id
 	orphans   map[string]string           // channel id -> bridge id, calls bridged by a previous run
+	devices   map[string][]queue.AgentID  // lower-cased device -> agents; nil: rebuild
 	seq       uint64                      // event counter, to tell what a reconcile could see
 	counter   uint64                      // for bridge and playback ids
 	connected bool
@@ -264,6 +265,8 @@ func (a *App) apply(in queue.Input) error {
 		switch ev := ev.(type) {
 		case queue.CallCompleted:
 			ended = append(ended, ev.Caller)
+		case queue.AgentConfigured, queue.AgentRemoved:
+			a.devices = nil // rebuilt on the next device state
 		case queue.AgentStateChanged:
 			if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
 				a.cfg.Observer.AgentFree(ev.Agent, now)

@@ -262,10 +262,22 @@ func causeFailure(status string, cause int) queue.RingFailure {
 	}
 }
 
+// deviceState feeds a DeviceStateChanged to the agents on that device. The
+// device -> agents index is rebuilt only after an agent's configuration
+// changed: a snapshot per event would cost O(floor) on the hottest path.
 func (a *App) deviceState(name, state string) {
-	for _, ag := range a.engine.Snapshot(time.Now()).Agents {
-		if strings.EqualFold(ag.Config.Device, name) && ag.Device != queue.DeviceState(state) {
-			a.applyQuiet(queue.AgentDeviceState{Agent: queue.AgentID(ag.Config.ID), State: queue.DeviceState(state)})
+	if a.devices == nil {
+		a.devices = map[string][]queue.AgentID{}
+		for _, ag := range a.engine.Snapshot(time.Now()).Agents {
+			if ag.Config.Device != "" {
+				key := strings.ToLower(ag.Config.Device)
+				a.devices[key] = append(a.devices[key], queue.AgentID(ag.Config.ID))
+			}
+		}
+	}
+	for _, id := range a.devices[strings.ToLower(name)] {
+		if view, ok := a.engine.Agent(id); ok && view.Device != queue.DeviceState(state) {
+			a.applyQuiet(queue.AgentDeviceState{Agent: id, State: queue.DeviceState(state)})
 		}
 	}
 }
@@ -415,7 +427,7 @@ func (a *App) ring(e queue.RingAgent) {
 		req.Timeout = 1
 	}
 	offer, caller, agent := e.Offer, e.Caller, e.Agent
-	a.exec.Submit(string(e.Offer), func(ctx context.Context) {
+	a.exec.SubmitRing(string(e.Offer), func(ctx context.Context) {
 		if a.cfg.Observer != nil {
 			a.cfg.Observer.Dialing(offer, caller, agent, time.Now())
 		}
@@ -457,7 +469,7 @@ func callerID(name, number string) string {
 
 func (a *App) hangupAgentLeg(leg *agentLeg, reason string) {
 	id := leg.id
-	a.exec.Submit(string(leg.offer), func(ctx context.Context) {
+	a.exec.SubmitRing(string(leg.offer), func(ctx context.Context) {
 		err := a.ari.Hangup(ctx, id, reason)
 		if err == nil {
 			return
