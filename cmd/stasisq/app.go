@@ -63,7 +63,6 @@ type App struct {
 	done    chan struct{} // closed when the loop has stopped
 	ready   chan struct{} // closed after the first reconcile
 	readyMu sync.Once
-	stopped bool
 
 	// Translation tables, loop-owned.
 	callers   map[string]*callerLeg       // caller channel id
@@ -197,8 +196,7 @@ func (a *App) loop(ctx context.Context) {
 		a.armTimer(timer)
 		select {
 		case <-ctx.Done():
-			a.stopped = true
-			// Commands waiting for a reply get ErrStopped from their sender.
+			// Commands sent from now on get ErrStopped once Run has closed done.
 			return
 		case ev := <-events:
 			a.seq++

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -598,4 +599,48 @@ func TestRestartResumesWaitingCallers(t *testing.T) {
 	e.waitDone(first)
 	e.waitDone(second)
 	e.waitClean()
+}
+
+// An agent declining in the console: the engine ends the offer, the call
+// flow hangs the ringing phone up (reason busy) and the caller is offered to
+// the next agent.
+func TestAgentRejectsFromConsole(t *testing.T) {
+	e := MustStartEnv(t)
+	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.NoAnswer})
+	e.fake.SetDevice("PJSIP/1002", aritest.DeviceBehavior{Action: aritest.Answer})
+	e.MustQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear; q.Timeout = 30 * time.Second })
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	e.MustAgent("bob", "PJSIP/1002", "support")
+	call := e.MustCall("support")
+	e.waitAgent("alice", queue.AgentRinging)
+	leg := agentLegOf(e, "alice")
+	e.waitUntil("alice's phone rings", func() bool { return slices.Contains(e.fake.ChannelIDs(), leg) })
+	offer := queue.OfferID(strings.TrimSuffix(strings.TrimPrefix(leg, "sqa-"), "-1"))
+	if err := e.main.App.Do(e.ctx(), queue.OfferFailed{Offer: offer, Reason: queue.RingRejected}); err != nil {
+		t.Fatalf("reject: %v", err)
+	}
+	e.waitAgent("bob", queue.AgentOnCall)
+	e.waitUntil("alice's phone stops ringing", func() bool { return e.countRequests("DELETE", "/ari/channels/"+leg) == 1 })
+	if got := e.findRequest("DELETE", "/ari/channels/"+leg).Query.Get("reason"); got != "busy" {
+		t.Errorf("rejected leg hung up with reason=%q, want busy", got)
+	}
+	call.Hangup()
+	e.waitDone(call)
+	e.waitClean()
+}
+
+// "stasisq serve" as a whole: the HTTP server answers on URL(), with the
+// console and /metrics.
+func TestServeHTTP(t *testing.T) {
+	e := MustStartEnv(t)
+	for _, path := range []string{"/metrics", "/"} {
+		resp, err := http.Get(e.main.URL() + path)
+		if err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status=%d, want 200", path, resp.StatusCode)
+		}
+	}
 }
