@@ -150,6 +150,11 @@ func (o *loadObserver) Dialing(_ queue.OfferID, c queue.CallerID, a queue.AgentI
 	if !o.dialed[c] {
 		o.dialed[c] = true
 		o.waiting--
+		if o.waiting == 0 {
+			// Nobody waits any more: agents free now are idle for lack of
+			// callers, and their next dial measures an arrival, not us.
+			clear(o.freeAt)
+		}
 		if t, ok := o.arrived[c]; ok {
 			o.joinToDial = append(o.joinToDial, at.Sub(t))
 		}
