@@ -23,7 +23,14 @@ type engineFloor struct {
 	mu      sync.Mutex
 	eng     *queue.Engine
 	publish func([]queue.Event)
+	rngMu   sync.Mutex
 	rng     *rand.Rand
+}
+
+func (f *engineFloor) intn(n int) int {
+	f.rngMu.Lock()
+	defer f.rngMu.Unlock()
+	return f.rng.IntN(n)
 }
 
 func newEngineFloor() *engineFloor {
@@ -37,9 +44,11 @@ func (f *engineFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 }
 
 func (f *engineFloor) Do(ctx context.Context, in queue.Input) error {
+	// Publishing under the lock keeps events in the engine's order, as the
+	// app loop does by being one goroutine.
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	effects, err := f.eng.Apply(time.Now(), in)
-	f.mu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -67,10 +76,10 @@ func (f *engineFloor) handle(effects []queue.Effect) {
 			events = append(events, e)
 		case queue.RingAgent:
 			if len(e.Device) >= 8 && e.Device[:8] == "SIM/auto" {
-				f.later(time.Duration(1000+f.rng.IntN(2000))*time.Millisecond, queue.OfferAnswered{Offer: e.Offer})
+				f.later(time.Duration(1000+f.intn(2000))*time.Millisecond, queue.OfferAnswered{Offer: e.Offer})
 			}
 		case queue.Connect:
-			f.later(time.Duration(5+f.rng.IntN(20))*time.Second, queue.CallEnded{Caller: e.Caller, By: queue.PartyCaller})
+			f.later(time.Duration(5+f.intn(20))*time.Second, queue.CallEnded{Caller: e.Caller, By: queue.PartyCaller})
 		}
 	}
 	if len(events) > 0 && f.publish != nil {
@@ -103,8 +112,10 @@ func (f *engineFloor) tick(ctx context.Context) {
 //
 // Users alice, bob (agents; bob answers by himself), sue (supervisor) and
 // ada (admin), password "correct horse". STASISQ_UI_DEV_CALLERS sets how
-// many callers to start with (default 12); STASISQ_UI_DEV_LOOKUP=1 adds a
-// customer lookup that knows every number ending in 1.
+// many callers to start with (default 12), STASISQ_UI_DEV_AGENTS how many
+// simulated agents answer by themselves (default 8), STASISQ_UI_DEV_JOIN_MS
+// how often a caller arrives (default every 2 to 6 s); STASISQ_UI_DEV_LOOKUP=1
+// adds a customer lookup that knows every number ending in 1.
 func TestDevServer(t *testing.T) {
 	addr := os.Getenv("STASISQ_UI_DEV")
 	if addr == "" {
@@ -131,8 +142,10 @@ func TestDevServer(t *testing.T) {
 		{ID: "sue", Name: "Sue Park", Role: RoleSupervisor},
 		{ID: "ada", Name: "Ada Admin", Role: RoleAdmin},
 	}
-	for i := range 8 {
-		id := fmt.Sprintf("sim%02d", i)
+	sims := 8
+	fmt.Sscan(os.Getenv("STASISQ_UI_DEV_AGENTS"), &sims)
+	for i := range sims {
+		id := fmt.Sprintf("sim%03d", i)
 		users = append(users, UserRecord{ID: id, Name: "Sim " + id, Role: RoleAgent, Agent: queue.AgentConfig{ID: id, Name: "Sim " + id,
 			Device: "SIM/auto-" + id, Static: true, Queues: []queue.Membership{{Queue: []string{"sales", "support"}[i%2], Penalty: i % 3}}}})
 	}
@@ -208,16 +221,22 @@ func TestDevServer(t *testing.T) {
 	n := 0
 	join := func() {
 		n++
-		q := []string{"sales", "support"}[floor.rng.IntN(2)]
+		q := []string{"sales", "support"}[floor.intn(2)]
 		_ = floor.Do(ctx, queue.CallerJoin{Caller: queue.CallerID(fmt.Sprintf("call-%04d", n)), Queue: q, Number: fmt.Sprintf("555%04d", 1000+n),
-			Name: fmt.Sprintf("Caller %d", n), JoinedAt: time.Now().Add(-time.Duration(floor.rng.IntN(40)) * time.Second), Priority: floor.rng.IntN(2)})
+			Name: fmt.Sprintf("Caller %d", n), JoinedAt: time.Now().Add(-time.Duration(floor.intn(40)) * time.Second), Priority: floor.intn(2)})
 	}
 	for range callers {
 		join()
 	}
+	joinEvery := 0 // milliseconds; 0: every 2 to 6 seconds
+	fmt.Sscan(os.Getenv("STASISQ_UI_DEV_JOIN_MS"), &joinEvery)
 	go func() {
 		for {
-			time.Sleep(time.Duration(2000+floor.rng.IntN(4000)) * time.Millisecond)
+			if joinEvery > 0 {
+				time.Sleep(time.Duration(joinEvery) * time.Millisecond)
+			} else {
+				time.Sleep(time.Duration(2000+floor.intn(4000)) * time.Millisecond)
+			}
 			join()
 		}
 	}()

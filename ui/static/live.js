@@ -7,7 +7,11 @@
 import { setServerTime } from './util.js';
 
 export class Live {
-  constructor({ onChange, onEvent, onStatus }) {
+  // minInterval spaces renders out: a wallboard with hundreds of callers
+  // redraws a few times a second however busy the floor, not per event.
+  constructor({ onChange, onEvent, onStatus, minInterval = 0 }) {
+    this.minInterval = minInterval;
+    this.lastRender = 0;
     this.onChange = onChange || (() => {});
     this.onEvent = onEvent || (() => {});
     this.onStatus = onStatus || (() => {});
@@ -75,11 +79,18 @@ export class Live {
     this.changed();
   }
 
-  // Renders at most once per frame, however many events arrive.
+  // Renders at most once per frame (and once per minInterval), however many
+  // events arrive.
   changed() {
     if (this.pending) return;
     this.pending = true;
-    requestAnimationFrame(() => { this.pending = false; this.onChange(this.snap); });
+    const wait = Math.max(0, this.lastRender + this.minInterval - performance.now());
+    const run = () => requestAnimationFrame(() => {
+      this.pending = false;
+      this.lastRender = performance.now();
+      this.onChange(this.snap);
+    });
+    if (wait > 0) setTimeout(run, wait); else run();
   }
 }
 

@@ -225,7 +225,7 @@ export function showWallboard(main, session, { wall }) {
     const moveTo = h('select', { 'aria-label': 'Move to queue', 'data-testid': 'move-queue' }, others.map((n) => h('option', { value: n }, n)));
     const prio = h('input', { type: 'number', min: '0', max: '1000', value: String(c.priority || 0), 'aria-label': 'Priority', 'data-testid': 'priority-input' });
     const target = h('input', { type: 'text', placeholder: 'exten or context,exten,1', 'aria-label': 'Redirect to', 'data-testid': 'redirect-input' });
-    const close = () => { menu.remove(); card.focus(); };
+    const close = () => { menu.remove(); card.classList.remove('menu-open'); card.focus(); };
     const done = (ok) => { if (ok) close(); };
     const menu = h('div', { class: 'menu control', role: 'dialog', 'aria-label': `Actions for ${c.number || id}`, 'data-testid': 'caller-menu-panel' },
       others.length ? h('div', { class: 'row' }, moveTo, h('button', { type: 'button', 'data-testid': 'move-button', onclick: async () => done(await act('Move', () => post(`/api/callers/${encodeURIComponent(id)}/move`, { queue: moveTo.value, keep_wait: true }))) }, 'Move')) : null,
@@ -238,10 +238,14 @@ export function showWallboard(main, session, { wall }) {
     menu.addEventListener('click', (ev) => ev.stopPropagation());
     menu.addEventListener('dragstart', (ev) => { ev.preventDefault(); ev.stopPropagation(); });
     card.append(menu);
+    card.classList.add('menu-open');
     (menu.querySelector('select,input') || menu.querySelector('button')).focus();
   }
 
-  function closeMenus() { for (const m of queuesBox.querySelectorAll('.menu')) m.remove(); }
+  function closeMenus() {
+    for (const m of queuesBox.querySelectorAll('.menu')) m.remove();
+    for (const c of queuesBox.querySelectorAll('.menu-open')) c.classList.remove('menu-open');
+  }
   document.addEventListener('click', closeMenus);
 
   // --- agents -----------------------------------------------------------------
@@ -323,6 +327,7 @@ export function showWallboard(main, session, { wall }) {
   }
 
   new Live({
+    minInterval: 250,
     onChange: (s) => { snap = s; render(); },
     onStatus: connectionBanner(),
     onEvent: (kind) => {
