@@ -185,7 +185,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 		if err := s.opts.Floor.Do(ctx, queue.ConfigureAgent{Config: rec.Agent}); err != nil {
 			return prefixFields(fmt.Errorf("configure agent %s: %w", id, err), "agent.")
 		}
-	} else if old != nil && old.Agent.ID != "" {
+	} else if old != nil && old.Agent.Device != "" {
 		if err := s.opts.Floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
 			return fmt.Errorf("remove agent %s: %w", id, err)
 		}

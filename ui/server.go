@@ -70,8 +70,9 @@ type User struct {
 	Name string `json:"name"`
 }
 
-// UserRecord is a user as the admin pages edit it. Agent.ID is empty for a
-// user who takes no calls (a supervisor or admin who is not also an agent).
+// UserRecord is a user as the admin pages edit it. Agent.Device is empty
+// for a user who takes no calls (a supervisor or admin who is not also an
+// agent); Agent.ID may then be empty or the user's ID.
 type UserRecord struct {
 	ID    string            `json:"id"`
 	Name  string            `json:"name"`

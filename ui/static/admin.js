@@ -72,8 +72,8 @@ export async function showAdmin(main, session) {
       h('table', { class: 'list', 'data-testid': 'admin-users' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Login'), h('th', {}, 'Name'), h('th', {}, 'Role'), h('th', {}, 'Device'), h('th', {}, 'Queues'), h('th', {}, ''))),
         h('tbody', {}, users.map((u) => h('tr', { 'data-testid': 'admin-user-row', dataset: { user: u.id } },
-          h('td', {}, u.id), h('td', {}, u.name), h('td', {}, u.role), h('td', {}, u.agent?.id ? u.agent.device : '—'),
-          h('td', {}, (u.agent?.queues || []).map((m) => `${m.queue} (${m.penalty})`).join(', ')),
+          h('td', {}, u.id), h('td', {}, u.name), h('td', {}, u.role), h('td', {}, u.agent?.device || '—'),
+          h('td', {}, (u.agent?.device ? u.agent.queues || [] : []).map((m) => `${m.queue} (${m.penalty})`).join(', ')),
           h('td', {},
             h('button', { type: 'button', 'data-testid': 'edit-user', onclick: () => userForm(u) }, 'Edit'),
             u.id === session.user.id ? null : h('button', { type: 'button', class: 'danger', 'data-testid': 'delete-user', onclick: () => removeUser(u.id) }, 'Delete')))))),
@@ -190,7 +190,7 @@ export async function showAdmin(main, session) {
 
   function userForm(u) {
     const editing = !!u;
-    const agent = u?.agent?.id ? u.agent : null;
+    const agent = u?.agent?.device ? u.agent : null; // no device: takes no calls
     const id = h('input', { type: 'text', value: u?.id || '', readonly: editing, 'data-testid': 'user-id', autocomplete: 'off' });
     const name = h('input', { type: 'text', value: u?.name || '', 'data-testid': 'user-name' });
     const role = h('select', { 'data-testid': 'user-role' }, meta.roles.map((r) => h('option', { value: r, selected: r === (u?.role || 'agent') }, r)));

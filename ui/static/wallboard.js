@@ -19,6 +19,7 @@ export function showWallboard(main, session, { wall }) {
         h('th', { scope: 'col' }, 'Queues (penalty)'), h('th', { scope: 'col', class: 'control' }, 'Actions'))),
       agentsBody));
   const chartBox = h('section', { class: 'card chart', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Today by 15 minutes'));
+  // Tile figures other than the live counts are today's, since local midnight.
   replace(main, h('div', { class: 'wallboard' }, status, queuesBox, chartBox, agentsBox));
 
   let snap = null;
@@ -63,10 +64,13 @@ export function showWallboard(main, session, { wall }) {
         fig('Waiting', h('span', { 'data-testid': 'queue-waiting' }, q.callers.length)),
         fig('Longest wait', oldest ? h('span', { class: 'longest', 'data-testid': 'queue-longest', dataset: { from: oldest, sl } }) : '–'),
         fig('Ready', a.available || 0), fig('On call', (a['on-call'] || 0) + (a.ringing || 0)), fig('Paused', a.paused || 0),
-        fig('Service level', pct(rt.service_level)),
+        fig('Offered', h('span', { 'data-testid': 'queue-offered' }, t.offered || 0)),
+        fig('Answered', h('span', { 'data-testid': 'queue-answered' }, t.answered || 0)),
+        fig('Abandoned', h('span', { 'data-testid': 'queue-abandoned' }, `${t.abandoned || 0}${t.offered ? ` (${pct((100 * t.abandoned) / t.offered)})` : ''}`)),
+        fig('Service level', h('span', { 'data-testid': 'queue-sl' }, pct(rt.service_level))),
         fig('Avg answer', t.answered ? dur(t.wait_sum / t.answered) : '–'),
         fig('Avg handle', t.answered ? dur((t.talk_sum + t.wrap_sum) / t.answered) : '–'),
-        fig('Abandoned', t.offered ? pct((100 * t.abandoned) / t.offered) : '–'));
+        fig('Max wait', t.wait_max ? dur(t.wait_max) : '–'));
       tickLongest(tile);
     }
     const list = tile.querySelector('ol');
