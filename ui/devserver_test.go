@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 // engineFloor is a Floor on the real engine with a toy telephone: agents
 // whose device starts with "SIM/auto" answer after a moment and talk a
 // while; others ring until the offer times out or they reject it in the
-// console. It stands in for the app loop in TestDevServer.
+// console; "SIM/slow" answers after 8 s. It stands in for the app loop in
+// TestDevServer.
 type engineFloor struct {
 	mu      sync.Mutex
 	eng     *queue.Engine
@@ -75,11 +77,15 @@ func (f *engineFloor) handle(effects []queue.Effect) {
 		case queue.Event:
 			events = append(events, e)
 		case queue.RingAgent:
-			if len(e.Device) >= 8 && e.Device[:8] == "SIM/auto" {
+			switch {
+			case strings.HasPrefix(e.Device, "SIM/auto"):
 				f.later(time.Duration(1000+f.intn(2000))*time.Millisecond, queue.OfferAnswered{Offer: e.Offer})
+			case strings.HasPrefix(e.Device, "SIM/slow"):
+				// Time enough to read the screen pop, or to reject.
+				f.later(8*time.Second, queue.OfferAnswered{Offer: e.Offer})
 			}
 		case queue.Connect:
-			f.later(time.Duration(5+f.intn(20))*time.Second, queue.CallEnded{Caller: e.Caller, By: queue.PartyCaller})
+			f.later(time.Duration(5+f.intn(10))*time.Second, queue.CallEnded{Caller: e.Caller, By: queue.PartyCaller})
 		}
 	}
 	if len(events) > 0 && f.publish != nil {
@@ -125,9 +131,9 @@ func TestDevServer(t *testing.T) {
 	floor := newEngineFloor()
 	dir := newFakeDirectory()
 	sales := queue.DefaultQueueConfig("sales")
-	sales.AllowPick, sales.ServiceLevel, sales.WrapUpTime, sales.Strategy = true, 20*time.Second, 5*time.Second, queue.RRMemory
+	sales.AllowPick, sales.ServiceLevel, sales.WrapUpTime, sales.Strategy = true, 20*time.Second, 30*time.Second, queue.RRMemory
 	support := queue.DefaultQueueConfig("support")
-	support.ServiceLevel, support.WrapUpTime = 30*time.Second, 5*time.Second
+	support.ServiceLevel, support.WrapUpTime = 30*time.Second, 30*time.Second
 	for _, q := range []queue.QueueConfig{sales, support} {
 		_ = dir.PutQueue(ctx, q)
 		if err := floor.Do(ctx, queue.ConfigureQueue{Config: q}); err != nil {
@@ -135,7 +141,7 @@ func TestDevServer(t *testing.T) {
 		}
 	}
 	users := []UserRecord{
-		{ID: "alice", Name: "Alice Martin", Role: RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice Martin", Device: "SIM/manual-1001",
+		{ID: "alice", Name: "Alice Martin", Role: RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice Martin", Device: "SIM/slow-1001",
 			Queues: []queue.Membership{{Queue: "sales"}, {Queue: "support", Penalty: 2}}}},
 		{ID: "bob", Name: "Bob Stone", Role: RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob Stone", Device: "SIM/auto-1002",
 			Queues: []queue.Membership{{Queue: "sales"}, {Queue: "support"}}}},

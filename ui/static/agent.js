@@ -2,7 +2,7 @@
 // panel, the waiting callers of the agent's queues, today's figures.
 import { get, post, put } from './api.js';
 import { Live, connectionBanner } from './live.js';
-import { h, replace, since, statePill, dur, announce, syncList, keepFocus, changed, STATE_WORDS } from './util.js';
+import { h, replace, since, statePill, dur, clock, announce, syncList, keepFocus, changed, STATE_WORDS } from './util.js';
 
 export function showAgent(main, session) {
   const me = session.user.id;
@@ -110,6 +110,10 @@ export function showAgent(main, session) {
     for (const q of snap.queues) for (const c of q.callers) if (c.id === agent.caller) caller = c;
     if (caller) callerCache.set(caller.id, caller);
     caller = caller || callerCache.get(agent.caller) || {};
+    // How long they waited: from joining to the answer, fixed once answered.
+    if (state === 'on-call' && caller.joined_at && caller.waited === undefined && callerCache.has(agent.caller)) {
+      caller.waited = Math.max(0, Date.parse(agent.since) - Date.parse(caller.joined_at));
+    }
     const number = agent.caller_number || caller.number || '';
     const name = agent.caller_name || caller.name || '';
     if (!changed(callBox, JSON.stringify([state, agent.since, agent.caller, agent.offer, number, name, lookupFor, lookupResult]))) return;
@@ -120,7 +124,8 @@ export function showAgent(main, session) {
         h('span', { class: 'number', 'data-testid': 'caller-number' }, number || 'unknown number'), ' ',
         h('span', { class: 'name', 'data-testid': 'caller-name' }, name)),
       h('p', { class: 'muted' }, `Queue ${agent.queue || caller.queue || ''}`,
-        caller.joined_at && state === 'ringing' ? [' · waited ', since(caller.joined_at)] : null),
+        caller.joined_at && state === 'ringing' ? [' · waiting ', since(caller.joined_at)] : null,
+        caller.waited !== undefined ? ` · waited ${clock(caller.waited)}` : null),
       h('div', { class: 'actions' },
         state === 'ringing' ? h('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button', onclick: () => act('Reject', () => post('/api/me/reject', { offer: agent.offer || '' })) }, 'Reject') : null,
         state === 'wrap-up' ? h('button', { type: 'button', class: 'primary', 'data-testid': 'done-button', onclick: () => act('Done', () => post('/api/me/done')) }, 'Done') : null),
