@@ -381,3 +381,43 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// An agent added to a queue sees that queue's events from then on.
+func TestHubAgentFollowsMembership(t *testing.T) {
+	env := MustTestEnv(t)
+	bob := env.MustDial(t, env.MustLogin(t, "bob"), dialOptions{})
+	last := bob.next().Seq
+	now := time.Now()
+	env.srv.Publish([]queue.Event{
+		queue.CallerJoined{At: now, Caller: "s1", Queue: "sales"}, // not bob's queue yet
+		queue.AgentQueuesChanged{At: now, Agent: "bob", Queues: []queue.Membership{{Queue: "support"}, {Queue: "sales"}}, Added: []string{"sales"}},
+		queue.CallerJoined{At: now, Caller: "s2", Queue: "sales"},
+	})
+	if m := bob.nextEvent(&last); m.Kind != "agent_queues" {
+		t.Fatalf("got=%s, want agent_queues (the sales join before it is not bob's)", m.Kind)
+	}
+	m := bob.nextEvent(&last)
+	var ev queue.CallerJoined
+	_ = json.Unmarshal(m.Event, &ev)
+	if m.Kind != "caller_joined" || ev.Caller != "s2" {
+		t.Fatalf("got=%s %s, want caller_joined s2", m.Kind, ev.Caller)
+	}
+}
+
+// A client that stops reading for good is dropped once a write has waited
+// writeTimeout, freeing its goroutines and socket.
+func TestHubDropsClientThatStopsReading(t *testing.T) {
+	env := MustTestEnv(t)
+	env.srv.hub.Close()
+	env.srv.hub = newHub(hubConfig{floor: env.floor, buffer: 4, writeTimeout: 300 * time.Millisecond})
+	env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{readBuffer: 128 << 10})
+	waitFor(t, "the client to connect", func() bool { return env.srv.Clients() == 1 })
+	big := strings.Repeat("x", 64<<10)
+	for i := 0; env.srv.Clients() == 1; i++ {
+		if i == 2000 {
+			t.Fatalf("a client that never reads is still connected after %d events", i)
+		}
+		env.srv.Publish([]queue.Event{queue.CallerJoined{At: time.Now(), Caller: queue.CallerID(itoa(i)), Queue: "sales", Name: big}})
+		time.Sleep(2 * time.Millisecond)
+	}
+}
