@@ -1,7 +1,7 @@
 // Admin: queues (every engine setting) and users (with their agent side).
 // Durations are edited in seconds and sent as Go durations (nanoseconds).
 import { get, put, del } from './api.js';
-import { h, replace, NS } from './util.js';
+import { h, replace } from './util.js';
 
 const SEC = 1e9;
 
@@ -263,4 +263,3 @@ export async function showAdmin(main, session) {
   await reload();
 }
 
-export { NS };

@@ -20,7 +20,8 @@ export function showWallboard(main, session, { wall }) {
       agentsBody));
   const chartBox = h('section', { class: 'card chart', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Today by 15 minutes'));
   // Tile figures other than the live counts are today's, since local midnight.
-  replace(main, h('div', { class: 'wallboard' }, status, queuesBox, chartBox, agentsBox));
+  const help = wall ? null : h('p', { class: 'muted keys' }, 'Keyboard: Tab to a queue\u2019s callers, \u2191/\u2193 between them, Alt+\u2191/\u2193 to move one, type a position then Enter, M for its actions.');
+  replace(main, h('div', { class: 'wallboard' }, help, status, queuesBox, chartBox, agentsBox));
 
   let snap = null;
   let selected = null; // caller id chosen with the keyboard
@@ -101,11 +102,13 @@ export function showWallboard(main, session, { wall }) {
   function callerCard(c) {
     const card = h('li', {
       class: 'caller-card', 'data-testid': 'caller-card', role: 'option', tabindex: '0', draggable: wall ? null : 'true',
-      'aria-keyshortcuts': 'Alt+ArrowUp Alt+ArrowDown', dataset: { callerId: c.id },
+      'aria-keyshortcuts': 'Alt+ArrowUp Alt+ArrowDown M', dataset: { callerId: c.id },
     },
     h('span', { class: 'pos' }), h('span', { class: 'wait' }), h('span', { class: 'prio' }),
     h('span', { class: 'number', 'data-testid': 'caller-card-number' }), h('span', { class: 'name' }), h('span', { class: 'ringing' }),
-    wall ? null : h('button', { type: 'button', class: 'control menu-button', 'data-testid': 'caller-menu', 'aria-haspopup': 'dialog', 'aria-label': 'Actions', onclick: (ev) => { ev.stopPropagation(); openMenu(card); } }, '⋯'));
+    // Out of the tab order (M opens it from the card): three hundred
+    // buttons would make the page a tab marathon.
+    wall ? null : h('button', { type: 'button', class: 'control menu-button', tabindex: '-1', 'data-testid': 'caller-menu', 'aria-haspopup': 'dialog', 'aria-label': 'Actions', onclick: (ev) => { ev.stopPropagation(); openMenu(card); } }, '⋯'));
     card.addEventListener('dragstart', (ev) => {
       ev.dataTransfer.setData('text/plain', card.dataset.callerId);
       ev.dataTransfer.effectAllowed = 'move';
@@ -114,6 +117,11 @@ export function showWallboard(main, session, { wall }) {
     card.addEventListener('dragend', () => card.classList.remove('dragging'));
     card.addEventListener('keydown', (ev) => onCardKey(ev, card));
     card.addEventListener('click', () => select(card.dataset.callerId));
+    // Roving tab stop: one card per queue is in the tab order, the arrows do the rest.
+    card.addEventListener('focus', () => {
+      for (const other of card.parentElement?.children || []) if (other !== card && other.tabIndex === 0) other.tabIndex = -1;
+      card.tabIndex = 0;
+    });
     return card;
   }
 
@@ -121,6 +129,9 @@ export function showWallboard(main, session, { wall }) {
     card.dataset.position = c.position;
     card.dataset.queue = c.queue;
     card.setAttribute('aria-selected', String(selected === c.id));
+    const list = card.parentElement;
+    const holder = list && [...list.children].find((x) => x.tabIndex === 0 && x !== card);
+    card.tabIndex = card === document.activeElement || (!holder && c.position === 1) ? 0 : -1;
     if (!changed(card, JSON.stringify([c.position, c.priority, c.number, c.name, c.joined_at, c.ringing]))) return;
     card.setAttribute('aria-label', `Position ${c.position}, ${c.number || 'unknown'} ${c.name || ''}, priority ${c.priority}`);
     card.querySelector('.pos').textContent = `#${c.position}`;
