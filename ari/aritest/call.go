@@ -39,6 +39,8 @@ type Call struct {
 	id   string
 	ch   *channel
 	done chan struct{}
+	// bridged is closed on the first mixing bridge shared with another channel.
+	bridged chan struct{}
 
 	mu     sync.Mutex
 	ended  bool
@@ -52,6 +54,13 @@ func (c *Call) ID() string { return c.id }
 // Done is closed when the channel leaves Stasis (continue or hangup), or at
 // once when Stasis() failed because the application had no websocket.
 func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Bridged is closed the first time the caller's channel is in a mixing
+// bridge together with another channel: someone was put through to it (an
+// agent answered, as a caller would hear). It stays open when the call ends
+// unanswered, so wait on it together with Done. A holding bridge, or a
+// mixing bridge the caller is alone in, does not close it.
+func (c *Call) Bridged() <-chan struct{} { return c.bridged }
 
 // Result is meaningful once Done is closed.
 func (c *Call) Result() CallResult {
@@ -69,6 +78,9 @@ func (c *Call) Result() CallResult {
 func (c *Call) addBridged(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.peers) == 0 {
+		close(c.bridged)
+	}
 	c.peers = append(c.peers, id)
 }
 
@@ -184,7 +196,7 @@ func (s *Server) Call(ctx context.Context, spec CallSpec) (*Call, error) {
 		return nil, errors.New("call: server closed")
 	}
 	seq := s.nextNameSeq()
-	c := &Call{s: s, done: make(chan struct{})}
+	c := &Call{s: s, done: make(chan struct{}), bridged: make(chan struct{})}
 	var ch *channel
 	if spec.SIP {
 		user := spec.Number

@@ -56,9 +56,34 @@ type DeviceBehavior struct {
 const defaultAnswerWait = 500 * time.Millisecond
 
 // SetDevice scripts the device behind endpoint ("PJSIP/1001", "Local/1001@agents").
+// It replaces a function set with SetDeviceFunc.
 func (s *Server) SetDevice(endpoint string, b DeviceBehavior) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.deviceFuncs, endpoint)
+	s.setDeviceLocked(endpoint, b)
+}
+
+// SetDeviceFunc scripts the device behind endpoint with a function called
+// once each time the device is dialled, so that every call can get its own
+// behaviour (a simulated person who sometimes does not pick up). Between
+// calls the device is idle (NOT_INUSE, endpoint online). f runs with the
+// server's lock held: it must be quick and must not call the Server. A nil f
+// leaves the device scripted as answering at once.
+func (s *Server) SetDeviceFunc(endpoint string, f func() DeviceBehavior) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f == nil {
+		delete(s.deviceFuncs, endpoint)
+	} else {
+		s.deviceFuncs[endpoint] = f
+	}
+	// The stored behaviour only says the device exists and is online; each
+	// dial draws its own from f.
+	s.setDeviceLocked(endpoint, DeviceBehavior{Action: Answer})
+}
+
+func (s *Server) setDeviceLocked(endpoint string, b DeviceBehavior) {
 	s.devices[endpoint] = b
 	old := s.deviceStateLocked(endpoint)
 	s.deviceStates[endpoint] = s.computeDeviceState(endpoint)
@@ -131,6 +156,9 @@ func (s *Server) updateDevice(ch *channel) {
 }
 
 func (s *Server) deviceFor(ch *channel) DeviceBehavior {
+	if f, ok := s.deviceFuncs[ch.endpointName()]; ok {
+		return f()
+	}
 	if b, ok := s.devices[ch.endpointName()]; ok {
 		return b
 	}

@@ -18,7 +18,8 @@
 //     device scripted with SetDevice (Answer, Busy, NoAnswer, Reject,
 //     Unavailable, Congestion; TalkFor hangs up later). A Local endpoint with
 //     no script answers after Options.AnswerDelay; an unknown PJSIP one is
-//     unavailable.
+//     unavailable. SetDeviceFunc draws a fresh behaviour for each dial
+//     (simulated people), and Call.Bridged tells a caller it was put through.
 //   - Bridges (holding and mixing, moves by addChannel, BRIDGEPEER, connected
 //     line), MOH (no events), playbacks (PlaybackFinished "done" even when
 //     stopped), variables, continue, redirect, snoop, application

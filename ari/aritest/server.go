@@ -63,6 +63,7 @@ type Server struct {
 	bridges        map[string]*bridge
 	playbacks      map[string]*playback
 	devices        map[string]DeviceBehavior
+	deviceFuncs    map[string]func() DeviceBehavior
 	deviceStates   map[string]string
 	stasisContexts map[string]string
 	apps           map[string]*application
@@ -97,6 +98,7 @@ func NewServer(opts Options) *Server {
 		bridges:        map[string]*bridge{},
 		playbacks:      map[string]*playback{},
 		devices:        map[string]DeviceBehavior{},
+		deviceFuncs:    map[string]func() DeviceBehavior{},
 		deviceStates:   map[string]string{},
 		stasisContexts: map[string]string{},
 		apps:           map[string]*application{},
