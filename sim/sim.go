@@ -37,9 +37,6 @@ type Config struct {
 	// Stats, when set, receives the counts as they happen, for a caller of
 	// Run who wants to read them while it runs. Default a new Stats.
 	Stats *Stats
-	// PollInterval is how often callers look whether they are answered and
-	// phones whether they took a call; default 100ms.
-	PollInterval time.Duration
 }
 
 const defaultCallerTalkMean = 2 * time.Minute
@@ -47,11 +44,10 @@ const defaultCallerTalkMean = 2 * time.Minute
 // Sim is a prepared simulation: its phones are configured on the server
 // from New on, so agents can be rung before Run starts sending callers.
 type Sim struct {
-	cfg    Config
-	log    *slog.Logger
-	dice   *dice
-	stats  *Stats
-	phones *phoneBank
+	cfg   Config
+	log   *slog.Logger
+	dice  *dice
+	stats *Stats
 }
 
 // New checks cfg and configures every simulated phone on cfg.Server.
@@ -88,11 +84,8 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.CallerTalkMean == 0 {
 		cfg.CallerTalkMean = defaultCallerTalkMean
 	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 100 * time.Millisecond
-	}
 	s := &Sim{cfg: cfg, log: cfg.Logger, dice: &dice{r: cfg.Rand}, stats: cfg.Stats}
-	s.phones = newPhoneBank(cfg.Server, s.dice, s.stats, cfg.Agents, cfg.PollInterval)
+	configurePhones(cfg.Server, s.dice, s.stats, cfg.Agents)
 	return s, nil
 }
 
@@ -104,7 +97,6 @@ func (s *Sim) Stats() *Stats { return s.stats }
 // finished. It returns nil when stopped by ctx.
 func (s *Sim) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.phones.run(ctx) })
 	for range s.cfg.InitialCallers {
 		s.startCaller(ctx, &wg)
 	}
@@ -201,9 +193,8 @@ func (s *Sim) caller(ctx context.Context, p plan) {
 		defer t.Stop()
 		patience = t.C
 	}
-	poll := time.NewTicker(s.cfg.PollInterval)
-	defer poll.Stop()
 	answered := false
+	bridgedCh := c.Bridged()
 	var talkTimer *time.Timer
 	defer func() {
 		if talkTimer != nil {
@@ -217,6 +208,7 @@ func (s *Sim) caller(ctx context.Context, p plan) {
 		answered = true
 		s.stats.answered.Add(1)
 		patience = nil
+		bridgedCh = nil
 		talkTimer = time.NewTimer(p.talk)
 		talk = talkTimer.C
 	}
@@ -238,10 +230,8 @@ func (s *Sim) caller(ctx context.Context, p plan) {
 				continue
 			}
 			hangup(outOfPatience)
-		case <-poll.C:
-			if bridged(c) {
-				markAnswered()
-			}
+		case <-bridgedCh:
+			markAnswered()
 		case <-talk:
 			hangup(doneTalking)
 		}
@@ -250,9 +240,16 @@ func (s *Sim) caller(ctx context.Context, p plan) {
 	s.finish(c, p, why, answered)
 }
 
-// bridged says whether anyone has been put through to the caller. It relies
-// on aritest filling BridgedWith as bridging happens, not only at the end.
-func bridged(c *aritest.Call) bool { return len(c.Result().BridgedWith) > 0 }
+// bridged says whether anyone has been put through to the caller, for the
+// moment patience runs out while Bridged has closed but is not yet read.
+func bridged(c *aritest.Call) bool {
+	select {
+	case <-c.Bridged():
+		return true
+	default:
+		return false
+	}
+}
 
 // finish counts a caller that left Stasis, in exactly one ending.
 func (s *Sim) finish(c *aritest.Call, p plan, why ending, answered bool) {

@@ -67,7 +67,7 @@ func TestRunCallersAreAnsweredAndPhonesTakeCalls(t *testing.T) {
 	MustFakeApp(t, srv, connect, devices)
 	c := runSim(t, Config{
 		Server: srv, App: testApp, Queues: []string{"sales", "support"},
-		Rate: 5, Agents: specs, Rand: newRand(1), PollInterval: 20 * time.Millisecond,
+		Rate: 5, Agents: specs, Rand: newRand(1),
 		CallerTalkMean: time.Minute, // agents hang up first
 	}, "5 calls answered and ended by the agents", func(c Counts) bool {
 		return c.Answered >= 5 && c.FarEnded >= 5 && c.PhoneCalls >= 5
@@ -89,7 +89,7 @@ func TestRunCallerHangsUpAfterTalking(t *testing.T) {
 	MustFakeApp(t, srv, connect, devices)
 	runSim(t, Config{
 		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 5, Agents: specs,
-		CallerTalkMean: 100 * time.Millisecond, Rand: newRand(2), PollInterval: 20 * time.Millisecond,
+		CallerTalkMean: 100 * time.Millisecond, Rand: newRand(2),
 	}, "5 callers ending their own calls", func(c Counts) bool { return c.CallerEnded >= 5 })
 }
 
@@ -98,7 +98,7 @@ func TestRunCallersAbandonWhenNobodyAnswers(t *testing.T) {
 	MustFakeApp(t, srv, hold, nil)
 	c := runSim(t, Config{
 		Server: srv, App: testApp, Queues: []string{"billing"}, Rate: 20,
-		Patience: 100 * time.Millisecond, Rand: newRand(3), PollInterval: 20 * time.Millisecond,
+		Patience: 100 * time.Millisecond, Rand: newRand(3),
 	}, "10 abandoned callers", func(c Counts) bool { return c.Abandoned >= 10 })
 	if c.Answered != 0 {
 		t.Errorf("answered: got=%d, want 0 when nobody is put through", c.Answered)
@@ -202,6 +202,6 @@ func TestPhonesVaryFromCallToCall(t *testing.T) {
 	}
 	runSim(t, Config{
 		Server: srv, App: testApp, Queues: []string{"sales"}, Rate: 5, Agents: specs,
-		Rand: newRand(8), PollInterval: 10 * time.Millisecond,
+		Rand: newRand(8),
 	}, "the phone to change between answering and busy four times", func(Counts) bool { return changes() >= 4 })
 }

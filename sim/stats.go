@@ -38,8 +38,7 @@ type Counts struct {
 	Cancelled int64 `json:"cancelled"`
 	// InProgress callers have not finished yet.
 	InProgress int64 `json:"in_progress"`
-	// PhoneCalls is how many times a simulated phone was seen ringing or
-	// picking up a new call.
+	// PhoneCalls is how many times a simulated phone was dialled.
 	PhoneCalls int64 `json:"phone_calls"`
 }
 
