@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/coder/websocket"
 	"go.uber.org/goleak"
+
+	"stasisq/internal/groundtruth"
 )
 
 const (
@@ -267,21 +268,10 @@ func waitUntil(tb testing.TB, timeout time.Duration, what string, cond func() bo
 	}
 }
 
-// sharedDir is /work/shared/ari; tests needing it skip without it, but fail
-// under CI=true.
+// sharedDir holds Asterisk's api-docs and transcripts (see groundtruth).
 func sharedDir(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("STASISQ_SHARED_ARI")
-	if dir == "" {
-		dir = "/work/shared/ari"
-	}
-	if _, err := os.Stat(dir + "/api-docs/events.json"); err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("ARI api-docs missing at %s (CI=true): %v", dir, err)
-		}
-		tb.Skipf("ARI api-docs not available at %s: %v", dir, err)
-	}
-	return dir
+	return groundtruth.Dir(tb)
 }
 
 func mustJSON(tb testing.TB, data []byte) map[string]any {
