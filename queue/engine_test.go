@@ -254,3 +254,38 @@ func TestPause(t *testing.T) {
 		wantErrIs(t, h.doErr(AgentPause{Agent: "zz"}), ErrUnknownAgent)
 	})
 }
+
+// A decline in the console arrives while the agent's phone still rings: the
+// engine must have that leg hung up, as it does for its own ring timeout.
+// Failures the leg reports itself (no answer, busy...) need no hangup.
+func TestRejectedOfferCancelsRing(t *testing.T) {
+	t.Run("rejected_ringing_offer_is_cancelled_and_caller_rings_next_agent", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", Linear)}, staticAgents("q", 2))
+		h.join("c1", "q")
+		off := h.offerOf("a1")
+		effs := h.fail("a1", RingRejected)
+		wantKinds(t, effs, "CancelRing(elsewhere=false) OfferEnded(rejected) AgentStateChanged(available) OfferStarted AgentStateChanged(ringing) RingAgent")
+		if got := ofType[CancelRing](effs)[0]; got != (CancelRing{Offer: off, Agent: "a1"}) {
+			t.Fatalf("got %+v, want CancelRing{Offer: %s, Agent: a1}", got, off)
+		}
+		wantRung(t, effs, "c1>a2")
+	})
+	for _, why := range []RingFailure{RingNoAnswer, RingBusy, RingUnavailable, RingError} {
+		t.Run("failure_"+string(why)+"_reported_by_leg_needs_no_cancel", func(t *testing.T) {
+			h := MustHarness(t, []QueueConfig{queueCfg("q", Linear)}, staticAgents("q", 1))
+			h.join("c1", "q")
+			if got := ofType[CancelRing](h.fail("a1", why)); len(got) != 0 {
+				t.Fatalf("got %+v, want no CancelRing", got)
+			}
+		})
+	}
+	t.Run("rejecting_an_offer_already_cancelled_emits_nothing", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", Linear)}, staticAgents("q", 1))
+		h.join("c1", "q")
+		off := h.offerOf("a1")
+		h.do(CallerHangup{Caller: "c1"})
+		if effs := h.do(OfferFailed{Offer: off, Reason: RingRejected}); len(effs) != 0 {
+			t.Fatalf("got %s, want nothing", kinds(effs))
+		}
+	})
+}

@@ -604,11 +604,17 @@ func (h *invHarness) observe(in Input, effs []Effect) {
 	canceled := map[OfferID]bool{}
 	connectedEv := map[OfferID]bool{}
 	connects := map[OfferID]bool{}
-	var failedByInput OfferID
+	var failedByInput, declined OfferID
 	if f, ok := in.(OfferFailed); ok {
-		// The agent's leg is gone: that is what the call flow reports.
 		failedByInput = f.Offer
-		delete(h.legs, f.Offer)
+		if _, live := h.legs[f.Offer]; live && f.Reason == RingRejected {
+			// A decline in the console: the phone rings on until the
+			// engine cancels the leg.
+			declined = f.Offer
+		} else {
+			// The agent's leg is gone: that is what the call flow reports.
+			delete(h.legs, f.Offer)
+		}
 	}
 	var endedUnanswered []OfferEnded
 	for _, ef := range effs {
@@ -778,6 +784,9 @@ func (h *invHarness) observe(in Input, effs []Effect) {
 		if !connects[o] {
 			h.failf("CallConnected %s without Connect", o)
 		}
+	}
+	if declined != "" && !canceled[declined] {
+		h.failf("offer %s declined but its ringing invLeg was not canceled: %s", declined, invEffects(effs))
 	}
 	for _, ev := range endedUnanswered {
 		if _, live := h.legs[ev.Offer]; live || (!canceled[ev.Offer] && !slices.Contains(h.deadLegs, ev.Offer)) {

@@ -288,14 +288,15 @@ func (e *Engine) cancelOffer(o *offer, elsewhere bool) {
 	}
 }
 
-// endOffer: the ring ended unanswered. timedOut means the engine's own ring
-// timer fired, so the call flow must hang the leg up.
-func (e *Engine) endOffer(o *offer, result string, timedOut bool) {
+// endOffer: the ring ended unanswered. hangUp means the leg may still be
+// ringing (the engine's ring timer fired, or the agent declined in the
+// console), so the call flow must hang it up.
+func (e *Engine) endOffer(o *offer, result string, hangUp bool) {
 	c, a, q := o.caller, o.agent, o.q
 	// Remembered even when the flow reported the failure: a second report
 	// of the same leg's end (Dial status and hangup both say so) is no error.
 	e.retire(o, true)
-	if timedOut {
+	if hangUp {
 		e.emit(CancelRing{Offer: o.id, Agent: a.id})
 	}
 	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name,
@@ -361,7 +362,10 @@ func (e *Engine) offerFailed(in OfferFailed) error {
 		return fmt.Errorf("offer %q failed: reason %q: %w", in.Offer, in.Reason, ErrInvalid)
 	}
 	if o, ok := e.offers[in.Offer]; ok {
-		e.endOffer(o, string(in.Reason), false)
+		// A decline comes from the console while the phone still rings (or
+		// from the phone, cause 21, whose leg is gone: the flow tolerates
+		// cancelling it); every other failure is the leg's own end.
+		e.endOffer(o, string(in.Reason), in.Reason == RingRejected)
 		return nil
 	}
 	if _, ok := e.deadOffers[in.Offer]; ok {
