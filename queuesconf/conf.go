@@ -62,6 +62,7 @@ type section struct {
 	Line     int
 	Template bool
 	Vars     []variable
+	bases    []*section // templates inherited from, in order
 }
 
 func (s *section) warn(v variable, reason string) Warning {
@@ -274,6 +275,7 @@ func (p *parser) category(file string, lineno int, text string) error {
 					return fmt.Errorf("%s:%d: [%s] inherits from %q, which is not defined above it", file, lineno, name, opt)
 				}
 				sec.Vars = append(sec.Vars, base.Vars...)
+				sec.bases = append(sec.bases, base)
 			}
 		}
 	}
@@ -325,4 +327,31 @@ func (p *parser) directive(file string, lineno int, text string) error {
 	default:
 		return fmt.Errorf("%s:%d: unknown directive #%s", file, lineno, word)
 	}
+}
+
+// unusedTemplates reports each template that no section inherits from,
+// directly or through other templates: Asterisk's modules never see its
+// options, so neither does the importer.
+func unusedTemplates(cfg *config) []Warning {
+	used := map[*section]bool{}
+	var mark func(s *section)
+	mark = func(s *section) {
+		for _, b := range s.bases {
+			if !used[b] {
+				used[b] = true
+				mark(b)
+			}
+		}
+	}
+	for _, s := range cfg.Sections() {
+		mark(s)
+	}
+	var ws []Warning
+	for _, s := range cfg.all {
+		if s.Template && !used[s] {
+			ws = append(ws, Warning{File: s.File, Line: s.Line, Section: s.Name,
+				Reason: "template [" + s.Name + "](!) is used by no section; its options are not imported, as Asterisk never applies them"})
+		}
+	}
+	return ws
 }

@@ -2,12 +2,16 @@ package queuesconf
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	"stasisq/queue"
 )
+
+// queueNamePattern is the queue and login name the stasisq API accepts.
+var queueNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // Result is what queues.conf becomes.
 type Result struct {
@@ -37,6 +41,11 @@ func ParseQueues(path string, opts Options) (Result, error) {
 			res.Warnings = append(res.Warnings, general(sec, members)...)
 			continue
 		}
+		if !queueNamePattern.MatchString(sec.Name) {
+			reason := fmt.Sprintf("queue name %q cannot be used in stasisq (1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit); the queue is not imported: rename the section and the Queue() calls that name it", sec.Name)
+			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name, Reason: reason})
+			continue
+		}
 		if seen[sec.Name] {
 			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name,
 				Reason: "a second [" + sec.Name + "] section: app_queue only reads the first section of a name, so this one is ignored"})
@@ -61,6 +70,7 @@ func ParseQueues(path string, opts Options) (Result, error) {
 		}
 		res.Queues = append(res.Queues, q)
 	}
+	res.Warnings = append(res.Warnings, unusedTemplates(cfg)...)
 	res.Agents = members.agents()
 	if len(res.DefaultRules) == 0 {
 		res.DefaultRules = nil
@@ -181,7 +191,12 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		if n < 0 {
 			return fmt.Sprintf("negative timeout; kept %s, as app_queue uses its default", q.Timeout)
 		}
-		return setSeconds(&q.Timeout, 0)
+		if n == 0 {
+			// app_queue rings without a limit (or until Queue()'s own
+			// timeout); stasisq needs a bound on every ring attempt.
+			return fmt.Sprintf("timeout 0 (ring until answered) is not supported: every ring attempt needs a limit; kept %s", q.Timeout)
+		}
+		return setSeconds(&q.Timeout, 1)
 	case "retry":
 		n, ok := parseInt(val)
 		if !ok {

@@ -312,7 +312,7 @@ func TestEveryQueueOption(t *testing.T) {
 		{"strategy = roundrobin", func(q *queue.QueueConfig) { q.Strategy = queue.RRMemory }, "old name"},
 		{"strategy = fastest", func(q *queue.QueueConfig) {}, "unknown strategy"},
 		{"timeout = 30", func(q *queue.QueueConfig) { q.Timeout = 30 * time.Second }, ""},
-		{"timeout = 0", func(q *queue.QueueConfig) { q.Timeout = 0 }, ""},
+		{"timeout = 0", func(q *queue.QueueConfig) {}, "ring until answered"},
 		{"timeout = abc", func(q *queue.QueueConfig) {}, "not a whole number"},
 		{"timeout = -5", func(q *queue.QueueConfig) {}, "negative timeout"},
 		{"retry = 2", func(q *queue.QueueConfig) { q.Retry = 2 * time.Second }, ""},
