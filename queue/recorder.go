@@ -424,21 +424,7 @@ func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 		if k < from || k >= to {
 			continue
 		}
-		q := &sl.iv
-		sum.Offered += q.Offered
-		sum.Answered += q.Answered
-		sum.AnsweredInSL += q.AnsweredInSL
-		sum.Abandoned += q.Abandoned
-		sum.AbandonedShort += q.AbandonedShort
-		sum.TimedOut += q.TimedOut
-		sum.Exited += q.Exited
-		sum.WaitSum += q.WaitSum
-		sum.WaitMax = max(sum.WaitMax, q.WaitMax)
-		sum.AbandonWaitSum += q.AbandonWaitSum
-		sum.TalkSum += q.TalkSum
-		sum.TalkMax = max(sum.TalkMax, q.TalkMax)
-		sum.WrapSum += q.WrapSum
-		sum.WrapMax = max(sum.WrapMax, q.WrapMax)
+		sum.Add(sl.iv)
 	}
 	return sum
 }
@@ -456,13 +442,7 @@ func (r *Recorder) AgentDay(agent AgentID, day time.Time) AgentInterval {
 		if k < from || k >= to {
 			continue
 		}
-		a := &sl.iv
-		sum.Calls += a.Calls
-		sum.NoAnswers += a.NoAnswers
-		sum.Talk += a.Talk
-		sum.WrapUp += a.WrapUp
-		sum.Paused += a.Paused
-		sum.LoggedIn += a.LoggedIn
+		sum.Add(sl.iv)
 	}
 	return sum
 }

@@ -96,3 +96,32 @@ type AgentInterval struct {
 	Paused    time.Duration `json:"paused"`
 	LoggedIn  time.Duration `json:"logged_in"`
 }
+
+// Add folds o into q: counts and sums add, maxima take the larger. Queue and
+// Start stay q's, so a day's total is built by adding its intervals.
+func (q *QueueInterval) Add(o QueueInterval) {
+	q.Offered += o.Offered
+	q.Answered += o.Answered
+	q.AnsweredInSL += o.AnsweredInSL
+	q.Abandoned += o.Abandoned
+	q.AbandonedShort += o.AbandonedShort
+	q.TimedOut += o.TimedOut
+	q.Exited += o.Exited
+	q.WaitSum += o.WaitSum
+	q.WaitMax = max(q.WaitMax, o.WaitMax)
+	q.AbandonWaitSum += o.AbandonWaitSum
+	q.TalkSum += o.TalkSum
+	q.TalkMax = max(q.TalkMax, o.TalkMax)
+	q.WrapSum += o.WrapSum
+	q.WrapMax = max(q.WrapMax, o.WrapMax)
+}
+
+// Add folds o into a; Agent and Start stay a's.
+func (a *AgentInterval) Add(o AgentInterval) {
+	a.Calls += o.Calls
+	a.NoAnswers += o.NoAnswers
+	a.Talk += o.Talk
+	a.WrapUp += o.WrapUp
+	a.Paused += o.Paused
+	a.LoggedIn += o.LoggedIn
+}

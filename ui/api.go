@@ -188,12 +188,7 @@ func (s *Server) writeAgentStats(c echo.Context, agent string) error {
 	}
 	total := queue.AgentInterval{Agent: queue.AgentID(agent), Start: from}
 	for _, iv := range ivs {
-		total.Calls += iv.Calls
-		total.NoAnswers += iv.NoAnswers
-		total.Talk += iv.Talk
-		total.WrapUp += iv.WrapUp
-		total.Paused += iv.Paused
-		total.LoggedIn += iv.LoggedIn
+		total.Add(iv)
 	}
 	return c.JSON(http.StatusOK, statsResponse[queue.AgentInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: total})
 }
@@ -201,20 +196,7 @@ func (s *Server) writeAgentStats(c echo.Context, agent string) error {
 func sumQueue(name string, from time.Time, ivs []queue.QueueInterval) queue.QueueInterval {
 	t := queue.QueueInterval{Queue: name, Start: from}
 	for _, iv := range ivs {
-		t.Offered += iv.Offered
-		t.Answered += iv.Answered
-		t.AnsweredInSL += iv.AnsweredInSL
-		t.Abandoned += iv.Abandoned
-		t.AbandonedShort += iv.AbandonedShort
-		t.TimedOut += iv.TimedOut
-		t.Exited += iv.Exited
-		t.WaitSum += iv.WaitSum
-		t.WaitMax = max(t.WaitMax, iv.WaitMax)
-		t.AbandonWaitSum += iv.AbandonWaitSum
-		t.TalkSum += iv.TalkSum
-		t.TalkMax = max(t.TalkMax, iv.TalkMax)
-		t.WrapSum += iv.WrapSum
-		t.WrapMax = max(t.WrapMax, iv.WrapMax)
+		t.Add(iv)
 	}
 	return t
 }
