@@ -159,19 +159,16 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 		s.record(r, http.StatusBadRequest)
 		return
 	}
-	ws, err := websocket.Accept(w, r, nil)
-	if err != nil {
-		s.log.Warn("aritest: websocket accept", "err", err)
-		return
-	}
-	s.record(r, http.StatusSwitchingProtocols)
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &wsConn{apps: apps, subscribeAll: q.Get("subscribeAll") == "true", cancel: cancel, wake: make(chan struct{}, 1)}
+	// The application exists before the handshake completes, as in
+	// Asterisk: a client that calls /applications/{app} as soon as its
+	// websocket is up must find it. Events meanwhile wait in c's queue.
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
 		cancel()
-		_ = ws.CloseNow()
+		writeJSON(w, http.StatusServiceUnavailable, errorJSON{Message: "Shutting down"})
 		return
 	}
 	s.connWG.Add(1)
@@ -187,9 +184,20 @@ func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
+	defer s.connWG.Done()
+	ws, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		s.log.Warn("aritest: websocket accept", "err", err)
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.finish()
+		cancel()
+		return
+	}
+	s.record(r, http.StatusSwitchingProtocols)
 	s.log.Debug("aritest: events websocket connected", "apps", apps)
 
-	defer s.connWG.Done()
 	readCtx := ws.CloseRead(ctx)
 	defer func() {
 		s.mu.Lock()

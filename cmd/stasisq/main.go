@@ -260,6 +260,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Metrics.Handler())
+	mux.HandleFunc("/healthz", m.healthz)
+	mux.HandleFunc("/readyz", m.readyz)
 	mux.Handle("/", m.UI.Handler())
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -273,6 +275,27 @@ func (m *Main) Run(ctx context.Context) error {
 	m.appDone = make(chan error, 1)
 	go func() { m.appDone <- m.App.Run(appCtx) }()
 	return nil
+}
+
+// healthz answers 200 while the process serves HTTP (liveness).
+func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = io.WriteString(w, "ok\n")
+}
+
+// readyz answers 200 only while the ARI events websocket is up: without it
+// stasisq hears of no caller, so a load balancer or orchestrator should not
+// count it as serving.
+func (m *Main) readyz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if m.ARI == nil || !m.ARI.Connected() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, "ARI websocket not connected\n")
+		return
+	}
+	_, _ = io.WriteString(w, "ready\n")
 }
 
 // loadConfiguration gives the engine the stored queues and agents.
