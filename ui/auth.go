@@ -1,9 +1,7 @@
 package ui
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -21,77 +19,6 @@ const (
 	userKey       = "ui.user"
 	sessionKey    = "ui.session"
 )
-
-type session struct {
-	token   string
-	csrf    string
-	user    User
-	expires time.Time
-}
-
-// sessions are kept in memory: a restart logs everyone out, which is the
-// price of not storing bearer tokens on disk.
-type sessions struct {
-	ttl  time.Duration
-	mu   sync.Mutex
-	byID map[string]*session
-}
-
-func newSessions(ttl time.Duration) *sessions {
-	return &sessions{ttl: ttl, byID: map[string]*session{}}
-}
-
-func randomToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (s *sessions) create(u User, now time.Time) *session {
-	ss := &session{token: randomToken(), csrf: randomToken(), user: u, expires: now.Add(s.ttl)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, old := range s.byID {
-		if now.After(old.expires) {
-			delete(s.byID, id)
-		}
-	}
-	s.byID[ss.token] = ss
-	return ss
-}
-
-func (s *sessions) get(token string, now time.Time) (session, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ss, ok := s.byID[token]
-	if !ok || now.After(ss.expires) {
-		return session{}, false
-	}
-	return *ss, true
-}
-
-func (s *sessions) drop(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, token)
-}
-
-// updateUser applies an admin's edit to the user's open sessions, or ends
-// them when the user is deleted (u == nil).
-func (s *sessions) updateUser(id string, u *User) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for token, ss := range s.byID {
-		if ss.user.ID != id {
-			continue
-		}
-		if u == nil {
-			delete(s.byID, token)
-		} else {
-			ss.user = *u
-		}
-	}
-}
 
 // loginLimiter slows password guessing. Only failures spend: a call
 // centre behind one NAT address logs a hundred agents in at nine o'clock.
@@ -160,9 +87,16 @@ func (l *loginLimiter) failed(now time.Time, keys []limitKey) {
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if ck, err := c.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			if ss, ok := s.auth.get(ck.Value, time.Now()); ok {
+			ctx, cancel := requestContext(c)
+			ss, err := s.auth.get(ctx, ck.Value, time.Now())
+			cancel()
+			switch {
+			case err == nil:
 				c.Set(sessionKey, ss)
 				c.Set(userKey, ss.user)
+			case !errors.Is(err, errSessionInvalid):
+				// The Directory could not say who this is: no user, so 401.
+				s.log.Warn("session check", "err", err)
 			}
 		}
 		return next(c)
@@ -302,12 +236,12 @@ func (s *Server) login(c echo.Context) error {
 		return newError(http.StatusForbidden, "this user has no role")
 	}
 	if old, ok := currentSession(c); ok {
-		s.auth.drop(old.token)
+		s.auth.drop(old, now)
 	}
-	ss := s.auth.create(u, now)
+	ss, value := s.auth.create(u, now)
 	c.SetCookie(&http.Cookie{
 		Name:     sessionCookie,
-		Value:    ss.token,
+		Value:    value,
 		Path:     "/",
 		HttpOnly: true,
 		SameSite: http.SameSiteStrictMode,
@@ -315,12 +249,12 @@ func (s *Server) login(c echo.Context) error {
 		Expires:  ss.expires,
 	})
 	s.log.Info("login", "user", u.ID, "role", u.Role, "from", c.RealIP())
-	return c.JSON(http.StatusOK, s.sessionResponse(*ss))
+	return c.JSON(http.StatusOK, s.sessionResponse(ss))
 }
 
 func (s *Server) logout(c echo.Context) error {
 	if ss, ok := currentSession(c); ok {
-		s.auth.drop(ss.token)
+		s.auth.drop(ss, time.Now())
 	}
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

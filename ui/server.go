@@ -111,8 +111,15 @@ type Options struct {
 	PauseReasons   []string
 	SecureCookies  bool
 	AllowedOrigins []string // extra origins (scheme://host[:port]) allowed besides the server's own
-	Location       *time.Location
+	// SessionKey signs session cookies (HMAC-SHA256), at least 32 bytes.
+	// Persist it so that a restart keeps browsers logged in; nil uses a
+	// random key, and sessions then end with the process.
+	SessionKey []byte
+	Location   *time.Location
 }
+
+// sessionTTL is how long a login lasts: a working day and then some.
+const sessionTTL = 12 * time.Hour
 
 // Server is the web interface: API, websocket hub and static console.
 type Server struct {
@@ -150,10 +157,14 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	auth, err := newSessions(opts.SessionKey, sessionTTL, opts.Directory)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		opts:   opts,
 		log:    opts.Logger,
-		auth:   newSessions(12 * time.Hour),
+		auth:   auth,
 		limit:  newLoginLimiter(),
 		lookup: lookup,
 		loc:    opts.Location,
