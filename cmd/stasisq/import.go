@@ -110,6 +110,9 @@ func readImport(c importConfig) (importSet, error) {
 			continue
 		}
 		kept[a.ID] = true
+		if tech, id, ok := strings.Cut(a.Device, "/"); ok && strings.EqualFold(tech, "agent") {
+			kept[id] = true
+		}
 		set.Agents = append(set.Agents, a)
 	}
 	// ParseAgents reports each agents.conf agent as lacking a device. One

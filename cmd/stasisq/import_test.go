@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"stasisq/ari/aritest"
+	"stasisq/queue"
+	"stasisq/queuesconf"
+	"stasisq/store"
+)
+
+type importCase struct {
+	name   string
+	dir    string
+	queues string
+	rules  string
+	agents string
+	// check asserts the mapped values of key options.
+	check func(t *testing.T, qs map[string]queue.QueueConfig, as map[string]store.Agent)
+}
+
+var importCases = []importCase{
+	{
+		name: "sample", dir: "testdata/import/sample", queues: "queues.conf", rules: "queuerules.conf",
+		check: func(t *testing.T, qs map[string]queue.QueueConfig, as map[string]store.Agent) {
+			q := qs["markq"]
+			want := queue.DefaultQueueConfig("markq")
+			want.Strategy = queue.RROrdered
+			want.ServiceLevel = 60 * time.Second
+			want.TimeoutPriority = "conf"
+			want.WrapUpTime = 15 * time.Second
+			want.AutoPause = queue.AutoPauseAll
+			want.AutoPauseDelay = time.Minute
+			want.AnnounceFrequency = 90 * time.Second
+			want.PeriodicAnnounceFrequency = time.Minute
+			want.AnnounceHoldTime = "once"
+			want.AnnouncePosition = "more"
+			want.AnnounceRoundSeconds = 10
+			want.PeriodicAnnounce = []string{"queue-periodic-announce", "your-call-is-important", "please-wait"}
+			want.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyInUse, queue.EmptyInvalid}
+			want.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyInUse, queue.EmptyRinging}
+			want.Rules = []queue.PenaltyRule{
+				{After: 30 * time.Second, MaxPenalty: 3, MaxRelative: true, MinRelative: true},
+				{After: time.Minute, MaxPenalty: 10, MinPenalty: 5},
+				{After: 2 * time.Minute, MaxPenalty: -1, MaxRelative: true, MinPenalty: 0},
+			}
+			if !reflect.DeepEqual(normalised(q), normalised(want)) {
+				t.Errorf("markq:\n got=%+v\nwant %+v", q, want)
+			}
+			wantAgent(t, as, "bob-johnson", "DAHDI/3", "Bob Johnson", nil, queue.Membership{Queue: "markq", Penalty: 10})
+			no := false
+			wantAgent(t, as, "lorem-ipsum", "Local/2000@default", "Lorem Ipsum", &no, queue.Membership{Queue: "markq"})
+			if len(as) != 7 {
+				t.Errorf("agents got=%d, want 7 (one per member line)", len(as))
+			}
+		},
+	},
+	{
+		name: "small business", dir: "testdata/import/smallbiz", queues: "queues.conf", rules: "queuerules.conf", agents: "agents.conf",
+		check: func(t *testing.T, qs map[string]queue.QueueConfig, as map[string]store.Agent) {
+			if len(qs) != 3 {
+				t.Errorf("queues got=%d, want reception, optics, overflow", len(qs))
+			}
+			r := qs["reception"]
+			if r.MusicClass != "riverside" || r.Strategy != queue.LeastRecent || r.Timeout != 20*time.Second || r.Weight != 2 ||
+				r.AutoPause != queue.AutoPauseYes || r.AutoPauseDelay != 20*time.Second || len(r.Rules) != 3 {
+				t.Errorf("reception got=%+v", r)
+			}
+			o := qs["optics"]
+			if o.Strategy != queue.FewestCalls || o.AnnouncePosition != "no" || o.WrapUpTime != 30*time.Second {
+				t.Errorf("optics got=%+v", o)
+			}
+			ov := qs["overflow"]
+			if ov.Strategy != queue.RingAll || ov.Timeout != 30*time.Second || ov.MaxLen != 5 || ov.MusicClass != "riverside" ||
+				!reflect.DeepEqual(ov.PeriodicAnnounce, []string{"riverside/still-busy"}) ||
+				!reflect.DeepEqual(ov.JoinEmpty, []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyInvalid}) {
+				t.Errorf("overflow got=%+v", ov)
+			}
+			no, yes := false, true
+			wantAgent(t, as, "front-desk-anna", "PJSIP/201", "Front Desk Anna", &no,
+				queue.Membership{Queue: "reception"}, queue.Membership{Queue: "optics", Penalty: 3})
+			wantAgent(t, as, "ortiz-ben", "PJSIP/202", "Ortiz, Ben", nil,
+				queue.Membership{Queue: "reception", Penalty: 1}, queue.Membership{Queue: "overflow"})
+			wantAgent(t, as, "chris-lee", "Local/203@from-queue/n", "Chris Lee", &yes, queue.Membership{Queue: "reception", Penalty: 2})
+			// The Agent/4001 member takes its agents.conf name; 4002 has no
+			// device and is reported, not stored.
+			wantAgent(t, as, "agent-4001", "Agent/4001", "Erin Fox", nil, queue.Membership{Queue: "overflow", Penalty: 1})
+			if _, ok := as["4002"]; ok {
+				t.Errorf("agent 4002 has no device and must not be stored")
+			}
+		},
+	},
+}
+
+func wantAgent(t *testing.T, as map[string]store.Agent, id, device, name string, ringInUse *bool, ms ...queue.Membership) {
+	t.Helper()
+	a, ok := as[id]
+	if !ok {
+		t.Errorf("agent %s missing; have %v", id, keys(as))
+		return
+	}
+	want := queue.AgentConfig{ID: id, Name: name, Device: device, Static: true, Queues: ms, RingInUse: ringInUse}
+	if !reflect.DeepEqual(a.Config, want) {
+		t.Errorf("agent %s:\n got=%+v\nwant %+v", id, a.Config, want)
+	}
+	if a.Role != store.RoleAgent || len(a.PasswordHash) != 0 {
+		t.Errorf("agent %s: role=%q password set=%v, want agent without password", id, a.Role, len(a.PasswordHash) > 0)
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (c importCase) args(db string, extra ...string) []string {
+	args := []string{filepath.Join(c.dir, c.queues), "--db", db}
+	if c.rules != "" {
+		args = append(args, "--queuerules", filepath.Join(c.dir, c.rules))
+	}
+	if c.agents != "" {
+		args = append(args, "--agents", filepath.Join(c.dir, c.agents))
+	}
+	return append(args, extra...)
+}
+
+// MustImport runs "stasisq import" in-process and returns its output.
+func MustImport(tb testing.TB, args []string) string {
+	tb.Helper()
+	var out, errOut bytes.Buffer
+	if err := runImport(context.Background(), args, &out, &errOut); err != nil {
+		tb.Fatalf("import %v: %v\nstdout:\n%s\nstderr:\n%s", args, err, out.String(), errOut.String())
+	}
+	return out.String()
+}
+
+// MustReadDB returns the queues and agents stored at path.
+func MustReadDB(tb testing.TB, path string) (map[string]queue.QueueConfig, map[string]store.Agent) {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	ex, err := readExisting(context.Background(), db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ex.Queues, ex.Agents
+}
+
+func TestImportConfigurations(t *testing.T) {
+	for _, tc := range importCases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "stasisq.db")
+
+			// A dry run on no database creates none and plans everything new.
+			dry := MustImport(t, tc.args(db, "--dry-run"))
+			if _, err := os.Stat(db); !os.IsNotExist(err) {
+				t.Fatalf("dry run created the database (stat err=%v)", err)
+			}
+			if !strings.Contains(dry, "dry run, nothing written") || strings.Contains(dry, "unchanged queue") {
+				t.Errorf("dry run output:\n%s", dry)
+			}
+
+			out := MustImport(t, tc.args(db))
+			qs, as := MustReadDB(t, db)
+			tc.check(t, qs, as)
+			for name := range qs {
+				if !strings.Contains(dry, "new       queue "+name+" ") || !strings.Contains(out, "new       queue "+name+" ") {
+					t.Errorf("queue %s not planned and imported as new:\n%s", name, out)
+				}
+			}
+			if !strings.Contains(out, "Admin > Users") {
+				t.Errorf("output does not say how to give agents a password:\n%s", out)
+			}
+
+			// Every option line is mapped or reported, at its file:line.
+			set, err := readImport(mustImportConfig(t, tc.args(db)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range set.Warnings {
+				if !strings.Contains(out, w.String()) {
+					t.Errorf("warning not printed: %s", w)
+				}
+			}
+			files := []struct {
+				kind queuesconf.Kind
+				name string
+			}{{queuesconf.QueuesConf, tc.queues}, {queuesconf.QueueRulesConf, tc.rules}, {queuesconf.AgentsConf, tc.agents}}
+			for _, f := range files {
+				if f.name == "" {
+					continue
+				}
+				lost, err := queuesconf.Unaccounted(f.kind, filepath.Join(tc.dir, f.name), queuesconf.Options{}, set.Warnings)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, l := range lost {
+					t.Errorf("neither mapped nor reported: %s", l)
+				}
+			}
+
+			// Importing again changes nothing, and says so.
+			again := MustImport(t, tc.args(db))
+			if !strings.Contains(again, "no changes") || strings.Contains(again, "\nnew ") || strings.Contains(again, "\nchanged ") {
+				t.Errorf("second import:\n%s", again)
+			}
+			qs2, as2 := MustReadDB(t, db)
+			if !reflect.DeepEqual(qs, qs2) || !reflect.DeepEqual(as, as2) {
+				t.Errorf("second import changed the stored configuration")
+			}
+
+			// A dry run against the database shows a changed field and
+			// writes nothing.
+			mustChangeQueue(t, db, func(q *queue.QueueConfig) { q.Weight = 77 })
+			before := mustFileBytes(t, db)
+			dry = MustImport(t, tc.args(db, "--dry-run"))
+			if !strings.Contains(dry, "changed   queue ") || !strings.Contains(dry, "weight: 77 -> ") {
+				t.Errorf("dry run does not show the changed weight:\n%s", dry)
+			}
+			if !bytes.Equal(before, mustFileBytes(t, db)) {
+				t.Errorf("dry run changed the database file")
+			}
+		})
+	}
+}
+
+func mustImportConfig(tb testing.TB, args []string) importConfig {
+	tb.Helper()
+	c, err := parseImportFlags(args, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+func mustFileBytes(tb testing.TB, path string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// mustChangeQueue edits the first stored queue, as an admin would.
+func mustChangeQueue(tb testing.TB, path string, edit func(*queue.QueueConfig)) {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	qs, err := db.Queues(context.Background())
+	if err != nil || len(qs) == 0 {
+		tb.Fatalf("queues: %v %v", qs, err)
+	}
+	edit(&qs[0])
+	if err := db.PutQueue(context.Background(), qs[0]); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// The imported configuration loads into "stasisq serve" and comes back
+// through the JSON API field for field; a queue and an agent PUT back
+// unchanged are accepted.
+func TestImportRoundTripThroughAPI(t *testing.T) {
+	for _, tc := range importCases {
+		t.Run(tc.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "stasisq.db")
+			MustImport(t, tc.args(db))
+			qs, as := MustReadDB(t, db)
+			mustAdmin(t, db, "boss", "correct horse battery")
+
+			fake := aritest.NewServer(aritest.Options{User: testUser, Password: testPassword})
+			t.Cleanup(fake.Close)
+			m := NewMain()
+			m.Stderr = io.Discard
+			m.Logger = testLogger(t)
+			if err := m.ParseFlags(context.Background(), []string{"--listen", "127.0.0.1:0", "--db", db,
+				"--ari-url", fake.URL(), "--ari-user", testUser, "--ari-password", testPassword, "--app", testApp}); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			if err := m.Run(ctx); err != nil {
+				_ = m.Close()
+				t.Fatalf("serve the imported database: %v", err)
+			}
+			t.Cleanup(func() { _ = m.Close() })
+
+			c := mustImportLogin(t, m.URL(), "boss", "correct horse battery")
+
+			var views []struct {
+				Config queue.QueueConfig `json:"config"`
+			}
+			c.mustDo(t, "GET", "/api/queues", nil, http.StatusOK, &views)
+			if len(views) != len(qs) {
+				t.Fatalf("GET /api/queues got %d queues, want %d", len(views), len(qs))
+			}
+			for _, v := range views {
+				want, ok := qs[v.Config.Name]
+				if !ok {
+					t.Errorf("API has queue %s the import did not write", v.Config.Name)
+					continue
+				}
+				for _, d := range fieldDiffs(normalised(want), normalised(v.Config)) {
+					t.Errorf("queue %s differs through the API: %s", v.Config.Name, d)
+				}
+			}
+			var admQueues []queue.QueueConfig
+			c.mustDo(t, "GET", "/api/admin/queues", nil, http.StatusOK, &admQueues)
+			for _, q := range admQueues {
+				if want := qs[q.Name]; !reflect.DeepEqual(normalised(want), normalised(q)) {
+					t.Errorf("admin queue %s:\n got=%+v\nwant %+v", q.Name, q, want)
+				}
+			}
+
+			var agents []struct {
+				Config queue.AgentConfig `json:"config"`
+			}
+			c.mustDo(t, "GET", "/api/agents", nil, http.StatusOK, &agents)
+			if len(agents) != len(as) {
+				t.Errorf("GET /api/agents got %d agents, want %d", len(agents), len(as))
+			}
+			for _, a := range agents {
+				want, ok := as[a.Config.ID]
+				if !ok {
+					t.Errorf("API has agent %s the import did not write", a.Config.ID)
+					continue
+				}
+				for _, d := range fieldDiffs(normalised(want.Config), normalised(a.Config)) {
+					t.Errorf("agent %s differs through the API: %s", a.Config.ID, d)
+				}
+			}
+
+			// PUT every imported queue back as it came: the API validates
+			// it as an admin's edit would be.
+			for _, q := range admQueues {
+				var got queue.QueueConfig
+				c.mustDo(t, "PUT", "/api/admin/queues/"+q.Name, q, http.StatusOK, &got)
+				if !reflect.DeepEqual(normalised(got), normalised(q)) {
+					t.Errorf("PUT queue %s echoed %+v, want %+v", q.Name, got, q)
+				}
+			}
+			// And one agent, through the users form.
+			a := agents[0].Config
+			body := map[string]any{"name": a.Name, "role": "agent", "agent": a}
+			c.mustDo(t, "PUT", "/api/admin/users/"+a.ID, body, http.StatusOK, nil)
+			_, after := MustReadDB2(t, m.DB)
+			if !reflect.DeepEqual(normalised(after[a.ID].Config), normalised(as[a.ID].Config)) {
+				t.Errorf("agent %s after PUT:\n got=%+v\nwant %+v", a.ID, after[a.ID].Config, as[a.ID].Config)
+			}
+		})
+	}
+}
+
+// MustReadDB2 reads through an open store.
+func MustReadDB2(tb testing.TB, db *store.DB) (map[string]queue.QueueConfig, map[string]store.Agent) {
+	tb.Helper()
+	ex, err := readExisting(context.Background(), db)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ex.Queues, ex.Agents
+}
+
+func mustAdmin(tb testing.TB, path, id, password string) {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{NoSync: true, BcryptCost: 4})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if err := db.PutAgent(ctx, store.Agent{Config: queue.AgentConfig{ID: id, Name: "Boss"}, Role: store.RoleAdmin}); err != nil {
+		tb.Fatal(err)
+	}
+	if err := db.SetPassword(ctx, id, password); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+type importAPIClient struct {
+	base string
+	csrf string
+	hc   *http.Client
+}
+
+func mustImportLogin(tb testing.TB, base, login, password string) *importAPIClient {
+	tb.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &importAPIClient{base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	c.mustDo(tb, "POST", "/api/login", map[string]string{"login": login, "password": password}, http.StatusOK, &sess)
+	if sess.CSRF == "" {
+		tb.Fatal("login returned no CSRF token")
+	}
+	c.csrf = sess.CSRF
+	return c
+}
+
+func (c *importAPIClient) mustDo(tb testing.TB, method, path string, body any, wantStatus int, out any) {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		tb.Fatalf("%s %s: status got=%d, want %d: %s", method, path, resp.StatusCode, wantStatus, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
+		}
+	}
+}
