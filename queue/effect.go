@@ -63,13 +63,15 @@ type (
 		Number  string
 		Name    string
 	}
-	// CancelRing: hang up an unanswered agent leg; Elsewhere is true when
-	// another agent answered (ARI reason answered_elsewhere), false otherwise
-	// (reason normal).
+	// CancelRing: hang up an unanswered agent leg. Elsewhere: another agent
+	// answered (ARI reason answered_elsewhere). Declined: the agent turned the
+	// call down in the console (reason busy, as a phone's reject key does).
+	// Neither: the ring timed out or the caller left (reason normal).
 	CancelRing struct {
 		Offer     OfferID
 		Agent     AgentID
 		Elsewhere bool
+		Declined  bool
 	}
 	// Connect: the agent answered; stop the caller's MOH and announcements and
 	// bridge the caller with the agent's leg.

@@ -265,8 +265,8 @@ func TestRejectedOfferCancelsRing(t *testing.T) {
 		off := h.offerOf("a1")
 		effs := h.fail("a1", RingRejected)
 		wantKinds(t, effs, "CancelRing(elsewhere=false) OfferEnded(rejected) AgentStateChanged(available) OfferStarted AgentStateChanged(ringing) RingAgent")
-		if got := ofType[CancelRing](effs)[0]; got != (CancelRing{Offer: off, Agent: "a1"}) {
-			t.Fatalf("got %+v, want CancelRing{Offer: %s, Agent: a1}", got, off)
+		if got := ofType[CancelRing](effs)[0]; got != (CancelRing{Offer: off, Agent: "a1", Declined: true}) {
+			t.Fatalf("got %+v, want CancelRing{Offer: %s, Agent: a1, Declined: true}", got, off)
 		}
 		wantRung(t, effs, "c1>a2")
 	})

@@ -297,7 +297,7 @@ func (e *Engine) endOffer(o *offer, result string, hangUp bool) {
 	// of the same leg's end (Dial status and hangup both say so) is no error.
 	e.retire(o, true)
 	if hangUp {
-		e.emit(CancelRing{Offer: o.id, Agent: a.id})
+		e.emit(CancelRing{Offer: o.id, Agent: a.id, Declined: result == string(RingRejected)})
 	}
 	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name,
 		Result: result, RingTime: e.now.Sub(o.start)})

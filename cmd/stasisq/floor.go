@@ -26,30 +26,11 @@ func (a *App) Do(ctx context.Context, in queue.Input) error {
 	var applyErr error
 	err := a.do(ctx, func() {
 		applyErr = a.apply(in)
-		if applyErr == nil {
-			a.hangUpAbandonedRings()
-		}
 	})
 	if err != nil {
 		return err
 	}
 	return applyErr
-}
-
-// hangUpAbandonedRings hangs up agent legs still ringing for an offer the
-// engine no longer has (an agent rejected from the console, was logged
-// out...), so no phone is left ringing for nothing.
-func (a *App) hangUpAbandonedRings() {
-	for _, leg := range a.offers {
-		if leg.answered || leg.ended {
-			continue
-		}
-		if view, ok := a.engine.Agent(leg.agent); ok && view.Offer == leg.offer {
-			continue
-		}
-		leg.ended = true
-		a.hangupAgentLeg(leg, "busy")
-	}
 }
 
 // HangupCaller hangs a caller up for a supervisor, waiting or connected.

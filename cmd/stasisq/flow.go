@@ -297,8 +297,11 @@ func (a *App) execute(e queue.Effect) {
 		if leg, ok := a.offers[e.Offer]; ok && !leg.answered {
 			leg.ended = true
 			reason := "normal"
-			if e.Elsewhere {
+			switch {
+			case e.Elsewhere:
 				reason = "answered_elsewhere"
+			case e.Declined:
+				reason = "busy"
 			}
 			a.hangupAgentLeg(leg, reason)
 		}

@@ -601,8 +601,8 @@ func TestRestartResumesWaitingCallers(t *testing.T) {
 	e.waitClean()
 }
 
-// An agent declining in the console: the engine ends the offer, the call
-// flow hangs the ringing phone up (reason busy) and the caller is offered to
+// An agent declining in the console: the engine ends the offer and cancels
+// the ring as declined, the call flow hangs the ringing phone up (reason busy) and the caller is offered to
 // the next agent.
 func TestAgentRejectsFromConsole(t *testing.T) {
 	e := MustStartEnv(t)
