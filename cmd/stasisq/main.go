@@ -242,11 +242,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// A session key kept in the database keeps browsers logged in across a restart.
+	sessionKey, err := db.SessionKey(ctx)
+	if err != nil {
+		return fmt.Errorf("session key: %w", err)
+	}
 	m.UI, err = ui.New(ui.Options{
-		Floor:     m.App,
-		Directory: &directory{db: db, floor: m.App},
-		Logger:    log.With("component", "ui"),
-		LookupURL: m.Config.LookupURL,
+		Floor:      m.App,
+		Directory:  &directory{db: db, floor: m.App},
+		Logger:     log.With("component", "ui"),
+		LookupURL:  m.Config.LookupURL,
+		SessionKey: sessionKey,
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
