@@ -11,12 +11,14 @@ import (
 	"stasisq/ui"
 )
 
-// directory adapts the store to ui.Directory. Configuration changes are
-// persisted first, then applied to the running engine through the loop, so
-// a change the engine refuses is never half-applied to the floor.
+// directory adapts the store to ui.Directory. It only stores: the web
+// console applies a change to the engine (Floor.Do) before it calls the
+// Directory, so the store never holds what the engine refused and the floor
+// sees each change once. Callers outside the console (load test, tests) use
+// ConfigureQueue and ConfigureUser, which keep that order.
 type directory struct {
 	db    *store.DB
-	floor *App
+	floor *App // only for ConfigureQueue and ConfigureUser
 }
 
 var _ ui.Directory = (*directory)(nil)
@@ -36,24 +38,17 @@ func (d *directory) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
 	return d.db.Queues(ctx)
 }
 
+// PutQueue stores q. It validates again so that nothing the engine would
+// refuse at the next start reaches the store.
 func (d *directory) PutQueue(ctx context.Context, q queue.QueueConfig) error {
 	if err := queue.ValidateQueue(q); err != nil {
-		return err
+		return fmt.Errorf("store queue %s: %w", q.Name, err)
 	}
-	if err := d.db.PutQueue(ctx, q); err != nil {
-		return err
-	}
-	return d.floor.Do(ctx, queue.ConfigureQueue{Config: q})
+	return d.db.PutQueue(ctx, q)
 }
 
 func (d *directory) DeleteQueue(ctx context.Context, name string) error {
-	if err := d.db.DeleteQueue(ctx, name); err != nil {
-		return notFound(err)
-	}
-	if err := d.floor.Do(ctx, queue.RemoveQueue{Queue: name}); err != nil && !errors.Is(err, queue.ErrUnknownQueue) {
-		return err
-	}
-	return nil
+	return notFound(d.db.DeleteQueue(ctx, name))
 }
 
 func (d *directory) Users(ctx context.Context) ([]ui.UserRecord, error) {
@@ -74,7 +69,7 @@ func (d *directory) PutUser(ctx context.Context, u ui.UserRecord, password strin
 	takesCalls := cfg.Device != ""
 	if takesCalls {
 		if err := queue.ValidateAgent(cfg); err != nil {
-			return err
+			return fmt.Errorf("store user %s: %w", u.ID, err)
 		}
 	}
 	if err := d.db.PutAgent(ctx, store.Agent{Config: cfg, Role: string(u.Role)}); err != nil {
@@ -85,20 +80,33 @@ func (d *directory) PutUser(ctx context.Context, u ui.UserRecord, password strin
 			return err
 		}
 	}
-	if takesCalls {
-		return d.floor.Do(ctx, queue.ConfigureAgent{Config: cfg})
-	}
 	return nil
 }
 
 func (d *directory) DeleteUser(ctx context.Context, id string) error {
-	if err := d.db.DeleteAgent(ctx, id); err != nil {
-		return notFound(err)
+	return notFound(d.db.DeleteAgent(ctx, id))
+}
+
+// ConfigureQueue configures q on the floor, then stores it: the order of the
+// web console's admin API.
+func (d *directory) ConfigureQueue(ctx context.Context, q queue.QueueConfig) error {
+	if err := d.floor.Do(ctx, queue.ConfigureQueue{Config: q}); err != nil {
+		return fmt.Errorf("configure queue %s: %w", q.Name, err)
 	}
-	if err := d.floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
-		return err
+	return d.PutQueue(ctx, q)
+}
+
+// ConfigureUser configures u's agent on the floor when u takes calls, then
+// stores u, as the web console's admin API does.
+func (d *directory) ConfigureUser(ctx context.Context, u ui.UserRecord, password string) error {
+	if u.Agent.Device != "" {
+		cfg := u.Agent
+		cfg.ID, cfg.Name = u.ID, u.Name
+		if err := d.floor.Do(ctx, queue.ConfigureAgent{Config: cfg}); err != nil {
+			return fmt.Errorf("configure agent %s: %w", u.ID, err)
+		}
 	}
-	return nil
+	return d.PutUser(ctx, u, password)
 }
 
 func (d *directory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]ui.CallRecord, error) {
@@ -137,6 +145,9 @@ func (d *directory) AgentStats(ctx context.Context, agent string, from, to time.
 }
 
 func notFound(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("%w", ui.ErrNotFound)
 	}

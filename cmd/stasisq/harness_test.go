@@ -158,7 +158,7 @@ func (e *testEnv) MustQueue(name string, edit func(*queue.QueueConfig)) {
 	if edit != nil {
 		edit(&q)
 	}
-	if err := e.dirOf().PutQueue(e.ctx(), q); err != nil {
+	if err := e.dirOf().ConfigureQueue(e.ctx(), q); err != nil {
 		e.tb.Fatalf("put queue %s: %v", name, err)
 	}
 }
@@ -170,7 +170,7 @@ func (e *testEnv) MustAgent(id, device string, queues ...string) {
 	for i, q := range queues {
 		cfg.Queues = append(cfg.Queues, queue.Membership{Queue: q, Penalty: i})
 	}
-	if err := e.dirOf().PutUser(e.ctx(), ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: cfg}, ""); err != nil {
+	if err := e.dirOf().ConfigureUser(e.ctx(), ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: cfg}, ""); err != nil {
 		e.tb.Fatalf("put agent %s: %v", id, err)
 	}
 	if err := e.main.App.Do(e.ctx(), queue.AgentLogin{Agent: queue.AgentID(id)}); err != nil {

@@ -272,7 +272,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	qc.Timeout = 30 * time.Second
 	qc.AnnouncePosition = "no"
 	qc.MinAnnounceFrequency = 0
-	if err := dir2.PutQueue(ctx, qc); err != nil {
+	if err := dir2.ConfigureQueue(ctx, qc); err != nil {
 		return LoadResult{}, fmt.Errorf("load: queue: %w", err)
 	}
 	var agentIDs []queue.AgentID
@@ -281,7 +281,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 		device := fmt.Sprintf("PJSIP/%d", 2000+i)
 		fake.SetDevice(device, aritest.DeviceBehavior{Action: aritest.Answer, TalkFor: opts.Talk})
 		u := ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: queue.AgentConfig{Device: device, Queues: []queue.Membership{{Queue: "load"}}}}
-		if err := dir2.PutUser(ctx, u, ""); err != nil {
+		if err := dir2.ConfigureUser(ctx, u, ""); err != nil {
 			return LoadResult{}, fmt.Errorf("load: agent %s: %w", id, err)
 		}
 		if err := m.App.Do(ctx, queue.AgentLogin{Agent: queue.AgentID(id)}); err != nil {

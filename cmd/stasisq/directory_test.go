@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"slices"
+	"testing"
+
+	"stasisq/queue"
+	"stasisq/ui"
+)
+
+// configChanges counts the configuration events the app published, per kind
+// and name ("queue_configured sales").
+func configChanges(e *testEnv) map[string]int {
+	out := map[string]int{}
+	for _, ev := range e.events.all() {
+		switch ev := ev.(type) {
+		case queue.QueueConfigured:
+			out[ev.Kind()+" "+ev.Config.Name]++
+		case queue.QueueRemoved:
+			out[ev.Kind()+" "+ev.Queue]++
+		case queue.AgentConfigured:
+			out[ev.Kind()+" "+ev.Config.ID]++
+		case queue.AgentRemoved:
+			out[ev.Kind()+" "+string(ev.Agent)]++
+		}
+	}
+	return out
+}
+
+// TestDirectoryOnlyStores: the adapter persists and never touches the floor,
+// which the web console has already changed through Floor.Do.
+func TestDirectoryOnlyStores(t *testing.T) {
+	e := MustStartEnv(t)
+	dir := e.dirOf()
+	ctx := e.ctx()
+
+	q := queue.DefaultQueueConfig("sales")
+	if err := dir.PutQueue(ctx, q); err != nil {
+		t.Fatalf("put queue: %v", err)
+	}
+	u := ui.UserRecord{ID: "ann", Name: "Ann", Role: ui.RoleAgent, Agent: queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}}}
+	if err := dir.PutUser(ctx, u, "secret-password"); err != nil {
+		t.Fatalf("put user: %v", err)
+	}
+	if got := configChanges(e); len(got) != 0 {
+		t.Errorf("configuration events from storing: got=%v, want none", got)
+	}
+	snap, err := e.main.App.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Queues) != 0 || len(snap.Agents) != 0 {
+		t.Errorf("engine after storing: got %d queues and %d agents, want none", len(snap.Queues), len(snap.Agents))
+	}
+	queues, err := dir.Queues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(queues, func(c queue.QueueConfig) bool { return c.Name == "sales" }) {
+		t.Errorf("stored queues got=%v, want sales among them", queues)
+	}
+	if _, err := dir.CheckPassword(ctx, "ann", "secret-password"); err != nil {
+		t.Errorf("check stored password: %v", err)
+	}
+
+	bad := queue.DefaultQueueConfig("broken")
+	bad.Strategy = "nonsense"
+	if err := dir.PutQueue(ctx, bad); err == nil {
+		t.Error("put invalid queue: got nil error, want a validation error")
+	}
+	queues, err = dir.Queues(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(queues, func(c queue.QueueConfig) bool { return c.Name == "broken" }) {
+		t.Error("an invalid queue was stored")
+	}
+
+	if err := dir.DeleteUser(ctx, "ann"); err != nil {
+		t.Fatalf("delete user: %v", err)
+	}
+	if err := dir.DeleteQueue(ctx, "sales"); err != nil {
+		t.Fatalf("delete queue: %v", err)
+	}
+	if err := dir.DeleteQueue(ctx, "sales"); !errors.Is(err, ui.ErrNotFound) {
+		t.Errorf("delete missing queue: got=%v, want ui.ErrNotFound", err)
+	}
+	if got := configChanges(e); len(got) != 0 {
+		t.Errorf("configuration events from deleting: got=%v, want none", got)
+	}
+}
+
+// TestAdminChangesApplyOnce drives the web console's admin API: every change
+// reaches the engine exactly once (one event each) and is stored.
+func TestAdminChangesApplyOnce(t *testing.T) {
+	e := MustStartEnv(t)
+	ctx := e.ctx()
+	if err := e.dirOf().PutUser(ctx, ui.UserRecord{ID: "boss", Name: "Boss", Role: ui.RoleAdmin}, "boss-password"); err != nil {
+		t.Fatalf("seed admin: %v", err)
+	}
+	c := mustConsoleLogin(t, e.main.URL(), "boss", "boss-password")
+
+	q := queue.DefaultQueueConfig("sales")
+	c.mustDo(t, "PUT", "/api/admin/queues/sales", q, http.StatusOK)
+	c.mustDo(t, "PUT", "/api/admin/users/ann", map[string]any{
+		"name": "Ann", "role": "agent", "password": "ann-password",
+		"agent": queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}},
+	}, http.StatusOK)
+	c.mustDo(t, "DELETE", "/api/admin/users/ann", nil, http.StatusNoContent)
+	c.mustDo(t, "DELETE", "/api/admin/queues/sales", nil, http.StatusNoContent)
+
+	want := map[string]int{"queue_configured sales": 1, "agent_configured ann": 1, "agent_removed ann": 1, "queue_removed sales": 1}
+	got := configChanges(e)
+	for k, n := range want {
+		if got[k] != n {
+			t.Errorf("%s events got=%d, want %d (all: %v)", k, got[k], n, got)
+		}
+	}
+	users, err := e.dirOf().Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(users, func(u ui.UserRecord) bool { return u.ID == "ann" }) {
+		t.Error("deleted user ann is still stored")
+	}
+}
+
+type consoleClient struct {
+	base string
+	csrf string
+	hc   *http.Client
+}
+
+func mustConsoleLogin(tb testing.TB, base, login, password string) *consoleClient {
+	tb.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &consoleClient{base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
+	raw := c.mustDo(tb, "POST", "/api/login", map[string]string{"login": login, "password": password}, http.StatusOK)
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	if err := json.Unmarshal(raw, &sess); err != nil || sess.CSRF == "" {
+		tb.Fatalf("login reply %s: no CSRF token (%v)", raw, err)
+	}
+	c.csrf = sess.CSRF
+	return c
+}
+
+func (c *consoleClient) mustDo(tb testing.TB, method, path string, body any, wantStatus int) []byte {
+	tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, rd)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != wantStatus {
+		tb.Fatalf("%s %s: status got=%d, want %d: %s", method, path, resp.StatusCode, wantStatus, raw)
+	}
+	return raw
+}
