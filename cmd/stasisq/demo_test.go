@@ -1,0 +1,538 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"stasisq/ari/aritest"
+	"stasisq/queue"
+	"stasisq/store"
+)
+
+// demoProcess is "stasisq demo" running as a child process.
+type demoProcess struct {
+	cmd    *exec.Cmd
+	url    string   // base URL without the trailing slash
+	lines  []string // stdout lines up to and including the logins
+	stderr string   // file collecting stderr, for failure messages
+	tmp    string   // the child's TMPDIR
+	done   chan error
+}
+
+// MustBuildDemoBinary builds stasisq once into a temporary directory (without
+// -race: the child is not what is under test for races).
+func MustBuildDemoBinary(tb testing.TB) string {
+	tb.Helper()
+	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goBin); err != nil {
+		if goBin, err = exec.LookPath("go"); err != nil {
+			tb.Skip("no go command to build the binary with")
+		}
+	}
+	bin := filepath.Join(tb.TempDir(), "stasisq")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// MustStartDemo starts the binary's demo and waits for its URL and logins.
+func MustStartDemo(tb testing.TB, bin string, args ...string) *demoProcess {
+	tb.Helper()
+	dir := tb.TempDir()
+	p := &demoProcess{stderr: filepath.Join(dir, "stderr.log"), tmp: filepath.Join(dir, "tmp"), done: make(chan error, 1)}
+	if err := os.Mkdir(p.tmp, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	errFile, err := os.Create(p.stderr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = errFile.Close() })
+	p.cmd = exec.Command(bin, append([]string{"demo"}, args...)...)
+	p.cmd.Env = append(os.Environ(), "TMPDIR="+p.tmp)
+	p.cmd.Stderr = errFile
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		tb.Fatalf("start demo: %v", err)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		p.done <- p.cmd.Wait()
+	}()
+	tb.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	deadline := time.After(45 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				tb.Fatalf("demo exited before printing its logins; stdout %q, stderr:\n%s", p.lines, p.stderrText())
+			}
+			p.lines = append(p.lines, line)
+			if u, ok := strings.CutPrefix(line, "stasisq demo: open "); ok {
+				p.url = strings.TrimSuffix(u, "/")
+			}
+			if strings.HasPrefix(line, "login admin ") {
+				go func() {
+					for range lines { // keep the pipe drained
+					}
+				}()
+				if p.url == "" {
+					tb.Fatalf("no URL line before the logins: %q", p.lines)
+				}
+				return p
+			}
+		case <-deadline:
+			tb.Fatalf("no URL and logins within 45s; stdout %q, stderr:\n%s", p.lines, p.stderrText())
+		}
+	}
+}
+
+func (p *demoProcess) stderrText() string {
+	b, _ := os.ReadFile(p.stderr)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// demoSession is a logged-in console session.
+type demoSession struct {
+	tb   testing.TB
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+func MustDemoLogin(tb testing.TB, base, login, password string) *demoSession {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	tr := &http.Transport{}
+	tb.Cleanup(tr.CloseIdleConnections)
+	c := &demoSession{tb: tb, base: base, hc: &http.Client{Jar: jar, Transport: tr, Timeout: 15 * time.Second}}
+	body, _ := json.Marshal(map[string]string{"login": login, "password": password})
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", base)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		tb.Fatalf("login %s: %v", login, err)
+	}
+	defer resp.Body.Close()
+	var sess struct {
+		CSRF string `json:"csrf"`
+		User struct {
+			Role string `json:"role"`
+		} `json:"user"`
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &sess) != nil || sess.CSRF == "" {
+		tb.Fatalf("login %s: got=%d %s, want 200 with a CSRF token", login, resp.StatusCode, raw)
+	}
+	c.csrf = sess.CSRF
+	return c
+}
+
+// getJSON GETs path into v and returns the status.
+func (c *demoSession) getJSON(path string, v any) int {
+	c.tb.Helper()
+	resp, err := c.hc.Get(c.base + path)
+	if err != nil {
+		c.tb.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode == http.StatusOK && v != nil {
+		if err := json.Unmarshal(raw, v); err != nil {
+			c.tb.Fatalf("GET %s: decode %s: %v", path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+func (c *demoSession) cookieHeader() string {
+	u, _ := url.Parse(c.base)
+	var parts []string
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		parts = append(parts, ck.Name+"="+ck.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// metricSum adds every series of name in a Prometheus text exposition;
+// found says whether any series (or a HELP line) of it was there.
+func promSum(text, name string) (sum float64, found bool) {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "# HELP "+name+" ") {
+			found = true
+			continue
+		}
+		if !strings.HasPrefix(line, name) || (len(line) > len(name) && line[len(name)] != '{' && line[len(name)] != ' ') {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			continue
+		}
+		sum += v
+		found = true
+	}
+	return sum, found
+}
+
+func scrapeMetrics(tb testing.TB, base string) string {
+	tb.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		tb.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET /metrics: got=%d, want 200", resp.StatusCode)
+	}
+	return string(raw)
+}
+
+func httpStatus(tb testing.TB, u string) int {
+	tb.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", u, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// poll retries cond until it holds or timeout passes; last describes what
+// was seen, for the failure message.
+func pollUntil(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, last := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up after %v waiting for %s; last seen: %s", timeout, what, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// The demo as someone would run it: the binary, a port of 0, traffic; then
+// the console API, the wallboard websocket, /metrics and a clean ctrl-C.
+func TestDemoEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := MustBuildDemoBinary(t)
+	start := time.Now()
+	p := MustStartDemo(t, bin, "--listen", "127.0.0.1:0", "--rate", "4", "--seed", "1", "--log-level", "warn")
+	if strings.HasSuffix(p.url, ":0") {
+		t.Fatalf("URL %s: got port 0, want the port actually bound", p.url)
+	}
+	wantLogins := []string{"login alice / demo (agent)", "login bob / demo (agent)", "login carol / demo (agent)",
+		"login sam / demo (supervisor)", "login sue / demo (supervisor)", "login admin / demo (admin)"}
+	for _, w := range wantLogins {
+		if !strings.Contains(strings.Join(p.lines, "\n"), w) {
+			t.Errorf("stdout: got %q, want a line %q", p.lines, w)
+		}
+	}
+	firstMetrics := scrapeMetrics(t, p.url)
+	joined0, _ := promSum(firstMetrics, "stasisq_callers_joined_total")
+	offers0, _ := promSum(firstMetrics, "stasisq_offers_total")
+
+	if got := httpStatus(t, p.url+"/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz: got=%d, want 200", got)
+	}
+	pollUntil(t, 15*time.Second, "/readyz to answer 200", func() (bool, string) {
+		got := httpStatus(t, p.url+"/readyz")
+		return got == http.StatusOK, fmt.Sprint(got)
+	})
+
+	sam := MustDemoLogin(t, p.url, "sam", "demo")
+	pollUntil(t, 20*time.Second, "callers waiting or talking on the wallboard", func() (bool, string) {
+		var snap queue.Snapshot
+		if st := sam.getJSON("/api/snapshot", &snap); st != http.StatusOK {
+			return false, fmt.Sprintf("status %d", st)
+		}
+		var waiting, talking int
+		for _, q := range snap.Queues {
+			waiting += q.RealTime.Waiting
+			talking += q.RealTime.InProgress
+		}
+		return waiting > 0 && talking > 0, fmt.Sprintf("%d waiting, %d talking", waiting, talking)
+	})
+	from := url.QueryEscape(start.Add(-time.Minute).UTC().Format(time.RFC3339))
+	pollUntil(t, 30*time.Second, "answered calls in the call records", func() (bool, string) {
+		var recs []struct {
+			Outcome    string    `json:"outcome"`
+			Agent      string    `json:"agent"`
+			AnsweredAt time.Time `json:"answered_at"`
+		}
+		if st := sam.getJSON("/api/calls?limit=1000&from="+from, &recs); st != http.StatusOK {
+			return false, fmt.Sprintf("status %d", st)
+		}
+		outcomes := map[string]int{}
+		answered := 0
+		for _, r := range recs {
+			outcomes[r.Outcome]++
+			if (r.Outcome == store.OutcomeConnected || r.Outcome == store.OutcomeCompleted) && r.Agent != "" && !r.AnsweredAt.IsZero() {
+				answered++
+			}
+		}
+		return answered >= 3, fmt.Sprintf("%d records by outcome %v", len(recs), outcomes)
+	})
+
+	t.Run("wallboard websocket streams", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		wsURL := "ws" + strings.TrimPrefix(p.url, "http") + "/api/ws"
+		conn, resp, err := websocket.Dial(ctx, wsURL, &websocket.DialOptions{HTTPHeader: http.Header{
+			"Cookie": {sam.cookieHeader()}, "Origin": {p.url},
+		}})
+		if err != nil {
+			status := 0
+			if resp != nil {
+				status = resp.StatusCode
+			}
+			t.Fatalf("dial %s: %v (status %d)", wsURL, err, status)
+		}
+		defer conn.CloseNow()
+		conn.SetReadLimit(16 << 20)
+		var gotSnapshot, gotEvent bool
+		for !gotSnapshot || !gotEvent {
+			_, data, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("read: %v (snapshot %v, event %v)", err, gotSnapshot, gotEvent)
+			}
+			var msg struct {
+				Type     string          `json:"type"`
+				Snapshot *queue.Snapshot `json:"snapshot"`
+			}
+			if err := json.Unmarshal(data, &msg); err != nil {
+				t.Fatalf("decode %.200s: %v", data, err)
+			}
+			switch msg.Type {
+			case "snapshot":
+				if msg.Snapshot == nil || len(msg.Snapshot.Queues) != 3 {
+					t.Fatalf("snapshot: got %.300s, want the three demo queues", data)
+				}
+				gotSnapshot = true
+			case "event":
+				if !gotSnapshot {
+					t.Errorf("got an event before the first snapshot: %.200s", data)
+				}
+				gotEvent = true
+			}
+		}
+		conn.Close(websocket.StatusNormalClosure, "")
+	})
+
+	t.Run("customer lookup from the demo CRM", func(t *testing.T) {
+		var res struct {
+			Status string `json:"status"`
+			Fields []struct {
+				Key, Value string
+			} `json:"fields"`
+		}
+		if st := sam.getJSON("/api/lookup?number="+url.QueryEscape("+442079460123"), &res); st != http.StatusOK {
+			t.Fatalf("lookup: got=%d, want 200", st)
+		}
+		keys := map[string]string{}
+		for _, f := range res.Fields {
+			keys[f.Key] = f.Value
+		}
+		if res.Status != "match" || keys["name"] == "" || keys["account"] == "" || keys["recent_orders"] == "" || keys["notes"] == "" {
+			t.Errorf("lookup: got %+v, want a match with name, account, recent orders and notes", res)
+		}
+	})
+
+	t.Run("metrics move as calls flow", func(t *testing.T) {
+		pollUntil(t, 20*time.Second, "joined and offered counters to rise", func() (bool, string) {
+			text := scrapeMetrics(t, p.url)
+			joined, _ := promSum(text, "stasisq_callers_joined_total")
+			offers, _ := promSum(text, "stasisq_offers_total")
+			_, waitingGauge := promSum(text, "stasisq_queue_callers_waiting")
+			ari, _ := promSum(text, "stasisq_ari_connected")
+			return joined > joined0 && offers > offers0 && waitingGauge && ari == 1,
+				fmt.Sprintf("joined %v→%v, offers %v→%v, waiting gauge %v, ari_connected %v", joined0, joined, offers0, offers, waitingGauge, ari)
+		})
+	})
+
+	// ctrl-C: a clean exit, and the temporary database gone.
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("SIGINT: %v", err)
+	}
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("exit after SIGINT: got=%v, want status 0; stderr:\n%s", err, p.stderrText())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("demo still running 30s after SIGINT; stderr:\n%s", p.stderrText())
+	}
+	if left, _ := os.ReadDir(p.tmp); len(left) != 0 {
+		t.Errorf("TMPDIR after exit: got %d entries (%s...), want the demo database removed", len(left), left[0].Name())
+	}
+}
+
+// wsGate is a reverse proxy to a fake Asterisk that refuses the events
+// websocket while closed, so a test decides when stasisq may connect.
+type wsGate struct {
+	open  atomic.Bool
+	proxy *httputil.ReverseProxy
+}
+
+func (g *wsGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasSuffix(r.URL.Path, "/ari/events") && !g.open.Load() {
+		http.Error(w, "wsGate closed", http.StatusServiceUnavailable)
+		return
+	}
+	g.proxy.ServeHTTP(w, r)
+}
+
+// /readyz follows the ARI websocket: 503 before it connects, 200 once up,
+// 503 again when Asterisk drops it. /healthz is 200 throughout.
+func TestReadyzFollowsARIWebsocket(t *testing.T) {
+	fake := aritest.NewServer(aritest.Options{User: testUser, Password: testPassword})
+	t.Cleanup(fake.Close)
+	target, _ := url.Parse(fake.URL())
+	g := &wsGate{proxy: httputil.NewSingleHostReverseProxy(target)}
+	front := httptest.NewServer(g)
+	t.Cleanup(front.Close)
+
+	m := NewMain()
+	m.Config.ARIURL = front.URL
+	m.Config.ARIUser, m.Config.ARIPassword = testUser, testPassword
+	m.Config.App = testApp
+	m.Config.Listen = "127.0.0.1:0"
+	m.Config.DB = filepath.Join(t.TempDir(), "stasisq.db")
+	m.Logger = testLogger(t)
+	if err := m.Run(context.Background()); err != nil {
+		_ = m.Close()
+		t.Fatalf("run: %v", err)
+	}
+	t.Cleanup(func() { _ = m.Close() })
+
+	ready := func(want int) func() (bool, string) {
+		return func() (bool, string) {
+			got := httpStatus(t, m.URL()+"/readyz")
+			return got == want, fmt.Sprint(got)
+		}
+	}
+	if got := httpStatus(t, m.URL()+"/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("/readyz before the websocket: got=%d, want 503", got)
+	}
+	if got := httpStatus(t, m.URL()+"/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz before the websocket: got=%d, want 200", got)
+	}
+	g.open.Store(true)
+	pollUntil(t, waitFor, "/readyz 200 once connected", ready(http.StatusOK))
+	g.open.Store(false)
+	fake.DropWebsockets()
+	pollUntil(t, waitFor, "/readyz 503 once the websocket dropped", ready(http.StatusServiceUnavailable))
+	if got := httpStatus(t, m.URL()+"/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz without the websocket: got=%d, want 200", got)
+	}
+	g.open.Store(true)
+	pollUntil(t, waitFor, "/readyz 200 after reconnecting", ready(http.StatusOK))
+}
+
+func TestParseDemoFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    func(DemoConfig) bool
+		wantErr bool
+	}{
+		{name: "defaults", want: func(c DemoConfig) bool {
+			return c.Listen == "127.0.0.1:8080" && c.Rate == 0 && c.Agents == 12 && c.InitialCallers > 0 && c.DB == "" && c.Seed == 0
+		}},
+		{name: "every flag", args: []string{"--listen", ":0", "--rate", "2.5", "--agents", "30", "--initial-callers", "0", "--seed", "7", "--db", "x.db", "--log-level", "debug"},
+			want: func(c DemoConfig) bool {
+				return c.Listen == ":0" && c.Rate == 2.5 && c.Agents == 30 && c.InitialCallers == 0 && c.Seed == 7 && c.DB == "x.db" && c.LogLevel == "debug"
+			}},
+		{name: "negative rate", args: []string{"--rate", "-1"}, wantErr: true},
+		{name: "negative agents", args: []string{"--agents", "-3"}, wantErr: true},
+		{name: "stray argument", args: []string{"now"}, wantErr: true},
+		{name: "unknown flag", args: []string{"--speed", "9"}, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := parseDemoFlags(tc.args, io.Discard)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err: got=%v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && !tc.want(c) {
+				t.Errorf("config: got=%+v", c)
+			}
+		})
+	}
+}
+
+// The CRM gives a number the same customer every time, and different
+// numbers different ones, with what the customer panel shows.
+func TestDemoCustomer(t *testing.T) {
+	a, again, b := demoCustomer("+442079460001"), demoCustomer("+442079460001"), demoCustomer("+61491570999")
+	if fmt.Sprint(a) != fmt.Sprint(again) {
+		t.Errorf("same number: got %+v then %+v, want the same customer", a, again)
+	}
+	if a.Account == b.Account {
+		t.Errorf("different numbers: got the same account %s", a.Account)
+	}
+	if a.Name == "" || a.Account == "" || len(a.RecentOrders) == 0 || a.Notes == "" {
+		t.Errorf("got %+v, want name, account, orders and notes", a)
+	}
+	rec := httptest.NewRecorder()
+	serveDemoCRM(rec, httptest.NewRequest(http.MethodGet, "/demo/crm", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("no number: got=%d, want 400", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	serveDemoCRM(rec, httptest.NewRequest(http.MethodGet, "/demo/crm?number=%2B442079460001", nil))
+	var got crmCustomer
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got.Account != a.Account {
+		t.Errorf("GET: got=%d %s, want 200 with account %s", rec.Code, rec.Body, a.Account)
+	}
+}
