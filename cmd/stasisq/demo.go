@@ -48,6 +48,10 @@ type DemoConfig struct {
 	LogLevel       string
 	// Patience is the callers' mean patience before abandoning.
 	Patience time.Duration
+	// HumanTalk, when set, is the mean talk time of the people's phones
+	// (alice, bob, carol) instead of sim.HumanPhone's: browser tests keep
+	// calls short.
+	HumanTalk time.Duration
 }
 
 // demoLogin is a login the demo creates, printed for whoever runs it.
@@ -74,6 +78,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (DemoConfig, error) {
 	fs.StringVar(&c.DB, "db", "", "bbolt database file; default a temporary one removed at exit")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&c.Patience, "patience", c.Patience, "callers' mean patience before hanging up unanswered; 0 never")
+	fs.DurationVar(&c.HumanTalk, "human-talk", 0, "mean talk time of the logins' phones (alice, bob, carol); 0 keeps the default")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -84,8 +89,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (DemoConfig, error) {
 		return c, fmt.Errorf("--rate %v: must not be negative", c.Rate)
 	case c.Agents < 0 || c.InitialCallers < 0:
 		return c, errors.New("--agents and --initial-callers must not be negative")
-	case c.Patience < 0:
-		return c, errors.New("--patience must not be negative")
+	case c.Patience < 0 || c.HumanTalk < 0:
+		return c, errors.New("--patience and --human-talk must not be negative")
 	}
 	return c, nil
 }
@@ -184,6 +189,11 @@ func StartDemo(ctx context.Context, cfg DemoConfig, stderr io.Writer) (d *Demo, 
 	}
 
 	phones := sim.DemoPhones(append(append([]queue.AgentConfig(nil), simAgents...), d.humans...))
+	if cfg.HumanTalk > 0 {
+		for i := len(simAgents); i < len(phones); i++ {
+			phones[i].TalkMean = cfg.HumanTalk
+		}
+	}
 	d.Rate = cfg.Rate
 	if d.Rate == 0 {
 		d.Rate = sim.SustainableRate(sim.DemoPhones(simAgents), demoWrapUp, demoLoad)
