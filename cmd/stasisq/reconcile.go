@@ -168,6 +168,25 @@ func (a *App) reconcile(v *asteriskView) {
 		a.log.Info("resuming caller found in Asterisk", "caller", id)
 		a.callerArrived(ch, args, ch.Creationtime.Time, true)
 	}
+	// Agent legs a previous run left ringing. They enter the application
+	// only when answered, so the loop above never sees them: left alone the
+	// phone rings on for the whole ring timeout (the agent's device busy all
+	// that time), and an agent who picks up is hung up on.
+	var stale []string
+	for id := range v.channels {
+		if !v.inApp[id] && a.previousRunsLeg(id) {
+			stale = append(stale, id)
+		}
+	}
+	sort.Strings(stale)
+	for _, id := range stale {
+		a.log.Info("hanging up an agent leg a previous run left ringing", "channel", id)
+		a.exec.Submit(id, func(ctx context.Context) {
+			if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+				a.log.Warn("hang up stale agent leg", "channel", id, "err", err)
+			}
+		})
+	}
 	// Our bridges nobody uses any more.
 	inUse := map[string]bool{}
 	for _, leg := range a.callers {
@@ -272,6 +291,17 @@ func (a *App) orphanGone(id, bridge string) {
 }
 
 func (a *App) ownBridge(id string) bool { return strings.HasPrefix(id, "sqb-") }
+
+// previousRunsLeg reports whether id is an agent leg (either half) that
+// another run of stasisq originated: ours carry this run's tag, and the ones
+// we are dialling now are in agentChan.
+func (a *App) previousRunsLeg(id string) bool {
+	if !strings.HasPrefix(id, "sqa-") || strings.HasPrefix(id, "sqa-"+a.cfg.RunTag+"-") {
+		return false
+	}
+	_, ours := a.agentChan[id]
+	return !ours
+}
 
 // appArgs splits a Stasis() app_data ("stasisq,support,priority=5") into the
 // arguments after the application name.

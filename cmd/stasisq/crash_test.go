@@ -1,0 +1,761 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/ari/aritest"
+	"stasisq/queue"
+	"stasisq/store"
+)
+
+// The crash test of issue 5: the real "stasisq serve" binary as a
+// subprocess against the fake Asterisk, killed with SIGKILL while callers
+// wait and an agent's phone rings, then started again on the same database.
+
+const (
+	crashQueue    = "support"
+	crashCallers  = 20
+	crashPassword = "crash-test-password"
+	alicePhone    = "PJSIP/1001"
+	bobPhone      = "PJSIP/1002"
+	pauseReason   = "lunch"
+)
+
+func TestCrashAndResume(t *testing.T) {
+	bin := MustBuildStasisq(t)
+	tests := []struct {
+		name string
+		// hangUpWhileDown are the 1-based positions of callers who hang up
+		// while stasisq is dead: they must be closed as lost, not re-queued.
+		hangUpWhileDown []int
+	}{
+		{name: "every caller stays", hangUpWhileDown: nil},
+		{name: "three hang up while down", hangUpWhileDown: []int{2, 11, 20}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			testCrashAndResume(t, bin, tt.hangUpWhileDown)
+		})
+	}
+}
+
+func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
+	start := time.Now()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "stasisq.db")
+	MustSeedCrashDB(t, dbPath)
+
+	fake := aritest.NewServer(aritest.Options{User: testUser, Password: testPassword, AnswerDelay: 5 * time.Millisecond})
+	t.Cleanup(fake.Close)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("ARI requests:\n%s", (&testEnv{fake: fake}).requestLog())
+		}
+	})
+	// Nobody answers yet: callers pile up, bob's phone rings unanswered.
+	fake.SetDevice(alicePhone, aritest.DeviceBehavior{Action: aritest.NoAnswer})
+	fake.SetDevice(bobPhone, aritest.DeviceBehavior{Action: aritest.NoAnswer})
+
+	first := MustStartServe(t, bin, fake, dbPath)
+	MustLoginAPI(t, first.url, "alice").mustPost("/api/me/login", map[string]any{"paused": true, "reason": pauseReason})
+	bob := MustLoginAPI(t, first.url, "bob")
+	bob.mustPost("/api/me/login", map[string]any{})
+	bob.mustPost("/api/me/ready", nil)
+	boss := MustLoginAPI(t, first.url, "boss")
+	waitAPI(t, "alice is paused and bob available", func() (bool, string) {
+		states := agentStates(boss)
+		return states["alice"] == queue.AgentPaused && states["bob"] == queue.AgentAvailable, fmt.Sprint(states)
+	})
+
+	calls := make([]*aritest.Call, crashCallers)
+	for i := range calls {
+		c, err := fake.Call(context.Background(), aritest.CallSpec{
+			App: testApp, Args: []string{crashQueue},
+			Number: fmt.Sprintf("55501%02d", i+1), Name: fmt.Sprintf("Caller %d", i+1),
+		})
+		if err != nil {
+			t.Fatalf("call %d: %v", i+1, err)
+		}
+		calls[i] = c
+	}
+	var before []queue.CallerView
+	waitAPI(t, fmt.Sprintf("%d callers wait in the order they called", crashCallers), func() (bool, string) {
+		before = queueCallers(boss)
+		return callerIDs(before) != nil && slices.Equal(callerIDs(before), callIDs(calls)), fmt.Sprint(callerIDs(before))
+	})
+	for i, c := range before {
+		if c.Position != i+1 {
+			t.Fatalf("caller %s at position %d, want %d", c.ID, c.Position, i+1)
+		}
+	}
+	// Mid-flow: bob's phone rings for the first caller when the kill comes.
+	waitAPI(t, "bob's phone rings", func() (bool, string) {
+		states := agentStates(boss)
+		return states["bob"] == queue.AgentRinging, fmt.Sprint(states)
+	})
+	// The process owns the file lock, so the store cannot be read from here.
+	// The call records and interval statistics are committed in the same
+	// transaction as the resume state: once the API reads all the joins back
+	// from the store, the positions and join times are on disk.
+	waitAPI(t, "every join is committed", func() (bool, string) {
+		recs := callRecords(boss, start)
+		return len(recs) == crashCallers, fmt.Sprintf("%d call records", len(recs))
+	})
+	var ringing []string
+	waitAPI(t, "bob's phone rings in Asterisk", func() (bool, string) {
+		ringing = agentLegs(fake)
+		return len(ringing) > 0, fmt.Sprint(fake.ChannelIDs())
+	})
+	first.kill()
+
+	// What the dead process left on disk: every caller with its place and
+	// join time, and both agents' sessions.
+	st := MustLoadState(t, dbPath)
+	if got, want := waitingIDs(st.Callers), callerIDs(before); !slices.Equal(got, want) {
+		t.Fatalf("state after the kill: callers=%v, want %v", got, want)
+	}
+	for i, c := range st.Callers {
+		if c.Position != before[i].Position || !c.JoinedAt.Equal(before[i].JoinedAt) {
+			t.Errorf("state after the kill: %s at %d joined %v, want %d joined %v", c.ID, c.Position, c.JoinedAt, before[i].Position, before[i].JoinedAt)
+		}
+	}
+
+	gone := map[queue.CallerID]bool{}
+	for _, pos := range hangUpWhileDown {
+		calls[pos-1].Hangup()
+		gone[queue.CallerID(calls[pos-1].ID())] = true
+	}
+	var want []queue.CallerView
+	for _, c := range before {
+		if !gone[c.ID] {
+			want = append(want, c)
+		}
+	}
+
+	second := MustStartServe(t, bin, fake, dbPath)
+	boss = MustLoginAPI(t, second.url, "boss")
+	// The phone the dead process left ringing is hung up, not left to ring
+	// out its timeout for a call nobody would be on.
+	for _, leg := range ringing {
+		waitAPI(t, "the ringing leg of the dead process is hung up", func() (bool, string) {
+			return slices.Contains(requestsOf(fake, http.MethodDelete, "/ari/channels/"+leg), leg), fmt.Sprint(ringing)
+		})
+	}
+	var after []queue.CallerView
+	waitAPI(t, "the callers are resumed", func() (bool, string) {
+		after = queueCallers(boss)
+		return len(after) > 0, "no caller in the queue"
+	})
+	if got, wantIDs := callerIDs(after), callerIDs(want); !slices.Equal(got, wantIDs) {
+		t.Fatalf("queue after the restart=%v, want %v (the same order, without those who hung up)", got, wantIDs)
+	}
+	for i, c := range after {
+		if c.Position != i+1 {
+			t.Errorf("caller %s at position %d after the restart, want %d", c.ID, c.Position, i+1)
+		}
+		if !c.JoinedAt.Equal(want[i].JoinedAt) {
+			t.Errorf("caller %s joined %v after the restart, want %v (its original join time)", c.ID, c.JoinedAt, want[i].JoinedAt)
+		}
+		if c.Number != want[i].Number || c.Name != want[i].Name {
+			t.Errorf("caller %s is %q <%s> after the restart, want %q <%s>", c.ID, c.Name, c.Number, want[i].Name, want[i].Number)
+		}
+	}
+	if len(hangUpWhileDown) == 0 {
+		for i, c := range after {
+			if c.Position != before[i].Position {
+				t.Errorf("caller %s at position %d after the restart, want %d as before", c.ID, c.Position, before[i].Position)
+			}
+		}
+	}
+	agents := agentViews(boss)
+	if a := agents["alice"]; a.State != queue.AgentPaused || a.Reason != pauseReason {
+		t.Errorf("alice after the restart: %s (%q), want paused (%q)", a.State, a.Reason, pauseReason)
+	}
+	if b := agents["bob"]; b.State != queue.AgentAvailable && b.State != queue.AgentRinging {
+		t.Errorf("bob after the restart: %s, want still logged in and not paused", b.State)
+	}
+	waitAPI(t, "callers who hung up while stasisq was down are closed as lost", func() (bool, string) {
+		var open []string
+		for _, r := range callRecords(boss, start) {
+			if gone[queue.CallerID(r.Caller)] && r.Outcome != string(queue.LeftLost) {
+				open = append(open, r.Caller+"="+r.Outcome)
+			}
+		}
+		return len(open) == 0, fmt.Sprint(open)
+	})
+
+	// Now the phones answer and alice comes back from lunch: every caller
+	// still there is put through, in queue order, and hangs up once bridged.
+	for _, phone := range []string{alicePhone, bobPhone} {
+		fake.SetDevice(phone, aritest.DeviceBehavior{Action: aritest.Answer})
+	}
+	MustLoginAPI(t, second.url, "alice").mustPost("/api/me/ready", nil)
+	// Whoever is put through hangs up: in any order, as a caller whose
+	// retry pause comes at the wrong moment may be overtaken.
+	waiting := map[string]*aritest.Call{}
+	for _, c := range calls {
+		if !gone[queue.CallerID(c.ID())] {
+			waiting[c.ID()] = c
+		}
+	}
+	deadline := time.Now().Add(2 * waitFor)
+	for len(waiting) > 0 {
+		for id, c := range waiting {
+			select {
+			case <-c.Bridged():
+				c.Hangup()
+				delete(waiting, id)
+			case <-c.Done():
+				t.Fatalf("caller %s left without being answered: %+v", id, c.Result())
+			default:
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("callers never answered: %v; queue now %v, agents %v", slices.Sorted(maps.Keys(waiting)), callerIDs(queueCallers(boss)), agentStates(boss))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitAPI(t, "the agents are free again", func() (bool, string) {
+		states := agentStates(boss)
+		return states["alice"] == queue.AgentAvailable && states["bob"] == queue.AgentAvailable, fmt.Sprint(states)
+	})
+	second.interrupt()
+
+	// Totals, read from the store once the process has exited cleanly.
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatalf("open the store after the run: %v", err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	from, to := start.Add(-time.Hour), time.Now().Add(time.Hour)
+	recs, err := db.Calls(ctx, store.CallQuery{From: from, To: to, Limit: 1000})
+	if err != nil {
+		t.Fatalf("calls: %v", err)
+	}
+	joined := map[queue.CallerID]time.Time{}
+	for _, c := range before {
+		joined[c.ID] = c.JoinedAt
+	}
+	byCaller := map[queue.CallerID]store.CallRecord{}
+	perAgent := map[queue.AgentID]int{}
+	answered, lost := 0, 0
+	for _, r := range recs {
+		if _, dup := byCaller[r.Caller]; dup {
+			t.Errorf("caller %s has more than one call record", r.Caller)
+		}
+		byCaller[r.Caller] = r
+		if !r.JoinedAt.Equal(joined[r.Caller]) {
+			t.Errorf("record of %s: joined %v, want %v", r.Caller, r.JoinedAt, joined[r.Caller])
+		}
+		if !r.Resumed {
+			t.Errorf("record of %s is not marked as carried across the restart", r.Caller)
+		}
+		switch {
+		case gone[r.Caller]:
+			lost++
+			if r.Outcome != string(queue.LeftLost) || r.Open() {
+				t.Errorf("record of %s (hung up while down): outcome %q, open %v; want lost and closed", r.Caller, r.Outcome, r.Open())
+			}
+		default:
+			answered++
+			perAgent[r.Agent]++
+			if r.Outcome != store.OutcomeCompleted || r.Open() || r.Agent == "" || r.CompletedBy != queue.PartyCaller {
+				t.Errorf("record of %s: outcome %q with %q ended by %q, open %v; want completed with an agent, ended by the caller, closed", r.Caller, r.Outcome, r.Agent, r.CompletedBy, r.Open())
+			}
+		}
+	}
+	if len(byCaller) != crashCallers {
+		t.Errorf("call records for %d callers, want %d", len(byCaller), crashCallers)
+	}
+	if want := crashCallers - len(hangUpWhileDown); answered != want {
+		t.Errorf("%d answered records, want %d", answered, want)
+	}
+	ivs, err := db.QueueStats(ctx, crashQueue, from, to)
+	if err != nil {
+		t.Fatalf("queue stats: %v", err)
+	}
+	total := sumQueue(ivs)
+	if total.Offered != len(recs) || total.Answered != answered || total.Abandoned != lost {
+		t.Errorf("queue totals: offered %d, answered %d, abandoned %d; call records: %d, %d answered, %d lost",
+			total.Offered, total.Answered, total.Abandoned, len(recs), answered, lost)
+	}
+	if other := total.TimedOut + total.Exited; other != 0 {
+		t.Errorf("queue totals: %d timed out or exited, want 0", other)
+	}
+	for _, agent := range []queue.AgentID{"alice", "bob"} {
+		ivs, err := db.AgentStats(ctx, agent, from, to)
+		if err != nil {
+			t.Fatalf("agent stats %s: %v", agent, err)
+		}
+		n := 0
+		for _, iv := range ivs {
+			n += iv.Calls
+		}
+		if n != perAgent[agent] {
+			t.Errorf("agent %s: %d calls in the statistics, %d in the call records", agent, n, perAgent[agent])
+		}
+	}
+	st, err = db.LoadState(ctx)
+	if err != nil {
+		t.Fatalf("load state: %v", err)
+	}
+	if len(st.Callers) != 0 {
+		t.Errorf("callers left in the resume state after everyone was answered: %v", waitingIDs(st.Callers))
+	}
+	sessions := map[queue.AgentID]queue.AgentState{}
+	for _, s := range st.Agents {
+		sessions[s.ID] = s.State
+	}
+	if sessions["alice"] != queue.AgentAvailable || sessions["bob"] != queue.AgentAvailable {
+		t.Errorf("agent sessions at exit=%v, want both available", sessions)
+	}
+}
+
+func sumQueue(ivs []queue.QueueInterval) queue.QueueInterval {
+	var t queue.QueueInterval
+	for _, iv := range ivs {
+		t.Offered += iv.Offered
+		t.Answered += iv.Answered
+		t.Abandoned += iv.Abandoned
+		t.TimedOut += iv.TimedOut
+		t.Exited += iv.Exited
+	}
+	return t
+}
+
+// MustSeedCrashDB writes the configuration a fresh install would get from the
+// admin: one queue, two agents with phones, a supervisor.
+func MustSeedCrashDB(tb testing.TB, path string) {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{BcryptCost: 4})
+	if err != nil {
+		tb.Fatalf("open %s: %v", path, err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	q := queue.DefaultQueueConfig(crashQueue)
+	// A short ring timeout: a phone left ringing by the dead process stops
+	// on its own soon after the restart.
+	q.Timeout = 3 * time.Second
+	q.Retry = 100 * time.Millisecond
+	q.AnnouncePosition = "no"
+	q.MinAnnounceFrequency = 0
+	if err := db.PutQueue(ctx, q); err != nil {
+		tb.Fatalf("put queue: %v", err)
+	}
+	users := []store.Agent{
+		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: alicePhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
+		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "bob", Name: "Bob", Device: bobPhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
+		{Role: store.RoleSupervisor, Config: queue.AgentConfig{ID: "boss", Name: "Boss"}},
+	}
+	for _, u := range users {
+		if err := db.PutAgent(ctx, u); err != nil {
+			tb.Fatalf("put %s: %v", u.Config.ID, err)
+		}
+		if err := db.SetPassword(ctx, u.Config.ID, crashPassword); err != nil {
+			tb.Fatalf("password of %s: %v", u.Config.ID, err)
+		}
+	}
+}
+
+func MustLoadState(tb testing.TB, path string) store.State {
+	tb.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		tb.Fatalf("open the store after the kill: %v", err)
+	}
+	defer db.Close()
+	st, err := db.LoadState(context.Background())
+	if err != nil {
+		tb.Fatalf("load state: %v", err)
+	}
+	return st
+}
+
+// MustBuildStasisq builds this package's binary into a temporary directory.
+func MustBuildStasisq(tb testing.TB) string {
+	tb.Helper()
+	gotool, err := exec.LookPath("go")
+	if err != nil {
+		gotool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+	}
+	bin := filepath.Join(tb.TempDir(), "stasisq")
+	cmd := exec.Command(gotool, "build", "-o", bin, ".")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serveProcess is one "stasisq serve" subprocess.
+type serveProcess struct {
+	tb     testing.TB
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{}
+	err    error // of Wait, once exited is closed
+
+	mu  sync.Mutex
+	out bytes.Buffer
+}
+
+// MustStartServe starts the binary on the fake and the database and waits
+// until its web server listens.
+func MustStartServe(tb testing.TB, bin string, fake *aritest.Server, dbPath string) *serveProcess {
+	tb.Helper()
+	cmd := exec.Command(bin, "serve",
+		"--ari-url", fake.URL(), "--ari-user", testUser, "--ari-password", testPassword,
+		"--app", testApp, "--listen", "127.0.0.1:0", "--db", dbPath, "--log-level", "debug")
+	// Flags only: a STASISQ_* variable of the developer's must not change the run.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "STASISQ_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatalf("stderr pipe: %v", err)
+	}
+	p := &serveProcess{tb: tb, cmd: cmd, exited: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start %s: %v", bin, err)
+	}
+	listening := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.out.WriteString(line + "\n")
+			p.mu.Unlock()
+			if rest, ok := strings.CutPrefix(line, "stasisq listening on "); ok {
+				u, _, _ := strings.Cut(rest, " ")
+				select {
+				case listening <- u:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() {
+		<-copied // Wait closes the pipe: read everything first
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-p.exited
+		if tb.Failed() {
+			tb.Logf("stasisq (pid %d) output:\n%s", cmd.Process.Pid, p.output())
+		}
+	})
+	select {
+	case p.url = <-listening:
+	case <-p.exited:
+		tb.Fatalf("stasisq exited at start: %v\n%s", p.err, p.output())
+	case <-time.After(waitFor):
+		tb.Fatalf("stasisq never said where it listens\n%s", p.output())
+	}
+	return p
+}
+
+func (p *serveProcess) output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// kill is a crash: SIGKILL, nothing flushed, nothing closed.
+func (p *serveProcess) kill() {
+	p.tb.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		p.tb.Fatalf("kill -9: %v", err)
+	}
+	p.waitExit()
+}
+
+// interrupt is an orderly stop (Ctrl-C); it must exit 0.
+func (p *serveProcess) interrupt() {
+	p.tb.Helper()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		p.tb.Fatalf("interrupt: %v", err)
+	}
+	p.waitExit()
+	if p.err != nil {
+		p.tb.Fatalf("stasisq after SIGINT: %v, want a clean exit\n%s", p.err, p.output())
+	}
+}
+
+func (p *serveProcess) waitExit() {
+	p.tb.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(waitFor):
+		p.tb.Fatalf("stasisq did not exit\n%s", p.output())
+	}
+}
+
+// apiClient is one logged-in user of the JSON API.
+type apiClient struct {
+	tb   testing.TB
+	base string
+	hc   *http.Client
+	csrf string
+}
+
+func MustLoginAPI(tb testing.TB, base, login string) *apiClient {
+	tb.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &apiClient{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
+	var sess struct {
+		CSRF string `json:"csrf"`
+	}
+	if err := c.do(http.MethodPost, "/api/login", map[string]string{"login": login, "password": crashPassword}, &sess); err != nil {
+		tb.Fatalf("log in as %s: %v", login, err)
+	}
+	c.csrf = sess.CSRF
+	return c
+}
+
+func (c *apiClient) do(method, path string, body, out any) error {
+	var r io.Reader
+	if body != nil {
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: read body: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return fmt.Errorf("%s %s: decode: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+func (c *apiClient) mustPost(path string, body any) {
+	c.tb.Helper()
+	if err := c.do(http.MethodPost, path, body, nil); err != nil {
+		c.tb.Fatal(err)
+	}
+}
+
+func (c *apiClient) mustGet(path string, out any) {
+	c.tb.Helper()
+	if err := c.do(http.MethodGet, path, nil, out); err != nil {
+		c.tb.Fatal(err)
+	}
+}
+
+func queueCallers(c *apiClient) []queue.CallerView {
+	c.tb.Helper()
+	var q queue.QueueView
+	c.mustGet("/api/queues/"+crashQueue, &q)
+	return q.Callers
+}
+
+func agentViews(c *apiClient) map[string]queue.AgentView {
+	c.tb.Helper()
+	var list []queue.AgentView
+	c.mustGet("/api/agents", &list)
+	out := map[string]queue.AgentView{}
+	for _, a := range list {
+		out[a.Config.ID] = a
+	}
+	return out
+}
+
+func agentStates(c *apiClient) map[string]queue.AgentState {
+	c.tb.Helper()
+	out := map[string]queue.AgentState{}
+	for id, a := range agentViews(c) {
+		out[id] = a.State
+	}
+	return out
+}
+
+type apiCallRecord struct {
+	Caller  string `json:"caller"`
+	Outcome string `json:"outcome"`
+}
+
+func callRecords(c *apiClient, since time.Time) []apiCallRecord {
+	c.tb.Helper()
+	q := url.Values{}
+	q.Set("from", since.Add(-time.Hour).UTC().Format(time.RFC3339))
+	q.Set("to", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	q.Set("limit", "1000")
+	var recs []apiCallRecord
+	c.mustGet("/api/calls?"+q.Encode(), &recs)
+	return recs
+}
+
+func callerIDs(cs []queue.CallerView) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.ID))
+	}
+	return out
+}
+
+func callIDs(calls []*aritest.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.ID())
+	}
+	return out
+}
+
+// agentLegs lists the channels in Asterisk that stasisq originated to agents.
+func agentLegs(fake *aritest.Server) []string {
+	var out []string
+	for _, id := range fake.ChannelIDs() {
+		if strings.HasPrefix(id, "sqa-") {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// requestsOf lists the resource ids of the requests made with method on
+// paths under prefix.
+func requestsOf(fake *aritest.Server, method, prefix string) []string {
+	var out []string
+	for _, r := range fake.Requests() {
+		if r.Method == method && strings.HasPrefix(r.Path, prefix) {
+			out = append(out, path.Base(r.Path))
+		}
+	}
+	return out
+}
+
+func waitingIDs(cs []store.WaitingCaller) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, string(c.ID))
+	}
+	return out
+}
+
+// waitAPI polls cond until it holds or a generous deadline passes; cond
+// returns what it saw, for the failure message.
+func waitAPI(tb testing.TB, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		ok, saw := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out waiting until %s; last saw %s", what, saw)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// A restart hangs up the agent legs an earlier run left ringing (they are
+// not in the application, so nothing else would), and a reconnect within
+// one run leaves its own ringing legs alone.
+func TestReconcileHangsUpPreviousRunsRingingLegs(t *testing.T) {
+	e := MustStartEnv(t)
+	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.NoAnswer})
+	e.fake.SetDevice("PJSIP/1002", aritest.DeviceBehavior{Action: aritest.NoAnswer})
+	e.MustQueue("support", func(q *queue.QueueConfig) { q.Timeout = 60 * time.Second })
+	e.MustAgent("alice", "PJSIP/1001", "support")
+
+	// As a run tagged "oldrun" would have dialled bob before it died.
+	const stale = "sqa-oldrun-0000000007-1"
+	mustOriginateStale(e, stale)
+	if err := e.main.Close(); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	e.MustRunMain()
+	e.waitUntil("the stale leg is hung up", func() bool {
+		return e.countRequests("DELETE", "/ari/channels/"+stale) == 1 && !slices.Contains(e.fake.ChannelIDs(), stale)
+	})
+
+	call := e.MustCall("support")
+	e.waitAgent("alice", queue.AgentRinging)
+	own := agentLegOf(e, "alice")
+	e.waitUntil("alice's phone rings", func() bool { return slices.Contains(e.fake.ChannelIDs(), own) })
+	// A second stale leg tells when the reconcile after the reconnect has
+	// run: its hang-up is submitted in the same pass as any of ours would be.
+	const marker = "sqa-oldrun-0000000008-1"
+	mustOriginateStale(e, marker)
+	e.fake.DropWebsockets()
+	e.waitUntil("stasisq reconnects and reconciles", func() bool {
+		return e.countRequests("DELETE", "/ari/channels/"+marker) == 1 && e.main.App.exec.Idle()
+	})
+	if n := e.countRequests("DELETE", "/ari/channels/"+own); n != 0 {
+		t.Errorf("this run's ringing leg was hung up %d times by the reconcile, want 0", n)
+	}
+	if got := e.agentState("alice"); got != queue.AgentRinging {
+		t.Errorf("alice after the reconnect: %s, want still ringing", got)
+	}
+	call.Hangup()
+	e.waitDone(call)
+	e.waitClean()
+}
+
+// mustOriginateStale dials bob's phone with an agent leg id of another run.
+func mustOriginateStale(e *testEnv, id string) {
+	e.tb.Helper()
+	offer := strings.TrimSuffix(strings.TrimPrefix(id, "sqa-"), "-1")
+	if _, err := e.main.ARI.Originate(e.ctx(), ari.OriginateRequest{
+		ChannelID: id, OtherChannelID: "sqa-" + offer + "-2", Endpoint: "PJSIP/1002",
+		App: testApp, AppArgs: []string{agentArg, offer}, Timeout: 60,
+	}); err != nil {
+		e.tb.Fatalf("originate %s: %v", id, err)
+	}
+}
