@@ -186,6 +186,24 @@ func (c *demoSession) getJSON(path string, v any) int {
 	return resp.StatusCode
 }
 
+// post sends a state-changing request with the session's CSRF token and
+// returns the status.
+func (c *demoSession) post(path string, body any) int {
+	c.tb.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", c.base)
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		c.tb.Fatalf("POST %s: %v", path, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func (c *demoSession) cookieHeader() string {
 	u, _ := url.Parse(c.base)
 	var parts []string
@@ -386,6 +404,28 @@ func TestDemoEndToEnd(t *testing.T) {
 		if res.Status != "match" || keys["name"] == "" || keys["account"] == "" || keys["recent_orders"] == "" || keys["notes"] == "" {
 			t.Errorf("lookup: got %+v, want a match with name, account, recent orders and notes", res)
 		}
+	})
+
+	// A person logging in as a human agent gets calls: the phone rings and
+	// answers by itself.
+	t.Run("human agent takes a call", func(t *testing.T) {
+		alice := MustDemoLogin(t, p.url, "alice", "demo")
+		if st := alice.post("/api/me/login", map[string]any{}); st/100 != 2 {
+			t.Fatalf("POST /api/me/login: got=%d, want 2xx", st)
+		}
+		seen := map[queue.AgentState]bool{}
+		pollUntil(t, 30*time.Second, "alice ringing, then on a call", func() (bool, string) {
+			var snap queue.Snapshot
+			if st := alice.getJSON("/api/snapshot", &snap); st != http.StatusOK {
+				return false, fmt.Sprintf("status %d", st)
+			}
+			for _, a := range snap.Agents {
+				if a.Config.ID == "alice" {
+					seen[a.State] = true
+				}
+			}
+			return seen[queue.AgentOnCall], fmt.Sprintf("states seen %v", seen)
+		})
 	})
 
 	t.Run("metrics move as calls flow", func(t *testing.T) {
