@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"stasisq/ari/aritest"
 	"stasisq/queue"
 	"stasisq/sim"
@@ -221,7 +223,9 @@ func StartDemo(ctx context.Context, cfg DemoConfig, stderr io.Writer) (d *Demo, 
 // seed writes the demo's queues and logins. Reusing a --db file overwrites
 // them with the demo's, which keeps a second run the same as the first.
 func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentConfig) error {
-	db, err := store.Open(path, store.Options{Logger: d.log.With("component", "store")})
+	// The demo's password is printed for all to see: hashing it at full
+	// cost would only slow every start down.
+	db, err := store.Open(path, store.Options{Logger: d.log.With("component", "store"), BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		return err
 	}
@@ -295,6 +299,7 @@ func (d *Demo) Close() error {
 		case <-time.After(30 * time.Second):
 			errs = append(errs, errors.New("demo traffic did not stop within 30s"))
 		}
+		d.waitDrained(15 * time.Second)
 	}
 	if d.Main != nil {
 		if err := d.Main.Close(); err != nil {
@@ -318,6 +323,37 @@ func (d *Demo) Close() error {
 	}
 	d.closeErr = errors.Join(errs...)
 	return d.closeErr
+}
+
+// waitDrained waits until stasisq has heard every simulated caller hang up
+// and has hung up their agents, so the store closes every call record and
+// the fake Asterisk is left empty; the hangups reach stasisq over its
+// websocket after the simulation has returned.
+func (d *Demo) waitDrained(timeout time.Duration) {
+	if d.Main == nil || d.Main.App == nil || d.Fake == nil {
+		return
+	}
+	deadline := time.Now().Add(timeout)
+	var calls, channels int
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		snap, err := d.Main.App.Snapshot(ctx)
+		cancel()
+		if err != nil {
+			d.log.Warn("demo: stasisq snapshot while stopping", "err", err)
+			return
+		}
+		calls = 0
+		for _, q := range snap.Queues {
+			calls += len(q.Callers) + q.RealTime.InProgress
+		}
+		channels = len(d.Fake.ChannelIDs())
+		if calls == 0 && channels == 0 {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.log.Warn("demo: calls still up when stopping", "calls", calls, "channels", channels)
 }
 
 // startCRM serves the fake customer database on its own loopback port: the

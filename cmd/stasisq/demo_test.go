@@ -576,3 +576,56 @@ func TestDemoCustomer(t *testing.T) {
 		t.Errorf("GET: got=%d %s, want 200 with account %s", rec.Code, rec.Body, a.Account)
 	}
 }
+
+// Stopping the demo stops the traffic before stasisq: every simulated
+// caller is hung up and its call record closed in the store, and the fake
+// Asterisk is left with no channel.
+func TestDemoCloseLeavesNoCallOpen(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "demo.db")
+	cfg, err := parseDemoFlags([]string{"--listen", "127.0.0.1:0", "--rate", "5", "--seed", "3", "--agents", "4", "--db", dbPath}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	d, err := StartDemo(ctx, cfg, io.Discard)
+	if err != nil {
+		t.Fatalf("StartDemo: %v", err)
+	}
+	started := time.Now()
+	pollUntil(t, 30*time.Second, "callers waiting and answered", func() (bool, string) {
+		c := d.Stats.Snapshot()
+		return c.Answered >= 2 && c.InProgress > c.Answered, fmt.Sprintf("%+v", c)
+	})
+	stopping := time.Now()
+	if err := d.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	t.Logf("traffic for %v, Close took %v", stopping.Sub(started).Round(time.Millisecond), time.Since(stopping).Round(time.Millisecond))
+	if c := d.Stats.Snapshot(); c.InProgress != 0 || c.Cancelled == 0 {
+		t.Errorf("after Close: got %+v, want no caller in progress and some cancelled", c)
+	}
+	if left := d.Fake.ChannelIDs(); len(left) != 0 {
+		t.Errorf("channels after Close: got=%v, want none", left)
+	}
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		t.Fatalf("reopen store: %v", err)
+	}
+	defer db.Close()
+	recs, err := db.Calls(context.Background(), store.CallQuery{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Minute), Limit: 10000})
+	if err != nil {
+		t.Fatalf("calls: %v", err)
+	}
+	if len(recs) == 0 {
+		t.Fatal("got no call records, want the demo's calls")
+	}
+	for _, r := range recs {
+		if r.Open() {
+			t.Errorf("call %s: got open (%s), want every call ended and recorded", r.ID, r.Outcome)
+		}
+	}
+	if _, err := db.CheckPassword(context.Background(), "sue", demoPassword); err != nil {
+		t.Errorf("demo login sue: got=%v, want the demo password to work", err)
+	}
+}
