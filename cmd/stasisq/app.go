@@ -40,10 +40,15 @@ type AppConfig struct {
 	Observer Observer
 }
 
-// Observer receives call-flow timings for load figures.
+// Observer receives call-flow timings for load figures. raised is when
+// Asterisk raised the ARI event behind the moment (its timestamp, to the
+// millisecond; zero when no event was behind it, e.g. a wrap-up timer),
+// seen when the loop took it up: the difference is time spent in Asterisk's
+// websocket, our client and the loop's inbox.
 type Observer interface {
-	CallerArrived(caller queue.CallerID, at time.Time)
-	AgentFree(agent queue.AgentID, at time.Time)
+	CallerArrived(caller queue.CallerID, raised, seen time.Time)
+	AgentFree(agent queue.AgentID, raised, seen time.Time)
+	// Dialing is called just before POST /channels goes out.
 	Dialing(offer queue.OfferID, caller queue.CallerID, agent queue.AgentID, at time.Time)
 }
 
@@ -72,6 +77,7 @@ type App struct {
 	orphans   map[string]string           // channel id -> bridge id, calls bridged by a previous run
 	devices   map[string][]queue.AgentID  // lower-cased device -> agents; nil: rebuild
 	seq       uint64                      // event counter, to tell what a reconcile could see
+	raised    time.Time                   // Asterisk's timestamp of the event being handled (Observer)
 	counter   uint64                      // for bridge and playback ids
 	connected bool
 	resumed   bool // the store's state has been applied
@@ -200,7 +206,11 @@ func (a *App) loop(ctx context.Context) {
 			return
 		case ev := <-events:
 			a.seq++
+			if a.cfg.Observer != nil {
+				a.raised = ev.Timestamp()
+			}
 			a.handleEvent(ev)
+			a.raised = time.Time{}
 		case fn := <-a.results:
 			fn()
 		case fn := <-a.cmds:
@@ -267,7 +277,7 @@ func (a *App) apply(in queue.Input) error {
 			a.devices = nil // rebuilt on the next device state
 		case queue.AgentStateChanged:
 			if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
-				a.cfg.Observer.AgentFree(ev.Agent, now)
+				a.cfg.Observer.AgentFree(ev.Agent, a.raised, now)
 			}
 		}
 	}

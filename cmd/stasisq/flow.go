@@ -66,7 +66,7 @@ func (a *App) handleEvent(ev ari.Event) {
 // application name: queue[,priority=N][,skills=a:50|b][,maxwait=S].
 func (a *App) callerArrived(ch ari.Channel, args []string, joined time.Time, resume bool) {
 	if a.cfg.Observer != nil && !resume {
-		a.cfg.Observer.CallerArrived(queue.CallerID(ch.ID), time.Now())
+		a.cfg.Observer.CallerArrived(queue.CallerID(ch.ID), joined, time.Now())
 	}
 	join := parseCallerArgs(args)
 	join.Caller = queue.CallerID(ch.ID)

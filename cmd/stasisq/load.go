@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -23,25 +25,45 @@ type LoadOptions struct {
 	Callers  int
 	Agents   int
 	Talk     time.Duration // each agent hangs up after this
+	WrapUp   time.Duration // the queue's wrap-up time
 	Arrivals time.Duration // between two callers; 0 sends them all at once
 	Strategy queue.Strategy
 	Timeout  time.Duration // the whole run
 	Dir      string        // for the database; "" uses a temporary directory
 }
 
-// LoadResult is what a load run measured.
+// loadAnswerDelay is how long the fake's agents take to answer: the ring
+// part of an agent's time per call.
+const loadAnswerDelay = time.Millisecond
+
+// LoadResult is what a load run measured. Latencies end when POST
+// /channels (the agent's ring) goes out. They start at Asterisk's timestamp
+// of the event behind them, which includes the websocket and our inbox and
+// is truncated to the millisecond (so up to 1 ms too long); the InApp
+// figures start when the loop took the event up instead: stasisq's share.
 type LoadResult struct {
 	Callers, Agents int
+	Talk, WrapUp    time.Duration
 	Elapsed         time.Duration
 	CallsPerSecond  float64
-	Ideal           float64 // calls/s if agents never idled: Agents / Talk
-	JoinToDial      Percentiles
-	FreeToDial      Percentiles
-	Overtakes       int
-	Outcomes        map[string]int // CallerLeft reasons
-	BadOutcomes     []string       // callers without exactly one outcome
-	AgentsNotFree   []string       // agents not available at the end
-	Unfinished      int            // calls the fake still had at the end
+	// Ideal is the completed calls/s the floor could sustain: the arrival
+	// rate or, if lower, Capacity.
+	Ideal float64
+	// ArrivalRate is callers/s offered, +Inf for a burst.
+	ArrivalRate float64
+	// Capacity is Agents / (talk + wrap-up + answer delay) calls/s.
+	Capacity float64
+	// FreeToDial: an agent frees up while callers wait → the next ring.
+	FreeToDial, FreeToDialInApp Percentiles
+	// JoinToDial: a caller arrives while an agent is free → that ring.
+	JoinToDial, JoinToDialInApp Percentiles
+	// Wait: StasisStart → first ring, every caller: mostly queueing.
+	Wait          Percentiles
+	Overtakes     int
+	Outcomes      map[string]int // CallerLeft reasons
+	BadOutcomes   []string       // callers without exactly one outcome
+	AgentsNotFree []string       // agents not available at the end
+	Unfinished    int            // calls the fake still had at the end
 }
 
 // Percentiles of a latency sample.
@@ -60,14 +82,30 @@ func percentiles(d []time.Duration) Percentiles {
 	return Percentiles{N: len(s), P50: at(0.50), P99: at(0.99), Max: s[len(s)-1]}
 }
 
+func (p Percentiles) String() string {
+	if p.N == 0 {
+		return "n=0"
+	}
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+	return fmt.Sprintf("p50=%v p99=%v max=%v n=%d", r(p.P50), r(p.P99), r(p.Max), p.N)
+}
+
 func (r LoadResult) String() string {
-	return fmt.Sprintf("load: %d callers through %d agents in %v: %.1f calls/s (ideal %.1f)\n"+
-		"  StasisStart→dial: n=%d p50=%v p99=%v max=%v\n"+
-		"  agent free→next dial: n=%d p50=%v p99=%v max=%v\n"+
+	arrivals := "all at once"
+	if !math.IsInf(r.ArrivalRate, 1) {
+		arrivals = fmt.Sprintf("%.1f/s", r.ArrivalRate)
+	}
+	return fmt.Sprintf("load: %d callers (%s) through %d agents: %.1f completed calls/s in %v, ideal %.1f\n"+
+		"  ideal = min(arrivals %s, capacity %d agents / (%v talk + %v wrap-up + %v answer) = %.1f/s)\n"+
+		"  agent free→next ring:     %v  (in stasisq %v)\n"+
+		"  join→ring, agent free:    %v  (in stasisq %v)\n"+
+		"  queue wait (join→ring):   %v\n"+
 		"  overtakes: %d  outcomes: %v  callers without exactly one outcome: %d  agents not available: %d  calls unfinished: %d",
-		r.Callers, r.Agents, r.Elapsed.Round(time.Millisecond), r.CallsPerSecond, r.Ideal,
-		r.JoinToDial.N, r.JoinToDial.P50, r.JoinToDial.P99, r.JoinToDial.Max,
-		r.FreeToDial.N, r.FreeToDial.P50, r.FreeToDial.P99, r.FreeToDial.Max,
+		r.Callers, arrivals, r.Agents, r.CallsPerSecond, r.Elapsed.Round(time.Millisecond), r.Ideal,
+		arrivals, r.Agents, r.Talk, r.WrapUp, loadAnswerDelay, r.Capacity,
+		r.FreeToDial, r.FreeToDialInApp,
+		r.JoinToDial, r.JoinToDialInApp,
+		r.Wait,
 		r.Overtakes, r.Outcomes, len(r.BadOutcomes), len(r.AgentsNotFree), r.Unfinished)
 }
 
@@ -90,14 +128,29 @@ func (r LoadResult) Err() error {
 	return errors.Join(errs...)
 }
 
+// moment is when something happened: raised by Asterisk (event timestamp)
+// and seen by the loop.
+type moment struct{ raised, seen time.Time }
+
+func newMoment(raised, seen time.Time) moment {
+	if raised.IsZero() {
+		raised = seen // a timer or a command: nothing queued before the loop
+	}
+	return moment{raised, seen}
+}
+
 // loadObserver collects call-flow timings and the domain events in order.
 type loadObserver struct {
 	mu          sync.Mutex
-	arrived     map[queue.CallerID]time.Time
+	arrived     map[queue.CallerID]moment
+	rangOnJoin  map[queue.CallerID]bool // offered in the same Apply as its join
 	dialed      map[queue.CallerID]bool
 	joinToDial  []time.Duration
-	freeAt      map[queue.AgentID]time.Time
+	joinInApp   []time.Duration
+	wait        []time.Duration
+	freeAt      map[queue.AgentID]moment
 	freeToDial  []time.Duration
+	freeInApp   []time.Duration
 	waiting     int
 	outcomes    map[queue.CallerID]int
 	reasons     map[string]int
@@ -113,9 +166,10 @@ type joinedCaller struct {
 
 func newLoadObserver() *loadObserver {
 	return &loadObserver{
-		arrived:     map[queue.CallerID]time.Time{},
+		arrived:     map[queue.CallerID]moment{},
+		rangOnJoin:  map[queue.CallerID]bool{},
 		dialed:      map[queue.CallerID]bool{},
-		freeAt:      map[queue.AgentID]time.Time{},
+		freeAt:      map[queue.AgentID]moment{},
 		outcomes:    map[queue.CallerID]int{},
 		reasons:     map[string]int{},
 		queueOrder:  map[string][]joinedCaller{},
@@ -123,20 +177,20 @@ func newLoadObserver() *loadObserver {
 	}
 }
 
-func (o *loadObserver) CallerArrived(c queue.CallerID, at time.Time) {
+func (o *loadObserver) CallerArrived(c queue.CallerID, raised, seen time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.arrived[c] = at
+	o.arrived[c] = newMoment(raised, seen)
 	o.waiting++
 }
 
-func (o *loadObserver) AgentFree(a queue.AgentID, at time.Time) {
+func (o *loadObserver) AgentFree(a queue.AgentID, raised, seen time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	// Only a free agent with callers waiting measures the engine's reaction;
 	// an agent idle for lack of callers would measure the arrival gap.
 	if o.waiting > 0 {
-		o.freeAt[a] = at
+		o.freeAt[a] = newMoment(raised, seen)
 	}
 }
 
@@ -144,30 +198,42 @@ func (o *loadObserver) Dialing(_ queue.OfferID, c queue.CallerID, a queue.AgentI
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if t, ok := o.freeAt[a]; ok {
-		o.freeToDial = append(o.freeToDial, at.Sub(t))
+		o.freeToDial = append(o.freeToDial, at.Sub(t.raised))
+		o.freeInApp = append(o.freeInApp, at.Sub(t.seen))
 		delete(o.freeAt, a)
 	}
-	if !o.dialed[c] {
-		o.dialed[c] = true
-		o.waiting--
-		if o.waiting == 0 {
-			// Nobody waits any more: agents free now are idle for lack of
-			// callers, and their next dial measures an arrival, not us.
-			clear(o.freeAt)
-		}
-		if t, ok := o.arrived[c]; ok {
-			o.joinToDial = append(o.joinToDial, at.Sub(t))
-		}
+	if o.dialed[c] {
+		return
+	}
+	o.dialed[c] = true
+	o.waiting--
+	if o.waiting == 0 {
+		// Nobody waits any more: agents free now are idle for lack of
+		// callers, and their next dial measures an arrival, not us.
+		clear(o.freeAt)
+	}
+	t, ok := o.arrived[c]
+	if !ok {
+		return
+	}
+	o.wait = append(o.wait, at.Sub(t.raised))
+	if o.rangOnJoin[c] {
+		o.joinToDial = append(o.joinToDial, at.Sub(t.raised))
+		o.joinInApp = append(o.joinInApp, at.Sub(t.seen))
 	}
 }
 
-// events is a Publish sink: counts outcomes and overtakes in event order.
+// events is a Publish sink: counts outcomes and overtakes in event order,
+// and notes callers offered in the Apply that joined them (an agent was
+// free), the only ones whose join→ring measures the flow, not the queue.
 func (o *loadObserver) events(evs []queue.Event) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	var joined []queue.CallerID
 	for _, ev := range evs {
 		switch ev := ev.(type) {
 		case queue.CallerJoined:
+			joined = append(joined, ev.Caller)
 			o.queueOrder[ev.Queue] = append(o.queueOrder[ev.Queue], joinedCaller{id: ev.Caller, priority: ev.Priority})
 		case queue.CallerRefused:
 			o.outcomes[ev.Caller]++
@@ -181,6 +247,9 @@ func (o *loadObserver) events(evs []queue.Event) {
 				continue
 			}
 			o.offeredOnce[ev.Caller] = true
+			if slices.Contains(joined, ev.Caller) {
+				o.rangOnJoin[ev.Caller] = true
+			}
 			order := o.queueOrder[ev.Queue]
 			var prio = -1 << 31
 			for _, c := range order {
@@ -244,7 +313,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	fake := aritest.NewServer(aritest.Options{
 		User: "stasisq", Password: "load",
 		PlaybackDuration: func(string) time.Duration { return 20 * time.Millisecond },
-		AnswerDelay:      time.Millisecond,
+		AnswerDelay:      loadAnswerDelay,
 	})
 	defer fake.Close()
 	obs := newLoadObserver()
@@ -272,6 +341,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	qc.Timeout = 30 * time.Second
 	qc.AnnouncePosition = "no"
 	qc.MinAnnounceFrequency = 0
+	qc.WrapUpTime = opts.WrapUp
 	if err := dir2.ConfigureQueue(ctx, qc); err != nil {
 		return LoadResult{}, fmt.Errorf("load: queue: %w", err)
 	}
@@ -293,14 +363,16 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	start := time.Now()
 	calls := make([]*aritest.Call, 0, opts.Callers)
 	for i := range opts.Callers {
+		// Arrivals keep to a schedule, not a sleep after each call, so the
+		// rate offered is the rate asked for however long Call takes.
+		if wait := time.Until(start.Add(time.Duration(i) * opts.Arrivals)); wait > 0 {
+			time.Sleep(wait)
+		}
 		c, err := fake.Call(ctx, aritest.CallSpec{App: m.Config.App, Args: []string{"load"}, Number: fmt.Sprintf("555%04d", i), Name: "Load"})
 		if err != nil {
 			return LoadResult{}, fmt.Errorf("load: caller %d: %w", i, err)
 		}
 		calls = append(calls, c)
-		if opts.Arrivals > 0 {
-			time.Sleep(opts.Arrivals)
-		}
 	}
 	for _, c := range calls {
 		select {
@@ -332,16 +404,26 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	obs.mu.Lock()
 	defer obs.mu.Unlock()
 	res := LoadResult{
-		Callers:        opts.Callers,
-		Agents:         opts.Agents,
-		Elapsed:        elapsed,
-		CallsPerSecond: float64(opts.Callers) / elapsed.Seconds(),
-		Ideal:          float64(opts.Agents) / opts.Talk.Seconds(),
-		JoinToDial:     percentiles(obs.joinToDial),
-		FreeToDial:     percentiles(obs.freeToDial),
-		Overtakes:      obs.overtakes,
-		Outcomes:       obs.reasons,
+		Callers:         opts.Callers,
+		Agents:          opts.Agents,
+		Talk:            opts.Talk,
+		WrapUp:          opts.WrapUp,
+		Elapsed:         elapsed,
+		CallsPerSecond:  float64(opts.Callers) / elapsed.Seconds(),
+		ArrivalRate:     math.Inf(1),
+		Capacity:        float64(opts.Agents) / (opts.Talk + opts.WrapUp + loadAnswerDelay).Seconds(),
+		FreeToDial:      percentiles(obs.freeToDial),
+		FreeToDialInApp: percentiles(obs.freeInApp),
+		JoinToDial:      percentiles(obs.joinToDial),
+		JoinToDialInApp: percentiles(obs.joinInApp),
+		Wait:            percentiles(obs.wait),
+		Overtakes:       obs.overtakes,
+		Outcomes:        obs.reasons,
 	}
+	if opts.Arrivals > 0 {
+		res.ArrivalRate = 1 / opts.Arrivals.Seconds()
+	}
+	res.Ideal = min(res.ArrivalRate, res.Capacity)
 	for _, c := range calls {
 		if n := obs.outcomes[queue.CallerID(c.ID())]; n != 1 {
 			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", c.ID(), n))
@@ -377,13 +459,26 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.IntVar(&opts.Callers, "callers", 1000, "simulated callers")
 	fs.IntVar(&opts.Agents, "agents", 100, "simulated agents")
 	fs.DurationVar(&opts.Talk, "talk", 100*time.Millisecond, "talk time of each call")
+	fs.DurationVar(&opts.WrapUp, "wrapup", 0, "the queue's wrap-up time")
 	fs.DurationVar(&opts.Arrivals, "arrivals", 0, "time between two callers (0: all at once)")
 	fs.StringVar(&strategy, "strategy", string(queue.LongestIdle), "queue strategy")
 	fs.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	opts.Strategy = queue.Strategy(strategy)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := RunLoad(ctx, opts, nil)
 	if err != nil {
 		return err

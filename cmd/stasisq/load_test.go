@@ -27,26 +27,50 @@ func TestLoad(t *testing.T) {
 	if err := res.Err(); err != nil {
 		t.Error(err)
 	}
-	if got := res.JoinToDial.N; got != opts.Callers {
-		t.Errorf("join→dial samples=%d, want one per caller (%d)", got, opts.Callers)
+	if got := res.Wait.N; got != opts.Callers {
+		t.Errorf("queue wait samples=%d, want one per caller (%d)", got, opts.Callers)
+	}
+	// The first callers find agents free, most wait for one to free up:
+	// both figures must have been measured.
+	if res.JoinToDial.N == 0 || res.FreeToDial.N == 0 {
+		t.Errorf("samples: join→ring n=%d, free→ring n=%d; want both measured", res.JoinToDial.N, res.FreeToDial.N)
 	}
 }
 
-// BenchmarkLoad reports the load figures as benchmark metrics.
+// BenchmarkLoad reports the load figures as benchmark metrics: a burst of
+// 1,000 callers at once, and a steady arrival rate near the floor's capacity
+// (100 agents, 1 s talk: capacity 99.9 calls/s, callers every 11 ms ≈ 90.9/s).
+//
+//	go test -run '^$' -bench BenchmarkLoad -benchtime 1x ./cmd/stasisq
 func BenchmarkLoad(b *testing.B) {
-	for b.Loop() {
-		res, err := RunLoad(context.Background(), LoadOptions{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond}, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := res.Err(); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(res.CallsPerSecond, "calls/s")
-		b.ReportMetric(float64(res.JoinToDial.P50.Microseconds()), "join-dial-p50-µs")
-		b.ReportMetric(float64(res.JoinToDial.P99.Microseconds()), "join-dial-p99-µs")
-		b.ReportMetric(float64(res.FreeToDial.P50.Microseconds()), "free-dial-p50-µs")
-		b.ReportMetric(float64(res.FreeToDial.P99.Microseconds()), "free-dial-p99-µs")
-		b.ReportMetric(float64(res.Overtakes), "overtakes")
+	cases := []struct {
+		name string
+		opts LoadOptions
+	}{
+		{"burst", LoadOptions{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond}},
+		{"steady", LoadOptions{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 11 * time.Millisecond}},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				res, err := RunLoad(context.Background(), tc.opts, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := res.Err(); err != nil {
+					b.Fatal(err)
+				}
+				if os.Getenv("STASISQ_LOAD_PRINT") != "" {
+					println(res.String())
+				}
+				b.ReportMetric(res.CallsPerSecond, "calls/s")
+				b.ReportMetric(res.Ideal, "ideal-calls/s")
+				b.ReportMetric(float64(res.FreeToDial.P50.Microseconds()), "free-ring-p50-µs")
+				b.ReportMetric(float64(res.FreeToDial.P99.Microseconds()), "free-ring-p99-µs")
+				b.ReportMetric(float64(res.JoinToDial.P50.Microseconds()), "join-ring-p50-µs")
+				b.ReportMetric(float64(res.JoinToDial.P99.Microseconds()), "join-ring-p99-µs")
+				b.ReportMetric(float64(res.Overtakes), "overtakes")
+			}
+		})
 	}
 }
