@@ -205,13 +205,18 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	})
 
 	// Now the phones answer and alice comes back from lunch: every caller
-	// still there is put through, in queue order, and hangs up once bridged.
+	// still there is put through and hangs up once bridged. Bob gives up on
+	// the call ringing him unanswered (no answer), so the next one he gets
+	// is answered.
+	unanswered := agentLegs(fake)
 	for _, phone := range []string{alicePhone, bobPhone} {
 		fake.SetDevice(phone, aritest.DeviceBehavior{Action: aritest.Answer})
 	}
+	for _, leg := range unanswered {
+		fake.HangupChannel(leg)
+	}
 	MustLoginAPI(t, second.url, "alice").mustPost("/api/me/ready", nil)
-	// Whoever is put through hangs up: in any order, as a caller whose
-	// retry pause comes at the wrong moment may be overtaken.
+	// In any order: a caller in its retry pause may be overtaken.
 	waiting := map[string]*aritest.Call{}
 	for _, c := range calls {
 		if !gone[queue.CallerID(c.ID())] {
@@ -355,9 +360,9 @@ func MustSeedCrashDB(tb testing.TB, path string) {
 	defer db.Close()
 	ctx := context.Background()
 	q := queue.DefaultQueueConfig(crashQueue)
-	// A short ring timeout: a phone left ringing by the dead process stops
-	// on its own soon after the restart.
-	q.Timeout = 3 * time.Second
+	// A ring timeout far longer than the restart takes: the phone the dead
+	// process left ringing still rings when the new one reconciles.
+	q.Timeout = 60 * time.Second
 	q.Retry = 100 * time.Millisecond
 	q.AnnouncePosition = "no"
 	q.MinAnnounceFrequency = 0
