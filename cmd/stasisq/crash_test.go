@@ -139,6 +139,16 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 			t.Errorf("state after the kill: %s at %d joined %v, want %d joined %v", c.ID, c.Position, c.JoinedAt, before[i].Position, before[i].JoinedAt)
 		}
 	}
+	sessions := map[queue.AgentID]store.AgentSession{}
+	for _, s := range st.Agents {
+		sessions[s.ID] = s
+	}
+	if s := sessions["alice"]; !s.Paused || s.Reason != pauseReason {
+		t.Errorf("state after the kill: alice %+v, want paused for %q", s, pauseReason)
+	}
+	if s := sessions["bob"]; s.State == "" || s.Paused {
+		t.Errorf("state after the kill: bob %+v, want logged in, not paused", s)
+	}
 
 	gone := map[queue.CallerID]bool{}
 	for _, pos := range hangUpWhileDown {
@@ -328,12 +338,12 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	if len(st.Callers) != 0 {
 		t.Errorf("callers left in the resume state after everyone was answered: %v", waitingIDs(st.Callers))
 	}
-	sessions := map[queue.AgentID]queue.AgentState{}
+	final := map[queue.AgentID]queue.AgentState{}
 	for _, s := range st.Agents {
-		sessions[s.ID] = s.State
+		final[s.ID] = s.State
 	}
-	if sessions["alice"] != queue.AgentAvailable || sessions["bob"] != queue.AgentAvailable {
-		t.Errorf("agent sessions at exit=%v, want both available", sessions)
+	if final["alice"] != queue.AgentAvailable || final["bob"] != queue.AgentAvailable {
+		t.Errorf("agent sessions at exit=%v, want both available", final)
 	}
 }
 
