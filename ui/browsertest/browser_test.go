@@ -7,7 +7,11 @@
 // Needs /usr/bin/chromium, node and node_modules/playwright-core
 // (scripts/setup-test-deps installs them); without them the test skips,
 // except under CI=true where it fails. Screenshots go to artifacts/browser/
-// at the repository root.
+// at the repository root, and of every open page when a scenario fails.
+//
+// A script also runs by hand against a demo started with the flags below:
+//
+//	STASISQ_URL=http://127.0.0.1:8080 node wallboard_reorder.mjs
 package browsertest
 
 import (

@@ -3,7 +3,7 @@
 // and bob sees Ready. Bob first leaves all his queues (the My queues
 // toggles) so no waiting caller rings him meanwhile: a pause that lands
 // mid-call shows only once the call is over.
-import { run, signIn, until, assert, log, USERS } from './lib.mjs';
+import { run, signIn, until, assert, log, screenshot, USERS } from './lib.mjs';
 
 await run('supervisor-pause', async (browser) => {
   const bob = await signIn(browser, USERS.bob, '/agent');
@@ -12,13 +12,24 @@ await run('supervisor-pause', async (browser) => {
   const state = () => pill.getAttribute('data-state');
 
   await until('bob to be logged out of his queues', async () => (await state()) === 'logged-out');
+  const row = sam.locator(`[data-testid="agent-row"][data-agent-id="${USERS.bob}"]`);
+  const boardQueues = async () => (await row.locator('.agent-queues').textContent()).trim();
   const toggles = bob.getByTestId('queue-toggle');
   await until('bob\'s queue toggles', () => toggles.count());
+  // One at a time, each redrawn on bob's console and seen on sam's board
+  // before the next: the console sends the whole list on each change,
+  // built from the list it last drew.
+  const redrawn = async (change) => {
+    await toggles.evaluateAll((els) => { for (const el of els) el.dataset.drawnBefore = '1'; });
+    await change();
+    await until('bob\'s queue toggles to be redrawn', () => bob.locator('[data-testid="queue-toggle"]:not([data-drawn-before])').count());
+  };
   for (const box of await toggles.all()) {
-    await box.uncheck();
+    const q = await box.getAttribute('data-queue');
+    await redrawn(() => box.uncheck());
+    await until(`sam's board to show bob out of ${q}`, async () => !(await boardQueues()).includes(`${q} (`));
   }
-  const row = sam.locator(`[data-testid="agent-row"][data-agent-id="${USERS.bob}"]`);
-  await until('sam\'s agents board to show bob in no queue', async () => (await row.locator('.agent-queues').textContent()).trim() === '');
+  assert(await boardQueues() === '', `sam's board shows bob in ${await boardQueues()}, want no queue`);
   await bob.getByTestId('agent-login-button').click();
   await until('bob ready', async () => (await state()) === 'available');
   await until('sam\'s board to show bob ready', async () => (await row.getAttribute('data-state')) === 'available');
@@ -40,6 +51,7 @@ await run('supervisor-pause', async (browser) => {
     return (await state()) === 'paused' && said.includes(reason ? `Paused — ${reason}` : 'Paused');
   });
   log(`bob sees: ${(await pill.textContent()).trim()}`);
+  await screenshot(bob, 'agent-paused');
   assert(await bob.getByTestId('ready-button').isEnabled(), 'bob\'s Ready button is disabled while paused');
   let onBoard = '';
   await until(() => `sam's board to say Paused — ${reason} (it says ${JSON.stringify(onBoard)})`,
@@ -53,6 +65,8 @@ await run('supervisor-pause', async (browser) => {
   await bob.getByTestId('agent-logout-button').click();
   await until('bob logged out', async () => (await state()) === 'logged-out');
   for (const box of await toggles.all()) {
-    await box.check();
+    const q = await box.getAttribute('data-queue');
+    await redrawn(() => box.check());
+    await until(`sam's board to show bob back in ${q}`, async () => (await boardQueues()).includes(`${q} (`));
   }
 });
