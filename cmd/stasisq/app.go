@@ -34,7 +34,10 @@ type AppConfig struct {
 	// RunTag makes the ids this process gives channels, bridges and
 	// playbacks unique across restarts; lower case, fixed length.
 	RunTag   string
-	Parallel int // concurrent ARI REST calls (executor)
+	Parallel int // concurrent ARI REST calls for callers (executor); 0: 32
+	// RingParallel bounds concurrent REST calls for agent legs (originate,
+	// hang up); 0: 64.
+	RingParallel int
 	// Observer, when set, is told when callers arrive, agents free up and
 	// dials go out (load test figures). Called from the loop and executor.
 	Observer Observer
@@ -134,7 +137,7 @@ func NewApp(cfg AppConfig) (*App, error) {
 		ari:       cfg.ARI,
 		engine:    cfg.Engine,
 		log:       cfg.Logger,
-		exec:      newExecutor(cfg.Parallel, 10*time.Second),
+		exec:      newExecutorPools(cfg.Parallel, cfg.RingParallel, 10*time.Second),
 		cmds:      make(chan func()),
 		results:   make(chan func(), 1024),
 		done:      make(chan struct{}),
@@ -290,7 +293,12 @@ func (a *App) apply(in queue.Input) error {
 			p(events)
 		}
 	}
+	var rings []queue.Effect
 	for _, e := range actions {
+		if agentLegEffect(e) {
+			rings = append(rings, e)
+			continue
+		}
 		a.execute(e)
 	}
 	// A finished call's bridge goes after the hangups and continues the
@@ -301,7 +309,23 @@ func (a *App) apply(in queue.Input) error {
 			leg.bridge = ""
 		}
 	}
+	// Agent legs last, in the engine's order among themselves: lanes run
+	// apart, so this changes no lane's order, but the goroutine started
+	// last is the one the scheduler runs next, and a ring is what a free
+	// agent waits for.
+	for _, e := range rings {
+		a.execute(e)
+	}
 	return nil
+}
+
+// agentLegEffect tells the effects carried out on an agent leg's lane.
+func agentLegEffect(e queue.Effect) bool {
+	switch e.(type) {
+	case queue.RingAgent, queue.CancelRing, queue.HangupAgent:
+		return true
+	}
+	return false
 }
 
 // applyQuiet applies an input whose refusal is a normal race (an event about

@@ -22,17 +22,24 @@ import (
 // slow SIP trunk, a loaded Asterisk) would then hold up every other caller's
 // ring: exactly the app_queue latency stasisq exists to remove.
 //
-// Agent-leg lanes (SubmitRing) draw on their own pool: under a burst of
-// arrivals hundreds of answer/MOH calls queue up, and an agent who just
-// became free must not wait behind them to be rung (the load test's
-// free→dial figure measured 110 ms at p50 with one shared pool).
+// Agent-leg lanes (SubmitRing) draw on their own, larger pool: under a
+// burst of arrivals hundreds of answer/MOH calls queue up, and an agent who
+// just became free must not wait behind them to be rung (the load test's
+// free→dial figure measured 110 ms at p50 with one shared pool). Nor must
+// rings wait for each other: an originate is not answered until Asterisk
+// has set the channel up (tens of ms on a loaded box), and when a wave of
+// agents frees up at once a pool the size of the caller pool made the last
+// of them wait for three rounds of originates (p99 ~100 ms). Both pools
+// together stay under Asterisk's HTTP session limit (http.conf sessionlimit,
+// 100 by default, the events websocket included): a connection over it is
+// refused.
 type executor struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	timeout time.Duration // per job
 
-	sem     chan struct{}
-	ringSem chan struct{}
+	sem     chan struct{} // caller lanes
+	ringSem chan struct{} // agent-leg lanes
 	wg      sync.WaitGroup
 
 	mu     sync.Mutex
@@ -44,9 +51,24 @@ type executor struct {
 // executor's per-job timeout.
 type job func(ctx context.Context)
 
+// Default pool sizes: REST calls at once for callers' lanes and for agent
+// legs' lanes; 32 + 64 + the websocket fit Asterisk's default session limit.
+const (
+	defaultParallel     = 32
+	defaultRingParallel = 64
+)
+
 func newExecutor(parallel int, timeout time.Duration) *executor {
+	return newExecutorPools(parallel, 0, timeout)
+}
+
+// newExecutorPools sizes both pools; 0 takes the default.
+func newExecutorPools(parallel, ringParallel int, timeout time.Duration) *executor {
 	if parallel <= 0 {
-		parallel = 32
+		parallel = defaultParallel
+	}
+	if ringParallel <= 0 {
+		ringParallel = defaultRingParallel
 	}
 	if timeout <= 0 {
 		timeout = 10 * time.Second
@@ -57,7 +79,7 @@ func newExecutor(parallel int, timeout time.Duration) *executor {
 		cancel:  cancel,
 		timeout: timeout,
 		sem:     make(chan struct{}, parallel),
-		ringSem: make(chan struct{}, parallel),
+		ringSem: make(chan struct{}, ringParallel),
 		lanes:   make(map[string][]job),
 	}
 }
