@@ -90,7 +90,7 @@ export function showAgent(main, session) {
     if (!lookupResult) {
       replace(panel, h('p', { class: 'muted', 'data-testid': 'customer-status' }, 'Looking up…'));
     } else if (lookupResult.status === 'match') {
-      replace(panel, h('dl', { class: 'fields' }, lookupResult.fields.map((f) => [h('dt', {}, f.label), h('dd', { dataset: { key: f.key } }, f.value)])));
+      replace(panel, h('dl', { class: 'fields' }, lookupResult.fields.flatMap((f) => [h('dt', {}, f.label), h('dd', { dataset: { key: f.key } }, f.value)])));
     } else {
       replace(panel, h('p', { class: lookupResult.status === 'lookup failed' ? 'warn' : 'muted', 'data-testid': 'customer-status' },
         lookupResult.status === 'lookup failed' ? 'Lookup failed' : 'No match'));
