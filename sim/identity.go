@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 )
 
@@ -17,9 +18,14 @@ var lastNames = []string{
 	"Ivanova", "Murphy", "Larsen", "Haddad", "Schmidt", "Walker", "Bianchi", "Kim", "Mendes", "Byrne",
 }
 
-// callerName draws a realistic full name.
-func callerName(r *rand.Rand) string {
-	return firstNames[r.IntN(len(firstNames))] + " " + lastNames[r.IntN(len(lastNames))]
+// CallerName is the realistic full name a simulated caller with this number
+// presents. It is a function of the number so that the demo's CRM can give
+// the same name for the same caller.
+func CallerName(number string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(number))
+	n := h.Sum64()
+	return firstNames[n%uint64(len(firstNames))] + " " + lastNames[(n/uint64(len(firstNames)))%uint64(len(lastNames))]
 }
 
 // callerNumber draws an E.164 number from ranges the regulators set aside

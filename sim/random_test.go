@@ -135,9 +135,22 @@ func TestCallerIdentity(t *testing.T) {
 				t.Fatalf("number %q: got non-digit %q", num, c)
 			}
 		}
-		seen[callerName(r)] = true
+		seen[CallerName(callerNumber(r))] = true
 	}
 	if len(seen) < 200 {
 		t.Errorf("distinct names in 1000 callers: got=%d, want >= 200", len(seen))
+	}
+}
+
+// The demo CRM looks callers up by number and must find the name the caller
+// presented, so the name depends on the number alone.
+func TestCallerNameFollowsNumber(t *testing.T) {
+	for _, number := range []string{"+442079460123", "+120255501 42", "+61491570999"} {
+		if a, b := CallerName(number), CallerName(number); a != b || a == "" {
+			t.Errorf("CallerName(%q): got %q then %q, want one stable non-empty name", number, a, b)
+		}
+	}
+	if CallerName("+442079460123") == CallerName("+442079460124") && CallerName("+442079460124") == CallerName("+442079460125") {
+		t.Errorf("three neighbouring numbers got one name: names do not vary with the number")
 	}
 }

@@ -148,10 +148,11 @@ type plan struct {
 func (s *Sim) drawPlan() plan {
 	var p plan
 	s.dice.with(func(r *rand.Rand) {
+		number := callerNumber(r)
 		p = plan{
 			queue:    s.cfg.Queues[r.IntN(len(s.cfg.Queues))],
-			number:   callerNumber(r),
-			name:     callerName(r),
+			number:   number,
+			name:     CallerName(number),
 			patience: exponential(r, s.cfg.Patience),
 			talk:     talkTime(r, s.cfg.CallerTalkMean),
 		}

@@ -94,7 +94,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (DemoConfig, error) {
 	case c.Patience < 0 || c.HumanTalk < 0:
 		return c, errors.New("--patience and --human-talk must not be negative")
 	}
-	return c, nil
+	return c, (&Config{LogLevel: c.LogLevel}).checkLogging()
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -387,8 +387,6 @@ type crmCustomer struct {
 }
 
 var (
-	crmFirst  = []string{"Amelia", "Oliver", "Sofia", "Liam", "Mia", "Noah", "Aisha", "Mateo", "Chloe", "Lucas", "Priya", "Ethan", "Yuki", "Hugo", "Zara"}
-	crmLast   = []string{"Smith", "García", "Müller", "Nguyen", "Okafor", "Rossi", "Kowalski", "Johansson", "Patel", "Dubois", "Tanaka", "Silva"}
 	crmTiers  = []string{"Standard", "Standard", "Plus", "Business", "Enterprise"}
 	crmThings = []string{"Router X2", "Mesh kit (3)", "Fibre upgrade", "Spare power supply", "Annual support plan", "Smart plug pack", "Wi-Fi extender", "Laptop dock"}
 	crmStates = []string{"delivered", "shipped", "processing", "returned"}
@@ -403,14 +401,14 @@ var (
 )
 
 // demoCustomer makes up a stable profile for a number: the same caller
-// always gets the same customer.
+// always gets the same customer, under the name its caller id shows.
 func demoCustomer(number string) crmCustomer {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(number))
 	seed := h.Sum64()
 	r := mrand.New(mrand.NewPCG(seed, seed>>7|1))
 	c := crmCustomer{
-		Name:        crmFirst[r.IntN(len(crmFirst))] + " " + crmLast[r.IntN(len(crmLast))],
+		Name:        sim.CallerName(number), // the name the simulated caller presents
 		Account:     fmt.Sprintf("ACC-%06d", r.IntN(1000000)),
 		Tier:        crmTiers[r.IntN(len(crmTiers))],
 		CustomerFor: fmt.Sprint(2012 + r.IntN(14)),
