@@ -537,6 +537,7 @@ func TestParseDemoFlags(t *testing.T) {
 		{name: "negative agents", args: []string{"--agents", "-3"}, wantErr: true},
 		{name: "stray argument", args: []string{"now"}, wantErr: true},
 		{name: "unknown flag", args: []string{"--speed", "9"}, wantErr: true},
+		{name: "bad log level", args: []string{"--log-level", "loud"}, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -97,8 +97,11 @@ type Config struct {
 	Listen      string
 	DB          string
 	LogLevel    string
+	LogFormat   string // text or json
 	LookupURL   string
-	QueueLog    string // optional queue_log file
+	// PauseReasons an agent picks from when pausing, comma-separated.
+	PauseReasons string
+	QueueLog     string // optional queue_log file
 }
 
 // Main is "stasisq serve" as a value: ParseFlags, Run, URL, Close, so tests
@@ -133,12 +136,14 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{
 		Config: Config{
-			ARIURL:   "http://127.0.0.1:8088",
-			ARIUser:  "stasisq",
-			App:      "stasisq",
-			Listen:   "127.0.0.1:8080",
-			DB:       "stasisq.db",
-			LogLevel: "info",
+			ARIURL:       "http://127.0.0.1:8088",
+			ARIUser:      "stasisq",
+			App:          "stasisq",
+			Listen:       "127.0.0.1:8080",
+			DB:           "stasisq.db",
+			LogLevel:     "info",
+			LogFormat:    "text",
+			PauseReasons: "Break,Lunch,Training,Meeting,Admin",
 		},
 		Stderr: os.Stderr,
 	}
@@ -164,6 +169,8 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	str(&c.Listen, "listen", "address of the web console, API and /metrics")
 	str(&c.DB, "db", "bbolt database file")
 	str(&c.LogLevel, "log-level", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "text or json")
+	str(&c.PauseReasons, "pause-reasons", "comma-separated reasons agents pick from when pausing")
 	str(&c.LookupURL, "lookup-url", "customer lookup shown to agents, e.g. http://crm/lookup?number={number}")
 	str(&c.QueueLog, "queue-log", "also write Asterisk queue_log lines to this file")
 	if err := fs.Parse(args); err != nil {
@@ -175,7 +182,30 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	if c.ARIURL == "" || c.App == "" || c.DB == "" {
 		return errors.New("--ari-url, --app and --db must not be empty")
 	}
+	return c.checkLogging()
+}
+
+// checkLogging refuses a log level or format we would otherwise quietly replace.
+func (c *Config) checkLogging() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" && c.LogFormat != "" {
+		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
+	}
 	return nil
+}
+
+// pauseReasons splits Config.PauseReasons, dropping empty entries.
+func (c *Config) pauseReasons() []string {
+	var out []string
+	for _, r := range strings.Split(c.PauseReasons, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func (m *Main) logger() *slog.Logger {
@@ -186,7 +216,11 @@ func (m *Main) logger() *slog.Logger {
 	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: level}))
+	opts := &slog.HandlerOptions{Level: level}
+	if m.Config.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.Stderr, opts))
 }
 
 // Run opens the database, loads the configuration into a new engine,
@@ -254,11 +288,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("session key: %w", err)
 	}
 	m.UI, err = ui.New(ui.Options{
-		Floor:      m.App,
-		Directory:  &directory{db: db, floor: m.App},
-		Logger:     log.With("component", "ui"),
-		LookupURL:  m.Config.LookupURL,
-		SessionKey: sessionKey,
+		Floor:        m.App,
+		Directory:    &directory{db: db, floor: m.App},
+		Logger:       log.With("component", "ui"),
+		LookupURL:    m.Config.LookupURL,
+		SessionKey:   sessionKey,
+		PauseReasons: m.Config.pauseReasons(),
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
