@@ -53,6 +53,9 @@ type LoadResult struct {
 	ArrivalRate float64
 	// Capacity is Agents / (talk + wrap-up + answer delay) calls/s.
 	Capacity float64
+	// IdealRun is the best CallsPerSecond this run could show: a finite
+	// run also pays for the last arrivals and the last round of calls.
+	IdealRun float64
 	// FreeToDial: an agent frees up while callers wait → the next ring.
 	FreeToDial, FreeToDialInApp Percentiles
 	// JoinToDial: a caller arrives while an agent is free → that ring.
@@ -95,13 +98,13 @@ func (r LoadResult) String() string {
 	if !math.IsInf(r.ArrivalRate, 1) {
 		arrivals = fmt.Sprintf("%.1f/s", r.ArrivalRate)
 	}
-	return fmt.Sprintf("load: %d callers (%s) through %d agents: %.1f completed calls/s in %v, ideal %.1f\n"+
+	return fmt.Sprintf("load: %d callers (%s) through %d agents: %.1f completed calls/s in %v, ideal %.1f (best for this run %.1f)\n"+
 		"  ideal = min(arrivals %s, capacity %d agents / (%v talk + %v wrap-up + %v answer) = %.1f/s)\n"+
 		"  agent free→next ring:     %v  (in stasisq %v)\n"+
 		"  join→ring, agent free:    %v  (in stasisq %v)\n"+
 		"  queue wait (join→ring):   %v\n"+
 		"  overtakes: %d  outcomes: %v  callers without exactly one outcome: %d  agents not available: %d  calls unfinished: %d",
-		r.Callers, arrivals, r.Agents, r.CallsPerSecond, r.Elapsed.Round(time.Millisecond), r.Ideal,
+		r.Callers, arrivals, r.Agents, r.CallsPerSecond, r.Elapsed.Round(time.Millisecond), r.Ideal, r.IdealRun,
 		arrivals, r.Agents, r.Talk, r.WrapUp, loadAnswerDelay, r.Capacity,
 		r.FreeToDial, r.FreeToDialInApp,
 		r.JoinToDial, r.JoinToDialInApp,
@@ -424,6 +427,10 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 		res.ArrivalRate = 1 / opts.Arrivals.Seconds()
 	}
 	res.Ideal = min(res.ArrivalRate, res.Capacity)
+	occupancy := opts.Talk + opts.WrapUp + loadAnswerDelay
+	rounds := (opts.Callers + opts.Agents - 1) / opts.Agents
+	best := max(time.Duration(opts.Callers-1)*opts.Arrivals+occupancy, time.Duration(rounds)*occupancy)
+	res.IdealRun = float64(opts.Callers) / best.Seconds()
 	for _, c := range calls {
 		if n := obs.outcomes[queue.CallerID(c.ID())]; n != 1 {
 			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", c.ID(), n))
