@@ -69,7 +69,9 @@ export function showAgent(main, session) {
       const id = `q-${q.queue}`;
       const box = h('input', { type: 'checkbox', id, checked: active.has(q.queue), 'data-testid': 'queue-toggle', dataset: { queue: q.queue } });
       box.addEventListener('change', () => act('Queues', async () => {
-        const chosen = myQueues.filter((m) => (m.queue === q.queue ? box.checked : active.has(m.queue))).map((m) => m.queue);
+        // From the boxes on screen, not the last render: a second click before
+        // the redraw must not undo the first.
+        const chosen = [...ul.querySelectorAll('input[data-testid="queue-toggle"]')].filter((b) => b.checked).map((b) => b.dataset.queue);
         await put('/api/me/queues', { queues: chosen });
       }));
       return h('li', {}, box, h('label', { for: id }, q.queue), q.penalty ? h('span', { class: 'muted' }, ` penalty ${q.penalty}`) : null);
