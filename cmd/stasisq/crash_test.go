@@ -38,7 +38,7 @@ const (
 	crashPassword = "crash-test-password"
 	alicePhone    = "PJSIP/1001"
 	bobPhone      = "PJSIP/1002"
-	pauseReason   = "lunch"
+	pauseReason   = "Lunch" // one of serve's default --pause-reasons
 )
 
 func TestCrashAndResume(t *testing.T) {
