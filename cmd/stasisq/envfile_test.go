@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"strings"
+	"testing"
+)
+
+// The sample environment file must only name variables that serve reads,
+// with values serve accepts: a typo there would be silently ignored by
+// systemd and leave stasisq on a default.
+func TestSampleEnvironmentFileMatchesFlags(t *testing.T) {
+	f, err := os.Open("../../asterisk-conf/stasisq.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	// serve's --help names each flag's variable as "($STASISQ_X)".
+	var usage strings.Builder
+	probe := NewMain()
+	probe.Stderr = &usage
+	if err := probe.ParseFlags(context.Background(), []string{"--help"}); !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: got=%v, want flag.ErrHelp", err)
+	}
+	known := map[string]bool{}
+	for _, line := range strings.Split(usage.String(), "\n") {
+		if _, rest, ok := strings.Cut(line, "($"); ok {
+			name, _, _ := strings.Cut(rest, ")")
+			known[name] = true
+		}
+	}
+	if len(known) < 5 {
+		t.Fatalf("found %d STASISQ_ variables in serve's usage, want the flag list: %q", len(known), usage.String())
+	}
+	sc := bufio.NewScanner(f)
+	set := 0
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "#"))
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "STASISQ_") || strings.Contains(name, " ") {
+			continue
+		}
+		if !known[name] {
+			t.Errorf("stasisq.env:%d: %s is not a serve flag's variable", n, name)
+		}
+		t.Setenv(name, value)
+		set++
+	}
+	if set == 0 {
+		t.Fatal("no STASISQ_ variables in stasisq.env")
+	}
+	if err := NewMain().ParseFlags(context.Background(), nil); err != nil {
+		t.Errorf("serve refuses the sample environment: %v", err)
+	}
+}
