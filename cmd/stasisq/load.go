@@ -53,8 +53,8 @@ type LoadResult struct {
 	ArrivalRate float64
 	// Capacity is Agents / (talk + wrap-up + answer delay) calls/s.
 	Capacity float64
-	// IdealRun is the best CallsPerSecond this run could show: a finite
-	// run also pays for the last arrivals and the last round of calls.
+	// IdealRun is the best CallsPerSecond this run could show (see
+	// idealElapsed): a finite run also pays for its ramp-up and last round.
 	IdealRun float64
 	// FreeToDial: an agent frees up while callers wait → the next ring.
 	FreeToDial, FreeToDialInApp Percentiles
@@ -427,10 +427,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 		res.ArrivalRate = 1 / opts.Arrivals.Seconds()
 	}
 	res.Ideal = min(res.ArrivalRate, res.Capacity)
-	occupancy := opts.Talk + opts.WrapUp + loadAnswerDelay
-	rounds := (opts.Callers + opts.Agents - 1) / opts.Agents
-	best := max(time.Duration(opts.Callers-1)*opts.Arrivals+occupancy, time.Duration(rounds)*occupancy)
-	res.IdealRun = float64(opts.Callers) / best.Seconds()
+	res.IdealRun = float64(opts.Callers) / idealElapsed(opts).Seconds()
 	for _, c := range calls {
 		if n := obs.outcomes[queue.CallerID(c.ID())]; n != 1 {
 			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", c.ID(), n))
@@ -443,6 +440,24 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 	}
 	res.Unfinished = len(fake.ChannelIDs())
 	return res, nil
+}
+
+// idealElapsed is how long the run would take if every call took exactly
+// talk + wrap-up + answer and a caller were rung the instant an agent was
+// free: caller k starts when it arrives or when the agent freed by caller
+// k-Agents is done, whichever is later.
+func idealElapsed(opts LoadOptions) time.Duration {
+	occupancy := opts.Talk + opts.WrapUp + loadAnswerDelay
+	start := make([]time.Duration, opts.Callers)
+	var end time.Duration
+	for k := range start {
+		start[k] = time.Duration(k) * opts.Arrivals
+		if k >= opts.Agents {
+			start[k] = max(start[k], start[k-opts.Agents]+occupancy)
+		}
+		end = max(end, start[k]+occupancy)
+	}
+	return end
 }
 
 func allAvailable(s queue.Snapshot, ids []queue.AgentID) bool {
