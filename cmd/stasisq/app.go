@@ -331,7 +331,8 @@ func agentLegEffect(e queue.Effect) bool {
 // applyQuiet applies an input whose refusal is a normal race (an event about
 // a caller or offer the engine has already closed).
 func (a *App) applyQuiet(in queue.Input) {
-	if err := a.apply(in); err != nil {
+	if err := a.apply(in); err != nil && a.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the %T formatting would cost on every refusal.
 		a.log.Debug("input refused", "input", fmt.Sprintf("%T", in), "err", err)
 	}
 }
