@@ -23,31 +23,57 @@ func varsBody(vars map[string]string) any {
 	return variablesBody{Variables: vars}
 }
 
-// AsteriskInfo returns Asterisk's build, system, config and status.
-func (c *Client) AsteriskInfo(ctx context.Context) (*AsteriskInfo, error) {
-	var out AsteriskInfo
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/asterisk/info", path: "/asterisk/info"}, &out); err != nil {
+// send performs rc and returns the resource Asterisk replied with.
+func send[T any](ctx context.Context, c *Client, rc call) (*T, error) {
+	var out T
+	if err := c.do(ctx, rc, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// get returns the resource at route (path is route with the ids filled in).
+func get[T any](ctx context.Context, c *Client, route, path string) (*T, error) {
+	return send[T](ctx, c, call{method: http.MethodGet, route: route, path: path})
+}
+
+// list returns every resource of one kind; list routes have no ids.
+func list[T any](ctx context.Context, c *Client, route string) ([]T, error) {
+	out, err := get[[]T](ctx, c, route, route)
+	if err != nil {
+		return nil, err
+	}
+	return *out, nil
+}
+
+// action performs a call Asterisk answers with no body; empty values in q
+// are left out so Asterisk uses its defaults.
+func (c *Client) action(ctx context.Context, method, route, path string, q map[string]string) error {
+	rc := call{method: method, route: route, path: path}
+	for name, value := range q {
+		if value != "" {
+			if rc.query == nil {
+				rc.query = map[string][]string{}
+			}
+			rc.query.Set(name, value)
+		}
+	}
+	return c.do(ctx, rc, nil)
+}
+
+// AsteriskInfo returns Asterisk's build, system, config and status.
+func (c *Client) AsteriskInfo(ctx context.Context) (*AsteriskInfo, error) {
+	return get[AsteriskInfo](ctx, c, "/asterisk/info", "/asterisk/info")
 }
 
 // ListChannels lists every channel Asterisk has, in Stasis or not.
 func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
-	var out []Channel
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/channels", path: "/channels"}, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[Channel](ctx, c, "/channels")
 }
 
 // GetChannel returns one channel; ErrNotFound once it has gone.
 func (c *Client) GetChannel(ctx context.Context, id string) (*Channel, error) {
-	var out Channel
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/channels/{channelId}", path: "/channels/" + seg(id)}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Channel](ctx, c, "/channels/{channelId}", "/channels/"+seg(id))
 }
 
 // OriginateRequest is POST /channels. Zero values are left out so Asterisk
@@ -92,11 +118,11 @@ func (c *Client) Originate(ctx context.Context, req OriginateRequest) (*Channel,
 		rc.route = "/channels/{channelId}"
 		rc.path = "/channels/" + seg(req.ChannelID)
 	}
-	var out Channel
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Channel](ctx, c, rc)
+	if err != nil {
 		return nil, fmt.Errorf("originate %s: %w", req.Endpoint, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // CreateChannelRequest is POST /channels/create: the channel enters App at
@@ -123,25 +149,16 @@ func (c *Client) CreateChannel(ctx context.Context, req CreateChannelRequest) (*
 		"originator", req.Originator,
 		"formats", req.Formats,
 	)
-	var out Channel
 	rc := call{method: http.MethodPost, route: "/channels/create", path: "/channels/create", query: q, body: varsBody(req.Variables)}
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Channel](ctx, c, rc)
+	if err != nil {
 		return nil, fmt.Errorf("create channel %s: %w", req.Endpoint, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 func (c *Client) channelAction(ctx context.Context, method, action, id string, q map[string]string) error {
-	rc := call{method: method, route: "/channels/{channelId}" + action, path: "/channels/" + seg(id) + action}
-	for name, value := range q {
-		if value != "" {
-			if rc.query == nil {
-				rc.query = map[string][]string{}
-			}
-			rc.query.Set(name, value)
-		}
-	}
-	return c.do(ctx, rc, nil)
+	return c.action(ctx, method, "/channels/{channelId}"+action, "/channels/"+seg(id)+action, q)
 }
 
 // Dial dials a channel made by CreateChannel. caller is the channel to take
@@ -186,9 +203,9 @@ func (c *Client) Redirect(ctx context.Context, id, endpoint string) error {
 
 // GetVariable reads a channel variable or function.
 func (c *Client) GetVariable(ctx context.Context, id, name string) (string, error) {
-	var out Variable
 	rc := call{method: http.MethodGet, route: "/channels/{channelId}/variable", path: "/channels/" + seg(id) + "/variable", query: query("variable", name)}
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Variable](ctx, c, rc)
+	if err != nil {
 		return "", err
 	}
 	return out.Value, nil
@@ -214,16 +231,21 @@ func (c *Client) StopMOH(ctx context.Context, id string) error {
 // Play plays media ("sound:queue-thankyou", ...) to a channel, one after the
 // other. With playbackID set it uses POST /channels/{id}/play/{playbackId}.
 func (c *Client) Play(ctx context.Context, channelID, playbackID string, media ...string) (*Playback, error) {
-	rc := call{method: http.MethodPost, route: "/channels/{channelId}/play", path: "/channels/" + seg(channelID) + "/play", query: query("media", strings.Join(media, ","))}
+	return c.play(ctx, "/channels/{channelId}/play", "/channels/"+seg(channelID)+"/play", playbackID, media)
+}
+
+// play plays media to the channel or bridge whose play route is route.
+func (c *Client) play(ctx context.Context, route, path, playbackID string, media []string) (*Playback, error) {
+	rc := call{method: http.MethodPost, route: route, path: path, query: query("media", strings.Join(media, ","))}
 	if playbackID != "" {
 		rc.route += "/{playbackId}"
 		rc.path += "/" + seg(playbackID)
 	}
-	var out Playback
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Playback](ctx, c, rc)
+	if err != nil {
 		return nil, fmt.Errorf("play %v: %w", media, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // SnoopRequest is POST /channels/{id}/snoop. Spy and Whisper are none,
@@ -244,11 +266,7 @@ func (c *Client) Snoop(ctx context.Context, id string, req SnoopRequest) (*Chann
 		rc.route += "/{snoopId}"
 		rc.path += "/" + seg(req.SnoopID)
 	}
-	var out Channel
-	if err := c.do(ctx, rc, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return send[Channel](ctx, c, rc)
 }
 
 // CreateBridge creates a bridge of bridgeType ("mixing", "holding", or a
@@ -259,42 +277,25 @@ func (c *Client) CreateBridge(ctx context.Context, id, bridgeType, name string) 
 		rc.route = "/bridges/{bridgeId}"
 		rc.path = "/bridges/" + seg(id)
 	}
-	var out Bridge
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Bridge](ctx, c, rc)
+	if err != nil {
 		return nil, fmt.Errorf("create bridge %s: %w", id, err)
-	}
-	return &out, nil
-}
-
-// GetBridge returns one bridge.
-func (c *Client) GetBridge(ctx context.Context, id string) (*Bridge, error) {
-	var out Bridge
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/bridges/{bridgeId}", path: "/bridges/" + seg(id)}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
-
-// ListBridges lists every bridge.
-func (c *Client) ListBridges(ctx context.Context) ([]Bridge, error) {
-	var out []Bridge
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/bridges", path: "/bridges"}, &out); err != nil {
-		return nil, err
 	}
 	return out, nil
 }
 
+// GetBridge returns one bridge.
+func (c *Client) GetBridge(ctx context.Context, id string) (*Bridge, error) {
+	return get[Bridge](ctx, c, "/bridges/{bridgeId}", "/bridges/"+seg(id))
+}
+
+// ListBridges lists every bridge.
+func (c *Client) ListBridges(ctx context.Context) ([]Bridge, error) {
+	return list[Bridge](ctx, c, "/bridges")
+}
+
 func (c *Client) bridgeAction(ctx context.Context, method, action, id string, q map[string]string) error {
-	rc := call{method: method, route: "/bridges/{bridgeId}" + action, path: "/bridges/" + seg(id) + action}
-	for name, value := range q {
-		if value != "" {
-			if rc.query == nil {
-				rc.query = map[string][]string{}
-			}
-			rc.query.Set(name, value)
-		}
-	}
-	return c.do(ctx, rc, nil)
+	return c.action(ctx, method, "/bridges/{bridgeId}"+action, "/bridges/"+seg(id)+action, q)
 }
 
 // AddChannel puts a channel in a bridge, moving it out of any other bridge.
@@ -327,25 +328,12 @@ func (c *Client) StopBridgeMOH(ctx context.Context, id string) error {
 // PlayBridge plays media to a bridge. With playbackID set it uses
 // POST /bridges/{bridgeId}/play/{playbackId}.
 func (c *Client) PlayBridge(ctx context.Context, bridgeID, playbackID string, media ...string) (*Playback, error) {
-	rc := call{method: http.MethodPost, route: "/bridges/{bridgeId}/play", path: "/bridges/" + seg(bridgeID) + "/play", query: query("media", strings.Join(media, ","))}
-	if playbackID != "" {
-		rc.route += "/{playbackId}"
-		rc.path += "/" + seg(playbackID)
-	}
-	var out Playback
-	if err := c.do(ctx, rc, &out); err != nil {
-		return nil, fmt.Errorf("play %v: %w", media, err)
-	}
-	return &out, nil
+	return c.play(ctx, "/bridges/{bridgeId}/play", "/bridges/"+seg(bridgeID)+"/play", playbackID, media)
 }
 
 // GetPlayback returns a playback's state.
 func (c *Client) GetPlayback(ctx context.Context, id string) (*Playback, error) {
-	var out Playback
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/playbacks/{playbackId}", path: "/playbacks/" + seg(id)}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Playback](ctx, c, "/playbacks/{playbackId}", "/playbacks/"+seg(id))
 }
 
 // StopPlayback stops a playback; Asterisk then sends PlaybackFinished with
@@ -357,11 +345,7 @@ func (c *Client) StopPlayback(ctx context.Context, id string) error {
 // GetApplication returns an application's subscriptions, including the
 // channels still in it.
 func (c *Client) GetApplication(ctx context.Context, name string) (*Application, error) {
-	var out Application
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/applications/{applicationName}", path: "/applications/" + seg(name)}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Application](ctx, c, "/applications/{applicationName}", "/applications/"+seg(name))
 }
 
 // Subscribe subscribes app to event sources: "channel:<id>", "bridge:<id>",
@@ -383,46 +367,29 @@ func (c *Client) subscription(ctx context.Context, method, app string, sources [
 		path:   "/applications/" + seg(app) + "/subscription",
 		query:  query("eventSource", strings.Join(sources, ",")),
 	}
-	var out Application
-	if err := c.do(ctx, rc, &out); err != nil {
+	out, err := send[Application](ctx, c, rc)
+	if err != nil {
 		return nil, fmt.Errorf("subscription %v: %w", sources, err)
 	}
-	return &out, nil
+	return out, nil
 }
 
 // GetDeviceState returns a device's state, e.g. name "PJSIP/1001".
 func (c *Client) GetDeviceState(ctx context.Context, name string) (*DeviceState, error) {
-	var out DeviceState
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/deviceStates/{deviceName}", path: "/deviceStates/" + seg(name)}, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[DeviceState](ctx, c, "/deviceStates/{deviceName}", "/deviceStates/"+seg(name))
 }
 
 // ListDeviceStates lists the device states ARI controls.
 func (c *Client) ListDeviceStates(ctx context.Context) ([]DeviceState, error) {
-	var out []DeviceState
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/deviceStates", path: "/deviceStates"}, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[DeviceState](ctx, c, "/deviceStates")
 }
 
 // ListEndpoints lists every endpoint.
 func (c *Client) ListEndpoints(ctx context.Context) ([]Endpoint, error) {
-	var out []Endpoint
-	if err := c.do(ctx, call{method: http.MethodGet, route: "/endpoints", path: "/endpoints"}, &out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[Endpoint](ctx, c, "/endpoints")
 }
 
 // GetEndpoint returns one endpoint, e.g. tech "PJSIP", resource "1001".
 func (c *Client) GetEndpoint(ctx context.Context, tech, resource string) (*Endpoint, error) {
-	var out Endpoint
-	rc := call{method: http.MethodGet, route: "/endpoints/{tech}/{resource}", path: "/endpoints/" + seg(tech) + "/" + seg(resource)}
-	if err := c.do(ctx, rc, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return get[Endpoint](ctx, c, "/endpoints/{tech}/{resource}", "/endpoints/"+seg(tech)+"/"+seg(resource))
 }
