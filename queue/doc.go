@@ -58,6 +58,9 @@
 // own offer or call used the device is ignored once we are done with it, so
 // the next ring does not wait for the device's NOT_INUSE.
 //
+// A call connected before a restart is put back with CallResumed (the
+// agent on-call from the original connect time) and ends as any call does.
+//
 // After a call the agent wraps up for the queue's wrapuptime (AgentWrapUpDone
 // ends it early), then is routed again. When the agent hangs up first the
 // caller is hung up, or continues in the dialplan (QUEUESTATUS=CONTINUE) with

@@ -128,6 +128,8 @@ func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
 		err = e.offerFailed(in)
 	case CallEnded:
 		err = e.callEnded(in.Caller, in.By)
+	case CallResumed:
+		err = e.callResumed(in)
 	case Reorder:
 		err = e.reorder(in)
 	case Move:
@@ -353,11 +355,7 @@ func (e *Engine) configureAgent(cfg AgentConfig) error {
 	e.syncMemberships(a, cfg.Queues)
 	if cfg.Static && !a.loggedIn {
 		a.loggedIn = true
-		e.loginSeq++
-		a.loginSeq = e.loginSeq
-		for _, m := range a.members {
-			m.loginSeq = a.loginSeq
-		}
+		e.stampLogin(a)
 	}
 	e.agentChanged(a)
 	return nil
@@ -466,13 +464,19 @@ func (e *Engine) login(in AgentLogin) error {
 		a.reason = in.Reason
 	}
 	a.noAnswers = 0
+	e.stampLogin(a)
+	e.agentChanged(a)
+	return nil
+}
+
+// stampLogin records that a logged in now, after every agent logged in
+// before it, on a and on each of its memberships.
+func (e *Engine) stampLogin(a *agentState) {
 	e.loginSeq++
 	a.loginSeq = e.loginSeq
 	for _, m := range a.members {
 		m.loginSeq = a.loginSeq
 	}
-	e.agentChanged(a)
-	return nil
 }
 
 func (e *Engine) logout(id AgentID) error {
@@ -502,13 +506,22 @@ func (e *Engine) logoutAgent(a *agentState) {
 	e.agentChanged(a)
 }
 
-func (e *Engine) pause(id AgentID, reason string) error {
-	a, err := e.agent(id, "pause")
+// loggedInAgent is agent id, refused when it is logged out.
+func (e *Engine) loggedInAgent(id AgentID, what string) (*agentState, error) {
+	a, err := e.agent(id, what)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !a.loggedIn {
-		return fmt.Errorf("pause %q: logged out: %w", id, ErrNotAllowed)
+		return nil, fmt.Errorf("%s %q: logged out: %w", what, id, ErrNotAllowed)
+	}
+	return a, nil
+}
+
+func (e *Engine) pause(id AgentID, reason string) error {
+	a, err := e.loggedInAgent(id, "pause")
+	if err != nil {
+		return err
 	}
 	a.paused = true
 	a.reason = reason
@@ -517,12 +530,9 @@ func (e *Engine) pause(id AgentID, reason string) error {
 }
 
 func (e *Engine) unpause(id AgentID) error {
-	a, err := e.agent(id, "unpause")
+	a, err := e.loggedInAgent(id, "unpause")
 	if err != nil {
 		return err
-	}
-	if !a.loggedIn {
-		return fmt.Errorf("unpause %q: logged out: %w", id, ErrNotAllowed)
 	}
 	a.paused = false
 	a.reason = ""

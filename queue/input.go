@@ -138,6 +138,23 @@ type (
 	}
 )
 
+// CallResumed puts back a call a previous run connected and Asterisk still
+// bridges: the agent is on the call from ConnectedAt, and the call ends as
+// any other does (CallEnded), with talk counted from ConnectedAt. Offer names
+// the agent's leg for HangupAgent (the flow's id for it); Wait is the
+// caller's wait before the answer, for CallCompleted. The engine refuses an
+// agent that is ringing, on a call or wrapping up: it cannot be on this one.
+type CallResumed struct {
+	Caller      CallerID
+	Agent       AgentID
+	Queue       string
+	Offer       OfferID
+	ConnectedAt time.Time
+	Wait        time.Duration
+	Number      string
+	Name        string
+}
+
 // Party is a side of a call.
 type Party string
 
@@ -198,6 +215,7 @@ func (Pick) isInput()             {}
 func (OfferAnswered) isInput()    {}
 func (OfferFailed) isInput()      {}
 func (CallEnded) isInput()        {}
+func (CallResumed) isInput()      {}
 func (Reorder) isInput()          {}
 func (Move) isInput()             {}
 func (SetPriority) isInput()      {}

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -439,6 +440,66 @@ func (e *Engine) callEnded(id CallerID, by Party) error {
 		return fmt.Errorf("call ended %q: party %q: %w", id, by, ErrInvalid)
 	}
 	e.finishCall(c, by, true)
+	return nil
+}
+
+// callResumed restores a call connected before a restart: no events of its
+// own (its join, answer and CallConnected are already recorded), only the
+// agent going on-call, so that CallCompleted closes it once, with its talk.
+func (e *Engine) callResumed(in CallResumed) error {
+	if in.Caller == "" || in.Offer == "" {
+		return fmt.Errorf("resume call %q: caller and offer are required: %w", in.Caller, ErrInvalid)
+	}
+	if _, dup := e.callers[in.Caller]; dup {
+		return fmt.Errorf("resume call %q: %w", in.Caller, ErrDuplicate)
+	}
+	if _, dup := e.offers[in.Offer]; dup {
+		return fmt.Errorf("resume call %q: offer %q: %w", in.Caller, in.Offer, ErrDuplicate)
+	}
+	q, ok := e.queues[in.Queue]
+	if !ok {
+		return fmt.Errorf("resume call %q: queue %q: %w", in.Caller, in.Queue, ErrUnknownQueue)
+	}
+	a, err := e.agent(in.Agent, "resume call")
+	if err != nil {
+		return err
+	}
+	if a.activity != actIdle {
+		return fmt.Errorf("resume call %q: agent %q is %s: %w", in.Caller, in.Agent, a.displayState(), ErrNotAllowed)
+	}
+	at := in.ConnectedAt
+	if at.IsZero() || at.After(e.now) {
+		at = e.now
+	}
+	wait := max(in.Wait, 0)
+	e.joinSeq++
+	c := &callerState{
+		id:          in.Caller,
+		q:           q,
+		number:      in.Number,
+		name:        in.Name,
+		joinedAt:    at.Add(-wait),
+		orderAt:     at.Add(-wait),
+		maxPen:      math.MaxInt,
+		connected:   true,
+		agent:       a,
+		connectedAt: at,
+		wait:        wait,
+	}
+	c.key = sortKey{at: c.orderAt.UnixNano(), seq: e.joinSeq}
+	// Answered already: never in e.offers, nothing to cancel or time out.
+	o := &offer{id: in.Offer, caller: c, agent: a, q: q, start: at, done: true}
+	c.offer = o
+	e.callers[c.id] = c
+	q.inProgress++
+	a.activity = actOnCall
+	a.offer = o
+	a.caller = c
+	a.queue = q
+	a.calls++
+	a.noAnswers = 0
+	e.agentChanged(a)
+	e.markLeaveDirty(q)
 	return nil
 }
 
