@@ -162,28 +162,25 @@ func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effe
 }
 
 func (e *Engine) callerHangup(id CallerID) error {
-	c, err := e.caller(id, "caller hangup")
-	if err != nil {
-		return err
-	}
-	if c.connected {
-		e.finishCall(c, PartyCaller, false)
-		return nil
-	}
-	e.leave(c, LeftAbandoned, "", nil)
-	return nil
+	return e.callerGone(id, "caller hangup", PartyCaller, LeftAbandoned)
 }
 
 func (e *Engine) callerLost(id CallerID) error {
-	c, err := e.caller(id, "caller lost")
+	return e.callerGone(id, "caller lost", PartySystem, LeftLost)
+}
+
+// callerGone ends the call of a caller whose channel has gone, ended by
+// party, or takes it out of its queue with reason while it still waited.
+func (e *Engine) callerGone(id CallerID, what string, party Party, reason LeaveReason) error {
+	c, err := e.caller(id, what)
 	if err != nil {
 		return err
 	}
 	if c.connected {
-		e.finishCall(c, PartySystem, false)
+		e.finishCall(c, party, false)
 		return nil
 	}
-	e.leave(c, LeftLost, "", nil)
+	e.leave(c, reason, "", nil)
 	return nil
 }
 
