@@ -18,6 +18,23 @@ import (
 type State struct {
 	Callers []WaitingCaller `json:"callers"` // by queue, then position
 	Agents  []AgentSession  `json:"agents"`  // by id
+	// Calls are the calls agents were on (sessions on-call), by caller id:
+	// a restart finds them still bridged in Asterisk and must end them.
+	Calls []ConnectedCall `json:"calls"`
+}
+
+// ConnectedCall is a call in progress, from an on-call agent session and the
+// caller's open call record. ConnectedAt is the record's answer time (the
+// session's Since only when the record was lost), so that a call carried
+// across several restarts keeps its first connect time.
+type ConnectedCall struct {
+	Caller      queue.CallerID `json:"caller"`
+	Agent       queue.AgentID  `json:"agent"`
+	Queue       string         `json:"queue"`
+	ConnectedAt time.Time      `json:"connected_at"`
+	Wait        time.Duration  `json:"wait"`
+	Number      string         `json:"number"`
+	Name        string         `json:"name"`
 }
 
 // WaitingCaller is one caller in a queue, as the last committed event left it.
@@ -62,7 +79,7 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 		if err != nil {
 			return err
 		}
-		return st.Bucket(bucketStateAgents).ForEach(func(k, v []byte) error {
+		err = st.Bucket(bucketStateAgents).ForEach(func(k, v []byte) error {
 			var a AgentSession
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("decode agent session %s: %w", k, err)
@@ -70,6 +87,11 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 			s.Agents = append(s.Agents, a)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		s.Calls, err = connectedCalls(tx, s.Agents)
+		return err
 	})
 	if err != nil {
 		return State{}, fmt.Errorf("load state: %w", err)
@@ -82,6 +104,10 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 		s.Agents[i].Since = s.Agents[i].Since.In(loc)
 		s.Agents[i].LoggedInAt = s.Agents[i].LoggedInAt.In(loc)
 	}
+	for i := range s.Calls {
+		s.Calls[i].ConnectedAt = s.Calls[i].ConnectedAt.In(loc)
+	}
+	sort.Slice(s.Calls, func(i, j int) bool { return s.Calls[i].Caller < s.Calls[j].Caller })
 	sort.Slice(s.Callers, func(i, j int) bool {
 		a, b := s.Callers[i], s.Callers[j]
 		if a.Queue != b.Queue {
@@ -93,4 +119,32 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 		return a.JoinedAt.Before(b.JoinedAt)
 	})
 	return s, nil
+}
+
+// connectedCalls joins the on-call sessions with their callers' records; a
+// record that is already closed (the call ended) leaves the call out.
+func connectedCalls(tx *bolt.Tx, sessions []AgentSession) ([]ConnectedCall, error) {
+	var out []ConnectedCall
+	for _, a := range sessions {
+		if a.State != queue.AgentOnCall || a.Caller == "" {
+			continue
+		}
+		call := ConnectedCall{Caller: a.Caller, Agent: a.ID, Queue: a.Queue, ConnectedAt: a.Since}
+		key := tx.Bucket(bucketCallsByCaller).Get([]byte(a.Caller))
+		if raw := tx.Bucket(bucketCalls).Get(key); key != nil && raw != nil {
+			var rec CallRecord
+			if err := json.Unmarshal(raw, &rec); err != nil {
+				return nil, fmt.Errorf("decode call %s: %w", callID(key), err)
+			}
+			if !rec.Open() {
+				continue
+			}
+			if !rec.AnsweredAt.IsZero() {
+				call.ConnectedAt = rec.AnsweredAt
+			}
+			call.Wait, call.Number, call.Name = rec.Wait, rec.Number, rec.Name
+		}
+		out = append(out, call)
+	}
+	return out, nil
 }

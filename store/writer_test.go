@@ -207,6 +207,8 @@ func TestStateRoundTrip(t *testing.T) {
 			{ID: "alice", State: queue.AgentPaused, Paused: true, Reason: "lunch", Since: at(time.Minute), LoggedInAt: t0},
 			{ID: "carol", State: queue.AgentOnCall, Since: at(2 * time.Minute), LoggedInAt: t0, Caller: "z", Queue: "sales"},
 		},
+		// z's record was never written: the call is known from carol's session alone.
+		Calls: []ConnectedCall{{Caller: "z", Agent: "carol", Queue: "sales", ConnectedAt: at(2 * time.Minute)}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("LoadState:\ngot=%+v\nwant %+v", got, want)
