@@ -41,10 +41,10 @@ type Recorder struct {
 	loc *time.Location
 
 	serviceLevel map[string]time.Duration
-	queues       map[string]*queueSeries
+	queues       map[string]*series[QueueInterval]
 	agents       map[AgentID]*agentSeries
-	dirtyQueues  []*queueSlot // changed since the last Drain
-	dirtyAgents  []*agentSlot
+	dirtyQueues  []*slot[QueueInterval] // changed since the last Drain
+	dirtyAgents  []*slot[AgentInterval]
 
 	// The interval most events fall in, so that the engine's hot path does
 	// not convert every event time to the wall clock.
@@ -56,34 +56,30 @@ type Recorder struct {
 // and yesterday.
 const recorderRetention = 48 * time.Hour
 
-// queueSeries is one queue's intervals by start (unix ns); last is the one
-// most recently touched, which is where the next event nearly always goes.
-type queueSeries struct {
-	slots map[int64]*queueSlot
-	last  *queueSlot
+// series is one queue's or agent's intervals by start (unix ns); last is the
+// one most recently touched, which is where the next event nearly always goes.
+type series[I any] struct {
+	slots map[int64]*slot[I]
+	last  *slot[I]
 }
 
-type queueSlot struct {
-	iv        QueueInterval
+func newSeries[I any]() series[I] {
+	return series[I]{slots: make(map[int64]*slot[I])}
+}
+
+type slot[I any] struct {
+	iv        I
 	key       int64
-	dirty     bool // in Recorder.dirtyQueues
+	dirty     bool // in Recorder.dirtyQueues or dirtyAgents
 	forgotten bool // dropped by the retention while dirty: Drain skips it
 }
 
 type agentSeries struct {
-	slots map[int64]*agentSlot
-	last  *agentSlot
+	series[AgentInterval]
 	// The state the agent is in and the instant up to which its time in it
 	// has been counted.
 	state AgentState
 	upTo  time.Time
-}
-
-type agentSlot struct {
-	iv        AgentInterval
-	key       int64
-	dirty     bool
-	forgotten bool
 }
 
 // NewRecorder returns an empty Recorder whose intervals and days follow the
@@ -95,7 +91,7 @@ func NewRecorder(loc *time.Location) *Recorder {
 	return &Recorder{
 		loc:          loc,
 		serviceLevel: make(map[string]time.Duration),
-		queues:       make(map[string]*queueSeries),
+		queues:       make(map[string]*series[QueueInterval]),
 		agents:       make(map[AgentID]*agentSeries),
 	}
 }
@@ -258,33 +254,25 @@ func (r *Recorder) interval(t time.Time) (time.Time, time.Time) {
 
 func (r *Recorder) queueAt(queue string, at time.Time) *QueueInterval {
 	start, _ := r.interval(at)
-	k := start.UnixNano()
-	qs := r.queues[queue]
+	return slotAt(r.queue(queue), &r.dirtyQueues, start, func() QueueInterval {
+		return QueueInterval{Queue: queue, Start: start}
+	})
+}
+
+func (r *Recorder) queue(name string) *series[QueueInterval] {
+	qs := r.queues[name]
 	if qs == nil {
-		qs = &queueSeries{slots: make(map[int64]*queueSlot)}
-		r.queues[queue] = qs
+		s := newSeries[QueueInterval]()
+		qs = &s
+		r.queues[name] = qs
 	}
-	sl := qs.last
-	if sl == nil || sl.key != k {
-		sl = qs.slots[k]
-		if sl == nil {
-			sl = &queueSlot{iv: QueueInterval{Queue: queue, Start: start}, key: k}
-			qs.slots[k] = sl
-			r.forgetQueue(qs, start)
-		}
-		qs.last = sl
-	}
-	if !sl.dirty {
-		sl.dirty = true
-		r.dirtyQueues = append(r.dirtyQueues, sl)
-	}
-	return &sl.iv
+	return qs
 }
 
 func (r *Recorder) agent(id AgentID) *agentSeries {
 	as := r.agents[id]
 	if as == nil {
-		as = &agentSeries{slots: make(map[int64]*agentSlot)}
+		as = &agentSeries{series: newSeries[AgentInterval]()}
 		r.agents[id] = as
 	}
 	return as
@@ -296,20 +284,28 @@ func (r *Recorder) agentAt(agent AgentID, at time.Time) *AgentInterval {
 }
 
 func (r *Recorder) agentSlotAt(agent AgentID, as *agentSeries, start time.Time) *AgentInterval {
+	return slotAt(&as.series, &r.dirtyAgents, start, func() AgentInterval {
+		return AgentInterval{Agent: agent, Start: start}
+	})
+}
+
+// slotAt returns s's interval starting at start, marked dirty in *dirty. A
+// new interval is fresh(), and its creation forgets those past the retention.
+func slotAt[I any](s *series[I], dirty *[]*slot[I], start time.Time, fresh func() I) *I {
 	k := start.UnixNano()
-	sl := as.last
+	sl := s.last
 	if sl == nil || sl.key != k {
-		sl = as.slots[k]
+		sl = s.slots[k]
 		if sl == nil {
-			sl = &agentSlot{iv: AgentInterval{Agent: agent, Start: start}, key: k}
-			as.slots[k] = sl
-			r.forgetAgent(as, start)
+			sl = &slot[I]{iv: fresh(), key: k}
+			s.slots[k] = sl
+			s.forget(start)
 		}
-		as.last = sl
+		s.last = sl
 	}
 	if !sl.dirty {
 		sl.dirty = true
-		r.dirtyAgents = append(r.dirtyAgents, sl)
+		*dirty = append(*dirty, sl)
 	}
 	return &sl.iv
 }
@@ -317,21 +313,8 @@ func (r *Recorder) agentSlotAt(agent AgentID, as *agentSeries, start time.Time) 
 // Drain returns the full current figures of every interval changed since the
 // last Drain, sorted by queue (agent) then start.
 func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
-	for _, sl := range r.dirtyQueues {
-		sl.dirty = false
-		if !sl.forgotten {
-			queues = append(queues, sl.iv)
-		}
-	}
-	for _, sl := range r.dirtyAgents {
-		sl.dirty = false
-		if !sl.forgotten {
-			agents = append(agents, sl.iv)
-		}
-	}
-	clear(r.dirtyQueues)
-	clear(r.dirtyAgents)
-	r.dirtyQueues, r.dirtyAgents = r.dirtyQueues[:0], r.dirtyAgents[:0]
+	queues = drain(&r.dirtyQueues)
+	agents = drain(&r.dirtyAgents)
 	sort.Slice(queues, func(i, j int) bool {
 		if queues[i].Queue != queues[j].Queue {
 			return queues[i].Queue < queues[j].Queue
@@ -347,28 +330,42 @@ func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
 	return queues, agents
 }
 
-// forgetQueue drops the series' intervals older than the retention before
-// now, drained or not. It runs when an interval is created, once per queue
-// per interval at most, so the cost stays small and spread out and a
+// drain empties *dirty and returns the figures of its intervals that are
+// not forgotten, in the order they changed.
+func drain[I any](dirty *[]*slot[I]) []I {
+	var out []I
+	for _, sl := range *dirty {
+		sl.dirty = false
+		if !sl.forgotten {
+			out = append(out, sl.iv)
+		}
+	}
+	clear(*dirty)
+	*dirty = (*dirty)[:0]
+	return out
+}
+
+// forget drops the series' intervals older than the retention before now,
+// drained or not. It runs when an interval is created, once per queue or
+// agent per interval at most, so the cost stays small and spread out and a
 // Recorder that is never drained (the engine's own) does not grow.
-func (r *Recorder) forgetQueue(qs *queueSeries, now time.Time) {
+func (s *series[I]) forget(now time.Time) {
 	oldest := now.Add(-recorderRetention).UnixNano()
-	for k, sl := range qs.slots {
+	for k, sl := range s.slots {
 		if k < oldest {
 			sl.forgotten = true
-			delete(qs.slots, k)
+			delete(s.slots, k)
 		}
 	}
 }
 
-func (r *Recorder) forgetAgent(as *agentSeries, now time.Time) {
-	oldest := now.Add(-recorderRetention).UnixNano()
-	for k, sl := range as.slots {
-		if k < oldest {
-			sl.forgotten = true
-			delete(as.slots, k)
-		}
+// load sets the interval starting at key k to iv, not marking it dirty.
+func (s *series[I]) load(k int64, iv I) {
+	if sl := s.slots[k]; sl != nil {
+		sl.iv = iv
+		return
 	}
+	s.slots[k] = &slot[I]{iv: iv, key: k}
 }
 
 // Load seeds the Recorder with figures from the store, replacing any it holds
@@ -377,27 +374,11 @@ func (r *Recorder) forgetAgent(as *agentSeries, now time.Time) {
 func (r *Recorder) Load(queues []QueueInterval, agents []AgentInterval) {
 	for _, q := range queues {
 		q.Start = IntervalStart(q.Start, r.loc)
-		k := q.Start.UnixNano()
-		qs := r.queues[q.Queue]
-		if qs == nil {
-			qs = &queueSeries{slots: make(map[int64]*queueSlot)}
-			r.queues[q.Queue] = qs
-		}
-		if sl := qs.slots[k]; sl != nil {
-			sl.iv = q
-			continue
-		}
-		qs.slots[k] = &queueSlot{iv: q, key: k}
+		r.queue(q.Queue).load(q.Start.UnixNano(), q)
 	}
 	for _, a := range agents {
 		a.Start = IntervalStart(a.Start, r.loc)
-		k := a.Start.UnixNano()
-		as := r.agent(a.Agent)
-		if sl := as.slots[k]; sl != nil {
-			sl.iv = a
-			continue
-		}
-		as.slots[k] = &agentSlot{iv: a, key: k}
+		r.agent(a.Agent).load(a.Start.UnixNano(), a)
 	}
 }
 
@@ -415,16 +396,8 @@ func (r *Recorder) dayBounds(day time.Time) (time.Time, time.Time) {
 func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 	start, end := r.dayBounds(day)
 	sum := QueueInterval{Queue: queue, Start: start}
-	from, to := start.UnixNano(), end.UnixNano()
-	qs := r.queues[queue]
-	if qs == nil {
-		return sum
-	}
-	for k, sl := range qs.slots {
-		if k < from || k >= to {
-			continue
-		}
-		sum.Add(sl.iv)
+	if qs := r.queues[queue]; qs != nil {
+		addRange(qs, start, end, &sum)
 	}
 	return sum
 }
@@ -433,16 +406,21 @@ func (r *Recorder) QueueDay(queue string, day time.Time) QueueInterval {
 func (r *Recorder) AgentDay(agent AgentID, day time.Time) AgentInterval {
 	start, end := r.dayBounds(day)
 	sum := AgentInterval{Agent: agent, Start: start}
-	from, to := start.UnixNano(), end.UnixNano()
-	as := r.agents[agent]
-	if as == nil {
-		return sum
-	}
-	for k, sl := range as.slots {
-		if k < from || k >= to {
-			continue
-		}
-		sum.Add(sl.iv)
+	if as := r.agents[agent]; as != nil {
+		addRange(&as.series, start, end, &sum)
 	}
 	return sum
+}
+
+// addRange adds into sum the series' intervals that start in [from, to).
+func addRange[I any, P interface {
+	*I
+	Add(I)
+}](s *series[I], from, to time.Time, sum P) {
+	lo, hi := from.UnixNano(), to.UnixNano()
+	for k, sl := range s.slots {
+		if k >= lo && k < hi {
+			sum.Add(sl.iv)
+		}
+	}
 }
