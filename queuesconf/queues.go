@@ -3,6 +3,7 @@ package queuesconf
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,17 +145,6 @@ var unsupportedReasons = map[string]string{
 // it was not (or not wholly) carried over. On a bad value q keeps what it had.
 func setQueueOption(q *queue.QueueConfig, name, val string) string {
 	badInt := func() string { return fmt.Sprintf("%q is not a whole number; kept %s", val, name) }
-	setSeconds := func(dst *time.Duration, min int) string {
-		n, ok := parseInt(val)
-		if !ok {
-			return badInt()
-		}
-		if n < min {
-			return fmt.Sprintf("%d is below %d; kept the previous value", n, min)
-		}
-		*dst = time.Duration(n) * time.Second
-		return ""
-	}
 	setInt := func(dst *int, min int) string {
 		n, ok := parseInt(val)
 		if !ok {
@@ -166,6 +156,14 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		*dst = n
 		return ""
 	}
+	setSeconds := func(dst *time.Duration, min int) string {
+		var n int
+		if reason := setInt(&n, min); reason != "" {
+			return reason
+		}
+		*dst = time.Duration(n) * time.Second
+		return ""
+	}
 	setBool := func(dst *bool) string {
 		b, ok := parseBool(val)
 		if !ok {
@@ -173,6 +171,30 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		}
 		*dst = b
 		return ""
+	}
+	// setWord sets *dst to val in lower case when it is one of words, else
+	// to "yes" or "no" for Asterisk's true and false words; allowed lists
+	// every accepted word for the message.
+	setWord := func(dst *string, allowed string, words ...string) string {
+		switch v := strings.ToLower(val); {
+		case slices.Contains(words, v):
+			*dst = v
+		case isTrue(val):
+			*dst = "yes"
+		case isFalse(val):
+			*dst = "no"
+		default:
+			return fmt.Sprintf("%q is not %s; kept %s", val, allowed, *dst)
+		}
+		return ""
+	}
+	setEmpty := func(dst *[]queue.EmptyCondition, join bool) string {
+		conds, reason := parseEmpty(val, join)
+		if reason != "" && conds == nil {
+			return reason
+		}
+		*dst = conds
+		return reason
 	}
 
 	switch name {
@@ -271,27 +293,9 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 			return fmt.Sprintf("%q is not yes, no or all; kept %s", val, q.AutoPause)
 		}
 	case "announce-holdtime":
-		switch {
-		case strings.EqualFold(val, "once"):
-			q.AnnounceHoldTime = "once"
-		case isTrue(val):
-			q.AnnounceHoldTime = "yes"
-		case isFalse(val):
-			q.AnnounceHoldTime = "no"
-		default:
-			return fmt.Sprintf("%q is not yes, no or once; kept %s", val, q.AnnounceHoldTime)
-		}
+		return setWord(&q.AnnounceHoldTime, "yes, no or once", "once")
 	case "announce-position":
-		switch {
-		case strings.EqualFold(val, "limit"), strings.EqualFold(val, "more"):
-			q.AnnouncePosition = strings.ToLower(val)
-		case isTrue(val):
-			q.AnnouncePosition = "yes"
-		case isFalse(val):
-			q.AnnouncePosition = "no"
-		default:
-			return fmt.Sprintf("%q is not yes, no, more or limit; kept %s", val, q.AnnouncePosition)
-		}
+		return setWord(&q.AnnouncePosition, "yes, no, more or limit", "limit", "more")
 	case "periodic-announce":
 		var files []string
 		for _, f := range strings.FieldsFunc(val, func(r rune) bool { return r == ',' || r == '|' }) {
@@ -301,19 +305,9 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		}
 		q.PeriodicAnnounce = files
 	case "joinempty":
-		conds, reason := parseEmpty(val, true)
-		if reason != "" && conds == nil {
-			return reason
-		}
-		q.JoinEmpty = conds
-		return reason
+		return setEmpty(&q.JoinEmpty, true)
 	case "leavewhenempty":
-		conds, reason := parseEmpty(val, false)
-		if reason != "" && conds == nil {
-			return reason
-		}
-		q.LeaveWhenEmpty = conds
-		return reason
+		return setEmpty(&q.LeaveWhenEmpty, false)
 	case "context":
 		return fmt.Sprintf("exit to dialplan context %q on a digit is not carried over: stasisq has no view of the dialplan, so set the queue's exit keys in the UI to the one-digit extensions of that context; a caller pressing one continues in the dialplan after Stasis() with QUEUESTATUS and the key", val)
 	default:

@@ -3,7 +3,6 @@ package queuesconf
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 )
 
@@ -39,15 +38,6 @@ func parseBool(s string) (bool, bool) {
 func parseInt(s string) (int, bool) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	return n, err == nil
-}
-
-// parseSeconds reads a whole number of seconds, as every app_queue timing is.
-func parseSeconds(s string) (time.Duration, bool) {
-	n, ok := parseInt(s)
-	if !ok {
-		return 0, false
-	}
-	return time.Duration(n) * time.Second, true
 }
 
 // slug turns a member name or interface into an agent login: lower case
