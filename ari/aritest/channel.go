@@ -18,7 +18,8 @@ const (
 	rolePhone                  // ;1 half of a caller's Local pair (the phone)
 	roleCreated                // POST /channels/create
 	roleSnoop
-	rolePlain // in the dialplan, no application involved
+	rolePlain   // in the dialplan, no application involved
+	roleDialled // a device rung by Dial() in a Local agent's dialplan
 )
 
 type channel struct {
@@ -45,6 +46,13 @@ type channel struct {
 	// phoneCtx and phoneExten are where a caller's ;1 half goes once its ;2
 	// half answers (the originate's context and extension).
 	phoneCtx, phoneExten string
+	// dialled is the device a ;2 half's Dial() rings (SetLocalDial), and
+	// dialer that ;2 half, seen from the device's channel.
+	dialled, dialer       *channel
+	dialStart, answeredAt time.Time
+	// hangingUp marks a Local ;1 being hung up: its device no longer counts
+	// it, though the channel still sends events.
+	hangingUp bool
 }
 
 // ringing is an outgoing leg being dialled.
@@ -153,10 +161,12 @@ func (s *Server) endpointChanged(ch *channel, created string) {
 	if len(apps) == 0 {
 		return
 	}
+	// The endpoint's change comes before the channel's ChannelCreated
+	// (device-state.jsonl lines 16-17).
+	s.send(apps, &endpointEvent{eventBase: base("EndpointStateChange", time.Now()), Endpoint: s.endpointJSON(ch.tech, ch.resource)})
 	if created != "" {
 		s.send(apps, &channelEvent{eventBase: base(created, time.Now()), Channel: ch.json()})
 	}
-	s.send(apps, &endpointEvent{eventBase: base("EndpointStateChange", time.Now()), Endpoint: s.endpointJSON(ch.tech, ch.resource)})
 }
 
 func (s *Server) nextNameSeq() int {
@@ -179,9 +189,16 @@ func (s *Server) removeChannel(ch *channel) {
 		ch.bridge = nil
 	}
 	delete(s.channels, ch.id)
-	s.updateDevice(ch)
 	if ch.tech != "Local" {
 		s.endpointChanged(ch, "")
+	}
+	if !ch.hangingUp {
+		// Announced when its hangup began.
+		s.updateDevice(ch)
+	}
+	if ph := ch.dialled; ph != nil {
+		ch.dialled = nil
+		s.endDialled(ph)
 	}
 }
 

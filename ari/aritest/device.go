@@ -101,6 +101,10 @@ func (s *Server) DeviceStateOf(endpoint string) string {
 }
 
 func (s *Server) deviceStateLocked(name string) string {
+	if strings.HasPrefix(name, "Local/") {
+		// Asterisk does not cache Local device states: it asks every time.
+		return s.computeDeviceState(name)
+	}
 	if st, ok := s.deviceStates[name]; ok {
 		return st
 	}
@@ -112,7 +116,7 @@ func (s *Server) computeDeviceState(name string) string {
 	tech, _, _ := strings.Cut(name, "/")
 	ringing, up := false, false
 	for _, ch := range s.channels {
-		if ch.gone || ch.endpointName() != name || ch.role == roleAgentOther {
+		if ch.gone || ch.hangingUp || ch.endpointName() != name || ch.role == roleAgentOther {
 			continue
 		}
 		switch ch.state {
@@ -146,11 +150,17 @@ func (s *Server) updateDevice(ch *channel) {
 		// Only the agents' devices are modelled.
 		return
 	}
-	name := ch.endpointName()
+	s.announceDevice(ch.endpointName())
+}
+
+// announceDevice recomputes a device's state and tells the subscribed
+// applications when it changed; a Local device, which Asterisk does not
+// cache, is announced every time.
+func (s *Server) announceDevice(name string) {
 	st := s.computeDeviceState(name)
 	old, had := s.deviceStates[name]
 	s.deviceStates[name] = st
-	if !had || old != st || ch.tech == "Local" {
+	if !had || old != st || strings.HasPrefix(name, "Local/") {
 		s.emitDeviceState(name, st)
 	}
 }

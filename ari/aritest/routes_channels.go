@@ -259,7 +259,15 @@ func (s *Server) originate(id string, p params) reply {
 		s.evConnectedLine(leg.other)
 	}
 	s.evDial(leg, "", dialstring)
-	s.updateDevice(leg)
+	if ld, ok := s.localDials[leg.endpointName()]; ok && leg.other != nil {
+		s.startLocalDial(leg, ld)
+		return okReply(snapshot)
+	}
+	if leg.tech != "Local" {
+		// A Local device is first heard of when its ;1 half rings or
+		// answers (device-state.jsonl), not when it is created.
+		s.updateDevice(leg)
+	}
 	s.startDevice(leg)
 	return okReply(snapshot)
 }
@@ -438,7 +446,19 @@ func (s *Server) hangupByARI(ch *channel, cause int) {
 			// A SIP channel's RTP statistics are set as it hangs up.
 			s.rtpStatistics(ch)
 		}
+		localAgent := ch.role == roleAgent && ch.tech == "Local"
+		if localAgent {
+			// The hangup detaches the ;1 half from its Local device at
+			// once, and its device state is announced ahead of the channel
+			// events: device-state.jsonl lines 50-52 (NOT_INUSE, hangup
+			// request, NOT_INUSE again for the ;2 half going).
+			ch.hangingUp = true
+			s.announceDevice(ch.endpointName())
+		}
 		s.evHangupRequest(ch, intp(32), true)
+		if localAgent {
+			s.announceDevice(ch.endpointName())
+		}
 		s.leaveStasis(ch)
 		switch ch.role {
 		case roleCaller:
@@ -453,6 +473,7 @@ func (s *Server) hangupByARI(ch *channel, cause int) {
 			if o := ch.other; o != nil && !o.silent {
 				s.evHangupRequest(o, intp(16), false)
 				s.evDestroyed(ch, cause)
+				s.dialReturns(o)
 				s.evHangupRequest(o, intp(16), true)
 				s.evDestroyed(o, cause)
 				return

@@ -66,6 +66,7 @@ type Server struct {
 	deviceFuncs    map[string]func() DeviceBehavior
 	deviceStates   map[string]string
 	stasisContexts map[string]string
+	localDials     map[string]localDial
 	apps           map[string]*application
 	conns          map[*wsConn]struct{}
 	failures       []failure
@@ -101,6 +102,7 @@ func NewServer(opts Options) *Server {
 		deviceFuncs:    map[string]func() DeviceBehavior{},
 		deviceStates:   map[string]string{},
 		stasisContexts: map[string]string{},
+		localDials:     map[string]localDial{},
 		apps:           map[string]*application{},
 		conns:          map[*wsConn]struct{}{},
 		timers:         map[*time.Timer]struct{}{},
