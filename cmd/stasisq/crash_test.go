@@ -38,6 +38,9 @@ const (
 	crashPassword = "crash-test-password"
 	alicePhone    = "PJSIP/1001"
 	bobPhone      = "PJSIP/1002"
+	carolPhone    = "PJSIP/1003"
+	salesQueue    = "sales" // carol's: a call connected across the kill
+	salesWrapUp   = 300 * time.Millisecond
 	pauseReason   = "Lunch" // one of serve's default --pause-reasons
 )
 
@@ -75,6 +78,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	// Nobody answers yet: callers pile up, bob's phone rings unanswered.
 	fake.SetDevice(alicePhone, aritest.DeviceBehavior{Action: aritest.NoAnswer})
 	fake.SetDevice(bobPhone, aritest.DeviceBehavior{Action: aritest.NoAnswer})
+	fake.SetDevice(carolPhone, aritest.DeviceBehavior{Action: aritest.Answer})
 
 	first := MustStartServe(t, bin, fake, dbPath)
 	MustLoginAPI(t, first.url, "alice").mustPost("/api/me/login", map[string]any{"paused": true, "reason": pauseReason})
@@ -85,6 +89,32 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	waitAPI(t, "alice is paused and bob available", func() (bool, string) {
 		states := agentStates(boss)
 		return states["alice"] == queue.AgentPaused && states["bob"] == queue.AgentAvailable, fmt.Sprint(states)
+	})
+
+	// Carol takes a sales call that is still going on at the kill.
+	carol := MustLoginAPI(t, first.url, "carol")
+	carol.mustPost("/api/me/login", map[string]any{})
+	carol.mustPost("/api/me/ready", nil)
+	waitAPI(t, "carol is available", func() (bool, string) {
+		states := agentStates(boss)
+		return states["carol"] == queue.AgentAvailable, fmt.Sprint(states)
+	})
+	beforeSales := time.Now()
+	sales, err := fake.Call(context.Background(), aritest.CallSpec{App: testApp, Args: []string{salesQueue}, Number: "5559999", Name: "Sales caller"})
+	if err != nil {
+		t.Fatalf("sales call: %v", err)
+	}
+	select {
+	case <-sales.Bridged():
+	case <-time.After(waitFor):
+		t.Fatalf("the sales call was never bridged with carol")
+	}
+	talkingSince := time.Now() // the call connected before this
+	var carolLeg string
+	waitAPI(t, "carol is on the sales call", func() (bool, string) {
+		c := agentViews(boss)["carol"]
+		carolLeg = "sqa-" + string(c.Offer) + "-1"
+		return c.State == queue.AgentOnCall && string(c.Caller) == sales.ID(), fmt.Sprintf("%s with %q", c.State, c.Caller)
 	})
 
 	calls := make([]*aritest.Call, crashCallers)
@@ -117,13 +147,16 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	// The call records and interval statistics are committed in the same
 	// transaction as the resume state: once the API reads all the joins back
 	// from the store, the positions and join times are on disk.
-	waitAPI(t, "every join is committed", func() (bool, string) {
+	waitAPI(t, "every join and the sales call's answer are committed", func() (bool, string) {
 		recs := callRecords(boss, start)
-		return len(recs) == crashCallers, fmt.Sprintf("%d call records", len(recs))
+		connected := slices.ContainsFunc(recs, func(r apiCallRecord) bool {
+			return r.Caller == sales.ID() && r.Outcome == store.OutcomeConnected
+		})
+		return len(recs) == crashCallers+1 && connected, fmt.Sprintf("%d call records, sales call connected: %v", len(recs), connected)
 	})
 	var ringing []string
 	waitAPI(t, "bob's phone rings in Asterisk", func() (bool, string) {
-		ringing = agentLegs(fake)
+		ringing = slices.DeleteFunc(agentLegs(fake), func(id string) bool { return id == carolLeg })
 		return len(ringing) > 0, fmt.Sprint(fake.ChannelIDs())
 	})
 	first.kill()
@@ -148,6 +181,9 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	}
 	if s := sessions["bob"]; s.State == "" || s.Paused {
 		t.Errorf("state after the kill: bob %+v, want logged in, not paused", s)
+	}
+	if len(st.Calls) != 1 || string(st.Calls[0].Caller) != sales.ID() || st.Calls[0].Agent != "carol" || st.Calls[0].Queue != salesQueue {
+		t.Errorf("state after the kill: calls %+v, want carol on %s's sales call", st.Calls, sales.ID())
 	}
 
 	gone := map[queue.CallerID]bool{}
@@ -204,6 +240,25 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	if b := agents["bob"]; b.State != queue.AgentAvailable && b.State != queue.AgentRinging {
 		t.Errorf("bob after the restart: %s, want still logged in and not paused", b.State)
 	}
+	// The sales call goes on across the restart, carol on it, until the
+	// caller hangs up: then it ends as any call does.
+	if c := agents["carol"]; c.State != queue.AgentOnCall || string(c.Caller) != sales.ID() {
+		t.Errorf("carol after the restart: %s with %q, want on-call with %s", c.State, c.Caller, sales.ID())
+	}
+	select {
+	case <-sales.Done():
+		t.Fatalf("the sales call ended at the restart: %+v", sales.Result())
+	default:
+	}
+	salesHangup := time.Now()
+	sales.Hangup()
+	waitAPI(t, "carol wraps up after the sales call and is available again", func() (bool, string) {
+		states := agentStates(boss)
+		return states["carol"] == queue.AgentAvailable, fmt.Sprint(states)
+	})
+	waitAPI(t, "carol's leg is hung up", func() (bool, string) {
+		return slices.Contains(requestsOf(fake, http.MethodDelete, "/ari/channels/"+carolLeg), carolLeg), fmt.Sprint(fake.ChannelIDs())
+	})
 	waitAPI(t, "callers who hung up while stasisq was down are closed as lost", func() (bool, string) {
 		var open []string
 		for _, r := range callRecords(boss, start) {
@@ -275,7 +330,15 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	byCaller := map[queue.CallerID]store.CallRecord{}
 	perAgent := map[queue.AgentID]int{}
 	answered, lost := 0, 0
+	var salesRec *store.CallRecord
 	for _, r := range recs {
+		if r.Queue == salesQueue {
+			if salesRec != nil {
+				t.Errorf("more than one sales call record: %+v and %+v", *salesRec, r)
+			}
+			salesRec = &r
+			continue
+		}
 		if _, dup := byCaller[r.Caller]; dup {
 			t.Errorf("caller %s has more than one call record", r.Caller)
 		}
@@ -311,9 +374,9 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		t.Fatalf("queue stats: %v", err)
 	}
 	total := sumQueue(ivs)
-	if total.Offered != len(recs) || total.Answered != answered || total.Abandoned != lost {
+	if total.Offered != len(byCaller) || total.Answered != answered || total.Abandoned != lost {
 		t.Errorf("queue totals: offered %d, answered %d, abandoned %d; call records: %d, %d answered, %d lost",
-			total.Offered, total.Answered, total.Abandoned, len(recs), answered, lost)
+			total.Offered, total.Answered, total.Abandoned, len(byCaller), answered, lost)
 	}
 	if other := total.TimedOut + total.Exited; other != 0 {
 		t.Errorf("queue totals: %d timed out or exited, want 0", other)
@@ -331,9 +394,13 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 			t.Errorf("agent %s: %d calls in the statistics, %d in the call records", agent, n, perAgent[agent])
 		}
 	}
+	checkSalesCall(t, db, salesRec, sales.ID(), beforeSales, talkingSince, salesHangup, from, to)
 	st, err = db.LoadState(ctx)
 	if err != nil {
 		t.Fatalf("load state: %v", err)
+	}
+	if len(st.Calls) != 0 {
+		t.Errorf("calls left in the resume state after every call ended: %+v", st.Calls)
 	}
 	if len(st.Callers) != 0 {
 		t.Errorf("callers left in the resume state after everyone was answered: %v", waitingIDs(st.Callers))
@@ -342,8 +409,58 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	for _, s := range st.Agents {
 		final[s.ID] = s.State
 	}
-	if final["alice"] != queue.AgentAvailable || final["bob"] != queue.AgentAvailable {
-		t.Errorf("agent sessions at exit=%v, want both available", final)
+	if final["alice"] != queue.AgentAvailable || final["bob"] != queue.AgentAvailable || final["carol"] != queue.AgentAvailable {
+		t.Errorf("agent sessions at exit=%v, want all three available", final)
+	}
+}
+
+// checkSalesCall checks the record and totals of the call connected across
+// the kill: closed, ended by the caller, with its talk counted from the
+// first run's answer to the hang-up, and the same talk in the queue's and
+// carol's statistics.
+func checkSalesCall(t *testing.T, db *store.DB, rec *store.CallRecord, caller string, beforeCall, talkingSince, hangup, from, to time.Time) {
+	t.Helper()
+	if rec == nil {
+		t.Fatalf("no call record for the sales call %s", caller)
+	}
+	if rec.Caller != queue.CallerID(caller) || rec.Outcome != store.OutcomeCompleted || rec.Open() || rec.Agent != "carol" || rec.CompletedBy != queue.PartyCaller {
+		t.Errorf("sales record: %+v; want %s completed with carol, ended by the caller, closed", *rec, caller)
+	}
+	if got, want := rec.Talk, rec.EndedAt.Sub(rec.AnsweredAt); got != want {
+		t.Errorf("sales record: talk %v, want %v (answered %v, ended %v)", got, want, rec.AnsweredAt, rec.EndedAt)
+	}
+	// The answer came between the call and the test seeing it bridged, the
+	// end after the hang-up: the talk spans the whole restart.
+	if minTalk, maxTalk := hangup.Sub(talkingSince), time.Since(beforeCall); rec.Talk < minTalk || rec.Talk > maxTalk {
+		t.Errorf("sales record: talk %v, want between %v and %v", rec.Talk, minTalk, maxTalk)
+	}
+	ctx := context.Background()
+	ivs, err := db.QueueStats(ctx, salesQueue, from, to)
+	if err != nil {
+		t.Fatalf("sales queue stats: %v", err)
+	}
+	var answered int
+	var talk, wrap time.Duration
+	for _, iv := range ivs {
+		answered += iv.Answered
+		talk += iv.TalkSum
+		wrap += iv.WrapSum
+	}
+	if answered != 1 || talk != rec.Talk || wrap < salesWrapUp {
+		t.Errorf("sales queue totals: answered %d, talk %v, wrap-up %v; want 1, %v (the record's), at least %v", answered, talk, wrap, rec.Talk, salesWrapUp)
+	}
+	agentIvs, err := db.AgentStats(ctx, "carol", from, to)
+	if err != nil {
+		t.Fatalf("carol's stats: %v", err)
+	}
+	var calls int
+	var agentTalk time.Duration
+	for _, iv := range agentIvs {
+		calls += iv.Calls
+		agentTalk += iv.Talk
+	}
+	if calls != 1 || agentTalk != rec.Talk {
+		t.Errorf("carol's totals: %d calls, talk %v; want 1, %v", calls, agentTalk, rec.Talk)
 	}
 }
 
@@ -379,9 +496,16 @@ func MustSeedCrashDB(tb testing.TB, path string) {
 	if err := db.PutQueue(ctx, q); err != nil {
 		tb.Fatalf("put queue: %v", err)
 	}
+	sales := queue.DefaultQueueConfig(salesQueue)
+	sales.AnnouncePosition = "no"
+	sales.WrapUpTime = salesWrapUp
+	if err := db.PutQueue(ctx, sales); err != nil {
+		tb.Fatalf("put queue %s: %v", salesQueue, err)
+	}
 	users := []store.Agent{
 		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: alicePhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
 		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "bob", Name: "Bob", Device: bobPhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
+		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "carol", Name: "Carol", Device: carolPhone, Queues: []queue.Membership{{Queue: salesQueue}}}},
 		{Role: store.RoleSupervisor, Config: queue.AgentConfig{ID: "boss", Name: "Boss"}},
 	}
 	for _, u := range users {

@@ -209,11 +209,31 @@ func (a *App) reconcile(v *asteriskView) {
 	a.readyMu.Do(func() { close(a.ready) })
 }
 
-// resume puts back the callers a previous run left waiting, in their order,
-// and closes those Asterisk no longer has.
+// resume puts back the calls a previous run connected and the callers it
+// left waiting, in their order, and closes those Asterisk no longer has.
 func (a *App) resume(v *asteriskView) {
 	if v.state == nil {
 		return
+	}
+	// Calls first: their agents must be on-call before any caller joins or
+	// any agent logs in, or the engine would ring a busy agent.
+	bridgeOf := map[string]ari.Bridge{}
+	for _, b := range v.bridges {
+		for _, ch := range b.Channels {
+			bridgeOf[ch] = b
+		}
+	}
+	onCall := map[queue.AgentID]bool{}
+	var endNow []queue.CallEnded
+	for _, c := range v.state.Calls {
+		by, ok := a.resumeCall(v, c, bridgeOf)
+		if !ok {
+			continue
+		}
+		onCall[c.Agent] = true
+		if by != "" {
+			endNow = append(endNow, queue.CallEnded{Caller: c.Caller, By: by})
+		}
 	}
 	callers := append([]store.WaitingCaller(nil), v.state.Callers...)
 	sort.SliceStable(callers, func(i, j int) bool {
@@ -252,13 +272,82 @@ func (a *App) resume(v *asteriskView) {
 		}
 	}
 	for _, s := range v.state.Agents {
-		a.resumeAgent(s)
+		a.resumeAgent(s, onCall[s.ID])
+	}
+	// Calls a side of which left while we were down end now, after their
+	// agents logged in, so that they wrap up as after any call. Their end
+	// time is unknown: talk runs to now.
+	for _, in := range endNow {
+		a.log.Info("ending a call that ended while stasisq was down", "caller", in.Caller, "gone", in.By)
+		a.applyQuiet(in)
 	}
 }
 
-func (a *App) resumeAgent(s store.AgentSession) {
+// resumeCall puts back a call a previous run connected: the engine has the
+// agent on it from its connect time and the tables know both legs, so that
+// whichever leaves first ends it as any call ends. by is the side already
+// gone (PartySystem: both), "" when both are still there; ok is false when
+// the engine refused it (agent or queue since removed), leaving the bridge
+// to the orphan handling.
+func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[string]ari.Bridge) (by queue.Party, ok bool) {
+	id := string(c.Caller)
+	if _, known := a.callers[id]; known {
+		return "", false
+	}
+	callerHere := v.inApp[id]
+	var bridge, agentChan string
+	if b, inBridge := bridgeOf[id]; inBridge && a.ownBridge(b.ID) {
+		bridge = b.ID
+		for _, ch := range b.Channels {
+			if ch != id && v.inApp[ch] {
+				agentChan = ch
+				break
+			}
+		}
+	}
+	// Our agent legs are "sqa-<offer>-1"; any other leg gets an offer id of
+	// its own, only for the tables.
+	offer := queue.OfferID("resumed-" + id)
+	var other string
+	if rest, ours := strings.CutPrefix(agentChan, "sqa-"); ours && strings.HasSuffix(rest, "-1") {
+		offer = queue.OfferID(strings.TrimSuffix(rest, "-1"))
+		other = "sqa-" + string(offer) + "-2"
+	}
+	err := a.apply(queue.CallResumed{Caller: c.Caller, Agent: c.Agent, Queue: c.Queue, Offer: offer,
+		ConnectedAt: c.ConnectedAt, Wait: c.Wait, Number: c.Number, Name: c.Name})
+	if err != nil {
+		a.log.Warn("resume connected call", "caller", id, "agent", c.Agent, "err", err)
+		return "", false
+	}
+	if callerHere {
+		a.callers[id] = &callerLeg{id: id, queue: c.Queue, context: v.channels[id].Dialplan.Context, seq: a.seq,
+			answered: true, connected: true, offer: offer, agentChan: agentChan, bridge: bridge}
+	}
+	if agentChan != "" {
+		leg := &agentLeg{offer: offer, caller: c.Caller, agent: c.Agent, id: agentChan, other: other, seq: a.seq, answered: true}
+		a.offers[offer] = leg
+		a.agentChan[agentChan] = leg
+		if other != "" {
+			a.agentChan[other] = leg
+		}
+	}
+	a.log.Info("resuming connected call", "caller", id, "agent", c.Agent, "agent_leg", agentChan, "bridge", bridge)
+	switch {
+	case callerHere && agentChan != "":
+		return "", true
+	case callerHere:
+		return queue.PartyAgent, true
+	case agentChan != "":
+		return queue.PartyCaller, true
+	}
+	return queue.PartySystem, true
+}
+
+// resumeAgent logs an agent back in as its session left it. onCall: a
+// resumed call has it on-call, which hides whether it is logged in.
+func (a *App) resumeAgent(s store.AgentSession, onCall bool) {
 	id := s.ID
-	if view, ok := a.engine.Agent(id); ok && view.State != queue.AgentLoggedOut {
+	if view, ok := a.engine.Agent(id); ok && view.State != queue.AgentLoggedOut && !onCall {
 		return // static agents are logged in by the engine
 	}
 	switch s.State {
