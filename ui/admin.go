@@ -32,13 +32,7 @@ func (s *Server) adminMeta(c echo.Context) error {
 }
 
 func (s *Server) adminQueues(c echo.Context) error {
-	ctx, cancel := requestContext(c)
-	defer cancel()
-	qs, err := s.opts.Directory.Queues(ctx)
-	if err != nil {
-		return fmt.Errorf("queues: %w", err)
-	}
-	return c.JSON(http.StatusOK, nonNil(qs))
+	return writeList(c, "queues", s.opts.Directory.Queues)
 }
 
 // adminPutQueue creates or replaces a queue: the engine applies it first
@@ -88,13 +82,7 @@ func (s *Server) adminDeleteQueue(c echo.Context) error {
 }
 
 func (s *Server) adminUsers(c echo.Context) error {
-	ctx, cancel := requestContext(c)
-	defer cancel()
-	users, err := s.opts.Directory.Users(ctx)
-	if err != nil {
-		return fmt.Errorf("users: %w", err)
-	}
-	return c.JSON(http.StatusOK, nonNil(users))
+	return writeList(c, "users", s.opts.Directory.Users)
 }
 
 // userBody is a user as the admin form sends it. Agent is null for a user

@@ -19,11 +19,9 @@ import (
 // supervisor, the agent's own view for an agent.
 func (s *Server) snapshot(c echo.Context) error {
 	u, _ := currentUser(c)
-	ctx, cancel := requestContext(c)
-	defer cancel()
-	snap, err := s.opts.Floor.Snapshot(ctx)
+	snap, err := s.floorSnapshot(c)
 	if err != nil {
-		return fmt.Errorf("snapshot: %w", err)
+		return err
 	}
 	if u.Role.rank() < RoleSupervisor.rank() {
 		snap = agentView(snap, queue.AgentID(u.ID))
@@ -95,10 +93,8 @@ func (s *Server) getAgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, a := range snap.Agents {
-		if a.Config.ID == c.Param("id") {
-			return c.JSON(http.StatusOK, a)
-		}
+	if a, ok := findAgent(snap, queue.AgentID(c.Param("id"))); ok {
+		return c.JSON(http.StatusOK, a)
 	}
 	return queue.ErrUnknownAgent
 }
@@ -140,7 +136,8 @@ func (s *Server) queueStats(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("queue stats %s: %w", c.Param("name"), err)
 	}
-	return c.JSON(http.StatusOK, statsResponse[queue.QueueInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: sumQueue(c.Param("name"), from, ivs)})
+	total := sumIntervals(queue.QueueInterval{Queue: c.Param("name"), Start: from}, ivs)
+	return c.JSON(http.StatusOK, statsResponse[queue.QueueInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: total})
 }
 
 // allQueueStats is every configured queue's intervals, for the wallboard chart.
@@ -161,7 +158,8 @@ func (s *Server) allQueueStats(c echo.Context) error {
 		if err != nil {
 			return fmt.Errorf("queue stats %s: %w", q.Name, err)
 		}
-		out[q.Name] = statsResponse[queue.QueueInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: sumQueue(q.Name, from, ivs)}
+		total := sumIntervals(queue.QueueInterval{Queue: q.Name, Start: from}, ivs)
+		out[q.Name] = statsResponse[queue.QueueInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: total}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -186,19 +184,32 @@ func (s *Server) writeAgentStats(c echo.Context, agent string) error {
 	if err != nil {
 		return fmt.Errorf("agent stats %s: %w", agent, err)
 	}
-	total := queue.AgentInterval{Agent: queue.AgentID(agent), Start: from}
-	for _, iv := range ivs {
-		total.Add(iv)
-	}
+	total := sumIntervals(queue.AgentInterval{Agent: queue.AgentID(agent), Start: from}, ivs)
 	return c.JSON(http.StatusOK, statsResponse[queue.AgentInterval]{From: from, To: to, Intervals: nonNil(ivs), Total: total})
 }
 
-func sumQueue(name string, from time.Time, ivs []queue.QueueInterval) queue.QueueInterval {
-	t := queue.QueueInterval{Queue: name, Start: from}
+// sumIntervals adds ivs to total, which names the queue or agent and the
+// start of the range.
+func sumIntervals[T any, P interface {
+	*T
+	Add(T)
+}](total T, ivs []T) T {
 	for _, iv := range ivs {
-		t.Add(iv)
+		P(&total).Add(iv)
 	}
-	return t
+	return total
+}
+
+// writeList answers with what list returns, [] for none; what names the
+// list in errors.
+func writeList[T any](c echo.Context, what string, list func(context.Context) ([]T, error)) error {
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	items, err := list(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return c.JSON(http.StatusOK, nonNil(items))
 }
 
 func nonNil[T any](s []T) []T {
@@ -241,30 +252,32 @@ func (s *Server) checkReason(reason string) error {
 	return fieldErrors{"reason": "must be one of: " + strings.Join(s.opts.PauseReasons, ", ")}.err()
 }
 
-func (s *Server) agentLoginInput(c echo.Context, agent string) (queue.Input, error) {
+// loginAgent logs agent in as the request's body asks.
+func (s *Server) loginAgent(c echo.Context, agent string) error {
 	var b loginBody
 	if err := decodeJSON(c, &b); err != nil {
-		return nil, err
+		return err
 	}
 	if b.Paused {
 		if err := s.checkReason(b.Reason); err != nil {
-			return nil, err
+			return err
 		}
 	} else if b.Reason != "" {
-		return nil, fieldErrors{"reason": "only when paused"}.err()
+		return fieldErrors{"reason": "only when paused"}.err()
 	}
-	return queue.AgentLogin{Agent: queue.AgentID(agent), Paused: b.Paused, Reason: b.Reason}, nil
+	return s.do(c, queue.AgentLogin{Agent: queue.AgentID(agent), Paused: b.Paused, Reason: b.Reason})
 }
 
-func (s *Server) pauseInput(c echo.Context, agent string) (queue.Input, error) {
+// pauseAgent pauses agent with the request body's reason.
+func (s *Server) pauseAgent(c echo.Context, agent string) error {
 	var b pauseBody
 	if err := decodeJSON(c, &b); err != nil {
-		return nil, err
+		return err
 	}
 	if err := s.checkReason(b.Reason); err != nil {
-		return nil, err
+		return err
 	}
-	return queue.AgentPause{Agent: queue.AgentID(agent), Reason: b.Reason}, nil
+	return s.do(c, queue.AgentPause{Agent: queue.AgentID(agent), Reason: b.Reason})
 }
 
 func me(c echo.Context) queue.AgentID {
@@ -272,25 +285,13 @@ func me(c echo.Context) queue.AgentID {
 	return queue.AgentID(u.ID)
 }
 
-func (s *Server) meLogin(c echo.Context) error {
-	in, err := s.agentLoginInput(c, string(me(c)))
-	if err != nil {
-		return err
-	}
-	return s.do(c, in)
-}
+func (s *Server) meLogin(c echo.Context) error { return s.loginAgent(c, string(me(c))) }
 
 func (s *Server) meLogout(c echo.Context) error { return s.do(c, queue.AgentLogout{Agent: me(c)}) }
 func (s *Server) meReady(c echo.Context) error  { return s.do(c, queue.AgentUnpause{Agent: me(c)}) }
 func (s *Server) meDone(c echo.Context) error   { return s.do(c, queue.AgentWrapUpDone{Agent: me(c)}) }
 
-func (s *Server) mePause(c echo.Context) error {
-	in, err := s.pauseInput(c, string(me(c)))
-	if err != nil {
-		return err
-	}
-	return s.do(c, in)
-}
+func (s *Server) mePause(c echo.Context) error { return s.pauseAgent(c, string(me(c))) }
 
 type rejectBody struct {
 	Offer string `json:"offer"` // optional: refuse if another call rings by now
@@ -569,21 +570,9 @@ func (s *Server) redirectCaller(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-func (s *Server) agentLogin(c echo.Context) error {
-	in, err := s.agentLoginInput(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return s.do(c, in)
-}
+func (s *Server) agentLogin(c echo.Context) error { return s.loginAgent(c, c.Param("id")) }
 
-func (s *Server) agentPause(c echo.Context) error {
-	in, err := s.pauseInput(c, c.Param("id"))
-	if err != nil {
-		return err
-	}
-	return s.do(c, in)
-}
+func (s *Server) agentPause(c echo.Context) error { return s.pauseAgent(c, c.Param("id")) }
 
 func (s *Server) agentUnpause(c echo.Context) error {
 	return s.do(c, queue.AgentUnpause{Agent: queue.AgentID(c.Param("id"))})

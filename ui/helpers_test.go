@@ -29,13 +29,11 @@ type fakeFloor struct {
 	hangups   []queue.CallerID
 	redirects []string
 	doErr     error
-	snapCalls int
 }
 
 func (f *fakeFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.snapCalls++
 	b, _ := json.Marshal(f.snap)
 	var out queue.Snapshot
 	_ = json.Unmarshal(b, &out)
@@ -78,12 +76,6 @@ func (f *fakeFloor) takeInputs() []queue.Input {
 	in := f.inputs
 	f.inputs = nil
 	return in
-}
-
-func (f *fakeFloor) snapshotCalls() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.snapCalls
 }
 
 // fakeDirectory is an in-memory Directory with real bcrypt hashes.
