@@ -80,14 +80,12 @@ export async function showAdmin(main, session) {
       h('button', { type: 'button', class: 'primary', 'data-testid': 'new-user', onclick: () => userForm(null) }, 'New user'));
   }
 
-  async function removeQueue(name) {
-    if (!confirm(`Delete queue ${name}? Its waiting callers leave it.`)) return;
-    try { await del(`/api/admin/queues/${encodeURIComponent(name)}`); say(`Queue ${name} deleted.`); await reload(); } catch (e) { say(e.message, true); }
+  async function removeItem(question, path, done) {
+    if (!confirm(question)) return;
+    try { await del(path); say(done); await reload(); } catch (e) { say(e.message, true); }
   }
-  async function removeUser(id) {
-    if (!confirm(`Delete user ${id}?`)) return;
-    try { await del(`/api/admin/users/${encodeURIComponent(id)}`); say(`User ${id} deleted.`); await reload(); } catch (e) { say(e.message, true); }
-  }
+  const removeQueue = (name) => removeItem(`Delete queue ${name}? Its waiting callers leave it.`, `/api/admin/queues/${encodeURIComponent(name)}`, `Queue ${name} deleted.`);
+  const removeUser = (id) => removeItem(`Delete user ${id}?`, `/api/admin/users/${encodeURIComponent(id)}`, `User ${id} deleted.`);
 
   // Field-by-field errors from the API, next to their inputs.
   function showErrors(form, fields) {
@@ -112,6 +110,33 @@ export async function showAdmin(main, session) {
     const err = h('span', { class: 'field-error', id: `${id}-err`, 'data-testid': `error-${name}` });
     input.setAttribute('aria-describedby', `${id}-err`);
     return h('div', { class: 'field', dataset: { field: name } }, h('label', { for: input.id }, label), input, help ? h('small', { class: 'muted' }, help) : null, err);
+  }
+
+  // editForm shows a form with Save and Cancel in the form area. On submit,
+  // request(form) returns { path, body, saved } to PUT, or null when it has
+  // shown the form's own errors; the API's errors go next to their inputs.
+  function editForm(name, title, children, request) {
+    const formErr = h('p', { class: 'form-error error', role: 'alert' });
+    const form = h('form', { class: `${name}-form`, 'data-testid': `${name}-form`, novalidate: true },
+      h('h2', {}, title), ...children, formErr,
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': `save-${name}` }, 'Save'),
+        h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const req = request(form);
+      if (!req) return;
+      try {
+        await put(req.path, req.body);
+        say(req.saved);
+        replace(formSec);
+        await reload();
+      } catch (e) {
+        formErr.textContent = e.message;
+        showErrors(form, e.fields);
+      }
+    });
+    replace(formSec, form);
+    return form;
   }
 
   function queueForm(q) {
@@ -142,13 +167,7 @@ export async function showAdmin(main, session) {
       inputs[f.name] = { f, input };
       fieldset.append(field(f.name, f.label, input, f.help));
     }
-    const formErr = h('p', { class: 'form-error error', role: 'alert' });
-    const form = h('form', { class: 'queue-form', 'data-testid': 'queue-form', novalidate: true },
-      h('h2', {}, editing ? `Queue ${q.name}` : 'New queue'), ...parts, formErr,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'save-queue' }, 'Save'),
-        h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
+    editForm('queue', editing ? `Queue ${q.name}` : 'New queue', parts, (form) => {
       const out = { ...cfg };
       const local = {};
       for (const { f, input } of Object.values(inputs)) {
@@ -171,21 +190,12 @@ export async function showAdmin(main, session) {
             break;
         }
       }
-      if (Object.keys(local).length) { showErrors(form, local); return; }
+      if (Object.keys(local).length) { showErrors(form, local); return null; }
       const name = editing ? q.name : out.name;
-      if (!name) { showErrors(form, { name: 'required' }); return; }
-      try {
-        await put(`/api/admin/queues/${encodeURIComponent(name)}`, out);
-        say(`Queue ${name} saved.`);
-        replace(formSec);
-        await reload();
-      } catch (e) {
-        formErr.textContent = e.message;
-        showErrors(form, e.fields);
-      }
+      if (!name) { showErrors(form, { name: 'required' }); return null; }
+      return { path: `/api/admin/queues/${encodeURIComponent(name)}`, body: out, saved: `Queue ${name} saved.` };
     });
-    replace(formSec, form);
-    form.querySelector('input:not([readonly]),select')?.focus();
+    formSec.querySelector('input:not([readonly]),select')?.focus();
   }
 
   function userForm(u) {
@@ -220,18 +230,13 @@ export async function showAdmin(main, session) {
     const sync = () => { agentSet.hidden = !takes.checked; };
     takes.addEventListener('change', sync);
     sync();
-    const formErr = h('p', { class: 'form-error error', role: 'alert' });
-    const form = h('form', { class: 'user-form', 'data-testid': 'user-form', novalidate: true },
-      h('h2', {}, editing ? `User ${u.id}` : 'New user'),
+    editForm('user', editing ? `User ${u.id}` : 'New user', [
       field('id', 'Login', id), field('name', 'Name', name), field('role', 'Role', role),
       field('password', editing ? 'New password' : 'Password (8 or more characters)', password),
-      field('agent', 'Takes calls (is an agent)', takes), agentSet, formErr,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'save-user' }, 'Save'),
-        h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
-    form.addEventListener('submit', async (ev) => {
-      ev.preventDefault();
+      field('agent', 'Takes calls (is an agent)', takes), agentSet,
+    ], (form) => {
       const login = id.value.trim();
-      if (!login) { showErrors(form, { id: 'required' }); return; }
+      if (!login) { showErrors(form, { id: 'required' }); return null; }
       const body = { name: name.value.trim(), role: role.value, password: password.value, agent: null };
       if (takes.checked) {
         const sk = {};
@@ -246,17 +251,8 @@ export async function showAdmin(main, session) {
         };
         if (ringinuse.value === '') delete body.agent.ringinuse; else body.agent.ringinuse = ringinuse.value === 'yes';
       }
-      try {
-        await put(`/api/admin/users/${encodeURIComponent(login)}`, body);
-        say(`User ${login} saved.`);
-        replace(formSec);
-        await reload();
-      } catch (e) {
-        formErr.textContent = e.message;
-        showErrors(form, e.fields);
-      }
+      return { path: `/api/admin/users/${encodeURIComponent(login)}`, body, saved: `User ${login} saved.` };
     });
-    replace(formSec, form);
     (editing ? name : id).focus();
   }
 
