@@ -99,7 +99,7 @@ func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target 
 				_ = a.ari.StopMOH(ctx, id)
 			}
 			_ = a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(queue.StatusWithdraw))
-			if err := a.ari.Continue(ctx, id, dctx, exten, prio, ""); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			if err := a.ari.Continue(ctx, id, dctx, exten, prio, ""); err != nil && !legLeft(err) {
 				a.log.Warn("redirect caller", "caller", id, "err", err)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -327,7 +328,7 @@ func (a *App) accept(e queue.Accept) {
 	class := e.MusicClass
 	a.exec.Submit(id, func(ctx context.Context) {
 		if err := a.ari.Answer(ctx, id); err != nil {
-			if errors.Is(err, ari.ErrNotFound) {
+			if legLeft(err) {
 				return // gone already; its StasisEnd does the rest
 			}
 			a.log.Warn("answer caller", "caller", id, "err", err)
@@ -335,7 +336,7 @@ func (a *App) accept(e queue.Accept) {
 		// Hold music on the caller's channel, as app_queue does, not on a
 		// holding bridge: a holding bridge's MOH stops for good when the
 		// bridge empties and must be restarted racing that (ari/README.md).
-		if err := a.ari.StartMOH(ctx, id, class); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		if err := a.ari.StartMOH(ctx, id, class); err != nil && !legLeft(err) {
 			a.log.Warn("start hold music", "caller", id, "class", class, "err", err)
 		}
 	})
@@ -359,12 +360,12 @@ func (a *App) leave(id string, status queue.QueueStatus, key string) {
 			_ = a.ari.StopPlayback(ctx, playing)
 		}
 		if answered && bridge == "" {
-			if err := a.ari.StopMOH(ctx, id); errors.Is(err, ari.ErrNotFound) {
+			if err := a.ari.StopMOH(ctx, id); legLeft(err) {
 				return
 			}
 		}
 		if err := a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(status)); err != nil {
-			if errors.Is(err, ari.ErrNotFound) {
+			if legLeft(err) {
 				return
 			}
 			a.log.Warn("set QUEUESTATUS", "caller", id, "err", err)
@@ -372,7 +373,7 @@ func (a *App) leave(id string, status queue.QueueStatus, key string) {
 		if key != "" {
 			_ = a.ari.SetVariable(ctx, id, "QUEUEEXITKEY", key)
 		}
-		if err := a.ari.Continue(ctx, id, "", "", 0, ""); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		if err := a.ari.Continue(ctx, id, "", "", 0, ""); err != nil && !legLeft(err) {
 			a.log.Warn("continue caller", "caller", id, "err", err)
 		}
 		if bridge != "" {
@@ -507,7 +508,7 @@ func (a *App) connect(e queue.Connect) {
 		if playing != "" {
 			_ = a.ari.StopPlayback(ctx, playing)
 		}
-		if err := a.ari.StopMOH(ctx, id); errors.Is(err, ari.ErrNotFound) {
+		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
 			return // caller gone; CallEnded follows from its StasisEnd
 		}
 		err := retry(ctx, 3, func() error {
@@ -520,12 +521,44 @@ func (a *App) connect(e queue.Connect) {
 			// up before adding any, so a leg that left fails the whole call.
 			err = retry(ctx, 3, func() error { return a.ari.AddChannel(ctx, bridge, id+","+agentID, "") })
 		}
-		if err == nil || errors.Is(err, ari.ErrNotFound) {
-			return // a 404 is a leg that left: its StasisEnd ends the call
+		if err == nil || bridgeLegLeft(err) {
+			return // a leg that left: its StasisEnd ends the call
 		}
 		a.log.Error("bridge caller with agent", "caller", id, "agent", agentID, "err", err)
 		a.post(func() { a.applyQuiet(queue.CallEnded{Caller: e.Caller, By: queue.PartySystem}) })
 	})
+}
+
+// legLeft reports whether a REST call on a channel failed because the
+// channel left the application or is being hung up, the normal race with a
+// hangup: 404 Channel not found, 409 Channel not in a Stasis application,
+// 412 Channel in invalid state (channels.json). Its StasisEnd does the rest.
+func legLeft(err error) bool {
+	var e *ari.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Status {
+	case http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed:
+		return true
+	}
+	return false
+}
+
+// bridgeLegLeft is legLeft for POST /bridges/{id}/addChannel, whose statuses
+// differ (bridges.json): 400 Channel not found, 422 Channel not in Stasis
+// application, 404 Bridge not found (the other leg's end destroyed it). Its
+// 409 (bridge not in Stasis, channel recording) is a real failure.
+func bridgeLegLeft(err error) bool {
+	var e *ari.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Status {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
 }
 
 // retry retries fn on server errors and timeouts, not on 4xx answers.
@@ -577,7 +610,7 @@ func (a *App) play(leg *callerLeg, media []string) {
 	a.playbacks[pb] = id
 	a.exec.Submit(id, func(ctx context.Context) {
 		if _, err := a.ari.Play(ctx, id, pb, media...); err != nil {
-			if !errors.Is(err, ari.ErrNotFound) {
+			if !legLeft(err) {
 				a.log.Warn("play announcement", "caller", id, "media", media, "err", err)
 			}
 			// No PlaybackFinished will come: move on.

@@ -82,6 +82,58 @@ type testEnv struct {
 	main   *Main
 	dir    string
 	events *eventLog
+	logs   *logRecorder
+}
+
+// logRecorder keeps the messages stasisq logged at warning level or above,
+// for tests that a normal race is not reported as a failure.
+type logRecorder struct {
+	mu   sync.Mutex
+	recs []string // "LEVEL message"
+}
+
+func (l *logRecorder) atLeast(level slog.Level) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, r := range l.recs {
+		lv, _, _ := strings.Cut(r, " ")
+		var got slog.Level
+		if err := got.UnmarshalText([]byte(lv)); err == nil && got >= level {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// recordingHandler passes records on to next and keeps warnings and errors.
+type recordingHandler struct {
+	next slog.Handler
+	rec  *logRecorder
+}
+
+func (h recordingHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn || h.next.Enabled(ctx, l)
+}
+
+func (h recordingHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		h.rec.mu.Lock()
+		h.rec.recs = append(h.rec.recs, r.Level.String()+" "+r.Message)
+		h.rec.mu.Unlock()
+	}
+	if h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h recordingHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return recordingHandler{next: h.next.WithAttrs(as), rec: h.rec}
+}
+
+func (h recordingHandler) WithGroup(name string) slog.Handler {
+	return recordingHandler{next: h.next.WithGroup(name), rec: h.rec}
 }
 
 type envOption func(*aritest.Options)
@@ -98,7 +150,7 @@ func MustStartEnv(tb testing.TB, opts ...envOption) *testEnv {
 	}
 	fake := aritest.NewServer(o)
 	tb.Cleanup(fake.Close)
-	env := &testEnv{tb: tb, fake: fake, dir: tb.TempDir(), events: &eventLog{}}
+	env := &testEnv{tb: tb, fake: fake, dir: tb.TempDir(), events: &eventLog{}, logs: &logRecorder{}}
 	env.MustRunMain()
 	return env
 }
@@ -120,7 +172,7 @@ func (e *testEnv) MustRunMain() *Main {
 	m.Config.App = testApp
 	m.Config.Listen = "127.0.0.1:0"
 	m.Config.DB = filepath.Join(e.dir, "stasisq.db")
-	m.Logger = testLogger(e.tb)
+	m.Logger = slog.New(recordingHandler{next: testLogger(e.tb).Handler(), rec: e.logs})
 	m.Publish = []func([]queue.Event){e.events.publish}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
