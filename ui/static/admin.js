@@ -112,14 +112,15 @@ export async function showAdmin(main, session) {
     return h('div', { class: 'field', dataset: { field: name } }, h('label', { for: input.id }, label), input, help ? h('small', { class: 'muted' }, help) : null, err);
   }
 
-  // editForm shows a form with Save and Cancel in the form area. On submit,
+  // editForm shows a form with Save and Cancel in the form area; formAttrs
+  // and saveAttrs name the form and its Save button. On submit,
   // request(form) returns { path, body, saved } to PUT, or null when it has
   // shown the form's own errors; the API's errors go next to their inputs.
-  function editForm(name, title, children, request) {
+  function editForm(formAttrs, saveAttrs, title, children, request) {
     const formErr = h('p', { class: 'form-error error', role: 'alert' });
-    const form = h('form', { class: `${name}-form`, 'data-testid': `${name}-form`, novalidate: true },
+    const form = h('form', { ...formAttrs, novalidate: true },
       h('h2', {}, title), ...children, formErr,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', 'data-testid': `save-${name}` }, 'Save'),
+      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', ...saveAttrs }, 'Save'),
         h('button', { type: 'button', class: 'quiet', onclick: () => replace(formSec) }, 'Cancel')));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -167,7 +168,7 @@ export async function showAdmin(main, session) {
       inputs[f.name] = { f, input };
       fieldset.append(field(f.name, f.label, input, f.help));
     }
-    editForm('queue', editing ? `Queue ${q.name}` : 'New queue', parts, (form) => {
+    editForm({ class: 'queue-form', 'data-testid': 'queue-form' }, { 'data-testid': 'save-queue' }, editing ? `Queue ${q.name}` : 'New queue', parts, (form) => {
       const out = { ...cfg };
       const local = {};
       for (const { f, input } of Object.values(inputs)) {
@@ -230,7 +231,7 @@ export async function showAdmin(main, session) {
     const sync = () => { agentSet.hidden = !takes.checked; };
     takes.addEventListener('change', sync);
     sync();
-    editForm('user', editing ? `User ${u.id}` : 'New user', [
+    editForm({ class: 'user-form', 'data-testid': 'user-form' }, { 'data-testid': 'save-user' }, editing ? `User ${u.id}` : 'New user', [
       field('id', 'Login', id), field('name', 'Name', name), field('role', 'Role', role),
       field('password', editing ? 'New password' : 'Password (8 or more characters)', password),
       field('agent', 'Takes calls (is an agent)', takes), agentSet,
