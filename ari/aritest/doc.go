@@ -25,10 +25,13 @@
 //     stopped), variables, continue, redirect, snoop, application
 //     subscriptions (channel:, bridge:, endpoint:, deviceState:), device and
 //     endpoint states.
+//   - A Local agent whose dialplan runs Dial(device) (SetLocalDial): the
+//     dialled device is a channel of its own, heard by the applications
+//     subscribed to its endpoint (ChannelCreated, Dial with a caller, RTP
+//     statistics); the ;2 half sets Dial()'s variables (DIALSTATUS, RINGTIME,
+//     BRIDGEPEER, ...) and both devices report their states.
 //   - Failure injection (FailNext, DropWebsockets) and introspection
 //     (Requests, Events, ChannelIDs, BridgeIDs, DeviceStateOf, MOHClass).
 //
-// Not modelled: recordings, mailboxes, sounds, external media, a Local
-// channel's dialplan dialling a second device (the device-state transcript),
-// and the Dial() bookkeeping variables (DIALSTATUS, RINGTIME, ...).
+// Not modelled: recordings, mailboxes, sounds, external media.
 package aritest
