@@ -181,7 +181,7 @@ func (s *Server) dialledAnswers(ph *channel, b DeviceBehavior) {
 		s.evVarset(o, "BRIDGEPVTCALLID", ph.protocolID)
 	}
 	if b.TalkFor > 0 {
-		s.later(ph, b.TalkFor, func() { s.dialledHangsUp(ph) })
+		s.later(ph, b.TalkFor, func() { s.dialledHangsUp(ph, nil, false) })
 	}
 }
 
@@ -203,13 +203,14 @@ func (s *Server) dialledFails(ph *channel, status string, cause int) {
 	}
 }
 
-// dialledHangsUp: the device hangs up a call it answered (a BYE).
-func (s *Server) dialledHangsUp(ph *channel) {
+// dialledHangsUp: a call the device answered ends on its side: a BYE (no
+// cause) or an ARI hangup of the device's channel (cause 32, soft).
+func (s *Server) dialledHangsUp(ph *channel, cause *int, soft bool) {
 	o := ph.dialer
 	if ph.sip {
 		s.rtpStatistics(ph)
 	}
-	s.evHangupRequest(ph, nil, false)
+	s.evHangupRequest(ph, cause, soft)
 	s.dialReturns(o)
 	o.dialled = nil
 	s.evDestroyed(ph, 16)

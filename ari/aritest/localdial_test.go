@@ -69,6 +69,7 @@ func TestLocalDialOutcomes(t *testing.T) {
 		device      DeviceBehavior
 		dialTimeout time.Duration
 		hangupAfter string // event fact after which the app hangs the agent up
+		hangupPhone bool   // …or the phone's channel instead
 		want        []string
 		notWant     string
 		phoneAfter  string // the phone's device state at the end; NOT_INUSE if empty
@@ -111,6 +112,23 @@ func TestLocalDialOutcomes(t *testing.T) {
 			notWant:    "ChannelCreated",
 		},
 		{
+			name:        "app hangs up the answered phone",
+			device:      DeviceBehavior{Action: Answer, After: 10 * time.Millisecond},
+			hangupAfter: "StasisStart agent",
+			hangupPhone: true,
+			want: []string{"ChannelHangupRequest phone 32", "ChannelDestroyed phone 16", "ChannelHangupRequest agent 16",
+				"StasisEnd agent", "ChannelDestroyed agent 16", "ChannelDestroyed agent;2 16"},
+		},
+		{
+			name:        "app hangs up the ringing phone",
+			device:      DeviceBehavior{Action: NoAnswer},
+			hangupAfter: "Dial agent RINGING",
+			hangupPhone: true,
+			want: []string{"ChannelHangupRequest phone 32", "Dial phone from agent;2 NOANSWER", "ChannelDestroyed phone 16",
+				"Dial agent NOANSWER", "ChannelDestroyed agent 16", "ChannelDestroyed agent;2 16"},
+			notWant: "StasisStart",
+		},
+		{
 			name:        "app hangs up the ringing agent",
 			device:      DeviceBehavior{Action: NoAnswer},
 			hangupAfter: "Dial agent RINGING",
@@ -138,7 +156,12 @@ func TestLocalDialOutcomes(t *testing.T) {
 				waitUntil(t, 10*time.Second, tc.hangupAfter, func() bool {
 					return hasInOrder(localDialFacts(t, es.snapshot(), "ld-agent"), []string{tc.hangupAfter})
 				})
-				if status, body := rc.do("DELETE", "/ari/channels/ld-agent", nil); status != 204 {
+				target := "ld-agent"
+				if tc.hangupPhone {
+					_, created := es.waitFor(0, time.Second, isType("ChannelCreated"))
+					target = str(created["channel"].(map[string]any)["id"])
+				}
+				if status, body := rc.do("DELETE", "/ari/channels/"+target, nil); status != 204 {
 					t.Fatalf("hangup: got=%d %s, want 204", status, body)
 				}
 			}

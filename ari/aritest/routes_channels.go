@@ -412,6 +412,15 @@ func (s *Server) hangupRoute(id string, p params) reply {
 
 func (s *Server) hangupByARI(ch *channel, cause int) {
 	switch {
+	case ch.role == roleDialled && ch.dialer != nil:
+		// The app hangs up the device a Local agent's Dial() rang: for
+		// Dial() that is the device hanging up or declining.
+		if ch.ring != nil && ch.ring.answered {
+			s.dialledHangsUp(ch, intp(32), true)
+		} else {
+			s.evHangupRequest(ch, intp(32), true)
+			s.dialledFails(ch, dialStatusFor(cause), cause)
+		}
 	case ch.ring != nil && !ch.ring.answered:
 		r := ch.ring
 		s.stopChannelTimers(ch)
