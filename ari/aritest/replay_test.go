@@ -461,11 +461,19 @@ func keyFacts(m map[string]any) string {
 			fmt.Fprintf(&b, " %s=%v", k, v)
 		}
 	}
-	if v, ok := m["variable"]; ok && (v == "STASISSTATUS" || v == "QUEUESTATUS") {
+	switch v, _ := m["variable"].(string); v {
+	case "":
+	case "STASISSTATUS", "QUEUESTATUS", "DIALSTATUS", "DIALEDPEERNUMBER":
 		fmt.Fprintf(&b, " value=%v", m["value"])
-	}
-	if v, ok := m["variable"]; ok && v == "BRIDGEPEER" {
+	case "BRIDGEPEER", "DIALEDPEERNAME":
 		fmt.Fprintf(&b, " value=%s", normName(m["value"]))
+	default:
+		// Timings, statistics and call ids differ from run to run; whether
+		// they are set does not.
+		fmt.Fprintf(&b, " set=%v", m["value"] != "")
+	}
+	if v, ok := m["dialstring"]; ok {
+		fmt.Fprintf(&b, " dialstring=%q", v)
 	}
 	for _, k := range []string{"channel", "peer"} {
 		if o, ok := m[k].(map[string]any); ok {
