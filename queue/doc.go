@@ -67,6 +67,12 @@
 // ContinueOnAgentHangup. An agent may Pick a waiting caller where the queue
 // allows it: order, penalty and pause do not apply to a manual choice.
 //
+// A call transferred from a phone (CallTransferred, from ARI's
+// BridgeBlindTransfer or BridgeAttendedTransfer) ends with CallerTransferred
+// then CallCompleted by "transfer", the talk counted until the transfer and
+// the call counted as answered; the agent's leg is hung up and the agent
+// wraps up, but the caller is not: Asterisk carries it on.
+//
 // # Waiting
 //
 // maxlen refuses with FULL; joinempty refuses with JOINEMPTY and

@@ -128,6 +128,8 @@ func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
 		err = e.offerFailed(in)
 	case CallEnded:
 		err = e.callEnded(in.Caller, in.By)
+	case CallTransferred:
+		err = e.callTransferred(in)
 	case CallResumed:
 		err = e.callResumed(in)
 	case Reorder:

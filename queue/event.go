@@ -163,6 +163,20 @@ type (
 		Wait   time.Duration
 		Talk   time.Duration
 	}
+	// CallerTransferred: a connected call was transferred (CallTransferred);
+	// CallCompleted with By PartyTransfer follows. Wait and Talk are the
+	// caller's wait before the answer and the talk until the transfer.
+	CallerTransferred struct {
+		At      time.Time
+		Caller  CallerID
+		Agent   AgentID
+		Queue   string
+		By      Party // who transferred: agent or caller
+		Exten   string
+		Context string
+		Wait    time.Duration
+		Talk    time.Duration
+	}
 	// WrapUpEnded: the agent's wrap-up after a call ended.
 	WrapUpEnded struct {
 		At     time.Time
@@ -189,6 +203,7 @@ func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
+func (e CallerTransferred) Kind() string     { return "call_transferred" }
 func (e WrapUpEnded) Kind() string           { return "wrapup_ended" }
 
 func (e QueueConfigured) Time() time.Time       { return e.At }
@@ -208,6 +223,7 @@ func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
+func (e CallerTransferred) Time() time.Time     { return e.At }
 func (e WrapUpEnded) Time() time.Time           { return e.At }
 
 func (QueueConfigured) isEffect()       {}
@@ -227,4 +243,5 @@ func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}
+func (CallerTransferred) isEffect()     {}
 func (WrapUpEnded) isEffect()           {}

@@ -136,6 +136,18 @@ type (
 		Caller CallerID
 		By     Party
 	}
+	// CallTransferred: a side of a connected call transferred the other
+	// away from its phone (blind or attended), ARI BridgeBlindTransfer or
+	// BridgeAttendedTransfer. Asterisk carries the caller on to Exten at
+	// Context (empty for an attended transfer to another call), so the
+	// engine ends the call without hanging the caller up. By is the side
+	// that transferred: the agent (the default) or the caller.
+	CallTransferred struct {
+		Caller  CallerID
+		By      Party
+		Exten   string
+		Context string
+	}
 )
 
 // CallResumed puts back a call a previous run connected and Asterisk still
@@ -162,6 +174,8 @@ const (
 	PartyCaller Party = "caller"
 	PartyAgent  Party = "agent"
 	PartySystem Party = "system"
+	// PartyTransfer ends a call that was transferred (CallCompleted.By).
+	PartyTransfer Party = "transfer"
 )
 
 // Supervisor actions.
@@ -215,6 +229,7 @@ func (Pick) isInput()             {}
 func (OfferAnswered) isInput()    {}
 func (OfferFailed) isInput()      {}
 func (CallEnded) isInput()        {}
+func (CallTransferred) isInput()  {}
 func (CallResumed) isInput()      {}
 func (Reorder) isInput()          {}
 func (Move) isInput()             {}

@@ -261,6 +261,16 @@ func (h *invHarness) doOp(r *opReader) {
 		h.mustApply(Tick{}, op)
 	case "callEnd":
 		if c, ok := h.pickCall(r); ok {
+			if r.pick(4) == 3 {
+				// A transfer: the agent's leg goes, the caller stays up.
+				o := h.calls[c]
+				effs := h.mustApply(CallTransferred{Caller: c, Exten: "200", Context: "internal"}, op)
+				if !slices.ContainsFunc(effs, func(ef Effect) bool { ha, ok := ef.(HangupAgent); return ok && ha.Offer == o }) ||
+					slices.ContainsFunc(effs, func(ef Effect) bool { _, ok := ef.(HangupCaller); return ok }) {
+					h.failf("transfer of %s: want HangupAgent %s and no HangupCaller: %s", c, o, invEffects(effs))
+				}
+				return
+			}
 			by := []Party{PartyCaller, PartyAgent, PartySystem}[r.pick(3)]
 			h.mustApply(CallEnded{Caller: c, By: by}, op)
 		}

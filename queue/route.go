@@ -443,6 +443,32 @@ func (e *Engine) callEnded(id CallerID, by Party) error {
 	return nil
 }
 
+// callTransferred ends a call that one side transferred away: Asterisk
+// took the caller on, so there is no HangupCaller; the agent's leg, swapped
+// out of the bridge, is hung up as after any call (HangupAgent), and the
+// agent wraps up.
+func (e *Engine) callTransferred(in CallTransferred) error {
+	c, err := e.caller(in.Caller, "call transferred")
+	if err != nil {
+		return err
+	}
+	if !c.connected {
+		return fmt.Errorf("call transferred %q: not connected: %w", in.Caller, ErrNotAllowed)
+	}
+	by := in.By
+	switch by {
+	case "":
+		by = PartyAgent
+	case PartyAgent, PartyCaller:
+	default:
+		return fmt.Errorf("call transferred %q: party %q: %w", in.Caller, in.By, ErrInvalid)
+	}
+	e.emit(CallerTransferred{At: e.now, Caller: c.id, Agent: c.agent.id, Queue: c.q.cfg.Name, By: by,
+		Exten: in.Exten, Context: in.Context, Wait: c.wait, Talk: e.now.Sub(c.connectedAt)})
+	e.finishCall(c, PartyTransfer, false)
+	return nil
+}
+
 // callResumed restores a call connected before a restart: no events of its
 // own (its join, answer and CallConnected are already recorded), only the
 // agent going on-call, so that CallCompleted closes it once, with its talk.
