@@ -167,15 +167,16 @@ type (
 	// CallCompleted with By PartyTransfer follows. Wait and Talk are the
 	// caller's wait before the answer and the talk until the transfer.
 	CallerTransferred struct {
-		At      time.Time
-		Caller  CallerID
-		Agent   AgentID
-		Queue   string
-		By      Party // who transferred: agent or caller
-		Exten   string
-		Context string
-		Wait    time.Duration
-		Talk    time.Duration
+		At       time.Time
+		Caller   CallerID
+		Agent    AgentID
+		Queue    string
+		By       Party // who transferred: agent or caller
+		Exten    string
+		Context  string
+		Attended string // see CallTransferred
+		Wait     time.Duration
+		Talk     time.Duration
 	}
 	// WrapUpEnded: the agent's wrap-up after a call ended.
 	WrapUpEnded struct {

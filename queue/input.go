@@ -147,6 +147,11 @@ type (
 		By      Party
 		Exten   string
 		Context string
+		// Attended: where an attended transfer took the caller, as
+		// app_queue's queue_log says it: "BRIDGE|<bridge id>",
+		// "APP|<application>", "LINK|<chan>|<chan>", "THREEWAY|<chan>".
+		// Empty for a blind transfer.
+		Attended string
 	}
 )
 

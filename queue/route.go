@@ -464,7 +464,7 @@ func (e *Engine) callTransferred(in CallTransferred) error {
 		return fmt.Errorf("call transferred %q: party %q: %w", in.Caller, in.By, ErrInvalid)
 	}
 	e.emit(CallerTransferred{At: e.now, Caller: c.id, Agent: c.agent.id, Queue: c.q.cfg.Name, By: by,
-		Exten: in.Exten, Context: in.Context, Wait: c.wait, Talk: e.now.Sub(c.connectedAt)})
+		Exten: in.Exten, Context: in.Context, Attended: in.Attended, Wait: c.wait, Talk: e.now.Sub(c.connectedAt)})
 	e.finishCall(c, PartyTransfer, false)
 	return nil
 }
