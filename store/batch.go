@@ -248,6 +248,19 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 			r.Talk = e.Talk
 			r.CompletedBy = e.By
 			r.Outcome = OutcomeCompleted
+			if e.By == queue.PartyTransfer {
+				r.Outcome = OutcomeTransferred
+			}
+			if e.Agent != "" {
+				r.Agent = e.Agent
+			}
+		})
+
+	case queue.CallerTransferred:
+		return b.updateCall(e.Caller, func(r *CallRecord) {
+			r.Transfer = &Transfer{At: e.At, By: e.By, Exten: e.Exten, Context: e.Context, Attended: e.Attended}
+			r.Outcome = OutcomeTransferred
+			r.Talk = e.Talk
 			if e.Agent != "" {
 				r.Agent = e.Agent
 			}
@@ -462,6 +475,8 @@ func (b *batchTx) preLogContext(ev queue.Event, qc *QueueLogContext) error {
 	case queue.CallConnected:
 		agent = e.Agent
 	case queue.CallCompleted:
+		agent = e.Agent
+	case queue.CallerTransferred:
 		agent = e.Agent
 	case queue.CallerLeft:
 		agent = e.Agent

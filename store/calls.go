@@ -25,7 +25,20 @@ const (
 	OutcomeConnected = "connected" // talking to an agent
 	OutcomeCompleted = "completed" // answered, then hung up
 	OutcomeRefused   = "refused"   // never queued; Status says why
+	// OutcomeTransferred: answered, then transferred from the agent's phone;
+	// Transfer says where to. It counts as answered, its talk until the
+	// transfer.
+	OutcomeTransferred = "transferred"
 )
+
+// Transfer is a connected call transferred away from the agent's phone.
+type Transfer struct {
+	At       time.Time   `json:"at"`
+	By       queue.Party `json:"by"`
+	Exten    string      `json:"exten,omitempty"`
+	Context  string      `json:"context,omitempty"`
+	Attended string      `json:"attended,omitempty"` // attended transfer: where to, as queue_log says it
+}
 
 // Move is a supervisor moving a waiting caller to another queue.
 type Move struct {
@@ -66,6 +79,7 @@ type CallRecord struct {
 	Unanswered   int               `json:"unanswered"` // offers that failed (not canceled)
 	Moves        []Move            `json:"moves,omitempty"`
 	Resumed      bool              `json:"resumed,omitempty"` // carried across a restart of stasisq
+	Transfer     *Transfer         `json:"transfer,omitempty"`
 }
 
 // Open reports whether the visit is still going on.
@@ -214,7 +228,7 @@ var CallsCSVHeader = []string{
 	"joined_at", "first_ring_at", "answered_at", "left_at", "ended_at",
 	"agent", "outcome", "status", "exit_key", "completed_by",
 	"join_position", "exit_position", "wait_s", "ring_s", "talk_s",
-	"offers", "unanswered", "moves",
+	"offers", "unanswered", "moves", "transfer",
 }
 
 // WriteCallsCSV writes the selected records as CSV, times in RFC 3339 in the
@@ -256,6 +270,20 @@ func callCSVRow(r CallRecord) []string {
 		string(r.Agent), r.Outcome, string(r.Status), r.ExitKey, string(r.CompletedBy),
 		strconv.Itoa(r.JoinPosition), strconv.Itoa(r.ExitPosition), secs(r.Wait), secs(r.RingTime), secs(r.Talk),
 		strconv.Itoa(r.Offers), strconv.Itoa(r.Unanswered), strings.Join(moves, ";"),
+		transferCSV(r.Transfer),
+	}
+}
+
+// transferCSV is the transfer column: exten@context for a blind transfer,
+// the attended destination otherwise.
+func transferCSV(t *Transfer) string {
+	switch {
+	case t == nil:
+		return ""
+	case t.Exten != "" || t.Context != "":
+		return csvSafe(t.Exten + "@" + t.Context)
+	default:
+		return csvSafe(t.Attended)
 	}
 }
 

@@ -55,6 +55,16 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 //	PAUSEALL, UNPAUSEALL (reason)
 //	AGENTLOGIN       channel
 //	AGENTLOGOFF      channel|logintime
+//	BLINDTRANSFER    extension|context|holdtime|calltime|origposition
+//	ATTENDEDTRANSFER destination|holdtime|calltime|origposition, the
+//	                 destination BRIDGE|id, APP|name, LINK|chan|chan or
+//	                 THREEWAY|chan (app_queue's log_attended_transfer)
+//
+// A transferred call writes its transfer line instead of COMPLETEAGENT or
+// COMPLETECALLER, as app_queue's handle_blind_transfer and
+// handle_attended_transfer do. (Asterisk 1.8's single TRANSFER event with
+// extension|context|holdtime|calltime|origposition became these two in
+// Asterisk 12.)
 //
 // Mappings where stasisq and app_queue differ:
 //   - a caller that leaves because a supervisor hung it up or redirected it,
@@ -91,7 +101,19 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "CONNECT",
 			secs(e.Wait), string(e.Offer), secs(e.RingTime))}
 
+	case queue.CallerTransferred:
+		hold, call, opos := secs(e.Wait), secs(e.Talk), strconv.Itoa(c.Call.JoinPosition)
+		if e.Exten == "" && e.Attended != "" {
+			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "ATTENDEDTRANSFER",
+				e.Attended, hold, call, opos)}
+		}
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "BLINDTRANSFER",
+			e.Exten, e.Context, hold, call, opos)}
+
 	case queue.CallCompleted:
+		if e.By == queue.PartyTransfer {
+			return nil // the transfer line ended it
+		}
 		event := "COMPLETEAGENT"
 		if e.By == queue.PartyCaller {
 			event = "COMPLETECALLER"
