@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/exec"
@@ -81,21 +79,21 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	fake.SetDevice(carolPhone, aritest.DeviceBehavior{Action: aritest.Answer})
 
 	first := MustStartServe(t, bin, fake, dbPath)
-	MustLoginAPI(t, first.url, "alice").mustPost("/api/me/login", map[string]any{"paused": true, "reason": pauseReason})
-	bob := MustLoginAPI(t, first.url, "bob")
+	MustConsoleLogin(t, first.url, "alice", crashPassword).mustPost("/api/me/login", map[string]any{"paused": true, "reason": pauseReason})
+	bob := MustConsoleLogin(t, first.url, "bob", crashPassword)
 	bob.mustPost("/api/me/login", map[string]any{})
 	bob.mustPost("/api/me/ready", nil)
-	boss := MustLoginAPI(t, first.url, "boss")
-	waitAPI(t, "alice is paused and bob available", func() (bool, string) {
+	boss := MustConsoleLogin(t, first.url, "boss", crashPassword)
+	pollUntil(t, waitFor, "alice is paused and bob available", func() (bool, string) {
 		states := agentStates(boss)
 		return states["alice"] == queue.AgentPaused && states["bob"] == queue.AgentAvailable, fmt.Sprint(states)
 	})
 
 	// Carol takes a sales call that is still going on at the kill.
-	carol := MustLoginAPI(t, first.url, "carol")
+	carol := MustConsoleLogin(t, first.url, "carol", crashPassword)
 	carol.mustPost("/api/me/login", map[string]any{})
 	carol.mustPost("/api/me/ready", nil)
-	waitAPI(t, "carol is available", func() (bool, string) {
+	pollUntil(t, waitFor, "carol is available", func() (bool, string) {
 		states := agentStates(boss)
 		return states["carol"] == queue.AgentAvailable, fmt.Sprint(states)
 	})
@@ -111,7 +109,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	}
 	talkingSince := time.Now() // the call connected before this
 	var carolLeg string
-	waitAPI(t, "carol is on the sales call", func() (bool, string) {
+	pollUntil(t, waitFor, "carol is on the sales call", func() (bool, string) {
 		c := agentViews(boss)["carol"]
 		carolLeg = "sqa-" + string(c.Offer) + "-1"
 		return c.State == queue.AgentOnCall && string(c.Caller) == sales.ID(), fmt.Sprintf("%s with %q", c.State, c.Caller)
@@ -129,7 +127,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		calls[i] = c
 	}
 	var before []queue.CallerView
-	waitAPI(t, fmt.Sprintf("%d callers wait in the order they called", crashCallers), func() (bool, string) {
+	pollUntil(t, waitFor, fmt.Sprintf("%d callers wait in the order they called", crashCallers), func() (bool, string) {
 		before = queueCallers(boss)
 		return callerIDs(before) != nil && slices.Equal(callerIDs(before), callIDs(calls)), fmt.Sprint(callerIDs(before))
 	})
@@ -139,7 +137,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		}
 	}
 	// Mid-flow: bob's phone rings for the first caller when the kill comes.
-	waitAPI(t, "bob's phone rings", func() (bool, string) {
+	pollUntil(t, waitFor, "bob's phone rings", func() (bool, string) {
 		states := agentStates(boss)
 		return states["bob"] == queue.AgentRinging, fmt.Sprint(states)
 	})
@@ -147,7 +145,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	// The call records and interval statistics are committed in the same
 	// transaction as the resume state: once the API reads all the joins back
 	// from the store, the positions and join times are on disk.
-	waitAPI(t, "every join and the sales call's answer are committed", func() (bool, string) {
+	pollUntil(t, waitFor, "every join and the sales call's answer are committed", func() (bool, string) {
 		recs := callRecords(boss, start)
 		connected := slices.ContainsFunc(recs, func(r apiCallRecord) bool {
 			return r.Caller == sales.ID() && r.Outcome == store.OutcomeConnected
@@ -155,7 +153,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		return len(recs) == crashCallers+1 && connected, fmt.Sprintf("%d call records, sales call connected: %v", len(recs), connected)
 	})
 	var ringing []string
-	waitAPI(t, "bob's phone rings in Asterisk", func() (bool, string) {
+	pollUntil(t, waitFor, "bob's phone rings in Asterisk", func() (bool, string) {
 		ringing = slices.DeleteFunc(agentLegs(fake), func(id string) bool { return id == carolLeg })
 		return len(ringing) > 0, fmt.Sprint(fake.ChannelIDs())
 	})
@@ -199,16 +197,16 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	}
 
 	second := MustStartServe(t, bin, fake, dbPath)
-	boss = MustLoginAPI(t, second.url, "boss")
+	boss = MustConsoleLogin(t, second.url, "boss", crashPassword)
 	// The phone the dead process left ringing is hung up, not left to ring
 	// out its timeout for a call nobody would be on.
 	for _, leg := range ringing {
-		waitAPI(t, "the ringing leg of the dead process is hung up", func() (bool, string) {
+		pollUntil(t, waitFor, "the ringing leg of the dead process is hung up", func() (bool, string) {
 			return slices.Contains(requestsOf(fake, http.MethodDelete, "/ari/channels/"+leg), leg), fmt.Sprint(ringing)
 		})
 	}
 	var after []queue.CallerView
-	waitAPI(t, "the callers are resumed", func() (bool, string) {
+	pollUntil(t, waitFor, "the callers are resumed", func() (bool, string) {
 		after = queueCallers(boss)
 		return len(after) > 0, "no caller in the queue"
 	})
@@ -252,14 +250,14 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	}
 	salesHangup := time.Now()
 	sales.Hangup()
-	waitAPI(t, "carol wraps up after the sales call and is available again", func() (bool, string) {
+	pollUntil(t, waitFor, "carol wraps up after the sales call and is available again", func() (bool, string) {
 		states := agentStates(boss)
 		return states["carol"] == queue.AgentAvailable, fmt.Sprint(states)
 	})
-	waitAPI(t, "carol's leg is hung up", func() (bool, string) {
+	pollUntil(t, waitFor, "carol's leg is hung up", func() (bool, string) {
 		return slices.Contains(requestsOf(fake, http.MethodDelete, "/ari/channels/"+carolLeg), carolLeg), fmt.Sprint(fake.ChannelIDs())
 	})
-	waitAPI(t, "callers who hung up while stasisq was down are closed as lost", func() (bool, string) {
+	pollUntil(t, waitFor, "callers who hung up while stasisq was down are closed as lost", func() (bool, string) {
 		var open []string
 		for _, r := range callRecords(boss, start) {
 			if gone[queue.CallerID(r.Caller)] && r.Outcome != string(queue.LeftLost) {
@@ -280,7 +278,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	for _, leg := range unanswered {
 		fake.HangupChannel(leg)
 	}
-	MustLoginAPI(t, second.url, "alice").mustPost("/api/me/ready", nil)
+	MustConsoleLogin(t, second.url, "alice", crashPassword).mustPost("/api/me/ready", nil)
 	// In any order: a caller in its retry pause may be overtaken.
 	waiting := map[string]*aritest.Call{}
 	for _, c := range calls {
@@ -305,7 +303,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	waitAPI(t, "the agents are free again", func() (bool, string) {
+	pollUntil(t, waitFor, "the agents are free again", func() (bool, string) {
 		states := agentStates(boss)
 		return states["alice"] == queue.AgentAvailable && states["bob"] == queue.AgentAvailable, fmt.Sprint(states)
 	})
@@ -532,19 +530,39 @@ func MustLoadState(tb testing.TB, path string) store.State {
 	return st
 }
 
-// MustBuildStasisq builds this package's binary into a temporary directory.
+// MustBuildStasisq builds this package's binary into a temporary directory
+// (without -race: the child is not what is under test for races). go test
+// puts its own go command first on PATH.
 func MustBuildStasisq(tb testing.TB) string {
 	tb.Helper()
-	gotool, err := exec.LookPath("go")
+	goBin, err := exec.LookPath("go")
 	if err != nil {
-		gotool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
+		tb.Skip("no go command to build the binary with")
 	}
 	bin := filepath.Join(tb.TempDir(), "stasisq")
-	cmd := exec.Command(gotool, "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		tb.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// pollUntil retries cond until it holds or timeout passes; cond returns
+// what it saw, for the failure message.
+func pollUntil(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
+	tb.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, saw := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up after %v waiting for: %s; last saw %s", timeout, what, saw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // serveProcess is one "stasisq serve" subprocess.
@@ -658,92 +676,14 @@ func (p *serveProcess) waitExit() {
 	}
 }
 
-// apiClient is one logged-in user of the JSON API.
-type apiClient struct {
-	tb   testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-func MustLoginAPI(tb testing.TB, base, login string) *apiClient {
-	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &apiClient{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
-	var sess struct {
-		CSRF string `json:"csrf"`
-	}
-	if err := c.do(http.MethodPost, "/api/login", map[string]string{"login": login, "password": crashPassword}, &sess); err != nil {
-		tb.Fatalf("log in as %s: %v", login, err)
-	}
-	c.csrf = sess.CSRF
-	return c
-}
-
-func (c *apiClient) do(method, path string, body, out any) error {
-	var r io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return fmt.Errorf("%s %s: read body: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("%s %s: decode: %w", method, path, err)
-		}
-	}
-	return nil
-}
-
-func (c *apiClient) mustPost(path string, body any) {
-	c.tb.Helper()
-	if err := c.do(http.MethodPost, path, body, nil); err != nil {
-		c.tb.Fatal(err)
-	}
-}
-
-func (c *apiClient) mustGet(path string, out any) {
-	c.tb.Helper()
-	if err := c.do(http.MethodGet, path, nil, out); err != nil {
-		c.tb.Fatal(err)
-	}
-}
-
-func queueCallers(c *apiClient) []queue.CallerView {
+func queueCallers(c *consoleClient) []queue.CallerView {
 	c.tb.Helper()
 	var q queue.QueueView
 	c.mustGet("/api/queues/"+crashQueue, &q)
 	return q.Callers
 }
 
-func agentViews(c *apiClient) map[string]queue.AgentView {
+func agentViews(c *consoleClient) map[string]queue.AgentView {
 	c.tb.Helper()
 	var list []queue.AgentView
 	c.mustGet("/api/agents", &list)
@@ -754,7 +694,7 @@ func agentViews(c *apiClient) map[string]queue.AgentView {
 	return out
 }
 
-func agentStates(c *apiClient) map[string]queue.AgentState {
+func agentStates(c *consoleClient) map[string]queue.AgentState {
 	c.tb.Helper()
 	out := map[string]queue.AgentState{}
 	for id, a := range agentViews(c) {
@@ -768,7 +708,7 @@ type apiCallRecord struct {
 	Outcome string `json:"outcome"`
 }
 
-func callRecords(c *apiClient, since time.Time) []apiCallRecord {
+func callRecords(c *consoleClient, since time.Time) []apiCallRecord {
 	c.tb.Helper()
 	q := url.Values{}
 	q.Set("from", since.Add(-time.Hour).UTC().Format(time.RFC3339))
@@ -824,23 +764,6 @@ func waitingIDs(cs []store.WaitingCaller) []string {
 		out = append(out, string(c.ID))
 	}
 	return out
-}
-
-// waitAPI polls cond until it holds or a generous deadline passes; cond
-// returns what it saw, for the failure message.
-func waitAPI(tb testing.TB, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(waitFor)
-	for {
-		ok, saw := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out waiting until %s; last saw %s", what, saw)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // A restart hangs up the agent legs an earlier run left ringing (they are

@@ -2,20 +2,17 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -37,26 +34,6 @@ type demoProcess struct {
 	stderr string   // file collecting stderr, for failure messages
 	tmp    string   // the child's TMPDIR
 	done   chan error
-}
-
-// MustBuildDemoBinary builds stasisq once into a temporary directory (without
-// -race: the child is not what is under test for races).
-func MustBuildDemoBinary(tb testing.TB) string {
-	tb.Helper()
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		if goBin, err = exec.LookPath("go"); err != nil {
-			tb.Skip("no go command to build the binary with")
-		}
-	}
-	bin := filepath.Join(tb.TempDir(), "stasisq")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // MustStartDemo starts the binary's demo and waits for its URL and logins.
@@ -132,88 +109,7 @@ func (p *demoProcess) stderrText() string {
 	return string(b)
 }
 
-// demoSession is a logged-in console session.
-type demoSession struct {
-	tb   testing.TB
-	base string
-	hc   *http.Client
-	csrf string
-}
-
-func MustDemoLogin(tb testing.TB, base, login, password string) *demoSession {
-	tb.Helper()
-	jar, _ := cookiejar.New(nil)
-	tr := &http.Transport{}
-	tb.Cleanup(tr.CloseIdleConnections)
-	c := &demoSession{tb: tb, base: base, hc: &http.Client{Jar: jar, Transport: tr, Timeout: 15 * time.Second}}
-	body, _ := json.Marshal(map[string]string{"login": login, "password": password})
-	req, _ := http.NewRequest(http.MethodPost, base+"/api/login", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", base)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		tb.Fatalf("login %s: %v", login, err)
-	}
-	defer resp.Body.Close()
-	var sess struct {
-		CSRF string `json:"csrf"`
-		User struct {
-			Role string `json:"role"`
-		} `json:"user"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || json.Unmarshal(raw, &sess) != nil || sess.CSRF == "" {
-		tb.Fatalf("login %s: got=%d %s, want 200 with a CSRF token", login, resp.StatusCode, raw)
-	}
-	c.csrf = sess.CSRF
-	return c
-}
-
-// getJSON GETs path into v and returns the status.
-func (c *demoSession) getJSON(path string, v any) int {
-	c.tb.Helper()
-	resp, err := c.hc.Get(c.base + path)
-	if err != nil {
-		c.tb.Fatalf("GET %s: %v", path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode == http.StatusOK && v != nil {
-		if err := json.Unmarshal(raw, v); err != nil {
-			c.tb.Fatalf("GET %s: decode %s: %v", path, raw, err)
-		}
-	}
-	return resp.StatusCode
-}
-
-// post sends a state-changing request with the session's CSRF token and
-// returns the status.
-func (c *demoSession) post(path string, body any) int {
-	c.tb.Helper()
-	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, c.base+path, bytes.NewReader(raw))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Origin", c.base)
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.tb.Fatalf("POST %s: %v", path, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
-func (c *demoSession) cookieHeader() string {
-	u, _ := url.Parse(c.base)
-	var parts []string
-	for _, ck := range c.hc.Jar.Cookies(u) {
-		parts = append(parts, ck.Name+"="+ck.Value)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// metricSum adds every series of name in a Prometheus text exposition;
+// promSum adds every series of name in a Prometheus text exposition;
 // found says whether any series (or a HELP line) of it was there.
 func promSum(text, name string) (sum float64, found bool) {
 	for _, line := range strings.Split(text, "\n") {
@@ -260,30 +156,13 @@ func httpStatus(tb testing.TB, u string) int {
 	return resp.StatusCode
 }
 
-// poll retries cond until it holds or timeout passes; last describes what
-// was seen, for the failure message.
-func pollUntil(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		ok, last := cond()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up after %v waiting for %s; last seen: %s", timeout, what, last)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
 // The demo as someone would run it: the binary, a port of 0, traffic; then
 // the console API, the wallboard websocket, /metrics and a clean ctrl-C.
 func TestDemoEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := MustBuildDemoBinary(t)
+	bin := MustBuildStasisq(t)
 	start := time.Now()
 	p := MustStartDemo(t, bin, "--listen", "127.0.0.1:0", "--rate", "4", "--seed", "1", "--log-level", "warn")
 	if strings.HasSuffix(p.url, ":0") {
@@ -308,10 +187,14 @@ func TestDemoEndToEnd(t *testing.T) {
 		return got == http.StatusOK, fmt.Sprint(got)
 	})
 
-	sam := MustDemoLogin(t, p.url, "sam", "demo")
+	sam := MustConsoleLogin(t, p.url, "sam", "demo")
 	pollUntil(t, 20*time.Second, "callers waiting or talking on the wallboard", func() (bool, string) {
 		var snap queue.Snapshot
-		if st := sam.getJSON("/api/snapshot", &snap); st != http.StatusOK {
+		st, _, err := sam.do(http.MethodGet, "/api/snapshot", nil, &snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != http.StatusOK {
 			return false, fmt.Sprintf("status %d", st)
 		}
 		var waiting, talking int
@@ -328,7 +211,11 @@ func TestDemoEndToEnd(t *testing.T) {
 			Agent      string    `json:"agent"`
 			AnsweredAt time.Time `json:"answered_at"`
 		}
-		if st := sam.getJSON("/api/calls?limit=1000&from="+from, &recs); st != http.StatusOK {
+		st, _, err := sam.do(http.MethodGet, "/api/calls?limit=1000&from="+from, nil, &recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st != http.StatusOK {
 			return false, fmt.Sprintf("status %d", st)
 		}
 		outcomes := map[string]int{}
@@ -394,9 +281,7 @@ func TestDemoEndToEnd(t *testing.T) {
 				Key, Value string
 			} `json:"fields"`
 		}
-		if st := sam.getJSON("/api/lookup?number="+url.QueryEscape("+442079460123"), &res); st != http.StatusOK {
-			t.Fatalf("lookup: got=%d, want 200", st)
-		}
+		sam.mustDo(http.MethodGet, "/api/lookup?number="+url.QueryEscape("+442079460123"), nil, http.StatusOK, &res)
 		keys := map[string]string{}
 		for _, f := range res.Fields {
 			keys[f.Key] = f.Value
@@ -409,14 +294,16 @@ func TestDemoEndToEnd(t *testing.T) {
 	// A person logging in as a human agent gets calls: the phone rings and
 	// answers by itself.
 	t.Run("human agent takes a call", func(t *testing.T) {
-		alice := MustDemoLogin(t, p.url, "alice", "demo")
-		if st := alice.post("/api/me/login", map[string]any{}); st/100 != 2 {
-			t.Fatalf("POST /api/me/login: got=%d, want 2xx", st)
-		}
+		alice := MustConsoleLogin(t, p.url, "alice", "demo")
+		alice.mustPost("/api/me/login", map[string]any{})
 		seen := map[queue.AgentState]bool{}
 		pollUntil(t, 30*time.Second, "alice ringing, then on a call", func() (bool, string) {
 			var snap queue.Snapshot
-			if st := alice.getJSON("/api/snapshot", &snap); st != http.StatusOK {
+			st, _, err := alice.do(http.MethodGet, "/api/snapshot", nil, &snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st != http.StatusOK {
 				return false, fmt.Sprintf("status %d", st)
 			}
 			for _, a := range snap.Agents {

@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"slices"
 	"testing"
 
@@ -104,16 +100,16 @@ func TestAdminChangesApplyOnce(t *testing.T) {
 	if err := e.dirOf().PutUser(ctx, ui.UserRecord{ID: "boss", Name: "Boss", Role: ui.RoleAdmin}, "boss-password"); err != nil {
 		t.Fatalf("seed admin: %v", err)
 	}
-	c := mustConsoleLogin(t, e.main.URL(), "boss", "boss-password")
+	c := MustConsoleLogin(t, e.main.URL(), "boss", "boss-password")
 
 	q := queue.DefaultQueueConfig("sales")
-	c.mustDo(t, "PUT", "/api/admin/queues/sales", q, http.StatusOK)
-	c.mustDo(t, "PUT", "/api/admin/users/ann", map[string]any{
+	c.mustDo(http.MethodPut, "/api/admin/queues/sales", q, http.StatusOK, nil)
+	c.mustDo(http.MethodPut, "/api/admin/users/ann", map[string]any{
 		"name": "Ann", "role": "agent", "password": "ann-password",
 		"agent": queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}},
-	}, http.StatusOK)
-	c.mustDo(t, "DELETE", "/api/admin/users/ann", nil, http.StatusNoContent)
-	c.mustDo(t, "DELETE", "/api/admin/queues/sales", nil, http.StatusNoContent)
+	}, http.StatusOK, nil)
+	c.mustDo(http.MethodDelete, "/api/admin/users/ann", nil, http.StatusNoContent, nil)
+	c.mustDo(http.MethodDelete, "/api/admin/queues/sales", nil, http.StatusNoContent, nil)
 
 	want := map[string]int{"queue_configured sales": 1, "agent_configured ann": 1, "agent_removed ann": 1, "queue_removed sales": 1}
 	got := configChanges(e)
@@ -129,58 +125,4 @@ func TestAdminChangesApplyOnce(t *testing.T) {
 	if slices.ContainsFunc(users, func(u ui.UserRecord) bool { return u.ID == "ann" }) {
 		t.Error("deleted user ann is still stored")
 	}
-}
-
-type consoleClient struct {
-	base string
-	csrf string
-	hc   *http.Client
-}
-
-func mustConsoleLogin(tb testing.TB, base, login, password string) *consoleClient {
-	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &consoleClient{base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
-	raw := c.mustDo(tb, "POST", "/api/login", map[string]string{"login": login, "password": password}, http.StatusOK)
-	var sess struct {
-		CSRF string `json:"csrf"`
-	}
-	if err := json.Unmarshal(raw, &sess); err != nil || sess.CSRF == "" {
-		tb.Fatalf("login reply %s: no CSRF token (%v)", raw, err)
-	}
-	c.csrf = sess.CSRF
-	return c
-}
-
-func (c *consoleClient) mustDo(tb testing.TB, method, path string, body any, wantStatus int) []byte {
-	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		tb.Fatalf("%s %s: status got=%d, want %d: %s", method, path, resp.StatusCode, wantStatus, raw)
-	}
-	return raw
 }

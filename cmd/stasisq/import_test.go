@@ -3,10 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -156,11 +154,7 @@ func MustReadDB(tb testing.TB, path string) (map[string]queue.QueueConfig, map[s
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	ex, err := readExisting(context.Background(), db)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return ex.Queues, ex.Agents
+	return MustReadDB2(tb, db)
 }
 
 func TestImportConfigurations(t *testing.T) {
@@ -305,12 +299,12 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = m.Close() })
 
-			c := mustImportLogin(t, m.URL(), "boss", "correct horse battery")
+			c := MustConsoleLogin(t, m.URL(), "boss", "correct horse battery")
 
 			var views []struct {
 				Config queue.QueueConfig `json:"config"`
 			}
-			c.mustDo(t, "GET", "/api/queues", nil, http.StatusOK, &views)
+			c.mustDo(http.MethodGet, "/api/queues", nil, http.StatusOK, &views)
 			if len(views) != len(qs) {
 				t.Fatalf("GET /api/queues got %d queues, want %d", len(views), len(qs))
 			}
@@ -325,7 +319,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 				}
 			}
 			var admQueues []queue.QueueConfig
-			c.mustDo(t, "GET", "/api/admin/queues", nil, http.StatusOK, &admQueues)
+			c.mustDo(http.MethodGet, "/api/admin/queues", nil, http.StatusOK, &admQueues)
 			for _, q := range admQueues {
 				if want := qs[q.Name]; !reflect.DeepEqual(normalised(want), normalised(q)) {
 					t.Errorf("admin queue %s:\n got=%+v\nwant %+v", q.Name, q, want)
@@ -335,7 +329,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			var agents []struct {
 				Config queue.AgentConfig `json:"config"`
 			}
-			c.mustDo(t, "GET", "/api/agents", nil, http.StatusOK, &agents)
+			c.mustDo(http.MethodGet, "/api/agents", nil, http.StatusOK, &agents)
 			if len(agents) != len(as) {
 				t.Errorf("GET /api/agents got %d agents, want %d", len(agents), len(as))
 			}
@@ -354,7 +348,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			// it as an admin's edit would be.
 			for _, q := range admQueues {
 				var got queue.QueueConfig
-				c.mustDo(t, "PUT", "/api/admin/queues/"+q.Name, q, http.StatusOK, &got)
+				c.mustDo(http.MethodPut, "/api/admin/queues/"+q.Name, q, http.StatusOK, &got)
 				if !reflect.DeepEqual(normalised(got), normalised(q)) {
 					t.Errorf("PUT queue %s echoed %+v, want %+v", q.Name, got, q)
 				}
@@ -362,7 +356,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			// And one agent, through the users form.
 			a := agents[0].Config
 			body := map[string]any{"name": a.Name, "role": "agent", "agent": a}
-			c.mustDo(t, "PUT", "/api/admin/users/"+a.ID, body, http.StatusOK, nil)
+			c.mustDo(http.MethodPut, "/api/admin/users/"+a.ID, body, http.StatusOK, nil)
 			_, after := MustReadDB2(t, m.DB)
 			if !reflect.DeepEqual(normalised(after[a.ID].Config), normalised(as[a.ID].Config)) {
 				t.Errorf("agent %s after PUT:\n got=%+v\nwant %+v", a.ID, after[a.ID].Config, as[a.ID].Config)
@@ -394,63 +388,5 @@ func mustAdmin(tb testing.TB, path, id, password string) {
 	}
 	if err := db.SetPassword(ctx, id, password); err != nil {
 		tb.Fatal(err)
-	}
-}
-
-type importAPIClient struct {
-	base string
-	csrf string
-	hc   *http.Client
-}
-
-func mustImportLogin(tb testing.TB, base, login, password string) *importAPIClient {
-	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &importAPIClient{base: base, hc: &http.Client{Jar: jar, Timeout: waitFor}}
-	var sess struct {
-		CSRF string `json:"csrf"`
-	}
-	c.mustDo(tb, "POST", "/api/login", map[string]string{"login": login, "password": password}, http.StatusOK, &sess)
-	if sess.CSRF == "" {
-		tb.Fatal("login returned no CSRF token")
-	}
-	c.csrf = sess.CSRF
-	return c
-}
-
-func (c *importAPIClient) mustDo(tb testing.TB, method, path string, body any, wantStatus int, out any) {
-	tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, err := json.Marshal(body)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != wantStatus {
-		tb.Fatalf("%s %s: status got=%d, want %d: %s", method, path, resp.StatusCode, wantStatus, raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("%s %s: decode %s: %v", method, path, raw, err)
-		}
 	}
 }
