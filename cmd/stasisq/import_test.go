@@ -146,7 +146,7 @@ func MustImport(tb testing.TB, args []string) string {
 	return out.String()
 }
 
-// MustReadDB returns the queues and agents stored at path.
+// MustReadDB opens the database at path and returns its queues and agents.
 func MustReadDB(tb testing.TB, path string) (map[string]queue.QueueConfig, map[string]store.Agent) {
 	tb.Helper()
 	db, err := store.Open(path, store.Options{NoSync: true})
@@ -154,7 +154,7 @@ func MustReadDB(tb testing.TB, path string) (map[string]queue.QueueConfig, map[s
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	return MustReadDB2(tb, db)
+	return MustReadConfig(tb, db)
 }
 
 func TestImportConfigurations(t *testing.T) {
@@ -357,7 +357,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			a := agents[0].Config
 			body := map[string]any{"name": a.Name, "role": "agent", "agent": a}
 			c.mustDo(http.MethodPut, "/api/admin/users/"+a.ID, body, http.StatusOK, nil)
-			_, after := MustReadDB2(t, m.DB)
+			_, after := MustReadConfig(t, m.DB)
 			if !reflect.DeepEqual(normalised(after[a.ID].Config), normalised(as[a.ID].Config)) {
 				t.Errorf("agent %s after PUT:\n got=%+v\nwant %+v", a.ID, after[a.ID].Config, as[a.ID].Config)
 			}
@@ -365,8 +365,8 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 	}
 }
 
-// MustReadDB2 reads through an open store.
-func MustReadDB2(tb testing.TB, db *store.DB) (map[string]queue.QueueConfig, map[string]store.Agent) {
+// MustReadConfig returns the queues and agents of an open store.
+func MustReadConfig(tb testing.TB, db *store.DB) (map[string]queue.QueueConfig, map[string]store.Agent) {
 	tb.Helper()
 	ex, err := readExisting(context.Background(), db)
 	if err != nil {
