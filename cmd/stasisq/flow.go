@@ -30,6 +30,12 @@ func (a *App) handleEvent(ev ari.Event) {
 		a.connected = false
 		a.log.Warn("ARI events websocket lost; reconnecting", "err", e.Err)
 	case *ari.StasisStart:
+		if e.ReplaceChannel != nil {
+			// Asterisk swapped this channel into a bridge in place of
+			// another (a transfer's Local channel): never a caller.
+			a.replacementArrived(e.Channel.ID, e.ReplaceChannel.ID)
+			return
+		}
 		if len(e.Args) >= 2 && e.Args[0] == agentArg {
 			a.agentAnswered(e.Channel.ID, queue.OfferID(e.Args[1]))
 			return
@@ -50,6 +56,16 @@ func (a *App) handleEvent(ev ari.Event) {
 		leg.status = e.Dialstatus
 		if reason, final := dialFailure(e.Dialstatus); final {
 			a.offerFailed(leg, reason)
+		}
+	case *ari.BridgeBlindTransfer:
+		if e.Result == "Success" && e.Bridge != nil {
+			a.callTransferred(e.Bridge.ID, e.Channel.ID, replacementOf(e.ReplaceChannel),
+				queue.CallTransferred{Exten: e.Exten, Context: e.Context})
+		}
+	case *ari.BridgeAttendedTransfer:
+		if e.Result == "Success" && e.TransfererFirstLegBridge != nil {
+			a.callTransferred(e.TransfererFirstLegBridge.ID, e.TransfererFirstLeg.ID, replacementOf(e.ReplaceChannel),
+				queue.CallTransferred{Attended: attendedDestination(e)})
 		}
 	case *ari.ChannelDtmfReceived:
 		if leg, ok := a.callers[e.Channel.ID]; ok && !leg.connected && !leg.leaving {
@@ -190,6 +206,97 @@ func (a *App) channelGone(id string, cause int) {
 	if bridge, ok := a.orphans[id]; ok {
 		a.orphanGone(id, bridge)
 	}
+}
+
+// callTransferred: a phone in a connected call's bridge transferred the
+// other side. A Stasis bridge is transferred whole (ari/README.md, aritest
+// BlindTransfer): Asterisk swaps a Local channel in for the transferer and
+// the caller stays in our bridge, talking through it to the destination.
+// The call is over for the queue; what is left of it is kept as an orphan
+// call: when the caller or the Local channel leaves, the other is hung up
+// and the bridge destroyed, and the caller's StasisEnd is no abandon.
+func (a *App) callTransferred(bridge, transferer, replacement string, in queue.CallTransferred) {
+	var leg *callerLeg
+	for _, l := range a.callers {
+		if l.connected && l.bridge == bridge {
+			leg = l
+			break
+		}
+	}
+	if leg == nil {
+		return // not one of our calls, or over already
+	}
+	in.Caller = queue.CallerID(leg.id)
+	in.By = queue.PartyAgent
+	if transferer == leg.id {
+		in.By = queue.PartyCaller
+	}
+	// Unlinked first: apply destroys the bridge of a call that ended, and
+	// this one's caller still talks through it.
+	leg.bridge = ""
+	if err := a.apply(in); err != nil {
+		leg.bridge = bridge
+		a.log.Warn("transfer not applied", "caller", leg.id, "err", err)
+		return
+	}
+	delete(a.callers, leg.id)
+	a.dropAnnouncements(leg)
+	a.orphans[leg.id] = bridge
+	if replacement != "" {
+		a.orphans[replacement] = bridge
+	}
+}
+
+// replacementArrived: a channel Asterisk swapped in for replaced entered the
+// application. Its StasisStart may come before or after the transfer event.
+func (a *App) replacementArrived(id, replaced string) {
+	if _, ok := a.orphans[id]; ok {
+		return
+	}
+	if bridge, ok := a.orphans[replaced]; ok {
+		a.orphans[id] = bridge
+		return
+	}
+	for _, l := range a.callers {
+		if l.connected && (l.agentChan == replaced || l.id == replaced) && l.bridge != "" {
+			a.orphans[id] = l.bridge
+			return
+		}
+	}
+	a.log.Info("channel swapped into a bridge that is not ours", "channel", id, "replaced", replaced)
+}
+
+func replacementOf(ch *ari.Channel) string {
+	if ch == nil {
+		return ""
+	}
+	return ch.ID
+}
+
+// attendedDestination says where an attended transfer took the caller, as
+// app_queue's log_attended_transfer writes it to the queue_log.
+func attendedDestination(e *ari.BridgeAttendedTransfer) string {
+	switch e.DestinationType {
+	case "bridge":
+		return "BRIDGE|" + e.DestinationBridge
+	case "application":
+		return "APP|" + e.DestinationApplication
+	case "link":
+		var first, second string
+		if e.DestinationLinkFirstLeg != nil {
+			first = e.DestinationLinkFirstLeg.Name
+		}
+		if e.DestinationLinkSecondLeg != nil {
+			second = e.DestinationLinkSecondLeg.Name
+		}
+		return "LINK|" + first + "|" + second
+	case "threeway":
+		if e.DestinationThreewayChannel != nil {
+			return "THREEWAY|" + e.DestinationThreewayChannel.Name
+		}
+		return "THREEWAY|"
+	}
+	return strings.ToUpper(e.DestinationType)
 }
 
 func (a *App) agentLegGone(leg *agentLeg, id string, cause int) {
