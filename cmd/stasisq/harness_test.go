@@ -163,8 +163,9 @@ func testLogger(tb testing.TB) *slog.Logger {
 }
 
 // MustRunMain starts stasisq against the env's fake and database and waits
-// until it has reconciled.
-func (e *testEnv) MustRunMain() *Main {
+// until it has reconciled; configure changes the process configuration
+// first (e.g. a queue_log file).
+func (e *testEnv) MustRunMain(configure ...func(*Config)) *Main {
 	e.tb.Helper()
 	m := NewMain()
 	m.Config.ARIURL = e.fake.URL()
@@ -172,6 +173,9 @@ func (e *testEnv) MustRunMain() *Main {
 	m.Config.App = testApp
 	m.Config.Listen = "127.0.0.1:0"
 	m.Config.DB = filepath.Join(e.dir, "stasisq.db")
+	for _, f := range configure {
+		f(&m.Config)
+	}
 	m.Logger = slog.New(recordingHandler{next: testLogger(e.tb).Handler(), rec: e.logs})
 	m.Publish = []func([]queue.Event){e.events.publish}
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)

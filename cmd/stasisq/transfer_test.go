@@ -1,8 +1,6 @@
 package main
 
 import (
-	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,37 +12,6 @@ import (
 	"stasisq/store"
 )
 
-// mustRunMainWithQueueLog restarts the env's stasisq writing a queue_log
-// file, which the harness's MustRunMain does not.
-func mustRunMainWithQueueLog(e *testEnv, path string) {
-	e.tb.Helper()
-	if e.main != nil {
-		_ = e.main.Close()
-	}
-	m := NewMain()
-	m.Config.ARIURL = e.fake.URL()
-	m.Config.ARIUser, m.Config.ARIPassword = testUser, testPassword
-	m.Config.App = testApp
-	m.Config.Listen = "127.0.0.1:0"
-	m.Config.DB = filepath.Join(e.dir, "stasisq.db")
-	m.Config.QueueLog = path
-	m.Logger = slog.New(recordingHandler{next: testLogger(e.tb).Handler(), rec: e.logs})
-	m.Publish = []func([]queue.Event){e.events.publish}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := m.Run(ctx); err != nil {
-		_ = m.Close()
-		e.tb.Fatalf("run stasisq: %v", err)
-	}
-	e.tb.Cleanup(func() { _ = m.Close() })
-	select {
-	case <-m.App.Ready():
-	case <-ctx.Done():
-		e.tb.Fatalf("stasisq never connected to the fake Asterisk")
-	}
-	e.main = m
-}
-
 // An agent blind-transfers the caller from the phone. Asterisk swaps a Local
 // channel in for the agent's leg and the caller stays in our bridge talking
 // to the destination: the call ends for the queue (transferred, talk until
@@ -54,7 +21,8 @@ func mustRunMainWithQueueLog(e *testEnv, path string) {
 func TestBlindTransferFromTheAgentsPhone(t *testing.T) {
 	e := MustStartEnv(t)
 	qlog := filepath.Join(e.dir, "queue_log")
-	mustRunMainWithQueueLog(e, qlog)
+	_ = e.main.Close() // again, writing a queue_log file
+	e.MustRunMain(func(c *Config) { c.QueueLog = qlog })
 	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.Answer, After: 20 * time.Millisecond})
 	e.MustQueue("support", func(c *queue.QueueConfig) { c.WrapUpTime = time.Minute })
 	e.MustAgent("alice", "PJSIP/1001", "support")
