@@ -52,7 +52,7 @@ func (e *Engine) flushAnnouncements() {
 // waits. Nothing is said over a ring or to a connected caller.
 func (e *Engine) announceCheck(c *callerState) {
 	cfg := &c.q.cfg
-	if c.gone || c.connected || cfg.AnnounceFrequency <= 0 {
+	if c.gone || c.connected || cfg.AnnounceFrequency <= 0 || c.annPlaying {
 		return
 	}
 	step := announceStep(cfg)
@@ -75,10 +75,53 @@ func (e *Engine) announceCheck(c *callerState) {
 	media := e.positionMedia(c, pos)
 	c.lastPos = e.now
 	c.lastPosSaid = pos
-	if len(media) > 0 {
-		e.emit(Announce{Caller: c.id, Media: media})
+	if len(media) == 0 {
+		e.armAnnounce(c, e.now.Add(step))
+		return
 	}
-	e.armAnnounce(c, e.now.Add(step))
+	e.startAnnouncement(c, media)
+}
+
+// announceDoneFallback bounds how long the engine waits for
+// AnnouncementDone: a lost report must not silence a caller for the rest of
+// its wait. It is longer than any queue prompt is expected to play, so a
+// prompt still playing is not talked over.
+const announceDoneFallback = 5 * time.Minute
+
+// startAnnouncement emits one Announce and holds every other announcement
+// for the caller until AnnouncementDone (or the fallback): app_queue plays
+// them in the caller's own thread, so one never starts over another and a
+// due one waits for the end of the one playing. Nothing else is armed
+// meanwhile; announcementOver re-checks both kinds.
+func (e *Engine) startAnnouncement(c *callerState, media []string) {
+	e.emit(Announce{Caller: c.id, Media: media})
+	c.annPlaying = true
+	c.annPlayGen++
+	c.annGen++
+	c.perGen++
+	e.arm(e.now.Add(announceDoneFallback), timer{kind: timerAnnounceDone, caller: c, gen: c.annPlayGen})
+}
+
+// announcementDone is the flow's report that the caller's last Announce is
+// over. A report for a caller gone, connected or not waiting for one is
+// stale (the flow reports drops too) and changes nothing.
+func (e *Engine) announcementDone(id CallerID) {
+	c, ok := e.callers[id]
+	if !ok || c.gone || c.connected || !c.annPlaying {
+		return
+	}
+	e.announcementOver(c)
+}
+
+// announcementOver lets the next announcement start: whichever is due now
+// plays at once, position first as in app_queue's wait loop; otherwise each
+// is armed for when it falls due, counted from the start of the previous one
+// of its kind, as app_queue sets last_pos and last_periodic_announce_time.
+func (e *Engine) announcementOver(c *callerState) {
+	c.annPlaying = false
+	c.annPlayGen++
+	e.announceCheck(c)
+	e.periodicAnnounce(c)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -140,14 +183,23 @@ func (e *Engine) positionMedia(c *callerState, pos int) []string {
 func number(n int) string { return "number:" + strconv.Itoa(n) }
 
 // periodicAnnounce plays the next periodic announcement (in turn, or at
-// random with random-periodic-announce), every periodic-announce-frequency
-// from the caller's join. During a ring it waits until the ring is over.
+// random with random-periodic-announce) once periodic-announce-frequency
+// has passed since the start of the last one (or the caller's join). During
+// a ring it waits until the ring is over; while another announcement plays
+// it waits for announcementOver.
 func (e *Engine) periodicAnnounce(c *callerState) {
 	cfg := &c.q.cfg
-	if cfg.PeriodicAnnounceFrequency <= 0 || len(cfg.PeriodicAnnounce) == 0 {
+	if c.gone || c.connected || cfg.PeriodicAnnounceFrequency <= 0 || len(cfg.PeriodicAnnounce) == 0 {
 		return
 	}
 	c.perGen++
+	if c.annPlaying {
+		return
+	}
+	if due := c.lastPeriodic.Add(cfg.PeriodicAnnounceFrequency); e.now.Before(due) {
+		e.arm(due, timer{kind: timerPeriodic, caller: c, gen: c.perGen})
+		return
+	}
 	if len(c.offers) > 0 {
 		e.arm(e.now.Add(time.Second), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
 		return
@@ -159,9 +211,8 @@ func (e *Engine) periodicAnnounce(c *callerState) {
 	} else {
 		c.periodicIdx = (idx + 1) % n
 	}
-	e.emit(Announce{Caller: c.id, Media: []string{mediaURI(cfg.PeriodicAnnounce[idx])}})
 	c.lastPeriodic = e.now
-	e.arm(e.now.Add(cfg.PeriodicAnnounceFrequency), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
+	e.startAnnouncement(c, []string{mediaURI(cfg.PeriodicAnnounce[idx])})
 }
 
 // mediaURI makes a queues.conf sound name a media URI; a URI stays as is.

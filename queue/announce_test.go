@@ -38,6 +38,12 @@ func wantAnnounced(tb testing.TB, effs []Effect, caller string, want ...[]string
 	}
 }
 
+// announced is the flow reporting that the caller's last Announce is over.
+func (h *harness) announced(caller string) []Effect {
+	h.tb.Helper()
+	return h.do(AnnouncementDone{Caller: CallerID(caller)})
+}
+
 var (
 	sayNext = []string{"sound:queue-youarenext", "sound:queue-thankyou"}
 	sayPos2 = []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting", "sound:queue-thankyou"}
@@ -68,14 +74,18 @@ func TestAnnouncePosition(t *testing.T) {
 	t.Run("repeated_every_announce_frequency_exactly", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
 		h.join("c1", "q")
+		h.announced("c1")
 		wantAnnounced(t, h.advance(30*time.Second-time.Nanosecond), "c1")
 		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext)
+		h.announced("c1")
 		wantAnnounced(t, h.advance(30*time.Second), "c1", sayNext)
 	})
 	t.Run("position_change_announced_once_min_announce_frequency_passed", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
 		h.join("c1", "q")
 		h.join("c2", "q")
+		h.announced("c1")
+		h.announced("c2")
 		h.now = h.now.Add(5 * time.Second)
 		h.do(CallerHangup{Caller: "c1"})
 		wantAnnounced(t, h.advance(10*time.Second-time.Nanosecond), "c2")
@@ -146,6 +156,7 @@ func TestAnnounceHoldTime(t *testing.T) {
 		if got := announced(h.join("c2", "q"), "c2"); len(got) != 1 || !slices.Contains(got[0], "sound:queue-holdtime") {
 			t.Fatalf("got %v, want hold time in the first announcement", got)
 		}
+		h.announced("c2")
 		effs := h.advance(30 * time.Second)
 		if got := announced(effs, "c2"); len(got) != 1 || slices.Contains(got[0], "sound:queue-holdtime") {
 			t.Fatalf("got %v, want one announcement without hold time", got)
@@ -171,15 +182,20 @@ func TestPeriodicAnnounce(t *testing.T) {
 		wantAnnounced(t, h.join("c1", "q"), "c1")
 		wantAnnounced(t, h.advance(20*time.Second-time.Nanosecond), "c1")
 		wantAnnounced(t, h.advance(time.Nanosecond), "c1", []string{"sound:queue-periodic-announce"})
+		h.announced("c1")
 		wantAnnounced(t, h.advance(20*time.Second), "c1", []string{"sound:custom/busy"})
+		h.announced("c1")
 		wantAnnounced(t, h.advance(20*time.Second), "c1", []string{"sound:queue-periodic-announce"})
 	})
 	t.Run("random_periodic_announce_picks_from_the_list", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(true))}, nil)
 		h.join("c1", "q")
 		seen := map[string]int{}
-		for _, m := range announced(h.advance(100*20*time.Second), "c1") {
-			seen[m[0]]++
+		for range 100 {
+			for _, m := range announced(h.advance(20*time.Second), "c1") {
+				seen[m[0]]++
+			}
+			h.announced("c1")
 		}
 		if len(seen) != 2 || seen["sound:queue-periodic-announce"]+seen["sound:custom/busy"] != 100 {
 			t.Fatalf("got %v, want both sounds over 100 announcements", seen)
@@ -191,5 +207,87 @@ func TestPeriodicAnnounce(t *testing.T) {
 		wantAnnounced(t, h.advance(29*time.Second), "c1")
 		effs := h.advance(2 * time.Second) // ring times out at 30 s
 		wantAnnounced(t, effs, "c1", []string{"sound:queue-periodic-announce"})
+	})
+}
+
+// TestAnnounceTiming follows app_queue's caller thread, which plays one
+// announcement at a time: say_position sets last_pos to the time it began
+// and say_periodic_announcement sets last_periodic_announce_time likewise,
+// so intervals count from the start of the previous announcement, but one
+// that falls due while another plays starts when that one ends.
+func TestAnnounceTiming(t *testing.T) {
+	withPeriodic := func(c *QueueConfig) {
+		c.PeriodicAnnounce = []string{"queue-periodic-announce"}
+		c.PeriodicAnnounceFrequency = 20 * time.Second
+	}
+	sayPeriodic := []string{"sound:queue-periodic-announce"}
+	t.Run("frequency_counts_from_start_of_previous_announcement", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h.join("c1", "q")
+		wantAnnounced(t, h.advance(10*time.Second), "c1") // a 10 s prompt
+		h.announced("c1")
+		wantAnnounced(t, h.advance(20*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext) // 30 s after it began
+	})
+	t.Run("announcement_due_while_one_plays_starts_when_it_ends", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h.join("c1", "q")
+		wantAnnounced(t, h.advance(45*time.Second), "c1") // a 45 s prompt, longer than announce-frequency
+		wantAnnounced(t, h.announced("c1"), "c1", sayNext)
+		wantAnnounced(t, h.advance(10*time.Second), "c1")
+		h.announced("c1")
+		wantAnnounced(t, h.advance(20*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext) // 30 s after the second began
+	})
+	t.Run("periodic_waits_for_the_position_announcement_playing", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(withPeriodic)}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1", sayNext)
+		wantAnnounced(t, h.advance(25*time.Second), "c1") // periodic due at 20 s, position still playing
+		wantAnnounced(t, h.announced("c1"), "c1", sayPeriodic)
+		wantAnnounced(t, h.advance(2*time.Second), "c1")
+		h.announced("c1") // at 27 s
+		wantAnnounced(t, h.advance(3*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext) // 30 s after the first position
+		h.announced("c1")
+		wantAnnounced(t, h.advance(15*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayPeriodic) // 20 s after the first periodic began
+	})
+	t.Run("position_change_waits_for_the_announcement_playing", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h.join("c1", "q")
+		h.join("c2", "q")
+		h.announced("c1")
+		h.now = h.now.Add(5 * time.Second)
+		h.do(CallerHangup{Caller: "c1"})
+		// min-announce-frequency passes at 15 s, but c2's first is still playing.
+		wantAnnounced(t, h.advance(15*time.Second), "c2")
+		h.now = h.now.Add(2 * time.Second)
+		wantAnnounced(t, h.announced("c2"), "c2", sayNext)
+	})
+	t.Run("unreported_announcement_holds_the_next_until_the_fallback", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue(withPeriodic)}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1", sayNext)
+		wantAnnounced(t, h.advance(announceDoneFallback-time.Nanosecond), "c1")
+		// Both kinds are overdue: position first, then periodic once it is reported.
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext)
+		wantAnnounced(t, h.announced("c1"), "c1", sayPeriodic)
+	})
+	t.Run("late_report_is_ignored", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.answer("a1")
+		if effs := h.announced("c1"); len(effs) != 0 {
+			t.Fatalf("got %s for a connected caller, want nothing", kinds(effs))
+		}
+		if effs := h.announced("nobody"); len(effs) != 0 {
+			t.Fatalf("got %s for an unknown caller, want nothing", kinds(effs))
+		}
+		h2 := MustHarness(t, []QueueConfig{announceQueue()}, nil)
+		h2.join("c1", "q")
+		h2.announced("c1")
+		if effs := h2.announced("c1"); len(effs) != 0 {
+			t.Fatalf("got %s for a second report, want nothing", kinds(effs))
+		}
+		wantAnnounced(t, h2.advance(30*time.Second), "c1", sayNext)
 	})
 }

@@ -111,10 +111,7 @@ func (e *Engine) startWaiting(c *callerState) {
 	c.lastPeriodic = e.now
 	c.periodicIdx = 0
 	c.annGen++
-	c.perGen++
-	if q.cfg.PeriodicAnnounceFrequency > 0 && len(q.cfg.PeriodicAnnounce) > 0 {
-		e.arm(e.now.Add(q.cfg.PeriodicAnnounceFrequency), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
-	}
+	e.periodicAnnounce(c) // arms it periodic-announce-frequency from now
 	if q.cfg.AnnounceFrequency > 0 {
 		e.announceDue = append(e.announceDue, c)
 	}

@@ -96,6 +96,16 @@
 // say_position timing and rounding, never over a ring; periodic
 // announcements play in order or at random.
 //
+// Announcements play one at a time per caller, as in app_queue's caller
+// thread: after an Announce the engine starts no other for that caller, and
+// arms no announcement deadline, until the flow sends AnnouncementDone (the
+// media finished, failed to play, or was dropped). Intervals count from the
+// start of the previous announcement of the same kind (app_queue sets
+// last_pos and last_periodic_announce_time to the time it began), so with
+// short prompts the timing is app_queue's, and one that fell due while
+// another played starts as soon as that one is over (position first). If
+// the report never comes, the engine stops waiting for it after 5 minutes.
+//
 // # Where stasisq differs from app_queue, on purpose
 //
 // Strict order. app_queue lets a caller ring only while it is among the

@@ -106,6 +106,8 @@ func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
 		err = e.callerDTMF(in)
 	case CallerLost:
 		err = e.callerLost(in.Caller)
+	case AnnouncementDone:
+		e.announcementDone(in.Caller)
 	case AgentLogin:
 		err = e.login(in)
 	case AgentLogout:
@@ -281,8 +283,9 @@ func (e *Engine) rearmCallers(q *queueState) {
 			expired = append(expired, c)
 		}
 		e.armRule(c)
+		// Voids an armed periodic timer; none is armed while one plays.
 		c.perGen++
-		if q.cfg.PeriodicAnnounceFrequency > 0 && len(q.cfg.PeriodicAnnounce) > 0 {
+		if !c.annPlaying && q.cfg.PeriodicAnnounceFrequency > 0 && len(q.cfg.PeriodicAnnounce) > 0 {
 			e.arm(c.lastPeriodic.Add(q.cfg.PeriodicAnnounceFrequency), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
 		}
 		c.annGen++

@@ -56,6 +56,12 @@ type (
 	CallerLost struct {
 		Caller CallerID
 	}
+	// AnnouncementDone is the last Announce effect for the caller finished
+	// playing, failed to play, or was dropped. Until then the engine starts
+	// no other announcement for the caller, as app_queue's caller thread
+	// cannot while it plays one. An unknown caller is ignored: the flow may
+	// report after the caller connected or left.
+	AnnouncementDone struct{ Caller CallerID }
 )
 
 // Agent sessions.
@@ -223,6 +229,7 @@ func (CallerJoin) isInput()       {}
 func (CallerHangup) isInput()     {}
 func (CallerDTMF) isInput()       {}
 func (CallerLost) isInput()       {}
+func (AnnouncementDone) isInput() {}
 func (AgentLogin) isInput()       {}
 func (AgentLogout) isInput()      {}
 func (AgentPause) isInput()       {}

@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -86,6 +87,8 @@ type invHarness struct {
 	deadLegs []OfferID          // legs hung up while ringing, for answer/hangup races
 	calls    map[CallerID]OfferID
 	gone     map[CallerID]bool // caller channel hung up or sent back to the dialplan
+	// playing: callers with an Announce not yet reported over, since when.
+	playing map[CallerID]time.Time
 
 	// Statistics: latest value of every interval drained, and their sums.
 	intervals map[invQueueKey]QueueInterval
@@ -116,6 +119,7 @@ func newInvHarness(tb testing.TB, seed int64) *invHarness {
 		legs:      make(map[OfferID]invLeg),
 		calls:     make(map[CallerID]OfferID),
 		gone:      make(map[CallerID]bool),
+		playing:   make(map[CallerID]time.Time),
 		intervals: make(map[invQueueKey]QueueInterval),
 		totals:    make(map[string]QueueInterval),
 		counts:    make(map[string]int),
@@ -218,6 +222,7 @@ var opWeights = []string{
 	"reorder", "move", "priority", "dtmf",
 	"wrapDone", "remove", "pick", "setQueues", "device", "race", "lost", "reconfigure", "spuriousTick",
 	"removeQueue", "removeAgent", "configureAgent",
+	"announceDone", "announceDone", "announceDone",
 }
 
 func (h *invHarness) doOp(r *opReader) {
@@ -259,6 +264,23 @@ func (h *invHarness) doOp(r *opReader) {
 		h.advanceTo(h.now.Add(time.Duration(r.pick(40)) * time.Second / 2))
 	case "spuriousTick":
 		h.mustApply(Tick{}, op)
+	case "announceDone":
+		// The flow reports an announcement over at a random later step,
+		// sometimes for a caller whose playback was dropped or never started.
+		var ids []CallerID
+		for c := range h.playing {
+			ids = append(ids, c)
+		}
+		if r.pick(8) == 7 {
+			ids = slices.Collect(maps.Keys(h.joined))
+		}
+		if len(ids) == 0 {
+			return
+		}
+		slices.Sort(ids)
+		c := ids[r.pick(len(ids))]
+		delete(h.playing, c)
+		h.mustApply(AnnouncementDone{Caller: c}, op)
 	case "callEnd":
 		if c, ok := h.pickCall(r); ok {
 			if r.pick(4) == 3 {
@@ -772,6 +794,12 @@ func (h *invHarness) observe(in Input, effs []Effect) {
 			if _, ok := h.waiting[ef.Caller]; !ok {
 				h.failf("Announce to %s, not waiting", ef.Caller)
 			}
+			// One at a time: the next only once the last is reported over,
+			// or the engine stopped waiting for the report.
+			if since, ok := h.playing[ef.Caller]; ok && h.now.Sub(since) < announceDoneFallback {
+				h.failf("Announce to %s while the one from %v plays", ef.Caller, since.Sub(invBase))
+			}
+			h.playing[ef.Caller] = h.now
 		}
 	}
 	h.startedThisStep = started

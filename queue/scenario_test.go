@@ -30,6 +30,7 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	join CALLER QUEUE [prio=N] [maxwait=D]
 //	hangup|lost CALLER
 //	dtmf CALLER DIGIT
+//	announced CALLER                 (AnnouncementDone: its Announce is over)
 //	answer AGENT / fail AGENT REASON  (its current offer)
 //	end CALLER caller|agent|system
 //	reorder QUEUE CALLER POS / move CALLER QUEUE [keepwait] / priority CALLER N
@@ -170,6 +171,8 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 		in = CallerLost{Caller: CallerID(arg(1))}
 	case "dtmf":
 		in = CallerDTMF{Caller: CallerID(arg(1)), Digit: arg(2)}
+	case "announced":
+		in = AnnouncementDone{Caller: CallerID(arg(1))}
 	case "answer":
 		in = OfferAnswered{Offer: h.offerOf(arg(1))}
 	case "fail":

@@ -138,7 +138,11 @@ type callerState struct {
 	periodicIdx  int
 	annGen       uint32
 	perGen       uint32
-	ruleGen      uint32
+	// annPlaying: an Announce was emitted and AnnouncementDone has not come;
+	// annPlayGen voids the fallback timer of an earlier one.
+	annPlaying bool
+	annPlayGen uint32
+	ruleGen    uint32
 
 	connected   bool
 	gone        bool

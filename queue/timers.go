@@ -6,14 +6,15 @@ import "time"
 type timerKind uint8
 
 const (
-	timerRingTimeout timerKind = iota // an offer rang for its whole timeout
-	timerWrapUp                       // an agent's wrap-up is over
-	timerMaxWait                      // a caller waited its maximum
-	timerRetry                        // a caller's retry pause for one agent is over
-	timerAnnounce                     // position / hold time announcement check
-	timerPeriodic                     // periodic announcement
-	timerRule                         // next queue rule (penalty change)
-	timerDeadOffer                    // forget a cancelled offer whose leg never reported back
+	timerRingTimeout  timerKind = iota // an offer rang for its whole timeout
+	timerWrapUp                        // an agent's wrap-up is over
+	timerMaxWait                       // a caller waited its maximum
+	timerRetry                         // a caller's retry pause for one agent is over
+	timerAnnounce                      // position / hold time announcement check
+	timerPeriodic                      // periodic announcement
+	timerRule                          // next queue rule (penalty change)
+	timerDeadOffer                     // forget a cancelled offer whose leg never reported back
+	timerAnnounceDone                  // AnnouncementDone never came: stop waiting for it
 )
 
 // timer is one deadline. Entries are never removed from the heap when their
@@ -108,6 +109,8 @@ func (t *timer) live() bool {
 		return !t.caller.gone && !t.caller.connected && t.caller.ruleGen == t.gen
 	case timerDeadOffer:
 		return true
+	case timerAnnounceDone:
+		return !t.caller.gone && !t.caller.connected && t.caller.annPlaying && t.caller.annPlayGen == t.gen
 	}
 	return false
 }
@@ -149,6 +152,8 @@ func (e *Engine) tick() {
 			e.applyRule(t.caller)
 		case timerDeadOffer:
 			delete(e.deadOffers, t.offer.id)
+		case timerAnnounceDone:
+			e.announcementOver(t.caller)
 		}
 		e.settle()
 	}
