@@ -697,7 +697,9 @@ func (a *App) destroyBridge(lane, bridge string) {
 }
 
 // announce plays announcements one after another: the next only after the
-// previous one's PlaybackFinished, so two never overlap.
+// previous one's PlaybackFinished, so two never overlap. The engine sends
+// the next only after AnnouncementDone (see playbackDone), so pending holds
+// more than one only after its fallback.
 func (a *App) announce(e queue.Announce) {
 	leg, ok := a.callers[string(e.Caller)]
 	if !ok || leg.connected || leg.leaving || len(e.Media) == 0 {
@@ -737,8 +739,14 @@ func (a *App) playbackDone(pb string) {
 		return
 	}
 	leg.playing = ""
-	if leg.connected || leg.leaving || len(leg.pending) == 0 {
+	if leg.connected || leg.leaving {
 		leg.pending = nil
+		return
+	}
+	if len(leg.pending) == 0 {
+		// The last one is over (finished, or its play request failed): the
+		// engine may start the next, timed as app_queue times it.
+		a.applyQuiet(queue.AnnouncementDone{Caller: queue.CallerID(id)})
 		return
 	}
 	next := leg.pending[0]
@@ -746,6 +754,10 @@ func (a *App) playbackDone(pb string) {
 	a.play(leg, next)
 }
 
+// dropAnnouncements forgets a caller's playback and queue. It reports no
+// AnnouncementDone: every caller whose announcements are dropped (connected,
+// leaving, hung up, transferred) is one the engine has finished with, and
+// it would ignore the report.
 func (a *App) dropAnnouncements(leg *callerLeg) {
 	leg.pending = nil
 	if leg.playing != "" {
