@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -12,18 +13,26 @@ import (
 // batchTx applies one batch of events inside one write transaction. Records
 // and waiting callers touched several times in a batch are decoded once and
 // encoded once, at finish: that, more than the fsync, is what group commit
-// saves per event.
+// saves per event. Waiting callers and queue orders are read from and
+// changed in the writer's in-memory copy, never decoded from the file; what
+// they were before the batch is kept, to write only what changed and to put
+// the copy back if the transaction fails.
 type batchTx struct {
-	tx       *bolt.Tx
-	calls    *bolt.Bucket
-	index    *bolt.Bucket
-	callers  *bolt.Bucket
-	sessions *bolt.Bucket
-	agents   *bolt.Bucket
+	tx        *bolt.Tx
+	calls     *bolt.Bucket
+	index     *bolt.Bucket
+	callers   *bolt.Bucket
+	orderKeys *bolt.Bucket
+	sessions  *bolt.Bucket
+	agents    *bolt.Bucket
 
 	open    map[queue.CallerID]*callEntry // latest record of each caller seen
 	touched []*callEntry                  // in first-touch order, to write at finish
-	waiting map[queue.CallerID]*waitEntry
+
+	live       *waitingSet                  // the writer's copy, as of this point of the batch
+	callersWas map[queue.CallerID]wasCaller // before the batch, for each caller it changed
+	ordersWas  map[string][]queue.CallerID  // before the batch, for each order it changed
+	listed     map[queue.CallerID]struct{}  // scratch for orderChanged
 
 	queueLog bool
 	members  map[queue.AgentID]Agent
@@ -37,24 +46,26 @@ type callEntry struct {
 	isNew bool
 }
 
-type waitEntry struct {
-	wc      WaitingCaller
+type wasCaller struct {
+	rec     waitingRecord
 	present bool
-	dirty   bool
 }
 
-func newBatchTx(tx *bolt.Tx, queueLog bool) *batchTx {
+func newBatchTx(tx *bolt.Tx, live *waitingSet, queueLog bool) *batchTx {
 	st := tx.Bucket(bucketState)
 	return &batchTx{
-		tx:       tx,
-		calls:    tx.Bucket(bucketCalls),
-		index:    tx.Bucket(bucketCallsByCaller),
-		callers:  st.Bucket(bucketStateCallers),
-		sessions: st.Bucket(bucketStateAgents),
-		agents:   tx.Bucket(bucketAgents),
-		open:     make(map[queue.CallerID]*callEntry),
-		waiting:  make(map[queue.CallerID]*waitEntry),
-		queueLog: queueLog,
+		tx:         tx,
+		calls:      tx.Bucket(bucketCalls),
+		index:      tx.Bucket(bucketCallsByCaller),
+		callers:    st.Bucket(bucketStateCallers),
+		orderKeys:  st.Bucket(bucketStateOrder),
+		sessions:   st.Bucket(bucketStateAgents),
+		agents:     tx.Bucket(bucketAgents),
+		open:       make(map[queue.CallerID]*callEntry),
+		live:       live,
+		callersWas: make(map[queue.CallerID]wasCaller),
+		ordersWas:  make(map[string][]queue.CallerID),
+		queueLog:   queueLog,
 	}
 }
 
@@ -92,19 +103,52 @@ func (b *batchTx) newCall(key []byte, rec CallRecord) {
 	b.touch(e)
 }
 
-func (b *batchTx) waiter(id queue.CallerID) (*waitEntry, error) {
-	if e, ok := b.waiting[id]; ok {
-		return e, nil
+// waiter returns a waiting caller as of this point of the batch.
+func (b *batchTx) waiter(id queue.CallerID) (waitingRecord, bool) {
+	r, ok := b.live.callers[id]
+	return r, ok
+}
+
+// keep notes what a caller was before the batch, the first time it changes.
+func (b *batchTx) keep(id queue.CallerID) {
+	if _, ok := b.callersWas[id]; !ok {
+		r, present := b.live.callers[id]
+		b.callersWas[id] = wasCaller{rec: r, present: present}
 	}
-	e := &waitEntry{}
-	if raw := b.callers.Get([]byte(id)); raw != nil {
-		if err := json.Unmarshal(raw, &e.wc); err != nil {
-			return nil, fmt.Errorf("decode waiting caller %s: %w", id, err)
-		}
-		e.present = true
+}
+
+func (b *batchTx) setWaiter(r waitingRecord) {
+	b.keep(r.ID)
+	b.live.callers[r.ID] = r
+}
+
+func (b *batchTx) removeWaiter(id queue.CallerID) {
+	b.keep(id)
+	delete(b.live.callers, id)
+}
+
+// order is a queue's order as of this point of the batch.
+func (b *batchTx) order(q string) []queue.CallerID {
+	return b.live.orders[q]
+}
+
+func (b *batchTx) setOrder(q string, ids []queue.CallerID) {
+	if _, ok := b.ordersWas[q]; !ok {
+		b.ordersWas[q] = b.live.orders[q]
 	}
-	b.waiting[id] = e
-	return e, nil
+	if len(ids) == 0 {
+		delete(b.live.orders, q)
+		return
+	}
+	b.live.orders[q] = ids
+}
+
+// position is a waiting caller's 1-based place in its queue.
+func (b *batchTx) position(r waitingRecord) int {
+	if r.Position > 0 {
+		return r.Position
+	}
+	return lastIndex(b.order(r.Queue), r.ID)
 }
 
 func (b *batchTx) session(id queue.AgentID) (AgentSession, bool, error) {
@@ -125,6 +169,87 @@ func (b *batchTx) putSession(s AgentSession) error {
 		return err
 	}
 	return b.sessions.Put([]byte(s.ID), raw)
+}
+
+// rollback puts the writer's copy back as it was before the batch, after the
+// transaction failed.
+func (b *batchTx) rollback() {
+	for id, was := range b.callersWas {
+		if was.present {
+			b.live.callers[id] = was.rec
+		} else {
+			delete(b.live.callers, id)
+		}
+	}
+	for q, ids := range b.ordersWas {
+		if len(ids) == 0 {
+			delete(b.live.orders, q)
+		} else {
+			b.live.orders[q] = ids
+		}
+	}
+}
+
+// orderChanged applies a queue's new order. Every waiting caller it lists
+// takes its place from it (and its queue, as before schema 3); a caller of
+// the queue it leaves out keeps the place it had, pinned in its record. Only
+// those callers' records are written, and the order key once: the cost of an
+// order change is one map lookup per caller, no decoding or encoding.
+func (b *batchTx) orderChanged(q string, ids []queue.CallerID) {
+	old := b.order(q)
+	if !slices.Equal(old, ids) {
+		b.pinDropped(q, old, ids)
+		b.setOrder(q, ids)
+	}
+	for _, id := range ids {
+		r, ok := b.waiter(id)
+		if !ok || (r.Queue == q && r.Position == 0) {
+			continue
+		}
+		r.Queue, r.Position = q, 0
+		b.setWaiter(r)
+	}
+}
+
+// pinDropped pins, at their place in old, the callers of queue q that old
+// placed and ids leaves out. The engine's orders differ from the previous one
+// by a caller or two, so only the differing middle is searched.
+func (b *batchTx) pinDropped(q string, old, ids []queue.CallerID) {
+	prefix := 0
+	for prefix < len(old) && prefix < len(ids) && old[prefix] == ids[prefix] {
+		prefix++
+	}
+	suffix := 0
+	for suffix < len(old)-prefix && suffix < len(ids)-prefix && old[len(old)-1-suffix] == ids[len(ids)-1-suffix] {
+		suffix++
+	}
+	middle := old[prefix : len(old)-suffix]
+	placed := func(id queue.CallerID) (waitingRecord, bool) {
+		r, ok := b.waiter(id)
+		return r, ok && r.Queue == q && r.Position == 0
+	}
+	var listed func(queue.CallerID) bool
+	if len(middle) <= 8 {
+		listed = func(id queue.CallerID) bool { return slices.Contains(ids, id) }
+	} else {
+		if b.listed == nil {
+			b.listed = make(map[queue.CallerID]struct{}, len(ids))
+		}
+		clear(b.listed)
+		for _, id := range ids {
+			b.listed[id] = struct{}{}
+		}
+		listed = func(id queue.CallerID) bool { _, ok := b.listed[id]; return ok }
+	}
+	for _, id := range middle {
+		r, ok := placed(id)
+		if !ok || listed(id) {
+			continue
+		}
+		// Its last place, as the engine's order is applied in sequence.
+		r.Position = lastIndex(old, id)
+		b.setWaiter(r)
+	}
 }
 
 // apply folds one event into call records and resume state, and renders its
@@ -171,13 +296,8 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 			})
 			c = b.open[e.Caller]
 		}
-		w, err := b.waiter(e.Caller)
-		if err != nil {
-			return nil, err
-		}
-		w.wc = WaitingCaller{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
-			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position}
-		w.present, w.dirty = true, true
+		b.setWaiter(waitingRecord{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
+			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position})
 		return c, nil
 
 	case queue.CallerRefused:
@@ -222,12 +342,8 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		w, err := b.waiter(e.Caller)
-		if err != nil {
-			return nil, err
-		}
-		if w.present {
-			w.present, w.dirty = false, true
+		if _, ok := b.waiter(e.Caller); ok {
+			b.removeWaiter(e.Caller)
 		}
 		return c, nil
 
@@ -274,16 +390,15 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		w, err := b.waiter(e.Caller)
-		if err != nil {
-			return nil, err
-		}
-		if w.present {
-			w.wc.Queue = e.To
+		if r, ok := b.waiter(e.Caller); ok {
+			// Its place stays what it was until an order of its new queue
+			// lists it, as before schema 3.
+			r.Position = b.position(r)
+			r.Queue = e.To
 			if !e.KeepWait {
-				w.wc.JoinedAt = e.At
+				r.JoinedAt = e.At
 			}
-			w.dirty = true
+			b.setWaiter(r)
 		}
 		return c, nil
 
@@ -292,29 +407,14 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		if err != nil {
 			return nil, err
 		}
-		w, err := b.waiter(e.Caller)
-		if err != nil {
-			return nil, err
-		}
-		if w.present {
-			w.wc.Priority = e.Priority
-			w.dirty = true
+		if r, ok := b.waiter(e.Caller); ok {
+			r.Priority = e.Priority
+			b.setWaiter(r)
 		}
 		return c, nil
 
 	case queue.QueueOrderChanged:
-		for i, id := range e.Callers {
-			w, err := b.waiter(id)
-			if err != nil {
-				return nil, err
-			}
-			if !w.present || (w.wc.Position == i+1 && w.wc.Queue == e.Queue) {
-				continue
-			}
-			w.wc.Position = i + 1
-			w.wc.Queue = e.Queue
-			w.dirty = true
-		}
+		b.orderChanged(e.Queue, e.Callers)
 		return nil, nil
 
 	case queue.AgentStateChanged:
@@ -362,7 +462,7 @@ func (b *batchTx) applyAgentState(e queue.AgentStateChanged) error {
 	return b.putSession(s)
 }
 
-// finish writes every record and waiting caller the batch changed.
+// finish writes every record, waiting caller and order the batch changed.
 func (b *batchTx) finish() error {
 	for _, c := range b.touched {
 		raw, err := json.Marshal(c.rec)
@@ -378,22 +478,35 @@ func (b *batchTx) finish() error {
 			}
 		}
 	}
-	for id, w := range b.waiting {
-		if !w.dirty {
-			continue
-		}
-		if !w.present {
+	for id, was := range b.callersWas {
+		r, present := b.live.callers[id]
+		switch {
+		case present == was.present && r == was.rec:
+			// Changed and changed back (or not at all): nothing to write.
+		case !present:
 			if err := b.callers.Delete([]byte(id)); err != nil {
 				return fmt.Errorf("delete waiting caller %s: %w", id, err)
 			}
+		default:
+			raw, err := json.Marshal(r)
+			if err != nil {
+				return fmt.Errorf("encode waiting caller %s: %w", id, err)
+			}
+			if err := b.callers.Put([]byte(id), raw); err != nil {
+				return fmt.Errorf("put waiting caller %s: %w", id, err)
+			}
+		}
+	}
+	for q := range b.ordersWas {
+		ids := b.live.orders[q]
+		if len(ids) == 0 {
+			if err := b.orderKeys.Delete([]byte(q)); err != nil {
+				return fmt.Errorf("delete order of queue %s: %w", q, err)
+			}
 			continue
 		}
-		raw, err := json.Marshal(w.wc)
-		if err != nil {
-			return fmt.Errorf("encode waiting caller %s: %w", id, err)
-		}
-		if err := b.callers.Put([]byte(id), raw); err != nil {
-			return fmt.Errorf("put waiting caller %s: %w", id, err)
+		if err := b.orderKeys.Put([]byte(q), encodeOrder(ids)); err != nil {
+			return fmt.Errorf("put order of queue %s: %w", q, err)
 		}
 	}
 	return nil
@@ -401,27 +514,14 @@ func (b *batchTx) finish() error {
 
 // waitingIn counts the callers waiting in a queue as of this point of the
 // batch. Only moves need it, and those are rare.
-func (b *batchTx) waitingIn(queueName string) (int, error) {
+func (b *batchTx) waitingIn(queueName string) int {
 	n := 0
-	err := b.callers.ForEach(func(k, v []byte) error {
-		if _, cached := b.waiting[queue.CallerID(k)]; cached {
-			return nil
-		}
-		var wc WaitingCaller
-		if err := json.Unmarshal(v, &wc); err != nil {
-			return fmt.Errorf("decode waiting caller %s: %w", k, err)
-		}
-		if wc.Queue == queueName {
-			n++
-		}
-		return nil
-	})
-	for _, w := range b.waiting {
-		if w.present && w.wc.Queue == queueName {
+	for _, r := range b.live.callers {
+		if r.Queue == queueName {
 			n++
 		}
 	}
-	return n, err
+	return n
 }
 
 // member returns an agent's configuration for queue_log names, cached for the
@@ -447,17 +547,11 @@ func (b *batchTx) preLogContext(ev queue.Event, qc *QueueLogContext) error {
 	var agent queue.AgentID
 	switch e := ev.(type) {
 	case queue.CallerMoved:
-		w, err := b.waiter(e.Caller)
-		if err != nil {
-			return err
+		if r, ok := b.waiter(e.Caller); ok {
+			qc.FromPosition = b.position(r)
 		}
-		qc.FromPosition = w.wc.Position
 		// Appended to the queue it joins, as the engine does.
-		n, err := b.waitingIn(e.To)
-		if err != nil {
-			return err
-		}
-		qc.ToPosition = n + 1
+		qc.ToPosition = b.waitingIn(e.To) + 1
 		return nil
 	case queue.AgentStateChanged:
 		agent = e.Agent

@@ -126,7 +126,17 @@ func Open(path string, opts Options) (*DB, error) {
 		_ = bdb.Close()
 		return nil, err
 	}
-	db.w = newWriter(db, rec)
+	var waiting waitingSet
+	err = db.view(context.Background(), func(tx *bolt.Tx) error {
+		var err error
+		waiting, err = readWaitingSet(tx)
+		return err
+	})
+	if err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("open database %s: load waiting callers: %w", path, err)
+	}
+	db.w = newWriter(db, rec, waiting)
 	go db.w.run()
 	if opts.Retention > 0 {
 		db.pruneStop = make(chan struct{})

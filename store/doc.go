@@ -4,7 +4,7 @@
 //
 // # Layout
 //
-// Schema version 2 (meta/schema holds the version; Open runs migrations from
+// Schema version 3 (meta/schema holds the version; Open runs migrations from
 // older versions, each in the transaction that bumps the version):
 //
 //	meta                         schema -> uint32 version
@@ -14,7 +14,8 @@
 //	calls_by_caller              caller id -> calls key of its latest record (added in schema 2)
 //	stats/queues/<queue>         interval start (big-endian unix ns) -> JSON queue.QueueInterval
 //	stats/agents/<agent>         interval start -> JSON queue.AgentInterval
-//	state/callers                caller id -> JSON WaitingCaller
+//	state/callers                caller id -> JSON waiting caller, without its position (schema 3)
+//	state/order                  queue -> its callers' ids in order, uvarint length + bytes each (added in schema 3)
 //	state/agents                 agent id -> JSON AgentSession
 //
 // Configuration (queues, agents, passwords) is written synchronously by the
@@ -32,6 +33,16 @@
 // the call records, rewrites the resume state the events changed, and writes
 // the statistics intervals a queue.Recorder fed with the same events has
 // changed. queue_log lines are written after the commit.
+//
+// A queue's order is one key, so an order change (the engine emits the whole
+// order after every join, leave or move) writes that key and nothing else,
+// and a caller's record is written only when the caller itself changes. A
+// caller's position is its place in its queue's order; from its join or move
+// until an order of its queue lists it (or after an order of its queue left
+// it out) its record pins the position the event gave it, exactly as schema 2
+// kept it. The writer keeps the committed waiting callers and orders in
+// memory, loaded at Open, so a batch decodes none of them; a failed
+// transaction puts that copy back as it was.
 //
 // # Durability: what a kill -9 can lose
 //

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,108 @@ func TestOpenLockedByAnotherOpen(t *testing.T) {
 	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "another stasisq") {
 		t.Errorf("second Open: got=%q, want it to name the file and suggest another stasisq holds it", err)
 	}
+}
+
+// writeSchema2 builds a database as schema 2 left it: every waiting caller's
+// position in its own record, no order keys.
+func writeSchema2(tb testing.TB, path string, waiting []WaitingCaller) {
+	tb.Helper()
+	writeSchema1(tb, path, nil)
+	bdb, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		tb.Fatalf("bolt.Open: %v", err)
+	}
+	defer bdb.Close()
+	err = bdb.Update(func(tx *bolt.Tx) error {
+		var v [4]byte
+		binary.BigEndian.PutUint32(v[:], 2)
+		if err := tx.Bucket(bucketMeta).Put(keySchema, v[:]); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bucketCallsByCaller); err != nil {
+			return err
+		}
+		callers := tx.Bucket(bucketState).Bucket(bucketStateCallers)
+		for _, wc := range waiting {
+			raw, err := json.Marshal(wc)
+			if err != nil {
+				return err
+			}
+			if err := callers.Put([]byte(wc.ID), raw); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatalf("write schema 2: %v", err)
+	}
+}
+
+func TestMigrateFromSchema2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	waiting := []WaitingCaller{
+		// support's positions are 1..n: they become its order key.
+		{ID: "a", Queue: "support", Number: "1", JoinedAt: t0, Position: 1},
+		{ID: "b", Queue: "support", Number: "2", JoinedAt: at(time.Second), Position: 2},
+		{ID: "c", Queue: "support", Priority: 5, Number: "3", JoinedAt: at(2 * time.Second), Position: 3},
+		// sales' one caller is second (the first was not yet committed): it
+		// keeps its position in its record.
+		{ID: "d", Queue: "sales", Number: "4", JoinedAt: at(3 * time.Second), Position: 2},
+	}
+	writeSchema2(t, path, waiting)
+
+	db := MustOpenPath(t, path, testOptions())
+	mustState := func(t *testing.T, db *DB, want []WaitingCaller) {
+		t.Helper()
+		st, err := db.LoadState(ctx)
+		if err != nil {
+			t.Fatalf("LoadState: %v", err)
+		}
+		if !reflect.DeepEqual(st.Callers, want) {
+			t.Errorf("callers:\ngot=%+v\nwant %+v", st.Callers, want)
+		}
+	}
+	want := []WaitingCaller{waiting[3], waiting[0], waiting[1], waiting[2]} // by queue, then position
+	mustState(t, db, want)
+
+	// The writer carries on from the migrated file: c goes first in support,
+	// d is listed in sales.
+	db.Record(queue.QueueOrderChanged{At: at(time.Minute), Queue: "support", Callers: []queue.CallerID{"c", "a", "b"}},
+		queue.QueueOrderChanged{At: at(time.Minute), Queue: "sales", Callers: []queue.CallerID{"d"}})
+	MustFlush(t, db)
+	want[0].Position = 1
+	want[1], want[2], want[3] = waiting[2], waiting[0], waiting[1]
+	want[1].Position, want[2].Position, want[3].Position = 1, 2, 3
+	mustState(t, db, want)
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := schemaVersion(t, path); got != SchemaVersion {
+		t.Errorf("schema version after Open: got=%d, want %d", got, SchemaVersion)
+	}
+	// One order key per queue; no caller record holds a position any more.
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("bolt.Open: %v", err)
+	}
+	_ = bdb.View(func(tx *bolt.Tx) error {
+		st := tx.Bucket(bucketState)
+		ids, err := decodeOrder(st.Bucket(bucketStateOrder).Get([]byte("support")))
+		if err != nil || !reflect.DeepEqual(ids, []queue.CallerID{"c", "a", "b"}) {
+			t.Errorf("support's order key: got=%v, %v, want [c a b]", ids, err)
+		}
+		return st.Bucket(bucketStateCallers).ForEach(func(k, v []byte) error {
+			if bytes.Contains(v, []byte(`"position"`)) {
+				t.Errorf("caller %s record: got=%s, want no position (the order key has it)", k, v)
+			}
+			return nil
+		})
+	})
+	_ = bdb.Close()
+
+	// Reopened, the state read from the file is what the writer had.
+	db = MustOpenPath(t, path, testOptions())
+	mustState(t, db, want)
 }

@@ -23,23 +23,26 @@ var (
 	bucketStats       = []byte("stats")
 	bucketStatsQueues = []byte("queues")
 	bucketStatsAgents = []byte("agents")
-	// state holds two buckets: callers (caller id -> WaitingCaller) and
-	// agents (agent id -> AgentSession).
+	// state holds three buckets: callers (caller id -> waitingRecord),
+	// order (queue -> its callers' ids in order, schema 3) and agents
+	// (agent id -> AgentSession).
 	bucketState        = []byte("state")
 	bucketStateCallers = []byte("callers")
+	bucketStateOrder   = []byte("order")
 	bucketStateAgents  = []byte("agents")
 
 	keySchema = []byte("schema")
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // migrations[v] takes a database at schema v to v+1, inside the transaction
 // that also records the new version, so a crash mid-migration leaves the old
 // version intact.
 var migrations = map[int]func(tx *bolt.Tx) error{
 	1: migrateAddCallerIndex,
+	2: migrateQueueOrderKeys,
 }
 
 // initSchema creates the buckets of a new database, or migrates an existing
@@ -122,7 +125,7 @@ func ensureBuckets(tx *bolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketState, err)
 	}
-	for _, name := range [][]byte{bucketStateCallers, bucketStateAgents} {
+	for _, name := range [][]byte{bucketStateCallers, bucketStateOrder, bucketStateAgents} {
 		if _, err := state.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s/%s: %w", bucketState, name, err)
 		}

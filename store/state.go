@@ -68,17 +68,11 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 	var s State
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		st := tx.Bucket(bucketState)
-		err := st.Bucket(bucketStateCallers).ForEach(func(k, v []byte) error {
-			var c WaitingCaller
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("decode waiting caller %s: %w", k, err)
-			}
-			s.Callers = append(s.Callers, c)
-			return nil
-		})
+		waiting, err := readWaitingSet(tx)
 		if err != nil {
 			return err
 		}
+		s.Callers = waiting.waitingCallers()
 		err = st.Bucket(bucketStateAgents).ForEach(func(k, v []byte) error {
 			var a AgentSession
 			if err := json.Unmarshal(v, &a); err != nil {
@@ -108,16 +102,6 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 		s.Calls[i].ConnectedAt = s.Calls[i].ConnectedAt.In(loc)
 	}
 	sort.Slice(s.Calls, func(i, j int) bool { return s.Calls[i].Caller < s.Calls[j].Caller })
-	sort.Slice(s.Callers, func(i, j int) bool {
-		a, b := s.Callers[i], s.Callers[j]
-		if a.Queue != b.Queue {
-			return a.Queue < b.Queue
-		}
-		if a.Position != b.Position {
-			return a.Position < b.Position
-		}
-		return a.JoinedAt.Before(b.JoinedAt)
-	})
 	return s, nil
 }
 

@@ -2,7 +2,12 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -33,5 +38,112 @@ func TestLoadStateConnectedCalls(t *testing.T) {
 		Wait: 20 * time.Second, Number: "1", Name: "Caller 1"}}
 	if !reflect.DeepEqual(st.Calls, want) {
 		t.Errorf("calls: got=%+v, want %+v", st.Calls, want)
+	}
+}
+
+// oldPositions is the resume state as schema 2 kept it, one position in each
+// caller's record: the reference the order keys of schema 3 must read back as.
+type oldPositions map[queue.CallerID]WaitingCaller
+
+func (m oldPositions) apply(ev queue.Event) {
+	switch e := ev.(type) {
+	case queue.CallerJoined:
+		m[e.Caller] = WaitingCaller{ID: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position}
+	case queue.CallerLeft:
+		delete(m, e.Caller)
+	case queue.CallerMoved:
+		if wc, ok := m[e.Caller]; ok {
+			wc.Queue = e.To
+			m[e.Caller] = wc
+		}
+	case queue.QueueOrderChanged:
+		for i, id := range e.Callers {
+			if wc, ok := m[id]; ok {
+				wc.Queue, wc.Position = e.Queue, i+1
+				m[id] = wc
+			}
+		}
+	}
+}
+
+// TestOrderKeysReadBackAsPositions records random joins, leaves, moves and
+// orders (some as the engine emits them, some not: orders that leave callers
+// out or list strangers, joins and moves with no order after) and checks that
+// LoadState gives every caller the position schema 2 would have, before and
+// after a reopen.
+func TestOrderKeysReadBackAsPositions(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "order.db")
+	rng := rand.New(rand.NewPCG(1, 2))
+	queues := []string{"q1", "q2", "q3"}
+	want := oldPositions{}
+	order := map[string][]queue.CallerID{} // what the engine would say
+	next := 0
+	now := t0
+	randomEvent := func() queue.Event {
+		now = now.Add(time.Second)
+		q := queues[rng.IntN(len(queues))]
+		switch k := rng.IntN(10); {
+		case k < 3 || len(want) == 0:
+			next++
+			id := queue.CallerID(fmt.Sprintf("c%d", next))
+			order[q] = append(slices.Clone(order[q]), id)
+			return queue.CallerJoined{At: now, Caller: id, Queue: q, Number: "1", JoinedAt: now, Position: len(order[q])}
+		case k < 5:
+			ids := slices.Sorted(maps.Keys(want))
+			id := ids[rng.IntN(len(ids))]
+			for q, o := range order {
+				order[q] = slices.DeleteFunc(slices.Clone(o), func(c queue.CallerID) bool { return c == id })
+			}
+			return queue.CallerLeft{At: now, Caller: id, Queue: want[id].Queue, Reason: queue.LeftAbandoned}
+		case k < 6:
+			ids := slices.Sorted(maps.Keys(want))
+			id := ids[rng.IntN(len(ids))]
+			return queue.CallerMoved{At: now, Caller: id, From: want[id].Queue, To: q, KeepWait: true}
+		default:
+			o := slices.Clone(order[q])
+			rng.Shuffle(len(o), func(i, j int) { o[i], o[j] = o[j], o[i] })
+			if len(o) > 0 && rng.IntN(4) == 0 {
+				o = o[:rng.IntN(len(o))] // leaves some out
+			}
+			if rng.IntN(4) == 0 {
+				o = append(o, "stranger")
+			}
+			return queue.QueueOrderChanged{At: now, Queue: q, Callers: o}
+		}
+	}
+	for round := range 4 {
+		db := MustOpenPath(t, path, testOptions())
+		for range 100 {
+			group := make([]queue.Event, 1+rng.IntN(4))
+			for i := range group {
+				group[i] = randomEvent()
+				want.apply(group[i])
+			}
+			db.Record(group...)
+		}
+		MustFlush(t, db)
+		for _, reopened := range []bool{false, true} {
+			if reopened {
+				if err := db.Close(); err != nil {
+					t.Fatalf("Close: %v", err)
+				}
+				db = MustOpenPath(t, path, testOptions())
+			}
+			st, err := db.LoadState(ctx)
+			if err != nil {
+				t.Fatalf("LoadState: %v", err)
+			}
+			got := oldPositions{}
+			for _, wc := range st.Callers {
+				got[wc.ID] = wc
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("round %d, reopened %v: callers\ngot=%+v\nwant %+v", round, reopened, got, want)
+			}
+		}
+		if err := db.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
 	}
 }

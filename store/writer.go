@@ -42,6 +42,7 @@ type writer struct {
 	rec      *queue.Recorder
 	unsavedQ map[intervalKey]queue.QueueInterval
 	unsavedA map[intervalKey]queue.AgentInterval
+	waiting  waitingSet // as committed: batches read callers from it, not from the file
 }
 
 type flushWaiter struct {
@@ -54,7 +55,7 @@ type intervalKey struct {
 	start int64
 }
 
-func newWriter(db *DB, rec *queue.Recorder) *writer {
+func newWriter(db *DB, rec *queue.Recorder, waiting waitingSet) *writer {
 	return &writer{
 		db:       db,
 		size:     db.opts.BatchSize,
@@ -64,6 +65,7 @@ func newWriter(db *DB, rec *queue.Recorder) *writer {
 		rec:      rec,
 		unsavedQ: make(map[intervalKey]queue.QueueInterval),
 		unsavedA: make(map[intervalKey]queue.AgentInterval),
+		waiting:  waiting,
 	}
 }
 
@@ -306,8 +308,9 @@ func (w *writer) writeQueueLog(lines []string) {
 // returns the queue_log lines to write once it is durable.
 func (w *writer) commit(batch []queue.Event) ([]string, error) {
 	var lines []string
+	var b *batchTx
 	err := w.db.update(context.Background(), func(tx *bolt.Tx) error {
-		b := newBatchTx(tx, w.db.opts.QueueLog != nil)
+		b = newBatchTx(tx, &w.waiting, w.db.opts.QueueLog != nil)
 		for _, ev := range batch {
 			if err := b.apply(ev); err != nil {
 				return fmt.Errorf("%s: %w", ev.Kind(), err)
@@ -322,5 +325,11 @@ func (w *writer) commit(batch []queue.Event) ([]string, error) {
 		lines = b.lines
 		return nil
 	})
-	return lines, err
+	if err != nil {
+		if b != nil {
+			b.rollback()
+		}
+		return nil, err
+	}
+	return lines, nil
 }
