@@ -30,6 +30,7 @@ type batchTx struct {
 	touched []*callEntry                  // in first-touch order, to write at finish
 
 	live       *waitingSet                  // the writer's copy, as of this point of the batch
+	settled    []queue.CallerID             // dropped from live.unsettled by this batch
 	callersWas map[queue.CallerID]wasCaller // before the batch, for each caller it changed
 	ordersWas  map[string][]queue.CallerID  // before the batch, for each order it changed
 	listed     map[queue.CallerID]struct{}  // scratch for orderChanged
@@ -119,12 +120,39 @@ func (b *batchTx) keep(id queue.CallerID) {
 
 func (b *batchTx) setWaiter(r waitingRecord) {
 	b.keep(r.ID)
+	if was, ok := b.live.callers[r.ID]; !ok || r.Position > 0 || was.Queue != r.Queue {
+		b.live.unsettled[r.ID] = struct{}{}
+	}
 	b.live.callers[r.ID] = r
 }
 
 func (b *batchTx) removeWaiter(id queue.CallerID) {
 	b.keep(id)
 	delete(b.live.callers, id)
+	b.settle(id)
+}
+
+// settle drops a caller from the unsettled set.
+func (b *batchTx) settle(id queue.CallerID) {
+	if _, ok := b.live.unsettled[id]; ok {
+		delete(b.live.unsettled, id)
+		b.settled = append(b.settled, id)
+	}
+}
+
+// settleIfPlaced drops a caller from the unsettled set if it has left, or
+// takes its place from q's order and no other queue's order lists it.
+func (b *batchTx) settleIfPlaced(id queue.CallerID, q string) {
+	r, ok := b.live.callers[id]
+	if ok && (r.Position != 0 || r.Queue != q) {
+		return
+	}
+	for other, ids := range b.live.orders {
+		if ok && other != q && slices.Contains(ids, id) {
+			return
+		}
+	}
+	b.settle(id)
 }
 
 // order is a queue's order as of this point of the batch.
@@ -174,6 +202,14 @@ func (b *batchTx) putSession(s AgentSession) error {
 // rollback puts the writer's copy back as it was before the batch, after the
 // transaction failed.
 func (b *batchTx) rollback() {
+	// Unsettled is a superset of the callers out of place: whoever the batch
+	// changed or settled may be out of place again.
+	for id := range b.callersWas {
+		b.live.unsettled[id] = struct{}{}
+	}
+	for _, id := range b.settled {
+		b.live.unsettled[id] = struct{}{}
+	}
 	for id, was := range b.callersWas {
 		if was.present {
 			b.live.callers[id] = was.rec
@@ -193,28 +229,13 @@ func (b *batchTx) rollback() {
 // orderChanged applies a queue's new order. Every waiting caller it lists
 // takes its place from it (and its queue, as before schema 3); a caller of
 // the queue it leaves out keeps the place it had, pinned in its record. Only
-// those callers' records are written, and the order key once: the cost of an
-// order change is one map lookup per caller, no decoding or encoding.
+// those callers' records are written, and the order key once. The engine's
+// orders differ from the previous one by a caller or two: callers in the
+// common head and tail already took their place from the previous order,
+// unless they are unsettled, so only the differing middle and the (few)
+// unsettled callers are looked at.
 func (b *batchTx) orderChanged(q string, ids []queue.CallerID) {
 	old := b.order(q)
-	if !slices.Equal(old, ids) {
-		b.pinDropped(q, old, ids)
-		b.setOrder(q, ids)
-	}
-	for _, id := range ids {
-		r, ok := b.waiter(id)
-		if !ok || (r.Queue == q && r.Position == 0) {
-			continue
-		}
-		r.Queue, r.Position = q, 0
-		b.setWaiter(r)
-	}
-}
-
-// pinDropped pins, at their place in old, the callers of queue q that old
-// placed and ids leaves out. The engine's orders differ from the previous one
-// by a caller or two, so only the differing middle is searched.
-func (b *batchTx) pinDropped(q string, old, ids []queue.CallerID) {
 	prefix := 0
 	for prefix < len(old) && prefix < len(ids) && old[prefix] == ids[prefix] {
 		prefix++
@@ -223,7 +244,35 @@ func (b *batchTx) pinDropped(q string, old, ids []queue.CallerID) {
 	for suffix < len(old)-prefix && suffix < len(ids)-prefix && old[len(old)-1-suffix] == ids[len(ids)-1-suffix] {
 		suffix++
 	}
-	middle := old[prefix : len(old)-suffix]
+	if prefix != len(old) || prefix != len(ids) {
+		b.pinDropped(q, old, ids, old[prefix:len(old)-suffix])
+		b.setOrder(q, ids)
+	}
+	for _, id := range ids[prefix : len(ids)-suffix] {
+		b.place(q, id)
+	}
+	for id := range b.live.unsettled {
+		if slices.Contains(ids, id) {
+			b.place(q, id)
+			b.settleIfPlaced(id, q)
+		}
+	}
+}
+
+// place makes a listed caller take its place from q's order.
+func (b *batchTx) place(q string, id queue.CallerID) {
+	r, ok := b.waiter(id)
+	if !ok || (r.Queue == q && r.Position == 0) {
+		return
+	}
+	r.Queue, r.Position = q, 0
+	b.setWaiter(r)
+}
+
+// pinDropped pins, at their place in old, the callers of queue q that old
+// placed and ids leaves out. Those in old's head and tail common with ids
+// are listed, so only old's middle is searched.
+func (b *batchTx) pinDropped(q string, old, ids, middle []queue.CallerID) {
 	placed := func(id queue.CallerID) (waitingRecord, bool) {
 		r, ok := b.waiter(id)
 		return r, ok && r.Queue == q && r.Position == 0

@@ -132,6 +132,7 @@ func Open(path string, opts Options) (*DB, error) {
 		waiting, err = readWaitingSet(tx)
 		return err
 	})
+	waiting.findUnsettled()
 	if err != nil {
 		_ = bdb.Close()
 		return nil, fmt.Errorf("open database %s: load waiting callers: %w", path, err)

@@ -38,6 +38,28 @@ type waitingRecord struct {
 type waitingSet struct {
 	callers map[queue.CallerID]waitingRecord
 	orders  map[string][]queue.CallerID // never changed in place: replaced whole
+	// unsettled holds, in the writer's copy, every waiting caller that may
+	// not take its place from its own queue's order alone: pinned, or listed
+	// by another queue's order. Usually the callers that joined since the
+	// last order; a superset is harmless.
+	unsettled map[queue.CallerID]struct{}
+}
+
+// findUnsettled fills unsettled from callers and orders, as read at Open.
+func (s *waitingSet) findUnsettled() {
+	s.unsettled = make(map[queue.CallerID]struct{})
+	for id, r := range s.callers {
+		if r.Position > 0 {
+			s.unsettled[id] = struct{}{}
+		}
+	}
+	for q, ids := range s.orders {
+		for _, id := range ids {
+			if r, ok := s.callers[id]; ok && r.Queue != q {
+				s.unsettled[id] = struct{}{}
+			}
+		}
+	}
 }
 
 func readWaitingSet(tx *bolt.Tx) (waitingSet, error) {
