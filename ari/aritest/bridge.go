@@ -131,21 +131,35 @@ func (s *Server) createBridge(id string, p params) reply {
 	return okReply(b.json())
 }
 
-func (s *Server) addChannels(b *bridge, p params) reply {
+// stasisChannels resolves the channel parameter of addChannel and
+// removeChannel, refusing as Asterisk does: 400 for a missing parameter or
+// an unknown channel, 422 for one that is not in Stasis.
+func (s *Server) stasisChannels(p params) ([]*channel, *reply) {
 	list := p.list("channel")
 	if len(list) == 0 {
-		return errReply(400, "Missing parameter channel")
+		r := errReply(400, "Missing parameter channel")
+		return nil, &r
 	}
 	var chans []*channel
 	for _, id := range list {
 		ch := s.channels[id]
 		if ch == nil {
-			return errReply(400, "Channel not found")
+			r := errReply(400, "Channel not found")
+			return nil, &r
 		}
 		if ch.stasisApp == "" {
-			return errReply(422, "Channel not in Stasis application")
+			r := errReply(422, "Channel not in Stasis application")
+			return nil, &r
 		}
 		chans = append(chans, ch)
+	}
+	return chans, nil
+}
+
+func (s *Server) addChannels(b *bridge, p params) reply {
+	chans, refused := s.stasisChannels(p)
+	if refused != nil {
+		return *refused
 	}
 	var entered []*channel
 	for _, ch := range chans {
@@ -188,23 +202,14 @@ func (s *Server) addChannels(b *bridge, p params) reply {
 }
 
 func (s *Server) removeChannels(b *bridge, p params) reply {
-	list := p.list("channel")
-	if len(list) == 0 {
-		return errReply(400, "Missing parameter channel")
+	chans, refused := s.stasisChannels(p)
+	if refused != nil {
+		return *refused
 	}
-	var chans []*channel
-	for _, id := range list {
-		ch := s.channels[id]
-		if ch == nil {
-			return errReply(400, "Channel not found")
-		}
-		if ch.stasisApp == "" {
-			return errReply(422, "Channel not in Stasis application")
-		}
+	for _, ch := range chans {
 		if ch.bridge != b {
 			return errReply(422, "Channel not in this bridge")
 		}
-		chans = append(chans, ch)
 	}
 	for _, ch := range chans {
 		s.leaveBridge(ch, false)
