@@ -312,10 +312,19 @@ func (s *Server) failLeg(ch *channel, status string, cause int) {
 		return
 	}
 	s.stopChannelTimers(ch)
+	s.endRingingLeg(ch, r, status, cause, false)
+}
+
+// endRingingLeg sends what Asterisk sends when a ringing leg ends
+// unanswered with dialstatus and cause. appHungUp: the app's DELETE already
+// reported the leg's hangup request, so a created leg gets no far-end one.
+func (s *Server) endRingingLeg(ch *channel, r *ringing, status string, cause int, appHungUp bool) {
 	switch {
 	case r.created:
 		s.evDial(ch, status, "")
-		s.evHangupRequest(ch, intp(cause), false)
+		if !appHungUp {
+			s.evHangupRequest(ch, intp(cause), false)
+		}
 		s.leaveStasis(ch)
 		s.evVarset(ch, "STASISSTATUS", "SUCCESS")
 		s.destroyPair(ch, cause)

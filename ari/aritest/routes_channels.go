@@ -426,24 +426,7 @@ func (s *Server) hangupByARI(ch *channel, cause int) {
 		s.stopChannelTimers(ch)
 		r.answered = true // no further device action
 		s.evHangupRequest(ch, intp(32), true)
-		status := dialStatusFor(cause)
-		switch {
-		case r.created:
-			s.evDial(ch, status, "")
-			s.leaveStasis(ch)
-			s.evVarset(ch, "STASISSTATUS", "SUCCESS")
-			s.destroyPair(ch, cause)
-		case ch.other != nil && !ch.other.silent:
-			o := ch.other
-			s.evDial(ch, status, r.dialstring)
-			s.evHangupRequest(o, intp(cause), false)
-			s.evDestroyed(ch, cause)
-			s.evHangupRequest(o, intp(16), true)
-			s.evDestroyed(o, cause)
-		default:
-			s.evDial(ch, status, r.dialstring)
-			s.evDestroyed(ch, cause)
-		}
+		s.endRingingLeg(ch, r, dialStatusFor(cause), cause, true)
 	case ch.role == rolePhone:
 		// The caller's phone hangs up: its ;2 half sees cause 16.
 		if half := ch.other; half != nil && half.stasisApp != "" {
