@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -213,24 +214,14 @@ func lastN[T any](list []T, n int) []T {
 func (s *Server) ChannelIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.channels))
-	for id := range s.channels {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.channels))
 }
 
 // BridgeIDs lists the live bridges' ids, sorted.
 func (s *Server) BridgeIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.bridges))
-	for id := range s.bridges {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(s.bridges))
 }
 
 // SetStasisContext makes a Local channel's ;2 half that runs the dialplan in
