@@ -8,7 +8,7 @@ build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
 
 run: build
-	./bin/stasisq demo
+	./bin/stasisq demo $(ARGS)
 
 vet:
 	$(GO) vet ./...
