@@ -1,6 +1,5 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
-export GOFLAGS ?= -mod=mod
 
 .PHONY: run test bench vet fmt-check unit browser deps build
 
