@@ -1,7 +1,7 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
 
-.PHONY: run test bench vet fmt-check unit browser deps build
+.PHONY: run test bench vet fmt-check unit deps build
 
 build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
@@ -18,7 +18,7 @@ fmt-check:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# Browser tests need Chromium and playwright-core; scripts/setup-test-deps installs them.
+# The browser tests need Chromium and playwright-core; scripts/setup-test-deps installs them.
 deps:
 	bash scripts/setup-test-deps
 
