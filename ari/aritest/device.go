@@ -260,17 +260,8 @@ func (s *Server) answerLeg(ch *channel, b DeviceBehavior) {
 	}
 	s.evState(ch, "Up")
 	s.evDial(ch, "ANSWER", dialstringAfterFirst(r))
-	if !r.created {
-		ch.dialplan.AppName, ch.dialplan.AppData = "Stasis", stasisData(r.app, r.args)
-		if !s.appConnected(r.app) {
-			// Stasis() fails with no websocket for the app; the leg's
-			// dialplan ends and it hangs up, unheard.
-			ch.vars["STASISSTATUS"] = "FAILED"
-			s.removePair(ch)
-			return
-		}
-		s.evVarset(ch, "STASISSTATUS", "")
-		s.enterStasis(ch, r.app, r.args)
+	if !r.created && !s.answeredIntoStasis(ch, r) {
+		return
 	}
 	s.updateDevice(ch)
 	if other != nil && !other.silent {
@@ -488,4 +479,19 @@ func (s *Server) getEndpoint(tech, resource string) reply {
 		return errReply(404, "Endpoint not found")
 	}
 	return okReply(s.endpointJSON(tech, resource))
+}
+
+// answeredIntoStasis runs Stasis(app, args) on an originated leg that just
+// answered. With no websocket for the app, Stasis() fails: the leg's
+// dialplan ends and it hangs up, unheard; it reports false then.
+func (s *Server) answeredIntoStasis(ch *channel, r *ringing) bool {
+	ch.dialplan.AppName, ch.dialplan.AppData = "Stasis", stasisData(r.app, r.args)
+	if !s.appConnected(r.app) {
+		ch.vars["STASISSTATUS"] = "FAILED"
+		s.removePair(ch)
+		return false
+	}
+	s.evVarset(ch, "STASISSTATUS", "")
+	s.enterStasis(ch, r.app, r.args)
+	return true
 }

@@ -166,14 +166,9 @@ func (s *Server) dialledAnswers(ph *channel, b DeviceBehavior) {
 	s.stopChannelTimers(leg)
 	s.evState(leg, "Up")
 	s.evDial(leg, "ANSWER", r.dialstring)
-	leg.dialplan.AppName, leg.dialplan.AppData = "Stasis", stasisData(r.app, r.args)
-	if !s.appConnected(r.app) {
-		leg.vars["STASISSTATUS"] = "FAILED"
-		s.removePair(leg)
+	if !s.answeredIntoStasis(leg, r) {
 		return
 	}
-	s.evVarset(leg, "STASISSTATUS", "")
-	s.enterStasis(leg, r.app, r.args)
 	s.updateDevice(leg)
 	s.evVarset(ph, "BRIDGEPEER", o.name)
 	s.evVarset(o, "BRIDGEPEER", ph.name)
