@@ -22,6 +22,7 @@ import (
 
 	"stasisq/ari"
 	"stasisq/ari/aritest"
+	"stasisq/callflow"
 	"stasisq/queue"
 	"stasisq/store"
 )
@@ -111,7 +112,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	var carolLeg string
 	pollUntil(t, waitFor, "carol is on the sales call", func() (bool, string) {
 		c := agentViews(boss)["carol"]
-		carolLeg = "sqa-" + string(c.Offer) + "-1"
+		carolLeg, _ = callflow.AgentLegIDs(c.Offer)
 		return c.State == queue.AgentOnCall && string(c.Caller) == sales.ID(), fmt.Sprintf("%s with %q", c.State, c.Caller)
 	})
 
@@ -739,7 +740,7 @@ func callIDs(calls []*aritest.Call) []string {
 func agentLegs(fake *aritest.Server) []string {
 	var out []string
 	for _, id := range fake.ChannelIDs() {
-		if strings.HasPrefix(id, "sqa-") {
+		if callflow.IsAgentLeg(id) {
 			out = append(out, id)
 		}
 	}
@@ -797,7 +798,7 @@ func TestReconcileHangsUpPreviousRunsRingingLegs(t *testing.T) {
 	mustOriginateStale(e, marker)
 	e.fake.DropWebsockets()
 	e.waitUntil("stasisq reconnects and reconciles", func() bool {
-		return e.countRequests("DELETE", "/ari/channels/"+marker) == 1 && e.main.App.exec.Idle()
+		return e.countRequests("DELETE", "/ari/channels/"+marker) == 1 && e.main.App.Idle()
 	})
 	if n := e.countRequests("DELETE", "/ari/channels/"+own); n != 0 {
 		t.Errorf("this run's ringing leg was hung up %d times by the reconcile, want 0", n)
@@ -813,10 +814,11 @@ func TestReconcileHangsUpPreviousRunsRingingLegs(t *testing.T) {
 // mustOriginateStale dials bob's phone with an agent leg id of another run.
 func mustOriginateStale(e *testEnv, id string) {
 	e.tb.Helper()
-	offer := strings.TrimSuffix(strings.TrimPrefix(id, "sqa-"), "-1")
+	offer := mustOfferOfLeg(e.tb, id)
+	_, other := callflow.AgentLegIDs(offer)
 	if _, err := e.main.ARI.Originate(e.ctx(), ari.OriginateRequest{
-		ChannelID: id, OtherChannelID: "sqa-" + offer + "-2", Endpoint: "PJSIP/1002",
-		App: testApp, AppArgs: []string{agentArg, offer}, Timeout: 60,
+		ChannelID: id, OtherChannelID: other, Endpoint: "PJSIP/1002",
+		App: testApp, AppArgs: []string{callflow.AgentArg, string(offer)}, Timeout: 60,
 	}); err != nil {
 		e.tb.Fatalf("originate %s: %v", id, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"stasisq/callflow"
 	"stasisq/queue"
 	"stasisq/store"
 	"stasisq/ui"
@@ -18,7 +19,7 @@ import (
 // ConfigureQueue and ConfigureUser, which keep that order.
 type directory struct {
 	db    *store.DB
-	floor *App // only for ConfigureQueue and ConfigureUser
+	floor *callflow.App // only for ConfigureQueue and ConfigureUser
 }
 
 var _ ui.Directory = (*directory)(nil)

@@ -86,7 +86,7 @@ func TestAnsweredCall(t *testing.T) {
 	if got := orig.Query.Get("app"); got != testApp {
 		t.Errorf("originate app=%q, want %q", got, testApp)
 	}
-	if got, want := orig.Query.Get("appArgs"), "agent,"+strings.TrimSuffix(strings.TrimPrefix(leg, "sqa-"), "-1"); got != want {
+	if got, want := orig.Query.Get("appArgs"), "agent,"+string(mustOfferOfLeg(t, leg)); got != want {
 		t.Errorf("originate appArgs=%q, want %q", got, want)
 	}
 	if got := orig.Query.Get("formats"); got != "ulaw" {
@@ -623,7 +623,7 @@ func TestAgentRejectsFromConsole(t *testing.T) {
 	e.waitAgent("alice", queue.AgentRinging)
 	leg := agentLegOf(e, "alice")
 	e.waitUntil("alice's phone rings", func() bool { return slices.Contains(e.fake.ChannelIDs(), leg) })
-	offer := queue.OfferID(strings.TrimSuffix(strings.TrimPrefix(leg, "sqa-"), "-1"))
+	offer := mustOfferOfLeg(t, leg)
 	if err := e.main.App.Do(e.ctx(), queue.OfferFailed{Offer: offer, Reason: queue.RingRejected}); err != nil {
 		t.Fatalf("reject: %v", err)
 	}

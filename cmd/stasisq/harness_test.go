@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"stasisq/ari/aritest"
+	"stasisq/callflow"
 	"stasisq/queue"
 	"stasisq/ui"
 )
@@ -289,7 +290,7 @@ func (e *testEnv) waitDone(c *aritest.Call) aritest.CallResult {
 func (e *testEnv) waitClean() {
 	e.tb.Helper()
 	e.waitUntil("no channel or bridge is left in Asterisk", func() bool {
-		return len(e.fake.ChannelIDs()) == 0 && len(e.fake.BridgeIDs()) == 0 && e.main.App.exec.Idle()
+		return len(e.fake.ChannelIDs()) == 0 && len(e.fake.BridgeIDs()) == 0 && e.main.App.Idle()
 	})
 }
 
@@ -391,8 +392,19 @@ func count(got []string, s string) int {
 func agentLegOf(e *testEnv, agent string) string {
 	for _, ev := range e.events.all() {
 		if o, ok := ev.(queue.OfferStarted); ok && string(o.Agent) == agent {
-			return "sqa-" + string(o.Offer) + "-1"
+			leg, _ := callflow.AgentLegIDs(o.Offer)
+			return leg
 		}
 	}
 	return ""
+}
+
+// mustOfferOfLeg is the offer an agent leg's channel id names.
+func mustOfferOfLeg(tb testing.TB, leg string) queue.OfferID {
+	tb.Helper()
+	offer, ok := callflow.OfferOfAgentLeg(leg)
+	if !ok {
+		tb.Fatalf("%q is not an agent leg's id", leg)
+	}
+	return offer
 }

@@ -30,7 +30,7 @@ func TestAddChannelRacesAHangup(t *testing.T) {
 			e.MustQueue("support", nil)
 			e.MustAgent("alice", "PJSIP/1001", "support")
 			// Without announcements the bridge takes this run's first id.
-			addChannel := "/ari/bridges/sqb-" + e.main.App.cfg.RunTag + "-00000001/addChannel"
+			addChannel := "/ari/bridges/sqb-" + e.main.App.RunTag() + "-00000001/addChannel"
 			e.fake.FailNext("POST", addChannel, tt.status, tt.message)
 
 			call := e.MustCall("support")

@@ -394,7 +394,7 @@ func RunLoad(ctx context.Context, opts LoadOptions, logger *slog.Logger) (LoadRe
 		if err != nil {
 			return LoadResult{}, err
 		}
-		if allAvailable(snap, agentIDs) && m.App.exec.Idle() {
+		if allAvailable(snap, agentIDs) && m.App.Idle() {
 			break
 		}
 		select {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"stasisq/ari"
+	"stasisq/callflow"
 	"stasisq/metrics"
 	"stasisq/queue"
 	"stasisq/store"
@@ -114,11 +114,11 @@ type Main struct {
 	// Publish adds sinks for the domain events (tests, load figures).
 	Publish []func([]queue.Event)
 	// Observer receives call-flow timings (load figures).
-	Observer Observer
+	Observer callflow.Observer
 
 	DB      *store.DB
 	ARI     *ari.Client
-	App     *App
+	App     *callflow.App
 	UI      *ui.Server
 	Metrics *metrics.Metrics
 
@@ -244,7 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.DB = db
 
-	runTag := newRunTag()
+	runTag := callflow.NewRunTag()
 	engine := queue.NewEngine(queue.Options{OfferPrefix: runTag + "-"})
 	if err := loadConfiguration(ctx, log, db, engine); err != nil {
 		return err
@@ -261,13 +261,16 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("ARI client: %w", err)
 	}
-	m.App, err = NewApp(AppConfig{
+	m.App, err = callflow.New(callflow.Config{
 		ARI:       m.ARI,
 		App:       m.Config.App,
 		Engine:    engine,
 		Record:    db.Record,
 		LoadState: db.LoadState,
-		Publish:   []func([]queue.Event){m.Metrics.ObserveEvents},
+		// The web console is built after the loop it serves: its sink
+		// looks it up when the first events come (Run starts the loop
+		// last).
+		Publish: append([]func([]queue.Event){m.Metrics.ObserveEvents, func(evs []queue.Event) { m.UI.Publish(evs) }}, m.Publish...),
 		Snapshot: func(s queue.Snapshot) {
 			m.Metrics.ObserveSnapshot(s)
 			m.Metrics.SetARIConnected(m.ARI.Connected())
@@ -298,8 +301,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
 	}
-	m.App.cfg.Publish = append(m.App.cfg.Publish, m.UI.Publish)
-	m.App.cfg.Publish = append(m.App.cfg.Publish, m.Publish...)
 
 	m.ln, err = net.Listen("tcp", m.Config.Listen)
 	if err != nil {
@@ -423,16 +424,4 @@ func (m *Main) close() error {
 		_ = m.queueLog.Close()
 	}
 	return errors.Join(errs...)
-}
-
-// newRunTag is a short random lower-case tag so that ids chosen by this
-// process never repeat those of an earlier one.
-func newRunTag() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
 }

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -148,7 +148,7 @@ func (a *App) reconcile(v *asteriskView) {
 		if !ok {
 			continue
 		}
-		if b, ok := bridgeOf[id]; ok && a.ownBridge(b.ID) && len(b.Channels) > 1 {
+		if b, ok := bridgeOf[id]; ok && ownBridge(b.ID) && len(b.Channels) > 1 {
 			// A call a previous run bridged: let them talk; when either
 			// leaves, the other is hung up and the bridge destroyed.
 			for _, member := range b.Channels {
@@ -157,7 +157,7 @@ func (a *App) reconcile(v *asteriskView) {
 			continue
 		}
 		args := appArgs(ch.Dialplan.AppData)
-		if strings.HasPrefix(id, "sqa-") || (len(args) > 0 && args[0] == agentArg) {
+		if IsAgentLeg(id) || (len(args) > 0 && args[0] == AgentArg) {
 			a.exec.Submit(id, func(ctx context.Context) {
 				if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
 					a.log.Warn("hang up stale agent leg", "channel", id, "err", err)
@@ -198,7 +198,7 @@ func (a *App) reconcile(v *asteriskView) {
 		inUse[b] = true
 	}
 	for _, b := range v.bridges {
-		if a.ownBridge(b.ID) && !inUse[b.ID] {
+		if ownBridge(b.ID) && !inUse[b.ID] {
 			id := b.ID
 			a.exec.Submit(id, func(ctx context.Context) { _ = a.ari.DestroyBridge(ctx, id) })
 		}
@@ -296,7 +296,7 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 	}
 	callerHere := v.inApp[id]
 	var bridge, agentChan string
-	if b, inBridge := bridgeOf[id]; inBridge && a.ownBridge(b.ID) {
+	if b, inBridge := bridgeOf[id]; inBridge && ownBridge(b.ID) {
 		bridge = b.ID
 		for _, ch := range b.Channels {
 			if ch != id && v.inApp[ch] {
@@ -305,13 +305,13 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 			}
 		}
 	}
-	// Our agent legs are "sqa-<offer>-1"; any other leg gets an offer id of
-	// its own, only for the tables.
+	// Our agent legs are named after their offer; any other leg gets an
+	// offer id of its own, only for the tables.
 	offer := queue.OfferID("resumed-" + id)
 	var other string
-	if rest, ours := strings.CutPrefix(agentChan, "sqa-"); ours && strings.HasSuffix(rest, "-1") {
-		offer = queue.OfferID(strings.TrimSuffix(rest, "-1"))
-		other = "sqa-" + string(offer) + "-2"
+	if o, ours := OfferOfAgentLeg(agentChan); ours {
+		offer = o
+		_, other = AgentLegIDs(offer)
 	}
 	err := a.apply(queue.CallResumed{Caller: c.Caller, Agent: c.Agent, Queue: c.Queue, Offer: offer,
 		ConnectedAt: c.ConnectedAt, Wait: c.Wait, Number: c.Number, Name: c.Name})
@@ -379,13 +379,11 @@ func (a *App) orphanGone(id, bridge string) {
 	})
 }
 
-func (a *App) ownBridge(id string) bool { return strings.HasPrefix(id, "sqb-") }
-
 // previousRunsLeg reports whether id is an agent leg (either half) that
 // another run of stasisq originated: ours carry this run's tag, and the ones
 // we are dialling now are in agentChan.
 func (a *App) previousRunsLeg(id string) bool {
-	if !strings.HasPrefix(id, "sqa-") || strings.HasPrefix(id, "sqa-"+a.cfg.RunTag+"-") {
+	if !IsAgentLeg(id) || strings.HasPrefix(id, agentLegPrefix+a.cfg.RunTag+"-") {
 		return false
 	}
 	_, ours := a.agentChan[id]

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -12,10 +12,6 @@ import (
 	"stasisq/ari"
 	"stasisq/queue"
 )
-
-// agentArg is the first Stasis argument of an agent leg we originated:
-// appArgs "agent,<offer id>".
-const agentArg = "agent"
 
 // handleEvent translates one ARI event into engine inputs. Events about
 // channels we do not know, or that arrive after we stopped caring (a Dial
@@ -36,7 +32,7 @@ func (a *App) handleEvent(ev ari.Event) {
 			a.replacementArrived(e.Channel.ID, e.ReplaceChannel.ID)
 			return
 		}
-		if len(e.Args) >= 2 && e.Args[0] == agentArg {
+		if len(e.Args) >= 2 && e.Args[0] == AgentArg {
 			a.agentAnswered(e.Channel.ID, queue.OfferID(e.Args[1]))
 			return
 		}
@@ -511,14 +507,8 @@ func (a *App) hangupCaller(id string) {
 // ring originates the agent's device into the application, with an id we
 // choose so the leg's first events (which can beat the REST reply) are ours.
 func (a *App) ring(e queue.RingAgent) {
-	leg := &agentLeg{
-		offer:  e.Offer,
-		caller: e.Caller,
-		agent:  e.Agent,
-		id:     "sqa-" + string(e.Offer) + "-1",
-		other:  "sqa-" + string(e.Offer) + "-2",
-		seq:    a.seq,
-	}
+	id, other := AgentLegIDs(e.Offer)
+	leg := &agentLeg{offer: e.Offer, caller: e.Caller, agent: e.Agent, id: id, other: other, seq: a.seq}
 	a.offers[e.Offer] = leg
 	a.agentChan[leg.id] = leg
 	a.agentChan[leg.other] = leg
@@ -527,7 +517,7 @@ func (a *App) ring(e queue.RingAgent) {
 		OtherChannelID: leg.other,
 		Endpoint:       e.Device,
 		App:            a.cfg.App,
-		AppArgs:        []string{agentArg, string(e.Offer)},
+		AppArgs:        []string{AgentArg, string(e.Offer)},
 		CallerID:       callerID(e.Name, e.Number),
 		Timeout:        int(math.Ceil(e.Timeout.Seconds())),
 		// Without formats a Local channel made over ARI runs at slin192 and

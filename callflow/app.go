@@ -1,7 +1,8 @@
-package main
+package callflow
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,9 +14,9 @@ import (
 	"stasisq/store"
 )
 
-// AppConfig wires the application loop.
-type AppConfig struct {
-	ARI    *ari.Client
+// Config wires the application loop.
+type Config struct {
+	ARI    ARI
 	App    string        // Stasis application name
 	Engine *queue.Engine // owned by the loop from Run on
 	// Record persists domain events; it must not block (store.DB.Record).
@@ -60,8 +61,8 @@ type Observer interface {
 // itself; REST calls go to the executor and their failures come back as
 // inputs through results.
 type App struct {
-	cfg    AppConfig
-	ari    *ari.Client
+	cfg    Config
+	ari    ARI
 	engine *queue.Engine
 	log    *slog.Logger
 	exec   *executor
@@ -115,8 +116,8 @@ type agentLeg struct {
 	status   string
 }
 
-// NewApp builds the loop; Run starts it.
-func NewApp(cfg AppConfig) (*App, error) {
+// New builds the loop; Run starts it.
+func New(cfg Config) (*App, error) {
 	if cfg.ARI == nil || cfg.Engine == nil {
 		return nil, errors.New("app: ARI client and engine are required")
 	}
@@ -127,7 +128,7 @@ func NewApp(cfg AppConfig) (*App, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.RunTag == "" {
-		cfg.RunTag = newRunTag()
+		cfg.RunTag = NewRunTag()
 	}
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = time.Second
@@ -366,3 +367,21 @@ func (a *App) do(ctx context.Context, fn func()) error {
 		return ctx.Err()
 	}
 }
+
+// NewRunTag is a short random lower-case tag so that ids chosen by this
+// process never repeat those of an earlier one.
+func NewRunTag() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
+
+// Idle reports whether no REST call is queued or running (tests, load figures).
+func (a *App) Idle() bool { return a.exec.Idle() }
+
+// RunTag is the tag in the ids this process gives channels, bridges and playbacks.
+func (a *App) RunTag() string { return a.cfg.RunTag }

@@ -1,0 +1,42 @@
+package callflow
+
+import (
+	"context"
+
+	"stasisq/ari"
+)
+
+// ARI is what the call flow needs of Asterisk: one events stream and the
+// REST calls it makes. *ari.Client is the real one; the tests also drive the
+// loop with a scripted fake that answers each call from a table, without a
+// network.
+type ARI interface {
+	// Run keeps the events websocket up until ctx ends.
+	Run(ctx context.Context) error
+	// Events delivers every event, *ari.Connected after each (re)connect
+	// and *ari.Disconnected when the socket drops.
+	Events() <-chan ari.Event
+
+	Answer(ctx context.Context, channel string) error
+	Hangup(ctx context.Context, channel, reason string) error
+	Continue(ctx context.Context, channel, dialplanContext, extension string, priority int, label string) error
+	SetVariable(ctx context.Context, channel, name, value string) error
+	StartMOH(ctx context.Context, channel, class string) error
+	StopMOH(ctx context.Context, channel string) error
+	Play(ctx context.Context, channel, playbackID string, media ...string) (*ari.Playback, error)
+	StopPlayback(ctx context.Context, playbackID string) error
+	Originate(ctx context.Context, req ari.OriginateRequest) (*ari.Channel, error)
+
+	CreateBridge(ctx context.Context, id, bridgeType, name string) (*ari.Bridge, error)
+	AddChannel(ctx context.Context, bridge, channels, role string) error
+	DestroyBridge(ctx context.Context, bridge string) error
+
+	Subscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
+	Unsubscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
+	GetApplication(ctx context.Context, app string) (*ari.Application, error)
+	ListChannels(ctx context.Context) ([]ari.Channel, error)
+	ListBridges(ctx context.Context) ([]ari.Bridge, error)
+	ListDeviceStates(ctx context.Context) ([]ari.DeviceState, error)
+}
+
+var _ ARI = (*ari.Client)(nil)
