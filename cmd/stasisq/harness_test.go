@@ -201,7 +201,7 @@ func (e *testEnv) ctx() context.Context {
 	return ctx
 }
 
-func (e *testEnv) dirOf() *directory { return &directory{db: e.main.DB, floor: e.main.App} }
+func (e *testEnv) dirOf() *directory { return e.main.directory() }
 
 // MustQueue configures a queue from the defaults, changed by edit.
 func (e *testEnv) MustQueue(name string, edit func(*queue.QueueConfig)) {

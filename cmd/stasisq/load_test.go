@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"stasisq/loadtest"
 )
 
 // TestLoad pushes 1,000 callers through 100 simulated agents over real HTTP
@@ -12,11 +14,11 @@ import (
 // every caller ends with exactly one outcome, every agent ends available and
 // nobody is overtaken. -short runs a smaller load.
 func TestLoad(t *testing.T) {
-	opts := LoadOptions{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond, Timeout: 8 * time.Minute}
+	opts := loadtest.Options{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond, Timeout: 8 * time.Minute}
 	if testing.Short() {
 		opts.Callers, opts.Agents = 100, 10
 	}
-	res, err := RunLoad(context.Background(), opts, testLogger(t))
+	res, err := loadtest.Run(context.Background(), opts, startForLoad(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,16 +49,16 @@ func TestLoad(t *testing.T) {
 func BenchmarkLoad(b *testing.B) {
 	cases := []struct {
 		name string
-		opts LoadOptions
+		opts loadtest.Options
 	}{
-		{"burst", LoadOptions{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond}},
-		{"steady-91pct", LoadOptions{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 11 * time.Millisecond}},
-		{"steady-105pct", LoadOptions{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 9500 * time.Microsecond}},
+		{"burst", loadtest.Options{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond}},
+		{"steady-91pct", loadtest.Options{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 11 * time.Millisecond}},
+		{"steady-105pct", loadtest.Options{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 9500 * time.Microsecond}},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
-				res, err := RunLoad(context.Background(), tc.opts, nil)
+				res, err := loadtest.Run(context.Background(), tc.opts, startForLoad(nil))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -74,30 +76,6 @@ func BenchmarkLoad(b *testing.B) {
 				b.ReportMetric(float64(res.JoinToDial.P50.Microseconds()), "join-ring-p50-µs")
 				b.ReportMetric(float64(res.JoinToDial.P99.Microseconds()), "join-ring-p99-µs")
 				b.ReportMetric(float64(res.Overtakes), "overtakes")
-			}
-		})
-	}
-}
-
-func TestIdealElapsed(t *testing.T) {
-	const occ = 101 * time.Millisecond // 100 ms talk + 1 ms answer
-	tests := []struct {
-		name string
-		opts LoadOptions
-		want time.Duration
-	}{
-		{"burst: rounds of all agents", LoadOptions{Callers: 1000, Agents: 100, Talk: 100 * time.Millisecond}, 10 * occ},
-		{"burst, last round partial", LoadOptions{Callers: 101, Agents: 100, Talk: 100 * time.Millisecond}, 2 * occ},
-		{"arrivals slower than service: last arrival + one call", LoadOptions{Callers: 10, Agents: 2, Talk: 100 * time.Millisecond, Arrivals: time.Second}, 9*time.Second + occ},
-		{"wrap-up counts", LoadOptions{Callers: 2, Agents: 1, Talk: 100 * time.Millisecond, WrapUp: time.Second}, 2 * (occ + time.Second)},
-		// Agent j takes callers j, j+A, ...: it starts at j's arrival and
-		// never waits again, so the last agent ends 10 calls after caller 99.
-		{"arrivals a little faster than service", LoadOptions{Callers: 1000, Agents: 100, Talk: time.Second, Arrivals: 9500 * time.Microsecond}, 99*9500*time.Microsecond + 10*(time.Second+time.Millisecond)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := idealElapsed(tt.opts); got != tt.want {
-				t.Errorf("got=%v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -292,7 +292,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.UI, err = ui.New(ui.Options{
 		Floor:        m.App,
-		Directory:    &directory{db: db, floor: m.App},
+		Directory:    m.directory(),
 		Logger:       log.With("component", "ui"),
 		LookupURL:    m.Config.LookupURL,
 		SessionKey:   sessionKey,
@@ -324,6 +324,9 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { m.appDone <- m.App.Run(appCtx) }()
 	return nil
 }
+
+// directory is the store as the web console and the load test see it.
+func (m *Main) directory() *directory { return &directory{db: m.DB, floor: m.App} }
 
 // healthz answers 200 while the process serves HTTP (liveness).
 func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
