@@ -1,25 +1,12 @@
 package queue
 
 import (
-	"errors"
 	"time"
 )
 
 // Effect is something Apply decided: a telephony action for the call flow to
 // carry out (RingAgent, Connect, ...) or a domain Event for the store and UI.
 type Effect interface{ isEffect() }
-
-// Errors Apply returns when it refuses a command; the engine state is then
-// unchanged and no effects are returned.
-var (
-	ErrUnknownQueue  = errors.New("unknown queue")
-	ErrUnknownCaller = errors.New("unknown caller")
-	ErrUnknownAgent  = errors.New("unknown agent")
-	ErrUnknownOffer  = errors.New("unknown offer")
-	ErrNotAllowed    = errors.New("not allowed")    // e.g. pick where the queue forbids it, pause while logged out
-	ErrInvalid       = errors.New("invalid input")  // wrapped by *ValidationError's callers via errors.Join
-	ErrDuplicate     = errors.New("already exists") // a caller id that is already queued
-)
 
 // QueueStatus is the value of the QUEUESTATUS channel variable, as app_queue sets it.
 type QueueStatus string

@@ -42,7 +42,7 @@ type batchTx struct {
 
 type callEntry struct {
 	key   []byte
-	rec   CallRecord
+	rec   queue.CallRecord
 	dirty bool
 	isNew bool
 }
@@ -98,7 +98,7 @@ func (b *batchTx) touch(e *callEntry) {
 	}
 }
 
-func (b *batchTx) newCall(key []byte, rec CallRecord) {
+func (b *batchTx) newCall(key []byte, rec queue.CallRecord) {
 	e := &callEntry{key: key, rec: rec, isNew: true}
 	b.open[rec.Caller] = e
 	b.touch(e)
@@ -338,10 +338,10 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 			b.touch(c)
 		} else {
 			key := callKey(e.JoinedAt, e.Caller)
-			b.newCall(key, CallRecord{
+			b.newCall(key, queue.CallRecord{
 				ID: callID(key), Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
 				Priority: e.Priority, JoinedAt: e.JoinedAt, JoinPosition: e.Position,
-				Outcome: OutcomeWaiting, Resumed: e.Resumed,
+				Outcome: queue.OutcomeWaiting, Resumed: e.Resumed,
 			})
 			c = b.open[e.Caller]
 		}
@@ -351,14 +351,14 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 
 	case queue.CallerRefused:
 		key := callKey(e.At, e.Caller)
-		b.newCall(key, CallRecord{
+		b.newCall(key, queue.CallRecord{
 			ID: callID(key), Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
-			JoinedAt: e.At, EndedAt: e.At, Outcome: OutcomeRefused, Status: e.Status,
+			JoinedAt: e.At, EndedAt: e.At, Outcome: queue.OutcomeRefused, Status: e.Status,
 		})
 		return b.open[e.Caller], nil
 
 	case queue.OfferStarted:
-		return b.updateCall(e.Caller, func(r *CallRecord) {
+		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
 			r.Offers++
 			if r.FirstRingAt.IsZero() {
 				r.FirstRingAt = e.At
@@ -366,14 +366,14 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		})
 
 	case queue.OfferEnded:
-		return b.updateCall(e.Caller, func(r *CallRecord) {
+		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
 			if e.Result != "answered" && e.Result != "canceled" {
 				r.Unanswered++
 			}
 		})
 
 	case queue.CallerLeft:
-		c, err := b.updateCall(e.Caller, func(r *CallRecord) {
+		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) {
 			r.LeftAt = e.At
 			r.ExitPosition = e.Position
 			if e.JoinPos > 0 {
@@ -397,10 +397,10 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		return c, nil
 
 	case queue.CallConnected:
-		return b.updateCall(e.Caller, func(r *CallRecord) {
+		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
 			r.AnsweredAt = e.At
 			r.Agent = e.Agent
-			r.Outcome = OutcomeConnected
+			r.Outcome = queue.OutcomeConnected
 			r.RingTime = e.RingTime
 			if e.Wait > 0 {
 				r.Wait = e.Wait
@@ -408,13 +408,13 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		})
 
 	case queue.CallCompleted:
-		return b.updateCall(e.Caller, func(r *CallRecord) {
+		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
 			r.EndedAt = e.At
 			r.Talk = e.Talk
 			r.CompletedBy = e.By
-			r.Outcome = OutcomeCompleted
+			r.Outcome = queue.OutcomeCompleted
 			if e.By == queue.PartyTransfer {
-				r.Outcome = OutcomeTransferred
+				r.Outcome = queue.OutcomeTransferred
 			}
 			if e.Agent != "" {
 				r.Agent = e.Agent
@@ -422,9 +422,9 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		})
 
 	case queue.CallerTransferred:
-		return b.updateCall(e.Caller, func(r *CallRecord) {
-			r.Transfer = &Transfer{At: e.At, By: e.By, Exten: e.Exten, Context: e.Context, Attended: e.Attended}
-			r.Outcome = OutcomeTransferred
+		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
+			r.Transfer = &queue.CallTransfer{At: e.At, By: e.By, Exten: e.Exten, Context: e.Context, Attended: e.Attended}
+			r.Outcome = queue.OutcomeTransferred
 			r.Talk = e.Talk
 			if e.Agent != "" {
 				r.Agent = e.Agent
@@ -432,8 +432,8 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		})
 
 	case queue.CallerMoved:
-		c, err := b.updateCall(e.Caller, func(r *CallRecord) {
-			r.Moves = append(r.Moves, Move{At: e.At, From: e.From, To: e.To, KeepWait: e.KeepWait})
+		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) {
+			r.Moves = append(r.Moves, queue.CallMove{At: e.At, From: e.From, To: e.To, KeepWait: e.KeepWait})
 			r.Queue = e.To
 		})
 		if err != nil {
@@ -452,7 +452,7 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		return c, nil
 
 	case queue.CallerPriorityChanged:
-		c, err := b.updateCall(e.Caller, func(r *CallRecord) { r.Priority = e.Priority })
+		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) { r.Priority = e.Priority })
 		if err != nil {
 			return nil, err
 		}
@@ -477,7 +477,7 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 
 // updateCall changes the caller's latest record; an event for a caller
 // without one (its join was lost in a crash before resume) changes nothing.
-func (b *batchTx) updateCall(id queue.CallerID, fn func(*CallRecord)) (*callEntry, error) {
+func (b *batchTx) updateCall(id queue.CallerID, fn func(*queue.CallRecord)) (*callEntry, error) {
 	c, err := b.call(id)
 	if err != nil || c == nil {
 		return c, err

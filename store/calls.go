@@ -17,74 +17,6 @@ import (
 	"stasisq/queue"
 )
 
-// Outcomes of a call record besides the queue.LeaveReason values a caller
-// can leave with unanswered (abandoned, timeout, exit, leaveempty, continued,
-// hungup, lost).
-const (
-	OutcomeWaiting   = "waiting"   // in the queue
-	OutcomeConnected = "connected" // talking to an agent
-	OutcomeCompleted = "completed" // answered, then hung up
-	OutcomeRefused   = "refused"   // never queued; Status says why
-	// OutcomeTransferred: answered, then transferred from the agent's phone;
-	// Transfer says where to. It counts as answered, its talk until the
-	// transfer.
-	OutcomeTransferred = "transferred"
-)
-
-// Transfer is a connected call transferred away from the agent's phone.
-type Transfer struct {
-	At       time.Time   `json:"at"`
-	By       queue.Party `json:"by"`
-	Exten    string      `json:"exten,omitempty"`
-	Context  string      `json:"context,omitempty"`
-	Attended string      `json:"attended,omitempty"` // attended transfer: where to, as queue_log says it
-}
-
-// Move is a supervisor moving a waiting caller to another queue.
-type Move struct {
-	At       time.Time `json:"at"`
-	From     string    `json:"from"`
-	To       string    `json:"to"`
-	KeepWait bool      `json:"keep_wait"`
-}
-
-// CallRecord is one caller's visit: from joining (or being refused) to
-// leaving the queue unanswered or ending the call with an agent. A channel
-// that enters the application again gets a new record.
-type CallRecord struct {
-	ID       string         `json:"id"` // time-ordered: join time then caller id
-	Caller   queue.CallerID `json:"caller"`
-	Queue    string         `json:"queue"` // the queue it is (or was last) in
-	Number   string         `json:"number"`
-	Name     string         `json:"name"`
-	Priority int            `json:"priority"`
-
-	JoinedAt    time.Time `json:"joined_at"`
-	FirstRingAt time.Time `json:"first_ring_at,omitzero"`
-	AnsweredAt  time.Time `json:"answered_at,omitzero"`
-	LeftAt      time.Time `json:"left_at,omitzero"`  // left the queue, answered or not
-	EndedAt     time.Time `json:"ended_at,omitzero"` // visit over: left unanswered, or call ended
-
-	Agent        queue.AgentID     `json:"agent,omitempty"`
-	Outcome      string            `json:"outcome"`
-	Status       queue.QueueStatus `json:"status,omitempty"` // for OutcomeRefused
-	ExitKey      string            `json:"exit_key,omitempty"`
-	CompletedBy  queue.Party       `json:"completed_by,omitempty"`
-	JoinPosition int               `json:"join_position"`
-	ExitPosition int               `json:"exit_position"`
-	Wait         time.Duration     `json:"wait"`      // join to leaving the queue
-	RingTime     time.Duration     `json:"ring_time"` // of the offer that was answered
-	Talk         time.Duration     `json:"talk"`
-	Offers       int               `json:"offers"`     // agents rung
-	Unanswered   int               `json:"unanswered"` // offers that failed (not canceled)
-	Moves        []Move            `json:"moves,omitempty"`
-	Resumed      bool              `json:"resumed,omitempty"` // carried across a restart of stasisq
-	Transfer     *Transfer         `json:"transfer,omitempty"`
-}
-
-// Open reports whether the visit is still going on.
-func (r CallRecord) Open() bool { return r.EndedAt.IsZero() }
-
 // callKey is the calls bucket key: big-endian unix nanos of the join time,
 // then the caller id, so that a cursor walks calls in join order.
 func callKey(at time.Time, caller queue.CallerID) []byte {
@@ -118,7 +50,7 @@ type CallQuery struct {
 	Limit    int
 }
 
-func (q CallQuery) matches(r CallRecord) bool {
+func (q CallQuery) matches(r queue.CallRecord) bool {
 	if q.Queue == "" || r.Queue == q.Queue {
 		return true
 	}
@@ -131,9 +63,9 @@ func (q CallQuery) matches(r CallRecord) bool {
 }
 
 // Calls returns the records that joined in the query's range, oldest first.
-func (db *DB) Calls(ctx context.Context, q CallQuery) ([]CallRecord, error) {
-	var out []CallRecord
-	err := db.eachCall(ctx, q, func(r CallRecord) error {
+func (db *DB) Calls(ctx context.Context, q CallQuery) ([]queue.CallRecord, error) {
+	var out []queue.CallRecord
+	err := db.eachCall(ctx, q, func(r queue.CallRecord) error {
 		out = append(out, r)
 		return nil
 	})
@@ -143,7 +75,7 @@ func (db *DB) Calls(ctx context.Context, q CallQuery) ([]CallRecord, error) {
 	return out, nil
 }
 
-func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(CallRecord) error) error {
+func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(queue.CallRecord) error) error {
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCalls).Cursor()
 		var k, v []byte
@@ -166,7 +98,7 @@ func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(CallRecord) err
 					return err
 				}
 			}
-			var r CallRecord
+			var r queue.CallRecord
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode call %s: %w", callID(k), err)
 			}
@@ -190,26 +122,26 @@ func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(CallRecord) err
 }
 
 // Call returns the latest record of a caller (an ARI channel id).
-func (db *DB) Call(ctx context.Context, caller queue.CallerID) (CallRecord, error) {
-	var r CallRecord
+func (db *DB) Call(ctx context.Context, caller queue.CallerID) (queue.CallRecord, error) {
+	var r queue.CallRecord
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		key := tx.Bucket(bucketCallsByCaller).Get([]byte(caller))
 		if key == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		v := tx.Bucket(bucketCalls).Get(key)
 		if v == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		return json.Unmarshal(v, &r)
 	})
 	if err != nil {
-		return CallRecord{}, fmt.Errorf("call %s: %w", caller, err)
+		return queue.CallRecord{}, fmt.Errorf("call %s: %w", caller, err)
 	}
 	return db.localCall(r), nil
 }
 
-func (db *DB) localCall(r CallRecord) CallRecord {
+func (db *DB) localCall(r queue.CallRecord) queue.CallRecord {
 	loc := db.opts.Location
 	for _, t := range []*time.Time{&r.JoinedAt, &r.FirstRingAt, &r.AnsweredAt, &r.LeftAt, &r.EndedAt} {
 		if !t.IsZero() {
@@ -239,7 +171,7 @@ func (db *DB) WriteCallsCSV(ctx context.Context, w io.Writer, q CallQuery) error
 	if err := cw.Write(CallsCSVHeader); err != nil {
 		return fmt.Errorf("write calls csv: %w", err)
 	}
-	err := db.eachCall(ctx, q, func(r CallRecord) error {
+	err := db.eachCall(ctx, q, func(r queue.CallRecord) error {
 		return cw.Write(callCSVRow(r))
 	})
 	if err != nil {
@@ -252,7 +184,7 @@ func (db *DB) WriteCallsCSV(ctx context.Context, w io.Writer, q CallQuery) error
 	return nil
 }
 
-func callCSVRow(r CallRecord) []string {
+func callCSVRow(r queue.CallRecord) []string {
 	ts := func(t time.Time) string {
 		if t.IsZero() {
 			return ""
@@ -276,7 +208,7 @@ func callCSVRow(r CallRecord) []string {
 
 // transferCSV is the transfer column: exten@context for a blind transfer,
 // the attended destination otherwise.
-func transferCSV(t *Transfer) string {
+func transferCSV(t *queue.CallTransfer) string {
 	switch {
 	case t == nil:
 		return ""

@@ -13,23 +13,11 @@ import (
 	"stasisq/queue"
 )
 
-// Roles of a login.
-const (
-	RoleAgent      = "agent"
-	RoleSupervisor = "supervisor"
-	RoleAdmin      = "admin"
-)
-
-// ErrBadCredentials is CheckPassword's answer for an unknown login, a login
-// without a password, or a wrong password alike, so that a caller cannot tell
-// which logins exist.
-var ErrBadCredentials = errors.New("wrong login or password")
-
 // Agent is one login. Users and agents are one bucket: a supervisor or admin
 // is an Agent record that may have no device and no queues.
 type Agent struct {
 	Config       queue.AgentConfig `json:"config"`
-	Role         string            `json:"role"` // RoleAgent, RoleSupervisor or RoleAdmin
+	Role         queue.Role        `json:"role"`
 	PasswordHash []byte            `json:"password_hash,omitempty"`
 }
 
@@ -56,7 +44,7 @@ func (db *DB) DeleteQueue(ctx context.Context, name string) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketQueues)
 		if b.Get([]byte(name)) == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		return b.Delete([]byte(name))
 	})
@@ -72,7 +60,7 @@ func (db *DB) Queue(ctx context.Context, name string) (queue.QueueConfig, error)
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		raw := tx.Bucket(bucketQueues).Get([]byte(name))
 		if raw == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		return json.Unmarshal(raw, &c)
 	})
@@ -101,22 +89,18 @@ func (db *DB) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
 	return out, nil
 }
 
-func validRole(r string) bool {
-	return r == RoleAgent || r == RoleSupervisor || r == RoleAdmin
-}
-
 // PutAgent creates or replaces a login. An empty Role means RoleAgent. A nil
 // PasswordHash keeps the stored one, so that editing an agent's settings does
 // not wipe its password; use SetPassword to change it.
 func (db *DB) PutAgent(ctx context.Context, a Agent) error {
 	if a.Role == "" {
-		a.Role = RoleAgent
+		a.Role = queue.RoleAgent
 	}
 	var fields []queue.FieldError
 	if a.Config.ID == "" {
 		fields = append(fields, queue.FieldError{Field: "id", Message: "required"})
 	}
-	if !validRole(a.Role) {
+	if !a.Role.Valid() {
 		fields = append(fields, queue.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of agent, supervisor, admin", a.Role)})
 	}
 	if len(fields) > 0 {
@@ -148,7 +132,7 @@ func putAgent(b *bolt.Bucket, a Agent) error {
 func getAgent(b *bolt.Bucket, id string) (Agent, error) {
 	raw := b.Get([]byte(id))
 	if raw == nil {
-		return Agent{}, ErrNotFound
+		return Agent{}, queue.ErrNotFound
 	}
 	var a Agent
 	if err := json.Unmarshal(raw, &a); err != nil {
@@ -195,15 +179,15 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("stasisq timing equaliser"
 // ErrBadCredentials.
 func (db *DB) CheckPassword(ctx context.Context, id, password string) (Agent, error) {
 	a, err := db.GetAgent(ctx, id)
-	if errors.Is(err, ErrNotFound) || (err == nil && len(a.PasswordHash) == 0) {
+	if errors.Is(err, queue.ErrNotFound) || (err == nil && len(a.PasswordHash) == 0) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return Agent{}, ErrBadCredentials
+		return Agent{}, queue.ErrBadCredentials
 	}
 	if err != nil {
 		return Agent{}, err
 	}
 	if bcrypt.CompareHashAndPassword(a.PasswordHash, []byte(password)) != nil {
-		return Agent{}, ErrBadCredentials
+		return Agent{}, queue.ErrBadCredentials
 	}
 	return a, nil
 }
@@ -213,7 +197,7 @@ func (db *DB) DeleteAgent(ctx context.Context, id string) error {
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAgents)
 		if b.Get([]byte(id)) == nil {
-			return ErrNotFound
+			return queue.ErrNotFound
 		}
 		return b.Delete([]byte(id))
 	})

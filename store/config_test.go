@@ -52,10 +52,10 @@ func TestQueueConfigRoundTrip(t *testing.T) {
 	if err := db.DeleteQueue(ctx, "sales"); err != nil {
 		t.Fatalf("DeleteQueue: %v", err)
 	}
-	if err := db.DeleteQueue(ctx, "sales"); !errors.Is(err, ErrNotFound) {
+	if err := db.DeleteQueue(ctx, "sales"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("DeleteQueue twice: got=%v, want ErrNotFound", err)
 	}
-	if _, err := db.Queue(ctx, "sales"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.Queue(ctx, "sales"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("Queue(sales) after delete: got=%v, want ErrNotFound", err)
 	}
 }
@@ -68,19 +68,19 @@ func TestAgentRoundTripAndPasswords(t *testing.T) {
 	yes := true
 	alice := Agent{Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001",
 		Queues: []queue.Membership{{Queue: "support", Penalty: 1}}, Skills: map[string]int{"fr": 80}, RingInUse: &yes}}
-	boss := Agent{Config: queue.AgentConfig{ID: "boss", Name: "The Boss"}, Role: RoleSupervisor}
+	boss := Agent{Config: queue.AgentConfig{ID: "boss", Name: "The Boss"}, Role: queue.RoleSupervisor}
 	for _, a := range []Agent{alice, boss} {
 		if err := db.PutAgent(ctx, a); err != nil {
 			t.Fatalf("PutAgent(%s): %v", a.Config.ID, err)
 		}
 	}
-	alice.Role = RoleAgent // the default PutAgent fills in
+	alice.Role = queue.RoleAgent // the default PutAgent fills in
 
 	for _, tc := range []struct {
 		name  string
 		agent Agent
 	}{
-		{"no id", Agent{Role: RoleAgent}},
+		{"no id", Agent{Role: queue.RoleAgent}},
 		{"unknown role", Agent{Config: queue.AgentConfig{ID: "x"}, Role: "root"}},
 	} {
 		var verr *queue.ValidationError
@@ -92,7 +92,7 @@ func TestAgentRoundTripAndPasswords(t *testing.T) {
 	if err := db.SetPassword(ctx, "alice", "s3cret"); err != nil {
 		t.Fatalf("SetPassword: %v", err)
 	}
-	if err := db.SetPassword(ctx, "nobody", "x"); !errors.Is(err, ErrNotFound) {
+	if err := db.SetPassword(ctx, "nobody", "x"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("SetPassword(nobody): got=%v, want ErrNotFound", err)
 	}
 	// Editing the agent without a hash keeps its password.
@@ -122,7 +122,7 @@ func TestAgentRoundTripAndPasswords(t *testing.T) {
 		{"unknown login", "mallory", "s3cret"},
 		{"login without password", "boss", ""},
 	} {
-		if _, err := db.CheckPassword(ctx, tc.id, tc.pw); !errors.Is(err, ErrBadCredentials) {
+		if _, err := db.CheckPassword(ctx, tc.id, tc.pw); !errors.Is(err, queue.ErrBadCredentials) {
 			t.Errorf("CheckPassword(%s): got=%v, want ErrBadCredentials", tc.name, err)
 		}
 	}
@@ -131,16 +131,16 @@ func TestAgentRoundTripAndPasswords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Agents: %v", err)
 	}
-	if len(all) != 2 || all[0].Config.ID != "alice" || all[1].Config.ID != "boss" || all[1].Role != RoleSupervisor {
+	if len(all) != 2 || all[0].Config.ID != "alice" || all[1].Config.ID != "boss" || all[1].Role != queue.RoleSupervisor {
 		t.Errorf("Agents: got=%+v, want alice then boss (supervisor)", all)
 	}
 	if err := db.DeleteAgent(ctx, "boss"); err != nil {
 		t.Fatalf("DeleteAgent: %v", err)
 	}
-	if _, err := db.GetAgent(ctx, "boss"); !errors.Is(err, ErrNotFound) {
+	if _, err := db.GetAgent(ctx, "boss"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("GetAgent after delete: got=%v, want ErrNotFound", err)
 	}
-	if err := db.DeleteAgent(ctx, "boss"); !errors.Is(err, ErrNotFound) {
+	if err := db.DeleteAgent(ctx, "boss"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("DeleteAgent twice: got=%v, want ErrNotFound", err)
 	}
 }

@@ -135,18 +135,18 @@ func TestCrashKeepsCommittedState(t *testing.T) {
 
 	// Batches are committed in order and whole: joins form a prefix, leaves
 	// form a prefix, and whoever has not left is waiting, in state, in order.
-	var waiting []CallRecord
+	var waiting []queue.CallRecord
 	leftPrefix := true
 	for i, c := range calls {
 		if want := queue.CallerID(fmt.Sprintf("c%06d", i)); c.Caller != want {
 			t.Fatalf("record %d: got=%s, want %s (joins must be a prefix)", i, c.Caller, want)
 		}
 		switch c.Outcome {
-		case OutcomeConnected:
+		case queue.OutcomeConnected:
 			if !leftPrefix {
 				t.Errorf("caller %s connected after an earlier caller still waits", c.Caller)
 			}
-		case OutcomeWaiting:
+		case queue.OutcomeWaiting:
 			leftPrefix = false
 			if i <= lastFlushed-2 {
 				t.Errorf("caller %s still waiting, but its leave was confirmed by Flush", c.Caller)

@@ -16,9 +16,6 @@ import (
 	"stasisq/queue"
 )
 
-// ErrNotFound is returned when a queue, agent or call does not exist.
-var ErrNotFound = errors.New("not found")
-
 // ErrClosed is returned by operations on a closed DB.
 var ErrClosed = errors.New("store closed")
 

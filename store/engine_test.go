@@ -80,7 +80,7 @@ func TestEngineEventsThroughTheStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Call(c1): %v", err)
 	}
-	if c1.Outcome != OutcomeCompleted || c1.Agent == "" || c1.Offers != 2 || c1.Wait != 4*time.Second || c1.Talk != 60*time.Second || c1.CompletedBy != queue.PartyCaller {
+	if c1.Outcome != queue.OutcomeCompleted || c1.Agent == "" || c1.Offers != 2 || c1.Wait != 4*time.Second || c1.Talk != 60*time.Second || c1.CompletedBy != queue.PartyCaller {
 		t.Errorf("c1: got=%+v, want completed by the caller after 4s wait and 60s talk, 2 offers", c1)
 	}
 	c2, err := db.Call(ctx, "c2")

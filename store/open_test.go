@@ -19,7 +19,7 @@ import (
 
 // writeSchema1 builds a database as schema 1 left it: no calls_by_caller
 // index.
-func writeSchema1(tb testing.TB, path string, records []CallRecord) {
+func writeSchema1(tb testing.TB, path string, records []queue.CallRecord) {
 	tb.Helper()
 	bdb, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
@@ -97,10 +97,10 @@ func schemaVersion(tb testing.TB, path string) int {
 func TestMigrateFromSchema1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v1.db")
-	old := []CallRecord{
+	old := []queue.CallRecord{
 		{Caller: "ch-1", Queue: "support", JoinedAt: t0, EndedAt: at(time.Minute), Outcome: "abandoned"},
-		{Caller: "ch-1", Queue: "sales", JoinedAt: at(2 * time.Minute), Outcome: OutcomeWaiting}, // same channel, later visit
-		{Caller: "ch-2", Queue: "support", JoinedAt: at(3 * time.Minute), Outcome: OutcomeWaiting},
+		{Caller: "ch-1", Queue: "sales", JoinedAt: at(2 * time.Minute), Outcome: queue.OutcomeWaiting},
+		{Caller: "ch-2", Queue: "support", JoinedAt: at(3 * time.Minute), Outcome: queue.OutcomeWaiting},
 	}
 	for i := range old {
 		old[i].ID = callID(callKey(old[i].JoinedAt, old[i].Caller))

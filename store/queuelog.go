@@ -11,13 +11,13 @@ import (
 // QueueLogContext is what a queue_log line needs beyond the event itself.
 // The writer fills it from the database in the event's transaction.
 type QueueLogContext struct {
-	Call         CallRecord // the caller's record after the event
-	MemberName   string     // app_queue's membername: AgentConfig.Name, else the agent's id
-	Device       string     // the agent's device, for AGENTLOGIN and AGENTLOGOFF
-	MemberQueues []string   // the agent's queues, for PAUSE and UNPAUSE
-	LoggedInAt   time.Time  // when the agent's session began, for AGENTLOGOFF
-	FromPosition int        // for CallerMoved: the caller's position in the queue it left
-	ToPosition   int        // for CallerMoved: its position in the queue it joined
+	Call         queue.CallRecord // the caller's record after the event
+	MemberName   string           // app_queue's membername: AgentConfig.Name, else the agent's id
+	Device       string           // the agent's device, for AGENTLOGIN and AGENTLOGOFF
+	MemberQueues []string         // the agent's queues, for PAUSE and UNPAUSE
+	LoggedInAt   time.Time        // when the agent's session began, for AGENTLOGOFF
+	FromPosition int              // for CallerMoved: the caller's position in the queue it left
+	ToPosition   int              // for CallerMoved: its position in the queue it joined
 }
 
 // QueueLogLine formats one line as Asterisk's ast_queue_log writes it to

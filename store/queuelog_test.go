@@ -26,8 +26,8 @@ import (
 // t0 is 1741597200.
 func TestQueueLogLinesAsAppQueueWritesThem(t *testing.T) {
 	alice := QueueLogContext{MemberName: "Alice Smith", Device: "PJSIP/1001", MemberQueues: []string{"support", "sales"}}
-	withCall := func(c QueueLogContext, r CallRecord) QueueLogContext { c.Call = r; return c }
-	rec := CallRecord{Caller: "1741597200.1", Number: "1001", JoinedAt: t0, JoinPosition: 2}
+	withCall := func(c QueueLogContext, r queue.CallRecord) QueueLogContext { c.Call = r; return c }
+	rec := queue.CallRecord{Caller: "1741597200.1", Number: "1001", JoinedAt: t0, JoinPosition: 2}
 	tests := []struct {
 		name string
 		ev   queue.Event
@@ -66,7 +66,7 @@ func TestQueueLogLinesAsAppQueueWritesThem(t *testing.T) {
 		{"ringcanceled: caller went", queue.OfferEnded{At: at(9 * time.Second), Caller: "1741597200.1", Agent: "alice", Queue: "support", Result: "canceled", RingTime: 4 * time.Second},
 			withCall(alice, rec), []string{"1741597209|1741597200.1|support|Alice Smith|RINGCANCELED|4000"}},
 		{"ringall loser: nothing", queue.OfferEnded{At: at(9 * time.Second), Caller: "1741597200.1", Agent: "bob", Queue: "support", Result: "canceled"},
-			withCall(alice, CallRecord{Caller: "1741597200.1", Agent: "alice", AnsweredAt: at(9 * time.Second)}), nil},
+			withCall(alice, queue.CallRecord{Caller: "1741597200.1", Agent: "alice", AnsweredAt: at(9 * time.Second)}), nil},
 		{"agentlogin", queue.AgentStateChanged{At: t0, Agent: "alice", State: queue.AgentAvailable, Prev: queue.AgentLoggedOut}, alice,
 			[]string{"1741597200|NONE|NONE|Alice Smith|AGENTLOGIN|PJSIP/1001"}},
 		{"pause in every queue", queue.AgentStateChanged{At: at(200 * time.Second), Agent: "alice", State: queue.AgentPaused, Reason: "lunch", Prev: queue.AgentAvailable}, alice,

@@ -95,7 +95,7 @@ func TestCallsQueryAndCSV(t *testing.T) {
 	db.Record(queue.CallerMoved{At: at(11 * time.Minute), Caller: "c9", From: "sales", To: "billing"})
 	MustFlush(t, db)
 
-	ids := func(rs []CallRecord) []queue.CallerID {
+	ids := func(rs []queue.CallRecord) []queue.CallerID {
 		var out []queue.CallerID
 		for _, r := range rs {
 			out = append(out, r.Caller)

@@ -116,7 +116,7 @@ func connectedCalls(tx *bolt.Tx, sessions []AgentSession) ([]ConnectedCall, erro
 		call := ConnectedCall{Caller: a.Caller, Agent: a.ID, Queue: a.Queue, ConnectedAt: a.Since}
 		key := tx.Bucket(bucketCallsByCaller).Get([]byte(a.Caller))
 		if raw := tx.Bucket(bucketCalls).Get(key); key != nil && raw != nil {
-			var rec CallRecord
+			var rec queue.CallRecord
 			if err := json.Unmarshal(raw, &rec); err != nil {
 				return nil, fmt.Errorf("decode call %s: %w", callID(key), err)
 			}

@@ -29,7 +29,7 @@ func transferred(c callScript) []queue.Event {
 // "ATTENDEDTRANSFER" "%s|%ld|%ld|%d" of the destination string, holdtime,
 // calltime, opos.
 func TestQueueLogOfATransferAsAppQueueWritesIt(t *testing.T) {
-	alice := QueueLogContext{MemberName: "Alice Smith", Call: CallRecord{Caller: "1741597200.1", JoinPosition: 2}}
+	alice := QueueLogContext{MemberName: "Alice Smith", Call: queue.CallRecord{Caller: "1741597200.1", JoinPosition: 2}}
 	tests := []struct {
 		name string
 		ev   queue.Event
@@ -72,10 +72,10 @@ func TestTransferredCallIsRecordedLoggedExportedAndCounted(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Call: %v", err)
 	}
-	wantTransfer := Transfer{At: at(115 * time.Second), By: queue.PartyAgent, Exten: "200", Context: "internal"}
-	if r.Outcome != OutcomeTransferred || r.Transfer == nil || !r.Transfer.At.Equal(wantTransfer.At) ||
+	wantTransfer := queue.CallTransfer{At: at(115 * time.Second), By: queue.PartyAgent, Exten: "200", Context: "internal"}
+	if r.Outcome != queue.OutcomeTransferred || r.Transfer == nil || !r.Transfer.At.Equal(wantTransfer.At) ||
 		r.Transfer.Exten != "200" || r.Transfer.Context != "internal" || r.Transfer.By != queue.PartyAgent {
-		t.Fatalf("got outcome=%q transfer=%+v, want %q %+v", r.Outcome, r.Transfer, OutcomeTransferred, wantTransfer)
+		t.Fatalf("got outcome=%q transfer=%+v, want %q %+v", r.Outcome, r.Transfer, queue.OutcomeTransferred, wantTransfer)
 	}
 	if r.Talk != 90*time.Second || r.CompletedBy != queue.PartyTransfer || !r.EndedAt.Equal(at(115*time.Second)) || r.Agent != "alice" {
 		t.Fatalf("got talk=%v by=%q ended=%v agent=%q, want 90s, transfer, %v, alice", r.Talk, r.CompletedBy, r.EndedAt, r.Agent, at(115*time.Second))

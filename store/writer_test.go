@@ -17,7 +17,7 @@ func TestCallRecords(t *testing.T) {
 	tests := []struct {
 		name   string
 		events []queue.Event
-		want   CallRecord
+		want   queue.CallRecord
 	}{
 		{
 			name: "answered and completed by the caller",
@@ -26,31 +26,31 @@ func TestCallRecords(t *testing.T) {
 				c.ring("o2", alice, 20*time.Second),
 				c.answer("o2", alice, 20*time.Second, 25*time.Second),
 				c.complete(alice, queue.PartyCaller, 25*time.Second, 90*time.Second)),
-			want: CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
+			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
 				FirstRingAt: at(2 * time.Second), AnsweredAt: at(25 * time.Second), LeftAt: at(25 * time.Second),
-				EndedAt: at(115 * time.Second), Agent: alice, Outcome: OutcomeCompleted, CompletedBy: queue.PartyCaller,
+				EndedAt: at(115 * time.Second), Agent: alice, Outcome: queue.OutcomeCompleted, CompletedBy: queue.PartyCaller,
 				JoinPosition: 1, ExitPosition: 1, Wait: 25 * time.Second, RingTime: 5 * time.Second, Talk: 90 * time.Second,
 				Offers: 2, Unanswered: 1},
 		},
 		{
 			name:   "connected, not yet ended",
 			events: concat(c.join(), c.ring("o1", alice, time.Second), c.answer("o1", alice, time.Second, 3*time.Second)),
-			want: CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
+			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
 				FirstRingAt: at(time.Second), AnsweredAt: at(3 * time.Second), LeftAt: at(3 * time.Second),
-				Agent: alice, Outcome: OutcomeConnected, JoinPosition: 1, ExitPosition: 1, Wait: 3 * time.Second,
+				Agent: alice, Outcome: queue.OutcomeConnected, JoinPosition: 1, ExitPosition: 1, Wait: 3 * time.Second,
 				RingTime: 2 * time.Second, Offers: 1},
 		},
 		{
 			name:   "abandoned",
 			events: concat(c.join(), c.leave(queue.LeftAbandoned, 1, 40*time.Second, "")),
-			want: CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
+			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
 				LeftAt: at(40 * time.Second), EndedAt: at(40 * time.Second), Outcome: "abandoned",
 				JoinPosition: 1, ExitPosition: 1, Wait: 40 * time.Second},
 		},
 		{
 			name:   "exit key",
 			events: concat(c.join(), c.leave(queue.LeftExitKey, 1, 8*time.Second, "5")),
-			want: CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
+			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
 				LeftAt: at(8 * time.Second), EndedAt: at(8 * time.Second), Outcome: "exit", ExitKey: "5",
 				JoinPosition: 1, ExitPosition: 1, Wait: 8 * time.Second},
 		},
@@ -63,18 +63,18 @@ func TestCallRecords(t *testing.T) {
 				queue.CallerLeft{At: at(60 * time.Second), Caller: c.caller, Queue: "billing", Reason: queue.LeftTimeout,
 					Position: 2, JoinPos: 1, Wait: 60 * time.Second},
 			}),
-			want: CallRecord{Queue: "billing", Number: "1001", Name: "Caller 1001", Priority: 7, JoinedAt: t0,
+			want: queue.CallRecord{Queue: "billing", Number: "1001", Name: "Caller 1001", Priority: 7, JoinedAt: t0,
 				LeftAt: at(60 * time.Second), EndedAt: at(60 * time.Second), Outcome: "timeout",
 				JoinPosition: 1, ExitPosition: 2, Wait: 60 * time.Second,
-				Moves: []Move{{At: at(10 * time.Second), From: "support", To: "sales", KeepWait: true},
+				Moves: []queue.CallMove{{At: at(10 * time.Second), From: "support", To: "sales", KeepWait: true},
 					{At: at(12 * time.Second), From: "sales", To: "billing"}}},
 		},
 		{
 			name: "refused",
 			events: []queue.Event{queue.CallerRefused{At: t0, Caller: c.caller, Queue: "support", Number: "1001",
 				Name: "Caller 1001", Status: queue.StatusJoinEmpty}},
-			want: CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0, EndedAt: t0,
-				Outcome: OutcomeRefused, Status: queue.StatusJoinEmpty},
+			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0, EndedAt: t0,
+				Outcome: queue.OutcomeRefused, Status: queue.StatusJoinEmpty},
 		},
 	}
 	for _, tc := range tests {
@@ -123,7 +123,7 @@ func TestSameChannelJoinsTwiceGetsTwoRecords(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Calls: %v", err)
 	}
-	if len(calls) != 2 || calls[0].Outcome != "timeout" || calls[1].Outcome != OutcomeWaiting || calls[1].Queue != "sales" {
+	if len(calls) != 2 || calls[0].Outcome != "timeout" || calls[1].Outcome != queue.OutcomeWaiting || calls[1].Queue != "sales" {
 		t.Fatalf("Calls: got=%+v, want the timed-out visit then the waiting one", calls)
 	}
 	latest, err := db.Call(ctx, "ch-1")
@@ -282,7 +282,7 @@ func TestBatchDelayCommitsWithoutFlush(t *testing.T) {
 	for {
 		if _, err := db.Call(context.Background(), "lonely"); err == nil {
 			return
-		} else if !errors.Is(err, ErrNotFound) {
+		} else if !errors.Is(err, queue.ErrNotFound) {
 			t.Fatalf("Call: %v", err)
 		}
 		if time.Now().After(deadline) {

@@ -14,7 +14,7 @@ type adminMeta struct {
 	Strategies      []queue.Strategy       `json:"strategies"`
 	EmptyConditions []queue.EmptyCondition `json:"empty_conditions"`
 	AutoPause       []queue.AutoPause      `json:"autopause"`
-	Roles           []Role                 `json:"roles"`
+	Roles           []queue.Role           `json:"roles"`
 	DefaultQueue    queue.QueueConfig      `json:"default_queue"`
 	PauseReasons    []string               `json:"pause_reasons"`
 }
@@ -25,7 +25,7 @@ func (s *Server) adminMeta(c echo.Context) error {
 		Strategies:      queue.Strategies,
 		EmptyConditions: queue.EmptyConditions,
 		AutoPause:       []queue.AutoPause{queue.AutoPauseNo, queue.AutoPauseYes, queue.AutoPauseAll},
-		Roles:           []Role{RoleAgent, RoleSupervisor, RoleAdmin},
+		Roles:           []queue.Role{queue.RoleAgent, queue.RoleSupervisor, queue.RoleAdmin},
 		DefaultQueue:    queue.DefaultQueueConfig(""),
 		PauseReasons:    nonNil(s.opts.PauseReasons),
 	})
@@ -89,7 +89,7 @@ func (s *Server) adminUsers(c echo.Context) error {
 // who takes no calls.
 type userBody struct {
 	Name     string             `json:"name"`
-	Role     Role               `json:"role"`
+	Role     queue.Role         `json:"role"`
 	Password string             `json:"password"`
 	Agent    *queue.AgentConfig `json:"agent"`
 }
@@ -133,7 +133,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if len(b.Name) > 128 {
 		f.add("name", "at most 128 characters")
 	}
-	if b.Role.rank() == 0 {
+	if b.Role.Rank() == 0 {
 		f.add("role", "must be agent, supervisor or admin")
 	}
 	switch {
@@ -144,7 +144,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	case len(b.Password) > 72:
 		f.add("password", "at most 72 bytes")
 	}
-	if b.Role == RoleAgent && b.Agent == nil {
+	if b.Role == queue.RoleAgent && b.Agent == nil {
 		f.add("agent", "an agent needs a device and queues")
 	}
 	rec := UserRecord{ID: id, Name: b.Name, Role: b.Role}

@@ -23,7 +23,7 @@ func (s *Server) snapshot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if u.Role.rank() < RoleSupervisor.rank() {
+	if u.Role.Rank() < queue.RoleSupervisor.Rank() {
 		snap = agentView(snap, queue.AgentID(u.ID))
 	}
 	return c.JSON(http.StatusOK, snap)

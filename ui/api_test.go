@@ -287,7 +287,7 @@ func TestReadsAndStats(t *testing.T) {
 		{Queue: "sales", Start: day, Offered: 3, Answered: 2, WaitMax: 5 * time.Second},
 		{Queue: "sales", Start: day.Add(15 * time.Minute), Offered: 4, Answered: 4, Abandoned: 0, WaitMax: 9 * time.Second},
 	}
-	env.dir.calls = []CallRecord{{ID: "k1", Queue: "sales", JoinedAt: time.Now().Add(-time.Minute), Outcome: "answered"}}
+	env.dir.calls = []queue.CallRecord{{ID: "k1", Queue: "sales", JoinedAt: time.Now().Add(-time.Minute), Outcome: "answered"}}
 	sue := env.MustLogin(t, "sue")
 
 	_, body := sue.do("GET", "/api/stats/queues/sales", nil)
@@ -299,7 +299,7 @@ func TestReadsAndStats(t *testing.T) {
 		t.Fatalf("total got=%+v, want offered 7 answered 6 waitmax 9s over 2 intervals", st.Total)
 	}
 	_, body = sue.do("GET", "/api/calls?queue=sales&limit=5", nil)
-	var calls []CallRecord
+	var calls []queue.CallRecord
 	if err := json.Unmarshal(body, &calls); err != nil || len(calls) != 1 || calls[0].ID != "k1" {
 		t.Fatalf("calls got=%s, want k1", body)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"stasisq/queue"
 	"strings"
 	"sync"
 	"time"
@@ -161,14 +162,14 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	return false
 }
 
-func (s *Server) requireRole(min Role) echo.MiddlewareFunc {
+func (s *Server) requireRole(min queue.Role) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			u, ok := currentUser(c)
 			if !ok {
 				return newError(http.StatusUnauthorized, "log in first")
 			}
-			if u.Role.rank() < min.rank() {
+			if u.Role.Rank() < min.Rank() {
 				return newError(http.StatusForbidden, "your role (%s) may not do this", u.Role)
 			}
 			return next(c)
@@ -226,13 +227,13 @@ func (s *Server) login(c echo.Context) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
 	u, err := s.opts.Directory.CheckPassword(ctx, req.Login, req.Password)
-	if errors.Is(err, ErrBadCredentials) {
+	if errors.Is(err, queue.ErrBadCredentials) {
 		s.limit.failed(now, keys)
 	}
 	if err != nil {
 		return err
 	}
-	if u.Role.rank() == 0 {
+	if u.Role.Rank() == 0 {
 		return newError(http.StatusForbidden, "this user has no role")
 	}
 	if old, ok := currentSession(c); ok {

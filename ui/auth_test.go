@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"stasisq/queue"
 	"strings"
 	"testing"
 )
@@ -16,36 +17,36 @@ type route struct {
 // Every route group with the least role it needs.
 var routesByRole = []struct {
 	name  string
-	min   Role
+	min   queue.Role
 	route route
 }{
-	{"session", RoleAgent, route{"GET", "/api/session", nil}},
-	{"snapshot", RoleAgent, route{"GET", "/api/snapshot", nil}},
-	{"lookup", RoleAgent, route{"GET", "/api/lookup?number=5551001", nil}},
-	{"me ready", RoleAgent, route{"POST", "/api/me/ready", nil}},
-	{"me stats", RoleAgent, route{"GET", "/api/me/stats", nil}},
-	{"queues", RoleSupervisor, route{"GET", "/api/queues", nil}},
-	{"agents", RoleSupervisor, route{"GET", "/api/agents", nil}},
-	{"calls", RoleSupervisor, route{"GET", "/api/calls", nil}},
-	{"queue stats", RoleSupervisor, route{"GET", "/api/stats/queues/sales", nil}},
-	{"agent stats", RoleSupervisor, route{"GET", "/api/stats/agents/bob", nil}},
-	{"reorder", RoleSupervisor, route{"POST", "/api/callers/c2/reorder", map[string]any{"position": 1}}},
-	{"hangup", RoleSupervisor, route{"POST", "/api/callers/c2/hangup", nil}},
-	{"pause other agent", RoleSupervisor, route{"POST", "/api/agents/bob/pause", map[string]any{"reason": "Break"}}},
-	{"agent queues", RoleSupervisor, route{"PUT", "/api/agents/bob/queues", map[string]any{"queues": []any{}}}},
-	{"admin meta", RoleAdmin, route{"GET", "/api/admin/meta", nil}},
-	{"admin queues", RoleAdmin, route{"GET", "/api/admin/queues", nil}},
-	{"admin put queue", RoleAdmin, route{"PUT", "/api/admin/queues/billing", map[string]any{"strategy": "rrmemory"}}},
-	{"admin delete queue", RoleAdmin, route{"DELETE", "/api/admin/queues/support", nil}},
-	{"admin users", RoleAdmin, route{"GET", "/api/admin/users", nil}},
-	{"admin delete user", RoleAdmin, route{"DELETE", "/api/admin/users/bob", nil}},
+	{"session", queue.RoleAgent, route{"GET", "/api/session", nil}},
+	{"snapshot", queue.RoleAgent, route{"GET", "/api/snapshot", nil}},
+	{"lookup", queue.RoleAgent, route{"GET", "/api/lookup?number=5551001", nil}},
+	{"me ready", queue.RoleAgent, route{"POST", "/api/me/ready", nil}},
+	{"me stats", queue.RoleAgent, route{"GET", "/api/me/stats", nil}},
+	{"queues", queue.RoleSupervisor, route{"GET", "/api/queues", nil}},
+	{"agents", queue.RoleSupervisor, route{"GET", "/api/agents", nil}},
+	{"calls", queue.RoleSupervisor, route{"GET", "/api/calls", nil}},
+	{"queue stats", queue.RoleSupervisor, route{"GET", "/api/stats/queues/sales", nil}},
+	{"agent stats", queue.RoleSupervisor, route{"GET", "/api/stats/agents/bob", nil}},
+	{"reorder", queue.RoleSupervisor, route{"POST", "/api/callers/c2/reorder", map[string]any{"position": 1}}},
+	{"hangup", queue.RoleSupervisor, route{"POST", "/api/callers/c2/hangup", nil}},
+	{"pause other agent", queue.RoleSupervisor, route{"POST", "/api/agents/bob/pause", map[string]any{"reason": "Break"}}},
+	{"agent queues", queue.RoleSupervisor, route{"PUT", "/api/agents/bob/queues", map[string]any{"queues": []any{}}}},
+	{"admin meta", queue.RoleAdmin, route{"GET", "/api/admin/meta", nil}},
+	{"admin queues", queue.RoleAdmin, route{"GET", "/api/admin/queues", nil}},
+	{"admin put queue", queue.RoleAdmin, route{"PUT", "/api/admin/queues/billing", map[string]any{"strategy": "rrmemory"}}},
+	{"admin delete queue", queue.RoleAdmin, route{"DELETE", "/api/admin/queues/support", nil}},
+	{"admin users", queue.RoleAdmin, route{"GET", "/api/admin/users", nil}},
+	{"admin delete user", queue.RoleAdmin, route{"DELETE", "/api/admin/users/bob", nil}},
 }
 
 func TestAuthorizationByRole(t *testing.T) {
 	roles := []struct {
 		login string
-		role  Role
-	}{{"", ""}, {"alice", RoleAgent}, {"sue", RoleSupervisor}, {"ada", RoleAdmin}}
+		role  queue.Role
+	}{{"", ""}, {"alice", queue.RoleAgent}, {"sue", queue.RoleSupervisor}, {"ada", queue.RoleAdmin}}
 	for _, r := range routesByRole {
 		for _, who := range roles {
 			name := r.name + "/" + string(who.role)
@@ -65,7 +66,7 @@ func TestAuthorizationByRole(t *testing.T) {
 				switch {
 				case who.login == "":
 					want = http.StatusUnauthorized
-				case who.role.rank() < r.min.rank():
+				case who.role.Rank() < r.min.Rank():
 					want = http.StatusForbidden
 				}
 				if want != 0 && status != want {

@@ -12,14 +12,6 @@ import (
 	"stasisq/queue"
 )
 
-// ErrBadCredentials is what Directory.CheckPassword returns for an unknown
-// login or a wrong password; the API never says which.
-var ErrBadCredentials = errors.New("bad credentials")
-
-// ErrNotFound is what Directory returns for a queue, user or record it does
-// not hold.
-var ErrNotFound = errors.New("not found")
-
 // Error is the one error the API answers with: a status, a message a person
 // can read, and for refused input the reason per field.
 type Error struct {
@@ -69,29 +61,51 @@ func toAPIError(err error) *Error {
 	if errors.As(err, &echoErr) {
 		return &Error{Status: echoErr.Code, Message: fmt.Sprint(echoErr.Message)}
 	}
+	// The message for a specific error where a person needs more than the
+	// kind says; the status always follows from the kind.
+	message := ""
 	switch {
-	case errors.Is(err, ErrBadCredentials):
-		return &Error{Status: http.StatusUnauthorized, Message: "wrong login or password"}
-	case errors.Is(err, queue.ErrUnknownQueue):
-		return &Error{Status: http.StatusNotFound, Message: "unknown queue"}
 	case errors.Is(err, queue.ErrUnknownCaller):
-		return &Error{Status: http.StatusNotFound, Message: "unknown caller (it may have just left)"}
-	case errors.Is(err, queue.ErrUnknownAgent):
-		return &Error{Status: http.StatusNotFound, Message: "unknown agent"}
+		message = "unknown caller (it may have just left)"
 	case errors.Is(err, queue.ErrUnknownOffer):
-		return &Error{Status: http.StatusConflict, Message: "that call is no longer ringing"}
-	case errors.Is(err, ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Message: "not found"}
+		message = "that call is no longer ringing"
 	case errors.Is(err, queue.ErrNotAllowed):
-		return &Error{Status: http.StatusConflict, Message: "not allowed now: " + err.Error()}
+		message = "not allowed now: " + err.Error()
+	case errors.Is(err, queue.ErrUnknownQueue):
+		message = "unknown queue"
+	case errors.Is(err, queue.ErrUnknownAgent):
+		message = "unknown agent"
 	case errors.Is(err, queue.ErrDuplicate):
-		return &Error{Status: http.StatusConflict, Message: "already exists"}
-	case errors.Is(err, queue.ErrInvalid):
-		return &Error{Status: http.StatusBadRequest, Message: err.Error()}
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		message = "already exists"
+	}
+	for _, k := range errorKinds {
+		if errors.Is(err, k.kind) {
+			if message == "" {
+				message = k.message
+				if k.message == "" {
+					message = err.Error()
+				}
+			}
+			return &Error{Status: k.status, Message: message}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 		return &Error{Status: http.StatusServiceUnavailable, Message: "the call centre did not answer in time"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Message: "internal error"}
+}
+
+// errorKinds maps each kind of domain error to its HTTP status, and the
+// message for it ("": the error's own text).
+var errorKinds = []struct {
+	kind    error
+	status  int
+	message string
+}{
+	{queue.ErrBadCredentials, http.StatusUnauthorized, "wrong login or password"},
+	{queue.ErrNotFound, http.StatusNotFound, "not found"},
+	{queue.ErrConflict, http.StatusConflict, ""},
+	{queue.ErrInvalid, http.StatusBadRequest, ""},
 }
 
 // errorHandler is Echo's HTTPErrorHandler: every error leaves as JSON.

@@ -84,7 +84,7 @@ type fakeDirectory struct {
 	users      map[string]UserRecord
 	hashes     map[string][]byte
 	queues     map[string]queue.QueueConfig
-	calls      []CallRecord
+	calls      []queue.CallRecord
 	queueStats map[string][]queue.QueueInterval
 	agentStats map[string][]queue.AgentInterval
 	lastCalls  struct {
@@ -107,7 +107,7 @@ func (d *fakeDirectory) CheckPassword(ctx context.Context, login, password strin
 	h := d.hashes[login]
 	d.mu.Unlock()
 	if !ok || bcrypt.CompareHashAndPassword(h, []byte(password)) != nil {
-		return User{}, ErrBadCredentials
+		return User{}, queue.ErrBadCredentials
 	}
 	return User{ID: u.ID, Role: u.Role, Name: u.Name}, nil
 }
@@ -134,7 +134,7 @@ func (d *fakeDirectory) DeleteQueue(ctx context.Context, name string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.queues[name]; !ok {
-		return ErrNotFound
+		return queue.ErrNotFound
 	}
 	delete(d.queues, name)
 	return nil
@@ -171,18 +171,18 @@ func (d *fakeDirectory) DeleteUser(ctx context.Context, id string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, ok := d.users[id]; !ok {
-		return ErrNotFound
+		return queue.ErrNotFound
 	}
 	delete(d.users, id)
 	delete(d.hashes, id)
 	return nil
 }
 
-func (d *fakeDirectory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]CallRecord, error) {
+func (d *fakeDirectory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.lastCalls.from, d.lastCalls.to, d.lastCalls.queue, d.lastCalls.limit = from, to, queueName, limit
-	var out []CallRecord
+	var out []queue.CallRecord
 	for _, c := range d.calls {
 		if (queueName == "" || c.Queue == queueName) && !c.JoinedAt.Before(from) && c.JoinedAt.Before(to) && len(out) < limit {
 			out = append(out, c)
@@ -262,12 +262,12 @@ func MustTestEnv(tb testing.TB, mutate ...func(*Options)) *testEnv {
 		_ = dir.PutQueue(ctx, queue.DefaultQueueConfig(q))
 	}
 	for _, u := range []UserRecord{
-		{ID: "alice", Name: "Alice", Role: RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001",
+		{ID: "alice", Name: "Alice", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001",
 			Queues: []queue.Membership{{Queue: "sales", Penalty: 0}, {Queue: "support", Penalty: 2}}}},
-		{ID: "bob", Name: "Bob", Role: RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob", Device: "PJSIP/1002",
+		{ID: "bob", Name: "Bob", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob", Device: "PJSIP/1002",
 			Queues: []queue.Membership{{Queue: "support", Penalty: 1}}}},
-		{ID: "sue", Name: "Sue", Role: RoleSupervisor},
-		{ID: "ada", Name: "Ada", Role: RoleAdmin},
+		{ID: "sue", Name: "Sue", Role: queue.RoleSupervisor},
+		{ID: "ada", Name: "Ada", Role: queue.RoleAdmin},
 	} {
 		if err := dir.PutUser(ctx, u, testPassword); err != nil {
 			tb.Fatalf("put user: %v", err)

@@ -195,7 +195,7 @@ func (s *Server) lookupNumber(c echo.Context) error {
 		return c.JSON(http.StatusOK, LookupResult{Number: number, Status: LookupDisabled, Fields: []LookupField{}})
 	}
 	u, _ := currentUser(c)
-	if u.Role.rank() < RoleSupervisor.rank() {
+	if u.Role.Rank() < queue.RoleSupervisor.Rank() {
 		snap, err := s.floorSnapshot(c)
 		if err != nil {
 			return err

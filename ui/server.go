@@ -28,7 +28,7 @@ type Floor interface {
 // Directory is configuration and history.
 type Directory interface {
 	// CheckPassword returns the user for a correct login and password, and
-	// ErrBadCredentials otherwise.
+	// queue.ErrBadCredentials otherwise.
 	CheckPassword(ctx context.Context, login, password string) (User, error)
 	Queues(ctx context.Context) ([]queue.QueueConfig, error)
 	PutQueue(ctx context.Context, q queue.QueueConfig) error
@@ -37,37 +37,16 @@ type Directory interface {
 	// PutUser creates or replaces a user; password "" keeps the old one.
 	PutUser(ctx context.Context, u UserRecord, password string) error
 	DeleteUser(ctx context.Context, id string) error
-	Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]CallRecord, error)
+	Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
 	AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error)
 }
 
-// Role is what a user may do. Each role may do everything the one before it may.
-type Role string
-
-const (
-	RoleAgent      Role = "agent"
-	RoleSupervisor Role = "supervisor"
-	RoleAdmin      Role = "admin"
-)
-
-func (r Role) rank() int {
-	switch r {
-	case RoleAgent:
-		return 1
-	case RoleSupervisor:
-		return 2
-	case RoleAdmin:
-		return 3
-	}
-	return 0
-}
-
 // User is who is logged in. For an agent, ID is also the queue.AgentID.
 type User struct {
-	ID   string `json:"id"`
-	Role Role   `json:"role"`
-	Name string `json:"name"`
+	ID   string     `json:"id"`
+	Role queue.Role `json:"role"`
+	Name string     `json:"name"`
 }
 
 // UserRecord is a user as the admin pages edit it. Agent.Device is empty
@@ -76,27 +55,8 @@ type User struct {
 type UserRecord struct {
 	ID    string            `json:"id"`
 	Name  string            `json:"name"`
-	Role  Role              `json:"role"`
+	Role  queue.Role        `json:"role"`
 	Agent queue.AgentConfig `json:"agent"`
-}
-
-// CallRecord is one finished call (or a caller who left without an agent),
-// as the history API shows it. Durations are nanoseconds.
-type CallRecord struct {
-	ID         string        `json:"id"`
-	Caller     string        `json:"caller"`
-	Queue      string        `json:"queue"`
-	Number     string        `json:"number"`
-	Name       string        `json:"name"`
-	Agent      string        `json:"agent,omitempty"`
-	JoinedAt   time.Time     `json:"joined_at"`
-	AnsweredAt time.Time     `json:"answered_at,omitzero"`
-	EndedAt    time.Time     `json:"ended_at"`
-	Outcome    string        `json:"outcome"` // answered, abandoned, timeout, exit, ...
-	Wait       time.Duration `json:"wait"`
-	Talk       time.Duration `json:"talk"`
-	Position   int           `json:"position"`
-	EndedBy    string        `json:"ended_by,omitempty"`
 }
 
 // Options configures New.
@@ -201,7 +161,7 @@ func (s *Server) routes() *echo.Echo {
 	api.POST("/login", s.login)
 	api.POST("/logout", s.logout)
 
-	authed := api.Group("", s.requireRole(RoleAgent))
+	authed := api.Group("", s.requireRole(queue.RoleAgent))
 	authed.GET("/session", s.session)
 	authed.GET("/ws", s.websocket)
 	authed.GET("/snapshot", s.snapshot)
@@ -219,7 +179,7 @@ func (s *Server) routes() *echo.Echo {
 	me.PUT("/queues", s.meQueues)
 	me.GET("/stats", s.meStats)
 
-	sup := api.Group("", s.requireRole(RoleSupervisor))
+	sup := api.Group("", s.requireRole(queue.RoleSupervisor))
 	sup.GET("/queues", s.listQueues)
 	sup.GET("/queues/:name", s.getQueue)
 	sup.GET("/agents", s.listAgents)
@@ -239,7 +199,7 @@ func (s *Server) routes() *echo.Echo {
 	sup.POST("/agents/:id/logout", s.agentLogout)
 	sup.PUT("/agents/:id/queues", s.agentQueues)
 
-	adm := api.Group("/admin", s.requireRole(RoleAdmin))
+	adm := api.Group("/admin", s.requireRole(queue.RoleAdmin))
 	adm.GET("/meta", s.adminMeta)
 	adm.GET("/queues", s.adminQueues)
 	adm.PUT("/queues/:name", s.adminPutQueue)

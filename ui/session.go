@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"stasisq/queue"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,7 +138,7 @@ func (s *sessions) decode(value string, now time.Time) (session, error) {
 	if err != nil || len(uid) == 0 {
 		return session{}, fmt.Errorf("user: %w", errSessionInvalid)
 	}
-	ss := session{id: f[1], user: User{ID: string(uid), Role: Role(f[3])}, expires: time.Unix(exp, 0)}
+	ss := session{id: f[1], user: User{ID: string(uid), Role: queue.Role(f[3])}, expires: time.Unix(exp, 0)}
 	if !now.Before(ss.expires) {
 		return session{}, fmt.Errorf("expired: %w", errSessionInvalid)
 	}
@@ -163,7 +164,7 @@ func (s *sessions) get(ctx context.Context, value string, now time.Time) (sessio
 	if err != nil {
 		return session{}, err
 	}
-	if !ok || u.Role.rank() == 0 {
+	if !ok || u.Role.Rank() == 0 {
 		return session{}, fmt.Errorf("user %s gone: %w", ss.user.ID, errSessionInvalid)
 	}
 	ss.user = u
@@ -198,7 +199,7 @@ func (s *sessions) lookup(ctx context.Context, id string, now time.Time) (User, 
 func (s *sessions) fetch(ctx context.Context, id string) (User, bool, error) {
 	if l, ok := s.dir.(UserLookup); ok {
 		r, err := l.User(ctx, id)
-		if errors.Is(err, ErrNotFound) {
+		if errors.Is(err, queue.ErrNotFound) {
 			return User{}, false, nil
 		}
 		if err != nil {

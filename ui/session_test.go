@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"stasisq/queue"
 	"strings"
 	"testing"
 	"time"
@@ -76,7 +77,7 @@ func TestTamperedSessionCookieRefused(t *testing.T) {
 	bob := env.MustLogin(t, "bob")
 	cookie := MustSessionCookie(t, bob)
 	fields := strings.Split(cookie, ".")
-	if len(fields) != 6 || fields[3] != string(RoleAgent) {
+	if len(fields) != 6 || fields[3] != string(queue.RoleAgent) {
 		t.Fatalf("cookie got=%q, want v1.<id>.<expiry>.agent.<user>.<mac>", cookie)
 	}
 	with := func(i int, v string) string {
@@ -97,7 +98,7 @@ func TestTamperedSessionCookieRefused(t *testing.T) {
 		name  string
 		value string
 	}{
-		{"role_raised_to_admin", with(3, string(RoleAdmin))},
+		{"role_raised_to_admin", with(3, string(queue.RoleAdmin))},
 		{"user_changed_to_ada", with(4, "YWRh")},
 		{"expiry_pushed_out", with(2, "99999999999")},
 		{"session_id_changed", with(1, flip(fields[1]))},
@@ -127,13 +128,13 @@ func TestTamperedSessionCookieRefused(t *testing.T) {
 func TestExpiredSessionRefused(t *testing.T) {
 	env := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
 	// A cookie issued a whole session lifetime ago, signed with the right key.
-	ss, value := env.srv.auth.create(User{ID: "sue", Role: RoleSupervisor}, time.Now().Add(-sessionTTL-time.Second))
+	ss, value := env.srv.auth.create(User{ID: "sue", Role: queue.RoleSupervisor}, time.Now().Add(-sessionTTL-time.Second))
 	c := withCookie(t, env, value, ss.csrf)
 	if status, _ := c.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
 		t.Fatalf("expired cookie: got=%d, want 401", status)
 	}
 	// The same login a minute ago is still good: only the expiry refused it.
-	ss, value = env.srv.auth.create(User{ID: "sue", Role: RoleSupervisor}, time.Now().Add(-time.Minute))
+	ss, value = env.srv.auth.create(User{ID: "sue", Role: queue.RoleSupervisor}, time.Now().Add(-time.Minute))
 	c = withCookie(t, env, value, ss.csrf)
 	if status, body := c.do("GET", "/api/queues", nil); status != http.StatusOK {
 		t.Fatalf("fresh cookie: got=%d, want 200 (%s)", status, body)
@@ -172,7 +173,7 @@ func TestSessionRecheckedAgainstDirectory(t *testing.T) {
 		t.Fatalf("deleted user's session: got=%d, want 401", status)
 	}
 	// Demoted: the cookie says supervisor, the Directory now says agent.
-	if err := env.dir.PutUser(ctx, UserRecord{ID: "sue", Name: "Sue", Role: RoleAgent}, ""); err != nil {
+	if err := env.dir.PutUser(ctx, UserRecord{ID: "sue", Name: "Sue", Role: queue.RoleAgent}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if status, _ := sue.do("GET", "/api/queues", nil); status != http.StatusForbidden {

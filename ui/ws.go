@@ -44,7 +44,7 @@ func (h *Hub) serve(conn *websocket.Conn, u User) {
 		ctx:    ctx,
 		cancel: cancel,
 	}
-	if u.Role.rank() < RoleSupervisor.rank() {
+	if u.Role.Rank() < queue.RoleSupervisor.Rank() {
 		cl.agent = queue.AgentID(u.ID)
 	}
 	defer conn.CloseNow()

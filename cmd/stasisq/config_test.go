@@ -31,8 +31,8 @@ func TestLoadConfigurationLeavesOutWhatTheEngineRefuses(t *testing.T) {
 	}
 	agents := []store.Agent{
 		{Config: queue.AgentConfig{ID: "alice", Device: "PJSIP/alice", Queues: []queue.Membership{{Queue: "support"}}}},
-		{Config: queue.AgentConfig{ID: "nophone", Queues: []queue.Membership{{Queue: "support"}}}, Role: store.RoleAgent},
-		{Config: queue.AgentConfig{ID: "sam"}, Role: store.RoleSupervisor},
+		{Config: queue.AgentConfig{ID: "nophone", Queues: []queue.Membership{{Queue: "support"}}}, Role: queue.RoleAgent},
+		{Config: queue.AgentConfig{ID: "sam"}, Role: queue.RoleSupervisor},
 	}
 	for _, a := range agents {
 		if err := db.PutAgent(ctx, a); err != nil {

@@ -148,8 +148,8 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	// from the store, the positions and join times are on disk.
 	pollUntil(t, waitFor, "every join and the sales call's answer are committed", func() (bool, string) {
 		recs := callRecords(boss, start)
-		connected := slices.ContainsFunc(recs, func(r apiCallRecord) bool {
-			return r.Caller == sales.ID() && r.Outcome == store.OutcomeConnected
+		connected := slices.ContainsFunc(recs, func(r queue.CallRecord) bool {
+			return string(r.Caller) == sales.ID() && r.Outcome == queue.OutcomeConnected
 		})
 		return len(recs) == crashCallers+1 && connected, fmt.Sprintf("%d call records, sales call connected: %v", len(recs), connected)
 	})
@@ -261,8 +261,8 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	pollUntil(t, waitFor, "callers who hung up while stasisq was down are closed as lost", func() (bool, string) {
 		var open []string
 		for _, r := range callRecords(boss, start) {
-			if gone[queue.CallerID(r.Caller)] && r.Outcome != string(queue.LeftLost) {
-				open = append(open, r.Caller+"="+r.Outcome)
+			if gone[r.Caller] && r.Outcome != string(queue.LeftLost) {
+				open = append(open, string(r.Caller)+"="+r.Outcome)
 			}
 		}
 		return len(open) == 0, fmt.Sprint(open)
@@ -326,10 +326,10 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	for _, c := range before {
 		joined[c.ID] = c.JoinedAt
 	}
-	byCaller := map[queue.CallerID]store.CallRecord{}
+	byCaller := map[queue.CallerID]queue.CallRecord{}
 	perAgent := map[queue.AgentID]int{}
 	answered, lost := 0, 0
-	var salesRec *store.CallRecord
+	var salesRec *queue.CallRecord
 	for _, r := range recs {
 		if r.Queue == salesQueue {
 			if salesRec != nil {
@@ -357,7 +357,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 		default:
 			answered++
 			perAgent[r.Agent]++
-			if r.Outcome != store.OutcomeCompleted || r.Open() || r.Agent == "" || r.CompletedBy != queue.PartyCaller {
+			if r.Outcome != queue.OutcomeCompleted || r.Open() || r.Agent == "" || r.CompletedBy != queue.PartyCaller {
 				t.Errorf("record of %s: outcome %q with %q ended by %q, open %v; want completed with an agent, ended by the caller, closed", r.Caller, r.Outcome, r.Agent, r.CompletedBy, r.Open())
 			}
 		}
@@ -417,12 +417,12 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 // the kill: closed, ended by the caller, with its talk counted from the
 // first run's answer to the hang-up, and the same talk in the queue's and
 // carol's statistics.
-func checkSalesCall(t *testing.T, db *store.DB, rec *store.CallRecord, caller string, beforeCall, talkingSince, hangup, from, to time.Time) {
+func checkSalesCall(t *testing.T, db *store.DB, rec *queue.CallRecord, caller string, beforeCall, talkingSince, hangup, from, to time.Time) {
 	t.Helper()
 	if rec == nil {
 		t.Fatalf("no call record for the sales call %s", caller)
 	}
-	if rec.Caller != queue.CallerID(caller) || rec.Outcome != store.OutcomeCompleted || rec.Open() || rec.Agent != "carol" || rec.CompletedBy != queue.PartyCaller {
+	if rec.Caller != queue.CallerID(caller) || rec.Outcome != queue.OutcomeCompleted || rec.Open() || rec.Agent != "carol" || rec.CompletedBy != queue.PartyCaller {
 		t.Errorf("sales record: %+v; want %s completed with carol, ended by the caller, closed", *rec, caller)
 	}
 	if got, want := rec.Talk, rec.EndedAt.Sub(rec.AnsweredAt); got != want {
@@ -502,10 +502,10 @@ func MustSeedCrashDB(tb testing.TB, path string) {
 		tb.Fatalf("put queue %s: %v", salesQueue, err)
 	}
 	users := []store.Agent{
-		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: alicePhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
-		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "bob", Name: "Bob", Device: bobPhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
-		{Role: store.RoleAgent, Config: queue.AgentConfig{ID: "carol", Name: "Carol", Device: carolPhone, Queues: []queue.Membership{{Queue: salesQueue}}}},
-		{Role: store.RoleSupervisor, Config: queue.AgentConfig{ID: "boss", Name: "Boss"}},
+		{Role: queue.RoleAgent, Config: queue.AgentConfig{ID: "alice", Name: "Alice", Device: alicePhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
+		{Role: queue.RoleAgent, Config: queue.AgentConfig{ID: "bob", Name: "Bob", Device: bobPhone, Queues: []queue.Membership{{Queue: crashQueue}}}},
+		{Role: queue.RoleAgent, Config: queue.AgentConfig{ID: "carol", Name: "Carol", Device: carolPhone, Queues: []queue.Membership{{Queue: salesQueue}}}},
+		{Role: queue.RoleSupervisor, Config: queue.AgentConfig{ID: "boss", Name: "Boss"}},
 	}
 	for _, u := range users {
 		if err := db.PutAgent(ctx, u); err != nil {
@@ -704,18 +704,13 @@ func agentStates(c *consoleClient) map[string]queue.AgentState {
 	return out
 }
 
-type apiCallRecord struct {
-	Caller  string `json:"caller"`
-	Outcome string `json:"outcome"`
-}
-
-func callRecords(c *consoleClient, since time.Time) []apiCallRecord {
+func callRecords(c *consoleClient, since time.Time) []queue.CallRecord {
 	c.tb.Helper()
 	q := url.Values{}
 	q.Set("from", since.Add(-time.Hour).UTC().Format(time.RFC3339))
 	q.Set("to", time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
 	q.Set("limit", "1000")
-	var recs []apiCallRecord
+	var recs []queue.CallRecord
 	c.mustGet("/api/calls?"+q.Encode(), &recs)
 	return recs
 }

@@ -58,14 +58,15 @@ type DemoConfig struct {
 
 // demoLogin is a login the demo creates, printed for whoever runs it.
 type demoLogin struct {
-	ID, Name, Role string
+	ID, Name string
+	Role     queue.Role
 }
 
 // demoStaff are the logins without a phone.
 var demoStaff = []demoLogin{
-	{"sam", "Sam Supervisor", store.RoleSupervisor},
-	{"sue", "Sue Supervisor", store.RoleSupervisor},
-	{"admin", "Administrator", store.RoleAdmin},
+	{"sam", "Sam Supervisor", queue.RoleSupervisor},
+	{"sue", "Sue Supervisor", queue.RoleSupervisor},
+	{"admin", "Administrator", queue.RoleAdmin},
 }
 
 func parseDemoFlags(args []string, stderr io.Writer) (DemoConfig, error) {
@@ -236,7 +237,7 @@ func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentCon
 			}
 		}
 		for _, a := range simAgents {
-			if err := db.PutAgent(ctx, store.Agent{Config: a, Role: store.RoleAgent}); err != nil {
+			if err := db.PutAgent(ctx, store.Agent{Config: a, Role: queue.RoleAgent}); err != nil {
 				return fmt.Errorf("demo agent %s: %w", a.ID, err)
 			}
 		}
@@ -263,7 +264,7 @@ func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentCon
 func (d *Demo) logins() []demoLogin {
 	out := make([]demoLogin, 0, len(d.humans)+len(demoStaff))
 	for _, h := range d.humans {
-		out = append(out, demoLogin{ID: h.ID, Name: h.Name, Role: store.RoleAgent})
+		out = append(out, demoLogin{ID: h.ID, Name: h.Name, Role: queue.RoleAgent})
 	}
 	return append(out, demoStaff...)
 }

@@ -222,7 +222,7 @@ func TestDemoEndToEnd(t *testing.T) {
 		answered := 0
 		for _, r := range recs {
 			outcomes[r.Outcome]++
-			if (r.Outcome == store.OutcomeConnected || r.Outcome == store.OutcomeCompleted) && r.Agent != "" && !r.AnsweredAt.IsZero() {
+			if (r.Outcome == queue.OutcomeConnected || r.Outcome == queue.OutcomeCompleted) && r.Agent != "" && !r.AnsweredAt.IsZero() {
 				answered++
 			}
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -27,12 +26,9 @@ var _ ui.Directory = (*directory)(nil)
 func (d *directory) CheckPassword(ctx context.Context, login, password string) (ui.User, error) {
 	a, err := d.db.CheckPassword(ctx, login, password)
 	if err != nil {
-		if errors.Is(err, store.ErrBadCredentials) || errors.Is(err, store.ErrNotFound) {
-			return ui.User{}, ui.ErrBadCredentials
-		}
 		return ui.User{}, err
 	}
-	return ui.User{ID: a.Config.ID, Role: ui.Role(a.Role), Name: a.Config.Name}, nil
+	return ui.User{ID: a.Config.ID, Role: a.Role, Name: a.Config.Name}, nil
 }
 
 func (d *directory) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
@@ -49,7 +45,7 @@ func (d *directory) PutQueue(ctx context.Context, q queue.QueueConfig) error {
 }
 
 func (d *directory) DeleteQueue(ctx context.Context, name string) error {
-	return notFound(d.db.DeleteQueue(ctx, name))
+	return d.db.DeleteQueue(ctx, name)
 }
 
 func (d *directory) Users(ctx context.Context) ([]ui.UserRecord, error) {
@@ -59,7 +55,7 @@ func (d *directory) Users(ctx context.Context) ([]ui.UserRecord, error) {
 	}
 	out := make([]ui.UserRecord, 0, len(agents))
 	for _, a := range agents {
-		out = append(out, ui.UserRecord{ID: a.Config.ID, Name: a.Config.Name, Role: ui.Role(a.Role), Agent: a.Config})
+		out = append(out, ui.UserRecord{ID: a.Config.ID, Name: a.Config.Name, Role: a.Role, Agent: a.Config})
 	}
 	return out, nil
 }
@@ -73,7 +69,7 @@ func (d *directory) PutUser(ctx context.Context, u ui.UserRecord, password strin
 			return fmt.Errorf("store user %s: %w", u.ID, err)
 		}
 	}
-	if err := d.db.PutAgent(ctx, store.Agent{Config: cfg, Role: string(u.Role)}); err != nil {
+	if err := d.db.PutAgent(ctx, store.Agent{Config: cfg, Role: u.Role}); err != nil {
 		return err
 	}
 	if password != "" {
@@ -85,7 +81,7 @@ func (d *directory) PutUser(ctx context.Context, u ui.UserRecord, password strin
 }
 
 func (d *directory) DeleteUser(ctx context.Context, id string) error {
-	return notFound(d.db.DeleteAgent(ctx, id))
+	return d.db.DeleteAgent(ctx, id)
 }
 
 // ConfigureQueue configures q on the floor, then stores it: the order of the
@@ -110,31 +106,8 @@ func (d *directory) ConfigureUser(ctx context.Context, u ui.UserRecord, password
 	return d.PutUser(ctx, u, password)
 }
 
-func (d *directory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]ui.CallRecord, error) {
-	recs, err := d.db.Calls(ctx, store.CallQuery{From: from, To: to, Queue: queueName, Limit: limit})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ui.CallRecord, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, ui.CallRecord{
-			ID:         r.ID,
-			Caller:     string(r.Caller),
-			Queue:      r.Queue,
-			Number:     r.Number,
-			Name:       r.Name,
-			Agent:      string(r.Agent),
-			JoinedAt:   r.JoinedAt,
-			AnsweredAt: r.AnsweredAt,
-			EndedAt:    r.EndedAt,
-			Outcome:    r.Outcome,
-			Wait:       r.Wait,
-			Talk:       r.Talk,
-			Position:   r.JoinPosition,
-			EndedBy:    string(r.CompletedBy),
-		})
-	}
-	return out, nil
+func (d *directory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error) {
+	return d.db.Calls(ctx, store.CallQuery{From: from, To: to, Queue: queueName, Limit: limit})
 }
 
 func (d *directory) QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
@@ -143,14 +116,4 @@ func (d *directory) QueueStats(ctx context.Context, queueName string, from, to t
 
 func (d *directory) AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error) {
 	return d.db.AgentStats(ctx, queue.AgentID(agent), from, to)
-}
-
-func notFound(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w", ui.ErrNotFound)
-	}
-	return err
 }

@@ -40,7 +40,7 @@ func TestDirectoryOnlyStores(t *testing.T) {
 	if err := dir.PutQueue(ctx, q); err != nil {
 		t.Fatalf("put queue: %v", err)
 	}
-	u := ui.UserRecord{ID: "ann", Name: "Ann", Role: ui.RoleAgent, Agent: queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}}}
+	u := ui.UserRecord{ID: "ann", Name: "Ann", Role: queue.RoleAgent, Agent: queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}}}
 	if err := dir.PutUser(ctx, u, "secret-password"); err != nil {
 		t.Fatalf("put user: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestDirectoryOnlyStores(t *testing.T) {
 	if err := dir.DeleteQueue(ctx, "sales"); err != nil {
 		t.Fatalf("delete queue: %v", err)
 	}
-	if err := dir.DeleteQueue(ctx, "sales"); !errors.Is(err, ui.ErrNotFound) {
+	if err := dir.DeleteQueue(ctx, "sales"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("delete missing queue: got=%v, want ui.ErrNotFound", err)
 	}
 	if got := configChanges(e); len(got) != 0 {
@@ -97,7 +97,7 @@ func TestDirectoryOnlyStores(t *testing.T) {
 func TestAdminChangesApplyOnce(t *testing.T) {
 	e := MustStartEnv(t)
 	ctx := e.ctx()
-	if err := e.dirOf().PutUser(ctx, ui.UserRecord{ID: "boss", Name: "Boss", Role: ui.RoleAdmin}, "boss-password"); err != nil {
+	if err := e.dirOf().PutUser(ctx, ui.UserRecord{ID: "boss", Name: "Boss", Role: queue.RoleAdmin}, "boss-password"); err != nil {
 		t.Fatalf("seed admin: %v", err)
 	}
 	c := MustConsoleLogin(t, e.main.URL(), "boss", "boss-password")

@@ -227,7 +227,7 @@ func (e *testEnv) MustAgent(id, device string, queues ...string) {
 	for i, q := range queues {
 		cfg.Queues = append(cfg.Queues, queue.Membership{Queue: q, Penalty: i})
 	}
-	if err := e.dirOf().ConfigureUser(e.ctx(), ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: cfg}, ""); err != nil {
+	if err := e.dirOf().ConfigureUser(e.ctx(), ui.UserRecord{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}, ""); err != nil {
 		e.tb.Fatalf("put agent %s: %v", id, err)
 	}
 	if err := e.main.App.Do(e.ctx(), queue.AgentLogin{Agent: queue.AgentID(id)}); err != nil {

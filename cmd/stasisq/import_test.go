@@ -53,7 +53,7 @@ var importCases = []importCase{
 				{After: time.Minute, MaxPenalty: 10, MinPenalty: 5},
 				{After: 2 * time.Minute, MaxPenalty: -1, MaxRelative: true, MinPenalty: 0},
 			}
-			if !reflect.DeepEqual(normalised(q), normalised(want)) {
+			if !reflect.DeepEqual(queuesconf.Normalised(q), queuesconf.Normalised(want)) {
 				t.Errorf("markq:\n got=%+v\nwant %+v", q, want)
 			}
 			wantAgent(t, as, "bob-johnson", "DAHDI/3", "Bob Johnson", nil, queue.Membership{Queue: "markq", Penalty: 10})
@@ -112,7 +112,7 @@ func wantAgent(t *testing.T, as map[string]store.Agent, id, device, name string,
 	if !reflect.DeepEqual(a.Config, want) {
 		t.Errorf("agent %s:\n got=%+v\nwant %+v", id, a.Config, want)
 	}
-	if a.Role != store.RoleAgent || len(a.PasswordHash) != 0 {
+	if a.Role != queue.RoleAgent || len(a.PasswordHash) != 0 {
 		t.Errorf("agent %s: role=%q password set=%v, want agent without password", id, a.Role, len(a.PasswordHash) > 0)
 	}
 }
@@ -184,7 +184,7 @@ func TestImportConfigurations(t *testing.T) {
 			}
 
 			// Every option line is mapped or reported, at its file:line.
-			set, err := readImport(mustImportConfig(t, tc.args(db)))
+			set, err := queuesconf.ReadImport(mustImportConfig(t, tc.args(db)).files())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -314,14 +314,14 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 					t.Errorf("API has queue %s the import did not write", v.Config.Name)
 					continue
 				}
-				for _, d := range fieldDiffs(normalised(want), normalised(v.Config)) {
+				for _, d := range queuesconf.FieldDiffs(queuesconf.Normalised(want), queuesconf.Normalised(v.Config)) {
 					t.Errorf("queue %s differs through the API: %s", v.Config.Name, d)
 				}
 			}
 			var admQueues []queue.QueueConfig
 			c.mustDo(http.MethodGet, "/api/admin/queues", nil, http.StatusOK, &admQueues)
 			for _, q := range admQueues {
-				if want := qs[q.Name]; !reflect.DeepEqual(normalised(want), normalised(q)) {
+				if want := qs[q.Name]; !reflect.DeepEqual(queuesconf.Normalised(want), queuesconf.Normalised(q)) {
 					t.Errorf("admin queue %s:\n got=%+v\nwant %+v", q.Name, q, want)
 				}
 			}
@@ -339,7 +339,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 					t.Errorf("API has agent %s the import did not write", a.Config.ID)
 					continue
 				}
-				for _, d := range fieldDiffs(normalised(want.Config), normalised(a.Config)) {
+				for _, d := range queuesconf.FieldDiffs(queuesconf.Normalised(want.Config), queuesconf.Normalised(a.Config)) {
 					t.Errorf("agent %s differs through the API: %s", a.Config.ID, d)
 				}
 			}
@@ -349,7 +349,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			for _, q := range admQueues {
 				var got queue.QueueConfig
 				c.mustDo(http.MethodPut, "/api/admin/queues/"+q.Name, q, http.StatusOK, &got)
-				if !reflect.DeepEqual(normalised(got), normalised(q)) {
+				if !reflect.DeepEqual(queuesconf.Normalised(got), queuesconf.Normalised(q)) {
 					t.Errorf("PUT queue %s echoed %+v, want %+v", q.Name, got, q)
 				}
 			}
@@ -358,7 +358,7 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 			body := map[string]any{"name": a.Name, "role": "agent", "agent": a}
 			c.mustDo(http.MethodPut, "/api/admin/users/"+a.ID, body, http.StatusOK, nil)
 			_, after := MustReadConfig(t, m.DB)
-			if !reflect.DeepEqual(normalised(after[a.ID].Config), normalised(as[a.ID].Config)) {
+			if !reflect.DeepEqual(queuesconf.Normalised(after[a.ID].Config), queuesconf.Normalised(as[a.ID].Config)) {
 				t.Errorf("agent %s after PUT:\n got=%+v\nwant %+v", a.ID, after[a.ID].Config, as[a.ID].Config)
 			}
 		})
@@ -368,11 +368,23 @@ func TestImportRoundTripThroughAPI(t *testing.T) {
 // MustReadConfig returns the queues and agents of an open store.
 func MustReadConfig(tb testing.TB, db *store.DB) (map[string]queue.QueueConfig, map[string]store.Agent) {
 	tb.Helper()
-	ex, err := readExisting(context.Background(), db)
+	ctx := context.Background()
+	qs, err := db.Queues(ctx)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return ex.Queues, ex.Agents
+	as, err := db.Agents(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	queues, agents := map[string]queue.QueueConfig{}, map[string]store.Agent{}
+	for _, q := range qs {
+		queues[q.Name] = q
+	}
+	for _, a := range as {
+		agents[a.Config.ID] = a
+	}
+	return queues, agents
 }
 
 func mustAdmin(tb testing.TB, path, id, password string) {
@@ -383,7 +395,7 @@ func mustAdmin(tb testing.TB, path, id, password string) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	if err := db.PutAgent(ctx, store.Agent{Config: queue.AgentConfig{ID: id, Name: "Boss"}, Role: store.RoleAdmin}); err != nil {
+	if err := db.PutAgent(ctx, store.Agent{Config: queue.AgentConfig{ID: id, Name: "Boss"}, Role: queue.RoleAdmin}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := db.SetPassword(ctx, id, password); err != nil {

@@ -65,15 +65,17 @@ func (f loadFloor) ConfigureQueue(ctx context.Context, q queue.QueueConfig) erro
 }
 
 func (f loadFloor) AddAgent(ctx context.Context, id string, cfg queue.AgentConfig) error {
-	u := ui.UserRecord{ID: id, Name: id, Role: ui.RoleAgent, Agent: cfg}
+	u := ui.UserRecord{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}
 	if err := f.m.directory().ConfigureUser(ctx, u, ""); err != nil {
 		return err
 	}
 	return f.m.App.Do(ctx, queue.AgentLogin{Agent: queue.AgentID(id)})
 }
 
-func (f loadFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) { return f.m.App.Snapshot(ctx) }
-func (f loadFloor) Idle() bool                                           { return f.m.App.Idle() }
+func (f loadFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
+	return f.m.App.Snapshot(ctx)
+}
+func (f loadFloor) Idle() bool { return f.m.App.Idle() }
 
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("stasisq load", flag.ContinueOnError)

@@ -9,7 +9,6 @@ import (
 
 	"stasisq/ari/aritest"
 	"stasisq/queue"
-	"stasisq/store"
 )
 
 // An agent blind-transfers the caller from the phone. Asterisk swaps a Local
@@ -105,10 +104,10 @@ func TestBlindTransferFromTheAgentsPhone(t *testing.T) {
 		t.Fatalf("got completions=%+v, want one by transfer", completions)
 	}
 
-	var rec store.CallRecord
+	var rec queue.CallRecord
 	e.waitUntil("the call record says transferred", func() bool {
 		rec, err = e.main.DB.Call(e.ctx(), caller)
-		return err == nil && rec.Outcome == store.OutcomeTransferred
+		return err == nil && rec.Outcome == queue.OutcomeTransferred
 	})
 	if rec.Transfer == nil || rec.Transfer.Exten != "200" || rec.Transfer.Context != "internal" || rec.Agent != "alice" {
 		t.Fatalf("got record=%+v transfer=%+v, want transferred by alice to 200@internal", rec, rec.Transfer)

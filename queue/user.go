@@ -1,0 +1,31 @@
+package queue
+
+// Role is what a login may do. Each role may do everything the one before
+// it may: an agent takes calls, a supervisor also watches and steers the
+// floor, an admin also edits queues and users.
+type Role string
+
+const (
+	RoleAgent      Role = "agent"
+	RoleSupervisor Role = "supervisor"
+	RoleAdmin      Role = "admin"
+)
+
+// Rank orders the roles: 1 agent, 2 supervisor, 3 admin, 0 not a role.
+func (r Role) Rank() int {
+	switch r {
+	case RoleAgent:
+		return 1
+	case RoleSupervisor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Valid reports whether r is one of the three roles.
+func (r Role) Valid() bool { return r.Rank() > 0 }
+
+// AtLeast reports whether r may do what min may.
+func (r Role) AtLeast(min Role) bool { return r.Valid() && r.Rank() >= min.Rank() }
