@@ -22,6 +22,7 @@ import (
 	"github.com/coder/websocket"
 
 	"stasisq/ari/aritest"
+	"stasisq/demo"
 	"stasisq/queue"
 	"stasisq/store"
 )
@@ -410,14 +411,14 @@ func TestParseDemoFlags(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		want    func(DemoConfig) bool
+		want    func(demo.Config) bool
 		wantErr bool
 	}{
-		{name: "defaults", want: func(c DemoConfig) bool {
+		{name: "defaults", want: func(c demo.Config) bool {
 			return c.Listen == "127.0.0.1:8080" && c.Rate == 0 && c.Agents == 12 && c.InitialCallers > 0 && c.DB == "" && c.Seed == 0
 		}},
 		{name: "every flag", args: []string{"--listen", ":0", "--rate", "2.5", "--agents", "30", "--initial-callers", "0", "--seed", "7", "--db", "x.db", "--log-level", "debug"},
-			want: func(c DemoConfig) bool {
+			want: func(c demo.Config) bool {
 				return c.Listen == ":0" && c.Rate == 2.5 && c.Agents == 30 && c.InitialCallers == 0 && c.Seed == 7 && c.DB == "x.db" && c.LogLevel == "debug"
 			}},
 		{name: "negative rate", args: []string{"--rate", "-1"}, wantErr: true},
@@ -441,30 +442,6 @@ func TestParseDemoFlags(t *testing.T) {
 
 // The CRM gives a number the same customer every time, and different
 // numbers different ones, with what the customer panel shows.
-func TestDemoCustomer(t *testing.T) {
-	a, again, b := demoCustomer("+442079460001"), demoCustomer("+442079460001"), demoCustomer("+61491570999")
-	if fmt.Sprint(a) != fmt.Sprint(again) {
-		t.Errorf("same number: got %+v then %+v, want the same customer", a, again)
-	}
-	if a.Account == b.Account {
-		t.Errorf("different numbers: got the same account %s", a.Account)
-	}
-	if a.Name == "" || a.Account == "" || len(a.RecentOrders) == 0 || a.Notes == "" {
-		t.Errorf("got %+v, want name, account, orders and notes", a)
-	}
-	rec := httptest.NewRecorder()
-	serveDemoCRM(rec, httptest.NewRequest(http.MethodGet, "/demo/crm", nil))
-	if rec.Code != http.StatusBadRequest {
-		t.Errorf("no number: got=%d, want 400", rec.Code)
-	}
-	rec = httptest.NewRecorder()
-	serveDemoCRM(rec, httptest.NewRequest(http.MethodGet, "/demo/crm?number=%2B442079460001", nil))
-	var got crmCustomer
-	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &got) != nil || got.Account != a.Account {
-		t.Errorf("GET: got=%d %s, want 200 with account %s", rec.Code, rec.Body, a.Account)
-	}
-}
-
 // Stopping the demo stops the traffic before stasisq: every simulated
 // caller is hung up and its call record closed in the store, and the fake
 // Asterisk is left with no channel.
@@ -476,9 +453,9 @@ func TestDemoCloseLeavesNoCallOpen(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	d, err := StartDemo(ctx, cfg, io.Discard)
+	d, err := startDemo(ctx, cfg, io.Discard)
 	if err != nil {
-		t.Fatalf("StartDemo: %v", err)
+		t.Fatalf("start demo: %v", err)
 	}
 	started := time.Now()
 	pollUntil(t, 30*time.Second, "callers waiting and answered", func() (bool, string) {
@@ -513,7 +490,7 @@ func TestDemoCloseLeavesNoCallOpen(t *testing.T) {
 			t.Errorf("call %s: got open (%s), want every call ended and recorded", r.ID, r.Outcome)
 		}
 	}
-	if _, err := db.CheckPassword(context.Background(), "sue", demoPassword); err != nil {
+	if _, err := db.CheckPassword(context.Background(), "sue", demo.Password); err != nil {
 		t.Errorf("demo login sue: got=%v, want the demo password to work", err)
 	}
 }

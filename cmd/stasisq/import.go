@@ -14,8 +14,6 @@ import (
 	"stasisq/store"
 )
 
-func init() { extraCommands["import"] = runImport }
-
 // importConfig is what "stasisq import" was asked to do.
 type importConfig struct {
 	QueuesConf string

@@ -71,22 +71,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.Config.ARIURL, m.Config.App)
 		<-ctx.Done()
 		return m.Close()
+	case "import":
+		return runImport(ctx, args[1:], stdout, stderr)
+	case "demo":
+		return runDemo(ctx, args[1:], stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
 	default:
-		if cmd, ok := extraCommands[args[0]]; ok {
-			return cmd(ctx, args[1:], stdout, stderr)
-		}
 		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown command %q", args[0])
 	}
 }
-
-// extraCommands are subcommands wired in their own files (import, demo).
-var extraCommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{}
 
 // Config is the process configuration of "stasisq serve".
 type Config struct {
