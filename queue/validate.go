@@ -20,10 +20,10 @@ func ValidateQueue(c QueueConfig) error {
 		bad("name", "must not contain spaces or slashes")
 	}
 	if !slices.Contains(Strategies, c.Strategy) {
-		bad("strategy", "unknown strategy %q", c.Strategy)
+		bad("strategy", "%q: must be one of %s", c.Strategy, joinNames(Strategies))
 	}
 	if c.Timeout <= 0 {
-		bad("timeout", "must be positive")
+		bad("timeout", "must be > 0")
 	}
 	nonNegative := []struct {
 		field string
@@ -36,20 +36,25 @@ func ValidateQueue(c QueueConfig) error {
 	}
 	for _, n := range nonNegative {
 		if n.d < 0 {
-			bad(n.field, "must not be negative")
+			bad(n.field, "must be >= 0")
 		}
 	}
-	if c.MaxLen < 0 {
-		bad("maxlen", "must not be negative")
+	for _, n := range []struct {
+		field string
+		v     int
+	}{{"maxlen", c.MaxLen}, {"weight", c.Weight}, {"autopause_noanswers", c.AutoPauseNoAnswer}, {"announce_position_limit", c.AnnouncePositionLimit}} {
+		if n.v < 0 {
+			bad(n.field, "must be >= 0")
+		}
 	}
 	switch c.TimeoutPriority {
 	case "", "app", "conf":
 	default:
-		bad("timeoutpriority", "must be app or conf, not %q", c.TimeoutPriority)
+		bad("timeoutpriority", `must be "app" or "conf", not %q`, c.TimeoutPriority)
 	}
 	for _, k := range c.ExitKeys {
 		if !strings.ContainsRune("0123456789*#", k) {
-			bad("exitkeys", "%q is not a DTMF digit", k)
+			bad("exitkeys", "only digits, * and # (%q is not a DTMF digit)", k)
 			break
 		}
 	}
@@ -59,30 +64,24 @@ func ValidateQueue(c QueueConfig) error {
 	}{{"joinempty", c.JoinEmpty}, {"leavewhenempty", c.LeaveWhenEmpty}} {
 		for _, cond := range list.conds {
 			if !slices.Contains(EmptyConditions, cond) {
-				bad(list.field, "unknown condition %q", cond)
+				bad(list.field, "%q is not one of %s", cond, joinNames(EmptyConditions))
 			}
 		}
 	}
 	switch c.AutoPause {
 	case "", AutoPauseNo, AutoPauseYes, AutoPauseAll:
 	default:
-		bad("autopause", "must be no, yes or all, not %q", c.AutoPause)
-	}
-	if c.AutoPauseNoAnswer < 0 {
-		bad("autopause_noanswers", "must not be negative")
+		bad("autopause", `must be "no", "yes" or "all", not %q`, c.AutoPause)
 	}
 	switch c.AnnouncePosition {
 	case "", "yes", "no", "more", "limit":
 	default:
-		bad("announce_position", "must be yes, no, more or limit, not %q", c.AnnouncePosition)
-	}
-	if c.AnnouncePositionLimit < 0 {
-		bad("announce_position_limit", "must not be negative")
+		bad("announce_position", `must be "yes", "no", "more" or "limit", not %q`, c.AnnouncePosition)
 	}
 	switch c.AnnounceHoldTime {
 	case "", "yes", "no", "once":
 	default:
-		bad("announce_holdtime", "must be yes, no or once, not %q", c.AnnounceHoldTime)
+		bad("announce_holdtime", `must be "yes", "no" or "once", not %q`, c.AnnounceHoldTime)
 	}
 	if c.AnnounceRoundSeconds < 0 || c.AnnounceRoundSeconds >= 60 {
 		bad("announce_round_seconds", "must be between 0 and 59")
@@ -94,13 +93,13 @@ func ValidateQueue(c QueueConfig) error {
 	}
 	for i, r := range c.Rules {
 		if r.After < 0 {
-			bad(fmt.Sprintf("rules[%d].after", i), "must not be negative")
+			bad(fmt.Sprintf("rules[%d].after", i), "must be >= 0")
 		}
 		if !r.MaxRelative && r.MaxPenalty < 0 {
-			bad(fmt.Sprintf("rules[%d].max_penalty", i), "an absolute penalty must not be negative")
+			bad(fmt.Sprintf("rules[%d].max_penalty", i), "must be >= 0 unless relative")
 		}
 		if !r.MinRelative && r.MinPenalty < 0 {
-			bad(fmt.Sprintf("rules[%d].min_penalty", i), "an absolute penalty must not be negative")
+			bad(fmt.Sprintf("rules[%d].min_penalty", i), "must be >= 0 unless relative")
 		}
 	}
 	if len(fs) == 0 {
@@ -152,3 +151,11 @@ func ValidateAgent(c AgentConfig) error {
 
 // Unwrap lets errors.Is(err, ErrInvalid) recognise every validation failure.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
+
+func joinNames[T ~string](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
+}
