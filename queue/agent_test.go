@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -137,14 +138,47 @@ func TestAgentTransitions(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, staticAgents("q", 1))
 		h.join("c1", "q")
 		h.answer("a1")
+		// CheckConfig answers as Apply does, and changes nothing.
+		wantErrIs(t, h.e.CheckConfig(RemoveAgent{Agent: "a1"}), ErrNotAllowed)
 		wantErrIs(t, h.doErr(RemoveAgent{Agent: "a1"}), ErrNotAllowed)
 		h.do(CallEnded{Caller: "c1", By: PartyCaller})
+		if err := h.e.CheckConfig(RemoveAgent{Agent: "a1"}); err != nil {
+			t.Fatalf("check removal after the call: got=%v, want nil", err)
+		}
+		if _, ok := h.e.Agent("a1"); !ok {
+			t.Fatalf("CheckConfig removed the agent")
+		}
 		effs := h.do(RemoveAgent{Agent: "a1"})
 		wantKinds(t, effs, "AgentStateChanged(logged-out) AgentRemoved")
 		if _, ok := h.e.Agent("a1"); ok {
 			t.Fatalf("removed agent still known")
 		}
 		wantRung(t, h.join("c2", "q"))
+	})
+	t.Run("check_config_answers_as_apply", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, nil)
+		bad := queueCfg("q", "nope")
+		tests := []struct {
+			name string
+			in   Input
+			want error
+		}{
+			{"invalid queue", ConfigureQueue{Config: bad}, ErrInvalid},
+			{"unknown queue removed", RemoveQueue{Queue: "nope"}, ErrUnknownQueue},
+			{"known queue removed", RemoveQueue{Queue: "q"}, nil},
+			{"agent without device", ConfigureAgent{Config: AgentConfig{ID: "x"}}, ErrInvalid},
+			{"unknown agent removed", RemoveAgent{Agent: "x"}, ErrUnknownAgent},
+			{"not a configuration change", CallerHangup{Caller: "c"}, ErrInvalid},
+		}
+		for _, tt := range tests {
+			err := h.e.CheckConfig(tt.in)
+			if tt.want == nil && err != nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("%s: got=%v, want %v", tt.name, err, tt.want)
+			}
+		}
+		if _, ok := h.e.Queue("q"); !ok {
+			t.Fatalf("CheckConfig removed the queue")
+		}
 	})
 	t.Run("remove_agent_while_ringing_cancels_the_ring", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, staticAgents("q", 2))

@@ -83,6 +83,42 @@ func NewEngine(opts Options) *Engine {
 	}
 }
 
+// CheckConfig reports whether Apply would accept the configuration change
+// in (ConfigureQueue, RemoveQueue, ConfigureAgent, RemoveAgent) in the
+// current state, changing nothing: the call flow checks, stores the change,
+// then applies it, all on its loop, so that store and engine change together
+// or not at all.
+func (e *Engine) CheckConfig(in Input) error {
+	if err := ValidateConfig(in); err != nil {
+		return err
+	}
+	switch in := in.(type) {
+	case RemoveQueue:
+		return e.checkRemoveQueue(in.Queue)
+	case RemoveAgent:
+		return e.checkRemoveAgent(in.Agent)
+	}
+	return nil
+}
+
+func (e *Engine) checkRemoveQueue(name string) error {
+	if _, ok := e.queues[name]; !ok {
+		return fmt.Errorf("remove queue %q: %w", name, ErrUnknownQueue)
+	}
+	return nil
+}
+
+func (e *Engine) checkRemoveAgent(id AgentID) error {
+	a, ok := e.agents[id]
+	if !ok {
+		return fmt.Errorf("remove agent %q: %w", id, ErrUnknownAgent)
+	}
+	if a.activity == actOnCall {
+		return fmt.Errorf("remove agent %q: on a call: %w", id, ErrNotAllowed)
+	}
+	return nil
+}
+
 // Apply takes one input that happened at now and returns what follows from
 // it, in order. A refused command returns (nil, err) and changes nothing.
 func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
@@ -323,10 +359,10 @@ func cloneAgentConfig(c AgentConfig) AgentConfig {
 }
 
 func (e *Engine) removeQueue(name string) error {
-	q, ok := e.queues[name]
-	if !ok {
-		return fmt.Errorf("remove queue %q: %w", name, ErrUnknownQueue)
+	if err := e.checkRemoveQueue(name); err != nil {
+		return err
 	}
+	q := e.queues[name]
 	for len(q.order) > 0 {
 		c := q.order[0]
 		e.leave(c, LeftContinued, "", Exit{Caller: c.id, Queue: name, Status: StatusLeaveEmpty})
@@ -427,13 +463,10 @@ func (e *Engine) dropMember(m *member) {
 }
 
 func (e *Engine) removeAgent(id AgentID) error {
-	a, ok := e.agents[id]
-	if !ok {
-		return fmt.Errorf("remove agent %q: %w", id, ErrUnknownAgent)
+	if err := e.checkRemoveAgent(id); err != nil {
+		return err
 	}
-	if a.activity == actOnCall {
-		return fmt.Errorf("remove agent %q: on a call: %w", id, ErrNotAllowed)
-	}
+	a := e.agents[id]
 	e.logoutAgent(a)
 	for _, m := range slices.Clone(a.members) {
 		e.dropMember(m)

@@ -159,3 +159,26 @@ func joinNames[T ~string](xs []T) string {
 	}
 	return strings.Join(s, ", ")
 }
+
+// ValidateConfig checks a configuration change (ConfigureQueue, RemoveQueue,
+// ConfigureAgent, RemoveAgent) exactly as Apply will, without applying it:
+// the call flow checks first, stores the change, and only then applies it.
+func ValidateConfig(in Input) error {
+	switch in := in.(type) {
+	case ConfigureQueue:
+		return ValidateQueue(in.Config)
+	case ConfigureAgent:
+		return ValidateAgent(in.Config)
+	case RemoveQueue:
+		if in.Queue == "" {
+			return fmt.Errorf("remove queue: no name: %w", ErrInvalid)
+		}
+		return nil
+	case RemoveAgent:
+		if in.Agent == "" {
+			return fmt.Errorf("remove agent: no id: %w", ErrInvalid)
+		}
+		return nil
+	}
+	return fmt.Errorf("%T is not a configuration change: %w", in, ErrInvalid)
+}

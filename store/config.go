@@ -142,17 +142,27 @@ func getAgent(b *bolt.Bucket, id string) (Agent, error) {
 }
 
 // SetPassword stores a bcrypt hash of password for an existing login.
-func (db *DB) SetPassword(ctx context.Context, id, password string) error {
+// HashPassword is password's bcrypt hash at the store's cost, for an
+// Agent's PasswordHash: a login and its password written by one PutAgent
+// are one transaction.
+func (db *DB) HashPassword(password string) ([]byte, error) {
 	if password == "" {
-		return fmt.Errorf("set password of %s: %w", id, &queue.ValidationError{Fields: []queue.FieldError{{Field: "password", Message: "required"}}})
+		return nil, &queue.ValidationError{Fields: []queue.FieldError{{Field: "password", Message: "required"}}}
 	}
 	cost := db.opts.BcryptCost
 	if cost == 0 {
 		cost = bcrypt.DefaultCost
 	}
+	return bcrypt.GenerateFromPassword([]byte(password), cost)
+}
+
+func (db *DB) SetPassword(ctx context.Context, id, password string) error {
+	if password == "" {
+		return fmt.Errorf("set password of %s: %w", id, &queue.ValidationError{Fields: []queue.FieldError{{Field: "password", Message: "required"}}})
+	}
 	// Hash outside the transaction: bcrypt is deliberately slow and the
 	// writer must not wait on it.
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	hash, err := db.HashPassword(password)
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", id, err)
 	}
@@ -219,6 +229,20 @@ func (db *DB) GetAgent(ctx context.Context, id string) (Agent, error) {
 		return Agent{}, fmt.Errorf("agent %s: %w", id, err)
 	}
 	return a, nil
+}
+
+// AgentConfigs returns the agent settings of every login, by id (the
+// call flow's ConfigSource).
+func (db *DB) AgentConfigs(ctx context.Context) ([]queue.AgentConfig, error) {
+	agents, err := db.Agents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]queue.AgentConfig, len(agents))
+	for i, a := range agents {
+		out[i] = a.Config
+	}
+	return out, nil
 }
 
 // Agents returns every login, by id.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,9 +36,10 @@ func (s *Server) adminQueues(c echo.Context) error {
 	return writeList(c, "queues", s.opts.Directory.Queues)
 }
 
-// adminPutQueue creates or replaces a queue: the engine applies it first
-// (and validates it again), then it is stored, so the store never holds a
-// configuration the engine refused.
+// adminPutQueue creates or replaces a queue through Floor.Configure: stored,
+// then applied, so a failed write changes nothing. The engine's validation
+// is merged into the form's own checks so that one answer lists every bad
+// field.
 func (s *Server) adminPutQueue(c echo.Context) error {
 	name := c.Param("name")
 	cfg := queue.DefaultQueueConfig(name)
@@ -57,11 +59,9 @@ func (s *Server) adminPutQueue(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	if err := s.opts.Floor.Do(ctx, queue.ConfigureQueue{Config: cfg}); err != nil {
+	save := func(ctx context.Context) error { return s.opts.Directory.PutQueue(ctx, cfg) }
+	if err := s.opts.Floor.Configure(ctx, queue.ConfigureQueue{Config: cfg}, save); err != nil {
 		return fmt.Errorf("configure queue %s: %w", name, err)
-	}
-	if err := s.opts.Directory.PutQueue(ctx, cfg); err != nil {
-		return fmt.Errorf("store queue %s: %w", name, err)
 	}
 	s.log.Info("queue configured", "queue", name, "by", userID(c))
 	return c.JSON(http.StatusOK, cfg)
@@ -71,10 +71,8 @@ func (s *Server) adminDeleteQueue(c echo.Context) error {
 	name := c.Param("name")
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	if err := s.opts.Floor.Do(ctx, queue.RemoveQueue{Queue: name}); err != nil && !errors.Is(err, queue.ErrUnknownQueue) {
-		return fmt.Errorf("remove queue %s: %w", name, err)
-	}
-	if err := s.opts.Directory.DeleteQueue(ctx, name); err != nil {
+	save := func(ctx context.Context) error { return s.opts.Directory.DeleteQueue(ctx, name) }
+	if err := s.opts.Floor.Configure(ctx, queue.RemoveQueue{Queue: name}, save); err != nil {
 		return fmt.Errorf("delete queue %s: %w", name, err)
 	}
 	s.log.Info("queue deleted", "queue", name, "by", userID(c))
@@ -169,17 +167,14 @@ func (s *Server) adminPutUser(c echo.Context) error {
 		return err
 	}
 
+	// A user who takes no calls is no agent of the engine's.
+	var change queue.Input = queue.RemoveAgent{Agent: queue.AgentID(id)}
 	if b.Agent != nil {
-		if err := s.opts.Floor.Do(ctx, queue.ConfigureAgent{Config: rec.Agent}); err != nil {
-			return prefixFields(fmt.Errorf("configure agent %s: %w", id, err), "agent.")
-		}
-	} else if old != nil && old.Agent.Device != "" {
-		if err := s.opts.Floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
-			return fmt.Errorf("remove agent %s: %w", id, err)
-		}
+		change = queue.ConfigureAgent{Config: rec.Agent}
 	}
-	if err := s.opts.Directory.PutUser(ctx, rec, b.Password); err != nil {
-		return fmt.Errorf("store user %s: %w", id, err)
+	save := func(ctx context.Context) error { return s.opts.Directory.PutUser(ctx, rec, b.Password) }
+	if err := s.opts.Floor.Configure(ctx, change, save); err != nil {
+		return prefixFields(fmt.Errorf("save user %s: %w", id, err), "agent.")
 	}
 	u := User{ID: id, Role: rec.Role, Name: rec.Name}
 	s.auth.updateUser(id, &u)
@@ -194,10 +189,8 @@ func (s *Server) adminDeleteUser(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	if err := s.opts.Floor.Do(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}); err != nil && !errors.Is(err, queue.ErrUnknownAgent) {
-		return fmt.Errorf("remove agent %s: %w", id, err)
-	}
-	if err := s.opts.Directory.DeleteUser(ctx, id); err != nil {
+	save := func(ctx context.Context) error { return s.opts.Directory.DeleteUser(ctx, id) }
+	if err := s.opts.Floor.Configure(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}, save); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
 	s.auth.updateUser(id, nil)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -56,6 +57,22 @@ func (f *engineFloor) Do(ctx context.Context, in queue.Input) error {
 	}
 	f.handle(effects)
 	return nil
+}
+
+// Configure checks, saves, then applies, as the app loop does (which, being
+// one goroutine, lets nothing in between; this dev floor is not so strict).
+func (f *engineFloor) Configure(ctx context.Context, in queue.Input, save func(context.Context) error) error {
+	f.mu.Lock()
+	err := f.eng.CheckConfig(in)
+	f.mu.Unlock()
+	absent := errors.Is(err, queue.ErrUnknownAgent) || errors.Is(err, queue.ErrUnknownQueue)
+	if err != nil && !absent {
+		return err
+	}
+	if err := save(ctx); err != nil || absent {
+		return err
+	}
+	return f.Do(ctx, in)
 }
 
 func (f *engineFloor) HangupCaller(ctx context.Context, caller queue.CallerID) error {

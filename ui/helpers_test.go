@@ -50,6 +50,24 @@ func (f *fakeFloor) Do(ctx context.Context, in queue.Input) error {
 	return nil
 }
 
+// Configure keeps callflow.App.Configure's order: a refusal (doErr) comes
+// before the save, and the change is recorded only after it.
+func (f *fakeFloor) Configure(ctx context.Context, in queue.Input, save func(context.Context) error) error {
+	f.mu.Lock()
+	refused := f.doErr
+	f.mu.Unlock()
+	if refused != nil {
+		return refused
+	}
+	if err := queue.ValidateConfig(in); err != nil {
+		return err
+	}
+	if err := save(ctx); err != nil {
+		return err
+	}
+	return f.Do(ctx, in)
+}
+
 func (f *fakeFloor) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

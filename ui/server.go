@@ -23,6 +23,11 @@ type Floor interface {
 	// RedirectCaller sends a caller to target: "context,exten,priority" or an
 	// extension in the queue's default context.
 	RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error
+	// Configure makes a configuration change (queue.ConfigureQueue,
+	// RemoveQueue, ConfigureAgent, RemoveAgent): validated, kept by save
+	// (a Directory write), and only then applied, so a failed save changes
+	// nothing.
+	Configure(ctx context.Context, in queue.Input, save func(context.Context) error) error
 }
 
 // Directory is configuration and history.

@@ -12,10 +12,9 @@ import (
 )
 
 // directory adapts the store to ui.Directory. It only stores: the web
-// console applies a change to the engine (Floor.Do) before it calls the
-// Directory, so the store never holds what the engine refused and the floor
-// sees each change once. Callers outside the console (load test, tests) use
-// ConfigureQueue and ConfigureUser, which keep that order.
+// console makes each change through Floor.Configure, which validates it,
+// has it stored here and only then applies it. Callers outside the console
+// (load test, tests) use ConfigureQueue and ConfigureUser, which do the same.
 type directory struct {
 	db    *store.DB
 	floor *callflow.App // only for ConfigureQueue and ConfigureUser
@@ -35,12 +34,7 @@ func (d *directory) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
 	return d.db.Queues(ctx)
 }
 
-// PutQueue stores q. It validates again so that nothing the engine would
-// refuse at the next start reaches the store.
 func (d *directory) PutQueue(ctx context.Context, q queue.QueueConfig) error {
-	if err := queue.ValidateQueue(q); err != nil {
-		return fmt.Errorf("store queue %s: %w", q.Name, err)
-	}
 	return d.db.PutQueue(ctx, q)
 }
 
@@ -60,50 +54,40 @@ func (d *directory) Users(ctx context.Context) ([]ui.UserRecord, error) {
 	return out, nil
 }
 
+// PutUser stores u and, when given, its new password in one transaction.
 func (d *directory) PutUser(ctx context.Context, u ui.UserRecord, password string) error {
-	cfg := u.Agent
-	cfg.ID, cfg.Name = u.ID, u.Name
-	takesCalls := cfg.Device != ""
-	if takesCalls {
-		if err := queue.ValidateAgent(cfg); err != nil {
+	a := store.Agent{Config: u.Agent, Role: u.Role}
+	a.Config.ID, a.Config.Name = u.ID, u.Name
+	if password != "" {
+		hash, err := d.db.HashPassword(password)
+		if err != nil {
 			return fmt.Errorf("store user %s: %w", u.ID, err)
 		}
+		a.PasswordHash = hash
 	}
-	if err := d.db.PutAgent(ctx, store.Agent{Config: cfg, Role: u.Role}); err != nil {
-		return err
-	}
-	if password != "" {
-		if err := d.db.SetPassword(ctx, u.ID, password); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.db.PutAgent(ctx, a)
 }
 
 func (d *directory) DeleteUser(ctx context.Context, id string) error {
 	return d.db.DeleteAgent(ctx, id)
 }
 
-// ConfigureQueue configures q on the floor, then stores it: the order of the
-// web console's admin API.
+// ConfigureQueue stores q and configures it on the floor, as the web
+// console's admin API does.
 func (d *directory) ConfigureQueue(ctx context.Context, q queue.QueueConfig) error {
-	if err := d.floor.Do(ctx, queue.ConfigureQueue{Config: q}); err != nil {
-		return fmt.Errorf("configure queue %s: %w", q.Name, err)
-	}
-	return d.PutQueue(ctx, q)
+	return d.floor.Configure(ctx, queue.ConfigureQueue{Config: q}, func(ctx context.Context) error { return d.PutQueue(ctx, q) })
 }
 
-// ConfigureUser configures u's agent on the floor when u takes calls, then
-// stores u, as the web console's admin API does.
+// ConfigureUser stores u and configures its agent on the floor when u takes
+// calls, as the web console's admin API does.
 func (d *directory) ConfigureUser(ctx context.Context, u ui.UserRecord, password string) error {
+	var change queue.Input = queue.RemoveAgent{Agent: queue.AgentID(u.ID)}
 	if u.Agent.Device != "" {
 		cfg := u.Agent
 		cfg.ID, cfg.Name = u.ID, u.Name
-		if err := d.floor.Do(ctx, queue.ConfigureAgent{Config: cfg}); err != nil {
-			return fmt.Errorf("configure agent %s: %w", u.ID, err)
-		}
+		change = queue.ConfigureAgent{Config: cfg}
 	}
-	return d.PutUser(ctx, u, password)
+	return d.floor.Configure(ctx, change, func(ctx context.Context) error { return d.PutUser(ctx, u, password) })
 }
 
 func (d *directory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -65,10 +66,12 @@ func TestDirectoryOnlyStores(t *testing.T) {
 		t.Errorf("check stored password: %v", err)
 	}
 
+	// An invalid queue is refused by the one validation, before the store
+	// or the engine sees it.
 	bad := queue.DefaultQueueConfig("broken")
 	bad.Strategy = "nonsense"
-	if err := dir.PutQueue(ctx, bad); err == nil {
-		t.Error("put invalid queue: got nil error, want a validation error")
+	if err := dir.ConfigureQueue(ctx, bad); !errors.Is(err, queue.ErrInvalid) {
+		t.Errorf("configure invalid queue: got=%v, want a validation error", err)
 	}
 	queues, err = dir.Queues(ctx)
 	if err != nil {
@@ -89,6 +92,34 @@ func TestDirectoryOnlyStores(t *testing.T) {
 	}
 	if got := configChanges(e); len(got) != 0 {
 		t.Errorf("configuration events from deleting: got=%v, want none", got)
+	}
+}
+
+// TestConfigureStoresBeforeApplying: a configuration change whose store
+// write fails leaves the engine as it was; one that is stored is applied.
+func TestConfigureStoresBeforeApplying(t *testing.T) {
+	e := MustStartEnv(t)
+	ctx := e.ctx()
+	diskFull := errors.New("disk full")
+	q := queue.DefaultQueueConfig("sales")
+	err := e.main.App.Configure(ctx, queue.ConfigureQueue{Config: q}, func(context.Context) error { return diskFull })
+	if !errors.Is(err, diskFull) {
+		t.Fatalf("configure with a failing store: got=%v, want the store's error", err)
+	}
+	snap, err := e.main.App.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Queues) != 0 || len(configChanges(e)) != 0 {
+		t.Errorf("engine after a failed store write: got %d queues, events %v; want none", len(snap.Queues), configChanges(e))
+	}
+	saved := false
+	err = e.main.App.Configure(ctx, queue.ConfigureQueue{Config: q}, func(context.Context) error { saved = true; return nil })
+	if err != nil || !saved {
+		t.Fatalf("configure: got err=%v saved=%v, want stored and applied", err, saved)
+	}
+	if got := configChanges(e); got["queue_configured sales"] != 1 {
+		t.Errorf("configuration events: got=%v, want queue_configured sales once", got)
 	}
 }
 

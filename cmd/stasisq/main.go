@@ -244,7 +244,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	runTag := callflow.NewRunTag()
 	engine := queue.NewEngine(queue.Options{OfferPrefix: runTag + "-"})
-	if err := loadConfiguration(ctx, log, db, engine); err != nil {
+	if err := callflow.LoadConfiguration(ctx, log, db, engine); err != nil {
 		return err
 	}
 
@@ -345,38 +345,6 @@ func (m *Main) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
-}
-
-// loadConfiguration gives the engine the stored queues and agents.
-// loadConfiguration gives the engine every stored queue and agent. One entry
-// the engine refuses (written by an older version, or edited by hand) is
-// logged with the reason and left out: refusing to start would send every
-// caller to the dialplan's fallback over one bad queue. Only a store that
-// cannot be read stops the start.
-func loadConfiguration(ctx context.Context, log *slog.Logger, db *store.DB, engine *queue.Engine) error {
-	queues, err := db.Queues(ctx)
-	if err != nil {
-		return fmt.Errorf("load queues: %w", err)
-	}
-	now := time.Now()
-	for _, q := range queues {
-		if _, err := engine.Apply(now, queue.ConfigureQueue{Config: q}); err != nil {
-			log.Error("stored queue left out: fix it in the admin UI", "queue", q.Name, "err", err)
-		}
-	}
-	agents, err := db.Agents(ctx)
-	if err != nil {
-		return fmt.Errorf("load agents: %w", err)
-	}
-	for _, a := range agents {
-		if a.Config.Device == "" {
-			continue // a supervisor or admin login, or an agent with no phone yet: takes no calls
-		}
-		if _, err := engine.Apply(now, queue.ConfigureAgent{Config: a.Config}); err != nil {
-			log.Error("stored agent left out: fix it in the admin UI", "agent", a.Config.ID, "err", err)
-		}
-	}
-	return nil
 }
 
 // URL is the base URL of the web console (Listen may be ":0" in tests).

@@ -1,4 +1,4 @@
-package main
+package callflow
 
 import (
 	"context"
@@ -40,8 +40,8 @@ func TestLoadConfigurationLeavesOutWhatTheEngineRefuses(t *testing.T) {
 		}
 	}
 	engine := queue.NewEngine(queue.Options{})
-	if err := loadConfiguration(ctx, slog.New(slog.DiscardHandler), db, engine); err != nil {
-		t.Fatalf("loadConfiguration: got=%v, want nil", err)
+	if err := LoadConfiguration(ctx, slog.New(slog.DiscardHandler), db, engine); err != nil {
+		t.Fatalf("LoadConfiguration: got=%v, want nil", err)
 	}
 	tests := []struct {
 		name string
