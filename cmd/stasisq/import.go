@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"stasisq/queue"
 	"stasisq/queuesconf"
@@ -88,35 +87,6 @@ func readExisting(ctx context.Context, db *store.DB) (queuesconf.Existing, map[s
 	return ex, roles, nil
 }
 
-// openForDryRun reads a copy of the database, so that a dry run neither
-// writes to the file (store.Open may migrate and always opens read-write)
-// nor waits for the lock a running "stasisq serve" holds. No file means an
-// empty database. The returned cleanup closes and removes the copy.
-func openForDryRun(path string) (*store.DB, func(), error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, func() {}, nil
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("read database %s: %w", path, err)
-	}
-	dir, err := os.MkdirTemp("", "stasisq-import-")
-	if err != nil {
-		return nil, nil, fmt.Errorf("dry run: %w", err)
-	}
-	cp := filepath.Join(dir, "copy.db")
-	if err := os.WriteFile(cp, data, 0o600); err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("dry run: copy %s: %w", path, err)
-	}
-	db, err := store.Open(cp, store.Options{NoSync: true})
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("dry run on %s: %w", path, err)
-	}
-	return db, func() { _ = db.Close(); _ = os.RemoveAll(dir) }, nil
-}
-
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseImportFlags(args, stderr)
 	if err != nil {
@@ -129,7 +99,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var db *store.DB
 	if c.DryRun {
 		var cleanup func()
-		if db, cleanup, err = openForDryRun(c.DB); err != nil {
+		if db, cleanup, err = store.OpenCopy(c.DB); err != nil {
 			return err
 		}
 		defer cleanup()

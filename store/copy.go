@@ -1,0 +1,43 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// OpenCopy opens a copy of the database at path, so that a dry run neither
+// writes to the file (store.Open may migrate and always opens read-write)
+// nor waits for the lock a running "stasisq serve" holds. No file means an
+// empty database. The returned cleanup closes and removes the copy.
+func OpenCopy(path string) (*DB, func(), error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, func() {}, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read database %s: %w", path, err)
+	}
+	dir, err := os.MkdirTemp("", "stasisq-copy-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("copy database %s: %w", path, err)
+	}
+	cp := filepath.Join(dir, "copy.db")
+	if err := os.WriteFile(cp, data, 0o600); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("copy database %s: %w", path, err)
+	}
+	db, err := Open(cp, Options{NoSync: true})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, fmt.Errorf("open copy of %s: %w", path, err)
+	}
+	cleanup := func() {
+		// A copy nobody writes back: closing or removing it can fail
+		// only with the temporary directory gone already.
+		_ = db.Close()
+		_ = os.RemoveAll(dir)
+	}
+	return db, cleanup, nil
+}
