@@ -255,25 +255,33 @@ func (a *App) post(fn func()) {
 	}
 }
 
-// apply feeds one input to the engine and carries out what it decided:
-// telephony effects go to the executor in order, domain events to the store,
-// the UI and metrics.
+// apply feeds one input to the engine and carries out what it decided, in
+// the order that keeps a crash safe (queue.Ready):
+//
+//  1. The events go to the store (Record) and then to the UI and metrics.
+//     Record only queues them for the store's writer: the loop never waits
+//     for a disk. A kill -9 can lose the last batch (up to 10 ms) of events
+//     whose actions went out; reconcile starts from what Asterisk still has
+//     (the channels in the application, their creation times and Stasis
+//     arguments, our bridges), so a caller whose join was lost is re-queued
+//     from its channel, a ring whose offer was lost is hung up as a previous
+//     run's leg, and a caller who left meanwhile is closed as lost. The
+//     resume state is written in the same transaction as the events that
+//     changed it, so it never runs ahead of them (store/doc.go).
+//  2. The caller actions go to their callers' lanes, in order.
+//  3. A finished call's bridge is destroyed after those, on the caller's lane,
+//     so it goes after the hangup and the continue queued there.
+//  4. The agent-leg actions go last, in order: lanes run apart, so this
+//     changes no lane's order, but the goroutine started last is the one the
+//     scheduler runs next, and a ring is what a free agent waits for.
 func (a *App) apply(in queue.Input) error {
 	now := time.Now()
-	effects, err := a.engine.Apply(now, in)
+	ready, err := a.engine.Apply(now, in)
 	if err != nil {
 		return err
 	}
-	var events []queue.Event
-	var actions []queue.Effect
 	var ended []queue.CallerID
-	for _, e := range effects {
-		ev, ok := e.(queue.Event)
-		if !ok {
-			actions = append(actions, e)
-			continue
-		}
-		events = append(events, ev)
+	for _, ev := range ready.Events {
 		switch ev := ev.(type) {
 		case queue.CallCompleted:
 			ended = append(ended, ev.Caller)
@@ -285,48 +293,27 @@ func (a *App) apply(in queue.Input) error {
 			}
 		}
 	}
-	// Facts first (store, UI, metrics), then the telephony they imply.
-	if len(events) > 0 {
+	if len(ready.Events) > 0 {
 		if a.cfg.Record != nil {
-			a.cfg.Record(events...)
+			a.cfg.Record(ready.Events...)
 		}
 		for _, p := range a.cfg.Publish {
-			p(events)
+			p(ready.Events)
 		}
 	}
-	var rings []queue.Effect
-	for _, e := range actions {
-		if agentLegEffect(e) {
-			rings = append(rings, e)
-			continue
-		}
-		a.execute(e)
+	for _, act := range ready.CallerActions {
+		a.execute(act)
 	}
-	// A finished call's bridge goes after the hangups and continues the
-	// effects queued on the caller's lane.
 	for _, c := range ended {
 		if leg, ok := a.callers[string(c)]; ok && leg.bridge != "" {
 			a.destroyBridge(string(c), leg.bridge)
 			leg.bridge = ""
 		}
 	}
-	// Agent legs last, in the engine's order among themselves: lanes run
-	// apart, so this changes no lane's order, but the goroutine started
-	// last is the one the scheduler runs next, and a ring is what a free
-	// agent waits for.
-	for _, e := range rings {
-		a.execute(e)
+	for _, act := range ready.AgentActions {
+		a.execute(act)
 	}
 	return nil
-}
-
-// agentLegEffect tells the effects carried out on an agent leg's lane.
-func agentLegEffect(e queue.Effect) bool {
-	switch e.(type) {
-	case queue.RingAgent, queue.CancelRing, queue.HangupAgent:
-		return true
-	}
-	return false
 }
 
 // applyQuiet applies an input whose refusal is a normal race (an event about

@@ -387,7 +387,7 @@ func (a *App) deviceState(name, state string) {
 }
 
 // execute hands one telephony effect to the executor.
-func (a *App) execute(e queue.Effect) {
+func (a *App) execute(e queue.Action) {
 	switch e := e.(type) {
 	case queue.Accept:
 		a.accept(e)

@@ -72,7 +72,7 @@ func MustLoadedCentre(tb testing.TB, wrapUp time.Duration) *loadedCentre {
 	return c
 }
 
-func (c *loadedCentre) mustApply(tb testing.TB, in Input) []Effect {
+func (c *loadedCentre) mustApply(tb testing.TB, in Input) Ready {
 	tb.Helper()
 	c.now = c.now.Add(time.Millisecond)
 	effs, err := c.e.Apply(c.now, in)
@@ -82,19 +82,19 @@ func (c *loadedCentre) mustApply(tb testing.TB, in Input) []Effect {
 	return effs
 }
 
-func (c *loadedCentre) join(tb testing.TB) []Effect {
+func (c *loadedCentre) join(tb testing.TB) Ready {
 	tb.Helper()
 	c.callers++
 	id := CallerID(fmt.Sprintf("caller%07d", c.callers))
 	return c.mustApply(tb, CallerJoin{Caller: id, Queue: fmt.Sprintf("q%02d", c.callers%benchQueues), JoinedAt: c.now})
 }
 
-// answerAll answers every ring in effs, as agents who pick up at once.
-func (c *loadedCentre) answerAll(tb testing.TB, effs []Effect) {
+// answerAll answers every ring in r, as agents who pick up at once.
+func (c *loadedCentre) answerAll(tb testing.TB, r Ready) {
 	tb.Helper()
-	for _, ef := range effs {
+	for _, ef := range r.AgentActions {
 		if r, ok := ef.(RingAgent); ok {
-			for _, ef := range c.mustApply(tb, OfferAnswered{Offer: r.Offer}) {
+			for _, ef := range c.mustApply(tb, OfferAnswered{Offer: r.Offer}).CallerActions {
 				if cn, ok := ef.(Connect); ok {
 					c.calls[cn.Agent] = cn.Caller
 				}
@@ -140,7 +140,7 @@ func BenchmarkRouteDecision(b *testing.B) {
 		if err != nil {
 			b.Fatalf("wrap-up done: %v", err)
 		}
-		if !slices.ContainsFunc(effs, func(ef Effect) bool { _, ok := ef.(RingAgent); return ok }) {
+		if !slices.ContainsFunc(effs.AgentActions, func(ef Action) bool { _, ok := ef.(RingAgent); return ok }) {
 			b.Fatalf("agent %s freed with callers waiting: no RingAgent in %v", a, effs)
 		}
 		c.answerAll(b, effs)
@@ -181,10 +181,10 @@ func BenchmarkCallCycle(b *testing.B) {
 				b.Fatalf("tick: %v", err)
 			}
 			cmds++
-			for _, ef := range effs {
+			for _, ef := range effs.AgentActions {
 				if r, ok := ef.(RingAgent); ok {
 					cmds++
-					for _, ef := range c.mustApply(b, OfferAnswered{Offer: r.Offer}) {
+					for _, ef := range c.mustApply(b, OfferAnswered{Offer: r.Offer}).CallerActions {
 						if cn, ok := ef.(Connect); ok {
 							c.calls[cn.Agent] = cn.Caller
 						}

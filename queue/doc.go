@@ -1,8 +1,9 @@
 // Package queue is the call-centre domain: queues, waiting callers, agents,
 // routing strategies and statistics. It is a pure state machine: Engine.Apply
-// takes one input at an injected time and returns effects; it does no I/O and
-// starts no goroutines, so every rule is testable and every scenario
-// replayable. The rules follow app_queue unless the last section says
+// takes one input at an injected time and returns a Ready: the domain events
+// to persist and publish, then the telephony actions to carry out, each in
+// order; it does no I/O and starts no goroutines, so every rule is testable
+// and every scenario replayable. The rules follow app_queue unless the last section says
 // otherwise.
 //
 // # Routing

@@ -52,7 +52,7 @@ type Engine struct {
 
 	// Per-Apply scratch, reused so that Apply allocates only its result.
 	now          time.Time
-	out          []Effect
+	out          Ready
 	freedAgents  []*agentState
 	readyCallers []*callerState
 	leaveDirty   []*queueState
@@ -120,10 +120,11 @@ func (e *Engine) checkRemoveAgent(id AgentID) error {
 }
 
 // Apply takes one input that happened at now and returns what follows from
-// it, in order. A refused command returns (nil, err) and changes nothing.
-func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
+// it (see Ready for the order to carry it out in). A refused command
+// returns an empty Ready and the error, and changes nothing.
+func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 	e.now = now
-	e.out = make([]Effect, 0, 8)
+	e.out = Ready{}
 	var err error
 	switch in := in.(type) {
 	case ConfigureQueue:
@@ -185,21 +186,22 @@ func (e *Engine) Apply(now time.Time, in Input) ([]Effect, error) {
 	}
 	if err != nil {
 		// Every handler validates before it mutates, so nothing was emitted.
-		e.out = nil
-		return nil, err
+		e.out = Ready{}
+		return Ready{}, err
 	}
 	e.settle()
 	out := e.out
-	e.out = nil
+	e.out = Ready{}
 	return out, nil
 }
 
-// emit appends an effect; domain events also feed the statistics.
+// emit records an effect in this Apply's Ready; domain events also feed
+// the statistics.
 func (e *Engine) emit(ef Effect) {
 	if ev, ok := ef.(Event); ok {
 		e.stats.Observe(ev)
 	}
-	e.out = append(e.out, ef)
+	e.out.add(ef)
 }
 
 // settle restores the engine's invariant after a change: no routable agent

@@ -38,20 +38,22 @@ func MustHarness(tb testing.TB, queues []QueueConfig, agents []AgentConfig) *har
 
 func (h *harness) do(in Input) []Effect {
 	h.tb.Helper()
-	effs, err := h.e.Apply(h.now, in)
+	ready, err := h.e.Apply(h.now, in)
 	if err != nil {
 		h.tb.Fatalf("Apply(%T %+v): %v", in, in, err)
 	}
+	effs := ready.Effects()
 	h.log = append(h.log, effs...)
 	return effs
 }
 
 func (h *harness) doErr(in Input) error {
 	h.tb.Helper()
-	effs, err := h.e.Apply(h.now, in)
-	if err != nil && effs != nil {
-		h.tb.Fatalf("Apply(%T) returned effects with an error: %v", in, effs)
+	ready, err := h.e.Apply(h.now, in)
+	if err != nil && !ready.Empty() {
+		h.tb.Fatalf("Apply(%T) returned effects with an error: %v", in, ready)
 	}
+	effs := ready.Effects()
 	h.log = append(h.log, effs...)
 	return err
 }

@@ -554,7 +554,8 @@ func (h *invHarness) apply(in Input, mustSucceed bool) ([]Effect, error) {
 		h.snap, h.snapAt = h.e.Snapshot(h.now), h.now
 	}
 	before := h.snap
-	effs, err := h.e.Apply(h.now, in)
+	ready, err := h.e.Apply(h.now, in)
+	effs := ready.Effects()
 	h.record(in, err, effs)
 	if err != nil {
 		h.counts["refused"]++

@@ -114,7 +114,7 @@ func TestLeaveWhenEmpty(t *testing.T) {
 		h.join("c1", "q")
 		h.join("c2", "q")
 		effs := h.do(AgentPause{Agent: "a1"})
-		wantKinds(t, effs, "AgentStateChanged(paused) CallerLeft(leaveempty) QueueOrderChanged Exit(LEAVEEMPTY) CallerLeft(leaveempty) QueueOrderChanged Exit(LEAVEEMPTY)")
+		wantKinds(t, effs, "AgentStateChanged(paused) CallerLeft(leaveempty) QueueOrderChanged CallerLeft(leaveempty) QueueOrderChanged Exit(LEAVEEMPTY) Exit(LEAVEEMPTY)")
 		h.wantOrder("q")
 	})
 	t.Run("last_member_logging_out_empties_the_queue", func(t *testing.T) {
@@ -175,7 +175,7 @@ func TestMaxWait(t *testing.T) {
 		if r := ofType[RingAgent](effs); len(r) != 1 || r[0].Timeout != 8*time.Second {
 			t.Fatalf("got %+v, want one ring of 8s (what is left of maxwait)", r)
 		}
-		wantKinds(t, h.advance(8*time.Second), "CallerLeft(timeout) QueueOrderChanged Exit(TIMEOUT) CancelRing(elsewhere=false) OfferEnded(canceled) AgentStateChanged(available)")
+		wantKinds(t, h.advance(8*time.Second), "CallerLeft(timeout) QueueOrderChanged OfferEnded(canceled) AgentStateChanged(available) Exit(TIMEOUT) CancelRing(elsewhere=false)")
 	})
 	t.Run("timeoutpriority_conf_lets_the_ring_finish_then_times_out", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) {
@@ -192,7 +192,7 @@ func TestMaxWait(t *testing.T) {
 		if effs := h.advance(8 * time.Second); len(effs) != 0 {
 			t.Fatalf("at maxwait during a conf ring: %s, want nothing", kinds(effs))
 		}
-		wantKinds(t, h.advance(7*time.Second), "CancelRing(elsewhere=false) OfferEnded(noanswer) AgentStateChanged(available) CallerLeft(timeout) QueueOrderChanged Exit(TIMEOUT)")
+		wantKinds(t, h.advance(7*time.Second), "OfferEnded(noanswer) AgentStateChanged(available) CallerLeft(timeout) QueueOrderChanged Exit(TIMEOUT) CancelRing(elsewhere=false)")
 	})
 }
 
@@ -268,7 +268,7 @@ func TestAutoPause(t *testing.T) {
 		h := MustHarness(t, base(), staticAgents("q", 1))
 		h.join("c1", "q")
 		effs := h.advance(15 * time.Second)
-		wantKinds(t, effs, "CancelRing(elsewhere=false) OfferEnded(noanswer) AgentStateChanged(paused)")
+		wantKinds(t, effs, "OfferEnded(noanswer) AgentStateChanged(paused) CancelRing(elsewhere=false)")
 		if ev := ofType[AgentStateChanged](effs)[0]; ev.Reason != "autopause" {
 			t.Fatalf("got reason=%q, want autopause", ev.Reason)
 		}

@@ -198,11 +198,11 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 	default:
 		t.Fatalf("unknown command %q", cmd)
 	}
-	effs, err := h.e.Apply(h.now, in)
+	ready, err := h.e.Apply(h.now, in)
 	if err != nil {
 		return []string{"error: " + err.Error()}
 	}
-	return formatEffects(effs)
+	return formatEffects(ready.Effects())
 }
 
 // setQueueField sets the QueueConfig field whose json name is k.

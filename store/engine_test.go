@@ -24,10 +24,11 @@ func TestEngineEventsThroughTheStore(t *testing.T) {
 	now := t0
 	apply := func(in queue.Input) []queue.Effect {
 		t.Helper()
-		effects, err := eng.Apply(now, in)
+		ready, err := eng.Apply(now, in)
 		if err != nil {
 			t.Fatalf("Apply(%T): %v", in, err)
 		}
+		effects := ready.Effects()
 		var events []queue.Event
 		for _, ef := range effects {
 			if ev, ok := ef.(queue.Event); ok {

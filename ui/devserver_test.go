@@ -51,11 +51,11 @@ func (f *engineFloor) Do(ctx context.Context, in queue.Input) error {
 	// app loop does by being one goroutine.
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	effects, err := f.eng.Apply(time.Now(), in)
+	ready, err := f.eng.Apply(time.Now(), in)
 	if err != nil {
 		return err
 	}
-	f.handle(effects)
+	f.handle(ready.Effects())
 	return nil
 }
 
