@@ -124,7 +124,9 @@ func (e *Engine) checkRemoveAgent(id AgentID) error {
 // returns an empty Ready and the error, and changes nothing.
 func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 	e.now = now
-	e.out = Ready{}
+	// Most inputs emit a few events; sized once, as the single effects
+	// slice was before Ready split it.
+	e.out = Ready{Events: make([]Event, 0, 8)}
 	var err error
 	switch in := in.(type) {
 	case ConfigureQueue:
