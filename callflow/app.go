@@ -360,7 +360,7 @@ func (a *App) do(ctx context.Context, fn func()) error {
 func NewRunTag() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, 6)
-	_, _ = rand.Read(b)
+	rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
 	for i := range b {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}

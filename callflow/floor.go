@@ -2,13 +2,11 @@ package callflow
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"stasisq/ari"
 	"stasisq/queue"
 )
 
@@ -44,11 +42,7 @@ func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 		}
 		if leg.connected {
 			// The call ends through the normal flow when the channel goes.
-			a.exec.Submit(leg.id, func(ctx context.Context) {
-				if err := a.ari.Hangup(ctx, leg.id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-					a.log.Warn("hang up caller", "caller", leg.id, "err", err)
-				}
-			})
+			a.submitHangup(leg.id, "caller")
 			return
 		}
 		if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftHungUp}); err != nil {
@@ -91,18 +85,8 @@ func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target 
 		playing, answered := leg.playing, leg.answered
 		a.dropAnnouncements(leg)
 		id := leg.id
-		a.exec.Submit(id, func(ctx context.Context) {
-			if playing != "" {
-				_ = a.ari.StopPlayback(ctx, playing)
-			}
-			if answered {
-				_ = a.ari.StopMOH(ctx, id)
-			}
-			_ = a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(queue.StatusWithdraw))
-			if err := a.ari.Continue(ctx, id, dctx, exten, prio, ""); err != nil && !legLeft(err) {
-				a.log.Warn("redirect caller", "caller", id, "err", err)
-			}
-		})
+		x := exit{playing: playing, stopMOH: answered, status: queue.StatusWithdraw, context: dctx, exten: exten, prio: prio}
+		a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
 	})
 	if err != nil {
 		return err

@@ -156,11 +156,7 @@ func (a *App) agentAnswered(chanID string, offer queue.OfferID) {
 	if !ok || leg.id != chanID || leg.ended {
 		// An answer we no longer want: a previous run's leg, or one whose
 		// ring we already cancelled (answered as the hangup crossed).
-		a.exec.Submit(chanID, func(ctx context.Context) {
-			if err := a.ari.Hangup(ctx, chanID, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-				a.log.Warn("hang up unwanted agent leg", "channel", chanID, "err", err)
-			}
-		})
+		a.submitHangup(chanID, "unwanted agent leg")
 		return
 	}
 	if leg.answered {
@@ -458,31 +454,8 @@ func (a *App) leave(id string, status queue.QueueStatus, key string) {
 		a.dropAnnouncements(leg)
 		leg.bridge = ""
 	}
-	a.exec.Submit(id, func(ctx context.Context) {
-		if playing != "" {
-			_ = a.ari.StopPlayback(ctx, playing)
-		}
-		if answered && bridge == "" {
-			if err := a.ari.StopMOH(ctx, id); legLeft(err) {
-				return
-			}
-		}
-		if err := a.ari.SetVariable(ctx, id, "QUEUESTATUS", string(status)); err != nil {
-			if legLeft(err) {
-				return
-			}
-			a.log.Warn("set QUEUESTATUS", "caller", id, "err", err)
-		}
-		if key != "" {
-			_ = a.ari.SetVariable(ctx, id, "QUEUEEXITKEY", key)
-		}
-		if err := a.ari.Continue(ctx, id, "", "", 0, ""); err != nil && !legLeft(err) {
-			a.log.Warn("continue caller", "caller", id, "err", err)
-		}
-		if bridge != "" {
-			_ = a.ari.DestroyBridge(ctx, bridge)
-		}
-	})
+	x := exit{playing: playing, stopMOH: answered && bridge == "", bridge: bridge, status: status, key: key}
+	a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
 }
 
 func (a *App) hangupCaller(id string) {
@@ -495,11 +468,9 @@ func (a *App) hangupCaller(id string) {
 		a.dropAnnouncements(leg)
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
-		if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-			a.log.Warn("hang up caller", "caller", id, "err", err)
-		}
+		a.hangup(ctx, id, "caller")
 		if bridge != "" {
-			_ = a.ari.DestroyBridge(ctx, bridge)
+			a.destroy(ctx, bridge)
 		}
 	})
 }
@@ -540,7 +511,7 @@ func (a *App) ring(e queue.RingAgent) {
 		if !errors.As(err, &ariErr) {
 			// No reply: the channel may exist. Make sure it does not ring on.
 			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			_ = a.ari.Hangup(hctx, req.ChannelID, "normal")
+			a.hangup(hctx, req.ChannelID, "agent leg whose originate got no reply")
 			cancel()
 		}
 		a.log.Warn("originate agent", "offer", offer, "endpoint", req.Endpoint, "err", err)
@@ -603,7 +574,7 @@ func (a *App) connect(e queue.Connect) {
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
 	a.exec.Submit(id, func(ctx context.Context) {
 		if playing != "" {
-			_ = a.ari.StopPlayback(ctx, playing)
+			a.stopPlayback(ctx, playing)
 		}
 		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
 			return // caller gone; CallEnded follows from its StasisEnd
@@ -679,11 +650,7 @@ func retry(ctx context.Context, attempts int, fn func() error) error {
 }
 
 func (a *App) destroyBridge(lane, bridge string) {
-	a.exec.Submit(lane, func(ctx context.Context) {
-		if err := a.ari.DestroyBridge(ctx, bridge); err != nil && !errors.Is(err, ari.ErrNotFound) {
-			a.log.Warn("destroy bridge", "bridge", bridge, "err", err)
-		}
-	})
+	a.exec.Submit(lane, func(ctx context.Context) { a.destroy(ctx, bridge) })
 }
 
 // announce plays announcements one after another: the next only after the

@@ -2,7 +2,6 @@ package callflow
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -158,11 +157,7 @@ func (a *App) reconcile(v *asteriskView) {
 		}
 		args := appArgs(ch.Dialplan.AppData)
 		if IsAgentLeg(id) || (len(args) > 0 && args[0] == AgentArg) {
-			a.exec.Submit(id, func(ctx context.Context) {
-				if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-					a.log.Warn("hang up stale agent leg", "channel", id, "err", err)
-				}
-			})
+			a.submitHangup(id, "stale agent leg")
 			continue
 		}
 		a.log.Info("resuming caller found in Asterisk", "caller", id)
@@ -181,11 +176,7 @@ func (a *App) reconcile(v *asteriskView) {
 	sort.Strings(stale)
 	for _, id := range stale {
 		a.log.Info("hanging up an agent leg a previous run left ringing", "channel", id)
-		a.exec.Submit(id, func(ctx context.Context) {
-			if err := a.ari.Hangup(ctx, id, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-				a.log.Warn("hang up stale agent leg", "channel", id, "err", err)
-			}
-		})
+		a.submitHangup(id, "stale agent leg")
 	}
 	// Our bridges nobody uses any more.
 	inUse := map[string]bool{}
@@ -200,7 +191,7 @@ func (a *App) reconcile(v *asteriskView) {
 	for _, b := range v.bridges {
 		if ownBridge(b.ID) && !inUse[b.ID] {
 			id := b.ID
-			a.exec.Submit(id, func(ctx context.Context) { _ = a.ari.DestroyBridge(ctx, id) })
+			a.exec.Submit(id, func(ctx context.Context) { a.destroy(ctx, id) })
 		}
 	}
 	for _, d := range v.devices {
@@ -373,9 +364,9 @@ func (a *App) orphanGone(id, bridge string) {
 	}
 	a.exec.Submit(bridge, func(ctx context.Context) {
 		for _, ch := range others {
-			_ = a.ari.Hangup(ctx, ch, "normal")
+			a.hangup(ctx, ch, "the other side of an ended call")
 		}
-		_ = a.ari.DestroyBridge(ctx, bridge)
+		a.destroy(ctx, bridge)
 	})
 }
 

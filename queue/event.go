@@ -9,6 +9,8 @@ type Event interface {
 	Effect
 	Kind() string
 	Time() time.Time
+	// Scope says whom the event concerns (see Scope).
+	Scope() Scope
 }
 
 // LeaveReason says how a caller left its queue. Every caller that joined

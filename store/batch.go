@@ -611,18 +611,10 @@ func (b *batchTx) preLogContext(ev queue.Event, qc *QueueLogContext) error {
 		if ok {
 			qc.LoggedInAt = s.LoggedInAt
 		}
-	case queue.AgentQueuesChanged:
-		agent = e.Agent
-	case queue.OfferEnded:
-		agent = e.Agent
-	case queue.CallConnected:
-		agent = e.Agent
-	case queue.CallCompleted:
-		agent = e.Agent
-	case queue.CallerTransferred:
-		agent = e.Agent
-	case queue.CallerLeft:
-		agent = e.Agent
+	case queue.AgentQueuesChanged, queue.OfferEnded, queue.CallConnected, queue.CallCompleted, queue.CallerTransferred, queue.CallerLeft:
+		// The events whose queue_log lines name a member: the agent the
+		// event concerns.
+		agent = ev.Scope().Agent
 	default:
 		return nil
 	}

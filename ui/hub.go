@@ -402,10 +402,10 @@ func (h *Hub) fanout(events []queue.Event) {
 	for _, ev := range events {
 		h.trackMembership(ev)
 		var body []byte
-		agent, queues := eventScope(ev)
+		scope := ev.Scope()
 		kind := ev.Kind()
 		for c := range h.clients {
-			if c.agent != "" && !h.visibleTo(c.agent, agent, queues) {
+			if c.agent != "" && !scope.VisibleTo(c.agent, h.agentQueues[c.agent]) {
 				continue
 			}
 			c.seq++
@@ -454,59 +454,4 @@ func (h *Hub) trackMembership(ev queue.Event) {
 	h.agentQueues[agent] = qs
 }
 
-func (h *Hub) visibleTo(viewer, agent queue.AgentID, queues []string) bool {
-	if agent != "" {
-		return agent == viewer
-	}
-	mine := h.agentQueues[viewer]
-	for _, q := range queues {
-		if mine[q] {
-			return true
-		}
-	}
-	return false
-}
 
-// eventScope says whom an event concerns: an agent's own events, or a
-// queue's. Events with neither go to supervisors only.
-func eventScope(ev queue.Event) (queue.AgentID, []string) {
-	switch e := ev.(type) {
-	case queue.QueueConfigured:
-		return "", []string{e.Config.Name}
-	case queue.QueueRemoved:
-		return "", []string{e.Queue}
-	case queue.CallerJoined:
-		return "", []string{e.Queue}
-	case queue.CallerRefused:
-		return "", []string{e.Queue}
-	case queue.CallerLeft:
-		return "", []string{e.Queue}
-	case queue.QueueOrderChanged:
-		return "", []string{e.Queue}
-	case queue.CallerMoved:
-		return "", []string{e.From, e.To}
-	case queue.CallerPriorityChanged:
-		return "", []string{e.Queue}
-	case queue.AgentConfigured:
-		return queue.AgentID(e.Config.ID), nil
-	case queue.AgentRemoved:
-		return e.Agent, nil
-	case queue.AgentStateChanged:
-		return e.Agent, nil
-	case queue.AgentQueuesChanged:
-		return e.Agent, nil
-	case queue.AgentDeviceChanged:
-		return e.Agent, nil
-	case queue.OfferStarted:
-		return e.Agent, nil
-	case queue.OfferEnded:
-		return e.Agent, nil
-	case queue.CallConnected:
-		return e.Agent, nil
-	case queue.CallCompleted:
-		return e.Agent, nil
-	case queue.WrapUpEnded:
-		return e.Agent, nil
-	}
-	return "\x00supervisors", nil
-}

@@ -201,6 +201,9 @@ func TestHubAgentsSeeTheirOwnView(t *testing.T) {
 		queue.AgentStateChanged{At: now, Agent: "alice", State: queue.AgentPaused},
 		queue.AgentStateChanged{At: now, Agent: "bob", State: queue.AgentPaused},
 		queue.OfferStarted{At: now, Agent: "bob", Caller: "c8", Queue: "support"},
+		// The agent's own call, transferred from its phone: its console and
+		// the store agree that it is bob's event.
+		queue.CallerTransferred{At: now, Caller: "c7", Agent: "bob", Queue: "support", By: queue.PartyAgent},
 		queue.CallerPriorityChanged{At: now, Caller: "c1", Queue: "sales", Priority: 3},
 		queue.CallerMoved{At: now, Caller: "c3", From: "support", To: "sales"},
 		queue.QueueConfigured{At: now, Config: queue.DefaultQueueConfig("sales")},   // alice's fence
@@ -222,12 +225,12 @@ func TestHubAgentsSeeTheirOwnView(t *testing.T) {
 	if got, want := strings.Join(read(alice, "sales"), ","), "agent_state,caller_priority,caller_moved"; got != want {
 		t.Errorf("alice got=%s, want %s", got, want)
 	}
-	if got, want := strings.Join(read(bob, "support"), ","), "caller_joined,agent_state,offer_started,caller_moved"; got != want {
+	if got, want := strings.Join(read(bob, "support"), ","), "caller_joined,agent_state,offer_started,call_transferred,caller_moved"; got != want {
 		t.Errorf("bob got=%s, want %s", got, want)
 	}
 	var last uint64 = 1
 	var n int
-	for n = 0; n < 8; n++ {
+	for n = 0; n < 9; n++ {
 		sue.nextEvent(&last)
 	}
 }

@@ -1,0 +1,86 @@
+package callflow
+
+import (
+	"context"
+	"errors"
+
+	"stasisq/ari"
+	"stasisq/queue"
+)
+
+// The REST steps several parts of the flow share. They run on an executor
+// lane; a channel, playback or bridge that is already gone (404) is the
+// normal race with a hangup and is not reported.
+
+// hangup hangs channel up with cause normal; what names it in the log.
+func (a *App) hangup(ctx context.Context, channel, what string) {
+	if err := a.ari.Hangup(ctx, channel, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Warn("hang up "+what, "channel", channel, "err", err)
+	}
+}
+
+// submitHangup queues hangup on channel's own lane.
+func (a *App) submitHangup(channel, what string) {
+	a.exec.Submit(channel, func(ctx context.Context) { a.hangup(ctx, channel, what) })
+}
+
+// destroy destroys one of our bridges.
+func (a *App) destroy(ctx context.Context, bridge string) {
+	if err := a.ari.DestroyBridge(ctx, bridge); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Warn("destroy bridge", "bridge", bridge, "err", err)
+	}
+}
+
+// stopPlayback stops an announcement; one that just finished is gone (404).
+func (a *App) stopPlayback(ctx context.Context, playback string) {
+	if err := a.ari.StopPlayback(ctx, playback); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Warn("stop announcement", "playback", playback, "err", err)
+	}
+}
+
+// exit is how a waiting (or just connected) caller leaves the application
+// alive: what to stop, the variables app_queue would set, and where in the
+// dialplan to go on ("" context: the next priority where it came from).
+type exit struct {
+	playing string // announcement to stop
+	stopMOH bool   // its channel hold music is on
+	bridge  string // a bridge of ours to destroy once it has left
+	status  queue.QueueStatus
+	key     string // QUEUEEXITKEY, for an exit key
+	context string
+	exten   string
+	prio    int
+}
+
+// continueCaller stops the caller's announcement and hold music, sets
+// QUEUESTATUS (and QUEUEEXITKEY) and continues it in the dialplan. A caller
+// that hung up meanwhile ends the steps: its StasisEnd does the rest.
+func (a *App) continueCaller(ctx context.Context, id string, x exit) {
+	if x.playing != "" {
+		a.stopPlayback(ctx, x.playing)
+	}
+	if x.stopMOH {
+		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
+			return
+		} else if err != nil {
+			a.log.Warn("stop hold music", "caller", id, "err", err)
+		}
+	}
+	vars := [][2]string{{"QUEUESTATUS", string(x.status)}}
+	if x.key != "" {
+		vars = append(vars, [2]string{"QUEUEEXITKEY", x.key})
+	}
+	for _, v := range vars {
+		if err := a.ari.SetVariable(ctx, id, v[0], v[1]); legLeft(err) {
+			return
+		} else if err != nil {
+			a.log.Warn("set "+v[0], "caller", id, "err", err)
+		}
+	}
+	if err := a.ari.Continue(ctx, id, x.context, x.exten, x.prio, ""); err != nil && !legLeft(err) {
+		a.log.Warn("continue caller", "caller", id, "err", err)
+	}
+	if x.bridge != "" {
+		a.destroy(ctx, x.bridge)
+	}
+}
