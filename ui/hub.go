@@ -453,5 +453,3 @@ func (h *Hub) trackMembership(ev queue.Event) {
 	}
 	h.agentQueues[agent] = qs
 }
-
-
