@@ -68,14 +68,22 @@ type ConfigSource interface {
 	// AgentConfigs are the agents of every login; one without a device
 	// (a supervisor or admin) takes no calls.
 	AgentConfigs(ctx context.Context) ([]queue.AgentConfig, error)
+	// RecentStatistics are the stored intervals today's figures go on from.
+	RecentStatistics(ctx context.Context) ([]queue.QueueInterval, []queue.AgentInterval, error)
 }
 
-// LoadConfiguration gives a new engine every stored queue and agent. One
+// LoadConfiguration gives a new engine every stored queue and agent, and
+// today's figures so far. One
 // entry the engine refuses (written by an older version, or edited by hand)
 // is logged with the reason and left out: refusing to start would send
 // every caller to the dialplan's fallback over one bad queue. Only a store
 // that cannot be read stops the start.
 func LoadConfiguration(ctx context.Context, log *slog.Logger, src ConfigSource, engine *queue.Engine) error {
+	qs, as, err := src.RecentStatistics(ctx)
+	if err != nil {
+		return err
+	}
+	engine.LoadStatistics(qs, as)
 	queues, err := src.Queues(ctx)
 	if err != nil {
 		return fmt.Errorf("load queues: %w", err)

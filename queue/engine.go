@@ -83,6 +83,13 @@ func NewEngine(opts Options) *Engine {
 	}
 }
 
+// LoadStatistics seeds the figures the snapshot shows for today with the
+// stored intervals (store.RecentStatistics), before the first Apply: after a
+// restart the floor's "today" goes on from where it was instead of zero.
+func (e *Engine) LoadStatistics(queues []QueueInterval, agents []AgentInterval) {
+	e.stats.Load(queues, agents)
+}
+
 // CheckConfig reports whether Apply would accept the configuration change
 // in (ConfigureQueue, RemoveQueue, ConfigureAgent, RemoveAgent) in the
 // current state, changing nothing: the call flow checks, stores the change,

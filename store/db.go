@@ -228,21 +228,33 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) (err error
 // intervals instead of overwriting them.
 func (db *DB) newRecorder() (*queue.Recorder, error) {
 	rec := queue.NewRecorder(db.opts.Location)
+	qs, as, err := db.RecentStatistics(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	rec.Load(qs, as)
+	return rec, nil
+}
+
+// RecentStatistics are the stored intervals of the last two days, counted
+// back from the latest one: what seeds a queue.Recorder at start, the
+// store's own and the engine's (today's live figures), so that a restart
+// goes on from the figures it left.
+func (db *DB) RecentStatistics(ctx context.Context) ([]queue.QueueInterval, []queue.AgentInterval, error) {
 	var latest time.Time
-	err := db.view(context.Background(), func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) error {
 		latest = latestIntervalStart(tx)
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("load statistics: %w", err)
 	}
 	if latest.IsZero() {
-		return rec, nil
+		return nil, nil, nil
 	}
-	qs, as, err := db.IntervalsSince(context.Background(), latest.Add(-48*time.Hour))
+	qs, as, err := db.IntervalsSince(ctx, latest.Add(-48*time.Hour))
 	if err != nil {
-		return nil, fmt.Errorf("load statistics: %w", err)
+		return nil, nil, fmt.Errorf("load statistics: %w", err)
 	}
-	rec.Load(qs, as)
-	return rec, nil
+	return qs, as, nil
 }
