@@ -79,7 +79,7 @@ type App struct {
 	agentChan map[string]*agentLeg        // both halves of an agent leg's Local channel
 	playbacks map[string]string           // playback id -> caller channel id
 	orphans   map[string]string           // channel id -> bridge id, calls bridged by a previous run
-	devices   map[string][]queue.AgentID  // lower-cased device -> agents; nil: rebuild
+	devices   deviceIndex                 // which agents a device state concerns
 	seq       uint64                      // event counter, to tell what a reconcile could see
 	raised    time.Time                   // Asterisk's timestamp of the event being handled (Observer)
 	counter   uint64                      // for bridge and playback ids
@@ -93,16 +93,18 @@ type callerLeg struct {
 	context string // dialplan context the caller came from, for redirects
 	seq     uint64 // a.seq when first seen
 
-	playing  string     // current playback id
-	pending  [][]string // announcements waiting for the current one to finish
-	answered bool       // Accept carried out
+	playing  string // current playback id
+	answered bool   // Accept carried out
 
-	connected bool
-	offer     queue.OfferID
+	// Whether the caller is talking to an agent is the engine's to say
+	// (talking); the flow keeps only the channels of the call.
 	agentChan string
 	bridge    string
 	leaving   bool // continued or hung up by us: its StasisEnd is expected
 }
+
+// talking reports whether the engine has leg's caller talking to an agent.
+func (a *App) talking(leg *callerLeg) bool { return a.engine.Connected(queue.CallerID(leg.id)) }
 
 type agentLeg struct {
 	offer    queue.OfferID
@@ -148,6 +150,7 @@ func New(cfg Config) (*App, error) {
 		agentChan: make(map[string]*agentLeg),
 		playbacks: make(map[string]string),
 		orphans:   make(map[string]string),
+		devices:   newDeviceIndex(cfg.Engine.Snapshot(time.Now()).Agents),
 	}, nil
 }
 
@@ -285,8 +288,10 @@ func (a *App) apply(in queue.Input) error {
 		switch ev := ev.(type) {
 		case queue.CallCompleted:
 			ended = append(ended, ev.Caller)
-		case queue.AgentConfigured, queue.AgentRemoved:
-			a.devices = nil // rebuilt on the next device state
+		case queue.AgentConfigured:
+			a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device)
+		case queue.AgentRemoved:
+			a.devices.set(ev.Agent, "")
 		case queue.AgentStateChanged:
 			if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
 				a.cfg.Observer.AgentFree(ev.Agent, a.raised, now)

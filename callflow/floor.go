@@ -40,7 +40,7 @@ func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 			cmdErr = fmt.Errorf("hang up %s: %w", caller, queue.ErrUnknownCaller)
 			return
 		}
-		if leg.connected {
+		if a.talking(leg) {
 			// The call ends through the normal flow when the channel goes.
 			a.submitHangup(leg.id, "caller")
 			return
@@ -73,7 +73,7 @@ func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target 
 			cmdErr = fmt.Errorf("redirect %s: %w", caller, err)
 			return
 		}
-		if leg.connected {
+		if a.talking(leg) {
 			cmdErr = fmt.Errorf("redirect %s: caller is talking to an agent: %w", caller, queue.ErrNotAllowed)
 			return
 		}

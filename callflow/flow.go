@@ -64,7 +64,7 @@ func (a *App) handleEvent(ev ari.Event) {
 				queue.CallTransferred{Attended: attendedDestination(e)})
 		}
 	case *ari.ChannelDtmfReceived:
-		if leg, ok := a.callers[e.Channel.ID]; ok && !leg.connected && !leg.leaving {
+		if leg, ok := a.callers[e.Channel.ID]; ok && !a.talking(leg) && !leg.leaving {
 			a.applyQuiet(queue.CallerDTMF{Caller: queue.CallerID(leg.id), Digit: e.Digit})
 		}
 	case *ari.PlaybackFinished:
@@ -181,7 +181,7 @@ func (a *App) channelGone(id string, cause int) {
 		if leg.leaving {
 			return
 		}
-		if leg.connected {
+		if a.talking(leg) {
 			a.applyQuiet(queue.CallEnded{Caller: queue.CallerID(id), By: queue.PartyCaller})
 			if leg.bridge != "" {
 				a.destroyBridge(id, leg.bridge)
@@ -210,7 +210,7 @@ func (a *App) channelGone(id string, cause int) {
 func (a *App) callTransferred(bridge, transferer, replacement string, in queue.CallTransferred) {
 	var leg *callerLeg
 	for _, l := range a.callers {
-		if l.connected && l.bridge == bridge {
+		if l.bridge == bridge && a.talking(l) {
 			leg = l
 			break
 		}
@@ -250,7 +250,7 @@ func (a *App) replacementArrived(id, replaced string) {
 		return
 	}
 	for _, l := range a.callers {
-		if l.connected && (l.agentChan == replaced || l.id == replaced) && l.bridge != "" {
+		if l.bridge != "" && (l.agentChan == replaced || l.id == replaced) && a.talking(l) {
 			a.orphans[id] = l.bridge
 			return
 		}
@@ -362,20 +362,9 @@ func causeFailure(status string, cause int) queue.RingFailure {
 	}
 }
 
-// deviceState feeds a DeviceStateChanged to the agents on that device. The
-// device -> agents index is rebuilt only after an agent's configuration
-// changed: a snapshot per event would cost O(floor) on the hottest path.
+// deviceState feeds a DeviceStateChanged to the agents on that device.
 func (a *App) deviceState(name, state string) {
-	if a.devices == nil {
-		a.devices = map[string][]queue.AgentID{}
-		for _, ag := range a.engine.Snapshot(time.Now()).Agents {
-			if ag.Config.Device != "" {
-				key := strings.ToLower(ag.Config.Device)
-				a.devices[key] = append(a.devices[key], queue.AgentID(ag.Config.ID))
-			}
-		}
-	}
-	for _, id := range a.devices[strings.ToLower(name)] {
+	for _, id := range a.devices.agents(name) {
 		if view, ok := a.engine.Agent(id); ok && view.Device != queue.DeviceState(state) {
 			a.applyQuiet(queue.AgentDeviceState{Agent: id, State: queue.DeviceState(state)})
 		}
@@ -565,8 +554,6 @@ func (a *App) connect(e queue.Connect) {
 	if !ok || !okAgent {
 		return
 	}
-	leg.connected = true
-	leg.offer = e.Offer
 	leg.agentChan = agent.id
 	leg.bridge = a.nextID("b")
 	playing := leg.playing
@@ -653,19 +640,17 @@ func (a *App) destroyBridge(lane, bridge string) {
 	a.exec.Submit(lane, func(ctx context.Context) { a.destroy(ctx, bridge) })
 }
 
-// announce plays announcements one after another: the next only after the
-// previous one's PlaybackFinished, so two never overlap. The engine sends
-// the next only after AnnouncementDone (see playbackDone), so pending holds
-// more than one only after its fallback.
+// announce plays an announcement. The engine queues them and sends the
+// next only after AnnouncementDone (see playbackDone), so one arriving while
+// another plays means the engine gave up waiting for that one's end (its
+// fallback): the old playback is forgotten, and Asterisk, which plays a
+// channel's playbacks one after another, still never overlaps them.
 func (a *App) announce(e queue.Announce) {
 	leg, ok := a.callers[string(e.Caller)]
-	if !ok || leg.connected || leg.leaving || len(e.Media) == 0 {
+	if !ok || a.talking(leg) || leg.leaving || len(e.Media) == 0 {
 		return
 	}
-	if leg.playing != "" {
-		leg.pending = append(leg.pending, e.Media)
-		return
-	}
+	a.dropAnnouncements(leg)
 	a.play(leg, e.Media)
 }
 
@@ -696,27 +681,19 @@ func (a *App) playbackDone(pb string) {
 		return
 	}
 	leg.playing = ""
-	if leg.connected || leg.leaving {
-		leg.pending = nil
+	if a.talking(leg) || leg.leaving {
 		return
 	}
-	if len(leg.pending) == 0 {
-		// The last one is over (finished, or its play request failed): the
-		// engine may start the next, timed as app_queue times it.
-		a.applyQuiet(queue.AnnouncementDone{Caller: queue.CallerID(id)})
-		return
-	}
-	next := leg.pending[0]
-	leg.pending = leg.pending[1:]
-	a.play(leg, next)
+	// Over (finished, or its play request failed): the engine may start the
+	// next, timed as app_queue times it.
+	a.applyQuiet(queue.AnnouncementDone{Caller: queue.CallerID(id)})
 }
 
-// dropAnnouncements forgets a caller's playback and queue. It reports no
+// dropAnnouncements forgets a caller's playback. It reports no
 // AnnouncementDone: every caller whose announcements are dropped (connected,
 // leaving, hung up, transferred) is one the engine has finished with, and
 // it would ignore the report.
 func (a *App) dropAnnouncements(leg *callerLeg) {
-	leg.pending = nil
 	if leg.playing != "" {
 		delete(a.playbacks, leg.playing)
 		leg.playing = ""

@@ -312,7 +312,7 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 	}
 	if callerHere {
 		a.callers[id] = &callerLeg{id: id, queue: c.Queue, context: v.channels[id].Dialplan.Context, seq: a.seq,
-			answered: true, connected: true, offer: offer, agentChan: agentChan, bridge: bridge}
+			answered: true, agentChan: agentChan, bridge: bridge}
 	}
 	if agentChan != "" {
 		leg := &agentLeg{offer: offer, caller: c.Caller, agent: c.Agent, id: agentChan, other: other, seq: a.seq, answered: true}

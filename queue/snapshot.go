@@ -32,6 +32,13 @@ func (e *Engine) Caller(id CallerID) (CallerView, bool) {
 	return e.callerView(c, pos), true
 }
 
+// Connected reports whether caller id is talking to an agent (answered,
+// the call not yet ended).
+func (e *Engine) Connected(id CallerID) bool {
+	c, ok := e.callers[id]
+	return ok && c.connected
+}
+
 // Agent returns one agent's live state.
 func (e *Engine) Agent(id AgentID) (AgentView, bool) {
 	a, ok := e.agents[id]
