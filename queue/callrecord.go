@@ -69,3 +69,114 @@ type CallRecord struct {
 
 // Open reports whether the visit is still going on.
 func (r CallRecord) Open() bool { return r.EndedAt.IsZero() }
+
+// NewCallRecord is the record a caller's visit opens: from its CallerJoined
+// or CallerRefused. A resumed join goes on with the caller's open record
+// (Apply) and opens one only when that was lost. id is the store's key.
+func NewCallRecord(id string, ev Event) (CallRecord, bool) {
+	switch e := ev.(type) {
+	case CallerJoined:
+		return CallRecord{
+			ID: id, Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
+			Priority: e.Priority, JoinedAt: e.JoinedAt, JoinPosition: e.Position,
+			Outcome: OutcomeWaiting, Resumed: e.Resumed,
+		}, true
+	case CallerRefused:
+		return CallRecord{
+			ID: id, Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
+			JoinedAt: e.At, EndedAt: e.At, Outcome: OutcomeRefused, Status: e.Status,
+		}, true
+	}
+	return CallRecord{}, false
+}
+
+// RecordCaller is the caller whose record ev changes, for the events that
+// change one after it is opened.
+func RecordCaller(ev Event) (CallerID, bool) {
+	switch e := ev.(type) {
+	case CallerJoined:
+		return e.Caller, e.Resumed
+	case OfferStarted:
+		return e.Caller, true
+	case OfferEnded:
+		return e.Caller, true
+	case CallerLeft:
+		return e.Caller, true
+	case CallConnected:
+		return e.Caller, true
+	case CallCompleted:
+		return e.Caller, true
+	case CallerTransferred:
+		return e.Caller, true
+	case CallerMoved:
+		return e.Caller, true
+	case CallerPriorityChanged:
+		return e.Caller, true
+	}
+	return "", false
+}
+
+// Apply folds one event about the record's caller into it: the one
+// definition of what a call record says, for the store to persist.
+func (r *CallRecord) Apply(ev Event) {
+	switch e := ev.(type) {
+	case CallerJoined: // resumed after a restart: the visit goes on
+		r.Resumed = true
+		r.Queue = e.Queue
+		r.Priority = e.Priority
+	case OfferStarted:
+		r.Offers++
+		if r.FirstRingAt.IsZero() {
+			r.FirstRingAt = e.At
+		}
+	case OfferEnded:
+		if e.Result != "answered" && e.Result != "canceled" {
+			r.Unanswered++
+		}
+	case CallerLeft:
+		r.LeftAt = e.At
+		r.ExitPosition = e.Position
+		if e.JoinPos > 0 {
+			r.JoinPosition = e.JoinPos
+		}
+		r.Wait = e.Wait
+		if e.Reason == LeftAnswered {
+			r.Agent = e.Agent
+			return
+		}
+		r.Outcome = string(e.Reason)
+		r.EndedAt = e.At
+		r.ExitKey = e.Key
+	case CallConnected:
+		r.AnsweredAt = e.At
+		r.Agent = e.Agent
+		r.Outcome = OutcomeConnected
+		r.RingTime = e.RingTime
+		if e.Wait > 0 {
+			r.Wait = e.Wait
+		}
+	case CallCompleted:
+		r.EndedAt = e.At
+		r.Talk = e.Talk
+		r.CompletedBy = e.By
+		r.Outcome = OutcomeCompleted
+		if e.By == PartyTransfer {
+			r.Outcome = OutcomeTransferred
+		}
+		if e.Agent != "" {
+			r.Agent = e.Agent
+		}
+	case CallerTransferred:
+		r.Transfer = &CallTransfer{At: e.At, By: e.By, Exten: e.Exten, Context: e.Context, Attended: e.Attended}
+		r.Outcome = OutcomeTransferred
+		r.Talk = e.Talk
+		if e.Agent != "" {
+			r.Agent = e.Agent
+		}
+	case CallerMoved:
+		r.Moves = append(r.Moves, CallMove{At: e.At, From: e.From, To: e.To, KeepWait: e.KeepWait})
+		r.Queue = e.To
+	case CallerPriorityChanged:
+		r.Priority = e.Priority
+	}
+}

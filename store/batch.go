@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -304,7 +305,7 @@ func (b *batchTx) pinDropped(q string, old, ids, middle []queue.CallerID) {
 // apply folds one event into call records and resume state, and renders its
 // queue_log lines.
 func (b *batchTx) apply(ev queue.Event) error {
-	var qc QueueLogContext
+	var qc queue.QueueLogContext
 	if b.queueLog {
 		if err := b.preLogContext(ev, &qc); err != nil {
 			return err
@@ -318,127 +319,46 @@ func (b *batchTx) apply(ev queue.Event) error {
 		if caller != nil {
 			qc.Call = caller.rec
 		}
-		b.lines = append(b.lines, QueueLogLines(ev, qc)...)
+		b.lines = append(b.lines, queue.QueueLogLines(ev, qc)...)
 	}
 	return nil
 }
 
-// applyEvent returns the caller record the event concerned, if any.
+// applyEvent folds ev into the call records (queue.CallRecord.Apply says
+// how), the resume state and the agent sessions, and returns the caller
+// record the event concerned, if any.
 func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
+	var c *callEntry
 	switch e := ev.(type) {
 	case queue.CallerJoined:
-		c, err := b.call(e.Caller)
-		if err != nil {
+		var err error
+		if c, err = b.call(e.Caller); err != nil {
 			return nil, err
 		}
 		if e.Resumed && c != nil && c.rec.Open() {
-			c.rec.Resumed = true
-			c.rec.Queue = e.Queue
-			c.rec.Priority = e.Priority
+			c.rec.Apply(e)
 			b.touch(c)
 		} else {
-			key := callKey(e.JoinedAt, e.Caller)
-			b.newCall(key, queue.CallRecord{
-				ID: callID(key), Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
-				Priority: e.Priority, JoinedAt: e.JoinedAt, JoinPosition: e.Position,
-				Outcome: queue.OutcomeWaiting, Resumed: e.Resumed,
-			})
-			c = b.open[e.Caller]
+			c = b.openCall(e.JoinedAt, e.Caller, ev)
 		}
 		b.setWaiter(waitingRecord{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
 			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position})
 		return c, nil
-
 	case queue.CallerRefused:
-		key := callKey(e.At, e.Caller)
-		b.newCall(key, queue.CallRecord{
-			ID: callID(key), Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
-			JoinedAt: e.At, EndedAt: e.At, Outcome: queue.OutcomeRefused, Status: e.Status,
-		})
-		return b.open[e.Caller], nil
-
-	case queue.OfferStarted:
-		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.Offers++
-			if r.FirstRingAt.IsZero() {
-				r.FirstRingAt = e.At
-			}
-		})
-
-	case queue.OfferEnded:
-		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			if e.Result != "answered" && e.Result != "canceled" {
-				r.Unanswered++
-			}
-		})
-
-	case queue.CallerLeft:
-		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.LeftAt = e.At
-			r.ExitPosition = e.Position
-			if e.JoinPos > 0 {
-				r.JoinPosition = e.JoinPos
-			}
-			r.Wait = e.Wait
-			if e.Reason == queue.LeftAnswered {
-				r.Agent = e.Agent
-				return
-			}
-			r.Outcome = string(e.Reason)
-			r.EndedAt = e.At
-			r.ExitKey = e.Key
-		})
-		if err != nil {
+		return b.openCall(e.At, e.Caller, ev), nil
+	}
+	if caller, ok := queue.RecordCaller(ev); ok {
+		var err error
+		if c, err = b.updateCall(caller, func(r *queue.CallRecord) { r.Apply(ev) }); err != nil {
 			return nil, err
 		}
+	}
+	switch e := ev.(type) {
+	case queue.CallerLeft:
 		if _, ok := b.waiter(e.Caller); ok {
 			b.removeWaiter(e.Caller)
 		}
-		return c, nil
-
-	case queue.CallConnected:
-		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.AnsweredAt = e.At
-			r.Agent = e.Agent
-			r.Outcome = queue.OutcomeConnected
-			r.RingTime = e.RingTime
-			if e.Wait > 0 {
-				r.Wait = e.Wait
-			}
-		})
-
-	case queue.CallCompleted:
-		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.EndedAt = e.At
-			r.Talk = e.Talk
-			r.CompletedBy = e.By
-			r.Outcome = queue.OutcomeCompleted
-			if e.By == queue.PartyTransfer {
-				r.Outcome = queue.OutcomeTransferred
-			}
-			if e.Agent != "" {
-				r.Agent = e.Agent
-			}
-		})
-
-	case queue.CallerTransferred:
-		return b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.Transfer = &queue.CallTransfer{At: e.At, By: e.By, Exten: e.Exten, Context: e.Context, Attended: e.Attended}
-			r.Outcome = queue.OutcomeTransferred
-			r.Talk = e.Talk
-			if e.Agent != "" {
-				r.Agent = e.Agent
-			}
-		})
-
 	case queue.CallerMoved:
-		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) {
-			r.Moves = append(r.Moves, queue.CallMove{At: e.At, From: e.From, To: e.To, KeepWait: e.KeepWait})
-			r.Queue = e.To
-		})
-		if err != nil {
-			return nil, err
-		}
 		if r, ok := b.waiter(e.Caller); ok {
 			// Its place stays what it was until an order of its new queue
 			// lists it, as before schema 3.
@@ -449,30 +369,28 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 			}
 			b.setWaiter(r)
 		}
-		return c, nil
-
 	case queue.CallerPriorityChanged:
-		c, err := b.updateCall(e.Caller, func(r *queue.CallRecord) { r.Priority = e.Priority })
-		if err != nil {
-			return nil, err
-		}
 		if r, ok := b.waiter(e.Caller); ok {
 			r.Priority = e.Priority
 			b.setWaiter(r)
 		}
-		return c, nil
-
 	case queue.QueueOrderChanged:
 		b.orderChanged(e.Queue, e.Callers)
-		return nil, nil
-
 	case queue.AgentStateChanged:
 		return nil, b.applyAgentState(e)
-
 	case queue.AgentRemoved:
 		return nil, b.sessions.Delete([]byte(e.Agent))
 	}
-	return nil, nil
+	return c, nil
+}
+
+// openCall starts the record of a visit that began at at (a join or a
+// refusal), keyed by that time and the caller.
+func (b *batchTx) openCall(at time.Time, caller queue.CallerID, ev queue.Event) *callEntry {
+	key := callKey(at, caller)
+	rec, _ := queue.NewCallRecord(callID(key), ev)
+	b.newCall(key, rec)
+	return b.open[caller]
 }
 
 // updateCall changes the caller's latest record; an event for a caller
@@ -592,7 +510,7 @@ func (b *batchTx) member(id queue.AgentID) Agent {
 
 // preLogContext fills what a queue_log line needs from before the event: the
 // agent's name, device and queues, and when its session began.
-func (b *batchTx) preLogContext(ev queue.Event, qc *QueueLogContext) error {
+func (b *batchTx) preLogContext(ev queue.Event, qc *queue.QueueLogContext) error {
 	var agent queue.AgentID
 	switch e := ev.(type) {
 	case queue.CallerMoved:

@@ -23,37 +23,6 @@ func transferred(c callScript) []queue.Event {
 		c.complete("alice", queue.PartyTransfer, 25*time.Second, 90*time.Second))
 }
 
-// app_queue.c (Asterisk 12 and later) logs a transfer in place of the
-// COMPLETE* line: handle_blind_transfer "BLINDTRANSFER" "%s|%s|%ld|%ld|%d"
-// of exten, context, holdtime, calltime, opos; log_attended_transfer
-// "ATTENDEDTRANSFER" "%s|%ld|%ld|%d" of the destination string, holdtime,
-// calltime, opos.
-func TestQueueLogOfATransferAsAppQueueWritesIt(t *testing.T) {
-	alice := QueueLogContext{MemberName: "Alice Smith", Call: queue.CallRecord{Caller: "1741597200.1", JoinPosition: 2}}
-	tests := []struct {
-		name string
-		ev   queue.Event
-		want []string
-	}{
-		{"blind transfer", queue.CallerTransferred{At: at(115 * time.Second), Caller: "1741597200.1", Agent: "alice", Queue: "support",
-			By: queue.PartyAgent, Exten: "200", Context: "internal", Wait: 25900 * time.Millisecond, Talk: 90 * time.Second},
-			[]string{"1741597315|1741597200.1|support|Alice Smith|BLINDTRANSFER|200|internal|25|90|2"}},
-		{"attended transfer to a bridge", queue.CallerTransferred{At: at(115 * time.Second), Caller: "1741597200.1", Agent: "alice", Queue: "support",
-			By: queue.PartyAgent, Attended: "BRIDGE|b-42", Wait: 25 * time.Second, Talk: 90 * time.Second},
-			[]string{"1741597315|1741597200.1|support|Alice Smith|ATTENDEDTRANSFER|BRIDGE|b-42|25|90|2"}},
-		{"the completion of a transferred call writes nothing", queue.CallCompleted{At: at(115 * time.Second), Caller: "1741597200.1", Agent: "alice",
-			Queue: "support", By: queue.PartyTransfer, Wait: 25 * time.Second, Talk: 90 * time.Second}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := QueueLogLines(tc.ev, alice)
-			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Errorf("lines:\ngot=%q\nwant %q", got, tc.want)
-			}
-		})
-	}
-}
-
 func TestTransferredCallIsRecordedLoggedExportedAndCounted(t *testing.T) {
 	var out bytes.Buffer
 	opts := testOptions()

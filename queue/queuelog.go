@@ -1,23 +1,21 @@
-package store
+package queue
 
 import (
 	"strconv"
 	"strings"
 	"time"
-
-	"stasisq/queue"
 )
 
 // QueueLogContext is what a queue_log line needs beyond the event itself.
 // The writer fills it from the database in the event's transaction.
 type QueueLogContext struct {
-	Call         queue.CallRecord // the caller's record after the event
-	MemberName   string           // app_queue's membername: AgentConfig.Name, else the agent's id
-	Device       string           // the agent's device, for AGENTLOGIN and AGENTLOGOFF
-	MemberQueues []string         // the agent's queues, for PAUSE and UNPAUSE
-	LoggedInAt   time.Time        // when the agent's session began, for AGENTLOGOFF
-	FromPosition int              // for CallerMoved: the caller's position in the queue it left
-	ToPosition   int              // for CallerMoved: its position in the queue it joined
+	Call         CallRecord // the caller's record after the event
+	MemberName   string     // app_queue's membername: AgentConfig.Name, else the agent's id
+	Device       string     // the agent's device, for AGENTLOGIN and AGENTLOGOFF
+	MemberQueues []string   // the agent's queues, for PAUSE and UNPAUSE
+	LoggedInAt   time.Time  // when the agent's session began, for AGENTLOGOFF
+	FromPosition int        // for CallerMoved: the caller's position in the queue it left
+	ToPosition   int        // for CallerMoved: its position in the queue it joined
 }
 
 // QueueLogLine formats one line as Asterisk's ast_queue_log writes it to
@@ -73,22 +71,22 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 //   - a move to another queue is what app_queue logs when a caller is
 //     redirected out of one Queue() into another: ABANDON in the queue it
 //     left, ENTERQUEUE in the one it joined. Every ENTERQUEUE of a queue
-//     thus keeps exactly one end in that queue.
+//     thus keeps exactly one end in that
 //   - CONNECT's bridged channel uniqueid is the offer id, which the call flow
 //     uses as the agent channel's id.
 //   - a resumed caller writes no second ENTERQUEUE.
-func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
+func QueueLogLines(ev Event, c QueueLogContext) []string {
 	callid := string(c.Call.Caller)
 	member := c.MemberName
 	switch e := ev.(type) {
-	case queue.CallerJoined:
+	case CallerJoined:
 		if e.Resumed {
 			return nil
 		}
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "ENTERQUEUE",
 			"", e.Number, strconv.Itoa(e.Position))}
 
-	case queue.CallerMoved:
+	case CallerMoved:
 		wait := e.At.Sub(c.Call.JoinedAt)
 		return []string{
 			QueueLogLine(e.At, string(e.Caller), e.From, "NONE", "ABANDON",
@@ -97,11 +95,11 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 				"", c.Call.Number, strconv.Itoa(c.ToPosition)),
 		}
 
-	case queue.CallConnected:
+	case CallConnected:
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "CONNECT",
 			secs(e.Wait), string(e.Offer), secs(e.RingTime))}
 
-	case queue.CallerTransferred:
+	case CallerTransferred:
 		hold, call, opos := secs(e.Wait), secs(e.Talk), strconv.Itoa(c.Call.JoinPosition)
 		if e.Exten == "" && e.Attended != "" {
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "ATTENDEDTRANSFER",
@@ -110,33 +108,33 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, "BLINDTRANSFER",
 			e.Exten, e.Context, hold, call, opos)}
 
-	case queue.CallCompleted:
-		if e.By == queue.PartyTransfer {
+	case CallCompleted:
+		if e.By == PartyTransfer {
 			return nil // the transfer line ended it
 		}
 		event := "COMPLETEAGENT"
-		if e.By == queue.PartyCaller {
+		if e.By == PartyCaller {
 			event = "COMPLETECALLER"
 		}
 		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, member, event,
 			secs(e.Wait), secs(e.Talk), strconv.Itoa(c.Call.JoinPosition))}
 
-	case queue.CallerLeft:
+	case CallerLeft:
 		pos, opos, wait := strconv.Itoa(e.Position), strconv.Itoa(e.JoinPos), secs(e.Wait)
 		switch e.Reason {
-		case queue.LeftAnswered:
+		case LeftAnswered:
 			return nil
-		case queue.LeftTimeout:
+		case LeftTimeout:
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITWITHTIMEOUT", pos, opos, wait)}
-		case queue.LeftLeaveEmpty:
+		case LeftLeaveEmpty:
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITEMPTY", pos, opos, wait)}
-		case queue.LeftExitKey:
+		case LeftExitKey:
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "EXITWITHKEY", e.Key, pos, opos, wait)}
 		default:
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "ABANDON", pos, opos, wait)}
 		}
 
-	case queue.OfferEnded:
+	case OfferEnded:
 		ms := strconv.FormatInt(e.RingTime.Milliseconds(), 10)
 		switch e.Result {
 		case "answered":
@@ -152,7 +150,7 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 			return []string{QueueLogLine(e.At, callidOr(callid, e.Caller), e.Queue, member, "RINGNOANSWER", ms)}
 		}
 
-	case queue.AgentQueuesChanged:
+	case AgentQueuesChanged:
 		var out []string
 		for _, q := range e.Added {
 			out = append(out, QueueLogLine(e.At, "MANAGER", q, member, "ADDMEMBER", ""))
@@ -162,25 +160,25 @@ func QueueLogLines(ev queue.Event, c QueueLogContext) []string {
 		}
 		return out
 
-	case queue.AgentStateChanged:
+	case AgentStateChanged:
 		return agentStateLines(e, c)
 	}
 	return nil
 }
 
-func callidOr(callid string, caller queue.CallerID) string {
+func callidOr(callid string, caller CallerID) string {
 	if callid != "" {
 		return callid
 	}
 	return string(caller)
 }
 
-func agentStateLines(e queue.AgentStateChanged, c QueueLogContext) []string {
+func agentStateLines(e AgentStateChanged, c QueueLogContext) []string {
 	member := c.MemberName
 	var out []string
 	switch {
-	case e.State == queue.AgentLoggedOut:
-		if e.Prev == queue.AgentPaused {
+	case e.State == AgentLoggedOut:
+		if e.Prev == AgentPaused {
 			out = append(out, pauseLines(e.At, member, c.MemberQueues, false, "")...)
 		}
 		loginTime := time.Duration(0)
@@ -188,15 +186,15 @@ func agentStateLines(e queue.AgentStateChanged, c QueueLogContext) []string {
 			loginTime = e.At.Sub(c.LoggedInAt)
 		}
 		return append(out, QueueLogLine(e.At, "NONE", "NONE", member, "AGENTLOGOFF", c.Device, secs(loginTime)))
-	case e.Prev == queue.AgentLoggedOut:
+	case e.Prev == AgentLoggedOut:
 		out = append(out, QueueLogLine(e.At, "NONE", "NONE", member, "AGENTLOGIN", c.Device))
-		if e.State == queue.AgentPaused {
+		if e.State == AgentPaused {
 			out = append(out, pauseLines(e.At, member, c.MemberQueues, true, e.Reason)...)
 		}
 		return out
-	case e.State == queue.AgentPaused && e.Prev != queue.AgentPaused:
+	case e.State == AgentPaused && e.Prev != AgentPaused:
 		return pauseLines(e.At, member, c.MemberQueues, true, e.Reason)
-	case e.Prev == queue.AgentPaused && e.State != queue.AgentPaused:
+	case e.Prev == AgentPaused && e.State != AgentPaused:
 		return pauseLines(e.At, member, c.MemberQueues, false, "")
 	}
 	return nil

@@ -1,0 +1,96 @@
+package queue
+
+import (
+	"testing"
+	"time"
+)
+
+// A call record folds the events of one visit, without a store: the store
+// only persists what CallRecord.Apply makes of them.
+func TestCallRecordFoldsAVisit(t *testing.T) {
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	join := CallerJoined{At: at(0), Caller: "c1", Queue: "support", Number: "555", Name: "Ann", Priority: 2, JoinedAt: at(0), Position: 3}
+	tests := []struct {
+		name  string
+		after []Event
+		check func(CallRecord) string
+	}{
+		{"answered, rung twice, completed by the caller", []Event{
+			OfferStarted{At: at(5), Caller: "c1", Agent: "bob"},
+			OfferEnded{At: at(20), Caller: "c1", Agent: "bob", Result: "noanswer"},
+			OfferStarted{At: at(21), Caller: "c1", Agent: "alice"},
+			OfferEnded{At: at(25), Caller: "c1", Agent: "alice", Result: "answered"},
+			CallerLeft{At: at(25), Caller: "c1", Queue: "support", Reason: LeftAnswered, Agent: "alice", Position: 1, Wait: 25 * time.Second},
+			CallConnected{At: at(25), Caller: "c1", Agent: "alice", RingTime: 4 * time.Second, Wait: 25 * time.Second},
+			CallCompleted{At: at(85), Caller: "c1", Agent: "alice", By: PartyCaller, Talk: time.Minute},
+		}, func(r CallRecord) string {
+			if r.Outcome != OutcomeCompleted || r.Agent != "alice" || r.Offers != 2 || r.Unanswered != 1 || !r.FirstRingAt.Equal(at(5)) ||
+				!r.AnsweredAt.Equal(at(25)) || !r.EndedAt.Equal(at(85)) || r.Talk != time.Minute || r.Wait != 25*time.Second ||
+				r.RingTime != 4*time.Second || r.CompletedBy != PartyCaller || r.JoinPosition != 3 || r.ExitPosition != 1 || r.Open() {
+				return "want completed by the caller with alice, 2 offers (1 unanswered), 25 s wait, 1 min talk"
+			}
+			return ""
+		}},
+		{"abandoned", []Event{
+			CallerLeft{At: at(40), Caller: "c1", Queue: "support", Reason: LeftAbandoned, Position: 2, Wait: 40 * time.Second},
+		}, func(r CallRecord) string {
+			if r.Outcome != string(LeftAbandoned) || !r.EndedAt.Equal(at(40)) || r.Agent != "" || r.ExitPosition != 2 || r.Open() {
+				return "want abandoned at 40 s from position 2"
+			}
+			return ""
+		}},
+		{"moved, reprioritised, left by the exit key", []Event{
+			CallerMoved{At: at(10), Caller: "c1", From: "support", To: "sales", KeepWait: true},
+			CallerPriorityChanged{At: at(11), Caller: "c1", Queue: "sales", Priority: 9},
+			CallerLeft{At: at(12), Caller: "c1", Queue: "sales", Reason: LeftExitKey, Key: "0", Position: 1},
+		}, func(r CallRecord) string {
+			if r.Queue != "sales" || len(r.Moves) != 1 || r.Moves[0].To != "sales" || !r.Moves[0].KeepWait || r.Priority != 9 ||
+				r.Outcome != string(LeftExitKey) || r.ExitKey != "0" {
+				return "want moved to sales keeping its wait, priority 9, left with key 0"
+			}
+			return ""
+		}},
+		{"transferred by the agent", []Event{
+			CallConnected{At: at(25), Caller: "c1", Agent: "alice"},
+			CallerTransferred{At: at(115), Caller: "c1", Agent: "alice", By: PartyAgent, Exten: "200", Context: "internal", Talk: 90 * time.Second},
+			CallCompleted{At: at(115), Caller: "c1", Agent: "alice", By: PartyTransfer, Talk: 90 * time.Second},
+		}, func(r CallRecord) string {
+			if r.Outcome != OutcomeTransferred || r.Transfer == nil || r.Transfer.Exten != "200" || r.Transfer.By != PartyAgent || r.Talk != 90*time.Second {
+				return "want transferred to 200@internal after 90 s of talk"
+			}
+			return ""
+		}},
+		{"resumed after a restart goes on with its record", []Event{
+			CallerJoined{At: at(30), Caller: "c1", Queue: "support", Priority: 2, JoinedAt: at(0), Resumed: true},
+		}, func(r CallRecord) string {
+			if !r.Resumed || !r.JoinedAt.Equal(at(0)) || r.Outcome != OutcomeWaiting || !r.Open() {
+				return "want the same visit, marked resumed, still waiting"
+			}
+			return ""
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, ok := NewCallRecord("k1", join)
+			if !ok || r.ID != "k1" || r.Outcome != OutcomeWaiting || r.Caller != "c1" || r.JoinPosition != 3 {
+				t.Fatalf("opened record: got %+v (%v)", r, ok)
+			}
+			for _, ev := range tt.after {
+				if c, ok := RecordCaller(ev); !ok || c != "c1" {
+					t.Fatalf("RecordCaller(%s) = %q, %v; want c1", ev.Kind(), c, ok)
+				}
+				r.Apply(ev)
+			}
+			if msg := tt.check(r); msg != "" {
+				t.Errorf("got %+v: %s", r, msg)
+			}
+		})
+	}
+	refused, ok := NewCallRecord("k2", CallerRefused{At: at(1), Caller: "c2", Queue: "support", Status: StatusJoinEmpty})
+	if !ok || refused.Outcome != OutcomeRefused || refused.Status != StatusJoinEmpty || refused.Open() {
+		t.Errorf("refused: got %+v, want a closed record with its status", refused)
+	}
+	if _, ok := NewCallRecord("k3", QueueOrderChanged{}); ok {
+		t.Error("a queue order opened a call record")
+	}
+}
