@@ -27,8 +27,10 @@ type Config struct {
 	// Publish receives the domain events of every Apply (UI hub, metrics); it
 	// must not block.
 	Publish []func([]queue.Event)
-	// Snapshot, when set, gets a fresh engine snapshot every SnapshotEvery
-	// (metrics gauges).
+	// Snapshot, when set, gets a fresh engine snapshot once connected and
+	// reconciled, then every SnapshotEvery (metrics gauges, the web
+	// console's hub), from the loop, in order with Publish; it must not
+	// block.
 	Snapshot      func(queue.Snapshot)
 	SnapshotEvery time.Duration
 	Logger        *slog.Logger
@@ -225,9 +227,7 @@ func (a *App) loop(ctx context.Context) {
 		case <-timer.C:
 			a.apply(queue.Tick{})
 		case <-snap.C:
-			if a.cfg.Snapshot != nil {
-				a.cfg.Snapshot(a.engine.Snapshot(time.Now()))
-			}
+			a.pushSnapshot()
 		}
 	}
 }
@@ -248,6 +248,13 @@ func (a *App) armTimer(t *time.Timer) {
 		d = 0
 	}
 	t.Reset(d)
+}
+
+// pushSnapshot hands the Snapshot sink the floor as it is now.
+func (a *App) pushSnapshot() {
+	if a.cfg.Snapshot != nil {
+		a.cfg.Snapshot(a.engine.Snapshot(time.Now()))
+	}
 }
 
 // post hands an executor outcome to the loop.

@@ -197,6 +197,9 @@ func (a *App) reconcile(v *asteriskView) {
 	for _, d := range v.devices {
 		a.deviceState(d.Name, d.State)
 	}
+	// The floor as reconciled, at once: the web console's clients wait for
+	// a first snapshot.
+	a.pushSnapshot()
 	a.readyMu.Do(func() { close(a.ready) })
 }
 

@@ -29,11 +29,13 @@ type fakeFloor struct {
 	hangups   []queue.CallerID
 	redirects []string
 	doErr     error
+	snapshots int // Snapshot calls
 }
 
 func (f *fakeFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.snapshots++
 	b, _ := json.Marshal(f.snap)
 	var out queue.Snapshot
 	_ = json.Unmarshal(b, &out)
@@ -261,10 +263,44 @@ func testFloorState() queue.Snapshot {
 }
 
 type testEnv struct {
-	srv   *Server
-	ts    *httptest.Server
-	floor *fakeFloor
-	dir   *fakeDirectory
+	srv      *Server
+	ts       *httptest.Server
+	floor    *fakeFloor
+	dir      *fakeDirectory
+	stopPush func()
+}
+
+// startPushing pushes the fake floor's snapshot to the server at once and
+// then every second, as the application loop does.
+func (e *testEnv) startPushing() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			snap, err := e.floor.Snapshot(ctx)
+			if err == nil {
+				e.srv.PublishSnapshot(snap)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	e.stopPush = func() { cancel(); <-done }
+}
+
+// replaceHub swaps in a hub made with cfg (slow-client tests), pushed to as
+// the loop would.
+func (e *testEnv) replaceHub(cfg hubConfig) {
+	e.stopPush()
+	e.srv.hub.Close()
+	e.srv.hub = newHub(cfg)
+	e.startPushing()
 }
 
 // MustTestEnv starts a Server with a fake floor and directory holding
@@ -304,7 +340,10 @@ func MustTestEnv(tb testing.TB, mutate ...func(*Options)) *testEnv {
 		srv.Close()
 		ts.Close()
 	})
-	return &testEnv{srv: srv, ts: ts, floor: floor, dir: dir}
+	env := &testEnv{srv: srv, ts: ts, floor: floor, dir: dir}
+	env.startPushing()
+	tb.Cleanup(func() { env.stopPush() })
+	return env
 }
 
 // apiClient is a browser: a cookie jar and the CSRF token from login.

@@ -21,20 +21,25 @@ import (
 //
 // seq counts every message meant for this client, so a client that sees a
 // number skipped knows it missed something and sends {"type":"resync"}; a
-// snapshot replaces whatever the client had and resets its count. Besides
-// the snapshot on connect, the hub pushes a fresh snapshot at most every
-// minGap after events (one Floor.Snapshot serves every client), so a client
-// applies the events it understands at once (order, joins, leaves, agent
-// states) and lets the next snapshot correct everything else. A snapshot to
-// a thousand clients costs as much as an event, so they are spaced out. Agents see their own events, the events of
-// the queues they are in, and a snapshot cut down to that.
+// snapshot replaces whatever the client had and resets its count.
+//
+// The hub never asks the application loop for anything: the loop pushes
+// its events (Publish) and, every second, a snapshot (PublishSnapshot),
+// both in its own order. The hub keeps the latest snapshot and the events
+// published since; a client that needs a snapshot (it connected, saw a gap,
+// or fell behind) gets that snapshot and then those events, which is the
+// floor as it is now, without a round trip through the loop. After events,
+// the next pushed snapshot also goes to every client, so a client applies
+// the events it understands at once (order, joins, leaves, agent states)
+// and lets that snapshot correct everything else; a snapshot to a thousand
+// clients costs as much as an event, so they come at most once a second.
+// Agents see their own events, the events of the queues they are in, and a
+// snapshot cut down to that.
 
 type hubConfig struct {
-	floor        Floor
 	log          *slog.Logger
 	buffer       int           // messages queued per client before it counts as slow
-	settle       time.Duration // wait after an event before fetching a snapshot, to catch the rest of a burst
-	minGap       time.Duration // between snapshot fetches driven by events: clients apply events at once; snapshots refresh the figures and repair
+	backlog      int           // events kept since the latest snapshot, for clients that need one
 	writeTimeout time.Duration // a client that takes longer to accept one message is dropped
 	pingEvery    time.Duration
 }
@@ -43,11 +48,10 @@ func (c *hubConfig) defaults() {
 	if c.buffer <= 0 {
 		c.buffer = 256
 	}
-	if c.settle <= 0 {
-		c.settle = 100 * time.Millisecond
-	}
-	if c.minGap <= 0 {
-		c.minGap = time.Second
+	if c.backlog <= 0 {
+		// A second of a very busy floor; beyond it a client that needs a
+		// snapshot waits for the next one.
+		c.backlog = 10000
 	}
 	if c.writeTimeout <= 0 {
 		c.writeTimeout = 10 * time.Second
@@ -67,14 +71,13 @@ type Hub struct {
 	cfg hubConfig
 
 	mu    sync.Mutex
-	inbox [][]queue.Event
+	inbox []hubItem
 	wake  chan struct{}
 
 	register   chan *client
 	unregister chan *client
 	resync     chan *client
 	dropUserCh chan string
-	snapDone   chan snapResult
 	done       chan struct{}
 	stopped    chan struct{}
 	closeOnce  sync.Once
@@ -85,22 +88,50 @@ type Hub struct {
 	overflows atomic.Int64 // messages not queued because a client's buffer was full
 
 	// Owned by run.
-	clients          map[*client]struct{}
-	agentQueues      map[queue.AgentID]map[string]bool
-	timer            *time.Timer
-	timerArmed       bool
-	timerAt          time.Time
-	fetching         bool
-	refetch          bool
-	broadcastPending bool
-	lastFetch        time.Time
+	clients     map[*client]struct{}
+	agentQueues map[queue.AgentID]map[string]bool
+	latest      *pushedSnapshot // nil until the loop's first push
+	since       []queue.Event   // published after latest, in order
+	sinceLost   bool            // more than backlog since latest: clients needing a snapshot wait for the next
+	dirty       bool            // events since the last snapshot went to every client
 }
 
-type snapResult struct {
-	snap      queue.Snapshot
-	body      []byte // the whole floor, encoded once
-	err       error
-	broadcast bool
+// hubItem is one push from the loop: events or a snapshot.
+type hubItem struct {
+	events []queue.Event
+	snap   *queue.Snapshot
+}
+
+// pushedSnapshot is the loop's latest snapshot, encoded once for the whole
+// floor and once per agent view, when first needed.
+type pushedSnapshot struct {
+	snap   queue.Snapshot
+	body   []byte
+	agents map[queue.AgentID][]byte
+}
+
+func (p *pushedSnapshot) bodyFor(agent queue.AgentID) []byte {
+	if agent == "" {
+		if p.body == nil {
+			p.body = encodeOrEmpty(p.snap)
+		}
+		return p.body
+	}
+	b, ok := p.agents[agent]
+	if !ok {
+		b = encodeOrEmpty(agentView(p.snap, agent))
+		p.agents[agent] = b
+	}
+	return b
+}
+
+// encodeOrEmpty encodes a snapshot, which holds nothing JSON cannot encode.
+func encodeOrEmpty(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte("{}")
+	}
+	return b
 }
 
 // outMsg is one websocket message: head + body + "}". Bodies are shared
@@ -140,16 +171,13 @@ func newHub(cfg hubConfig) *Hub {
 		unregister:  make(chan *client),
 		resync:      make(chan *client, 256),
 		dropUserCh:  make(chan string),
-		snapDone:    make(chan snapResult),
 		done:        make(chan struct{}),
 		stopped:     make(chan struct{}),
 		baseCtx:     ctx,
 		cancelBase:  cancel,
 		clients:     map[*client]struct{}{},
 		agentQueues: map[queue.AgentID]map[string]bool{},
-		timer:       time.NewTimer(time.Hour),
 	}
-	h.timer.Stop()
 	go h.run()
 	return h
 }
@@ -160,8 +188,18 @@ func (h *Hub) Publish(events []queue.Event) {
 	if len(events) == 0 {
 		return
 	}
+	h.push(hubItem{events: events})
+}
+
+// PublishSnapshot hands the hub the loop's latest snapshot, in order with
+// the events; it never blocks either.
+func (h *Hub) PublishSnapshot(snap queue.Snapshot) {
+	h.push(hubItem{snap: &snap})
+}
+
+func (h *Hub) push(it hubItem) {
 	h.mu.Lock()
-	h.inbox = append(h.inbox, events)
+	h.inbox = append(h.inbox, it)
 	h.mu.Unlock()
 	select {
 	case h.wake <- struct{}{}:
@@ -197,22 +235,24 @@ func (h *Hub) run() {
 			h.cutStuckWriters(now)
 		case <-h.wake:
 			h.mu.Lock()
-			batches := h.inbox
+			items := h.inbox
 			h.inbox = nil
 			h.mu.Unlock()
-			for _, b := range batches {
-				h.fanout(b)
+			for _, it := range items {
+				if it.snap != nil {
+					h.snapshotPushed(*it.snap)
+				} else {
+					h.fanout(it.events)
+				}
 			}
 		case c := <-h.register:
 			h.clients[c] = struct{}{}
-			c.stale, c.needSnap = true, true
-			h.schedule(0)
+			h.catchUp(c)
 		case c := <-h.unregister:
 			delete(h.clients, c)
 		case c := <-h.resync:
 			if _, ok := h.clients[c]; ok {
-				c.stale, c.needSnap = true, true
-				h.schedule(0)
+				h.catchUp(c)
 			}
 		case id := <-h.dropUserCh:
 			for c := range h.clients {
@@ -220,11 +260,6 @@ func (h *Hub) run() {
 					c.cancel()
 				}
 			}
-		case <-h.timer.C:
-			h.timerArmed = false
-			h.startFetch()
-		case r := <-h.snapDone:
-			h.deliverSnapshot(r)
 		case <-h.done:
 			h.shutdown()
 			return
@@ -250,7 +285,6 @@ func (h *Hub) cutStuckWriters(now time.Time) {
 // handshakes; a client that does not answer is cut off by coder/websocket
 // after its own 5 s, in the background, so shutdown never waits on it.
 func (h *Hub) shutdown() {
-	h.timer.Stop()
 	var wg sync.WaitGroup
 	for c := range h.clients {
 		wg.Add(1)
@@ -272,70 +306,42 @@ func (h *Hub) shutdown() {
 	}
 }
 
-// schedule arms the fetch timer to fire within d, unless it fires sooner.
-func (h *Hub) schedule(d time.Duration) {
-	if h.fetching {
-		h.refetch = true
+// catchUp gives a client that needs it the latest snapshot and the events
+// since, or marks it to get the next snapshot when there is none to give or
+// its buffer could not take them all (a slow client that caught up must not
+// overflow again on what it missed: the next snapshot, within a second,
+// holds it).
+func (h *Hub) catchUp(c *client) {
+	c.stale, c.needSnap = true, true
+	if h.latest == nil || h.sinceLost || 1+len(h.since) > cap(c.send)-len(c.send) {
 		return
 	}
-	at := time.Now().Add(d)
-	if h.timerArmed && !h.timerAt.After(at) {
-		return
+	h.sendSnapshot(c)
+	for _, ev := range h.since {
+		if c.stale {
+			return // overflowed again: its writer asks once drained
+		}
+		h.sendEvent(c, ev, ev.Scope(), ev.Kind(), nil)
 	}
-	h.timer.Reset(d)
-	h.timerArmed, h.timerAt = true, at
 }
 
-func (h *Hub) scheduleBroadcast() {
-	h.broadcastPending = true
-	h.schedule(max(h.cfg.settle, time.Until(h.lastFetch.Add(h.cfg.minGap))))
-}
-
-func (h *Hub) startFetch() {
-	if h.fetching {
-		h.refetch = true
-		return
-	}
-	h.fetching, h.refetch = true, false
-	h.lastFetch = time.Now()
-	broadcast := h.broadcastPending
-	h.broadcastPending = false
-	go func() {
-		ctx, cancel := context.WithTimeout(h.baseCtx, 5*time.Second)
-		defer cancel()
-		r := snapResult{broadcast: broadcast}
-		r.snap, r.err = h.cfg.floor.Snapshot(ctx)
-		if r.err == nil {
-			r.body, r.err = json.Marshal(r.snap)
-		}
-		select {
-		case h.snapDone <- r:
-		case <-h.done:
-		}
-	}()
-}
-
-func (h *Hub) deliverSnapshot(r snapResult) {
-	h.fetching = false
-	if r.err != nil {
-		h.cfg.log.Warn("hub snapshot failed", "err", r.err)
-		if r.broadcast {
-			h.broadcastPending = true
-		}
-		h.schedule(time.Second)
-		return
-	}
+// snapshotPushed takes the loop's new snapshot: clients waiting for one get
+// it, and after events every client does.
+func (h *Hub) snapshotPushed(snap queue.Snapshot) {
+	h.latest = &pushedSnapshot{snap: snap, agents: map[queue.AgentID][]byte{}}
+	h.since, h.sinceLost = nil, false
 	h.agentQueues = map[queue.AgentID]map[string]bool{}
-	for _, a := range r.snap.Agents {
+	for _, a := range snap.Agents {
 		qs := map[string]bool{}
 		for _, m := range a.Config.Queues {
 			qs[m.Queue] = true
 		}
 		h.agentQueues[queue.AgentID(a.Config.ID)] = qs
 	}
-	agentBodies := map[queue.AgentID][]byte{}
+	broadcast := h.dirty
+	h.dirty = false
 	for c := range h.clients {
-		if !r.broadcast && !c.needSnap {
+		if !broadcast && !c.needSnap {
 			continue
 		}
 		if c.stale && !c.needSnap {
@@ -343,39 +349,19 @@ func (h *Hub) deliverSnapshot(r snapResult) {
 			c.seq++
 			continue
 		}
-		body := r.body
-		if c.agent != "" {
-			b, ok := agentBodies[c.agent]
-			if !ok {
-				b, _ = json.Marshal(agentView(r.snap, c.agent))
-				agentBodies[c.agent] = b
-			}
-			body = b
-		}
-		c.seq++
-		head := append([]byte(`{"type":"snapshot","seq":`), strconv.FormatUint(c.seq, 10)...)
-		head = append(head, `,"snapshot":`...)
-		if h.enqueue(c, outMsg{head: head, body: body}) {
-			c.stale, c.needSnap = false, false
-		} else {
-			c.needSnap = false // its writer asks again once drained
-		}
-	}
-	if h.refetch || h.broadcastPending {
-		h.refetch = false
-		h.scheduleBroadcastOrNow()
+		h.sendSnapshot(c)
 	}
 }
 
-func (h *Hub) scheduleBroadcastOrNow() {
-	for c := range h.clients {
-		if c.needSnap {
-			h.schedule(0)
-			return
-		}
-	}
-	if h.broadcastPending {
-		h.schedule(max(h.cfg.settle, time.Until(h.lastFetch.Add(h.cfg.minGap))))
+// sendSnapshot queues the latest snapshot (cut down for an agent) for c.
+func (h *Hub) sendSnapshot(c *client) {
+	c.seq++
+	head := append([]byte(`{"type":"snapshot","seq":`), strconv.FormatUint(c.seq, 10)...)
+	head = append(head, `,"snapshot":`...)
+	if h.enqueue(c, outMsg{head: head, body: h.latest.bodyFor(c.agent)}) {
+		c.stale, c.needSnap = false, false
+	} else {
+		c.needSnap = false // its writer asks again once drained
 	}
 }
 
@@ -405,30 +391,45 @@ func (h *Hub) fanout(events []queue.Event) {
 		scope := ev.Scope()
 		kind := ev.Kind()
 		for c := range h.clients {
-			if c.agent != "" && !scope.VisibleTo(c.agent, h.agentQueues[c.agent]) {
-				continue
-			}
-			c.seq++
-			if c.stale {
-				continue
-			}
-			if body == nil {
-				var err error
-				if body, err = json.Marshal(ev); err != nil {
-					h.cfg.log.Error("encode event", "kind", kind, "err", err)
-					body = []byte("{}")
-				}
-			}
-			head := make([]byte, 0, 64)
-			head = append(head, `{"type":"event","seq":`...)
-			head = strconv.AppendUint(head, c.seq, 10)
-			head = append(head, `,"kind":"`...)
-			head = append(head, kind...)
-			head = append(head, `","event":`...)
-			h.enqueue(c, outMsg{head: head, body: body})
+			body = h.sendEvent(c, ev, scope, kind, body)
 		}
 	}
-	h.scheduleBroadcast()
+	h.dirty = true
+	if h.latest == nil || h.sinceLost {
+		return
+	}
+	if len(h.since)+len(events) > h.cfg.backlog {
+		h.since, h.sinceLost = nil, true
+		return
+	}
+	h.since = append(h.since, events...)
+}
+
+// sendEvent queues ev for c if c may see it, encoding it once per fanout
+// (body, returned for the next client).
+func (h *Hub) sendEvent(c *client, ev queue.Event, scope queue.Scope, kind string, body []byte) []byte {
+	if c.agent != "" && !scope.VisibleTo(c.agent, h.agentQueues[c.agent]) {
+		return body
+	}
+	c.seq++
+	if c.stale {
+		return body
+	}
+	if body == nil {
+		var err error
+		if body, err = json.Marshal(ev); err != nil {
+			h.cfg.log.Error("encode event", "kind", kind, "err", err)
+			body = []byte("{}")
+		}
+	}
+	head := make([]byte, 0, 64)
+	head = append(head, `{"type":"event","seq":`...)
+	head = strconv.AppendUint(head, c.seq, 10)
+	head = append(head, `,"kind":"`...)
+	head = append(head, kind...)
+	head = append(head, `","event":`...)
+	h.enqueue(c, outMsg{head: head, body: body})
+	return body
 }
 
 // trackMembership keeps agents' queues current between snapshots, so an

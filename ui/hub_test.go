@@ -284,6 +284,40 @@ func TestSupervisorsSeeEachOthersChanges(t *testing.T) {
 	t.Logf("the other supervisor had the new order in %v", time.Since(start))
 }
 
+// A client that connects gets the loop's latest pushed snapshot and then
+// the events published since, in order: the hub asks the loop for nothing.
+func TestHubCatchesUpFromThePushedSnapshot(t *testing.T) {
+	env := MustTestEnv(t)
+	env.stopPush() // the test pushes, as the loop would
+	snap := testFloorState()
+	env.srv.PublishSnapshot(snap)
+	now := time.Now()
+	env.srv.Publish([]queue.Event{
+		queue.CallerJoined{At: now, Caller: "c9", Queue: "sales"},
+		queue.QueueOrderChanged{At: now, Queue: "sales", Callers: []queue.CallerID{"c1", "c2", "c9"}},
+	})
+	env.floor.mu.Lock()
+	asked := env.floor.snapshots
+	env.floor.mu.Unlock()
+
+	ws := env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{})
+	first := ws.next()
+	if first.Type != "snapshot" || first.Seq != 1 || len(first.Snapshot.Queues) != len(snap.Queues) {
+		t.Fatalf("first message got=%+v, want the pushed snapshot as seq 1", first)
+	}
+	last := first.Seq
+	for _, want := range []string{"caller_joined", "queue_order"} {
+		if m := ws.nextEvent(&last); m.Kind != want {
+			t.Fatalf("after the snapshot got=%s, want %s (the events since it, in order)", m.Kind, want)
+		}
+	}
+	env.floor.mu.Lock()
+	defer env.floor.mu.Unlock()
+	if env.floor.snapshots != asked {
+		t.Errorf("the hub asked the floor for %d snapshots, want none", env.floor.snapshots-asked)
+	}
+}
+
 func TestHubResync(t *testing.T) {
 	env := MustTestEnv(t)
 	ws := env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{})
@@ -291,6 +325,8 @@ func TestHubResync(t *testing.T) {
 	snap := testFloorState()
 	snap.Agents[1].State = queue.AgentPaused
 	env.floor.setSnapshot(snap)
+	// The loop pushes its snapshot (the test's state change has no event).
+	env.srv.PublishSnapshot(snap)
 	// A client that saw a gap asks again.
 	ws.send(map[string]string{"type": "resync"})
 	m := ws.next()
@@ -311,8 +347,7 @@ func TestHubResync(t *testing.T) {
 // every event at once, and the slow one gets a snapshot when it catches up.
 func TestHubSlowClient(t *testing.T) {
 	env := MustTestEnv(t)
-	env.srv.hub.Close()
-	env.srv.hub = newHub(hubConfig{floor: env.floor, buffer: 64, writeTimeout: time.Minute})
+	env.replaceHub(hubConfig{buffer: 64, writeTimeout: time.Minute})
 	slow := env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{readBuffer: 128 << 10})
 	fast := env.MustDial(t, env.MustLogin(t, "ada"), dialOptions{})
 	fastLast := fast.next().Seq
@@ -411,8 +446,7 @@ func TestHubAgentFollowsMembership(t *testing.T) {
 // writeTimeout, freeing its goroutines and socket.
 func TestHubDropsClientThatStopsReading(t *testing.T) {
 	env := MustTestEnv(t)
-	env.srv.hub.Close()
-	env.srv.hub = newHub(hubConfig{floor: env.floor, buffer: 4, writeTimeout: 300 * time.Millisecond})
+	env.replaceHub(hubConfig{buffer: 4, writeTimeout: 300 * time.Millisecond})
 	env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{readBuffer: 128 << 10})
 	waitFor(t, "the client to connect", func() bool { return env.srv.Clients() == 1 })
 	big := strings.Repeat("x", 64<<10)

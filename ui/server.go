@@ -134,7 +134,7 @@ func New(opts Options) (*Server, error) {
 		lookup: lookup,
 		loc:    opts.Location,
 	}
-	s.hub = newHub(hubConfig{floor: opts.Floor, log: opts.Logger})
+	s.hub = newHub(hubConfig{log: opts.Logger})
 	s.echo = s.routes()
 	return s, nil
 }
@@ -144,6 +144,11 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Publish hands domain events to the websocket hub. It never blocks.
 func (s *Server) Publish(events []queue.Event) { s.hub.Publish(events) }
+
+// PublishSnapshot gives the websocket clients the floor as the application
+// loop last saw it, in order with the events it published (the loop does
+// so every second).
+func (s *Server) PublishSnapshot(snap queue.Snapshot) { s.hub.PublishSnapshot(snap) }
 
 // Close closes every websocket and stops the hub; http.Server.Shutdown does
 // not close hijacked connections.

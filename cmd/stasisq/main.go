@@ -272,9 +272,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Snapshot: func(s queue.Snapshot) {
 			m.Metrics.ObserveSnapshot(s)
 			m.Metrics.SetARIConnected(m.ARI.Connected())
-			if m.UI != nil {
-				m.Metrics.SetWebsocketClients(m.UI.Clients())
-			}
+			m.Metrics.SetWebsocketClients(m.UI.Clients())
+			m.UI.PublishSnapshot(s)
 		},
 		Logger:   log.With("component", "flow"),
 		RunTag:   runTag,
