@@ -1,0 +1,386 @@
+package callflow
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"stasisq/ari"
+)
+
+// scriptARI is a scripted Asterisk for the call flow's scenario tests: no
+// network, no timing of its own. The test sends the events (send) and reads
+// back the REST calls the flow made (take); each call is answered from what
+// the script has set up: channels it started, legs the flow originated,
+// bridges the flow made, and failures it asked for (failNext).
+type scriptARI struct {
+	events chan ari.Event // unbuffered: a send returns once the loop took the event
+
+	mu        sync.Mutex
+	calls     []restCall
+	channels  map[string]ari.Channel // alive in Asterisk
+	inApp     map[string]bool        // in the Stasis application
+	bridges   map[string][]string    // ours, with their channels
+	legOf     map[string]string      // endpoint -> the last agent leg originated to it
+	playingOn map[string]string      // channel -> its last playback
+	failures  map[string][]error     // operation -> errors for its next calls
+	seq       int
+}
+
+type restCall struct {
+	target string // the channel, bridge or playback it acts on ("" for Asterisk)
+	text   string
+}
+
+func newScriptARI() *scriptARI {
+	return &scriptARI{
+		events:    make(chan ari.Event),
+		channels:  map[string]ari.Channel{},
+		inApp:     map[string]bool{},
+		bridges:   map[string][]string{},
+		legOf:     map[string]string{},
+		playingOn: map[string]string{},
+		failures:  map[string][]error{},
+	}
+}
+
+func (f *scriptARI) Run(ctx context.Context) error {
+	select {
+	case f.events <- &ari.Connected{At: time.Now()}:
+	case <-ctx.Done():
+		return nil
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func (f *scriptARI) Events() <-chan ari.Event { return f.events }
+
+// failNext makes the next call of op fail with an ARI error of status.
+func (f *scriptARI) failNext(op string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failures[op] = append(f.failures[op], &ari.Error{Status: status, Message: fmt.Sprintf("scripted %d", status)})
+}
+
+// call records one REST call and returns its scripted failure, if any.
+// Lock held.
+func (f *scriptARI) call(op, target, format string, args ...any) error {
+	f.calls = append(f.calls, restCall{target: target, text: op + " " + fmt.Sprintf(format, args...)})
+	if errs := f.failures[op]; len(errs) > 0 {
+		f.failures[op] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+// notFound answers for a channel Asterisk does not have (any more).
+func (f *scriptARI) notFound(id string) error {
+	if _, ok := f.channels[id]; ok {
+		return nil
+	}
+	return &ari.Error{Status: http.StatusNotFound, Message: "Channel not found"}
+}
+
+// take returns the calls made since the last take, grouped by what they act
+// on (in the order each was made): lanes run in parallel, so only the order
+// per channel is the flow's to keep.
+func (f *scriptARI) take() []string {
+	f.mu.Lock()
+	calls := f.calls
+	f.calls = nil
+	f.mu.Unlock()
+	sort.SliceStable(calls, func(i, j int) bool { return calls[i].target < calls[j].target })
+	out := make([]string, len(calls))
+	for i, c := range calls {
+		out[i] = "> " + c.text
+	}
+	return out
+}
+
+func (f *scriptARI) Answer(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("answer", id, "%s", id); err != nil {
+		return err
+	}
+	return f.notFound(id)
+}
+
+func (f *scriptARI) Hangup(ctx context.Context, id, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("hangup", id, "%s %s", id, reason); err != nil {
+		return err
+	}
+	if err := f.notFound(id); err != nil {
+		return err
+	}
+	// The script sends the hangup's events (hungup, agent-gone); Asterisk
+	// forgets the channel at once.
+	delete(f.channels, id)
+	return nil
+}
+
+func (f *scriptARI) Continue(ctx context.Context, id, dctx, exten string, prio int, label string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	where := "(next priority)"
+	if dctx != "" || exten != "" {
+		where = fmt.Sprintf("%s,%s,%d", dctx, exten, prio)
+	}
+	if err := f.call("continue", id, "%s %s", id, where); err != nil {
+		return err
+	}
+	if err := f.notFound(id); err != nil {
+		return err
+	}
+	// It leaves the application for the dialplan.
+	delete(f.inApp, id)
+	return nil
+}
+
+func (f *scriptARI) SetVariable(ctx context.Context, id, name, value string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("set", id, "%s %s=%s", id, name, value); err != nil {
+		return err
+	}
+	return f.notFound(id)
+}
+
+func (f *scriptARI) StartMOH(ctx context.Context, id, class string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("moh", id, "%s %s", id, class); err != nil {
+		return err
+	}
+	return f.notFound(id)
+}
+
+func (f *scriptARI) StopMOH(ctx context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("moh-stop", id, "%s", id); err != nil {
+		return err
+	}
+	return f.notFound(id)
+}
+
+func (f *scriptARI) Play(ctx context.Context, id, pb string, media ...string) (*ari.Playback, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("play", id, "%s %s %s", id, pb, strings.Join(media, ",")); err != nil {
+		return nil, err
+	}
+	if err := f.notFound(id); err != nil {
+		return nil, err
+	}
+	f.playingOn[id] = pb
+	return &ari.Playback{ID: pb}, nil
+}
+
+func (f *scriptARI) StopPlayback(ctx context.Context, pb string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.call("play-stop", pb, "%s", pb)
+}
+
+func (f *scriptARI) Originate(ctx context.Context, req ari.OriginateRequest) (*ari.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("originate", req.ChannelID, "%s %s args=%s timeout=%d", req.ChannelID, req.Endpoint, strings.Join(req.AppArgs, ","), req.Timeout); err != nil {
+		return nil, err
+	}
+	ch := ari.Channel{ID: req.ChannelID, Name: "Local/" + req.Endpoint}
+	f.channels[req.ChannelID] = ch
+	f.channels[req.OtherChannelID] = ari.Channel{ID: req.OtherChannelID}
+	f.legOf[req.Endpoint] = req.ChannelID
+	return &ch, nil
+}
+
+func (f *scriptARI) CreateBridge(ctx context.Context, id, typ, name string) (*ari.Bridge, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("bridge", id, "%s %s", id, typ); err != nil {
+		return nil, err
+	}
+	f.bridges[id] = nil
+	return &ari.Bridge{ID: id}, nil
+}
+
+func (f *scriptARI) AddChannel(ctx context.Context, bridge, channels, role string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("bridge-add", bridge, "%s %s", bridge, channels); err != nil {
+		return err
+	}
+	if _, ok := f.bridges[bridge]; !ok {
+		return &ari.Error{Status: http.StatusNotFound, Message: "Bridge not found"}
+	}
+	for _, ch := range strings.Split(channels, ",") {
+		if !f.inApp[ch] {
+			return &ari.Error{Status: http.StatusUnprocessableEntity, Message: "Channel not in Stasis application"}
+		}
+	}
+	f.bridges[bridge] = append(f.bridges[bridge], strings.Split(channels, ",")...)
+	return nil
+}
+
+func (f *scriptARI) DestroyBridge(ctx context.Context, bridge string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("bridge-destroy", bridge, "%s", bridge); err != nil {
+		return err
+	}
+	if _, ok := f.bridges[bridge]; !ok {
+		return &ari.Error{Status: http.StatusNotFound, Message: "Bridge not found"}
+	}
+	delete(f.bridges, bridge)
+	return nil
+}
+
+func (f *scriptARI) Subscribe(ctx context.Context, app string, src ...string) (*ari.Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &ari.Application{Name: app}, f.call("subscribe", "", "%s", strings.Join(src, ","))
+}
+
+func (f *scriptARI) Unsubscribe(ctx context.Context, app string, src ...string) (*ari.Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &ari.Application{Name: app}, f.call("unsubscribe", "", "%s", strings.Join(src, ","))
+}
+
+func (f *scriptARI) GetApplication(ctx context.Context, app string) (*ari.Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("application", "", "%s", app); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(f.inApp))
+	for id := range f.inApp {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return &ari.Application{Name: app, ChannelIDs: ids}, nil
+}
+
+func (f *scriptARI) ListChannels(ctx context.Context) ([]ari.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("channels", "", "list"); err != nil {
+		return nil, err
+	}
+	out := make([]ari.Channel, 0, len(f.channels))
+	for _, ch := range f.channels {
+		out = append(out, ch)
+	}
+	slices.SortFunc(out, func(a, b ari.Channel) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (f *scriptARI) ListBridges(ctx context.Context) ([]ari.Bridge, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("bridges", "", "list"); err != nil {
+		return nil, err
+	}
+	var out []ari.Bridge
+	for id, chans := range f.bridges {
+		out = append(out, ari.Bridge{ID: id, Channels: slices.Clone(chans)})
+	}
+	slices.SortFunc(out, func(a, b ari.Bridge) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (f *scriptARI) ListDeviceStates(ctx context.Context) ([]ari.DeviceState, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return nil, f.call("devicestates", "", "list")
+}
+
+// Events the script sends, as Asterisk would raise them.
+
+// callerArrives: channel id runs Stasis(app, args...) from from-callers.
+func (f *scriptARI) callerArrives(id string, args []string) ari.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	ch := ari.Channel{ID: id, Name: "PJSIP/caller-" + id, State: "Ring",
+		Caller:       ari.CallerID{Number: "555" + id, Name: "Caller " + id},
+		Dialplan:     ari.DialplanCEP{Context: "from-callers", Exten: "100", Priority: 2, AppName: "Stasis", AppData: "stasisq," + strings.Join(args, ",")},
+		Creationtime: ari.Time{Time: time.Unix(1_800_000_000+int64(f.seq), 0)},
+	}
+	f.channels[id] = ch
+	f.inApp[id] = true
+	return &ari.StasisStart{EventBase: ari.EventBase{Type: "StasisStart", App: "stasisq", When: ari.Time{Time: time.Now()}}, Args: args, Channel: ch}
+}
+
+// agentAnswers: the agent leg last originated to endpoint enters Stasis.
+func (f *scriptARI) agentAnswers(endpoint string) (ari.Event, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	leg, ok := f.legOf[endpoint]
+	if !ok {
+		return nil, fmt.Errorf("nothing was originated to %s", endpoint)
+	}
+	offer, _ := OfferOfAgentLeg(leg)
+	f.inApp[leg] = true
+	return &ari.StasisStart{EventBase: ari.EventBase{Type: "StasisStart", App: "stasisq"}, Args: []string{AgentArg, string(offer)}, Channel: f.channels[leg]}, nil
+}
+
+// legOfEndpoint is the leg last originated to endpoint and its other half.
+func (f *scriptARI) legOfEndpoint(endpoint string) (string, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	leg, ok := f.legOf[endpoint]
+	if !ok {
+		return "", "", fmt.Errorf("nothing was originated to %s", endpoint)
+	}
+	offer, _ := OfferOfAgentLeg(leg)
+	_, other := AgentLegIDs(offer)
+	return leg, other, nil
+}
+
+// gone: channel id hangs up with cause (its StasisEnd when in the
+// application, then its ChannelDestroyed).
+func (f *scriptARI) gone(id string, cause int) []ari.Event {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := ari.Channel{ID: id}
+	var evs []ari.Event
+	if f.inApp[id] {
+		evs = append(evs, &ari.StasisEnd{EventBase: ari.EventBase{Type: "StasisEnd"}, Channel: ch})
+	}
+	delete(f.inApp, id)
+	delete(f.channels, id)
+	for b, chans := range f.bridges {
+		f.bridges[b] = slices.DeleteFunc(chans, func(c string) bool { return c == id })
+	}
+	return append(evs, &ari.ChannelDestroyed{EventBase: ari.EventBase{Type: "ChannelDestroyed"}, Cause: cause, Channel: ch})
+}
+
+// bridgeOf is the bridge of ours channel id is in.
+func (f *scriptARI) bridgeOf(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for b, chans := range f.bridges {
+		if slices.Contains(chans, id) {
+			return b
+		}
+	}
+	return ""
+}
+
+// playing is the last playback started on channel id.
+func (f *scriptARI) playing(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.playingOn[id]
+}
