@@ -180,3 +180,26 @@ func (r *CallRecord) Apply(ev Event) {
 		r.Priority = e.Priority
 	}
 }
+
+// CallQuery selects call records by join time, From inclusive and To
+// exclusive (zero means unbounded), and queue (empty means all; a record
+// matches a queue it is in or was moved from). Limit 0 means no limit.
+type CallQuery struct {
+	From, To time.Time
+	Queue    string
+	Limit    int
+}
+
+// Matches reports whether r is in the query's queue; the join-time range
+// is the store's to check, as it walks its index over that range.
+func (q CallQuery) Matches(r CallRecord) bool {
+	if q.Queue == "" || r.Queue == q.Queue {
+		return true
+	}
+	for _, m := range r.Moves {
+		if m.From == q.Queue {
+			return true
+		}
+	}
+	return false
+}

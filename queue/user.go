@@ -29,3 +29,14 @@ func (r Role) Valid() bool { return r.Rank() > 0 }
 
 // AtLeast reports whether r may do what min may.
 func (r Role) AtLeast(min Role) bool { return r.Valid() && r.Rank() >= min.Rank() }
+
+// User is a login as the console's admin pages edit it: who, what it may
+// do, and, for one who takes calls, its agent settings (Agent.Device is
+// empty for a supervisor or admin who is not also an agent). For an agent,
+// ID is also its AgentID.
+type User struct {
+	ID    string      `json:"id"`
+	Name  string      `json:"name"`
+	Role  Role        `json:"role"`
+	Agent AgentConfig `json:"agent"`
+}

@@ -41,29 +41,8 @@ func callID(key []byte) string {
 	return fmt.Sprintf("%016x-%s", binary.BigEndian.Uint64(key[:8]), key[8:])
 }
 
-// CallQuery selects call records by join time, From inclusive and To
-// exclusive (zero means unbounded), and queue (empty means all; a record
-// matches a queue it is in or was moved from). Limit 0 means no limit.
-type CallQuery struct {
-	From, To time.Time
-	Queue    string
-	Limit    int
-}
-
-func (q CallQuery) matches(r queue.CallRecord) bool {
-	if q.Queue == "" || r.Queue == q.Queue {
-		return true
-	}
-	for _, m := range r.Moves {
-		if m.From == q.Queue {
-			return true
-		}
-	}
-	return false
-}
-
 // Calls returns the records that joined in the query's range, oldest first.
-func (db *DB) Calls(ctx context.Context, q CallQuery) ([]queue.CallRecord, error) {
+func (db *DB) Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error) {
 	var out []queue.CallRecord
 	err := db.eachCall(ctx, q, func(r queue.CallRecord) error {
 		out = append(out, r)
@@ -75,7 +54,7 @@ func (db *DB) Calls(ctx context.Context, q CallQuery) ([]queue.CallRecord, error
 	return out, nil
 }
 
-func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(queue.CallRecord) error) error {
+func (db *DB) eachCall(ctx context.Context, q queue.CallQuery, fn func(queue.CallRecord) error) error {
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketCalls).Cursor()
 		var k, v []byte
@@ -102,7 +81,7 @@ func (db *DB) eachCall(ctx context.Context, q CallQuery, fn func(queue.CallRecor
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("decode call %s: %w", callID(k), err)
 			}
-			if !q.matches(r) {
+			if !q.Matches(r) {
 				continue
 			}
 			if err := fn(db.localCall(r)); err != nil {
@@ -166,7 +145,7 @@ var CallsCSVHeader = []string{
 // WriteCallsCSV writes the selected records as CSV, times in RFC 3339 in the
 // DB's Location, durations in seconds with millisecond precision, moves as
 // "from>to" joined by ";".
-func (db *DB) WriteCallsCSV(ctx context.Context, w io.Writer, q CallQuery) error {
+func (db *DB) WriteCallsCSV(ctx context.Context, w io.Writer, q queue.CallQuery) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CallsCSVHeader); err != nil {
 		return fmt.Errorf("write calls csv: %w", err)

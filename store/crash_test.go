@@ -122,7 +122,7 @@ func TestCrashKeepsCommittedState(t *testing.T) {
 
 	db := MustOpenPath(t, path, testOptions())
 	ctx := context.Background()
-	calls, err := db.Calls(ctx, CallQuery{})
+	calls, err := db.Calls(ctx, queue.CallQuery{})
 	if err != nil {
 		t.Fatalf("Calls: %v", err)
 	}

@@ -104,15 +104,15 @@ func TestCallsQueryAndCSV(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		q    CallQuery
+		q    queue.CallQuery
 		want []queue.CallerID
 	}{
-		{"all", CallQuery{}, []queue.CallerID{"c0", "c1", "c2", "c3", "c9"}},
-		{"range [1m, 3m)", CallQuery{From: at(time.Minute), To: at(3 * time.Minute)}, []queue.CallerID{"c1", "c2"}},
-		{"support", CallQuery{Queue: "support"}, []queue.CallerID{"c0", "c2", "c3"}},
-		{"moved from sales", CallQuery{Queue: "sales"}, []queue.CallerID{"c1", "c9"}},
-		{"limit", CallQuery{Limit: 2}, []queue.CallerID{"c0", "c1"}},
-		{"empty range", CallQuery{From: at(time.Hour)}, nil},
+		{"all", queue.CallQuery{}, []queue.CallerID{"c0", "c1", "c2", "c3", "c9"}},
+		{"range [1m, 3m)", queue.CallQuery{From: at(time.Minute), To: at(3 * time.Minute)}, []queue.CallerID{"c1", "c2"}},
+		{"support", queue.CallQuery{Queue: "support"}, []queue.CallerID{"c0", "c2", "c3"}},
+		{"moved from sales", queue.CallQuery{Queue: "sales"}, []queue.CallerID{"c1", "c9"}},
+		{"limit", queue.CallQuery{Limit: 2}, []queue.CallerID{"c0", "c1"}},
+		{"empty range", queue.CallQuery{From: at(time.Hour)}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +127,7 @@ func TestCallsQueryAndCSV(t *testing.T) {
 	}
 
 	var buf bytes.Buffer
-	if err := db.WriteCallsCSV(ctx, &buf, CallQuery{Queue: "support", Limit: 1}); err != nil {
+	if err := db.WriteCallsCSV(ctx, &buf, queue.CallQuery{Queue: "support", Limit: 1}); err != nil {
 		t.Fatalf("WriteCallsCSV: %v", err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -150,7 +150,7 @@ func TestCallsQueryAndCSV(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := db.WriteCallsCSV(ctx, &buf, CallQuery{From: at(10 * time.Minute)}); err != nil {
+	if err := db.WriteCallsCSV(ctx, &buf, queue.CallQuery{From: at(10 * time.Minute)}); err != nil {
 		t.Fatalf("WriteCallsCSV: %v", err)
 	}
 	rows, _ = csv.NewReader(&buf).ReadAll()
@@ -177,7 +177,7 @@ func TestPruneDeletesOldCallsAndIntervals(t *testing.T) {
 	if p.Calls != 2 || p.Intervals != 1 {
 		t.Errorf("Prune: got=%+v, want 2 calls (old and still) and 1 interval", p)
 	}
-	calls, _ := db.Calls(ctx, CallQuery{})
+	calls, _ := db.Calls(ctx, queue.CallQuery{})
 	if len(calls) != 1 || calls[0].Caller != "new" {
 		t.Errorf("calls after prune: got=%+v, want only the recent one", calls)
 	}
@@ -205,7 +205,7 @@ func TestRetentionRunsInTheBackground(t *testing.T) {
 	MustFlush(t, db)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		calls, err := db.Calls(context.Background(), CallQuery{})
+		calls, err := db.Calls(context.Background(), queue.CallQuery{})
 		if err != nil {
 			t.Fatalf("Calls: %v", err)
 		}

@@ -60,7 +60,7 @@ func TestTransferredCallIsRecordedLoggedExportedAndCounted(t *testing.T) {
 	}
 
 	var csvOut bytes.Buffer
-	if err := db.WriteCallsCSV(ctx, &csvOut, CallQuery{}); err != nil {
+	if err := db.WriteCallsCSV(ctx, &csvOut, queue.CallQuery{}); err != nil {
 		t.Fatalf("WriteCallsCSV: %v", err)
 	}
 	rows, err := csv.NewReader(&csvOut).ReadAll()

@@ -119,7 +119,7 @@ func TestSameChannelJoinsTwiceGetsTwoRecords(t *testing.T) {
 	db.Record(second.join()...)
 	MustFlush(t, db)
 
-	calls, err := db.Calls(ctx, CallQuery{})
+	calls, err := db.Calls(ctx, queue.CallQuery{})
 	if err != nil {
 		t.Fatalf("Calls: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestResumedCallerKeepsItsRecord(t *testing.T) {
 		JoinedAt: t0, Position: 1, Resumed: true})
 	db.Record(c.leave(queue.LeftAbandoned, 1, 6*time.Minute, "")...)
 	MustFlush(t, db)
-	calls, err := db.Calls(ctx, CallQuery{})
+	calls, err := db.Calls(ctx, queue.CallQuery{})
 	if err != nil {
 		t.Fatalf("Calls: %v", err)
 	}
@@ -265,7 +265,7 @@ func TestFlushWaitsForEverythingRecorded(t *testing.T) {
 		db.Record(c.join()...)
 	}
 	MustFlush(t, db)
-	calls, err := db.Calls(context.Background(), CallQuery{})
+	calls, err := db.Calls(context.Background(), queue.CallQuery{})
 	if err != nil {
 		t.Fatalf("Calls: %v", err)
 	}

@@ -106,7 +106,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("users: %w", err)
 	}
-	var old *UserRecord
+	var old *queue.User
 	for i := range users {
 		if users[i].ID == id {
 			old = &users[i]
@@ -145,7 +145,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if b.Role == queue.RoleAgent && b.Agent == nil {
 		f.add("agent", "an agent needs a device and queues")
 	}
-	rec := UserRecord{ID: id, Name: b.Name, Role: b.Role}
+	rec := queue.User{ID: id, Name: b.Name, Role: b.Role}
 	if b.Agent != nil {
 		rec.Agent = *b.Agent
 		if rec.Agent.ID == "" {

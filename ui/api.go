@@ -110,7 +110,7 @@ func (s *Server) listCalls(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	calls, err := s.opts.Directory.Calls(ctx, from, to, c.QueryParam("queue"), limit)
+	calls, err := s.opts.Directory.Calls(ctx, queue.CallQuery{From: from, To: to, Queue: c.QueryParam("queue"), Limit: limit})
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)
 	}
@@ -180,7 +180,7 @@ func (s *Server) writeAgentStats(c echo.Context, agent string) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	ivs, err := s.opts.Directory.AgentStats(ctx, agent, from, to)
+	ivs, err := s.opts.Directory.AgentStats(ctx, queue.AgentID(agent), from, to)
 	if err != nil {
 		return fmt.Errorf("agent stats %s: %w", agent, err)
 	}
@@ -412,17 +412,17 @@ func (s *Server) myQueues(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) findUser(ctx context.Context, id string) (UserRecord, error) {
+func (s *Server) findUser(ctx context.Context, id string) (queue.User, error) {
 	users, err := s.opts.Directory.Users(ctx)
 	if err != nil {
-		return UserRecord{}, fmt.Errorf("users: %w", err)
+		return queue.User{}, fmt.Errorf("users: %w", err)
 	}
 	for _, u := range users {
 		if u.ID == id {
 			return u, nil
 		}
 	}
-	return UserRecord{}, queue.ErrUnknownAgent
+	return queue.User{}, queue.ErrUnknownAgent
 }
 
 func findAgent(snap queue.Snapshot, id queue.AgentID) (queue.AgentView, bool) {

@@ -226,13 +226,14 @@ func (s *Server) login(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	u, err := s.opts.Directory.CheckPassword(ctx, req.Login, req.Password)
+	found, err := s.opts.Directory.Authenticate(ctx, req.Login, req.Password)
 	if errors.Is(err, queue.ErrBadCredentials) {
 		s.limit.failed(now, keys)
 	}
 	if err != nil {
 		return err
 	}
+	u := sessionUser(found)
 	if u.Role.Rank() == 0 {
 		return newError(http.StatusForbidden, "this user has no role")
 	}

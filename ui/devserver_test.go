@@ -157,7 +157,7 @@ func TestDevServer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	users := []UserRecord{
+	users := []queue.User{
 		{ID: "alice", Name: "Alice Martin", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice Martin", Device: "SIM/slow-1001",
 			Queues: []queue.Membership{{Queue: "sales"}, {Queue: "support", Penalty: 2}}}},
 		{ID: "bob", Name: "Bob Stone", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob Stone", Device: "SIM/auto-1002",
@@ -169,7 +169,7 @@ func TestDevServer(t *testing.T) {
 	fmt.Sscan(os.Getenv("STASISQ_UI_DEV_AGENTS"), &sims)
 	for i := range sims {
 		id := fmt.Sprintf("sim%03d", i)
-		users = append(users, UserRecord{ID: id, Name: "Sim " + id, Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: id, Name: "Sim " + id,
+		users = append(users, queue.User{ID: id, Name: "Sim " + id, Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: id, Name: "Sim " + id,
 			Device: "SIM/auto-" + id, Static: true, Queues: []queue.Membership{{Queue: []string{"sales", "support"}[i%2], Penalty: i % 3}}}})
 	}
 	for _, u := range users {

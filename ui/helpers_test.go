@@ -101,7 +101,7 @@ func (f *fakeFloor) takeInputs() []queue.Input {
 // fakeDirectory is an in-memory Directory with real bcrypt hashes.
 type fakeDirectory struct {
 	mu         sync.Mutex
-	users      map[string]UserRecord
+	users      map[string]queue.User
 	hashes     map[string][]byte
 	queues     map[string]queue.QueueConfig
 	calls      []queue.CallRecord
@@ -116,20 +116,20 @@ type fakeDirectory struct {
 
 func newFakeDirectory() *fakeDirectory {
 	return &fakeDirectory{
-		users: map[string]UserRecord{}, hashes: map[string][]byte{}, queues: map[string]queue.QueueConfig{},
+		users: map[string]queue.User{}, hashes: map[string][]byte{}, queues: map[string]queue.QueueConfig{},
 		queueStats: map[string][]queue.QueueInterval{}, agentStats: map[string][]queue.AgentInterval{},
 	}
 }
 
-func (d *fakeDirectory) CheckPassword(ctx context.Context, login, password string) (User, error) {
+func (d *fakeDirectory) Authenticate(ctx context.Context, login, password string) (queue.User, error) {
 	d.mu.Lock()
 	u, ok := d.users[login]
 	h := d.hashes[login]
 	d.mu.Unlock()
 	if !ok || bcrypt.CompareHashAndPassword(h, []byte(password)) != nil {
-		return User{}, queue.ErrBadCredentials
+		return queue.User{}, queue.ErrBadCredentials
 	}
-	return User{ID: u.ID, Role: u.Role, Name: u.Name}, nil
+	return u, nil
 }
 
 func (d *fakeDirectory) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
@@ -160,18 +160,18 @@ func (d *fakeDirectory) DeleteQueue(ctx context.Context, name string) error {
 	return nil
 }
 
-func (d *fakeDirectory) Users(ctx context.Context) ([]UserRecord, error) {
+func (d *fakeDirectory) Users(ctx context.Context) ([]queue.User, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []UserRecord
+	var out []queue.User
 	for _, u := range d.users {
 		out = append(out, u)
 	}
-	slices.SortFunc(out, func(a, b UserRecord) int { return compareStrings(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b queue.User) int { return compareStrings(a.ID, b.ID) })
 	return out, nil
 }
 
-func (d *fakeDirectory) PutUser(ctx context.Context, u UserRecord, password string) error {
+func (d *fakeDirectory) PutUser(ctx context.Context, u queue.User, password string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if password != "" {
@@ -198,7 +198,8 @@ func (d *fakeDirectory) DeleteUser(ctx context.Context, id string) error {
 	return nil
 }
 
-func (d *fakeDirectory) Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error) {
+func (d *fakeDirectory) Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error) {
+	from, to, queueName, limit := q.From, q.To, q.Queue, q.Limit
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.lastCalls.from, d.lastCalls.to, d.lastCalls.queue, d.lastCalls.limit = from, to, queueName, limit
@@ -217,10 +218,10 @@ func (d *fakeDirectory) QueueStats(ctx context.Context, queueName string, from, 
 	return d.queueStats[queueName], nil
 }
 
-func (d *fakeDirectory) AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error) {
+func (d *fakeDirectory) AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.agentStats[agent], nil
+	return d.agentStats[string(agent)], nil
 }
 
 func compareStrings(a, b string) int {
@@ -315,7 +316,7 @@ func MustTestEnv(tb testing.TB, mutate ...func(*Options)) *testEnv {
 	for _, q := range []string{"sales", "support"} {
 		_ = dir.PutQueue(ctx, queue.DefaultQueueConfig(q))
 	}
-	for _, u := range []UserRecord{
+	for _, u := range []queue.User{
 		{ID: "alice", Name: "Alice", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "alice", Name: "Alice", Device: "PJSIP/1001",
 			Queues: []queue.Membership{{Queue: "sales", Penalty: 0}, {Queue: "support", Penalty: 2}}}},
 		{ID: "bob", Name: "Bob", Role: queue.RoleAgent, Agent: queue.AgentConfig{ID: "bob", Name: "Bob", Device: "PJSIP/1002",

@@ -30,39 +30,32 @@ type Floor interface {
 	Configure(ctx context.Context, in queue.Input, save func(context.Context) error) error
 }
 
-// Directory is configuration and history.
+// Directory is configuration and history (the store).
 type Directory interface {
-	// CheckPassword returns the user for a correct login and password, and
+	// Authenticate returns the user for a correct login and password, and
 	// queue.ErrBadCredentials otherwise.
-	CheckPassword(ctx context.Context, login, password string) (User, error)
+	Authenticate(ctx context.Context, login, password string) (queue.User, error)
 	Queues(ctx context.Context) ([]queue.QueueConfig, error)
 	PutQueue(ctx context.Context, q queue.QueueConfig) error
 	DeleteQueue(ctx context.Context, name string) error
-	Users(ctx context.Context) ([]UserRecord, error)
+	Users(ctx context.Context) ([]queue.User, error)
 	// PutUser creates or replaces a user; password "" keeps the old one.
-	PutUser(ctx context.Context, u UserRecord, password string) error
+	PutUser(ctx context.Context, u queue.User, password string) error
 	DeleteUser(ctx context.Context, id string) error
-	Calls(ctx context.Context, from, to time.Time, queueName string, limit int) ([]queue.CallRecord, error)
+	Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
-	AgentStats(ctx context.Context, agent string, from, to time.Time) ([]queue.AgentInterval, error)
+	AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error)
 }
 
-// User is who is logged in. For an agent, ID is also the queue.AgentID.
+// User is who is logged in: the part of a queue.User a session carries.
+// For an agent, ID is also the queue.AgentID.
 type User struct {
 	ID   string     `json:"id"`
 	Role queue.Role `json:"role"`
 	Name string     `json:"name"`
 }
 
-// UserRecord is a user as the admin pages edit it. Agent.Device is empty
-// for a user who takes no calls (a supervisor or admin who is not also an
-// agent); Agent.ID may then be empty or the user's ID.
-type UserRecord struct {
-	ID    string            `json:"id"`
-	Name  string            `json:"name"`
-	Role  queue.Role        `json:"role"`
-	Agent queue.AgentConfig `json:"agent"`
-}
+func sessionUser(u queue.User) User { return User{ID: u.ID, Role: u.Role, Name: u.Name} }
 
 // Options configures New.
 type Options struct {

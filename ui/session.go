@@ -20,7 +20,7 @@ import (
 // session check read the whole user list (Users), at most once per user
 // every few seconds.
 type UserLookup interface {
-	User(ctx context.Context, id string) (UserRecord, error)
+	User(ctx context.Context, id string) (queue.User, error)
 }
 
 // minSessionKey is the shortest Options.SessionKey accepted: an HMAC-SHA256
@@ -205,7 +205,7 @@ func (s *sessions) fetch(ctx context.Context, id string) (User, bool, error) {
 		if err != nil {
 			return User{}, false, err
 		}
-		return User{ID: r.ID, Role: r.Role, Name: r.Name}, true, nil
+		return sessionUser(r), true, nil
 	}
 	all, err := s.dir.Users(ctx)
 	if err != nil {
@@ -213,7 +213,7 @@ func (s *sessions) fetch(ctx context.Context, id string) (User, bool, error) {
 	}
 	for _, r := range all {
 		if r.ID == id {
-			return User{ID: r.ID, Role: r.Role, Name: r.Name}, true, nil
+			return sessionUser(r), true, nil
 		}
 	}
 	return User{}, false, nil

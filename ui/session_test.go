@@ -173,7 +173,7 @@ func TestSessionRecheckedAgainstDirectory(t *testing.T) {
 		t.Fatalf("deleted user's session: got=%d, want 401", status)
 	}
 	// Demoted: the cookie says supervisor, the Directory now says agent.
-	if err := env.dir.PutUser(ctx, UserRecord{ID: "sue", Name: "Sue", Role: queue.RoleAgent}, ""); err != nil {
+	if err := env.dir.PutUser(ctx, queue.User{ID: "sue", Name: "Sue", Role: queue.RoleAgent}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if status, _ := sue.do("GET", "/api/queues", nil); status != http.StatusForbidden {

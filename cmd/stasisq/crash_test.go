@@ -318,7 +318,7 @@ func testCrashAndResume(t *testing.T, bin string, hangUpWhileDown []int) {
 	defer db.Close()
 	ctx := context.Background()
 	from, to := start.Add(-time.Hour), time.Now().Add(time.Hour)
-	recs, err := db.Calls(ctx, store.CallQuery{From: from, To: to, Limit: 1000})
+	recs, err := db.Calls(ctx, queue.CallQuery{From: from, To: to, Limit: 1000})
 	if err != nil {
 		t.Fatalf("calls: %v", err)
 	}

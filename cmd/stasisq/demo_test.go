@@ -478,7 +478,7 @@ func TestDemoCloseLeavesNoCallOpen(t *testing.T) {
 		t.Fatalf("reopen store: %v", err)
 	}
 	defer db.Close()
-	recs, err := db.Calls(context.Background(), store.CallQuery{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Minute), Limit: 10000})
+	recs, err := db.Calls(context.Background(), queue.CallQuery{From: time.Now().Add(-time.Hour), To: time.Now().Add(time.Minute), Limit: 10000})
 	if err != nil {
 		t.Fatalf("calls: %v", err)
 	}

@@ -30,18 +30,19 @@ func configChanges(e *testEnv) map[string]int {
 	return out
 }
 
-// TestDirectoryOnlyStores: the adapter persists and never touches the floor,
-// which the web console has already changed through Floor.Do.
+// TestDirectoryOnlyStores: the store, the web console's Directory, persists
+// and never touches the floor, which the console changes through
+// Floor.Configure.
 func TestDirectoryOnlyStores(t *testing.T) {
 	e := MustStartEnv(t)
-	dir := e.dirOf()
+	var dir ui.Directory = e.main.DB
 	ctx := e.ctx()
 
 	q := queue.DefaultQueueConfig("sales")
 	if err := dir.PutQueue(ctx, q); err != nil {
 		t.Fatalf("put queue: %v", err)
 	}
-	u := ui.UserRecord{ID: "ann", Name: "Ann", Role: queue.RoleAgent, Agent: queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}}}
+	u := queue.User{ID: "ann", Name: "Ann", Role: queue.RoleAgent, Agent: queue.AgentConfig{Device: "PJSIP/ann", Queues: []queue.Membership{{Queue: "sales"}}}}
 	if err := dir.PutUser(ctx, u, "secret-password"); err != nil {
 		t.Fatalf("put user: %v", err)
 	}
@@ -62,7 +63,7 @@ func TestDirectoryOnlyStores(t *testing.T) {
 	if !slices.ContainsFunc(queues, func(c queue.QueueConfig) bool { return c.Name == "sales" }) {
 		t.Errorf("stored queues got=%v, want sales among them", queues)
 	}
-	if _, err := dir.CheckPassword(ctx, "ann", "secret-password"); err != nil {
+	if _, err := dir.Authenticate(ctx, "ann", "secret-password"); err != nil {
 		t.Errorf("check stored password: %v", err)
 	}
 
@@ -70,7 +71,7 @@ func TestDirectoryOnlyStores(t *testing.T) {
 	// or the engine sees it.
 	bad := queue.DefaultQueueConfig("broken")
 	bad.Strategy = "nonsense"
-	if err := dir.ConfigureQueue(ctx, bad); !errors.Is(err, queue.ErrInvalid) {
+	if err := e.main.configureQueue(ctx, bad); !errors.Is(err, queue.ErrInvalid) {
 		t.Errorf("configure invalid queue: got=%v, want a validation error", err)
 	}
 	queues, err = dir.Queues(ctx)
@@ -128,7 +129,7 @@ func TestConfigureStoresBeforeApplying(t *testing.T) {
 func TestAdminChangesApplyOnce(t *testing.T) {
 	e := MustStartEnv(t)
 	ctx := e.ctx()
-	if err := e.dirOf().PutUser(ctx, ui.UserRecord{ID: "boss", Name: "Boss", Role: queue.RoleAdmin}, "boss-password"); err != nil {
+	if err := e.main.DB.PutUser(ctx, queue.User{ID: "boss", Name: "Boss", Role: queue.RoleAdmin}, "boss-password"); err != nil {
 		t.Fatalf("seed admin: %v", err)
 	}
 	c := MustConsoleLogin(t, e.main.URL(), "boss", "boss-password")
@@ -149,11 +150,11 @@ func TestAdminChangesApplyOnce(t *testing.T) {
 			t.Errorf("%s events got=%d, want %d (all: %v)", k, got[k], n, got)
 		}
 	}
-	users, err := e.dirOf().Users(ctx)
+	users, err := e.main.DB.Users(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if slices.ContainsFunc(users, func(u ui.UserRecord) bool { return u.ID == "ann" }) {
+	if slices.ContainsFunc(users, func(u queue.User) bool { return u.ID == "ann" }) {
 		t.Error("deleted user ann is still stored")
 	}
 }

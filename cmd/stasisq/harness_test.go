@@ -15,7 +15,6 @@ import (
 	"stasisq/ari/aritest"
 	"stasisq/callflow"
 	"stasisq/queue"
-	"stasisq/ui"
 )
 
 const (
@@ -201,8 +200,6 @@ func (e *testEnv) ctx() context.Context {
 	return ctx
 }
 
-func (e *testEnv) dirOf() *directory { return e.main.directory() }
-
 // MustQueue configures a queue from the defaults, changed by edit.
 func (e *testEnv) MustQueue(name string, edit func(*queue.QueueConfig)) {
 	e.tb.Helper()
@@ -215,7 +212,7 @@ func (e *testEnv) MustQueue(name string, edit func(*queue.QueueConfig)) {
 	if edit != nil {
 		edit(&q)
 	}
-	if err := e.dirOf().ConfigureQueue(e.ctx(), q); err != nil {
+	if err := e.main.configureQueue(e.ctx(), q); err != nil {
 		e.tb.Fatalf("put queue %s: %v", name, err)
 	}
 }
@@ -227,7 +224,7 @@ func (e *testEnv) MustAgent(id, device string, queues ...string) {
 	for i, q := range queues {
 		cfg.Queues = append(cfg.Queues, queue.Membership{Queue: q, Penalty: i})
 	}
-	if err := e.dirOf().ConfigureUser(e.ctx(), ui.UserRecord{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}, ""); err != nil {
+	if err := e.main.configureUser(e.ctx(), queue.User{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}, ""); err != nil {
 		e.tb.Fatalf("put agent %s: %v", id, err)
 	}
 	if err := e.main.App.Do(e.ctx(), queue.AgentLogin{Agent: queue.AgentID(id)}); err != nil {

@@ -15,7 +15,6 @@ import (
 	"stasisq/ari/aritest"
 	"stasisq/loadtest"
 	"stasisq/queue"
-	"stasisq/ui"
 )
 
 // startForLoad is loadtest.Start: a whole stasisq (engine, store, call flow,
@@ -61,12 +60,12 @@ func startForLoad(logger *slog.Logger) loadtest.Start {
 type loadFloor struct{ m *Main }
 
 func (f loadFloor) ConfigureQueue(ctx context.Context, q queue.QueueConfig) error {
-	return f.m.directory().ConfigureQueue(ctx, q)
+	return f.m.configureQueue(ctx, q)
 }
 
 func (f loadFloor) AddAgent(ctx context.Context, id string, cfg queue.AgentConfig) error {
-	u := ui.UserRecord{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}
-	if err := f.m.directory().ConfigureUser(ctx, u, ""); err != nil {
+	u := queue.User{ID: id, Name: id, Role: queue.RoleAgent, Agent: cfg}
+	if err := f.m.configureUser(ctx, u, ""); err != nil {
 		return err
 	}
 	return f.m.App.Do(ctx, queue.AgentLogin{Agent: queue.AgentID(id)})

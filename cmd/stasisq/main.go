@@ -86,6 +86,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// The store is the web console's Directory (and its UserLookup): they meet
+// through the interfaces ui declares, with the domain's types.
+var (
+	_ ui.Directory  = (*store.DB)(nil)
+	_ ui.UserLookup = (*store.DB)(nil)
+)
+
 // Config is the process configuration of "stasisq serve".
 type Config struct {
 	ARIURL      string
@@ -289,7 +296,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.UI, err = ui.New(ui.Options{
 		Floor:        m.App,
-		Directory:    m.directory(),
+		Directory:    db,
 		Logger:       log.With("component", "ui"),
 		LookupURL:    m.Config.LookupURL,
 		SessionKey:   sessionKey,
@@ -322,8 +329,24 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
-// directory is the store as the web console and the load test see it.
-func (m *Main) directory() *directory { return &directory{db: m.DB, floor: m.App} }
+// configureQueue stores q and configures it on the floor, as the web
+// console's admin API does (callflow.App.Configure), for the load test and
+// tests.
+func (m *Main) configureQueue(ctx context.Context, q queue.QueueConfig) error {
+	return m.App.Configure(ctx, queue.ConfigureQueue{Config: q}, func(ctx context.Context) error { return m.DB.PutQueue(ctx, q) })
+}
+
+// configureUser is configureQueue for a login: stored, and its agent
+// configured on the floor when it takes calls.
+func (m *Main) configureUser(ctx context.Context, u queue.User, password string) error {
+	var change queue.Input = queue.RemoveAgent{Agent: queue.AgentID(u.ID)}
+	if u.Agent.Device != "" {
+		cfg := u.Agent
+		cfg.ID, cfg.Name = u.ID, u.Name
+		change = queue.ConfigureAgent{Config: cfg}
+	}
+	return m.App.Configure(ctx, change, func(ctx context.Context) error { return m.DB.PutUser(ctx, u, password) })
+}
 
 // healthz answers 200 while the process serves HTTP (liveness).
 func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
