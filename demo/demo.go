@@ -114,7 +114,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, serve Serve) (d *D
 	d = &Demo{Config: cfg, humans: sim.HumanAgents()}
 	defer func() {
 		if err != nil {
-			_ = d.Close()
+			err = errors.Join(err, d.Close())
 		}
 	}()
 	d.log = log

@@ -65,8 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := m.Run(ctx); err != nil {
-			_ = m.Close()
-			return err
+			return errors.Join(err, m.Close())
 		}
 		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.Config.ARIURL, m.Config.App)
 		<-ctx.Done()
@@ -412,7 +411,11 @@ func (m *Main) close() error {
 		}
 	}
 	if m.queueLog != nil {
-		_ = m.queueLog.Close()
+		// The store has written its last lines: a failed close may have
+		// lost them.
+		if err := m.queueLog.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close queue_log: %w", err))
+		}
 	}
 	return errors.Join(errs...)
 }
