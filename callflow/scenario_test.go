@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"stasisq/ari"
+	"stasisq/internal/scripttest"
 	"stasisq/queue"
 )
 
@@ -59,37 +59,8 @@ func TestScenarios(t *testing.T) {
 }
 
 func runScenario(t *testing.T, path string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := newFlowHarness(t)
-	var out strings.Builder
-	blocks := strings.Split(strings.TrimSpace(string(data)), "\n\n")
-	for i, block := range blocks {
-		lines := strings.Split(block, "\n")
-		cmd := lines[0]
-		var want []string
-		if len(lines) > 1 && lines[1] == "----" {
-			want = lines[2:]
-		}
-		got := h.run(cmd)
-		if i > 0 {
-			out.WriteString("\n\n")
-		}
-		out.WriteString(cmd + "\n----")
-		for _, g := range got {
-			out.WriteString("\n" + g)
-		}
-		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("%s: %s\ngot:\n%s\nwant:\n%s", path, cmd, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(out.String()+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scripttest.Run(t, path, *update, h.run)
 }
 
 // flowHarness is one App on a scriptARI, restarted in place by "restart".

@@ -3,10 +3,10 @@ package queue
 import (
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"stasisq/internal/scripttest"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,37 +50,8 @@ func TestScenarios(t *testing.T) {
 }
 
 func runScenario(t *testing.T, path string) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h := MustHarness(t, nil, nil)
-	var out strings.Builder
-	blocks := strings.Split(strings.TrimSpace(string(data)), "\n\n")
-	for i, block := range blocks {
-		lines := strings.Split(block, "\n")
-		cmd := lines[0]
-		var want []string
-		if len(lines) > 1 && lines[1] == "----" {
-			want = lines[2:]
-		}
-		got := runCommand(t, h, cmd)
-		if i > 0 {
-			out.WriteString("\n\n")
-		}
-		out.WriteString(cmd + "\n----")
-		for _, g := range got {
-			out.WriteString("\n" + g)
-		}
-		if !*update && strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("%s: %s\ngot:\n%s\nwant:\n%s", path, cmd, strings.Join(got, "\n"), strings.Join(want, "\n"))
-		}
-	}
-	if *update {
-		if err := os.WriteFile(path, []byte(out.String()+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	scripttest.Run(t, path, *update, func(cmd string) []string { return runCommand(t, h, cmd) })
 }
 
 func runCommand(t *testing.T, h *harness, cmd string) []string {

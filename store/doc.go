@@ -1,6 +1,10 @@
-// Package store persists stasisq's configuration, call records, interval
-// statistics and the state needed to resume after a crash, in bbolt, through
-// one group-committing writer.
+// Package store persists stasisq's configuration, logins, call records,
+// interval statistics and the state needed to resume after a crash, in
+// bbolt, through one group-committing writer. It only persists: what a call
+// record says after each event (queue.CallRecord.Apply) and what a queue_log
+// line reads (queue.QueueLogLines) are the domain's. It is the web
+// console's Directory and the call flow's ConfigSource, through the
+// interfaces those packages declare; it imports neither.
 //
 // # Layout
 //
@@ -18,8 +22,10 @@
 //	state/order                  queue -> its callers' ids in order, uvarint length + bytes each (added in schema 3)
 //	state/agents                 agent id -> JSON AgentSession
 //
-// Configuration (queues, agents, passwords) is written synchronously by the
-// API. Everything else is written by the writer from domain events.
+// Configuration (queues, logins, passwords) is written synchronously, each
+// change in one transaction, from the call flow's loop (callflow.Configure:
+// checked by the engine, stored, then applied). Everything else is written
+// by the writer from domain events.
 //
 // # The writer and group commit
 //
@@ -29,10 +35,12 @@
 // (whichever comes first; at once when a Flush or Close waits) and commits it
 // in one bbolt transaction, with one fsync. The events of one Record call are
 // never split across transactions, so the events of one engine Apply are
-// durable together or not at all. In the same transaction the writer updates
-// the call records, rewrites the resume state the events changed, and writes
-// the statistics intervals a queue.Recorder fed with the same events has
-// changed. queue_log lines are written after the commit.
+// durable together or not at all. In the same transaction the writer folds
+// the events into the call records, rewrites the resume state the events
+// changed, and writes the statistics intervals a queue.Recorder fed with the
+// same events has changed. queue_log lines are written after the commit.
+// At start the stored intervals of the last two days seed that recorder and
+// the engine's (RecentStatistics), so today's figures go on across a restart.
 //
 // A queue's order is one key, so an order change (the engine emits the whole
 // order after every join, leave or move) writes that key and nothing else,

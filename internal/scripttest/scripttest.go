@@ -1,0 +1,48 @@
+// Package scripttest runs interaction scripts in the style of etcd-io/raft's
+// testdata tests: blocks of one command, a "----" line and the output
+// expected, separated by blank lines. The package under test says what a
+// command does and prints; this one compares, or rewrites the file.
+package scripttest
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// Run plays the script at path, one command at a time, through run, and
+// fails at the first block whose output differs from what the file
+// expects. With update it writes what run printed back into the file.
+func Run(t *testing.T, path string, update bool, run func(cmd string) []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	blocks := strings.Split(strings.TrimSpace(string(data)), "\n\n")
+	for i, block := range blocks {
+		lines := strings.Split(block, "\n")
+		cmd := lines[0]
+		var want []string
+		if len(lines) > 1 && lines[1] == "----" {
+			want = lines[2:]
+		}
+		got := run(cmd)
+		if i > 0 {
+			out.WriteString("\n\n")
+		}
+		out.WriteString(cmd + "\n----")
+		for _, g := range got {
+			out.WriteString("\n" + g)
+		}
+		if !update && strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("%s: %s\ngot:\n%s\nwant:\n%s", path, cmd, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	if update {
+		if err := os.WriteFile(path, []byte(out.String()+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
