@@ -3,8 +3,13 @@
 // takes one input at an injected time and returns a Ready: the domain events
 // to persist and publish, then the telephony actions to carry out, each in
 // order; it does no I/O and starts no goroutines, so every rule is testable
-// and every scenario replayable. The rules follow app_queue unless the last section says
-// otherwise.
+// and every scenario replayable. The rules follow app_queue unless the last
+// section says otherwise.
+//
+// It also holds what every layer shares: the User and Role of a login, the
+// CallRecord a caller's visit folds into and the queue_log lines it writes,
+// whom each event concerns (Scope), and the error kinds (ErrNotFound,
+// ErrBadCredentials, ErrInvalid, ErrConflict) every layer passes on.
 //
 // # Routing
 //
