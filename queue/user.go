@@ -1,5 +1,10 @@
 package queue
 
+import (
+	"fmt"
+	"regexp"
+)
+
 // Role is what a login may do. Each role may do everything the one before
 // it may: an agent takes calls, a supervisor also watches and steers the
 // floor, an admin also edits queues and users.
@@ -39,4 +44,34 @@ type User struct {
 	Name  string      `json:"name"`
 	Role  Role        `json:"role"`
 	Agent AgentConfig `json:"agent"`
+}
+
+// Password lengths a login's password must keep to: bcrypt reads only the
+// first 72 bytes, so a longer one would be silently cut.
+const (
+	MinPasswordLength = 8
+	MaxPasswordLength = 72
+)
+
+// namePattern is what a login or queue name may be: it appears in URLs and
+// in Asterisk's dialplan arguments.
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// NameRule says what ValidName accepts, for messages.
+const NameRule = "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit"
+
+// ValidName reports whether s may be a login or a queue's name.
+func ValidName(s string) bool { return namePattern.MatchString(s) }
+
+// CheckPassword says what is wrong with a new password, "" when nothing.
+func CheckPassword(p string) string {
+	switch {
+	case p == "":
+		return "required"
+	case len(p) < MinPasswordLength:
+		return fmt.Sprintf("at least %d characters", MinPasswordLength)
+	case len(p) > MaxPasswordLength:
+		return fmt.Sprintf("at most %d bytes", MaxPasswordLength)
+	}
+	return ""
 }

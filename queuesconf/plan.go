@@ -3,6 +3,7 @@ package queuesconf
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 
@@ -237,4 +238,33 @@ func mergeAgents(members, more []queue.AgentConfig) []queue.AgentConfig {
 		out = append(out, a)
 	}
 	return out
+}
+
+// WriteReport prints what an import did (or, in a dry run, would do): each
+// change with its field differences, the counts, what to do next, and the
+// options it could not carry over. where says where it went.
+func WriteReport(w io.Writer, done []Change, warnings []Warning, where string) {
+	counts := map[string]map[string]int{"queue": {}, "agent": {}}
+	for _, ch := range done {
+		counts[ch.Kind][ch.Status]++
+		fmt.Fprintf(w, "%-9s %s %s%s\n", ch.Status, ch.Kind, ch.ID, ch.Describe())
+		for _, d := range ch.Diffs {
+			fmt.Fprintf(w, "            %s\n", d)
+		}
+	}
+	q, a := counts["queue"], counts["agent"]
+	fmt.Fprintf(w, "\nqueues: %d new, %d changed, %d unchanged; agents: %d new, %d changed, %d unchanged (%s)\n",
+		q[StatusNew], q[StatusChanged], q[StatusUnchanged], a[StatusNew], a[StatusChanged], a[StatusUnchanged], where)
+	if q[StatusNew]+q[StatusChanged]+a[StatusNew]+a[StatusChanged] == 0 {
+		fmt.Fprintln(w, "no changes: the database already holds this configuration")
+	}
+	if a[StatusNew] > 0 {
+		fmt.Fprintln(w, "imported agents have no password: static agents take calls without logging in; to log in to the console an agent needs one: 'stasisq user passwd LOGIN' (while serve is stopped), or an admin sets it in the console (Admin > Users > the agent > Password)")
+	}
+	if len(warnings) > 0 {
+		fmt.Fprintf(w, "\n%d options not carried over:\n", len(warnings))
+		for _, warn := range warnings {
+			fmt.Fprintln(w, "  "+warn.String())
+		}
+	}
 }

@@ -16,6 +16,10 @@ import (
 	"stasisq/queue"
 )
 
+// ErrLocked is Open's answer while another process (a running "stasisq
+// serve") holds the file: bbolt is single-process.
+var ErrLocked = errors.New("database locked by another process")
+
 // ErrClosed is returned by operations on a closed DB.
 var ErrClosed = errors.New("store closed")
 
@@ -162,7 +166,7 @@ func openBolt(path string, opts Options) (bdb *bolt.DB, err error) {
 	case err == nil:
 		return bdb, nil
 	case errors.Is(err, berrors.ErrTimeout):
-		return nil, fmt.Errorf("open database %s: still locked after %v: is another stasisq using it? %w", path, opts.Timeout, err)
+		return nil, fmt.Errorf("open database %s: still locked after %v: is another stasisq using it? %w", path, opts.Timeout, ErrLocked)
 	case errors.Is(err, os.ErrNotExist):
 		return nil, fmt.Errorf("open database %s: %w: does its directory exist?", path, err)
 	case errors.Is(err, os.ErrPermission):

@@ -64,3 +64,19 @@ func (db *DB) PutUser(ctx context.Context, u queue.User, password string) error 
 // DeleteUser removes a login; an error wrapping queue.ErrNotFound if there
 // is none.
 func (db *DB) DeleteUser(ctx context.Context, id string) error { return db.DeleteAgent(ctx, id) }
+
+// AdminCanLogIn reports whether some administrator has a password: without
+// one, nobody can reach the console's admin pages ("stasisq serve" then
+// offers the first-run setup address).
+func (db *DB) AdminCanLogIn(ctx context.Context) (bool, error) {
+	agents, err := db.Agents(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look for an administrator: %w", err)
+	}
+	for _, a := range agents {
+		if a.Role == queue.RoleAdmin && len(a.PasswordHash) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -92,8 +92,6 @@ type userBody struct {
 	Agent    *queue.AgentConfig `json:"agent"`
 }
 
-const minPassword = 8
-
 func (s *Server) adminPutUser(c echo.Context) error {
 	id := c.Param("id")
 	var b userBody
@@ -122,8 +120,8 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	}
 
 	f := fieldErrors{}
-	if !namePattern.MatchString(id) {
-		f.add("id", "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	if !queue.ValidName(id) {
+		f.add("id", queue.NameRule)
 	}
 	if b.Name == "" {
 		b.Name = id
@@ -137,10 +135,10 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	switch {
 	case b.Password == "" && old == nil:
 		f.add("password", "required for a new user")
-	case b.Password != "" && len(b.Password) < minPassword:
-		f.add("password", fmt.Sprintf("at least %d characters", minPassword))
-	case len(b.Password) > 72:
-		f.add("password", "at most 72 bytes")
+	case b.Password != "":
+		if msg := queue.CheckPassword(b.Password); msg != "" {
+			f.add("password", msg)
+		}
 	}
 	if b.Role == queue.RoleAgent && b.Agent == nil {
 		f.add("agent", "an agent needs a device and queues")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -74,6 +75,9 @@ type Options struct {
 	// random key, and sessions then end with the process.
 	SessionKey []byte
 	Location   *time.Location
+	// SetupToken, when set, lets POST /api/setup create the first
+	// administrator, once (see setup.go); "" when one exists.
+	SetupToken string
 }
 
 // sessionTTL is how long a login lasts: a working day and then some.
@@ -89,6 +93,9 @@ type Server struct {
 	limit  *loginLimiter
 	lookup *lookupClient
 	loc    *time.Location
+
+	setupMu    sync.Mutex
+	setupToken string // the first-run token until it is used
 }
 
 // New builds the Echo instance and starts the Hub.
@@ -120,12 +127,13 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		opts:   opts,
-		log:    opts.Logger,
-		auth:   auth,
-		limit:  newLoginLimiter(),
-		lookup: lookup,
-		loc:    opts.Location,
+		opts:       opts,
+		log:        opts.Logger,
+		auth:       auth,
+		limit:      newLoginLimiter(),
+		lookup:     lookup,
+		loc:        opts.Location,
+		setupToken: opts.SetupToken,
 	}
 	s.hub = newHub(hubConfig{log: opts.Logger})
 	s.echo = s.routes()
@@ -162,6 +170,7 @@ func (s *Server) routes() *echo.Echo {
 	api := e.Group("/api")
 	api.GET("/openapi.json", s.openAPI)
 	api.POST("/login", s.login)
+	api.POST("/setup", s.setup)
 	api.POST("/logout", s.logout)
 
 	authed := api.Group("", s.requireRole(queue.RoleAgent))
@@ -216,7 +225,7 @@ func (s *Server) routes() *echo.Echo {
 	static, _ := fs.Sub(staticFiles, "static")
 	fileServer := http.FileServer(http.FS(static))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", noCache(fileServer))))
-	for _, page := range []string{"/", "/login", "/agent", "/wall", "/admin"} {
+	for _, page := range []string{"/", "/login", "/setup", "/agent", "/wall", "/admin"} {
 		e.GET(page, s.indexPage)
 	}
 	return e

@@ -2,13 +2,10 @@ package ui
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"stasisq/queue"
 )
-
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 // validateQueueConfig checks what the admin form asks beyond what the
 // engine needs, which queue.ValidateQueue checks (the one validation of a
@@ -16,8 +13,8 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // URL, an explicit music class, and rules listed in order of time.
 func validateQueueConfig(c queue.QueueConfig) fieldErrors {
 	f := fieldErrors{}
-	if !namePattern.MatchString(c.Name) {
-		f.add("name", "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	if !queue.ValidName(c.Name) {
+		f.add("name", queue.NameRule)
 	}
 	if c.MusicClass == "" {
 		f.add("musicclass", `required ("default" for Asterisk's default class)`)
@@ -33,8 +30,8 @@ func validateQueueConfig(c queue.QueueConfig) fieldErrors {
 // validateAgentConfig checks an agent's settings; known lists the queues
 // that exist (nil skips that check).
 func validateAgentConfig(f fieldErrors, prefix string, a queue.AgentConfig, known map[string]bool) {
-	if !namePattern.MatchString(a.ID) {
-		f.add(prefix+"id", "1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit")
+	if !queue.ValidName(a.ID) {
+		f.add(prefix+"id", queue.NameRule)
 	}
 	if tech, res, ok := strings.Cut(a.Device, "/"); !ok || tech == "" || res == "" || strings.ContainsAny(a.Device, " ,&\t\r\n") {
 		f.add(prefix+"device", "must be an Asterisk device such as PJSIP/1001")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"stasisq/demo"
+	"stasisq/internal/cli"
 	"stasisq/queue"
 	"time"
 )
@@ -37,7 +38,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demo.Config, error) {
 	case c.Patience < 0 || c.HumanTalk < 0:
 		return c, errors.New("--patience and --human-talk must not be negative")
 	}
-	return c, (&Config{LogLevel: c.LogLevel}).checkLogging()
+	return c, cli.CheckLogging(c.LogLevel, "text")
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,10 +59,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // startDemo runs the demo with this program's stasisq ("serve" in process)
 // and its logging.
 func startDemo(ctx context.Context, cfg demo.Config, stderr io.Writer) (*demo.Demo, error) {
-	logs := NewMain()
-	logs.Stderr = stderr
-	logs.Config.LogLevel = cfg.LogLevel
-	log := logs.logger()
+	log := cli.Logger(stderr, cfg.LogLevel, "text")
 	return demo.Start(ctx, cfg, log, func(ctx context.Context, s demo.Settings) (demo.Stasisq, error) {
 		m := NewMain()
 		m.Stderr, m.Logger = stderr, log

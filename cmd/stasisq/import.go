@@ -6,8 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
+	"stasisq/internal/cli"
 	"stasisq/queue"
 	"stasisq/queuesconf"
 	"stasisq/store"
@@ -27,10 +27,7 @@ func (c importConfig) files() queuesconf.Files {
 }
 
 func parseImportFlags(args []string, stderr io.Writer) (importConfig, error) {
-	c := importConfig{DB: "stasisq.db"}
-	if v, ok := os.LookupEnv("STASISQ_DB"); ok {
-		c.DB = v
-	}
+	c := importConfig{DB: cli.Env("STASISQ_DB", "stasisq.db")}
 	fs := flag.NewFlagSet("stasisq import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -42,16 +39,9 @@ func parseImportFlags(args []string, stderr io.Writer) (importConfig, error) {
 	fs.StringVar(&c.DB, "db", c.DB, "bbolt database to write ($STASISQ_DB)")
 	fs.BoolVar(&c.DryRun, "dry-run", false, "print what would change, write nothing")
 	// Flags may come before or after the file name.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return c, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := cli.ParseInterspersed(fs, args)
+	if err != nil {
+		return c, err
 	}
 	if len(positional) != 1 {
 		fs.Usage()
@@ -116,7 +106,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	plan := queuesconf.Plan(set, ex)
 
 	errs := set.Errs
-	counts := map[string]map[string]int{"queue": {}, "agent": {}}
+	var done []queuesconf.Change
 	for _, ch := range plan {
 		if !c.DryRun && ch.Status != queuesconf.StatusUnchanged {
 			var err error
@@ -135,30 +125,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 				continue
 			}
 		}
-		counts[ch.Kind][ch.Status]++
-		fmt.Fprintf(stdout, "%-9s %s %s%s\n", ch.Status, ch.Kind, ch.ID, ch.Describe())
-		for _, d := range ch.Diffs {
-			fmt.Fprintf(stdout, "            %s\n", d)
-		}
+		done = append(done, ch)
 	}
-	verb := "written to"
+	where := "written to " + c.DB
 	if c.DryRun {
-		verb = "dry run, nothing written to"
+		where = "dry run, nothing written to " + c.DB
 	}
-	fmt.Fprintf(stdout, "\nqueues: %d new, %d changed, %d unchanged; agents: %d new, %d changed, %d unchanged (%s %s)\n",
-		counts["queue"][queuesconf.StatusNew], counts["queue"][queuesconf.StatusChanged], counts["queue"][queuesconf.StatusUnchanged],
-		counts["agent"][queuesconf.StatusNew], counts["agent"][queuesconf.StatusChanged], counts["agent"][queuesconf.StatusUnchanged], verb, c.DB)
-	if counts["queue"][queuesconf.StatusNew]+counts["queue"][queuesconf.StatusChanged]+counts["agent"][queuesconf.StatusNew]+counts["agent"][queuesconf.StatusChanged] == 0 {
-		fmt.Fprintln(stdout, "no changes: the database already holds this configuration")
-	}
-	if counts["agent"][queuesconf.StatusNew] > 0 {
-		fmt.Fprintln(stdout, "imported agents have no password: static agents take calls without logging in, and to log in to the browser an agent needs one, set by an admin in the web console (Admin > Users > the agent > Password)")
-	}
-	if len(set.Warnings) > 0 {
-		fmt.Fprintf(stdout, "\n%d options not carried over:\n", len(set.Warnings))
-		for _, w := range set.Warnings {
-			fmt.Fprintln(stdout, "  "+w.String())
-		}
-	}
+	queuesconf.WriteReport(stdout, done, set.Warnings, where)
 	return errors.Join(errs...)
 }

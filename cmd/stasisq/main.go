@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 
 	"stasisq/ari"
 	"stasisq/callflow"
+	"stasisq/internal/cli"
 	"stasisq/metrics"
 	"stasisq/queue"
 	"stasisq/store"
@@ -33,7 +35,7 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(2)
 		}
@@ -46,13 +48,14 @@ const usage = `usage: stasisq <command> [flags]
 
 commands:
   serve    run stasisq against Asterisk (ARI)
+  user     add, list, remove logins and set passwords (the first admin)
   import   bring an app_queue queues.conf across
   demo     run everything against an in-process fake Asterisk
   load     push simulated callers through simulated agents and print figures
 
 "stasisq <command> --help" lists a command's flags.`
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return flag.ErrHelp
@@ -70,6 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.Config.ARIURL, m.Config.App)
 		<-ctx.Done()
 		return m.Close()
+	case "user":
+		return runUser(ctx, args[1:], stdin, stdout, stderr)
 	case "import":
 		return runImport(ctx, args[1:], stdout, stderr)
 	case "demo":
@@ -131,6 +136,7 @@ type Main struct {
 	cancel   context.CancelFunc
 	appDone  chan error
 	queueLog *os.File
+	setup    string // the first-run token, when no administrator can log in
 
 	closeOnce sync.Once
 	closeErr  error
@@ -186,19 +192,7 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	if c.ARIURL == "" || c.App == "" || c.DB == "" {
 		return errors.New("--ari-url, --app and --db must not be empty")
 	}
-	return c.checkLogging()
-}
-
-// checkLogging refuses a log level or format we would otherwise quietly replace.
-func (c *Config) checkLogging() error {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
-	}
-	if c.LogFormat != "text" && c.LogFormat != "json" && c.LogFormat != "" {
-		return fmt.Errorf("--log-format %q: want text or json", c.LogFormat)
-	}
-	return nil
+	return cli.CheckLogging(c.LogLevel, c.LogFormat)
 }
 
 // pauseReasons splits Config.PauseReasons, dropping empty entries.
@@ -216,15 +210,7 @@ func (m *Main) logger() *slog.Logger {
 	if m.Logger != nil {
 		return m.Logger
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(m.Config.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if m.Config.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(m.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(m.Stderr, opts))
+	return cli.Logger(m.Stderr, m.Config.LogLevel, m.Config.LogFormat)
 }
 
 // Run opens the database, loads the configuration into a new engine,
@@ -293,6 +279,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("session key: %w", err)
 	}
+	if m.setup, err = firstRunToken(ctx, db); err != nil {
+		return err
+	}
 	m.UI, err = ui.New(ui.Options{
 		Floor:        m.App,
 		Directory:    db,
@@ -300,6 +289,7 @@ func (m *Main) Run(ctx context.Context) error {
 		LookupURL:    m.Config.LookupURL,
 		SessionKey:   sessionKey,
 		PauseReasons: m.Config.pauseReasons(),
+		SetupToken:   m.setup,
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
@@ -320,6 +310,13 @@ func (m *Main) Run(ctx context.Context) error {
 			log.Error("http server", "err", err)
 		}
 	}()
+
+	if m.setup != "" {
+		// The one secret stasisq prints: whoever reads the log at first start
+		// is whoever installed it, and the address works once, only while no
+		// administrator exists, and dies with the process.
+		log.Info("no administrator can log in yet: open this address in a browser to create one (it works once), or use \"stasisq user add\" while serve is stopped", "url", m.SetupURL())
+	}
 
 	appCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -366,6 +363,24 @@ func (m *Main) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	_, _ = io.WriteString(w, "ready\n")
+}
+
+// firstRunToken is a random token for the first administrator's setup
+// address when no administrator can log in, and "" otherwise.
+func firstRunToken(ctx context.Context, db *store.DB) (string, error) {
+	if ok, err := db.AdminCanLogIn(ctx); ok || err != nil {
+		return "", err
+	}
+	return rand.Text(), nil // 26 base32 characters, 130 bits
+}
+
+// SetupURL is the first-run address serve logged, "" when an administrator
+// could already log in at start.
+func (m *Main) SetupURL() string {
+	if m.setup == "" {
+		return ""
+	}
+	return m.URL() + "/setup?token=" + m.setup
 }
 
 // URL is the base URL of the web console (Listen may be ":0" in tests).

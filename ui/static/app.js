@@ -1,5 +1,6 @@
 // Entry point: find out who is logged in and show their screen.
 //   /login  the login form
+//   /setup  the first administrator, with the one-time token serve logged
 //   /agent  the agent console
 //   /wall   the supervisor wallboard (?wall=1: TV mode, no controls)
 //   /admin  queues and users
@@ -12,6 +13,7 @@ const top = document.getElementById('top');
 async function start() {
   const path = location.pathname;
   if (path === '/login') return showLogin();
+  if (path === '/setup') return showSetup();
   let session;
   try {
     session = await get('/api/session');
@@ -82,6 +84,44 @@ function showLogin() {
         ? Object.entries(e.fields).map(([k, v]) => `${k}: ${v}`).join('; ')
         : e.message;
       password.select();
+    }
+  });
+  replace(main, form);
+  login.focus();
+}
+
+// showSetup creates the first administrator with the token of the setup
+// address (?token=...), then goes to the login.
+function showSetup() {
+  replace(top, h('span', { class: 'brand' }, 'stasisq'));
+  const token = params().get('token') || '';
+  const err = h('p', { class: 'error', role: 'alert', 'data-testid': 'setup-error' });
+  const field = (id, label, attrs) => [h('label', { for: id }, label), h('input', { id, name: id, required: true, ...attrs })];
+  const [loginLabel, login] = field('setup-login', 'Login', { autocomplete: 'username', 'data-testid': 'setup-login' });
+  const [nameLabel, name] = field('setup-name', 'Name', { autocomplete: 'name', required: false, 'data-testid': 'setup-name' });
+  const [pwLabel, password] = field('setup-password', 'Password (8 characters or more)', { type: 'password', autocomplete: 'new-password', minlength: 8, 'data-testid': 'setup-password' });
+  const [againLabel, again] = field('setup-again', 'Password again', { type: 'password', autocomplete: 'new-password', 'data-testid': 'setup-again' });
+  const form = h('form', { class: 'login card', 'data-testid': 'setup-form' },
+    h('h1', {}, 'Create the first administrator'),
+    token ? null : h('p', { class: 'error' }, 'This address has no setup token: use the one stasisq serve logged.'),
+    loginLabel, login, nameLabel, name, pwLabel, password, againLabel, again,
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'setup-submit' }, 'Create'),
+    err);
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    err.textContent = '';
+    if (password.value !== again.value) {
+      err.textContent = 'The two passwords differ.';
+      again.select();
+      return;
+    }
+    try {
+      await post('/api/setup', { token, login: login.value, name: name.value, password: password.value });
+      location.assign('/login?next=/admin');
+    } catch (e) {
+      err.textContent = e.fields && Object.keys(e.fields).length
+        ? Object.entries(e.fields).map(([k, v]) => `${k}: ${v}`).join('; ')
+        : e.message;
     }
   });
   replace(main, form);
