@@ -1,7 +1,7 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
 
-.PHONY: run test bench vet fmt-check unit deps build
+.PHONY: run test test-asterisk bench vet fmt-check unit deps build
 
 build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
@@ -17,6 +17,11 @@ fmt-check:
 
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
+
+# The tests against a real Asterisk 22 (../shared/asterisk, or $$STASISQ_ASTERISK);
+# make test runs them too, with everything else.
+test-asterisk:
+	$(GO) test -race -count=1 -timeout 10m -run '^TestAsterisk' -v ./...
 
 # The browser tests need Chromium and playwright-core; scripts/setup-test-deps installs them.
 deps:

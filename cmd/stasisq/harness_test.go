@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"stasisq/ari/aritest"
+	"stasisq/internal/asteriskt"
 	"stasisq/callflow"
 	"stasisq/queue"
 )
@@ -78,7 +79,8 @@ func eventCaller(ev queue.Event) queue.CallerID {
 // process, talking over real HTTP and websockets.
 type testEnv struct {
 	tb     testing.TB
-	fake   *aritest.Server
+	fake   *aritest.Server     // nil against a real Asterisk
+	ast    *asteriskt.Instance // nil against the fake
 	main   *Main
 	dir    string
 	events *eventLog
@@ -168,8 +170,11 @@ func testLogger(tb testing.TB) *slog.Logger {
 func (e *testEnv) MustRunMain(configure ...func(*Config)) *Main {
 	e.tb.Helper()
 	m := NewMain()
-	m.Config.ARIURL = e.fake.URL()
-	m.Config.ARIUser, m.Config.ARIPassword = testUser, testPassword
+	if e.ast != nil {
+		m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword = e.ast.ARIURL, e.ast.ARIUser, e.ast.ARIPassword
+	} else {
+		m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword = e.fake.URL(), testUser, testPassword
+	}
 	m.Config.App = testApp
 	m.Config.Listen = "127.0.0.1:0"
 	m.Config.DB = filepath.Join(e.dir, "stasisq.db")

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/internal/asteriskt"
+	"stasisq/queue"
+)
+
+// The real-Asterisk tests (TestAsterisk…) run stasisq in process against a
+// private Asterisk 22 started by internal/asteriskt, with Local-channel
+// callers and agents:
+//
+//   - a caller is a Local channel originated by the test's own ARI
+//     application ("observer") to <queue>@callers: its ;2 half runs
+//     Stasis(stasisq,<queue>) and, when stasisq lets it go on, enters the
+//     observer again with what app_queue would leave in the dialplan
+//     (QUEUESTATUS, QUEUEEXITKEY, STASISSTATUS). The ;1 half, in the
+//     observer, is the caller's ear and mouth.
+//   - an agent's phone is Local/<ext>@<behaviour>: agents answers and echoes,
+//     slow answers after a second, noanswer rings on, busy and reject refuse.
+const asteriskDialplan = `[general]
+static = yes
+writeprotect = no
+
+[callers]
+exten => _[a-z].,1,NoOp(caller for queue ${EXTEN})
+ same => n,Stasis(stasisq,${EXTEN})
+ same => n,Stasis(observer,done,${QUEUESTATUS},${QUEUEEXITKEY},${STASISSTATUS})
+ same => n,Hangup()
+
+[agents]
+exten => _X.,1,Answer()
+ same => n,Echo()
+
+[slow]
+exten => _X.,1,Ringing()
+ same => n,Wait(1)
+ same => n,Answer()
+ same => n,Echo()
+
+[noanswer]
+exten => _X.,1,Ringing()
+ same => n,Wait(300)
+
+[busy]
+exten => _X.,1,Busy(10)
+
+[reject]
+exten => _X.,1,Hangup(21)
+`
+
+// MustStartAsteriskEnv starts a real Asterisk with the test dialplan (and
+// any files of extra laid over it) and stasisq against it, and connects the
+// observer.
+func MustStartAsteriskEnv(tb testing.TB, extra map[string]string) (*testEnv, *observer) {
+	tb.Helper()
+	conf := map[string]string{"extensions.conf": asteriskDialplan}
+	for k, v := range extra {
+		conf[k] = v
+	}
+	ast := asteriskt.Start(tb, conf)
+	env := &testEnv{tb: tb, ast: ast, dir: tb.TempDir(), events: &eventLog{}, logs: &logRecorder{}}
+	obs := mustObserve(tb, ast)
+	env.MustRunMain()
+	return env, obs
+}
+
+// observer is the callers' side: an ARI application of the test's own.
+type observer struct {
+	tb  testing.TB
+	ari *ari.Client
+
+	mu      sync.Mutex
+	arrived map[string]bool     // ;1 halves that entered (the caller was answered)
+	done    map[string][]string // caller -> its dialplan's verdict after stasisq
+	talked  map[string]int      // ;1 halves: audio heard (ChannelTalkingStarted)
+}
+
+func mustObserve(tb testing.TB, ast *asteriskt.Instance) *observer {
+	tb.Helper()
+	c, err := ari.NewClient(ari.Config{URL: ast.ARIURL, User: ast.ARIUser, Password: ast.ARIPassword, App: "observer",
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	o := &observer{tb: tb, ari: c, arrived: map[string]bool{}, done: map[string][]string{}, talked: map[string]int{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = c.Run(ctx) }()
+	go o.read(ctx)
+	tb.Cleanup(func() { cancel(); <-stopped })
+	deadline := time.Now().Add(waitFor)
+	for !c.Connected() {
+		if time.Now().After(deadline) {
+			tb.Fatal("the observer never connected to Asterisk")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return o
+}
+
+func (o *observer) read(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-o.ari.Events():
+			o.handle(ctx, ev)
+		}
+	}
+}
+
+func (o *observer) handle(ctx context.Context, ev ari.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch e := ev.(type) {
+	case *ari.StasisStart:
+		if len(e.Args) > 0 && e.Args[0] == "done" {
+			o.done[e.Channel.ID] = e.Args[1:]
+			// The verdict is in: let the dialplan hang up.
+			go func() {
+				if err := o.ari.Continue(ctx, e.Channel.ID, "", "", 0, ""); err != nil && ctx.Err() == nil {
+					o.tb.Logf("observer: continue %s: %v", e.Channel.ID, err)
+				}
+			}()
+			return
+		}
+		o.arrived[e.Channel.ID] = true
+	case *ari.ChannelTalkingStarted:
+		o.talked[e.Channel.ID]++
+	}
+}
+
+// call dials a caller into queue: the ;2 half, id, is what stasisq sees.
+func (o *observer) call(q, id string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	_, err := o.ari.Originate(ctx, ari.OriginateRequest{
+		ChannelID: "o-" + id, OtherChannelID: id, Endpoint: "Local/" + q + "@callers",
+		App: "observer", CallerID: fmt.Sprintf("Caller %s <555%s>", id, id), Timeout: 60, Formats: "ulaw",
+	})
+	if err != nil {
+		o.tb.Fatalf("originate caller %s: %v", id, err)
+	}
+}
+
+// hangup hangs the caller up from its own side.
+func (o *observer) hangup(id string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := o.ari.Hangup(ctx, "o-"+id, "normal"); err != nil {
+		o.tb.Fatalf("hang up caller %s: %v", id, err)
+	}
+}
+
+// verdict waits for what the caller's dialplan found after stasisq let it
+// go: QUEUESTATUS, QUEUEEXITKEY, STASISSTATUS.
+func (o *observer) verdict(id string) []string {
+	o.tb.Helper()
+	var got []string
+	pollUntil(o.tb, waitFor, "caller "+id+" back in its dialplan", func() (bool, string) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		v, ok := o.done[id]
+		got = v
+		return ok, fmt.Sprint(o.done)
+	})
+	return got
+}
+
+// channels lists what Asterisk has, the observer's own calls included.
+func (o *observer) channels() []string {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	chans, err := o.ari.ListChannels(ctx)
+	if err != nil {
+		o.tb.Fatalf("list channels: %v", err)
+	}
+	var ids []string
+	for _, c := range chans {
+		ids = append(ids, c.ID+" "+c.Name)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// bridges lists Asterisk's bridges with their channels.
+func (o *observer) bridges() []ari.Bridge {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	bs, err := o.ari.ListBridges(ctx)
+	if err != nil {
+		o.tb.Fatalf("list bridges: %v", err)
+	}
+	return bs
+}
+
+// waitAsteriskClean waits until Asterisk has no channel and no bridge left.
+func (e *testEnv) waitAsteriskClean(o *observer) {
+	e.tb.Helper()
+	pollUntil(e.tb, waitFor, "no channel or bridge left in Asterisk", func() (bool, string) {
+		ch, br := o.channels(), o.bridges()
+		return len(ch) == 0 && len(br) == 0 && e.main.App.Idle(), fmt.Sprintf("channels %v bridges %d", ch, len(br))
+	})
+}
+
+// waitEvent waits until the app published an event about caller of kind.
+func (e *testEnv) waitEvent(caller queue.CallerID, kind string) {
+	e.tb.Helper()
+	e.waitUntil(fmt.Sprintf("%s for %s", kind, caller), func() bool {
+		return slices.Contains(e.events.kinds(caller), kind)
+	})
+}
+
+// asteriskQueue configures a queue for the real-Asterisk tests: no
+// announcements, a short ring timeout and retry, so tests run in seconds.
+func (e *testEnv) asteriskQueue(name string, edit func(*queue.QueueConfig)) {
+	e.tb.Helper()
+	e.MustQueue(name, func(q *queue.QueueConfig) {
+		q.Timeout = 3 * time.Second
+		q.Retry = 200 * time.Millisecond
+		if edit != nil {
+			edit(q)
+		}
+	})
+}
+
+// offerResults lists an agent and its offer's result per ended offer.
+func offerResults(e *testEnv, caller queue.CallerID) []string {
+	var out []string
+	for _, o := range offersOf(e, caller) {
+		out = append(out, string(o.Agent)+"="+o.Result)
+	}
+	return out
+}
+
+func bridgeMembers(bs []ari.Bridge) []string {
+	var out []string
+	for _, b := range bs {
+		out = append(out, b.ID+":"+strings.Join(b.Channels, ","))
+	}
+	return out
+}
