@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"stasisq/ari/aritest"
-	"stasisq/internal/asteriskt"
 	"stasisq/callflow"
+	"stasisq/internal/asteriskt"
 	"stasisq/queue"
 )
 
