@@ -50,7 +50,10 @@ func (a *App) handleEvent(ev ari.Event) {
 			return
 		}
 		leg.status = e.Dialstatus
-		if reason, final := dialFailure(e.Dialstatus); final {
+		// NOANSWER is also what Asterisk says of a phone that rejected the
+		// call (cause 21, seen on a real Asterisk 22): the leg's end, right
+		// after, tells them apart (causeFailure).
+		if reason, final := dialFailure(e.Dialstatus); final && reason != queue.RingNoAnswer {
 			a.offerFailed(leg, reason)
 		}
 	case *ari.BridgeBlindTransfer:
@@ -345,8 +348,12 @@ func dialFailure(status string) (queue.RingFailure, bool) {
 }
 
 // causeFailure says why an unanswered agent leg ended from its last
-// dialstatus or, without one, its hangup cause (Q.850).
+// dialstatus or, without one, its hangup cause (Q.850). A rejection (cause
+// 21) comes with dialstatus NOANSWER, so the cause wins there.
 func causeFailure(status string, cause int) queue.RingFailure {
+	if cause == 21 {
+		return queue.RingRejected
+	}
 	if r, ok := dialFailure(status); ok {
 		return r
 	}

@@ -46,6 +46,8 @@ func TestCauseFailure(t *testing.T) {
 		{"busy cause 17", "RINGING", 17, queue.RingBusy},
 		{"unavailable cause 20", "", 20, queue.RingUnavailable},
 		{"rejected cause 21", "", 21, queue.RingRejected},
+		{"rejected: Asterisk's dialstatus NOANSWER with cause 21", "NOANSWER", 21, queue.RingRejected},
+		{"no answer: dialstatus NOANSWER, cause 16", "NOANSWER", 16, queue.RingNoAnswer},
 		{"chanunavail", "CHANUNAVAIL", 0, queue.RingUnavailable},
 		{"congestion", "CONGESTION", 34, queue.RingUnavailable},
 		{"unknown cause", "", 0, queue.RingUnavailable},

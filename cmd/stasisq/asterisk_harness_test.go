@@ -51,6 +51,11 @@ exten => _X.,1,Ringing()
 exten => _X.,1,Ringing()
  same => n,Wait(300)
 
+[shortcall]
+exten => _X.,1,Answer()
+ same => n,Wait(1)
+ same => n,Hangup()
+
 [busy]
 exten => _X.,1,Busy(10)
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"stasisq/queue"
 )
@@ -33,5 +34,299 @@ func TestAsteriskAnsweredCall(t *testing.T) {
 	if c, ok := completed(e, "c01"); !ok || c.Agent != "alice" || c.By != queue.PartyCaller {
 		t.Errorf("call completed: got %+v (%v), want alice's call ended by the caller", c, ok)
 	}
+	e.waitAsteriskClean(obs)
+}
+
+// connectedAgent is the agent the caller was connected to, "" if none.
+func connectedAgent(e *testEnv, caller queue.CallerID) queue.AgentID {
+	for _, ev := range e.events.all() {
+		if c, ok := ev.(queue.CallConnected); ok && c.Caller == caller {
+			return c.Agent
+		}
+	}
+	return ""
+}
+
+// waitConnected waits until caller talks to agent.
+func (e *testEnv) waitConnected(caller queue.CallerID, agent queue.AgentID) {
+	e.tb.Helper()
+	e.waitUntil(fmt.Sprintf("%s connected to %s", caller, agent), func() bool { return connectedAgent(e, caller) == agent })
+}
+
+// endCall hangs the caller up and waits until the agent is free and
+// Asterisk is empty.
+func (e *testEnv) endCall(obs *observer, caller string, agent string) {
+	e.tb.Helper()
+	obs.hangup(caller)
+	e.waitEvent(queue.CallerID(caller), "call_completed")
+	e.waitAgent(agent, queue.AgentAvailable)
+	e.waitAsteriskClean(obs)
+}
+
+// A phone that rings unanswered: after the ring timeout the next agent is
+// rung and answers (linear: alice, then bob).
+func TestAsteriskNoAnswerNextAgent(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear; q.Timeout = 2 * time.Second })
+	e.MustAgent("alice", "Local/1001@noanswer", "support")
+	e.MustAgent("bob", "Local/1002@agents", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "bob")
+	if got := offerResults(e, "c01"); !slices.Equal(got, []string{"alice=noanswer", "bob=answered"}) {
+		t.Errorf("offers: got %v, want alice unanswered, then bob", got)
+	}
+	e.endCall(obs, "c01", "bob")
+}
+
+// Busy and rejecting phones: the offer ends so and the next agent answers.
+func TestAsteriskBusyAndRejectedPhones(t *testing.T) {
+	for _, tc := range []struct{ context, result string }{{"busy", "busy"}, {"reject", "rejected"}} {
+		t.Run(tc.context, func(t *testing.T) {
+			e, obs := MustStartAsteriskEnv(t, nil)
+			e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
+			e.MustAgent("alice", "Local/1001@"+tc.context, "support")
+			e.MustAgent("bob", "Local/1002@agents", "support")
+			obs.call("support", "c01")
+			e.waitConnected("c01", "bob")
+			if got := offerResults(e, "c01"); len(got) != 2 || got[0] != "alice="+tc.result {
+				t.Errorf("offers: got %v, want alice %s first", got, tc.result)
+			}
+			e.endCall(obs, "c01", "bob")
+		})
+	}
+}
+
+// A phone that answers after a second of ringing.
+func TestAsteriskSlowAnswer(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@slow", "support")
+	start := time.Now()
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+	if took := time.Since(start); took < time.Second {
+		t.Errorf("connected after %v, want the second the phone rang first", took)
+	}
+	e.endCall(obs, "c01", "alice")
+}
+
+// ringall: both phones ring, the first to answer wins, the other leg is
+// hung up (nothing left ringing).
+func TestAsteriskRingAll(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.RingAll })
+	e.MustAgent("alice", "Local/1001@slow", "support")
+	e.MustAgent("bob", "Local/1002@agents", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "bob")
+	e.waitUntil("alice's ring cancelled", func() bool {
+		return slices.Contains(offerResults(e, "c01"), "alice=canceled")
+	})
+	e.waitAgent("alice", queue.AgentAvailable)
+	e.endCall(obs, "c01", "bob")
+}
+
+// rrmemory rotates: three calls one after another go alice, bob, alice.
+func TestAsteriskRRMemoryRotation(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.RRMemory })
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.MustAgent("bob", "Local/1002@agents", "support")
+	var got []queue.AgentID
+	for _, id := range []string{"c01", "c02", "c03"} {
+		obs.call("support", id)
+		e.waitUntil(id+" connected", func() bool { return connectedAgent(e, queue.CallerID(id)) != "" })
+		a := connectedAgent(e, queue.CallerID(id))
+		got = append(got, a)
+		e.endCall(obs, id, string(a))
+	}
+	if len(got) != 3 || got[0] == got[1] || got[0] != got[2] {
+		t.Errorf("agents: got %v, want a rotation (x, y, x)", got)
+	}
+}
+
+// linear: every call starts with the first member again.
+func TestAsteriskLinearOrder(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.MustAgent("bob", "Local/1002@agents", "support")
+	for _, id := range []string{"c01", "c02"} {
+		obs.call("support", id)
+		e.waitConnected(queue.CallerID(id), "alice")
+		e.endCall(obs, id, "alice")
+	}
+}
+
+// A caller who hangs up while waiting: abandoned, hold music was on its
+// channel, nothing left behind.
+func TestAsteriskAbandonWhileWaiting(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	e.waitEvent("c01", "caller_joined")
+	pollUntil(t, waitFor, "the caller answered by stasisq", func() (bool, string) {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return obs.arrived["o-c01"], fmt.Sprint(obs.arrived)
+	})
+	obs.hangup("c01")
+	e.waitUntil("abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
+	e.waitAsteriskClean(obs)
+}
+
+// A caller who hangs up while an agent's phone rings: the ring is ended,
+// no agent leg is left ringing, the agent is free.
+func TestAsteriskAbandonWhileRinging(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Timeout = 30 * time.Second })
+	e.MustAgent("alice", "Local/1001@noanswer", "support")
+	obs.call("support", "c01")
+	e.waitAgent("alice", queue.AgentRinging)
+	obs.hangup("c01")
+	e.waitUntil("abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
+	e.waitAgent("alice", queue.AgentAvailable)
+	e.waitAsteriskClean(obs)
+}
+
+// maxwait: the caller goes back to the dialplan with QUEUESTATUS=TIMEOUT.
+func TestAsteriskMaxWaitTimeout(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.MaxWait = time.Second })
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	if v := obs.verdict("c01"); len(v) == 0 || v[0] != "TIMEOUT" {
+		t.Errorf("dialplan after the queue: got %q, want QUEUESTATUS=TIMEOUT", v)
+	}
+	e.waitAsteriskClean(obs)
+}
+
+// joinempty: with nobody to take the call the caller is refused at once,
+// back in the dialplan with QUEUESTATUS=JOINEMPTY.
+func TestAsteriskJoinEmpty(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) {
+		q.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyUnavailable, queue.EmptyInvalid, queue.EmptyPenalty}
+	})
+	obs.call("support", "c01")
+	if v := obs.verdict("c01"); len(v) == 0 || v[0] != "JOINEMPTY" {
+		t.Errorf("dialplan after the queue: got %q, want QUEUESTATUS=JOINEMPTY", v)
+	}
+	e.waitAsteriskClean(obs)
+}
+
+// stasisq down: Stasis() fails at once and the dialplan takes its fallback
+// (STASISSTATUS=FAILED), as asterisk-conf/extensions.conf does.
+func TestAsteriskFallbackWhenStasisqIsDown(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	if err := e.main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	if v := obs.verdict("c01"); len(v) < 3 || v[2] != "FAILED" {
+		t.Errorf("dialplan after Stasis: got %q, want STASISSTATUS=FAILED", v)
+	}
+}
+
+// The agent hangs up first on a queue that continues: the caller goes on in
+// the dialplan with QUEUESTATUS=CONTINUE.
+func TestAsteriskAgentHangsUpFirstAndTheCallerContinues(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.ContinueOnAgentHangup = true })
+	e.MustAgent("alice", "Local/1001@shortcall", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+	if v := obs.verdict("c01"); len(v) == 0 || v[0] != "CONTINUE" {
+		t.Errorf("dialplan after the call: got %q, want QUEUESTATUS=CONTINUE", v)
+	}
+	if c, ok := completed(e, "c01"); !ok || c.By != queue.PartyAgent {
+		t.Errorf("call completed: got %+v (%v), want ended by the agent", c, ok)
+	}
+	e.waitAsteriskClean(obs)
+}
+
+// A supervisor moves the second caller to the front: it is rung first.
+func TestAsteriskSupervisorReorder(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	e.waitEvent("c01", "caller_joined")
+	obs.call("support", "c02")
+	e.waitEvent("c02", "caller_joined")
+	if err := e.main.App.Do(e.ctx(), queue.Reorder{Queue: "support", Caller: "c02", Position: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitConnected("c02", "alice")
+	obs.hangup("c01")
+	e.endCall(obs, "c02", "alice")
+}
+
+// A supervisor moves a waiting caller to another queue keeping its wait: an
+// agent of that queue takes it, and its record says where it went.
+func TestAsteriskMoveBetweenQueuesKeepingTheWait(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.asteriskQueue("sales", nil)
+	e.MustAgent("bob", "Local/1002@agents", "sales")
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "bob", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	e.waitEvent("c01", "caller_joined")
+	if err := e.main.App.Do(e.ctx(), queue.Move{Caller: "c01", ToQueue: "sales", KeepWait: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitConnected("c01", "bob")
+	e.endCall(obs, "c01", "bob")
+	rec, err := e.main.DB.Call(e.ctx(), "c01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Queue != "sales" || len(rec.Moves) != 1 || !rec.Moves[0].KeepWait {
+		t.Errorf("call record: got queue %s moves %+v, want moved to sales keeping its wait", rec.Queue, rec.Moves)
+	}
+}
+
+// An agent picks a waiting caller from a queue that allows it.
+func TestAsteriskAgentPicksACaller(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.AllowPick = true })
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	e.waitEvent("c01", "caller_joined")
+	obs.call("support", "c02")
+	e.waitEvent("c02", "caller_joined")
+	if err := e.main.App.Do(e.ctx(), queue.Pick{Agent: "alice", Caller: "c02"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitConnected("c02", "alice")
+	obs.hangup("c02")
+	e.waitEvent("c02", "call_completed")
+	e.waitAgent("alice", queue.AgentPaused) // back to the pause she picked from
+	obs.hangup("c01")
 	e.waitAsteriskClean(obs)
 }
