@@ -97,6 +97,7 @@ type callerLeg struct {
 
 	playing  string // current playback id
 	answered bool   // Accept carried out
+	music    string // its hold music class, put back after an announcement
 
 	// Whether the caller is talking to an agent is the engine's to say
 	// (talking); the flow keeps only the channels of the call.

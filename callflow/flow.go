@@ -419,6 +419,7 @@ func (a *App) accept(e queue.Accept) {
 	id := string(e.Caller)
 	if leg, ok := a.callers[id]; ok {
 		leg.answered = true
+		leg.music = e.MusicClass
 	}
 	class := e.MusicClass
 	a.exec.Submit(id, func(ctx context.Context) {
@@ -667,6 +668,15 @@ func (a *App) play(leg *callerLeg, media []string) {
 	leg.playing = pb
 	a.playbacks[pb] = id
 	a.exec.Submit(id, func(ctx context.Context) {
+		// Hold music off first, as app_queue does around an announcement:
+		// a playback replaces the channel's music, and on a real Asterisk 22
+		// the music does not come back after it (TestAsteriskHoldMusicComes
+		// BackAfterAnAnnouncement); playbackDone puts it back.
+		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
+			return // gone: its StasisEnd drops the announcement
+		} else if err != nil {
+			a.log.Warn("stop hold music for an announcement", "caller", id, "err", err)
+		}
 		if _, err := a.ari.Play(ctx, id, pb, media...); err != nil {
 			if !legLeft(err) {
 				a.log.Warn("play announcement", "caller", id, "media", media, "err", err)
@@ -691,8 +701,15 @@ func (a *App) playbackDone(pb string) {
 	if a.talking(leg) || leg.leaving {
 		return
 	}
-	// Over (finished, or its play request failed): the engine may start the
-	// next, timed as app_queue times it.
+	// Over (finished, or its play request failed): the music again, on the
+	// caller's lane after anything queued there, and the engine may start
+	// the next announcement, timed as app_queue times it.
+	class := leg.music
+	a.exec.Submit(id, func(ctx context.Context) {
+		if err := a.ari.StartMOH(ctx, id, class); err != nil && !legLeft(err) {
+			a.log.Warn("restart hold music after an announcement", "caller", id, "err", err)
+		}
+	})
 	a.applyQuiet(queue.AnnouncementDone{Caller: queue.CallerID(id)})
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -140,6 +144,15 @@ func (o *observer) handle(ctx context.Context, ev ari.Event) {
 			return
 		}
 		o.arrived[e.Channel.ID] = true
+		// Listen on the caller's ear: Asterisk tells when audio (hold
+		// music, the agent's voice) comes in.
+		id := e.Channel.ID
+		go func() {
+			// Silence for half a second ends "talking" (the default is 2.5 s).
+			if err := o.ari.SetVariable(ctx, id, "TALK_DETECT(set)", "500"); err != nil && ctx.Err() == nil {
+				o.tb.Logf("observer: talk detect on %s: %v", id, err)
+			}
+		}()
 	case *ari.ChannelTalkingStarted:
 		o.talked[e.Channel.ID]++
 	}
@@ -166,6 +179,37 @@ func (o *observer) hangup(id string) {
 	defer cancel()
 	if err := o.ari.Hangup(ctx, "o-"+id, "normal"); err != nil {
 		o.tb.Fatalf("hang up caller %s: %v", id, err)
+	}
+}
+
+// heard is how many times audio started reaching caller id's ear.
+func (o *observer) heard(id string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.talked["o-"+id]
+}
+
+// listenAgain gives caller id a fresh talk detector: one that has heard
+// nothing yet, so the next audio is news (a bridge sends no frames while
+// nobody speaks, so the old detector would never hear silence end).
+func (o *observer) listenAgain(id string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	for _, v := range [][2]string{{"TALK_DETECT(remove)", ""}, {"TALK_DETECT(set)", "500"}} {
+		if err := o.ari.SetVariable(ctx, "o-"+id, v[0], v[1]); err != nil {
+			o.tb.Fatalf("%s on caller %s: %v", v[0], id, err)
+		}
+	}
+}
+
+// say plays a sound from caller id's mouth.
+func (o *observer) say(id, sound string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if _, err := o.ari.Play(ctx, "o-"+id, "", "sound:"+sound); err != nil {
+		o.tb.Fatalf("play %s from caller %s: %v", sound, id, err)
 	}
 }
 
@@ -258,4 +302,81 @@ func bridgeMembers(bs []ari.Bridge) []string {
 		out = append(out, b.ID+":"+strings.Join(b.Channels, ","))
 	}
 	return out
+}
+
+// cutProxy forwards TCP to Asterisk's HTTP port and can cut the ARI events
+// websockets through it (and refuse new ones) while REST goes on.
+type cutProxy struct {
+	ln     net.Listener
+	target string
+
+	mu      sync.Mutex
+	blocked bool
+	ws      []net.Conn
+}
+
+func mustCutProxy(tb testing.TB, port int) *cutProxy {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &cutProxy{ln: ln, target: fmt.Sprintf("127.0.0.1:%d", port)}
+	go p.serve()
+	tb.Cleanup(func() { ln.Close(); p.cut(true) })
+	return p
+}
+
+func (p *cutProxy) URL() string { return "http://" + p.ln.Addr().String() }
+
+func (p *cutProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		go p.handle(c)
+	}
+}
+
+func (p *cutProxy) handle(c net.Conn) {
+	br := bufio.NewReader(c)
+	line, err := br.Peek(64)
+	if err != nil && len(line) == 0 {
+		c.Close()
+		return
+	}
+	ws := bytes.Contains(line, []byte("/ari/events"))
+	p.mu.Lock()
+	if ws && p.blocked {
+		p.mu.Unlock()
+		c.Close()
+		return
+	}
+	if ws {
+		p.ws = append(p.ws, c)
+	}
+	p.mu.Unlock()
+	up, err := net.Dial("tcp", p.target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	go func() { _, _ = io.Copy(up, br); up.Close() }()
+	_, _ = io.Copy(c, up)
+	c.Close()
+}
+
+// cut closes the events websockets and refuses new ones (block), or lets
+// them through again.
+func (p *cutProxy) cut(block bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blocked = block
+	if block {
+		for _, c := range p.ws {
+			c.Close()
+		}
+		p.ws = nil
+	}
 }

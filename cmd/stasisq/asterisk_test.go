@@ -1,11 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"stasisq/ari"
 	"stasisq/queue"
 )
 
@@ -327,6 +331,157 @@ func TestAsteriskAgentPicksACaller(t *testing.T) {
 	obs.hangup("c02")
 	e.waitEvent("c02", "call_completed")
 	e.waitAgent("alice", queue.AgentPaused) // back to the pause she picked from
+	obs.hangup("c01")
+	e.waitAsteriskClean(obs)
+}
+
+// Hold music reaches the waiting caller, and once bridged the caller hears
+// the agent: the echo agent returns what the caller says (Asterisk's talk
+// detection on the caller's own ear).
+func TestAsteriskHoldMusicThenAudioPasses(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	pollUntil(t, waitFor, "hold music heard by the waiting caller", func() (bool, string) {
+		return obs.heard("c01") > 0, fmt.Sprint(obs.heard("c01"))
+	})
+	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitConnected("c01", "alice")
+	// A fresh ear once bridged (the music stopped), then the caller speaks:
+	// what comes back is the agent's side of the bridge.
+	obs.listenAgain("c01")
+	before := obs.heard("c01")
+	obs.say("c01", "tt-monkeys")
+	pollUntil(t, waitFor, "the caller hears its own voice back through the agent", func() (bool, string) {
+		return obs.heard("c01") > before, fmt.Sprintf("heard %d times, %d before speaking", obs.heard("c01"), before)
+	})
+	e.endCall(obs, "c01", "alice")
+}
+
+// Position announcements are played to a waiting caller at their interval,
+// one after another: the second starts only once the first has finished.
+func TestAsteriskPositionAnnouncements(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) {
+		q.AnnouncePosition = "yes"
+		q.AnnounceFrequency = time.Second
+		q.MinAnnounceFrequency = time.Second
+	})
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	// stasisq asks for the next announcement only once the previous one's
+	// PlaybackFinished came: three play requests, none refused, say the
+	// first two finished on the real Asterisk.
+	pollUntil(t, 20*time.Second, "three announcements played", func() (bool, string) {
+		n := metricWith(scrapeMetrics(t, e.main.URL()), "stasisq_ari_request_duration_seconds_count", "/play/{playbackId}")
+		return n >= 3, fmt.Sprintf("%v play requests", n)
+	})
+	if failed := metricWith(scrapeMetrics(t, e.main.URL()), "stasisq_ari_request_errors_total", "/play/{playbackId}"); failed != 0 {
+		t.Errorf("play requests refused: %v, want none", failed)
+	}
+	if heard := obs.heard("c01"); heard == 0 {
+		t.Errorf("the caller heard nothing while waiting, want music and announcements")
+	}
+	obs.hangup("c01")
+	e.waitAsteriskClean(obs)
+}
+
+// The ARI websocket is cut during a call and the caller hangs up in the
+// gap: after the reconnect stasisq finds the call over and records it once;
+// the agent is free and nothing is left in Asterisk.
+func TestAsteriskWebsocketCutMidCall(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	proxy := mustCutProxy(t, e.ast.HTTPPort)
+	if err := e.main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	e.MustRunMain(func(c *Config) { c.ARIURL = proxy.URL() })
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+
+	proxy.cut(true)
+	e.waitUntil("stasisq notices the cut", func() bool { return !e.main.ARI.Connected() })
+	obs.hangup("c01")
+	pollUntil(t, waitFor, "the caller gone from Asterisk", func() (bool, string) {
+		for _, ch := range obs.channels() {
+			if strings.HasPrefix(ch, "c01 ") {
+				return false, ch
+			}
+		}
+		return true, ""
+	})
+	proxy.cut(false)
+	e.waitEvent("c01", "call_completed")
+	e.waitAgent("alice", queue.AgentAvailable)
+	e.waitAsteriskClean(obs)
+	n := 0
+	for _, k := range e.events.kinds("c01") {
+		if k == "call_completed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("call_completed events: got %d, want exactly one", n)
+	}
+}
+
+// metricWith sums the samples of metric whose labels contain label.
+func metricWith(text, metric, label string) float64 {
+	var sum float64
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, metric+"{") || !strings.Contains(line, label) {
+			continue
+		}
+		fields := strings.Fields(line)
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// After an announcement the waiting caller hears hold music again: on a
+// real Asterisk 22 a playback ends the channel's music for good, so the
+// call flow restarts it.
+func TestAsteriskHoldMusicComesBackAfterAnAnnouncement(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) {
+		q.AnnouncePosition = "yes"
+		q.AnnounceFrequency = 20 * time.Second
+		q.MinAnnounceFrequency = 20 * time.Second
+	})
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	// The first playback stasisq starts (no bridge made yet: its first id).
+	first := "sqp-" + e.main.App.RunTag() + "-00000001"
+	pollUntil(t, 20*time.Second, "the first announcement played", func() (bool, string) {
+		_, err := obs.ari.GetPlayback(e.ctx(), first)
+		return err == nil, fmt.Sprint(err)
+	})
+	pollUntil(t, 10*time.Second, "the first announcement over", func() (bool, string) {
+		_, err := obs.ari.GetPlayback(e.ctx(), first)
+		return errors.Is(err, ari.ErrNotFound), fmt.Sprint(err)
+	})
+	// The next one is twenty seconds after the first's start.
+	obs.listenAgain("c01")
+	before := obs.heard("c01")
+	pollUntil(t, 2*time.Second, "music between the announcements", func() (bool, string) {
+		return obs.heard("c01") > before, "silence"
+	})
 	obs.hangup("c01")
 	e.waitAsteriskClean(obs)
 }
