@@ -582,8 +582,14 @@ type serveProcess struct {
 // until its web server listens.
 func MustStartServe(tb testing.TB, bin string, fake *aritest.Server, dbPath string) *serveProcess {
 	tb.Helper()
+	return MustStartServeAt(tb, bin, fake.URL(), testUser, testPassword, dbPath)
+}
+
+// MustStartServeAt is MustStartServe against any ARI (a real Asterisk).
+func MustStartServeAt(tb testing.TB, bin, ariURL, ariUser, ariPassword, dbPath string) *serveProcess {
+	tb.Helper()
 	cmd := exec.Command(bin, "serve",
-		"--ari-url", fake.URL(), "--ari-user", testUser, "--ari-password", testPassword,
+		"--ari-url", ariURL, "--ari-user", ariUser, "--ari-password", ariPassword,
 		"--app", testApp, "--listen", "127.0.0.1:0", "--db", dbPath, "--log-level", "debug")
 	// Flags only: a STASISQ_* variable of the developer's must not change the run.
 	for _, kv := range os.Environ() {
