@@ -297,7 +297,9 @@ func (a *App) apply(in queue.Input) error {
 		case queue.CallCompleted:
 			ended = append(ended, ev.Caller)
 		case queue.AgentConfigured:
-			a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device)
+			if a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device) {
+				a.fetchDeviceState(ev.Config.Device)
+			}
 		case queue.AgentRemoved:
 			a.devices.set(ev.Agent, "")
 		case queue.AgentStateChanged:

@@ -37,6 +37,8 @@ type ARI interface {
 	ListChannels(ctx context.Context) ([]ari.Channel, error)
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)
 	ListDeviceStates(ctx context.Context) ([]ari.DeviceState, error)
+	GetEndpoint(ctx context.Context, tech, resource string) (*ari.Endpoint, error)
+	ListEndpoints(ctx context.Context) ([]ari.Endpoint, error)
 }
 
 var _ ARI = (*ari.Client)(nil)

@@ -1,9 +1,12 @@
 package callflow
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"strings"
 
+	"stasisq/ari"
 	"stasisq/queue"
 )
 
@@ -25,12 +28,13 @@ func newDeviceIndex(agents []queue.AgentView) deviceIndex {
 	return x
 }
 
-// set records agent's device; "" removes the agent.
-func (x deviceIndex) set(agent queue.AgentID, device string) {
+// set records agent's device; "" removes the agent. It reports whether the
+// agent is now on a device it was not on before.
+func (x deviceIndex) set(agent queue.AgentID, device string) bool {
 	key := strings.ToLower(device)
 	old, had := x.ofAgent[agent]
 	if had && old == key {
-		return
+		return false
 	}
 	if had {
 		x.byDevice[old] = slices.DeleteFunc(x.byDevice[old], func(a queue.AgentID) bool { return a == agent })
@@ -40,13 +44,54 @@ func (x deviceIndex) set(agent queue.AgentID, device string) {
 		delete(x.ofAgent, agent)
 	}
 	if key == "" {
-		return
+		return false
 	}
 	x.ofAgent[agent] = key
 	x.byDevice[key] = append(x.byDevice[key], agent)
+	return true
 }
 
 // agents on device, any case (Asterisk reports PJSIP/1001 as it likes).
 func (x deviceIndex) agents(device string) []queue.AgentID {
 	return x.byDevice[strings.ToLower(device)]
+}
+
+// fetchDeviceState asks Asterisk whether device's endpoint is online: an
+// agent put on a phone after the last reconcile would otherwise be rung on
+// a phone Asterisk already knows to be unregistered (app_queue skips those)
+// until the phone's next state change. ARI lists only the device states it
+// controls itself, so the endpoint is what tells; a Local channel or a
+// technology without endpoints has nothing to say.
+func (a *App) fetchDeviceState(device string) {
+	tech, resource, ok := strings.Cut(device, "/")
+	if !ok || strings.EqualFold(tech, "Local") {
+		return
+	}
+	a.exec.Submit("device:"+device, func(ctx context.Context) {
+		ep, err := a.ari.GetEndpoint(ctx, tech, resource)
+		if err != nil {
+			if !errors.Is(err, ari.ErrNotFound) {
+				a.log.Warn("endpoint state", "device", device, "err", err)
+			}
+			return
+		}
+		a.post(func() { a.endpointState(*ep) })
+	})
+}
+
+// endpointState tells the agents on ep's device whether it is reachable:
+// offline (not registered) is unavailable; online again after that is free
+// until the next device state says more.
+func (a *App) endpointState(ep ari.Endpoint) {
+	device := ep.Technology + "/" + ep.Resource
+	switch ep.State {
+	case "offline":
+		a.deviceState(device, string(queue.DeviceUnavailable))
+	case "online":
+		for _, id := range a.devices.agents(device) {
+			if view, ok := a.engine.Agent(id); ok && view.Device == queue.DeviceUnavailable {
+				a.applyQuiet(queue.AgentDeviceState{Agent: id, State: queue.DeviceNotInUse})
+			}
+		}
+	}
 }

@@ -20,7 +20,9 @@ type asteriskView struct {
 	channels map[string]ari.Channel
 	bridges  []ari.Bridge
 	devices  []ari.DeviceState
-	state    *store.State // the previous run's, on the first connection only
+	// endpoints tell a phone that is not registered (offline).
+	endpoints []ari.Endpoint
+	state     *store.State // the previous run's, on the first connection only
 }
 
 // startReconcile subscribes to device states and fetches Asterisk's view on
@@ -72,11 +74,18 @@ func (a *App) fetchView(ctx context.Context, first bool) (*asteriskView, error) 
 	if err != nil {
 		a.log.Warn("list device states", "err", err)
 	}
+	// ARI lists only the device states it controls; whether a phone is
+	// registered is its endpoint's state.
+	endpoints, err := a.ari.ListEndpoints(ctx)
+	if err != nil {
+		a.log.Warn("list endpoints", "err", err)
+	}
 	view := &asteriskView{
-		inApp:    make(map[string]bool, len(app.ChannelIDs)),
-		channels: make(map[string]ari.Channel, len(chans)),
-		bridges:  bridges,
-		devices:  devices,
+		inApp:     make(map[string]bool, len(app.ChannelIDs)),
+		channels:  make(map[string]ari.Channel, len(chans)),
+		bridges:   bridges,
+		devices:   devices,
+		endpoints: endpoints,
 	}
 	for _, id := range app.ChannelIDs {
 		view.inApp[id] = true
@@ -196,6 +205,9 @@ func (a *App) reconcile(v *asteriskView) {
 	}
 	for _, d := range v.devices {
 		a.deviceState(d.Name, d.State)
+	}
+	for _, ep := range v.endpoints {
+		a.endpointState(ep)
 	}
 	// The floor as reconciled, at once: the web console's clients wait for
 	// a first snapshot.

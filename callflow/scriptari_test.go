@@ -305,6 +305,21 @@ func (f *scriptARI) ListDeviceStates(ctx context.Context) ([]ari.DeviceState, er
 	return nil, f.call("devicestates", "", "list")
 }
 
+func (f *scriptARI) GetEndpoint(ctx context.Context, tech, resource string) (*ari.Endpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("endpoint", tech+"/"+resource, "%s/%s", tech, resource); err != nil {
+		return nil, err
+	}
+	return &ari.Endpoint{Technology: tech, Resource: resource, State: "online"}, nil
+}
+
+func (f *scriptARI) ListEndpoints(ctx context.Context) ([]ari.Endpoint, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return nil, f.call("endpoints", "", "list")
+}
+
 // Events the script sends, as Asterisk would raise them.
 
 // callerArrives: channel id runs Stasis(app, args...) from from-callers.

@@ -8,7 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -379,4 +383,57 @@ func (p *cutProxy) cut(block bool) {
 		}
 		p.ws = nil
 	}
+}
+
+// sipp runs SIPp (Debian's sip-tester) against the instance's SIP port;
+// without it the test skips, or fails under CI=true.
+func sipp(tb testing.TB, ast *asteriskt.Instance, args ...string) *exec.Cmd {
+	tb.Helper()
+	bin, err := exec.LookPath("sipp")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("sipp not found (required when CI=true): apt-get install sip-tester")
+		}
+		tb.Skip("sipp not found: apt-get install sip-tester")
+	}
+	dir := tb.TempDir()
+	full := append([]string{fmt.Sprintf("127.0.0.1:%d", ast.SIPPort), "-i", "127.0.0.1", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}, args...)
+	cmd := exec.Command(bin, full...)
+	cmd.Dir = dir
+	return cmd
+}
+
+// mustRegisterPhone registers user with password from local port, as a
+// desk phone does, then answers calls there (SIPp's uas) until the test
+// ends.
+func mustRegisterPhone(tb testing.TB, ast *asteriskt.Instance, user, password string) {
+	tb.Helper()
+	port := freeUDPPort(tb)
+	scenario, err := filepath.Abs("testdata/sipp/register.xml")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	reg := sipp(tb, ast, "-sf", scenario, "-s", user, "-au", user, "-ap", password,
+		"-p", strconv.Itoa(port), "-m", "1", "-timeout", "10s", "-timeout_error")
+	if out, err := reg.CombinedOutput(); err != nil {
+		tb.Fatalf("register %s with SIPp: %v\n%s", user, err, out)
+	}
+	uas := sipp(tb, ast, "-sn", "uas", "-p", strconv.Itoa(port))
+	if err := uas.Start(); err != nil {
+		tb.Fatalf("start SIPp uas: %v", err)
+	}
+	tb.Cleanup(func() {
+		_ = uas.Process.Kill()
+		_ = uas.Wait()
+	})
+}
+
+func freeUDPPort(tb testing.TB) int {
+	tb.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }

@@ -485,3 +485,71 @@ func TestAsteriskHoldMusicComesBackAfterAnAnnouncement(t *testing.T) {
 	obs.hangup("c01")
 	e.waitAsteriskClean(obs)
 }
+
+// asteriskPJSIP is a pjsip.conf with one desk phone, 1001, that registers.
+const asteriskPJSIP = `[transport-udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:@SIP_PORT@
+
+[1001]
+type = endpoint
+context = agents
+disallow = all
+allow = ulaw
+direct_media = no
+auth = 1001
+aors = 1001
+
+[1001]
+type = auth
+auth_type = userpass
+username = 1001
+password = phone-1001
+
+[1001]
+type = aor
+max_contacts = 1
+remove_existing = yes
+`
+
+// A SIP agent: a real desk phone (SIPp) registered to PJSIP is rung over
+// ARI and answers; the call is bridged and ends cleanly.
+func TestAsteriskSIPAgent(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"pjsip.conf": asteriskPJSIP})
+	mustRegisterPhone(t, e.ast, "1001", "phone-1001")
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+	e.endCall(obs, "c01", "alice")
+}
+
+// An agent whose PJSIP phone is not registered is not rung (Asterisk says
+// its device is unavailable); the registered one takes the call.
+func TestAsteriskUnregisteredPhoneIsSkipped(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"pjsip.conf": asteriskPJSIP + `
+[1002]
+type = endpoint
+context = agents
+disallow = all
+allow = ulaw
+aors = 1002
+
+[1002]
+type = aor
+max_contacts = 1
+`})
+	mustRegisterPhone(t, e.ast, "1001", "phone-1001")
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
+	e.MustAgent("bob", "PJSIP/1002", "support")
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+	for _, ev := range e.events.all() {
+		if o, ok := ev.(queue.OfferStarted); ok && o.Agent == "bob" {
+			t.Errorf("bob's unregistered phone was rung (%+v)", o)
+		}
+	}
+	e.endCall(obs, "c01", "alice")
+}

@@ -171,7 +171,10 @@ func TestRingFailureNextAgent(t *testing.T) {
 	}{
 		{"no answer", aritest.DeviceBehavior{Action: aritest.NoAnswer}, queue.RingNoAnswer},
 		{"busy", aritest.DeviceBehavior{Action: aritest.Busy}, queue.RingBusy},
-		{"unavailable", aritest.DeviceBehavior{Action: aritest.Unavailable}, queue.RingUnavailable},
+		// A registered phone whose ring fails (congestion): unavailable. One
+		// that is not registered at all is never rung: see
+		// TestUnregisteredPhoneIsNotRung.
+		{"unavailable", aritest.DeviceBehavior{Action: aritest.Congestion}, queue.RingUnavailable},
 		{"rejects", aritest.DeviceBehavior{Action: aritest.Reject, After: 100 * time.Millisecond}, queue.RingBusy},
 	}
 	for _, tt := range tests {
@@ -204,6 +207,39 @@ func TestRingFailureNextAgent(t *testing.T) {
 			e.waitClean()
 		})
 	}
+}
+
+// An agent whose phone Asterisk knows to be unregistered (endpoint
+// offline) is not rung, as app_queue skips an unavailable member; the next
+// agent takes the call.
+func TestUnregisteredPhoneIsNotRung(t *testing.T) {
+	e := MustStartEnv(t)
+	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.Unavailable})
+	e.fake.SetDevice("PJSIP/1002", aritest.DeviceBehavior{Action: aritest.Answer, After: 20 * time.Millisecond})
+	e.MustQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	e.MustAgent("bob", "PJSIP/1002", "support")
+	e.waitUntil("alice's phone known to be unavailable", func() bool {
+		snap, err := e.main.App.Snapshot(e.ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range snap.Agents {
+			if a.Config.ID == "alice" {
+				return a.Device == queue.DeviceUnavailable
+			}
+		}
+		return false
+	})
+	call := e.MustCall("support")
+	caller := queue.CallerID(call.ID())
+	e.waitAgent("bob", queue.AgentOnCall)
+	if offers := offersOf(e, caller); len(offers) != 1 || offers[0].Agent != "bob" {
+		t.Errorf("offers=%+v, want only bob rung", offers)
+	}
+	call.Hangup()
+	e.waitDone(call)
+	e.waitClean()
 }
 
 func TestCallerAbandonsWhileWaiting(t *testing.T) {
