@@ -165,10 +165,16 @@ func (o *observer) handle(ctx context.Context, ev ari.Event) {
 // call dials a caller into queue: the ;2 half, id, is what stasisq sees.
 func (o *observer) call(q, id string) {
 	o.tb.Helper()
+	o.dial("Local/"+q+"@callers", id)
+}
+
+// dial makes a caller of a Local channel to endpoint (exten@context).
+func (o *observer) dial(endpoint, id string) {
+	o.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	_, err := o.ari.Originate(ctx, ari.OriginateRequest{
-		ChannelID: "o-" + id, OtherChannelID: id, Endpoint: "Local/" + q + "@callers",
+		ChannelID: "o-" + id, OtherChannelID: id, Endpoint: endpoint,
 		App: "observer", CallerID: fmt.Sprintf("Caller %s <555%s>", id, id), Timeout: 60, Formats: "ulaw",
 	})
 	if err != nil {
@@ -397,7 +403,8 @@ func sipp(tb testing.TB, ast *asteriskt.Instance, args ...string) *exec.Cmd {
 		tb.Skip("sipp not found: apt-get install sip-tester")
 	}
 	dir := tb.TempDir()
-	full := append([]string{fmt.Sprintf("127.0.0.1:%d", ast.SIPPort), "-i", "127.0.0.1", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}, args...)
+	// -aa: answer OPTIONS (Asterisk's qualify) as a phone does.
+	full := append([]string{fmt.Sprintf("127.0.0.1:%d", ast.SIPPort), "-i", "127.0.0.1", "-aa", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}, args...)
 	cmd := exec.Command(bin, full...)
 	cmd.Dir = dir
 	return cmd
