@@ -172,6 +172,12 @@ func (c *Client) Answer(ctx context.Context, id string) error {
 	return c.channelAction(ctx, http.MethodPost, "/answer", id, nil)
 }
 
+// SendDTMF sends DTMF digits on a channel, as if its far end pressed them
+// (tests' callers pressing an exit key).
+func (c *Client) SendDTMF(ctx context.Context, id, digits string) error {
+	return c.channelAction(ctx, http.MethodPost, "/dtmf", id, map[string]string{"dtmf": digits})
+}
+
 // Ring indicates ringing to a channel.
 func (c *Client) Ring(ctx context.Context, id string) error {
 	return c.channelAction(ctx, http.MethodPost, "/ring", id, nil)

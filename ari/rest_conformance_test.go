@@ -108,6 +108,7 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"Dial":     func(ctx context.Context, c *Client) error { return c.Dial(ctx, "q-agent-3", "caller-1", 15) },
 	"Answer":   func(ctx context.Context, c *Client) error { return c.Answer(ctx, "caller-1") },
 	"Ring":     func(ctx context.Context, c *Client) error { return c.Ring(ctx, "caller-1") },
+	"SendDTMF": func(ctx context.Context, c *Client) error { return c.SendDTMF(ctx, "caller-1", "0") },
 	"RingStop": func(ctx context.Context, c *Client) error { return c.RingStop(ctx, "caller-1") },
 	"Hangup":   func(ctx context.Context, c *Client) error { return c.Hangup(ctx, "caller-1", "answered_elsewhere") },
 	"Continue": func(ctx context.Context, c *Client) error {

@@ -444,3 +444,13 @@ func freeUDPPort(tb testing.TB) int {
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
+
+// press sends DTMF from caller id's keypad.
+func (o *observer) press(id, digits string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := o.ari.SendDTMF(ctx, "o-"+id, digits); err != nil {
+		o.tb.Fatalf("press %s on caller %s: %v", digits, id, err)
+	}
+}

@@ -553,3 +553,71 @@ max_contacts = 1
 	}
 	e.endCall(obs, "c01", "alice")
 }
+
+// The exit key: a waiting caller presses 0 and goes back to the dialplan
+// with QUEUESTATUS=EXITWITHKEY and QUEUEEXITKEY=0; a key that is not an
+// exit key changes nothing.
+func TestAsteriskExitKey(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.ExitKeys = "0" })
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	obs.call("support", "c01")
+	pollUntil(t, waitFor, "the caller answered by stasisq", func() (bool, string) {
+		obs.mu.Lock()
+		defer obs.mu.Unlock()
+		return obs.arrived["o-c01"], fmt.Sprint(obs.arrived)
+	})
+	obs.press("c01", "5")
+	time.Sleep(300 * time.Millisecond)
+	if _, n := leftReason(e, "c01"); n != 0 {
+		t.Fatalf("the caller left on a key that is not an exit key")
+	}
+	obs.press("c01", "0")
+	if v := obs.verdict("c01"); len(v) < 2 || v[0] != "EXITWITHKEY" || v[1] != "0" {
+		t.Errorf("dialplan after the queue: got %q, want QUEUESTATUS=EXITWITHKEY, QUEUEEXITKEY=0", v)
+	}
+	e.waitAsteriskClean(obs)
+}
+
+// A SIP caller: SIPp dials support through PJSIP, is queued, answered by
+// the echo agent, and hangs up.
+func TestAsteriskSIPCaller(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"pjsip.conf": asteriskPJSIP + `
+; unauthenticated callers (SIPp's uac) land in the callers' context
+[anonymous]
+type = endpoint
+context = callers
+disallow = all
+allow = ulaw
+direct_media = no
+`})
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	uac := sipp(t, e.ast, "-sn", "uac", "-s", "support", "-m", "1", "-d", "3000", "-timeout", "20s", "-timeout_error",
+		"-p", strconv.Itoa(freeUDPPort(t)))
+	out, err := uac.CombinedOutput()
+	if err != nil {
+		t.Fatalf("SIPp caller: %v\n%s", err, out)
+	}
+	var caller queue.CallerID
+	for _, ev := range e.events.all() {
+		if j, ok := ev.(queue.CallerJoined); ok {
+			caller = j.Caller
+		}
+	}
+	if caller == "" {
+		t.Fatal("the SIP caller never joined the queue")
+	}
+	if got := connectedAgent(e, caller); got != "alice" {
+		t.Errorf("the SIP caller was connected to %q, want alice", got)
+	}
+	e.waitEvent(caller, "call_completed")
+	if c, _ := completed(e, caller); c.By != queue.PartyCaller {
+		t.Errorf("call completed by %s, want the caller (SIPp's BYE)", c.By)
+	}
+	e.waitAgent("alice", queue.AgentAvailable)
+	e.waitAsteriskClean(obs)
+}
