@@ -56,14 +56,11 @@ func (s *Server) setup(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	users, err := s.opts.Directory.Users(ctx)
-	if err != nil {
-		return fmt.Errorf("users: %w", err)
-	}
-	for _, u := range users {
-		if u.ID == req.Login {
-			return &Error{Status: http.StatusConflict, Message: "that login exists", Fields: map[string]string{"login": "taken: choose another"}}
-		}
+	switch _, err := s.findUser(ctx, req.Login); {
+	case err == nil:
+		return &Error{Status: http.StatusConflict, Message: "that login exists", Fields: map[string]string{"login": "taken: choose another"}}
+	case !errors.Is(err, queue.ErrNotFound):
+		return err
 	}
 	// An administrator takes no calls: the engine is not concerned.
 	if err := s.opts.Directory.PutUser(ctx, queue.User{ID: req.Login, Name: req.Name, Role: queue.RoleAdmin}, req.Password); err != nil {

@@ -454,3 +454,22 @@ func (o *observer) press(id, digits string) {
 		o.tb.Fatalf("press %s on caller %s: %v", digits, id, err)
 	}
 }
+
+// waitAnswered waits until stasisq answered caller id (its ;1 half, the
+// caller's side, entered the observer).
+func (o *observer) waitAnswered(id string) {
+	o.tb.Helper()
+	pollUntil(o.tb, waitFor, "caller "+id+" answered by stasisq", func() (bool, string) {
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		return o.arrived["o-"+id], fmt.Sprint(o.arrived)
+	})
+}
+
+// mustDo applies an engine command through the loop, as the console does.
+func (e *testEnv) mustDo(in queue.Input) {
+	e.tb.Helper()
+	if err := e.main.App.Do(e.ctx(), in); err != nil {
+		e.tb.Fatalf("%T: %v", in, err)
+	}
+}

@@ -168,16 +168,10 @@ func TestAsteriskAbandonWhileWaiting(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", nil)
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	e.waitEvent("c01", "caller_joined")
-	pollUntil(t, waitFor, "the caller answered by stasisq", func() (bool, string) {
-		obs.mu.Lock()
-		defer obs.mu.Unlock()
-		return obs.arrived["o-c01"], fmt.Sprint(obs.arrived)
-	})
+	obs.waitAnswered("c01")
 	obs.hangup("c01")
 	e.waitUntil("abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
 	e.waitAsteriskClean(obs)
@@ -202,9 +196,7 @@ func TestAsteriskMaxWaitTimeout(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.MaxWait = time.Second })
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	if v := obs.verdict("c01"); len(v) == 0 || v[0] != "TIMEOUT" {
 		t.Errorf("dialplan after the queue: got %q, want QUEUESTATUS=TIMEOUT", v)
@@ -261,19 +253,13 @@ func TestAsteriskSupervisorReorder(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", nil)
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	e.waitEvent("c01", "caller_joined")
 	obs.call("support", "c02")
 	e.waitEvent("c02", "caller_joined")
-	if err := e.main.App.Do(e.ctx(), queue.Reorder{Queue: "support", Caller: "c02", Position: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.Reorder{Queue: "support", Caller: "c02", Position: 1})
+	e.mustDo(queue.AgentUnpause{Agent: "alice"})
 	e.waitConnected("c02", "alice")
 	obs.hangup("c01")
 	e.endCall(obs, "c02", "alice")
@@ -287,20 +273,12 @@ func TestAsteriskMoveBetweenQueuesKeepingTheWait(t *testing.T) {
 	e.asteriskQueue("sales", nil)
 	e.MustAgent("bob", "Local/1002@agents", "sales")
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "bob", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	e.mustDo(queue.AgentPause{Agent: "bob", Reason: "x"})
 	obs.call("support", "c01")
 	e.waitEvent("c01", "caller_joined")
-	if err := e.main.App.Do(e.ctx(), queue.Move{Caller: "c01", ToQueue: "sales", KeepWait: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "bob"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.Move{Caller: "c01", ToQueue: "sales", KeepWait: true})
+	e.mustDo(queue.AgentUnpause{Agent: "bob"})
 	e.waitConnected("c01", "bob")
 	e.endCall(obs, "c01", "bob")
 	rec, err := e.main.DB.Call(e.ctx(), "c01")
@@ -317,16 +295,12 @@ func TestAsteriskAgentPicksACaller(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.AllowPick = true })
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	e.waitEvent("c01", "caller_joined")
 	obs.call("support", "c02")
 	e.waitEvent("c02", "caller_joined")
-	if err := e.main.App.Do(e.ctx(), queue.Pick{Agent: "alice", Caller: "c02"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.Pick{Agent: "alice", Caller: "c02"})
 	e.waitConnected("c02", "alice")
 	obs.hangup("c02")
 	e.waitEvent("c02", "call_completed")
@@ -342,16 +316,12 @@ func TestAsteriskHoldMusicThenAudioPasses(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", nil)
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	pollUntil(t, waitFor, "hold music heard by the waiting caller", func() (bool, string) {
 		return obs.heard("c01") > 0, fmt.Sprint(obs.heard("c01"))
 	})
-	if err := e.main.App.Do(e.ctx(), queue.AgentUnpause{Agent: "alice"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentUnpause{Agent: "alice"})
 	e.waitConnected("c01", "alice")
 	// A fresh ear once bridged (the music stopped), then the caller speaks:
 	// what comes back is the agent's side of the bridge.
@@ -374,9 +344,7 @@ func TestAsteriskPositionAnnouncements(t *testing.T) {
 		q.MinAnnounceFrequency = time.Second
 	})
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	// stasisq asks for the next announcement only once the previous one's
 	// PlaybackFinished came: three play requests, none refused, say the
@@ -462,9 +430,7 @@ func TestAsteriskHoldMusicComesBackAfterAnAnnouncement(t *testing.T) {
 		q.MinAnnounceFrequency = 20 * time.Second
 	})
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
 	// The first playback stasisq starts (no bridge made yet: its first id).
 	first := "sqp-" + e.main.App.RunTag() + "-00000001"
@@ -561,15 +527,9 @@ func TestAsteriskExitKey(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.ExitKeys = "0" })
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	if err := e.main.App.Do(e.ctx(), queue.AgentPause{Agent: "alice", Reason: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	obs.call("support", "c01")
-	pollUntil(t, waitFor, "the caller answered by stasisq", func() (bool, string) {
-		obs.mu.Lock()
-		defer obs.mu.Unlock()
-		return obs.arrived["o-c01"], fmt.Sprint(obs.arrived)
-	})
+	obs.waitAnswered("c01")
 	obs.press("c01", "5")
 	time.Sleep(300 * time.Millisecond)
 	if _, n := leftReason(e, "c01"); n != 0 {
