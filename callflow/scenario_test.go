@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,20 +46,9 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	fail OP STATUS              the next OP call (originate, answer, ...) fails
 //	wait DURATION               let the engine's timers run
 func TestScenarios(t *testing.T) {
-	files, err := filepath.Glob("testdata/scenarios/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scenarios: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			runScenario(t, f)
-		})
-	}
-}
-
-func runScenario(t *testing.T, path string) {
-	h := newFlowHarness(t)
-	scripttest.Run(t, path, *update, h.run)
+	scripttest.RunDir(t, "testdata/scenarios", *update, func(t *testing.T) func(string) []string {
+		return newFlowHarness(t).run
+	})
 }
 
 // flowHarness is one App on a scriptARI, restarted in place by "restart".

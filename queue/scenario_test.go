@@ -3,7 +3,6 @@ package queue
 import (
 	"flag"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"stasisq/internal/scripttest"
@@ -38,20 +37,10 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	advance DURATION                 (ticking at every deadline on the way)
 //	order QUEUE                      (prints the queue's order)
 func TestScenarios(t *testing.T) {
-	files, err := filepath.Glob("testdata/scenarios/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scenarios: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			runScenario(t, f)
-		})
-	}
-}
-
-func runScenario(t *testing.T, path string) {
-	h := MustHarness(t, nil, nil)
-	scripttest.Run(t, path, *update, func(cmd string) []string { return runCommand(t, h, cmd) })
+	scripttest.RunDir(t, "testdata/scenarios", *update, func(t *testing.T) func(string) []string {
+		h := MustHarness(t, nil, nil)
+		return func(cmd string) []string { return runCommand(t, h, cmd) }
+	})
 }
 
 func runCommand(t *testing.T, h *harness, cmd string) []string {

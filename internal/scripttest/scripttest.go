@@ -6,6 +6,7 @@ package scripttest
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -44,5 +45,20 @@ func Run(t *testing.T, path string, update bool, run func(cmd string) []string) 
 		if err := os.WriteFile(path, []byte(out.String()+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// RunDir plays every *.txt script in dir as a subtest of its own, each with
+// the runner newRun makes for it (a fresh harness per script).
+func RunDir(t *testing.T, dir string, update bool, newRun func(t *testing.T) func(cmd string) []string) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.txt"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in %s: %v", dir, err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
+			Run(t, f, update, newRun(t))
+		})
 	}
 }
