@@ -384,9 +384,14 @@ func (a *App) execute(e queue.Action) {
 	case queue.Accept:
 		a.accept(e)
 	case queue.Refuse:
-		a.leave(string(e.Caller), e.Status, "")
+		a.leave(string(e.Caller), exit{status: e.Status})
 	case queue.Exit:
-		a.leave(string(e.Caller), e.Status, e.Key)
+		x := exit{status: e.Status, key: e.Key, position: e.Position, abandoned: e.Abandoned}
+		if e.Context != "" {
+			// app_queue's context=: the key is the extension to go to.
+			x.context, x.exten, x.prio = e.Context, e.Key, 1
+		}
+		a.leave(string(e.Caller), x)
 	case queue.RingAgent:
 		a.ring(e)
 	case queue.CancelRing:
@@ -438,20 +443,17 @@ func (a *App) accept(e queue.Accept) {
 	})
 }
 
-// leave sets QUEUESTATUS (and QUEUEEXITKEY) and continues the caller in the
+// leave sets the variables x names and continues the caller in the
 // dialplan: refused, timed out, exit key, or the agent hung up first on a
 // queue that continues.
-func (a *App) leave(id string, status queue.QueueStatus, key string) {
-	leg, ok := a.callers[id]
-	var playing, bridge string
-	var answered bool
-	if ok {
+func (a *App) leave(id string, x exit) {
+	if leg, ok := a.callers[id]; ok {
 		leg.leaving = true
-		playing, bridge, answered = leg.playing, leg.bridge, leg.answered
+		x.playing, x.bridge = leg.playing, leg.bridge
+		x.stopMOH = leg.answered && leg.bridge == ""
 		a.dropAnnouncements(leg)
 		leg.bridge = ""
 	}
-	x := exit{playing: playing, stopMOH: answered && bridge == "", bridge: bridge, status: status, key: key}
 	a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
 }
 

@@ -3,6 +3,7 @@ package callflow
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"stasisq/ari"
 	"stasisq/queue"
@@ -47,13 +48,17 @@ type exit struct {
 	bridge  string // a bridge of ours to destroy once it has left
 	status  queue.QueueStatus
 	key     string // QUEUEEXITKEY, for an exit key
-	context string
-	exten   string
-	prio    int
+	// position is QUEUEPOSITION (0: not set); abandoned sets ABANDONED=TRUE.
+	position  int
+	abandoned bool
+	context   string
+	exten     string
+	prio      int
 }
 
 // continueCaller stops the caller's announcement and hold music, sets
-// QUEUESTATUS (and QUEUEEXITKEY) and continues it in the dialplan. A caller
+// QUEUESTATUS, QUEUEEXITKEY, QUEUEPOSITION and ABANDONED as x says (the last
+// two as app_queue sets them) and continues it in the dialplan. A caller
 // that hung up meanwhile ends the steps: its StasisEnd does the rest.
 func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 	if x.playing != "" {
@@ -69,6 +74,12 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 	vars := [][2]string{{"QUEUESTATUS", string(x.status)}}
 	if x.key != "" {
 		vars = append(vars, [2]string{"QUEUEEXITKEY", x.key})
+	}
+	if x.position > 0 {
+		vars = append(vars, [2]string{"QUEUEPOSITION", strconv.Itoa(x.position)})
+	}
+	if x.abandoned {
+		vars = append(vars, [2]string{"ABANDONED", "TRUE"})
 	}
 	for _, v := range vars {
 		if err := a.ari.SetVariable(ctx, id, v[0], v[1]); legLeft(err) {

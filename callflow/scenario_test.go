@@ -286,6 +286,8 @@ func setQueueOption(c *queue.QueueConfig, k, v string) error {
 		c.MaxWait, err = dur()
 	case "exitkeys":
 		c.ExitKeys = v
+	case "exitcontext":
+		c.ExitContext = v
 	case "joinempty":
 		c.JoinEmpty = nil
 		for _, s := range strings.Split(v, ",") {

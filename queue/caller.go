@@ -147,14 +147,24 @@ func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effe
 	q.remove(c)
 	c.gone = true
 	delete(e.callers, c.id)
+	// Rings in progress end first, as app_queue logs RINGCANCELED before
+	// the caller's ABANDON (seen in TestAsteriskAppQueueParity).
+	for len(c.offers) > 0 {
+		e.cancelOffer(c.offers[0], false)
+	}
 	e.emit(CallerLeft{At: e.now, Caller: c.id, Queue: q.cfg.Name, Reason: reason, Position: pos,
 		JoinPos: c.joinPos, Wait: e.now.Sub(c.joinedAt), Key: key})
 	e.emitOrderNow(q)
+	if x, ok := exit.(Exit); ok {
+		x.Position = pos
+		x.Abandoned = reason == LeftTimeout || reason == LeftLeaveEmpty
+		if reason == LeftExitKey {
+			x.Context = q.cfg.ExitContext
+		}
+		exit = x
+	}
 	if exit != nil {
 		e.emit(exit)
-	}
-	for len(c.offers) > 0 {
-		e.cancelOffer(c.offers[0], false)
 	}
 }
 

@@ -80,6 +80,7 @@ type QueueConfig struct {
 	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"
 	ExitKeys              string        `json:"exitkeys"`                 // DTMF digits that leave the queue
+	ExitContext           string        `json:"exitcontext"`              // app_queue's context=: an exit key continues at <context>,<key>,1
 	RingInUse             bool          `json:"ringinuse"`                // ring agents whose device is busy
 	AllowPick             bool          `json:"allowpick"`                // agents may pick a waiting caller
 	ContinueOnAgentHangup bool          `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first

@@ -87,7 +87,10 @@
 // following app_queue's get_member_status (a logged-out agent is no member);
 // a caller resumed after a restart is never refused. maxwait (the dialplan's
 // timeout first, then the queue's) ends the wait with TIMEOUT; an exit key
-// ends it with EXITWITHKEY and the digit; other digits are ignored.
+// ends it with EXITWITHKEY and the digit; other digits are ignored. A
+// caller leaving alive takes QUEUEPOSITION (where it was when it left, or
+// when it was connected) and, after a timeout or leave-empty,
+// ABANDONED=TRUE, as app_queue sets them (Exit).
 //
 // Queue rules (queuerules.conf) move a caller's allowed penalty range after
 // each rule's time: relative values add to the current range (an unbounded
@@ -136,6 +139,13 @@
 // with reason "autopause", unless its last call ended within
 // autopausedelay. stasisq has one pause state per agent, so autopause=yes
 // pauses the agent in all its queues, as autopause=all does.
+//
+// Exit keys. app_queue takes a digit only when the queue's context has an
+// extension for it, goes there and leaves QUEUESTATUS unset. ARI cannot
+// see the dialplan, so the exit keys are listed per queue; with an exit
+// context the caller goes on at context,key,1 as in app_queue, without one
+// after Stasis(); either way QUEUESTATUS=EXITWITHKEY and QUEUEEXITKEY=key
+// are set, so the dialplan can tell why the caller came back.
 //
 // Skills. app_queue has none. With strategy skills, a member must have every
 // skill the caller requires (CallerJoin.Skills) at at least the required

@@ -76,12 +76,22 @@ type (
 		Media  []string
 	}
 	// Exit: the caller leaves the queue alive: set QUEUESTATUS (and
-	// QUEUEEXITKEY for a key) and continue in the dialplan.
+	// QUEUEEXITKEY for a key), the variables app_queue leaves, and continue
+	// in the dialplan: at Context,Key,1 for an exit key of a queue with an
+	// exit context (as app_queue's context= does), else after Stasis().
 	Exit struct {
 		Caller CallerID
 		Queue  string
 		Status QueueStatus
 		Key    string
+		// Position is QUEUEPOSITION, where the caller was when it left the
+		// queue (app_queue's leave_queue sets it); 0 when unknown (a call
+		// resumed after a restart).
+		Position int
+		// Abandoned sets ABANDONED=TRUE, as app_queue's record_abandoned
+		// does for a timeout or a leave-empty.
+		Abandoned bool
+		Context   string
 	}
 	// HangupCaller: hang the caller up (the agent hung up first and the queue
 	// does not continue, or a supervisor hung the caller up).

@@ -107,7 +107,7 @@ func TestCallFlow(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, staticAgents("q", 1))
 		h.join("c1", "q")
 		effs := h.do(CallerHangup{Caller: "c1"})
-		wantKinds(t, effs, "CallerLeft(abandoned) QueueOrderChanged OfferEnded(canceled) AgentStateChanged(available) CancelRing(elsewhere=false)")
+		wantKinds(t, effs, "OfferEnded(canceled) AgentStateChanged(available) CallerLeft(abandoned) QueueOrderChanged CancelRing(elsewhere=false)")
 	})
 	t.Run("answer_after_caller_left_hangs_up_agent", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory)}, staticAgents("q", 1))

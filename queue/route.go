@@ -398,6 +398,7 @@ func (e *Engine) offerAnswered(id OfferID) error {
 		JoinPos: c.joinPos, Wait: wait, Agent: a.id})
 	e.emitOrderNow(q)
 	c.connected = true
+	c.leftPos = pos
 	c.agent = a
 	c.offer = o
 	c.connectedAt = e.now
@@ -557,7 +558,7 @@ func (e *Engine) finishCall(c *callerState, by Party, hangupCaller bool) {
 		e.emit(HangupAgent{Offer: o.id, Agent: a.id})
 	case PartyAgent:
 		if q.cfg.ContinueOnAgentHangup {
-			e.emit(Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusContinue})
+			e.emit(Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusContinue, Position: c.leftPos})
 		} else {
 			e.emit(HangupCaller{Caller: c.id})
 		}

@@ -175,7 +175,7 @@ func TestMaxWait(t *testing.T) {
 		if r := ofType[RingAgent](effs); len(r) != 1 || r[0].Timeout != 8*time.Second {
 			t.Fatalf("got %+v, want one ring of 8s (what is left of maxwait)", r)
 		}
-		wantKinds(t, h.advance(8*time.Second), "CallerLeft(timeout) QueueOrderChanged OfferEnded(canceled) AgentStateChanged(available) Exit(TIMEOUT) CancelRing(elsewhere=false)")
+		wantKinds(t, h.advance(8*time.Second), "OfferEnded(canceled) AgentStateChanged(available) CallerLeft(timeout) QueueOrderChanged Exit(TIMEOUT) CancelRing(elsewhere=false)")
 	})
 	t.Run("timeoutpriority_conf_lets_the_ring_finish_then_times_out", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) {

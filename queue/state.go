@@ -119,6 +119,7 @@ type callerState struct {
 	orderAt  time.Time // for ordering and weight ties (Move without KeepWait resets it)
 	key      sortKey
 	joinPos  int
+	leftPos  int // position when it was connected (QUEUEPOSITION after a CONTINUE)
 
 	offers []*offer
 	blocks []retryBlock

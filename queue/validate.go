@@ -52,6 +52,9 @@ func ValidateQueue(c QueueConfig) error {
 	default:
 		bad("timeoutpriority", `must be "app" or "conf", not %q`, c.TimeoutPriority)
 	}
+	if strings.ContainsAny(c.ExitContext, ",|() \t") {
+		bad("exitcontext", "a dialplan context name (%q has a separator or space)", c.ExitContext)
+	}
 	for _, k := range c.ExitKeys {
 		if !strings.ContainsRune("0123456789*#", k) {
 			bad("exitkeys", "only digits, * and # (%q is not a DTMF digit)", k)

@@ -309,7 +309,10 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 	case "leavewhenempty":
 		return setEmpty(&q.LeaveWhenEmpty, false)
 	case "context":
-		return fmt.Sprintf("exit to dialplan context %q on a digit is not carried over: stasisq has no view of the dialplan, so set the queue's exit keys in the UI to the one-digit extensions of that context; a caller pressing one continues in the dialplan after Stasis() with QUEUESTATUS and the key", val)
+		q.ExitContext = val
+		// Asterisk's ARI cannot tell which extensions the context has, and a
+		// caller sent to one it lacks is hung up: the digits are not guessed.
+		return fmt.Sprintf("exit context %q imported, but stasisq cannot see which one-digit extensions it has: list them as the queue's exit keys (Admin > Queues > Exit keys); a caller pressing one goes on at %s,<key>,1 as in app_queue", val, val)
 	default:
 		if reason, ok := unsupportedReasons[name]; ok {
 			return reason

@@ -48,6 +48,7 @@ var importCases = []importCase{
 			want.PeriodicAnnounce = []string{"queue-periodic-announce", "your-call-is-important", "please-wait"}
 			want.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyInUse, queue.EmptyInvalid}
 			want.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyInUse, queue.EmptyRinging}
+			want.ExitContext = "qoutcon"
 			want.Rules = []queue.PenaltyRule{
 				{After: 30 * time.Second, MaxPenalty: 3, MaxRelative: true, MinRelative: true},
 				{After: time.Minute, MaxPenalty: 10, MinPenalty: 5},

@@ -22,6 +22,7 @@ const QUEUE_FIELDS = [
   { name: 'timeoutpriority', label: 'Timeout priority', type: 'select', options: () => ['app', 'conf'] },
   { name: 'servicelevel', label: 'Service level (s)', type: 'secs' },
   { name: 'exitkeys', label: 'Exit keys (DTMF)', type: 'text' },
+  { name: 'exitcontext', label: 'Exit context (an exit key goes on at context,key,1)', type: 'text' },
   { name: 'joinempty', label: 'Refuse to join when members are', type: 'multi', options: (m) => m.empty_conditions },
   { name: 'leavewhenempty', label: 'Leave when members are', type: 'multi', options: (m) => m.empty_conditions },
   { name: 'musicclass', label: 'Music on hold class', type: 'text' },
