@@ -411,21 +411,20 @@ func sipp(tb testing.TB, ast *asteriskt.Instance, args ...string) *exec.Cmd {
 }
 
 // mustRegisterPhone registers user with password from local port, as a
-// desk phone does, then answers calls there (SIPp's uas) until the test
-// ends.
-func mustRegisterPhone(tb testing.TB, ast *asteriskt.Instance, user, password string) {
+// desk phone does, then answers calls there until the test ends: SIPp's
+// built-in uas, or the SIPp arguments of phone (a scenario of its own).
+func mustRegisterPhone(tb testing.TB, ast *asteriskt.Instance, user, password string, phone ...string) {
 	tb.Helper()
 	port := freeUDPPort(tb)
-	scenario, err := filepath.Abs("testdata/sipp/register.xml")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	reg := sipp(tb, ast, "-sf", scenario, "-s", user, "-au", user, "-ap", password,
+	reg := sipp(tb, ast, "-sf", sippScenario(tb, "register.xml"), "-s", user, "-au", user, "-ap", password,
 		"-p", strconv.Itoa(port), "-m", "1", "-timeout", "10s", "-timeout_error")
 	if out, err := reg.CombinedOutput(); err != nil {
 		tb.Fatalf("register %s with SIPp: %v\n%s", user, err, out)
 	}
-	uas := sipp(tb, ast, "-sn", "uas", "-p", strconv.Itoa(port))
+	if len(phone) == 0 {
+		phone = []string{"-sn", "uas"}
+	}
+	uas := sipp(tb, ast, append(phone, "-p", strconv.Itoa(port))...)
 	if err := uas.Start(); err != nil {
 		tb.Fatalf("start SIPp uas: %v", err)
 	}

@@ -71,6 +71,8 @@ func eventCaller(ev queue.Event) queue.CallerID {
 		return e.Caller
 	case queue.CallCompleted:
 		return e.Caller
+	case queue.CallerTransferred:
+		return e.Caller
 	}
 	return ""
 }
