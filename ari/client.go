@@ -34,6 +34,10 @@ type Config struct {
 	// template, e.g. "POST /channels/{channelId}/answer", so it can label
 	// metrics without one series per channel.
 	OnRequest func(method, route string, status int, d time.Duration, err error)
+	// OnEvent, if set, sees every event Run delivers, as it is delivered,
+	// from Run's goroutine (the real-Asterisk tests record them to hold
+	// the fake to what Asterisk sends).
+	OnEvent func(Event)
 }
 
 // Client is an ARI client: REST calls, safe for concurrent use, and one
@@ -49,6 +53,7 @@ type Client struct {
 	maxBackoff   time.Duration
 	pingEvery    time.Duration
 	onRequest    func(method, route string, status int, d time.Duration, err error)
+	onEvent      func(Event)
 
 	events     chan Event
 	running    atomic.Bool
@@ -87,6 +92,7 @@ func NewClient(cfg Config) (*Client, error) {
 		maxBackoff:   cfg.MaxBackoff,
 		pingEvery:    cfg.PingInterval,
 		onRequest:    cfg.OnRequest,
+		onEvent:      cfg.OnEvent,
 		events:       make(chan Event, 64),
 		subs:         map[subKey]map[*Subscription]struct{}{},
 	}

@@ -203,6 +203,9 @@ func firstBytes(data []byte, n int) string {
 // emit delivers on the main stream, blocking (backpressure) until read or
 // until ctx ends.
 func (c *Client) emit(ctx context.Context, ev Event) error {
+	if c.onEvent != nil {
+		c.onEvent(ev)
+	}
 	select {
 	case c.events <- ev:
 		return nil

@@ -489,13 +489,13 @@ func (a *App) ring(e queue.RingAgent) {
 		App:            a.cfg.App,
 		AppArgs:        []string{AgentArg, string(e.Offer)},
 		CallerID:       callerID(e.Name, e.Number),
-		Timeout:        int(math.Ceil(e.Timeout.Seconds())),
+		// The engine's own timer ends the ring at e.Timeout (a hangup from
+		// us); Asterisk's is a backstop a second later, so the ring ends
+		// the same way every time rather than by whichever fires first.
+		Timeout: int(math.Ceil(e.Timeout.Seconds())) + 1,
 		// Without formats a Local channel made over ARI runs at slin192 and
 		// hold music is resampled for every caller (ari/README.md).
 		Formats: "ulaw",
-	}
-	if req.Timeout < 1 {
-		req.Timeout = 1
 	}
 	offer, caller, agent := e.Offer, e.Caller, e.Agent
 	a.exec.SubmitRing(string(e.Offer), func(ctx context.Context) {

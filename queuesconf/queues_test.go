@@ -116,6 +116,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSupport.AutoPauseBusy = true
 	wantSupport.AutoPauseUnavail = true
 	wantSupport.TimeoutPriority = "conf"
+	wantSupport.ExitContext = "support-exit"
 	if !reflect.DeepEqual(support, wantSupport) {
 		t.Errorf("support:\n got=%+v\nwant %+v", support, wantSupport)
 	}
@@ -126,6 +127,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantBilling.Strategy = queue.Linear
 	wantBilling.Timeout = 15 * time.Second
 	wantBilling.Weight = 10
+	wantBilling.ExitContext = "" // support's own, not the template's
 	wantBilling.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyInvalid}
 	wantBilling.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyUnavailable, queue.EmptyInvalid}
 	wantBilling.AnnounceFrequency = 90 * time.Second
@@ -375,7 +377,7 @@ func TestEveryQueueOption(t *testing.T) {
 		{"periodic-announce = a,b|c", func(q *queue.QueueConfig) { q.PeriodicAnnounce = []string{"a", "b", "c"} }, ""},
 		{"periodic-announce-frequency = 60", func(q *queue.QueueConfig) { q.PeriodicAnnounceFrequency = time.Minute }, ""},
 		{"random-periodic-announce = yes", func(q *queue.QueueConfig) { q.RandomPeriodicAnnounce = true }, ""},
-		{"context = qoutcon", func(q *queue.QueueConfig) {}, "exit keys"},
+		{"context = qoutcon", func(q *queue.QueueConfig) { q.ExitContext = "qoutcon" }, "exit keys"},
 		{"announce = queue-markq", func(q *queue.QueueConfig) {}, "agent"},
 		{"queue-callerannounce = you-are-being-connected", func(q *queue.QueueConfig) {}, "before bridging"},
 		{"setinterfacevar = yes", func(q *queue.QueueConfig) {}, "MEMBER"},

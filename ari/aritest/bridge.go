@@ -179,15 +179,25 @@ func (s *Server) addChannels(b *bridge, p params) reply {
 		x, y := b.channels[0], b.channels[1]
 		s.evVarset(x, "BRIDGEPEER", y.name)
 		s.evVarset(y, "BRIDGEPEER", x.name)
-		x.connected, y.connected = y.caller, x.caller
+		// Asterisk reports a connected line only when it changes: an agent
+		// leg originated presenting the caller's own id changes neither
+		// (seen in TestAsteriskPairedScenarios); one made with another id
+		// changes both (the basic-queue-flow transcript).
+		changed := []*channel{}
+		for _, p := range [][2]*channel{{x, y}, {y, x}} {
+			if p[0].connected != p[1].caller {
+				p[0].connected = p[1].caller
+				changed = append(changed, p[0])
+			}
+		}
 		// Recorded order: a channel made with POST /channels/create reports
 		// its new connected line first; otherwise bridge order.
-		first, second := x, y
-		if y.role == roleCreated && x.role != roleCreated {
-			first, second = y, x
+		if len(changed) == 2 && y.role == roleCreated && x.role != roleCreated {
+			changed[0], changed[1] = changed[1], changed[0]
 		}
-		s.evConnectedLine(first)
-		s.evConnectedLine(second)
+		for _, c := range changed {
+			s.evConnectedLine(c)
+		}
 		for _, c := range []*channel{x, y} {
 			if c.call != nil {
 				other := y

@@ -22,6 +22,11 @@ const (
 	Unavailable
 	// Congestion fails at once (cause 34, CONGESTION).
 	Congestion
+	// Decline is a phone whose dialplan refuses the call at once, before
+	// any ringing, with cause 21 (call rejected): Hangup(21) behind a Local
+	// agent. Dial() reports NOANSWER (testdata/ari-events/reject.txt in
+	// cmd/stasisq, recorded from Asterisk 22).
+	Decline
 )
 
 func (a DeviceAction) String() string {
@@ -38,6 +43,8 @@ func (a DeviceAction) String() string {
 		return "Unavailable"
 	case Congestion:
 		return "Congestion"
+	case Decline:
+		return "Decline"
 	}
 	return "DeviceAction(?)"
 }
@@ -208,6 +215,9 @@ func (s *Server) startDevice(ch *channel) {
 	case Congestion:
 		s.failLeg(ch, "CONGESTION", 34)
 		return
+	case Decline:
+		s.declineLeg(ch)
+		return
 	}
 	if r.timeout > 0 {
 		s.later(ch, r.timeout, func() { s.ringTimeout(ch) })
@@ -297,6 +307,28 @@ func (s *Server) busyLeg(ch *channel) {
 }
 
 // failLeg ends a ringing leg from the far end with dialstatus and cause.
+// declineLeg: the dialplan behind the leg hangs up with cause 21 before it
+// rings. On a Local pair, as Asterisk 22 reports it: the ;2 half runs
+// Hangup(21) and is soft-hung-up, the ;1 half gets the hangup request with
+// cause 21, and Dial() ends NOANSWER.
+func (s *Server) declineLeg(ch *channel) {
+	r := ch.ring
+	if r == nil || r.answered {
+		return
+	}
+	s.stopChannelTimers(ch)
+	if o := ch.other; o != nil && !o.silent && !r.created {
+		s.evDialplan(o, "Hangup", "21")
+		s.evHangupRequest(o, intp(16), true)
+		s.evHangupRequest(ch, intp(21), false)
+		s.evDestroyed(o, 21)
+		s.evDial(ch, "NOANSWER", r.dialstring)
+		s.evDestroyed(ch, 21)
+		return
+	}
+	s.endRingingLeg(ch, r, "NOANSWER", 21, false)
+}
+
 func (s *Server) failLeg(ch *channel, status string, cause int) {
 	r := ch.ring
 	if r == nil || r.answered {

@@ -6,7 +6,10 @@
 // The package does not share types with package ari on purpose: its JSON is
 // written from Asterisk's api-docs and the transcripts in ari/testdata, and its
 // tests replay those transcripts, so a disagreement between the client and
-// Asterisk shows up as a failing test rather than a shared mistake.
+// Asterisk shows up as a failing test rather than a shared mistake. It is
+// also held to a live Asterisk 22: cmd/stasisq's TestFakeMatchesAsterisk
+// runs stasisq's paired scenarios on it and compares, channel by channel,
+// the events stasisq receives with those recorded from the real one.
 //
 // What it models:
 //   - Callers: Server.Call puts a caller into Stasis(app, args...) the way the
@@ -16,12 +19,12 @@
 //     app, Stasis() fails (STASISSTATUS=FAILED) and the dialplan goes on.
 //   - Agents: POST /channels with app= (and /channels/create + dial) ring the
 //     device scripted with SetDevice (Answer, Busy, NoAnswer, Reject,
-//     Unavailable, Congestion; TalkFor hangs up later). A Local endpoint with
+//     Unavailable, Congestion, Decline; TalkFor hangs up later). A Local endpoint with
 //     no script answers after Options.AnswerDelay; an unknown PJSIP one is
 //     unavailable. SetDeviceFunc draws a fresh behaviour for each dial
 //     (simulated people), and Call.Bridged tells a caller it was put through.
 //   - Bridges (holding and mixing, moves by addChannel, BRIDGEPEER, connected
-//     line), MOH (no events), playbacks (PlaybackFinished "done" even when
+//     line when it changes), MOH (no events), playbacks (PlaybackFinished "done" even when
 //     stopped), variables, continue, redirect, snoop, application
 //     subscriptions (channel:, bridge:, endpoint:, deviceState:), device and
 //     endpoint states.

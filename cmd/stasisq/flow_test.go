@@ -95,8 +95,8 @@ func TestAnsweredCall(t *testing.T) {
 	if got := orig.Query.Get("callerId"); !strings.Contains(got, "5551234") || !strings.Contains(got, "Test Caller") {
 		t.Errorf("originate callerId=%q, want the caller's name and number", got)
 	}
-	if got := orig.Query.Get("timeout"); got != "5" {
-		t.Errorf("originate timeout=%q, want 5 (the queue's ring timeout)", got)
+	if got := orig.Query.Get("timeout"); got != "6" {
+		t.Errorf("originate timeout=%q, want 6 (the queue's ring timeout, 5 s, and a second: the engine ends the ring, Asterisk only if stasisq cannot)", got)
 	}
 	if other := orig.Query.Get("otherChannelId"); other == "" || strings.HasPrefix(strings.ToLower(other), strings.ToLower(leg)) || strings.HasPrefix(strings.ToLower(leg), strings.ToLower(other)) {
 		t.Errorf("otherChannelId=%q clashes by prefix with channelId=%q", other, leg)

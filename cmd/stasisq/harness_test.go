@@ -87,6 +87,7 @@ type testEnv struct {
 	dir    string
 	events *eventLog
 	logs   *logRecorder
+	ari    ariLog // what stasisq received from Asterisk, across restarts
 }
 
 // logRecorder keeps the messages stasisq logged at warning level or above,
@@ -185,6 +186,7 @@ func (e *testEnv) MustRunMain(configure ...func(*Config)) *Main {
 	}
 	m.Logger = slog.New(recordingHandler{next: testLogger(e.tb).Handler(), rec: e.logs})
 	m.Publish = []func([]queue.Event){e.events.publish}
+	m.OnARIEvent = e.ari.add
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := m.Run(ctx); err != nil {

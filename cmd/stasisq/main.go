@@ -124,6 +124,8 @@ type Main struct {
 	Publish []func([]queue.Event)
 	// Observer receives call-flow timings (load figures).
 	Observer callflow.Observer
+	// OnARIEvent sees every ARI event as it arrives (tests record them).
+	OnARIEvent func(ari.Event)
 
 	DB      *store.DB
 	ARI     *ari.Client
@@ -247,6 +249,7 @@ func (m *Main) Run(ctx context.Context) error {
 		App:       m.Config.App,
 		Logger:    log.With("component", "ari"),
 		OnRequest: m.Metrics.ObserveARIRequest,
+		OnEvent:   m.OnARIEvent,
 	})
 	if err != nil {
 		return fmt.Errorf("ARI client: %w", err)
