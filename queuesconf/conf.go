@@ -88,9 +88,11 @@ func (c *config) Sections() []*section {
 	return out
 }
 
+// find is the last section called name, in any case: Asterisk compares
+// category names without case.
 func (c *config) find(name string) *section {
 	for i := len(c.all) - 1; i >= 0; i-- {
-		if c.all[i].Name == name {
+		if strings.EqualFold(c.all[i].Name, name) {
 			return c.all[i]
 		}
 	}
@@ -140,7 +142,10 @@ func (p *parser) load(path string) error {
 	// goes on adding to the section it was in, as Asterisk does.
 	cur := p.current
 	depth := 0 // nesting of ;-- --; block comments
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	// A UTF-8 byte order mark (editors on Windows write one) is not part of
+	// the first line; Asterisk's loader skips it too.
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	for i, raw := range lines {
 		lineno := i + 1
 		text, nd := stripComments(raw, depth)
@@ -248,10 +253,14 @@ func (p *parser) category(file string, lineno int, text string) error {
 	}
 	rest := strings.TrimSpace(text[end+1:])
 	sec := &section{Name: name, File: file, Line: lineno}
+	if rest != "" && rest[0] != '(' {
+		// Asterisk's loader ignores what follows the ']' unless it opens
+		// template options.
+		p.cfg.warnings = append(p.cfg.warnings, Warning{File: file, Line: lineno, Section: name, Value: rest,
+			Reason: fmt.Sprintf("text after [%s] is ignored, as Asterisk ignores it", name)})
+		rest = ""
+	}
 	if rest != "" {
-		if rest[0] != '(' {
-			return fmt.Errorf("%s:%d: unexpected %q after [%s]", file, lineno, rest, name)
-		}
 		closing := strings.IndexByte(rest, ')')
 		if closing < 0 {
 			return fmt.Errorf("%s:%d: no closing ')' in %q", file, lineno, text)
@@ -296,7 +305,9 @@ func (p *parser) directive(file string, lineno int, text string) error {
 	switch strings.ToLower(word) {
 	case "include", "tryinclude":
 		if arg == "" {
-			return fmt.Errorf("%s:%d: #%s names no file", file, lineno, word)
+			p.cfg.warnings = append(p.cfg.warnings, Warning{File: file, Line: lineno, Option: "#" + word,
+				Reason: fmt.Sprintf("#%s names no file and is ignored, as Asterisk ignores it", word)})
+			return nil
 		}
 		target := arg
 		if !filepath.IsAbs(target) {
@@ -325,7 +336,9 @@ func (p *parser) directive(file string, lineno int, text string) error {
 			Reason: "#exec runs a program at load time; the importer does not run programs, so its output is not imported"})
 		return nil
 	default:
-		return fmt.Errorf("%s:%d: unknown directive #%s", file, lineno, word)
+		p.cfg.warnings = append(p.cfg.warnings, Warning{File: file, Line: lineno, Option: "#" + word, Value: arg,
+			Reason: fmt.Sprintf("unknown directive #%s is ignored, as Asterisk ignores it", word)})
+		return nil
 	}
 }
 

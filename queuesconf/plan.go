@@ -2,6 +2,7 @@ package queuesconf
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"reflect"
@@ -16,11 +17,12 @@ type Import struct {
 	Queues   []queue.QueueConfig
 	Agents   []queue.AgentConfig
 	Warnings []Warning
-	Errs     []error // queues the engine would refuse
 }
 
-// ReadImport parses the files and keeps only what stasisq can load: every
-// queue passes queue.ValidateQueue and every agent has a device.
+// ReadImport parses the files into what stasisq would load: every queue
+// passes queue.ValidateQueue and every agent has a device. A value it cannot
+// take is an error naming file:line, and nothing is returned to write: an
+// import is all or nothing.
 func ReadImport(f Files) (Import, error) {
 	res, err := ParseQueues(f.Queues, Options{})
 	if err != nil {
@@ -44,12 +46,18 @@ func ReadImport(f Files) (Import, error) {
 		set.Warnings = append(set.Warnings, warnings...)
 		agents = mergeAgents(agents, more)
 	}
+	var errs []error
 	for _, q := range res.Queues {
+		// ParseQueues checked each queue's own options; the penalty rules
+		// were added since.
 		if err := queue.ValidateQueue(q); err != nil {
-			set.Errs = append(set.Errs, fmt.Errorf("queue %s: %w", q.Name, err))
+			errs = append(errs, fmt.Errorf("queue %s with its defaultrule's rules: %w", q.Name, err))
 			continue
 		}
 		set.Queues = append(set.Queues, q)
+	}
+	if len(errs) > 0 {
+		return Import{}, errors.Join(errs...)
 	}
 	kept := map[string]bool{}
 	for _, a := range agents {

@@ -1,7 +1,9 @@
 package queuesconf
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -28,7 +30,9 @@ type Result struct {
 
 // ParseQueues reads a queues.conf and everything it includes. An error means
 // the file could not be read or parsed at all (missing include, include loop,
-// broken section header); anything less is a Warning in the Result.
+// broken section header), or holds a value stasisq cannot take (a number out
+// of range, a queue the engine would refuse), each named by file:line; the
+// import is then refused whole. Anything less is a Warning in the Result.
 func ParseQueues(path string, opts Options) (Result, error) {
 	cfg, err := loadConfig(path, opts)
 	if err != nil {
@@ -37,6 +41,7 @@ func ParseQueues(path string, opts Options) (Result, error) {
 	res := Result{Warnings: cfg.warnings, DefaultRules: map[string]string{}, ruleLines: map[string]variable{}}
 	members := newMemberSet()
 	seen := map[string]bool{}
+	var errs []error
 	for _, sec := range cfg.Sections() {
 		if strings.EqualFold(sec.Name, "general") {
 			res.Warnings = append(res.Warnings, general(sec, members)...)
@@ -47,15 +52,21 @@ func ParseQueues(path string, opts Options) (Result, error) {
 			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name, Reason: reason})
 			continue
 		}
-		if seen[sec.Name] {
+		// app_queue finds queues by name without case: [Sales] after
+		// [sales] is a second section of the same queue.
+		if seen[strings.ToLower(sec.Name)] {
 			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name,
 				Reason: "a second [" + sec.Name + "] section: app_queue only reads the first section of a name, so this one is ignored"})
 			continue
 		}
-		seen[sec.Name] = true
+		seen[strings.ToLower(sec.Name)] = true
 		q := queue.DefaultQueueConfig(sec.Name)
 		for _, v := range sec.Vars {
 			name := strings.ToLower(v.Name)
+			if err := outOfRange(sec, v); err != nil {
+				errs = append(errs, err)
+				continue
+			}
 			if name == "member" {
 				res.Warnings = append(res.Warnings, members.add(sec, v)...)
 				continue
@@ -69,6 +80,10 @@ func ParseQueues(path string, opts Options) (Result, error) {
 				res.Warnings = append(res.Warnings, sec.warn(v, reason))
 			}
 		}
+		if err := queue.ValidateQueue(q); err != nil {
+			errs = append(errs, locate(sec, err))
+			continue
+		}
 		res.Queues = append(res.Queues, q)
 	}
 	res.Warnings = append(res.Warnings, unusedTemplates(cfg)...)
@@ -76,7 +91,66 @@ func ParseQueues(path string, opts Options) (Result, error) {
 	if len(res.DefaultRules) == 0 {
 		res.DefaultRules = nil
 	}
+	if len(errs) > 0 {
+		return Result{}, fmt.Errorf("queues.conf: %w", errors.Join(errs...))
+	}
 	return res, nil
+}
+
+// wholeNumber is a value app_queue would read with atoi.
+var wholeNumber = regexp.MustCompile(`^[+-]?[0-9]+$`)
+
+// outOfRange refuses a whole number too large for app_queue's int options:
+// its atoi wraps it to some other number, and stasisq will not guess which
+// (timeout=9999999999 is a typo, not a ring time).
+func outOfRange(sec *section, v variable) error {
+	val := strings.TrimSpace(v.Value)
+	if !wholeNumber.MatchString(val) {
+		return nil
+	}
+	if _, err := strconv.ParseInt(val, 10, 32); err != nil {
+		return fmt.Errorf("%s:%d: [%s] %s = %s: out of range: app_queue reads whole numbers from %d to %d",
+			v.File, v.Line, sec.Name, v.Name, v.Value, math.MinInt32, math.MaxInt32)
+	}
+	return nil
+}
+
+// locate turns the engine's refusal of a queue into errors naming the lines
+// that set the refused fields, or the section's line when no option did.
+func locate(sec *section, err error) error {
+	var ve *queue.ValidationError
+	if !errors.As(err, &ve) {
+		return fmt.Errorf("%s:%d: [%s]: %w", sec.File, sec.Line, sec.Name, err)
+	}
+	var out []error
+	for _, f := range ve.Fields {
+		if v, ok := optionLine(sec, f.Field); ok {
+			out = append(out, fmt.Errorf("%s:%d: [%s] %s = %s: %s", v.File, v.Line, sec.Name, v.Name, v.Value, f.Message))
+			continue
+		}
+		out = append(out, fmt.Errorf("%s:%d: [%s]: %s", sec.File, sec.Line, sec.Name, f.Error()))
+	}
+	return errors.Join(out...)
+}
+
+// optionLine is the last line of sec setting the option behind a
+// QueueConfig field (its JSON name).
+func optionLine(sec *section, field string) (variable, bool) {
+	names := []string{field, strings.ReplaceAll(field, "_", "-")}
+	switch field {
+	case "exitcontext":
+		names = append(names, "context")
+	case "musicclass":
+		names = append(names, "music", "musiconhold")
+	}
+	for i := len(sec.Vars) - 1; i >= 0; i-- {
+		for _, n := range names {
+			if strings.EqualFold(sec.Vars[i].Name, n) {
+				return sec.Vars[i], true
+			}
+		}
+	}
+	return variable{}, false
 }
 
 // generalReasons explains each [general] setting: none changes how stasisq

@@ -582,13 +582,60 @@ func TestSyntaxErrors(t *testing.T) {
 		{"option before any section", "weight = 1\n", "outside any [section]"},
 		{"unclosed section", "[q\n", "no closing ']'"},
 		{"unknown template", "[q](nope)\n", `inherits from "nope"`},
-		{"unknown directive", "#frob x\n", "unknown directive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": tt.conf}))
 			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "q.conf:1") {
 				t.Errorf("error got=%v, want q.conf:1 and %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// Files Asterisk's config loader reads, with a warning where it logs one:
+// the importer reads them the same way instead of refusing them.
+func TestLenientSyntaxAsAsteriskReadsIt(t *testing.T) {
+	tests := []struct {
+		name, conf string
+		want       func(*queue.QueueConfig)
+		warning    string // "" for none
+	}{
+		{"byte order mark", "\ufeff[q]\nweight = 3\n", func(q *queue.QueueConfig) { q.Weight = 3 }, ""},
+		{"#warning", "#warning check this\n[q]\nweight = 3\n", func(q *queue.QueueConfig) { q.Weight = 3 }, "unknown directive #warning"},
+		{"unknown directive", "[q]\n#frob x\nweight = 3\n", func(q *queue.QueueConfig) { q.Weight = 3 }, "unknown directive #frob"},
+		{"#include with no file", "#include\n[q]\nweight = 3\n", func(q *queue.QueueConfig) { q.Weight = 3 }, "names no file"},
+		{"text after ]", "[q] ; old\n[r]junk\nweight = 3\n", nil, "text after [r] is ignored"},
+		{"template named in another case", "[TPL](!)\nweight = 3\n[q](tpl)\n", func(q *queue.QueueConfig) { q.Weight = 3 }, ""},
+		{"a second section in another case", "[q]\nweight = 3\n[Q]\nweight = 4\n", func(q *queue.QueueConfig) { q.Weight = 3 }, "a second [Q] section"},
+		{"(+) in another case", "[Q]\nweight = 3\n[q](+)\nmaxlen = 4\n", func(q *queue.QueueConfig) { q.Weight, q.MaxLen = 3, 4 }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": tt.conf}))
+			if err != nil {
+				t.Fatalf("Asterisk reads this file; got %v", err)
+			}
+			var ws []string
+			for _, w := range res.Warnings {
+				ws = append(ws, w.String())
+			}
+			switch {
+			case tt.warning == "" && len(ws) > 0:
+				t.Errorf("warnings %q, want none", ws)
+			case tt.warning != "" && !strings.Contains(strings.Join(ws, "\n"), tt.warning):
+				t.Errorf("warnings %q, want one saying %q", ws, tt.warning)
+			}
+			if tt.want == nil {
+				return
+			}
+			if len(res.Queues) != 1 {
+				t.Fatalf("queues %+v, want one", res.Queues)
+			}
+			want := queue.DefaultQueueConfig(res.Queues[0].Name)
+			tt.want(&want)
+			if !reflect.DeepEqual(res.Queues[0], want) {
+				t.Errorf("got=%+v\nwant %+v", res.Queues[0], want)
 			}
 		})
 	}

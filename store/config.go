@@ -23,20 +23,68 @@ type Agent struct {
 
 // PutQueue creates or replaces a queue's configuration.
 func (db *DB) PutQueue(ctx context.Context, c queue.QueueConfig) error {
-	if c.Name == "" {
-		return fmt.Errorf("put queue: %w", &queue.ValidationError{Fields: []queue.FieldError{{Field: "name", Message: "required"}}})
-	}
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("put queue %s: %w", c.Name, err)
-	}
-	err = db.update(ctx, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketQueues).Put([]byte(c.Name), raw)
-	})
-	if err != nil {
-		return fmt.Errorf("put queue %s: %w", c.Name, err)
+	if err := db.PutConfiguration(ctx, []queue.QueueConfig{c}, nil); err != nil {
+		return fmt.Errorf("put %w", err)
 	}
 	return nil
+}
+
+// PutConfiguration writes queues and logins in one transaction: every one
+// of them or, on any error, none (an import is all or nothing). A login
+// with an empty Role is an agent; one with no PasswordHash keeps the
+// stored one.
+func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, agents []Agent) error {
+	type record struct {
+		bucket []byte
+		key    string
+		raw    []byte
+	}
+	var qs []record
+	for _, c := range queues {
+		if c.Name == "" {
+			return fmt.Errorf("queue: %w", &queue.ValidationError{Fields: []queue.FieldError{{Field: "name", Message: "required"}}})
+		}
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("queue %s: %w", c.Name, err)
+		}
+		qs = append(qs, record{bucketQueues, c.Name, raw})
+	}
+	for i := range agents {
+		a := &agents[i]
+		if a.Role == "" {
+			a.Role = queue.RoleAgent
+		}
+		var fields []queue.FieldError
+		if a.Config.ID == "" {
+			fields = append(fields, queue.FieldError{Field: "id", Message: "required"})
+		}
+		if !a.Role.Valid() {
+			fields = append(fields, queue.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of agent, supervisor, admin", a.Role)})
+		}
+		if len(fields) > 0 {
+			return fmt.Errorf("agent %s: %w", a.Config.ID, &queue.ValidationError{Fields: fields})
+		}
+	}
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		for _, r := range qs {
+			if err := tx.Bucket(r.bucket).Put([]byte(r.key), r.raw); err != nil {
+				return fmt.Errorf("queue %s: %w", r.key, err)
+			}
+		}
+		b := tx.Bucket(bucketAgents)
+		for _, a := range agents {
+			if a.PasswordHash == nil {
+				if old, err := getAgent(b, a.Config.ID); err == nil {
+					a.PasswordHash = old.PasswordHash
+				}
+			}
+			if err := putAgent(b, a); err != nil {
+				return fmt.Errorf("agent %s: %w", a.Config.ID, err)
+			}
+		}
+		return nil
+	})
 }
 
 // DeleteQueue removes a queue's configuration; ErrNotFound if there is none.
@@ -93,30 +141,8 @@ func (db *DB) Queues(ctx context.Context) ([]queue.QueueConfig, error) {
 // PasswordHash keeps the stored one, so that editing an agent's settings does
 // not wipe its password; use SetPassword to change it.
 func (db *DB) PutAgent(ctx context.Context, a Agent) error {
-	if a.Role == "" {
-		a.Role = queue.RoleAgent
-	}
-	var fields []queue.FieldError
-	if a.Config.ID == "" {
-		fields = append(fields, queue.FieldError{Field: "id", Message: "required"})
-	}
-	if !a.Role.Valid() {
-		fields = append(fields, queue.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of agent, supervisor, admin", a.Role)})
-	}
-	if len(fields) > 0 {
-		return fmt.Errorf("put agent %s: %w", a.Config.ID, &queue.ValidationError{Fields: fields})
-	}
-	err := db.update(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAgents)
-		if a.PasswordHash == nil {
-			if old, err := getAgent(b, a.Config.ID); err == nil {
-				a.PasswordHash = old.PasswordHash
-			}
-		}
-		return putAgent(b, a)
-	})
-	if err != nil {
-		return fmt.Errorf("put agent %s: %w", a.Config.ID, err)
+	if err := db.PutConfiguration(ctx, nil, []Agent{a}); err != nil {
+		return fmt.Errorf("put %w", err)
 	}
 	return nil
 }

@@ -105,32 +105,31 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	plan := queuesconf.Plan(set, ex)
 
-	errs := set.Errs
-	var done []queuesconf.Change
+	// One transaction: on any error nothing is written.
+	var queues []queue.QueueConfig
+	var agents []store.Agent
 	for _, ch := range plan {
-		if !c.DryRun && ch.Status != queuesconf.StatusUnchanged {
-			var err error
-			if ch.Kind == "queue" {
-				err = db.PutQueue(ctx, ch.Queue)
-			} else {
-				// PutAgent keeps the password.
-				role, ok := roles[ch.ID]
-				if !ok {
-					role = queue.RoleAgent
-				}
-				err = db.PutAgent(ctx, store.Agent{Config: ch.Agent, Role: role})
+		switch {
+		case ch.Status == queuesconf.StatusUnchanged:
+		case ch.Kind == "queue":
+			queues = append(queues, ch.Queue)
+		default:
+			role, ok := roles[ch.ID]
+			if !ok {
+				role = queue.RoleAgent
 			}
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
+			agents = append(agents, store.Agent{Config: ch.Agent, Role: role}) // the stored password stays
 		}
-		done = append(done, ch)
+	}
+	if !c.DryRun {
+		if err := db.PutConfiguration(ctx, queues, agents); err != nil {
+			return fmt.Errorf("import into %s: nothing written: %w", c.DB, err)
+		}
 	}
 	where := "written to " + c.DB
 	if c.DryRun {
 		where = "dry run, nothing written to " + c.DB
 	}
-	queuesconf.WriteReport(stdout, done, set.Warnings, where)
-	return errors.Join(errs...)
+	queuesconf.WriteReport(stdout, plan, set.Warnings, where)
+	return nil
 }

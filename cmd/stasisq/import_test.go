@@ -403,3 +403,39 @@ func mustAdmin(tb testing.TB, path, id, password string) {
 		tb.Fatal(err)
 	}
 }
+
+// An import is all or nothing: a value stasisq cannot take fails it with
+// the file, line and value, and the database keeps exactly what it had.
+func TestImportIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "stasisq.db")
+	good := filepath.Join(dir, "good.conf")
+	if err := os.WriteFile(good, []byte("[sales]\nmember => PJSIP/1001,0,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	MustImport(t, []string{good, "--db", db})
+	before, beforeAgents := MustReadDB(t, db)
+
+	for _, tc := range []struct{ name, conf, want string }{
+		{"a number out of range", "[support]\nmember => PJSIP/1002,0,Bob\n\n[billing]\ntimeout = 9999999999\nmember => PJSIP/1003,0,Cy\n",
+			"bad.conf:5: [billing] timeout = 9999999999: out of range"},
+		{"a queue the engine refuses", "[support]\nmember => PJSIP/1002,0,Bob\n[billing]\ncontext = a,b\n",
+			"bad.conf:4: [billing] context = a,b:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bad := filepath.Join(dir, "bad.conf")
+			if err := os.WriteFile(bad, []byte(tc.conf), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut bytes.Buffer
+			err := runImport(context.Background(), []string{bad, "--db", db}, &out, &errOut)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("import: got %v, want an error saying %q", err, tc.want)
+			}
+			after, afterAgents := MustReadDB(t, db)
+			if !reflect.DeepEqual(after, before) || !reflect.DeepEqual(afterAgents, beforeAgents) {
+				t.Errorf("the failed import wrote to the database:\nqueues %v -> %v\nagents %v -> %v", keys(before), keys(after), keys(beforeAgents), keys(afterAgents))
+			}
+		})
+	}
+}
