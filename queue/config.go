@@ -108,20 +108,23 @@ type QueueConfig struct {
 	Rules []PenaltyRule `json:"rules"`
 }
 
-// DefaultQueueConfig returns app_queue's defaults for a queue called name.
+// DefaultQueueConfig returns app_queue's defaults for a queue called name:
+// what its init_queue sets before reading a queue's options, so that a
+// queues.conf line left out means here what it means to Asterisk.
 func DefaultQueueConfig(name string) QueueConfig {
 	return QueueConfig{
 		Name:                  name,
 		Strategy:              RingAll,
 		Timeout:               15 * time.Second,
 		Retry:                 5 * time.Second,
-		ServiceLevel:          60 * time.Second,
+		ServiceLevel:          0,
 		TimeoutPriority:       "app",
+		RingInUse:             true,
 		AutoPause:             AutoPauseNo,
 		AutoPauseNoAnswer:     1,
 		AnnouncePosition:      "yes",
-		AnnouncePositionLimit: 5,
-		AnnounceHoldTime:      "no",
+		AnnouncePositionLimit: 10,
+		AnnounceHoldTime:      "yes",
 		MinAnnounceFrequency:  15 * time.Second,
 		MusicClass:            "default",
 		JoinEmpty:             nil,
@@ -154,6 +157,10 @@ func (e *ValidationError) Error() string {
 type Membership struct {
 	Queue   string `json:"queue"`
 	Penalty int    `json:"penalty"`
+	// Order is the agent's place among the queue's members (the member =>
+	// line order of queues.conf), which linear and rrordered follow; 0
+	// places it after those with one, in the order members were added.
+	Order int `json:"order,omitempty"`
 }
 
 // AgentConfig is what configures an agent; login state lives in the engine.

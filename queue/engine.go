@@ -297,7 +297,7 @@ func (e *Engine) configureQueue(cfg QueueConfig) error {
 			a := e.agents[id]
 			for _, ms := range a.cfg.Queues {
 				if ms.Queue == cfg.Name {
-					e.addMember(a, q, ms.Penalty)
+					e.addMember(a, q, ms)
 				}
 			}
 		}
@@ -417,13 +417,17 @@ func (e *Engine) configureAgent(cfg AgentConfig) error {
 // are picked up when they are configured). It returns the queues added and
 // removed.
 func (e *Engine) syncMemberships(a *agentState, ms []Membership) (added, removed []string) {
-	want := make(map[string]int, len(ms))
+	want := make(map[string]Membership, len(ms))
 	for _, m := range ms {
-		want[m.Queue] = m.Penalty
+		want[m.Queue] = m
 	}
 	for _, m := range slices.Clone(a.members) {
-		p, keep := want[m.q.cfg.Name]
+		w, keep := want[m.q.cfg.Name]
+		p := w.Penalty
 		if keep {
+			if w.Order > 0 {
+				m.pos = w.Order
+			}
 			if m.penalty != p {
 				m.penalty = p
 				e.markLeaveDirty(m.q)
@@ -443,13 +447,21 @@ func (e *Engine) syncMemberships(a *agentState, ms []Membership) (added, removed
 			continue
 		}
 		added = append(added, ms.Queue)
-		e.addMember(a, q, ms.Penalty)
+		e.addMember(a, q, ms)
 	}
 	return added, removed
 }
 
-func (e *Engine) addMember(a *agentState, q *queueState, penalty int) *member {
-	m := &member{agent: a, q: q, penalty: penalty, pos: q.memberSeq, loginSeq: a.loginSeq, availIdx: -1}
+// unorderedMembers is where members without an Order go: after every
+// ordered one, in the order they were added.
+const unorderedMembers = 1 << 30
+
+func (e *Engine) addMember(a *agentState, q *queueState, ms Membership) *member {
+	pos := unorderedMembers + q.memberSeq
+	if ms.Order > 0 {
+		pos = ms.Order
+	}
+	m := &member{agent: a, q: q, penalty: ms.Penalty, pos: pos, loginSeq: a.loginSeq, availIdx: -1}
 	q.memberSeq++
 	q.members = append(q.members, m)
 	a.members = append(a.members, m)

@@ -223,6 +223,9 @@ func queueCfg(name string, s Strategy, mods ...func(*QueueConfig)) QueueConfig {
 	c := DefaultQueueConfig(name)
 	c.Strategy = s
 	c.AnnouncePosition = "no"
+	// A phone in use elsewhere is not rung, as most sites set it
+	// (app_queue's default is ringinuse=yes); TestRingInUse covers both.
+	c.RingInUse = false
 	for _, m := range mods {
 		m(&c)
 	}

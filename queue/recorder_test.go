@@ -64,6 +64,9 @@ func recSLConfigured(queue string, sl time.Duration) QueueConfigured {
 func recQueueFigures(t *testing.T, events []Event, q string, when time.Time) QueueInterval {
 	t.Helper()
 	r := NewRecorder(time.UTC)
+	// The figures here are counted against a one-minute service level
+	// (app_queue's default is 0: only calls answered at once).
+	r.Observe(recSLConfigured(q, time.Minute))
 	for _, ev := range events {
 		r.Observe(ev)
 	}
@@ -417,6 +420,7 @@ func TestRecorderLoadThenObserve(t *testing.T) {
 func TestRecorderDays(t *testing.T) {
 	berlin := MustLoadRecorderLocation(t, "Europe/Berlin")
 	r := NewRecorder(berlin)
+	r.Observe(recSLConfigured("q", time.Minute))
 	day := time.Date(2025, 3, 4, 0, 0, 0, 0, berlin)
 	join := func(h, m int, id CallerID) {
 		r.Observe(CallerJoined{At: time.Date(2025, 3, 4, h, m, 0, 0, berlin), Caller: id, Queue: "q"})

@@ -364,6 +364,12 @@ func TestRingInUse(t *testing.T) {
 		wantRung(t, h.join("c1", "q"))
 		wantRung(t, h.do(AgentDeviceState{Agent: "a1", State: DeviceNotInUse}), "c1>a1")
 	})
+	t.Run("app_queues_default_rings_a_phone_in_use", func(t *testing.T) {
+		c := DefaultQueueConfig("q") // ringinuse=yes, init_queue's default
+		h := MustHarness(t, []QueueConfig{c}, staticAgents("q", 1))
+		h.do(AgentDeviceState{Agent: "a1", State: DeviceInUse})
+		wantRung(t, h.join("c1", "q"), "c1>a1")
+	})
 	t.Run("queue_ringinuse_rings_a_busy_device", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) { c.RingInUse = true })}, staticAgents("q", 1))
 		h.do(AgentDeviceState{Agent: "a1", State: DeviceBusy})

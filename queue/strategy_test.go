@@ -80,6 +80,18 @@ func TestStrategy(t *testing.T) {
 			h.serve(a)
 		}
 	})
+	t.Run("linear_follows_the_members_order_not_the_order_configured", func(t *testing.T) {
+		// After a restart agents are configured in id order; the member
+		// => lines said a3, a1, a2.
+		h := MustHarness(t, []QueueConfig{queueCfg("q", Linear, func(c *QueueConfig) { c.Retry = time.Second })}, []AgentConfig{
+			agentIn("a1", true, Membership{Queue: "q", Order: 2}),
+			agentIn("a2", true, Membership{Queue: "q", Order: 3}),
+			agentIn("a3", true, Membership{Queue: "q", Order: 1}),
+		})
+		wantRung(t, h.join("c1", "q"), "c1>a3")
+		wantRung(t, h.fail("a3", RingNoAnswer), "c1>a1")
+		wantRung(t, h.fail("a1", RingNoAnswer), "c1>a2")
+	})
 	t.Run("linear_goes_down_the_list_then_wraps", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{queueCfg("q", Linear, func(c *QueueConfig) { c.Retry = time.Second })}, staticAgents("q", 3))
 		h.join("c1", "q")

@@ -15,10 +15,11 @@ type memberSet struct {
 	byInterface     map[string]*queue.AgentConfig // lower-cased interface
 	order           []*queue.AgentConfig
 	ids             map[string]string // agent ID -> interface that took it
+	lines           map[string]int    // queue -> member lines read so far
 }
 
 func newMemberSet() *memberSet {
-	return &memberSet{byInterface: map[string]*queue.AgentConfig{}, ids: map[string]string{}}
+	return &memberSet{byInterface: map[string]*queue.AgentConfig{}, ids: map[string]string{}, lines: map[string]int{}}
 }
 
 func (m *memberSet) agents() []queue.AgentConfig {
@@ -131,7 +132,9 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 			return ws
 		}
 	}
-	a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty})
+	// linear and rrordered ring in member line order, after a restart too.
+	m.lines[sec.Name]++
+	a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty, Order: m.lines[sec.Name]})
 	return ws
 }
 

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSupport.AutoPauseBusy = true
 	wantSupport.AutoPauseUnavail = true
 	wantSupport.TimeoutPriority = "conf"
+	wantSupport.RingInUse = false // std-queue: ringinuse = no
 	wantSupport.ExitContext = "support-exit"
 	if !reflect.DeepEqual(support, wantSupport) {
 		t.Errorf("support:\n got=%+v\nwant %+v", support, wantSupport)
@@ -236,7 +238,7 @@ func TestMembersBecomeStaticAgents(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.id, func(t *testing.T) {
-			got := findAgent(t, res.Agents, tt.id)
+			got := withoutOrder(findAgent(t, res.Agents, tt.id)) // TestMemberOrder
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got=%+v, want %+v", got, tt.want)
 			}
@@ -476,6 +478,9 @@ func TestMemberLines(t *testing.T) {
 			if len(tt.want) == 0 && len(res.Agents) == 0 {
 				res.Agents = nil
 			}
+			for i := range res.Agents {
+				res.Agents[i] = withoutOrder(res.Agents[i]) // TestMemberOrder
+			}
 			if !reflect.DeepEqual(res.Agents, tt.want) {
 				t.Errorf("agents:\n got=%+v\nwant %+v", res.Agents, tt.want)
 			}
@@ -651,5 +656,82 @@ func TestDuplicateQueueSection(t *testing.T) {
 	}
 	if len(res.Warnings) != 1 || res.Warnings[0].Line != 3 {
 		t.Errorf("warnings got:\n%s\nwant one at line 3", dump(res.Warnings))
+	}
+}
+
+// A queue with no options is app_queue's init_queue: each option left out
+// of queues.conf means what it means to Asterisk 22.
+func TestOptionsLeftOutAreAppQueueDefaults(t *testing.T) {
+	res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": "[q]\n"}))
+	if err != nil || len(res.Queues) != 1 {
+		t.Fatalf("got %+v, %v", res.Queues, err)
+	}
+	q := res.Queues[0]
+	for _, c := range []struct {
+		option string
+		got    any
+		want   any
+	}{
+		{"strategy", q.Strategy, queue.RingAll},
+		{"timeout (DEFAULT_TIMEOUT)", q.Timeout, 15 * time.Second},
+		{"retry (DEFAULT_RETRY)", q.Retry, 5 * time.Second},
+		{"maxlen", q.MaxLen, 0},
+		{"announce-frequency", q.AnnounceFrequency, time.Duration(0)},
+		{"min-announce-frequency", q.MinAnnounceFrequency, 15 * time.Second},
+		{"announce-holdtime", q.AnnounceHoldTime, "yes"},
+		{"announce-position", q.AnnouncePosition, "yes"},
+		{"announce-position-limit", q.AnnouncePositionLimit, 10},
+		{"announce-round-seconds", q.AnnounceRoundSeconds, 0},
+		{"servicelevel", q.ServiceLevel, time.Duration(0)},
+		{"ringinuse", q.RingInUse, true},
+		{"wrapuptime", q.WrapUpTime, time.Duration(0)},
+		{"joinempty", len(q.JoinEmpty), 0},
+		{"leavewhenempty", len(q.LeaveWhenEmpty), 0},
+		{"weight", q.Weight, 0},
+		{"periodic-announce-frequency", q.PeriodicAnnounceFrequency, time.Duration(0)},
+		{"random-periodic-announce", q.RandomPeriodicAnnounce, false},
+		{"autopause", q.AutoPause, queue.AutoPauseNo},
+		{"autopausedelay", q.AutoPauseDelay, time.Duration(0)},
+		{"timeoutpriority", q.TimeoutPriority, "app"},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s left out: got %v, want app_queue's %v", c.option, c.got, c.want)
+		}
+	}
+}
+
+// withoutOrder is a with its memberships' Order cleared, for tests about
+// other fields.
+func withoutOrder(a queue.AgentConfig) queue.AgentConfig {
+	a.Queues = slices.Clone(a.Queues)
+	for i := range a.Queues {
+		a.Queues[i].Order = 0
+	}
+	return a
+}
+
+// Each queue's member => lines keep their order (linear and rrordered ring
+// by it), independently of the other queues' and of the agents' names.
+func TestMemberOrder(t *testing.T) {
+	conf := "[a]\nmember => PJSIP/3,0,Zoe\nmember => PJSIP/1,0,Amy\nmember => PJSIP/2,0,Max\n" +
+		"[b]\nmember => PJSIP/2,0,Max\nmember => PJSIP/3,0,Zoe\n"
+	res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": conf}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, a := range res.Agents {
+		for _, m := range a.Queues {
+			q := got[m.Queue]
+			for len(q) < m.Order {
+				q = append(q, "")
+			}
+			q[m.Order-1] = a.ID
+			got[m.Queue] = q
+		}
+	}
+	want := map[string][]string{"a": {"zoe", "amy", "max"}, "b": {"max", "zoe"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("member order by queue: got %v, want %v (the member => lines)", got, want)
 	}
 }

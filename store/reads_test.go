@@ -19,7 +19,8 @@ func TestIntervalStatsPersistAndContinueAfterReopen(t *testing.T) {
 	db := MustOpenPath(t, path, testOptions())
 	alice := queue.AgentID("alice")
 
-	sl := queue.DefaultQueueConfig("support") // service level 60s
+	sl := queue.DefaultQueueConfig("support")
+	sl.ServiceLevel = time.Minute
 	db.Record(queue.QueueConfigured{At: t0, Config: sl})
 	db.Record(queue.AgentStateChanged{At: t0, Agent: alice, State: queue.AgentAvailable, Prev: queue.AgentLoggedOut})
 	c1 := callScript{caller: "c1", queue: "support", number: "1", joined: at(time.Minute), pos: 1}

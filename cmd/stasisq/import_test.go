@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,8 @@ var importCases = []importCase{
 			want.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyInUse, queue.EmptyInvalid}
 			want.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyInUse, queue.EmptyRinging}
 			want.ExitContext = "qoutcon"
+			want.RingInUse = false
+			want.AnnouncePositionLimit = 5
 			want.Rules = []queue.PenaltyRule{
 				{After: 30 * time.Second, MaxPenalty: 3, MaxRelative: true, MinRelative: true},
 				{After: time.Minute, MaxPenalty: 10, MinPenalty: 5},
@@ -110,7 +113,12 @@ func wantAgent(t *testing.T, as map[string]store.Agent, id, device, name string,
 		return
 	}
 	want := queue.AgentConfig{ID: id, Name: name, Device: device, Static: true, Queues: ms, RingInUse: ringInUse}
-	if !reflect.DeepEqual(a.Config, want) {
+	got := a.Config
+	got.Queues = slices.Clone(got.Queues)
+	for i := range got.Queues {
+		got.Queues[i].Order = 0 // member line order: TestImportKeepsMemberOrderAcrossRestarts
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agent %s:\n got=%+v\nwant %+v", id, a.Config, want)
 	}
 	if a.Role != queue.RoleAgent || len(a.PasswordHash) != 0 {
@@ -437,5 +445,34 @@ func TestImportIsAllOrNothing(t *testing.T) {
 				t.Errorf("the failed import wrote to the database:\nqueues %v -> %v\nagents %v -> %v", keys(before), keys(after), keys(beforeAgents), keys(afterAgents))
 			}
 		})
+	}
+}
+
+// A linear queue rings its first member => line first, whatever the
+// agents are called, when serve starts from the import and after a
+// restart.
+func TestImportKeepsMemberOrderAcrossRestarts(t *testing.T) {
+	e := MustStartEnv(t)
+	if err := e.main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(e.dir, "queues.conf")
+	if err := os.WriteFile(conf, []byte("[lin]\nstrategy = linear\nmember => Local/3@agents,0,Zoe\nmember => Local/1@agents,0,Amy\nmember => Local/2@agents,0,Max\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	MustImport(t, []string{conf, "--db", filepath.Join(e.dir, "stasisq.db")})
+	for run := 1; run <= 2; run++ {
+		e.MustRunMain()
+		call := e.MustCall("lin")
+		caller := queue.CallerID(call.ID())
+		e.waitEvent(caller, "call_connected")
+		if got := offerResults(e, caller); len(got) == 0 || got[0] != "zoe=answered" {
+			t.Errorf("run %d: offers %v, want zoe (the first member line) rung first", run, got)
+		}
+		call.Hangup()
+		e.waitDone(call)
+		if err := e.main.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
