@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Warning is an option that could not be carried over, and why.
@@ -145,6 +146,16 @@ func (p *parser) load(path string) error {
 	// A UTF-8 byte order mark (editors on Windows write one) is not part of
 	// the first line; Asterisk's loader skips it too.
 	text := strings.TrimPrefix(string(data), "\ufeff")
+	if !utf8.ValidString(text) {
+		// Older files were written in Latin-1: each byte is its letter.
+		runes := make([]rune, len(data))
+		for i, c := range data {
+			runes[i] = rune(c)
+		}
+		text = string(runes)
+		p.cfg.warnings = append(p.cfg.warnings, Warning{File: clean, Line: 1,
+			Reason: "the file is not UTF-8; it was read as Latin-1 (ISO 8859-1)"})
+	}
 	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	for i, raw := range lines {
 		lineno := i + 1

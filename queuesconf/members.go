@@ -37,7 +37,13 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 	warn := func(format string, args ...any) {
 		ws = append(ws, sec.warn(v, fmt.Sprintf(format, args...)))
 	}
-	f := splitArgs(v.Value)
+	value := v.Value
+	if !strings.Contains(value, ",") && strings.Contains(value, "|") {
+		// Asterisk 1.4's argument separator, still in old files.
+		value = strings.ReplaceAll(value, "|", ",")
+		warn("the old '|' separator is read as ',' (Asterisk 1.6 and later read it as part of the interface)")
+	}
+	f := splitArgs(value)
 	for len(f) < 7 {
 		f = append(f, "")
 	}

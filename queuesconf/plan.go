@@ -28,6 +28,15 @@ func ReadImport(f Files) (Import, error) {
 	if err != nil {
 		return Import{}, err
 	}
+	if f.Rules == "" {
+		for _, q := range res.Queues {
+			if name, ok := res.DefaultRules[q.Name]; ok {
+				at := res.ruleLines[q.Name]
+				res.Warnings = append(res.Warnings, Warning{File: at.File, Line: at.Line, Section: q.Name, Option: "defaultrule", Value: name,
+					Reason: "no queuerules.conf was given, so the queue gets no penalty rules: import again with --queuerules queuerules.conf"})
+			}
+		}
+	}
 	if f.Rules != "" {
 		rules, warnings, err := ParseRules(f.Rules, Options{})
 		if err != nil {

@@ -384,6 +384,9 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		return setEmpty(&q.LeaveWhenEmpty, false)
 	case "context":
 		q.ExitContext = val
+		if val == "" {
+			return "" // no exit context, as when the line is left out
+		}
 		// Asterisk's ARI cannot tell which extensions the context has, and a
 		// caller sent to one it lacks is hung up: the digits are not guessed.
 		return fmt.Sprintf("exit context %q imported, but stasisq cannot see which one-digit extensions it has: list them as the queue's exit keys (Admin > Queues > Exit keys); a caller pressing one goes on at %s,<key>,1 as in app_queue", val, val)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -734,4 +735,71 @@ func TestMemberOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("member order by queue: got %v, want %v (the member => lines)", got, want)
 	}
+}
+
+func TestLoginsFromMemberNames(t *testing.T) {
+	long := strings.Repeat("Bartholomew ", 8)
+	for _, tc := range []struct{ name, want string }{
+		{"Ålice", "alice"},
+		{"José Müller", "jose-muller"},
+		{"Straße Øst", "strasse-ost"},
+		{"Łukasz", "lukasz"},
+		{long, strings.TrimRight(strings.Repeat("bartholomew-", 8)[:maxSlug], "-")},
+	} {
+		got := slug(tc.name)
+		if got != tc.want || !queue.ValidName(got) {
+			t.Errorf("slug(%q) = %q, want %q (a valid login)", tc.name, got, tc.want)
+		}
+	}
+}
+
+// Old files: Latin-1 text, Asterisk 1.4's '|' separator, a defaultrule
+// with no queuerules.conf given, an empty context.
+func TestOldFiles(t *testing.T) {
+	t.Run("latin-1", func(t *testing.T) {
+		res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": "[q]\nmember => PJSIP/1,0,J\xe9r\xf4me\n"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Agents) != 1 || res.Agents[0].Name != "Jérôme" || res.Agents[0].ID != "jerome" {
+			t.Errorf("agents %+v, want Jérôme (jerome)", res.Agents)
+		}
+		if !strings.Contains(dump(res.Warnings), "read as Latin-1") {
+			t.Errorf("warnings:\n%s\nwant one saying the file was read as Latin-1", dump(res.Warnings))
+		}
+	})
+	t.Run("pipe separator", func(t *testing.T) {
+		res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": "[q]\nmember => SIP/200|5\n"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Agents) != 1 || res.Agents[0].Device != "SIP/200" || res.Agents[0].Queues[0].Penalty != 5 {
+			t.Errorf("agents %+v, want SIP/200 at penalty 5", res.Agents)
+		}
+		if !strings.Contains(dump(res.Warnings), "old '|' separator") {
+			t.Errorf("warnings:\n%s\nwant one about the old separator", dump(res.Warnings))
+		}
+	})
+	t.Run("empty context", func(t *testing.T) {
+		res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": "[q]\ncontext =\n"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Warnings) != 0 || res.Queues[0].ExitContext != "" {
+			t.Errorf("warnings:\n%s exit context %q, want none and none", dump(res.Warnings), res.Queues[0].ExitContext)
+		}
+	})
+	t.Run("defaultrule without queuerules.conf", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "queues.conf")
+		if err := os.WriteFile(path, []byte("[q]\ndefaultrule = escalate\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		set, err := ReadImport(Files{Queues: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(dump(set.Warnings), "--queuerules") {
+			t.Errorf("warnings:\n%s\nwant one saying to give --queuerules", dump(set.Warnings))
+		}
+	})
 }

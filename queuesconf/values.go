@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // isTrue and isFalse follow Asterisk's ast_true and ast_false.
@@ -40,23 +42,45 @@ func parseInt(s string) (int, bool) {
 	return n, err == nil
 }
 
-// slug turns a member name or interface into an agent login: lower case
-// letters and digits, other runs folded to one dash.
+// maxSlug leaves room under queue.ValidName's 64 characters for the "-N"
+// uniqueID may add.
+const maxSlug = 60
+
+// latinFold spells the Latin letters that do not decompose into a base
+// letter and accents.
+var latinFold = map[rune]string{'ß': "ss", 'æ': "ae", 'œ': "oe", 'ø': "o", 'đ': "d", 'ð': "d", 'þ': "th", 'ł': "l", 'ı': "i"}
+
+// slug turns a member name or interface into an agent login the console
+// accepts: lower-case ASCII letters and digits with accents dropped
+// ("Ålice" is alice, not lice), other runs folded to one dash, at most
+// maxSlug characters.
 func slug(s string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-			continue
+	letter := func(t string) {
+		if dash && b.Len() > 0 {
+			b.WriteByte('-')
 		}
-		dash = true
+		dash = false
+		b.WriteString(t)
 	}
-	return b.String()
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch t, folded := latinFold[r]; {
+		case unicode.Is(unicode.Mn, r):
+			// an accent of the letter before
+		case folded:
+			letter(t)
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			letter(string(r))
+		default:
+			dash = true
+		}
+	}
+	out := b.String()
+	if len(out) > maxSlug {
+		out = strings.TrimRight(out[:maxSlug], "-")
+	}
+	return out
 }
 
 // splitArgs splits a member line as AST_STANDARD_APP_ARGS does: on commas,
