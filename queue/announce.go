@@ -6,19 +6,46 @@ import (
 	"time"
 )
 
-// Sound names app_queue plays (its queues.conf defaults).
+// The prompts app_queue plays, by the queues.conf option that overrides
+// each (its default is the sound of the same name).
 const (
-	soundYouAreNext   = "sound:queue-youarenext"
-	soundThereAre     = "sound:queue-thereare"
-	soundCallsWaiting = "sound:queue-callswaiting"
-	soundHoldTime     = "sound:queue-holdtime"
-	soundMinutes      = "sound:queue-minutes"
-	soundSeconds      = "sound:queue-seconds"
-	soundLessThan     = "sound:queue-less-than"
-	soundThankYou     = "sound:queue-thankyou"
-	soundQuantity1    = "sound:queue-quantity1"
-	soundQuantity2    = "sound:queue-quantity2"
+	soundYouAreNext   = "queue-youarenext"
+	soundThereAre     = "queue-thereare"
+	soundCallsWaiting = "queue-callswaiting"
+	soundHoldTime     = "queue-holdtime"
+	soundMinutes      = "queue-minutes"
+	soundSeconds      = "queue-seconds"
+	soundLessThan     = "queue-less-than"
+	soundThankYou     = "queue-thankyou"
+	soundQuantity1    = "queue-quantity1"
+	soundQuantity2    = "queue-quantity2"
 )
+
+// SoundOptions are the prompts a queue may point at sounds of its own
+// (QueueConfig.Sounds), as app_queue's queue-* options do.
+var SoundOptions = []string{soundYouAreNext, soundThereAre, soundCallsWaiting, soundHoldTime, soundMinutes,
+	soundSeconds, soundThankYou, soundQuantity1, soundQuantity2}
+
+// prompts turns prompt names and media ("number:N") into what to play: a
+// prompt is the queue's own sound for it, or Asterisk's of the same name;
+// one set to "" is left out, as app_queue skips an empty sound.
+func prompts(cfg *QueueConfig, media ...string) []string {
+	out := make([]string, 0, len(media))
+	for _, m := range media {
+		if strings.Contains(m, ":") {
+			out = append(out, m)
+			continue
+		}
+		s, ok := cfg.Sounds[m]
+		if !ok {
+			s = m
+		}
+		if s != "" {
+			out = append(out, "sound:"+s)
+		}
+	}
+	return out
+}
 
 // announceStep is how often a caller's announcement is reconsidered: as
 // soon as min-announce-frequency allows (a changed position is announced
@@ -144,7 +171,7 @@ func (e *Engine) positionMedia(c *callerState, pos int) []string {
 		thanks = true
 		switch {
 		case pos == 1:
-			return []string{soundYouAreNext, soundThankYou}
+			return prompts(cfg, soundYouAreNext, soundThankYou)
 		case ap == "more" && pos > cfg.AnnouncePositionLimit:
 			media = append(media, soundQuantity1, number(cfg.AnnouncePositionLimit), soundQuantity2)
 		default:
@@ -177,7 +204,7 @@ func (e *Engine) positionMedia(c *callerState, pos int) []string {
 	if thanks {
 		media = append(media, soundThankYou)
 	}
-	return media
+	return prompts(cfg, media...)
 }
 
 func number(n int) string { return "number:" + strconv.Itoa(n) }

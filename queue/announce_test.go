@@ -50,6 +50,15 @@ var (
 )
 
 func TestAnnouncePosition(t *testing.T) {
+	t.Run("the_queues_own_sounds_replace_the_prompts", func(t *testing.T) {
+		// queue-youarenext = custom/next, queue-thankyou = (none), as in
+		// queues.conf.
+		h := MustHarness(t, []QueueConfig{announceQueue(func(c *QueueConfig) {
+			c.Sounds = map[string]string{"queue-youarenext": "custom/next", "queue-thankyou": ""}
+		})}, nil)
+		wantAnnounced(t, h.join("c1", "q"), "c1", []string{"sound:custom/next"})
+		wantAnnounced(t, h.join("c2", "q"), "c2", []string{"sound:queue-thereare", "number:2", "sound:queue-callswaiting"})
+	})
 	t.Run("announced_as_soon_as_the_caller_waits", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{announceQueue()}, nil)
 		wantAnnounced(t, h.join("c1", "q"), "c1", sayNext)

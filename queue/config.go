@@ -104,6 +104,9 @@ type QueueConfig struct {
 	PeriodicAnnounceFrequency time.Duration `json:"periodic_announce_frequency"`
 	RandomPeriodicAnnounce    bool          `json:"random_periodic_announce"`
 	MusicClass                string        `json:"musicclass"`
+	// Sounds replaces app_queue's prompts (SoundOptions) with the queue's
+	// own: queue-youarenext=custom/next; "" plays none.
+	Sounds map[string]string `json:"sounds,omitempty"`
 
 	Rules []PenaltyRule `json:"rules"`
 }

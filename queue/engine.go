@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -350,6 +351,7 @@ func cloneQueueConfig(c QueueConfig) QueueConfig {
 	c.LeaveWhenEmpty = slices.Clone(c.LeaveWhenEmpty)
 	c.PeriodicAnnounce = slices.Clone(c.PeriodicAnnounce)
 	c.Rules = slices.Clone(c.Rules)
+	c.Sounds = maps.Clone(c.Sounds)
 	return c
 }
 

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -54,6 +55,15 @@ func ValidateQueue(c QueueConfig) error {
 	}
 	if strings.ContainsAny(c.ExitContext, ",|() \t") {
 		bad("exitcontext", "a dialplan context name (%q has a separator or space)", c.ExitContext)
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
+		sound := c.Sounds[name]
+		switch {
+		case !slices.Contains(SoundOptions, name):
+			bad("sounds", "%q is not one of app_queue's prompts (%s)", name, strings.Join(SoundOptions, ", "))
+		case strings.ContainsAny(sound, ",|") || strings.HasPrefix(sound, "sound:"):
+			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, sound)
+		}
 	}
 	for _, k := range c.ExitKeys {
 		if !strings.ContainsRune("0123456789*#", k) {

@@ -25,6 +25,9 @@ func TestValidateQueue(t *testing.T) {
 			c.TimeoutPriority, c.AutoPause, c.AnnouncePosition, c.AnnounceHoldTime = "x", "maybe", "always", "twice"
 		}, []string{"timeoutpriority", "autopause", "announce_position", "announce_holdtime"}},
 		{"exit_key_not_dtmf", func(c *QueueConfig) { c.ExitKeys = "1x" }, []string{"exitkeys"}},
+		{"sound_not_a_prompt", func(c *QueueConfig) { c.Sounds = map[string]string{"queue-frob": "x"} }, []string{"sounds"}},
+		{"sound_with_a_comma", func(c *QueueConfig) { c.Sounds = map[string]string{"queue-thankyou": "a,b"} }, []string{"sounds"}},
+		{"exit_context_with_a_comma", func(c *QueueConfig) { c.ExitContext = "a,b" }, []string{"exitcontext"}},
 		{"unknown_empty_condition", func(c *QueueConfig) { c.JoinEmpty = []EmptyCondition{"strict"} }, []string{"joinempty"}},
 		{"rule_with_negative_time", func(c *QueueConfig) { c.Rules = []PenaltyRule{{After: -time.Second, MaxRelative: true}} }, []string{"rules[0].after"}},
 		{"rounding_out_of_range", func(c *QueueConfig) { c.AnnounceRoundSeconds = 60 }, []string{"announce_round_seconds"}},

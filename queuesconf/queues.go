@@ -394,8 +394,15 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		if reason, ok := unsupportedReasons[name]; ok {
 			return reason
 		}
+		if slices.Contains(queue.SoundOptions, name) {
+			if q.Sounds == nil {
+				q.Sounds = map[string]string{}
+			}
+			q.Sounds[name] = val
+			return ""
+		}
 		if strings.HasPrefix(name, "queue-") {
-			return "sound override not carried over: stasisq plays Asterisk's standard queue prompts"
+			return "sound override not carried over: stasisq plays Asterisk's standard prompt for it"
 		}
 		return "unknown option; app_queue ignores it too"
 	}

@@ -130,6 +130,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantBilling.Strategy = queue.Linear
 	wantBilling.Timeout = 15 * time.Second
 	wantBilling.Weight = 10
+	wantBilling.Sounds = map[string]string{"queue-youarenext": "acme-youarenext"} // announce-heavy template
 	wantBilling.ExitContext = "" // support's own, not the template's
 	wantBilling.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyInvalid}
 	wantBilling.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyUnavailable, queue.EmptyInvalid}
@@ -184,7 +185,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"queue-templates.conf", 18, "announce", "agent"},
 		{"queue-templates.conf", 19, "setinterfacevar", "variables"},
 		{"queue-templates.conf", 20, "reportholdtime", "hold time"},
-		{"queue-templates.conf", 33, "queue-youarenext", "sound override"},
 		{"sales.conf", 5, "timeout", `"abc" is not a whole number`},
 		{"sales.conf", 6, "retry", "kept 5s"},
 		{"sales.conf", 10, "ringinuse", "not yes or no"},
@@ -274,7 +274,10 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce"} {
+		"periodic-announce-frequency", "random-periodic-announce", "context"} {
+		mapped[name] = true
+	}
+	for _, name := range queue.SoundOptions {
 		mapped[name] = true
 	}
 	checked := 0
@@ -401,8 +404,8 @@ func TestEveryQueueOption(t *testing.T) {
 		{"reportholdtime = yes", func(q *queue.QueueConfig) {}, "hold time"},
 		{"memberdelay = 1", func(q *queue.QueueConfig) {}, "delay"},
 		{"timeoutrestart = yes", func(q *queue.QueueConfig) {}, "restart"},
-		{"queue-youarenext = custom/next", func(q *queue.QueueConfig) {}, "sound override"},
-		{"queue-thankyou =", func(q *queue.QueueConfig) {}, "sound override"},
+		{"queue-youarenext = custom/next", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-youarenext": "custom/next"} }, ""},
+		{"queue-thankyou =", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-thankyou": ""} }, ""},
 		{"queue-reporthold = custom/hold", func(q *queue.QueueConfig) {}, "sound override"},
 		{"frobnicate = 1", func(q *queue.QueueConfig) {}, "unknown option"},
 	}
