@@ -131,7 +131,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantBilling.Timeout = 15 * time.Second
 	wantBilling.Weight = 10
 	wantBilling.Sounds = map[string]string{"queue-youarenext": "acme-youarenext"} // announce-heavy template
-	wantBilling.ExitContext = "" // support's own, not the template's
+	wantBilling.ExitContext = ""                                                  // support's own, not the template's
 	wantBilling.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyInvalid}
 	wantBilling.LeaveWhenEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyPenalty, queue.EmptyUnavailable, queue.EmptyInvalid}
 	wantBilling.AnnounceFrequency = 90 * time.Second
