@@ -66,7 +66,7 @@ func Unaccounted(kind Kind, path string, opts Options, ws []Warning) ([]Line, er
 			case e.accounted:
 			case reported[key], skipped:
 				e.accounted = true
-			case !sec.Template && maps(kind, sec, v):
+			case !sec.Template && carriedOver(kind, sec, v):
 				e.accounted = true
 			}
 		}
@@ -80,8 +80,8 @@ func Unaccounted(kind Kind, path string, opts Options, ws []Warning) ([]Line, er
 	return out, nil
 }
 
-// maps says whether the importer carries this line over as it is.
-func maps(kind Kind, sec *section, v variable) bool {
+// carriedOver says whether the importer carries this line over as it is.
+func carriedOver(kind Kind, sec *section, v variable) bool {
 	general := strings.EqualFold(sec.Name, "general")
 	name := strings.ToLower(v.Name)
 	switch kind {

@@ -120,7 +120,16 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 		m.byInterface[key] = a
 		m.order = append(m.order, a)
 	} else {
-		if name != "" && name != a.Name {
+		switch {
+		case name != "" && a.Name == iface:
+			// The first line named no one: a real name wins over the
+			// interface, and so does a login made from it.
+			a.Name = name
+			if id := slugOr(name, iface); id != a.ID {
+				delete(m.ids, a.ID)
+				a.ID = m.uniqueID(id, iface)
+			}
+		case name != "" && name != a.Name:
 			warn("member name %q differs from %q given to %s in an earlier queue; the agent keeps %q", name, a.Name, iface, a.Name)
 		}
 		if ringInUse != nil {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strings"
 
 	"stasisq/queue"
@@ -153,8 +155,26 @@ func Plan(set Import, ex Existing) []Change {
 		}
 		plan = append(plan, ch)
 	}
+	byDevice := map[string]queue.AgentConfig{}
+	for _, id := range slices.Sorted(maps.Keys(ex.Agents)) {
+		old := ex.Agents[id]
+		if key := strings.ToLower(old.Device); key != "" {
+			if _, taken := byDevice[key]; !taken {
+				byDevice[key] = old
+			}
+		}
+	}
 	for _, a := range set.Agents {
 		a = Normalised(a)
+		// An agent is its phone: a re-import finds it by device, whatever
+		// its login became (renamed in the console, or a member name
+		// added to the file since).
+		if old, ok := byDevice[strings.ToLower(a.Device)]; ok {
+			a.ID = old.ID
+			if a.Name == a.Device && old.Name != old.Device {
+				a.Name = old.Name // the file names no one; the console's name stays
+			}
+		}
 		ch := Change{Kind: "agent", ID: a.ID, Agent: a, Status: StatusNew}
 		if old, ok := ex.Agents[a.ID]; ok {
 			ch.Diffs = FieldDiffs(Normalised(old), a)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -806,3 +807,43 @@ func TestOldFiles(t *testing.T) {
 		}
 	})
 }
+
+// A member first listed without a name takes the name a later line gives
+// it, and its login from that name.
+func TestLaterMemberNameWins(t *testing.T) {
+	res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": "[a]\nmember => PJSIP/1\n[b]\nmember => PJSIP/1,0,Ann Lee\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Agents) != 1 || res.Agents[0].ID != "ann-lee" || res.Agents[0].Name != "Ann Lee" || len(res.Agents[0].Queues) != 2 {
+		t.Errorf("agents %+v, want one, ann-lee (Ann Lee), in a and b", res.Agents)
+	}
+}
+
+// A re-import finds each agent by its device: one renamed in the console,
+// or given a member name in the file since, is the same agent.
+func TestReimportMatchesAgentsByDevice(t *testing.T) {
+	ex := Existing{Agents: map[string]queue.AgentConfig{
+		"alice": {ID: "alice", Name: "Alice", Device: "PJSIP/1001", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
+		"bob":   {ID: "bob", Name: "Bob", Device: "PJSIP/1002", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
+	}}
+	set := Import{Agents: []queue.AgentConfig{
+		{ID: "alice-smith", Name: "Alice Smith", Device: "pjsip/1001", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
+		{ID: "pjsip-1002", Name: "PJSIP/1002", Device: "PJSIP/1002", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
+	}}
+	got := map[string]Change{}
+	for _, ch := range Plan(set, ex) {
+		got[ch.ID] = ch
+	}
+	if ch, ok := got["alice"]; !ok || ch.Agent.Name != "Alice Smith" || ch.Status != StatusChanged {
+		t.Errorf("PJSIP/1001: %+v, want alice, renamed Alice Smith by the file", ch)
+	}
+	if ch, ok := got["bob"]; !ok || ch.Agent.Name != "Bob" || ch.Status != StatusUnchanged {
+		t.Errorf("PJSIP/1002: %+v, want bob, unchanged (the file names no one)", ch)
+	}
+	if len(got) != 2 {
+		t.Errorf("plan %v, want the two existing agents only", keys(got))
+	}
+}
+
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
