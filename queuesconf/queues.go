@@ -395,6 +395,10 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 			return reason
 		}
 		if slices.Contains(queue.SoundOptions, name) {
+			if val == name {
+				delete(q.Sounds, name) // app_queue's own prompt
+				return ""
+			}
 			if q.Sounds == nil {
 				q.Sounds = map[string]string{}
 			}

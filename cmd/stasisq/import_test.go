@@ -52,6 +52,7 @@ var importCases = []importCase{
 			want.ExitContext = "qoutcon"
 			want.RingInUse = false
 			want.AnnouncePositionLimit = 5
+			want.Sounds = map[string]string{"queue-thankyou": ""} // the others are set to their defaults
 			want.Rules = []queue.PenaltyRule{
 				{After: 30 * time.Second, MaxPenalty: 3, MaxRelative: true, MinRelative: true},
 				{After: time.Minute, MaxPenalty: 10, MinPenalty: 5},
