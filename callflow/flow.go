@@ -386,7 +386,7 @@ func (a *App) execute(e queue.Action) {
 	case queue.Refuse:
 		a.leave(string(e.Caller), exit{status: e.Status})
 	case queue.Exit:
-		x := exit{status: e.Status, key: e.Key, position: e.Position, abandoned: e.Abandoned}
+		x := exit{status: e.Status, key: e.Key, position: e.Position, abandoned: e.Abandoned, vars: e.Vars}
 		if e.Context != "" {
 			// app_queue's context=: the key is the extension to go to.
 			x.context, x.exten, x.prio = e.Context, e.Key, 1
@@ -586,7 +586,14 @@ func (a *App) connect(e queue.Connect) {
 			// up before adding any, so a leg that left fails the whole call.
 			err = retry(ctx, 3, func() error { return a.ari.AddChannel(ctx, bridge, id+","+agentID, "") })
 		}
-		if err == nil || bridgeLegLeft(err) {
+		if err == nil {
+			// After the bridge, so that they hear each other at once: what
+			// reads them (the dialplan after Stasis(), CDRs) comes later.
+			a.setVars(ctx, id, e.CallerVars)
+			a.setVars(ctx, agentID, e.AgentVars)
+			return
+		}
+		if bridgeLegLeft(err) {
 			return // a leg that left: its StasisEnd ends the call
 		}
 		a.log.Error("bridge caller with agent", "caller", id, "agent", agentID, "err", err)

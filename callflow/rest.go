@@ -3,6 +3,7 @@ package callflow
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 
 	"stasisq/ari"
@@ -51,6 +52,7 @@ type exit struct {
 	// position is QUEUEPOSITION (0: not set); abandoned sets ABANDONED=TRUE.
 	position  int
 	abandoned bool
+	vars      []queue.ChannelVar // setqueuevar's, set first
 	context   string
 	exten     string
 	prio      int
@@ -71,22 +73,18 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 			a.log.Warn("stop hold music", "caller", id, "err", err)
 		}
 	}
-	vars := [][2]string{{"QUEUESTATUS", string(x.status)}}
+	vars := append(slices.Clone(x.vars), queue.ChannelVar{Name: "QUEUESTATUS", Value: string(x.status)})
 	if x.key != "" {
-		vars = append(vars, [2]string{"QUEUEEXITKEY", x.key})
+		vars = append(vars, queue.ChannelVar{Name: "QUEUEEXITKEY", Value: x.key})
 	}
 	if x.position > 0 {
-		vars = append(vars, [2]string{"QUEUEPOSITION", strconv.Itoa(x.position)})
+		vars = append(vars, queue.ChannelVar{Name: "QUEUEPOSITION", Value: strconv.Itoa(x.position)})
 	}
 	if x.abandoned {
-		vars = append(vars, [2]string{"ABANDONED", "TRUE"})
+		vars = append(vars, queue.ChannelVar{Name: "ABANDONED", Value: "TRUE"})
 	}
-	for _, v := range vars {
-		if err := a.ari.SetVariable(ctx, id, v[0], v[1]); legLeft(err) {
-			return
-		} else if err != nil {
-			a.log.Warn("set "+v[0], "caller", id, "err", err)
-		}
+	if !a.setVars(ctx, id, vars) {
+		return
 	}
 	if err := a.ari.Continue(ctx, id, x.context, x.exten, x.prio, ""); err != nil && !legLeft(err) {
 		a.log.Warn("continue caller", "caller", id, "err", err)
@@ -94,4 +92,17 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 	if x.bridge != "" {
 		a.destroy(ctx, x.bridge)
 	}
+}
+
+// setVars sets vars on channel in order; false when the channel has gone
+// (the rest would fail too).
+func (a *App) setVars(ctx context.Context, channel string, vars []queue.ChannelVar) bool {
+	for _, v := range vars {
+		if err := a.ari.SetVariable(ctx, channel, v.Name, v.Value); legLeft(err) {
+			return false
+		} else if err != nil {
+			a.log.Warn("set "+v.Name, "channel", channel, "err", err)
+		}
+	}
+	return true
 }

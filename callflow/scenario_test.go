@@ -288,6 +288,10 @@ func setQueueOption(c *queue.QueueConfig, k, v string) error {
 		c.ExitKeys = v
 	case "exitcontext":
 		c.ExitContext = v
+	case "setinterfacevar":
+		c.SetInterfaceVar = v == "yes"
+	case "setqueueentryvar":
+		c.SetQueueEntryVar = v == "yes"
 	case "joinempty":
 		c.JoinEmpty = nil
 		for _, s := range strings.Split(v, ",") {

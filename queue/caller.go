@@ -144,6 +144,12 @@ func (e *Engine) armMaxWait(c *callerState) {
 func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effect) {
 	q := c.q
 	pos := q.position(c)
+	var vars []ChannelVar
+	if _, ok := exit.(Exit); ok {
+		// Counted before it leaves, as app_queue sets them before
+		// leave_queue.
+		vars = e.queueVars(q, 0)
+	}
 	q.remove(c)
 	c.gone = true
 	delete(e.callers, c.id)
@@ -158,6 +164,7 @@ func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effe
 	if x, ok := exit.(Exit); ok {
 		x.Position = pos
 		x.Abandoned = reason == LeftTimeout || reason == LeftLeaveEmpty
+		x.Vars = vars
 		if reason == LeftExitKey {
 			x.Context = q.cfg.ExitContext
 		}

@@ -84,6 +84,11 @@ type QueueConfig struct {
 	RingInUse             bool          `json:"ringinuse"`                // ring agents whose device is busy
 	AllowPick             bool          `json:"allowpick"`                // agents may pick a waiting caller
 	ContinueOnAgentHangup bool          `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first
+	// The channel variables app_queue's options of these names set
+	// (ChannelVars says which, where and when).
+	SetInterfaceVar  bool `json:"setinterfacevar"`
+	SetQueueEntryVar bool `json:"setqueueentryvar"`
+	SetQueueVar      bool `json:"setqueuevar"`
 
 	JoinEmpty      []EmptyCondition `json:"joinempty"`
 	LeaveWhenEmpty []EmptyCondition `json:"leavewhenempty"`

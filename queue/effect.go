@@ -67,6 +67,10 @@ type (
 		Caller CallerID
 		Agent  AgentID
 		Queue  string
+		// CallerVars and AgentVars are channel variables to set on each
+		// side as they are bridged (the queue's setinterfacevar,
+		// setqueueentryvar and setqueuevar), in order.
+		CallerVars, AgentVars []ChannelVar
 	}
 	// Announce: play these media URIs (sound:, digits:, number:) to the waiting
 	// caller, in order, after anything already playing. The call flow must drop
@@ -92,6 +96,8 @@ type (
 		// does for a timeout or a leave-empty.
 		Abandoned bool
 		Context   string
+		// Vars are more variables to set first (setqueuevar's).
+		Vars []ChannelVar
 	}
 	// HangupCaller: hang the caller up (the agent hung up first and the queue
 	// does not continue, or a supervisor hung the caller up).

@@ -408,7 +408,8 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	a.calls++
 	a.noAnswers = 0
 	e.agentChanged(a)
-	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name})
+	callerVars, agentVars := e.bridgeVars(q, c, a, wait)
+	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars})
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], true)
 	}
@@ -540,6 +541,7 @@ func (e *Engine) finishCall(c *callerState, by Party, hangupCaller bool) {
 	delete(e.callers, c.id)
 	q.inProgress--
 	q.handleEMA = ema(q.handleEMA, (talk + q.cfg.WrapUpTime).Seconds())
+	q.talkEMA = ema(q.talkEMA, talk.Seconds())
 	a.lastCallEnd = e.now
 	a.offer = nil
 	if q.cfg.WrapUpTime > 0 && a.loggedIn && !a.removed {

@@ -18,6 +18,7 @@ type queueState struct {
 	rrNext      int     // rrmemory / rrordered: rotation position to try first
 	holdTimeEMA float64 // seconds; app_queue's holdtime: (3*old + new)/4 of answered waits
 	handleEMA   float64 // seconds; talk + wrap-up, same smoothing; for expected wait
+	talkEMA     float64 // seconds; app_queue's talktime, same smoothing
 	staffed     int     // members logged in and not paused
 	inProgress  int     // connected calls
 	memberSeq   int     // next member position

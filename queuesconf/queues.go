@@ -194,9 +194,6 @@ func general(sec *section, members *memberSet) []Warning {
 var unsupportedReasons = map[string]string{
 	"announce":                     "the announcement app_queue plays to the agent on answer is not supported; the agent's browser shows the queue instead",
 	"queue-callerannounce":         "the announcement to the caller just before bridging is not supported",
-	"setinterfacevar":              "MEMBER* channel variables are not set on bridging; stasisq keeps the call details in its own records",
-	"setqueuevar":                  "QUEUE* channel variables are not set; stasisq keeps queue figures in its own records and metrics",
-	"setqueueentryvar":             "QEHOLDTIME/QEORIGINALPOS channel variables are not set; stasisq records wait and position per call",
 	"monitor-format":               "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
 	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
 	"membermacro":                  "running a macro on the agent's channel before bridging is not supported",
@@ -341,6 +338,12 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		}
 	case "ringinuse":
 		return setBool(&q.RingInUse)
+	case "setinterfacevar":
+		return setBool(&q.SetInterfaceVar)
+	case "setqueueentryvar":
+		return setBool(&q.SetQueueEntryVar)
+	case "setqueuevar":
+		return setBool(&q.SetQueueVar)
 	case "autopausebusy":
 		return setBool(&q.AutoPauseBusy)
 	case "autopauseunavail":

@@ -120,6 +120,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSupport.AutoPauseUnavail = true
 	wantSupport.TimeoutPriority = "conf"
 	wantSupport.RingInUse = false // std-queue: ringinuse = no
+	wantSupport.SetInterfaceVar = true // std-queue
 	wantSupport.ExitContext = "support-exit"
 	if !reflect.DeepEqual(support, wantSupport) {
 		t.Errorf("support:\n got=%+v\nwant %+v", support, wantSupport)
@@ -184,7 +185,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"queues.conf", 28, "member", "state interface"},
 		{"queues.conf", 30, "member", "per-member wrapuptime"},
 		{"queue-templates.conf", 18, "announce", "agent"},
-		{"queue-templates.conf", 19, "setinterfacevar", "variables"},
 		{"queue-templates.conf", 20, "reportholdtime", "hold time"},
 		{"sales.conf", 5, "timeout", `"abc" is not a whole number`},
 		{"sales.conf", 6, "retry", "kept 5s"},
@@ -275,7 +275,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "context"} {
+		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -387,9 +387,9 @@ func TestEveryQueueOption(t *testing.T) {
 		{"context = qoutcon", func(q *queue.QueueConfig) { q.ExitContext = "qoutcon" }, "exit keys"},
 		{"announce = queue-markq", func(q *queue.QueueConfig) {}, "agent"},
 		{"queue-callerannounce = you-are-being-connected", func(q *queue.QueueConfig) {}, "before bridging"},
-		{"setinterfacevar = yes", func(q *queue.QueueConfig) {}, "MEMBER"},
-		{"setqueuevar = yes", func(q *queue.QueueConfig) {}, "QUEUE"},
-		{"setqueueentryvar = yes", func(q *queue.QueueConfig) {}, "QEHOLDTIME"},
+		{"setinterfacevar = yes", func(q *queue.QueueConfig) { q.SetInterfaceVar = true }, ""},
+		{"setqueuevar = yes", func(q *queue.QueueConfig) { q.SetQueueVar = true }, ""},
+		{"setqueueentryvar = yes", func(q *queue.QueueConfig) { q.SetQueueEntryVar = true }, ""},
 		{"monitor-format = wav", func(q *queue.QueueConfig) {}, "recording"},
 		{"monitor-type = MixMonitor", func(q *queue.QueueConfig) {}, "recording"},
 		{"membermacro = foo", func(q *queue.QueueConfig) {}, "macro"},
