@@ -119,7 +119,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSupport.AutoPauseBusy = true
 	wantSupport.AutoPauseUnavail = true
 	wantSupport.TimeoutPriority = "conf"
-	wantSupport.RingInUse = false // std-queue: ringinuse = no
+	wantSupport.RingInUse = false      // std-queue: ringinuse = no
 	wantSupport.SetInterfaceVar = true // std-queue
 	wantSupport.ExitContext = "support-exit"
 	if !reflect.DeepEqual(support, wantSupport) {
