@@ -53,16 +53,30 @@ member => Local/@D@07@agents,0,jne,,,,1
 
 [pexit]
 context = pexitctx
+
+[pcont]
+setinterfacevar = yes
+setqueueentryvar = yes
+member => Local/@D@08@shortcall,3,cnt
 `
 
 // parityDialplan: a caller dialled into <queue>@appq runs app_queue's
 // Queue(), one dialled into <queue>@stq runs Stasis(stasisq); after either
 // the observer reads what the dialplan was left with. app_queue's exit key
 // goes to the queue's context (pexitctx); ptime waits at most 2 s.
-const parityVerdict = `Stasis(observer,done,${QUEUESTATUS},${QUEUEEXITKEY},${QUEUEPOSITION},${ABANDONED},${CONTEXT},${EXTEN})`
+const parityVerdict = `Stasis(observer,done,${QUEUESTATUS},${QUEUEEXITKEY},${QUEUEPOSITION},${ABANDONED},${CONTEXT},${EXTEN},` +
+	`${MEMBERNAME},${MEMBERPENALTY},${MEMBERDYNAMIC},${MEMBERCALLS},${QEORIGINALPOS})`
+
+// parityVars names the verdict's fields.
+var parityVars = []string{"QUEUESTATUS", "QUEUEEXITKEY", "QUEUEPOSITION", "ABANDONED", "CONTEXT", "EXTEN",
+	"MEMBERNAME", "MEMBERPENALTY", "MEMBERDYNAMIC", "MEMBERCALLS", "QEORIGINALPOS"}
 
 const parityDialplan = `
 [appq]
+exten => pcont,1,Answer()
+ same => n,Queue(pcont,c)
+ same => n,` + parityVerdict + `
+ same => n,Hangup()
 exten => ptime,1,Answer()
  same => n,Queue(ptime,,,,2)
  same => n,` + parityVerdict + `
@@ -103,6 +117,7 @@ var parityFlows = []parityFlow{
 	{queue: "ptime", verdict: true},                       // Queue()'s timeout: TIMEOUT
 	{queue: "pjoin", verdict: true},                       // joinempty: JOINEMPTY
 	{queue: "pexit", pressAt: time.Second, verdict: true}, // exit key
+	{queue: "pcont", verdict: true},                       // the agent hangs up, the caller goes on
 }
 
 // parityCaller is the caller id of a flow on one side: "q-" for app_queue,
@@ -142,6 +157,16 @@ func TestAsteriskAppQueueParity(t *testing.T) {
 		t.Fatal(err)
 	}
 	q.ExitKeys = "5"
+	if err := e.main.configureQueue(e.ctx(), q); err != nil {
+		t.Fatal(err)
+	}
+	// Queue()'s c option (go on when the agent hangs up) is stasisq's
+	// queue setting.
+	q, err = e.main.DB.Queue(e.ctx(), "pcont")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.ContinueOnAgentHangup = true
 	if err := e.main.configureQueue(e.ctx(), q); err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +212,7 @@ func TestAsteriskAppQueueParity(t *testing.T) {
 			continue
 		}
 		app, ours := obs.verdict(parityCaller("q", f.queue)), obs.verdict(parityCaller("s", f.queue))
-		names := []string{"QUEUESTATUS", "QUEUEEXITKEY", "QUEUEPOSITION", "ABANDONED", "CONTEXT", "EXTEN"}
-		for i, name := range names {
+		for i, name := range parityVars {
 			a, s := at(app, i), at(ours, i)
 			if name == "CONTEXT" && a == "appq" && s == "stq" {
 				continue // the two dialplans' own names
