@@ -298,10 +298,44 @@ func WriteReport(w io.Writer, done []Change, warnings []Warning, where string) {
 	if a[StatusNew] > 0 {
 		fmt.Fprintln(w, "imported agents have no password: static agents take calls without logging in; to log in to the console an agent needs one: 'stasisq user passwd LOGIN' (while serve is stopped), or an admin sets it in the console (Admin > Users > the agent > Password)")
 	}
-	if len(warnings) > 0 {
-		fmt.Fprintf(w, "\n%d options not carried over:\n", len(warnings))
-		for _, warn := range warnings {
-			fmt.Fprintln(w, "  "+warn.String())
+	if q[StatusNew]+q[StatusChanged]+q[StatusUnchanged] == 0 {
+		fmt.Fprintln(w, "the files define no queue (only [general], templates or comments?): check the path and any #include lines")
+	}
+	writeNotices(w, warnings)
+}
+
+// noticeGroup is how many lines sharing one reason are listed one by one;
+// more are counted on one line, so that a file with thousands of members
+// on the same old channel driver says so once.
+const noticeGroup = 3
+
+// writeNotices lists what was not carried over as it was, one line per
+// notice, or one line per reason shared by more than noticeGroup lines.
+func writeNotices(w io.Writer, warnings []Warning) {
+	if len(warnings) == 0 {
+		return
+	}
+	byReason := map[string][]Warning{}
+	var reasons []string
+	for _, warn := range warnings {
+		if _, seen := byReason[warn.Reason]; !seen {
+			reasons = append(reasons, warn.Reason)
 		}
+		byReason[warn.Reason] = append(byReason[warn.Reason], warn)
+	}
+	fmt.Fprintf(w, "\n%d lines not carried over as they are:\n", len(warnings))
+	for _, reason := range reasons {
+		ws := byReason[reason]
+		if len(ws) <= noticeGroup {
+			for _, warn := range ws {
+				fmt.Fprintln(w, "  "+warn.String())
+			}
+			continue
+		}
+		var at []string
+		for _, warn := range ws[:noticeGroup] {
+			at = append(at, fmt.Sprintf("%s:%d", warn.File, warn.Line))
+		}
+		fmt.Fprintf(w, "  %d lines (%s and %d more): %s\n", len(ws), strings.Join(at, ", "), len(ws)-noticeGroup, reason)
 	}
 }

@@ -847,3 +847,36 @@ func TestReimportMatchesAgentsByDevice(t *testing.T) {
 }
 
 func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// The report says a reason shared by many lines once, with a count, and
+// says so when the files hold no queue at all.
+func TestReportIsShort(t *testing.T) {
+	var conf strings.Builder
+	conf.WriteString("[q]\n")
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&conf, "member => SIP/%d\n", 1000+i)
+	}
+	conf.WriteString("eventwhencalled = yes\n")
+	res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": conf.String()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	WriteReport(&out, Plan(Import{Queues: res.Queues, Agents: res.Agents}, Existing{}), res.Warnings, "test")
+	report := out.String()
+	if n := strings.Count(report, "chan_sip"); n != 1 {
+		t.Errorf("the chan_sip notice appears %d times, want once with a count:\n%s", n, report)
+	}
+	if !strings.Contains(report, "500 lines (q.conf:2, q.conf:3, q.conf:4 and 497 more): chan_sip") {
+		t.Errorf("report has no counted chan_sip line:\n%s", report)
+	}
+	if !strings.Contains(report, "q.conf:502: [q] eventwhencalled=yes") {
+		t.Errorf("a notice of its own is not listed with its line:\n%s", report)
+	}
+
+	out.Reset()
+	WriteReport(&out, nil, nil, "test")
+	if !strings.Contains(out.String(), "define no queue") {
+		t.Errorf("no-queue report:\n%s\nwant it to say the files define no queue", out.String())
+	}
+}
