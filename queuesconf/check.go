@@ -87,7 +87,7 @@ func carriedOver(kind Kind, sec *section, v variable) bool {
 	switch kind {
 	case QueuesConf:
 		if general {
-			return false
+			return generalAsStasisqDoes(name, v.Value)
 		}
 		if name == "member" || name == "defaultrule" {
 			return true

@@ -171,10 +171,25 @@ var generalReasons = map[string]string{
 	"log_unpause_on_reason_change": "stasisq logs every pause reason change",
 }
 
+// asStasisqDoes are the [general] settings whose "yes" is what stasisq
+// always does: importing them changes nothing, so they are not reported.
+var asStasisqDoes = map[string]bool{"persistentmembers": true, "autofill": true, "shared_lastcall": true,
+	"keepstats": true, "enable_cidname_logging": true, "force_longest_waiting_caller": true}
+
+// generalAsStasisqDoes reports whether a [general] line sets what stasisq
+// does anyway.
+func generalAsStasisqDoes(name, value string) bool {
+	name = strings.ToLower(name)
+	return asStasisqDoes[name] && isTrue(value) || name == "updatecdr" && isFalse(value)
+}
+
 func general(sec *section, members *memberSet) []Warning {
 	var ws []Warning
 	for _, v := range sec.Vars {
 		name := strings.ToLower(v.Name)
+		if generalAsStasisqDoes(name, v.Value) {
+			continue
+		}
 		reason, known := generalReasons[name]
 		if !known {
 			reason = "unknown [general] option; app_queue ignores it too"
