@@ -89,6 +89,19 @@ func (c *config) Sections() []*section {
 	return out
 }
 
+// definedIn is the section whose own line file:line is: the first in file
+// order holding it (a section inheriting it comes after its template).
+func (c *config) definedIn(file string, line int) *section {
+	for _, s := range c.all {
+		for _, v := range s.Vars {
+			if v.File == file && v.Line == line {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
 // find is the last section called name, in any case: Asterisk compares
 // category names without case.
 func (c *config) find(name string) *section {

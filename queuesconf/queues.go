@@ -86,7 +86,7 @@ func ParseQueues(path string, opts Options) (Result, error) {
 		}
 		res.Queues = append(res.Queues, q)
 	}
-	res.Warnings = append(res.Warnings, unusedTemplates(cfg)...)
+	res.Warnings = append(onceAtTheTemplate(cfg, res.Warnings), unusedTemplates(cfg)...)
 	res.Agents = members.agents()
 	if len(res.DefaultRules) == 0 {
 		res.DefaultRules = nil
@@ -489,4 +489,30 @@ func parseEmpty(val string, join bool) ([]queue.EmptyCondition, string) {
 		return conds, reason
 	}
 	return conds, ""
+}
+
+// onceAtTheTemplate reports a template's line once, naming the template,
+// rather than once for every queue that inherits it.
+func onceAtTheTemplate(cfg *config, ws []Warning) []Warning {
+	type key struct {
+		file         string
+		line         int
+		option, text string
+	}
+	seen := map[key]bool{}
+	out := ws[:0]
+	for _, w := range ws {
+		k := key{w.File, w.Line, w.Option, w.Reason}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		if w.Option != "" {
+			if sec := cfg.definedIn(w.File, w.Line); sec != nil && sec.Template {
+				w.Section = sec.Name
+			}
+		}
+		out = append(out, w)
+	}
+	return out
 }

@@ -897,3 +897,15 @@ func MustParseQueuesText(t *testing.T, conf string) (Result, error) {
 	t.Helper()
 	return ParseQueues("q.conf", memFS(map[string]string{"q.conf": conf}))
 }
+
+// An option of a template is reported once, at the template, however many
+// queues inherit it.
+func TestTemplateOptionReportedOnce(t *testing.T) {
+	res, err := MustParseQueuesText(t, "[std](!)\nmemberdelay = 1\n[a](std)\n[b](std)\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Warnings) != 1 || res.Warnings[0].Section != "std" || res.Warnings[0].Line != 2 {
+		t.Errorf("warnings:\n%s\nwant one, for [std] line 2", dump(res.Warnings))
+	}
+}
