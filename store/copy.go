@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // OpenCopy opens a copy of the database at path, so that a dry run neither
@@ -31,7 +32,9 @@ func OpenCopy(path string) (*DB, func(), error) {
 	db, err := Open(cp, Options{NoSync: true})
 	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, nil, fmt.Errorf("open copy of %s: %w", path, err)
+		// What is wrong, and what to do, is about the user's file, not
+		// the temporary copy.
+		return nil, nil, &asFile{msg: strings.ReplaceAll(err.Error(), cp, path), err: err}
 	}
 	cleanup := func() {
 		// A copy nobody writes back: closing or removing it can fail
@@ -41,3 +44,12 @@ func OpenCopy(path string) (*DB, func(), error) {
 	}
 	return db, cleanup, nil
 }
+
+// asFile is an error about a copy reported as about the file copied.
+type asFile struct {
+	msg string
+	err error
+}
+
+func (e *asFile) Error() string { return e.msg }
+func (e *asFile) Unwrap() error { return e.err }

@@ -207,6 +207,13 @@ func TestOpenRefusesWhatItCannotRead(t *testing.T) {
 			if !bytes.Equal(before, after) {
 				t.Errorf("Open changed the file it refused (%d -> %d bytes)", len(before), len(after))
 			}
+			// A dry run reads a copy; what it says is about this file.
+			if db, _, err := OpenCopy(path); err == nil {
+				_ = db.Close()
+				t.Errorf("OpenCopy: got=nil error, want one naming %s", path)
+			} else if !strings.Contains(err.Error(), path) || strings.Contains(err.Error(), "stasisq-copy-") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("OpenCopy error: got=%q, want it to name %s (not the copy) and say %q", err, path, tc.want)
+			}
 		})
 	}
 }
