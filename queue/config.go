@@ -76,6 +76,7 @@ type QueueConfig struct {
 	WrapUpTime            time.Duration `json:"wrapuptime"`               // after each call
 	MaxLen                int           `json:"maxlen"`                   // 0: unlimited
 	Weight                int           `json:"weight"`                   // higher wins a shared agent
+	PenaltyMembersLimit   int           `json:"penaltymemberslimit"`      // with this many members or fewer, penalties are ignored (0: never)
 	ServiceLevel          time.Duration `json:"servicelevel"`             // answered within this counts toward SL
 	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"

@@ -111,11 +111,14 @@ func (e *Engine) tryOffer(c *callerState) bool {
 	}
 	cands := e.scratch[:0]
 	best := -1
+	// app_queue's calc_metric drops the penalty from the metric of a queue
+	// with penaltymemberslimit members or fewer: one tier for all.
+	tiers := q.cfg.Strategy != WRandom && !(q.cfg.PenaltyMembersLimit > 0 && len(q.members) <= q.cfg.PenaltyMembersLimit)
 	for _, m := range q.avail {
 		if !e.eligible(c, m) {
 			continue
 		}
-		if q.cfg.Strategy != WRandom {
+		if tiers {
 			if best >= 0 && m.penalty > best {
 				continue
 			}

@@ -356,6 +356,19 @@ func TestAutoPause(t *testing.T) {
 	})
 }
 
+// penaltymemberslimit: a queue with that many members or fewer rings them
+// as if they had no penalty (app_queue's calc_metric).
+func TestPenaltyMembersLimit(t *testing.T) {
+	members := []AgentConfig{
+		agentIn("a1", true, Membership{Queue: "q", Penalty: 5}),
+		agentIn("a2", true, Membership{Queue: "q", Penalty: 0}),
+	}
+	h := MustHarness(t, []QueueConfig{queueCfg("q", RingAll, func(c *QueueConfig) { c.PenaltyMembersLimit = 2 })}, members)
+	wantRung(t, h.join("c1", "q"), "c1>a1", "c1>a2")
+	h = MustHarness(t, []QueueConfig{queueCfg("q", RingAll, func(c *QueueConfig) { c.PenaltyMembersLimit = 1 })}, members)
+	wantRung(t, h.join("c1", "q"), "c1>a2")
+}
+
 func TestRingInUse(t *testing.T) {
 	yes := true
 	t.Run("device_in_use_is_not_rung_unless_ringinuse", func(t *testing.T) {

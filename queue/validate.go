@@ -65,6 +65,9 @@ func ValidateQueue(c QueueConfig) error {
 			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, sound)
 		}
 	}
+	if c.PenaltyMembersLimit < 0 {
+		bad("penaltymemberslimit", "0 or more (%d)", c.PenaltyMembersLimit)
+	}
 	for _, k := range c.ExitKeys {
 		if !strings.ContainsRune("0123456789*#", k) {
 			bad("exitkeys", "only digits, * and # (%q is not a DTMF digit)", k)

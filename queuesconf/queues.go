@@ -217,7 +217,6 @@ var unsupportedReasons = map[string]string{
 	"announce-position-only-up":    "announcing the position only when it improved is not supported",
 	"periodic-announce-startdelay": "a separate delay before the first periodic announcement is not supported; it plays periodic-announce-frequency after joining",
 	"relative-periodic-announce":   "periodic announcements are timed from the start of each one; timing from the end is not supported",
-	"penaltymemberslimit":          "ignoring penalties when a queue has few members is not supported; penalties always apply",
 	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
 	"eventmemberstatus":            "AMI events are not sent; stasisq publishes state on its websocket and metrics",
 	"eventwhencalled":              "AMI events are not sent; stasisq publishes state on its websocket and metrics",
@@ -338,6 +337,8 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		q.MaxLen = n
 	case "weight":
 		return setInt(&q.Weight, 0)
+	case "penaltymemberslimit":
+		return setInt(&q.PenaltyMembersLimit, 0)
 	case "announce-position-limit":
 		return setInt(&q.AnnouncePositionLimit, 0)
 	case "announce-round-seconds":

@@ -155,6 +155,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSales.MusicClass = "sales-music"
 	wantSales.Strategy = queue.WRandom
 	wantSales.MaxLen = 12
+	wantSales.PenaltyMembersLimit = 2
 	wantSales.Weight = 5
 	wantSales.ServiceLevel = 20 * time.Second
 	wantSales.AutoPause = queue.AutoPauseYes
@@ -193,7 +194,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"sales.conf", 13, "monitor-format", "recording"},
 		{"sales.conf", 14, "memberdelay", "delay"},
 		{"sales.conf", 15, "timeoutrestart", "restart"},
-		{"sales.conf", 16, "penaltymemberslimit", "penalties always apply"},
 		{"sales-members.conf", 2, "member", "negative penalty imported as 0"},
 		{"sales-members.conf", 3, "member", "Agent/"},
 		{"sales-members.conf", 4, "member", "one per agent"},
@@ -274,7 +274,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar"} {
+		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -400,7 +400,7 @@ func TestEveryQueueOption(t *testing.T) {
 		{"announce-position-only-up = yes", func(q *queue.QueueConfig) {}, "improved"},
 		{"periodic-announce-startdelay = 10", func(q *queue.QueueConfig) {}, "first periodic"},
 		{"relative-periodic-announce = yes", func(q *queue.QueueConfig) {}, "from the end"},
-		{"penaltymemberslimit = 5", func(q *queue.QueueConfig) {}, "penalties always apply"},
+		{"penaltymemberslimit = 5", func(q *queue.QueueConfig) { q.PenaltyMembersLimit = 5 }, ""},
 		{"autofill = no", func(q *queue.QueueConfig) {}, "parallel"},
 		{"eventmemberstatus = yes", func(q *queue.QueueConfig) {}, "AMI"},
 		{"eventwhencalled = vars", func(q *queue.QueueConfig) {}, "AMI"},
