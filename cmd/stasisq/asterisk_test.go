@@ -581,3 +581,59 @@ direct_media = no
 	e.waitAgent("alice", queue.AgentAvailable)
 	e.waitAsteriskClean(obs)
 }
+
+// The hold-time announcement: after a first caller waited two seconds for
+// its agent, the second of two callers waiting is told its expected wait
+// (rounded to 5 s: "30 seconds", app_queue's rounding) after its position
+// (the first hears it is next, and no hold time: say_position's posout),
+// and every prompt of it plays to the end on the real Asterisk.
+func TestAsteriskHoldTimeAnnouncement(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) {
+		q.AnnouncePosition = "yes"
+		q.AnnounceHoldTime = "yes"
+		q.AnnounceRoundSeconds = 5
+		q.AnnounceFrequency = 2 * time.Second
+		q.MinAnnounceFrequency = 2 * time.Second
+	})
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	obs.call("support", "c00")
+	obs.waitAnswered("c00")
+	time.Sleep(2 * time.Second)
+	e.mustDo(queue.AgentUnpause{Agent: "alice"})
+	e.waitConnected("c00", "alice")
+	e.endCall(obs, "c00", "alice")
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+
+	obs.call("support", "c01")
+	obs.waitAnswered("c01")
+	obs.call("support", "c02")
+	pollUntil(t, 20*time.Second, "the hold time announced to c02 and played to the end", func() (bool, string) {
+		var media []string
+		var finished bool
+		for _, ev := range e.ari.all() {
+			switch p := ev.(type) {
+			case *ari.PlaybackStarted:
+				if p.Playback.TargetURI == "channel:c02" {
+					media = append(media, p.Playback.MediaURI)
+				}
+			case *ari.PlaybackContinuing:
+				if p.Playback.TargetURI == "channel:c02" {
+					media = append(media, p.Playback.MediaURI)
+				}
+			case *ari.PlaybackFinished:
+				finished = finished || p.Playback.TargetURI == "channel:c02" && slices.Contains(media, "sound:queue-seconds")
+			}
+		}
+		// PlaybackContinuing names the media just played, then the next
+		// event names it again: one entry per media.
+		media = slices.Compact(media)
+		want := []string{"sound:queue-holdtime", "number:30", "sound:queue-seconds"}
+		i := slices.Index(media, want[0])
+		return i >= 0 && len(media) >= i+3 && slices.Equal(media[i:i+3], want) && finished, fmt.Sprint(media)
+	})
+	obs.hangup("c01")
+	obs.hangup("c02")
+	e.waitAsteriskClean(obs)
+}

@@ -266,6 +266,9 @@ export function showWallboard(main, session, { wall }) {
   // --- agents -----------------------------------------------------------------
 
   const editing = new Set();
+  // A pause reason chosen but not yet applied survives the row being drawn
+  // again (a state update can come between choosing and clicking Pause).
+  const pauseChoice = new Map();
 
   function agentRow(a) {
     return h('tr', { class: 'agent-row', 'data-testid': 'agent-row', dataset: { agentId: a.config.id } },
@@ -283,8 +286,11 @@ export function showWallboard(main, session, { wall }) {
     if (wall) return;
     const id = a.config.id;
     const path = `/api/agents/${encodeURIComponent(id)}`;
-    const reason = h('select', { 'aria-label': `Pause reason for ${a.config.name || id}`, 'data-testid': 'agent-pause-reason' },
+    const reason = h('select', { 'aria-label': `Pause reason for ${a.config.name || id}`, 'data-testid': 'agent-pause-reason',
+      onchange: () => pauseChoice.set(id, reason.value) },
       (session.pause_reasons.length ? session.pause_reasons : ['']).map((r) => h('option', { value: r }, r || 'Pause')));
+    if (pauseChoice.has(id)) reason.value = pauseChoice.get(id);
+    if (a.state === 'paused') pauseChoice.delete(id);
     const actions = [];
     if (a.state === 'logged-out') {
       actions.push(h('button', { type: 'button', 'data-testid': 'agent-login', onclick: () => act('Log in', () => post(`${path}/login`, {})) }, 'Log in'));
