@@ -570,6 +570,18 @@ func (a *App) connect(e queue.Connect) {
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
 	a.exec.Submit(id, func(ctx context.Context) {
+		if e.Delay > 0 {
+			// memberdelay: the caller hears its music a moment longer; one
+			// who hangs up meanwhile fails the bridge below as any leg that
+			// left does.
+			t := time.NewTimer(e.Delay)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return
+			}
+		}
 		if playing != "" {
 			a.stopPlayback(ctx, playing)
 		}

@@ -77,6 +77,7 @@ type QueueConfig struct {
 	MaxLen                int           `json:"maxlen"`                   // 0: unlimited
 	Weight                int           `json:"weight"`                   // higher wins a shared agent
 	PenaltyMembersLimit   int           `json:"penaltymemberslimit"`      // with this many members or fewer, penalties are ignored (0: never)
+	MemberDelay           time.Duration `json:"memberdelay"`              // after the agent answers, before the two are bridged
 	ServiceLevel          time.Duration `json:"servicelevel"`             // answered within this counts toward SL
 	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"

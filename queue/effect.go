@@ -71,6 +71,9 @@ type (
 		// side as they are bridged (the queue's setinterfacevar,
 		// setqueueentryvar and setqueuevar), in order.
 		CallerVars, AgentVars []ChannelVar
+		// Delay is the queue's memberdelay: the agent has answered and
+		// hears silence that long before the caller is put through.
+		Delay time.Duration
 	}
 	// Announce: play these media URIs (sound:, digits:, number:) to the waiting
 	// caller, in order, after anything already playing. The call flow must drop

@@ -412,7 +412,7 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	a.noAnswers = 0
 	e.agentChanged(a)
 	callerVars, agentVars := e.bridgeVars(q, c, a, wait)
-	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars})
+	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars, Delay: q.cfg.MemberDelay})
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], true)
 	}

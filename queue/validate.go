@@ -65,6 +65,9 @@ func ValidateQueue(c QueueConfig) error {
 			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, sound)
 		}
 	}
+	if c.MemberDelay < 0 || c.MemberDelay > time.Minute {
+		bad("memberdelay", "from 0 to 60 seconds (%s)", c.MemberDelay)
+	}
 	if c.PenaltyMembersLimit < 0 {
 		bad("penaltymemberslimit", "0 or more (%d)", c.PenaltyMembersLimit)
 	}

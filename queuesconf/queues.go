@@ -221,8 +221,7 @@ var unsupportedReasons = map[string]string{
 	"eventmemberstatus":            "AMI events are not sent; stasisq publishes state on its websocket and metrics",
 	"eventwhencalled":              "AMI events are not sent; stasisq publishes state on its websocket and metrics",
 	"reportholdtime":               "telling the agent the caller's hold time is not supported as a prompt; the agent's browser shows the wait",
-	"memberdelay":                  "a delay before connecting the agent is not supported",
-	"timeoutrestart":               "restarting the ring timeout on busy or congestion is not supported",
+	"timeoutrestart":               "stasisq gives every ring its full timeout and rings the next agent at once after a busy one, so there is no shared ring time to restart",
 	"autopausenoanswer":            "not an app_queue option",
 }
 
@@ -339,6 +338,8 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		return setInt(&q.Weight, 0)
 	case "penaltymemberslimit":
 		return setInt(&q.PenaltyMembersLimit, 0)
+	case "memberdelay":
+		return setSeconds(&q.MemberDelay, 0)
 	case "announce-position-limit":
 		return setInt(&q.AnnouncePositionLimit, 0)
 	case "announce-round-seconds":

@@ -156,6 +156,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSales.Strategy = queue.WRandom
 	wantSales.MaxLen = 12
 	wantSales.PenaltyMembersLimit = 2
+	wantSales.MemberDelay = 2 * time.Second
 	wantSales.Weight = 5
 	wantSales.ServiceLevel = 20 * time.Second
 	wantSales.AutoPause = queue.AutoPauseYes
@@ -192,7 +193,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"sales.conf", 11, "autopause", "every queue"},
 		{"sales.conf", 12, "announce-round-seconds", "not one of"},
 		{"sales.conf", 13, "monitor-format", "recording"},
-		{"sales.conf", 14, "memberdelay", "delay"},
 		{"sales.conf", 15, "timeoutrestart", "restart"},
 		{"sales-members.conf", 2, "member", "negative penalty imported as 0"},
 		{"sales-members.conf", 3, "member", "Agent/"},
@@ -274,7 +274,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit"} {
+		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -405,7 +405,7 @@ func TestEveryQueueOption(t *testing.T) {
 		{"eventmemberstatus = yes", func(q *queue.QueueConfig) {}, "AMI"},
 		{"eventwhencalled = vars", func(q *queue.QueueConfig) {}, "AMI"},
 		{"reportholdtime = yes", func(q *queue.QueueConfig) {}, "hold time"},
-		{"memberdelay = 1", func(q *queue.QueueConfig) {}, "delay"},
+		{"memberdelay = 1", func(q *queue.QueueConfig) { q.MemberDelay = time.Second }, ""},
 		{"timeoutrestart = yes", func(q *queue.QueueConfig) {}, "restart"},
 		{"queue-youarenext = custom/next", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-youarenext": "custom/next"} }, ""},
 		{"queue-thankyou =", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-thankyou": ""} }, ""},
@@ -901,7 +901,7 @@ func MustParseQueuesText(t *testing.T, conf string) (Result, error) {
 // An option of a template is reported once, at the template, however many
 // queues inherit it.
 func TestTemplateOptionReportedOnce(t *testing.T) {
-	res, err := MustParseQueuesText(t, "[std](!)\nmemberdelay = 1\n[a](std)\n[b](std)\n")
+	res, err := MustParseQueuesText(t, "[std](!)\nreportholdtime = yes\n[a](std)\n[b](std)\n")
 	if err != nil {
 		t.Fatal(err)
 	}

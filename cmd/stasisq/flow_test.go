@@ -688,3 +688,26 @@ func TestServeHTTP(t *testing.T) {
 		}
 	}
 }
+
+// memberdelay: the agent has answered, and the caller is put through only
+// the queue's delay later (app_queue's memberdelay).
+func TestMemberDelay(t *testing.T) {
+	e := MustStartEnv(t)
+	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.Answer, After: 20 * time.Millisecond})
+	e.MustQueue("support", func(c *queue.QueueConfig) { c.MemberDelay = time.Second })
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	call := e.MustCall("support")
+	e.waitEvent(queue.CallerID(call.ID()), "call_connected")
+	connected := time.Now()
+	select {
+	case <-call.Bridged():
+	case <-time.After(waitFor):
+		t.Fatalf("caller never bridged; requests:\n%s", e.requestLog())
+	}
+	if d := time.Since(connected); d < 900*time.Millisecond {
+		t.Errorf("bridged %v after the agent answered, want the 1 s memberdelay", d)
+	}
+	call.Hangup()
+	e.waitDone(call)
+	e.waitClean()
+}

@@ -16,6 +16,7 @@ const QUEUE_FIELDS = [
   { name: 'ringinuse', label: 'Ring agents whose phone is busy', type: 'bool' },
   { name: 'allowpick', label: 'Agents may pick waiting callers', type: 'bool' },
   { name: 'continue_on_agent_hangup', label: 'Caller continues in the dialplan when the agent hangs up', type: 'bool' },
+  { name: 'memberdelay', label: 'Delay after the agent answers, before connecting (s)', type: 'secs' },
   { name: 'penaltymemberslimit', label: 'Ignore penalties with this many members or fewer (0: never)', type: 'int' },
   { name: 'setinterfacevar', label: 'Set MEMBER* variables on bridging', type: 'bool' },
   { name: 'setqueueentryvar', label: 'Set QEHOLDTIME and QEORIGINALPOS on bridging', type: 'bool' },
