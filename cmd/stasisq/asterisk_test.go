@@ -290,21 +290,33 @@ func TestAsteriskMoveBetweenQueuesKeepingTheWait(t *testing.T) {
 	}
 }
 
-// An agent picks a waiting caller from a queue that allows it.
+// An agent working from the console (its HTTP API) pauses, picks a waiting
+// caller from a queue that allows it, goes back to the pause after that
+// call, and takes the other caller once ready.
 func TestAsteriskAgentPicksACaller(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.AllowPick = true })
 	e.MustAgent("alice", "Local/1001@agents", "support")
-	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	// Alice works from the console, over its HTTP API, as an agent does.
+	const password = "alice-pass-1"
+	if err := e.main.DB.SetPassword(e.ctx(), "alice", password); err != nil {
+		t.Fatal(err)
+	}
+	alice := MustConsoleLogin(t, e.main.URL(), "alice", password)
+	alice.mustPost("/api/me/pause", map[string]string{"reason": "Break"})
+	e.waitAgent("alice", queue.AgentPaused)
 	obs.call("support", "c01")
 	e.waitEvent("c01", "caller_joined")
 	obs.call("support", "c02")
 	e.waitEvent("c02", "caller_joined")
-	e.mustDo(queue.Pick{Agent: "alice", Caller: "c02"})
+	alice.mustPost("/api/me/pick", map[string]string{"caller": "c02"})
 	e.waitConnected("c02", "alice")
 	obs.hangup("c02")
 	e.waitEvent("c02", "call_completed")
 	e.waitAgent("alice", queue.AgentPaused) // back to the pause she picked from
+	// Unpaused from the console, she takes the caller still waiting.
+	alice.mustPost("/api/me/ready", nil)
+	e.waitConnected("c01", "alice")
 	obs.hangup("c01")
 	e.waitAsteriskClean(obs)
 }
