@@ -285,7 +285,15 @@ func (s *Server) answerLeg(ch *channel, b DeviceBehavior) {
 		})
 	}
 	if b.TalkFor > 0 {
-		s.later(ch, b.TalkFor, func() { s.remoteHangup(ch, 16) })
+		s.later(ch, b.TalkFor, func() {
+			if other != nil && !other.silent {
+				// Behind a Local agent it is the dialplan that hangs up
+				// (Answer, Wait, Hangup: TestAsteriskPairedScenarios).
+				other.dialplan.Priority++
+				s.evDialplan(other, "Hangup", "")
+			}
+			s.remoteHangup(ch, 16)
+		})
 	}
 }
 

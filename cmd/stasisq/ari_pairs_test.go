@@ -152,10 +152,12 @@ func (d *pairedDriver) agent(id, ext, behaviour, q string) {
 	device := "Local/" + ext + "@" + behaviour
 	if d.e.fake != nil {
 		b := map[string]aritest.DeviceBehavior{
-			"agents":   {Action: aritest.Answer},
-			"noanswer": {Action: aritest.NoAnswer},
-			"busy":     {Action: aritest.Busy},
-			"reject":   {Action: aritest.Decline},
+			"agents":    {Action: aritest.Answer},
+			"slow":      {Action: aritest.Answer, After: time.Second},
+			"shortcall": {Action: aritest.Answer, TalkFor: time.Second},
+			"noanswer":  {Action: aritest.NoAnswer},
+			"busy":      {Action: aritest.Busy},
+			"reject":    {Action: aritest.Decline},
 		}[behaviour]
 		d.e.fake.SetDevice(device, b)
 	}
@@ -223,6 +225,38 @@ var pairedScenarios = []struct {
 		d.agent("alice", "1001", "agents", "support")
 		d.call("support", "c01")
 		d.talkThenHangUp("c01")
+	}},
+	{"slow-answer", func(d *pairedDriver) {
+		d.e.asteriskQueue("support", nil)
+		d.agent("alice", "1001", "slow", "support")
+		d.call("support", "c01")
+		d.talkThenHangUp("c01")
+	}},
+	{"ringall", func(d *pairedDriver) {
+		// Both ring for a second (never a cancel racing the first ring):
+		// bob answers, alice's ring is cancelled.
+		d.e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.RingAll })
+		d.agent("alice", "1001", "noanswer", "support")
+		d.agent("bob", "1002", "slow", "support")
+		d.call("support", "c01")
+		d.waitEvent("c01", "call_connected")
+		d.firstOffer("c01", "bob=answered")
+		d.talkThenHangUp("c01")
+	}},
+	{"agent-hangs-up-continue", func(d *pairedDriver) {
+		d.e.asteriskQueue("support", func(q *queue.QueueConfig) { q.ContinueOnAgentHangup = true })
+		d.agent("alice", "1001", "shortcall", "support")
+		d.call("support", "c01")
+		d.waitEvent("c01", "call_completed")
+		d.waitClean()
+	}},
+	{"joinempty", func(d *pairedDriver) {
+		d.e.asteriskQueue("support", func(q *queue.QueueConfig) {
+			q.JoinEmpty = []queue.EmptyCondition{queue.EmptyPaused, queue.EmptyUnavailable, queue.EmptyInvalid, queue.EmptyPenalty}
+		})
+		d.call("support", "c01")
+		d.waitEvent("c01", "caller_refused")
+		d.waitClean()
 	}},
 	{"noanswer-next", secondAgentAnswers("noanswer", "noanswer")},
 	{"busy", secondAgentAnswers("busy", "busy")},
@@ -407,6 +441,7 @@ func comparePaired(t *testing.T, who string, got map[string][]string, path strin
 func TestAsteriskPairedScenarios(t *testing.T) {
 	for _, sc := range pairedScenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel() // each has its own Asterisk; -parallel bounds how many at once
 			e, obs := MustStartAsteriskEnv(t, nil)
 			sc.run(&pairedDriver{e: e, obs: obs})
 			got := e.ari.settled(t)
@@ -436,6 +471,7 @@ func TestAsteriskPairedScenarios(t *testing.T) {
 func TestFakeMatchesAsterisk(t *testing.T) {
 	for _, sc := range pairedScenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
 			// Announcements last about as long as Asterisk's English
 			// position prompt (the recording's first had not ended when the
 			// caller hung up 2.5 s in).
