@@ -43,8 +43,11 @@
 //     (end of wrap-up, or of the call without one); never called first.
 //   - skills: see below.
 //
-// Ties go to the member earliest in member order (the order members were
-// added to the queue), as app_queue's find_best takes the first best metric.
+// Ties go to the member earliest in member order (Membership.Order, the
+// member => line order of queues.conf, then the order members were added
+// to the queue), as app_queue's find_best takes the first best metric. A
+// queue with penaltymemberslimit members or fewer has one tier for all, as
+// app_queue's calc_metric leaves the penalty out there.
 // Each ring lasts the queue's timeout, cut short by the caller's maxwait
 // under timeoutpriority=app; under conf a ring in progress runs its full
 // timeout and the caller leaves with TIMEOUT when it ends unanswered.
@@ -104,6 +107,14 @@
 // hold time. Position and hold-time announcements follow app_queue's
 // say_position timing and rounding, never over a ring; periodic
 // announcements play in order or at random.
+//
+// A queue's Sounds replace app_queue's prompts by their option names
+// (queue-youarenext=custom/next; "" plays nothing).
+//
+// Connect carries what app_queue does as it bridges: the queue's memberdelay
+// (the agent has answered and waits that long) and, for setinterfacevar,
+// setqueueentryvar and setqueuevar, the MEMBER*, QE* and QUEUE* channel
+// variables (QUEUE* also on an Exit), the totals from today's figures.
 //
 // Announcements play one at a time per caller, as in app_queue's caller
 // thread: after an Announce the engine starts no other for that caller, and

@@ -563,7 +563,7 @@ func (e *Engine) finishCall(c *callerState, by Party, hangupCaller bool) {
 		e.emit(HangupAgent{Offer: o.id, Agent: a.id})
 	case PartyAgent:
 		if q.cfg.ContinueOnAgentHangup {
-			e.emit(Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusContinue, Position: c.leftPos})
+			e.emit(Exit{Caller: c.id, Queue: q.cfg.Name, Status: StatusContinue, Position: c.leftPos, Vars: e.queueVars(q, 0)})
 		} else {
 			e.emit(HangupCaller{Caller: c.id})
 		}
