@@ -87,7 +87,7 @@ type QueueConfig struct {
 	AllowPick             bool          `json:"allowpick"`                // agents may pick a waiting caller
 	ContinueOnAgentHangup bool          `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first
 	// The channel variables app_queue's options of these names set
-	// (ChannelVars says which, where and when).
+	// (bridgeVars and queueVars in vars.go say which, where and when).
 	SetInterfaceVar  bool `json:"setinterfacevar"`
 	SetQueueEntryVar bool `json:"setqueueentryvar"`
 	SetQueueVar      bool `json:"setqueuevar"`
@@ -182,4 +182,13 @@ type AgentConfig struct {
 	Skills    map[string]int `json:"skills,omitempty"`    // skill -> level 1..100
 	Static    bool           `json:"static"`              // logged in and ready whenever stasisq runs (queues.conf member =>)
 	RingInUse *bool          `json:"ringinuse,omitempty"` // overrides the queue's ringinuse when set
+}
+
+// MemberName is app_queue's membername for the agent (queue_log's agent
+// field, MEMBERNAME): its name, else its id.
+func (c AgentConfig) MemberName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.ID
 }

@@ -10,7 +10,7 @@ import (
 // The writer fills it from the database in the event's transaction.
 type QueueLogContext struct {
 	Call         CallRecord // the caller's record after the event
-	MemberName   string     // app_queue's membername: AgentConfig.Name, else the agent's id
+	MemberName   string     // app_queue's membername: AgentConfig.MemberName
 	Device       string     // the agent's device, for AGENTLOGIN and AGENTLOGOFF
 	MemberQueues []string   // the agent's queues, for PAUSE and UNPAUSE
 	LoggedInAt   time.Time  // when the agent's session began, for AGENTLOGOFF

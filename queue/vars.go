@@ -31,7 +31,7 @@ func (e *Engine) bridgeVars(q *queueState, c *callerState, a *agentState, wait t
 		}
 		both = append(both,
 			ChannelVar{"MEMBERINTERFACE", a.cfg.Device},
-			ChannelVar{"MEMBERNAME", memberName(a)},
+			ChannelVar{"MEMBERNAME", a.cfg.MemberName()},
 			// a.calls already counts this call: app_queue's member calls
 			// count the ones before it.
 			ChannelVar{"MEMBERCALLS", strconv.Itoa(max(a.calls-1, 0))},
@@ -75,12 +75,4 @@ func (e *Engine) queueVars(q *queueState, connecting int) []ChannelVar {
 		{"QUEUESRVLEVEL", strconv.FormatInt(int64(q.cfg.ServiceLevel/time.Second), 10)},
 		{"QUEUESRVLEVELPERF", fmt.Sprintf("%2.1f", perf)},
 	}
-}
-
-// memberName is app_queue's membername: the agent's name, else its id.
-func memberName(a *agentState) string {
-	if a.cfg.Name != "" {
-		return a.cfg.Name
-	}
-	return string(a.id)
 }

@@ -89,17 +89,25 @@ func (c *config) Sections() []*section {
 	return out
 }
 
-// definedIn is the section whose own line file:line is: the first in file
-// order holding it (a section inheriting it comes after its template).
-func (c *config) definedIn(file string, line int) *section {
+// fileLine is where a line of a configuration file is.
+type fileLine struct {
+	file string
+	line int
+}
+
+// definingSections maps every line to the section it was written in: the
+// first in file order holding it (a section inheriting a template's lines
+// comes after the template).
+func (c *config) definingSections() map[fileLine]*section {
+	out := map[fileLine]*section{}
 	for _, s := range c.all {
 		for _, v := range s.Vars {
-			if v.File == file && v.Line == line {
-				return s
+			if _, seen := out[fileLine{v.File, v.Line}]; !seen {
+				out[fileLine{v.File, v.Line}] = s
 			}
 		}
 	}
-	return nil
+	return out
 }
 
 // find is the last section called name, in any case: Asterisk compares

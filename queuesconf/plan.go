@@ -38,8 +38,7 @@ func ReadImport(f Files) (Import, error) {
 					Reason: "no queuerules.conf was given, so the queue gets no penalty rules: import again with --queuerules queuerules.conf"})
 			}
 		}
-	}
-	if f.Rules != "" {
+	} else {
 		rules, warnings, err := ParseRules(f.Rules, Options{})
 		if err != nil {
 			return Import{}, err

@@ -502,6 +502,7 @@ func onceAtTheTemplate(cfg *config, ws []Warning) []Warning {
 		option, text string
 	}
 	seen := map[key]bool{}
+	var definedIn map[fileLine]*section // built on the first option notice
 	out := ws[:0]
 	for _, w := range ws {
 		k := key{w.File, w.Line, w.Option, w.Reason}
@@ -510,7 +511,10 @@ func onceAtTheTemplate(cfg *config, ws []Warning) []Warning {
 		}
 		seen[k] = true
 		if w.Option != "" {
-			if sec := cfg.definedIn(w.File, w.Line); sec != nil && sec.Template {
+			if definedIn == nil {
+				definedIn = cfg.definingSections()
+			}
+			if sec := definedIn[fileLine{w.File, w.Line}]; sec != nil && sec.Template {
 				w.Section = sec.Name
 			}
 		}

@@ -884,27 +884,26 @@ func TestReportIsShort(t *testing.T) {
 }
 
 func TestGeneralAsStasisqDoesIsQuiet(t *testing.T) {
-	res, err := MustParseQueuesText(t, "[general]\nautofill = yes\nshared_lastcall = yes\nupdatecdr = no\npersistentmembers = yes\nautofill = no\n[q]\n")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := MustParseQueuesText(t, "[general]\nautofill = yes\nshared_lastcall = yes\nupdatecdr = no\npersistentmembers = yes\nautofill = no\n[q]\n")
 	if len(res.Warnings) != 1 || res.Warnings[0].Line != 6 {
 		t.Errorf("warnings:\n%s\nwant only line 6 (autofill = no, which stasisq cannot do)", dump(res.Warnings))
 	}
 }
 
-func MustParseQueuesText(t *testing.T, conf string) (Result, error) {
+// MustParseQueuesText parses conf as the file q.conf.
+func MustParseQueuesText(t *testing.T, conf string) Result {
 	t.Helper()
-	return ParseQueues("q.conf", memFS(map[string]string{"q.conf": conf}))
+	res, err := ParseQueues("q.conf", memFS(map[string]string{"q.conf": conf}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // An option of a template is reported once, at the template, however many
 // queues inherit it.
 func TestTemplateOptionReportedOnce(t *testing.T) {
-	res, err := MustParseQueuesText(t, "[std](!)\nreportholdtime = yes\n[a](std)\n[b](std)\n")
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := MustParseQueuesText(t, "[std](!)\nreportholdtime = yes\n[a](std)\n[b](std)\n")
 	if len(res.Warnings) != 1 || res.Warnings[0].Section != "std" || res.Warnings[0].Line != 2 {
 		t.Errorf("warnings:\n%s\nwant one, for [std] line 2", dump(res.Warnings))
 	}

@@ -540,10 +540,7 @@ func (b *batchTx) preLogContext(ev queue.Event, qc *queue.QueueLogContext) error
 		return nil
 	}
 	a := b.member(agent)
-	qc.MemberName = a.Config.Name
-	if qc.MemberName == "" {
-		qc.MemberName = a.Config.ID
-	}
+	qc.MemberName = a.Config.MemberName()
 	qc.Device = a.Config.Device
 	for _, m := range a.Config.Queues {
 		qc.MemberQueues = append(qc.MemberQueues, m.Queue)

@@ -34,13 +34,8 @@ func (db *DB) PutQueue(ctx context.Context, c queue.QueueConfig) error {
 // with an empty Role is an agent; one with no PasswordHash keeps the
 // stored one.
 func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, agents []Agent) error {
-	type record struct {
-		bucket []byte
-		key    string
-		raw    []byte
-	}
-	var qs []record
-	for _, c := range queues {
+	raws := make([][]byte, len(queues)) // marshalled before the transaction
+	for i, c := range queues {
 		if c.Name == "" {
 			return fmt.Errorf("queue: %w", &queue.ValidationError{Fields: []queue.FieldError{{Field: "name", Message: "required"}}})
 		}
@@ -48,7 +43,7 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 		if err != nil {
 			return fmt.Errorf("queue %s: %w", c.Name, err)
 		}
-		qs = append(qs, record{bucketQueues, c.Name, raw})
+		raws[i] = raw
 	}
 	for i := range agents {
 		a := &agents[i]
@@ -67,9 +62,9 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 		}
 	}
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		for _, r := range qs {
-			if err := tx.Bucket(r.bucket).Put([]byte(r.key), r.raw); err != nil {
-				return fmt.Errorf("queue %s: %w", r.key, err)
+		for i, c := range queues {
+			if err := tx.Bucket(bucketQueues).Put([]byte(c.Name), raws[i]); err != nil {
+				return fmt.Errorf("queue %s: %w", c.Name, err)
 			}
 		}
 		b := tx.Bucket(bucketAgents)

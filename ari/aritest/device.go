@@ -314,7 +314,6 @@ func (s *Server) busyLeg(ch *channel) {
 	s.failLeg(ch, "BUSY", 17)
 }
 
-// failLeg ends a ringing leg from the far end with dialstatus and cause.
 // declineLeg: the dialplan behind the leg hangs up with cause 21 before it
 // rings. On a Local pair, as Asterisk 22 reports it: the ;2 half runs
 // Hangup(21) and is soft-hung-up, the ;1 half gets the hangup request with
@@ -337,6 +336,7 @@ func (s *Server) declineLeg(ch *channel) {
 	s.endRingingLeg(ch, r, "NOANSWER", 21, false)
 }
 
+// failLeg ends a ringing leg from the far end with dialstatus and cause.
 func (s *Server) failLeg(ch *channel, status string, cause int) {
 	r := ch.ring
 	if r == nil || r.answered {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -329,9 +330,9 @@ func compareQueueLogLine(app, ours string) string {
 			if a[i] != s[i] {
 				return fmt.Sprintf("%s field %d: app_queue %q, stasisq %q", event, i+1, a[i], s[i])
 			}
-		case containsInt(seconds, d), containsInt(millis, d):
+		case slices.Contains(seconds, d), slices.Contains(millis, d):
 			tolerance := 1.0
-			if containsInt(millis, d) {
+			if slices.Contains(millis, d) {
 				tolerance = 1500
 			}
 			x, err1 := strconv.ParseFloat(a[i], 64)
@@ -350,13 +351,4 @@ func compareQueueLogLine(app, ours string) string {
 		}
 	}
 	return ""
-}
-
-func containsInt(s []int, v int) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
