@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Role is what a login may do. Each role may do everything the one before
@@ -74,4 +75,18 @@ func CheckPassword(p string) string {
 		return fmt.Sprintf("at most %d bytes", MaxPasswordLength)
 	}
 	return ""
+}
+
+// Session is a console login as the store keeps it: server-side, so that a
+// logout, a changed password or role, or the user's removal ends it for
+// good, across restarts too.
+type Session struct {
+	// ID is the SHA-256 (hex) of the token in the browser's cookie: whoever
+	// reads the database cannot use it to log in.
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	CSRF    string    `json:"csrf"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	From    string    `json:"from"` // client address at login
 }

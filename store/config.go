@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,9 +70,18 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 		}
 		b := tx.Bucket(bucketAgents)
 		for _, a := range agents {
-			if a.PasswordHash == nil {
-				if old, err := getAgent(b, a.Config.ID); err == nil {
+			old, err := getAgent(b, a.Config.ID)
+			if err == nil {
+				if a.PasswordHash == nil {
 					a.PasswordHash = old.PasswordHash
+				}
+				// A new password or role ends the login's sessions: a
+				// leaked password stops working, a demoted supervisor
+				// stops seeing the floor.
+				if a.Role != old.Role || !bytes.Equal(a.PasswordHash, old.PasswordHash) {
+					if _, err := deleteUserSessions(tx, a.Config.ID); err != nil {
+						return fmt.Errorf("agent %s: end sessions: %w", a.Config.ID, err)
+					}
 				}
 			}
 			if err := putAgent(b, a); err != nil {
@@ -194,6 +204,9 @@ func (db *DB) SetPassword(ctx context.Context, id, password string) error {
 			return err
 		}
 		a.PasswordHash = hash
+		if _, err := deleteUserSessions(tx, id); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
 		return putAgent(b, a)
 	})
 	if err != nil {
@@ -202,16 +215,28 @@ func (db *DB) SetPassword(ctx context.Context, id, password string) error {
 	return nil
 }
 
-// dummyHash is compared against when a login does not exist, so that a wrong
-// login takes as long to refuse as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("stasisq timing equaliser"), bcrypt.MinCost)
+// dummyHash is compared against when a login does not exist (or has no
+// password), so that a wrong login takes as long to refuse as a wrong
+// password: it is made at the store's own cost, once.
+func (db *DB) dummyHash() []byte {
+	db.dummyOnce.Do(func() {
+		h, err := db.HashPassword("stasisq timing equaliser")
+		if err != nil {
+			// Only an impossible cost fails; a cost-10 hash still equalises
+			// the default.
+			h, _ = bcrypt.GenerateFromPassword([]byte("stasisq timing equaliser"), bcrypt.DefaultCost)
+		}
+		db.dummy = h
+	})
+	return db.dummy
+}
 
 // CheckPassword returns the login if password matches its hash, else
 // ErrBadCredentials.
 func (db *DB) CheckPassword(ctx context.Context, id, password string) (Agent, error) {
 	a, err := db.GetAgent(ctx, id)
 	if errors.Is(err, queue.ErrNotFound) || (err == nil && len(a.PasswordHash) == 0) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(db.dummyHash(), []byte(password)) // the answer is no either way
 		return Agent{}, queue.ErrBadCredentials
 	}
 	if err != nil {
@@ -229,6 +254,11 @@ func (db *DB) DeleteAgent(ctx context.Context, id string) error {
 		b := tx.Bucket(bucketAgents)
 		if b.Get([]byte(id)) == nil {
 			return queue.ErrNotFound
+		}
+		// Its sessions go with it: a login re-created under the same name
+		// does not inherit the old one's cookies.
+		if _, err := deleteUserSessions(tx, id); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
 		}
 		return b.Delete([]byte(id))
 	})

@@ -88,6 +88,9 @@ type DB struct {
 	pruneStop chan struct{}
 	pruneDone chan struct{}
 	closeOnce sync.Once
+
+	dummyOnce sync.Once
+	dummy     []byte // see dummyHash
 	closeErr  error
 }
 

@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"stasisq/queue"
 )
@@ -113,4 +116,13 @@ func concat(groups ...[]queue.Event) []queue.Event {
 		out = append(out, g...)
 	}
 	return out
+}
+
+// putSessionRaw stores s as it is, with none of PutSession's upkeep.
+func (db *DB) putSessionRaw(s queue.Session) error {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return db.update(context.Background(), func(tx *bolt.Tx) error { return tx.Bucket(bucketSessions).Put([]byte(s.ID), raw) })
 }

@@ -119,6 +119,9 @@ func (db *DB) pruneLoop() {
 		} else if p.Calls > 0 || p.Intervals > 0 {
 			db.log.Info("retention pruned", "calls", p.Calls, "intervals", p.Intervals, "before", cutoff)
 		}
+		if _, err := db.PruneSessions(context.Background(), time.Now()); err != nil {
+			db.log.Error("prune expired sessions", "err", err)
+		}
 		select {
 		case <-db.pruneStop:
 			return

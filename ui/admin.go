@@ -174,8 +174,11 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if err := s.opts.Floor.Configure(ctx, change, save); err != nil {
 		return prefixFields(fmt.Errorf("save user %s: %w", id, err), "agent.")
 	}
-	u := User{ID: id, Role: rec.Role, Name: rec.Name}
-	s.auth.updateUser(id, &u)
+	if b.Password != "" || (old != nil && old.Role != rec.Role) {
+		// The store ended this user's sessions with the write; their open
+		// consoles go to the login page.
+		s.hub.endUser(id)
+	}
 	s.log.Info("user saved", "user", id, "role", rec.Role, "by", userID(c))
 	return c.JSON(http.StatusOK, rec)
 }
@@ -191,8 +194,7 @@ func (s *Server) adminDeleteUser(c echo.Context) error {
 	if err := s.opts.Floor.Configure(ctx, queue.RemoveAgent{Agent: queue.AgentID(id)}, save); err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
-	s.auth.updateUser(id, nil)
-	s.hub.dropUser(id)
+	s.hub.endUser(id) // the store ended its sessions with the delete
 	s.log.Info("user deleted", "user", id, "by", userID(c))
 	return c.NoContent(http.StatusNoContent)
 }

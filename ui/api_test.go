@@ -270,10 +270,15 @@ func TestAdminUsers(t *testing.T) {
 	if in := env.floor.takeInputs(); len(in) != 1 || in[0] != (queue.RemoveAgent{Agent: "carl"}) {
 		t.Fatalf("floor got=%#v, want RemoveAgent carl", in)
 	}
-	if status, _ := carl.do("GET", "/api/queues", nil); status != http.StatusOK {
-		t.Fatalf("carl's open session after promotion: got=%d, want 200", status)
+	// A role change ends the sessions (issue 14): carl logs in again, with
+	// the password he had.
+	if status, _ := carl.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
+		t.Fatalf("carl's open session after promotion: got=%d, want 401", status)
 	}
-	env.MustLogin(t, "carl") // old password still works
+	carl = env.MustLogin(t, "carl")
+	if status, _ := carl.do("GET", "/api/queues", nil); status != http.StatusOK {
+		t.Fatalf("carl as supervisor: got=%d, want 200", status)
+	}
 
 	if status, _ := ada.do("DELETE", "/api/admin/users/ada", nil); status != http.StatusConflict {
 		t.Fatalf("deleting yourself: got=%d, want 409", status)

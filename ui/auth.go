@@ -128,8 +128,12 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return newError(http.StatusForbidden, "cross-origin request refused")
 		}
 		ss, ok := currentSession(c)
-		if !ok {
-			return next(c) // requireRole answers 401; login needs no token
+		if !ok || c.Path() == "/api/login" {
+			// requireRole answers 401 without a session; a login (also as
+			// someone else, from a browser still holding a session) proves
+			// itself with the password, and the origin check above keeps
+			// other sites from logging a browser in.
+			return next(c)
 		}
 		got := c.Request().Header.Get(csrfHeader)
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ss.csrf)) != 1 {
@@ -238,9 +242,17 @@ func (s *Server) login(c echo.Context) error {
 		return newError(http.StatusForbidden, "this user has no role")
 	}
 	if old, ok := currentSession(c); ok {
-		s.auth.drop(old, now)
+		// Logging in as someone else (or again) on this browser ends the
+		// session it had.
+		if err := s.auth.drop(ctx, old); err != nil {
+			return err
+		}
+		s.hub.endSession(old.id)
 	}
-	ss, value := s.auth.create(u, now)
+	ss, value, err := s.auth.create(ctx, u, c.RealIP(), now)
+	if err != nil {
+		return err
+	}
 	c.SetCookie(&http.Cookie{
 		Name:     sessionCookie,
 		Value:    value,
@@ -256,7 +268,12 @@ func (s *Server) login(c echo.Context) error {
 
 func (s *Server) logout(c echo.Context) error {
 	if ss, ok := currentSession(c); ok {
-		s.auth.drop(ss, time.Now())
+		ctx, cancel := requestContext(c)
+		defer cancel()
+		if err := s.auth.drop(ctx, ss); err != nil {
+			return err
+		}
+		s.hub.endSession(ss.id)
 	}
 	c.SetCookie(&http.Cookie{
 		Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,

@@ -107,6 +107,7 @@ type fakeDirectory struct {
 	calls      []queue.CallRecord
 	queueStats map[string][]queue.QueueInterval
 	agentStats map[string][]queue.AgentInterval
+	sessions   map[string]queue.Session
 	lastCalls  struct {
 		from, to time.Time
 		queue    string
@@ -118,6 +119,48 @@ func newFakeDirectory() *fakeDirectory {
 	return &fakeDirectory{
 		users: map[string]queue.User{}, hashes: map[string][]byte{}, queues: map[string]queue.QueueConfig{},
 		queueStats: map[string][]queue.QueueInterval{}, agentStats: map[string][]queue.AgentInterval{},
+		sessions: map[string]queue.Session{},
+	}
+}
+
+// The fake's sessions follow the store's rules (store/sessions.go): a new
+// password or role, or the user's removal, ends them.
+func (d *fakeDirectory) PutSession(ctx context.Context, s queue.Session) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.users[s.User]; !ok {
+		return queue.ErrNotFound
+	}
+	d.sessions[s.ID] = s
+	return nil
+}
+
+func (d *fakeDirectory) SessionUser(ctx context.Context, id string, now time.Time) (queue.Session, queue.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, ok := d.sessions[id]
+	if !ok || !now.Before(s.Expires) {
+		return queue.Session{}, queue.User{}, queue.ErrNotFound
+	}
+	u, ok := d.users[s.User]
+	if !ok {
+		return queue.Session{}, queue.User{}, queue.ErrNotFound
+	}
+	return s, u, nil
+}
+
+func (d *fakeDirectory) DeleteSession(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.sessions, id)
+	return nil
+}
+
+func (d *fakeDirectory) endSessionsLocked(user string) {
+	for id, s := range d.sessions {
+		if s.User == user {
+			delete(d.sessions, id)
+		}
 	}
 }
 
@@ -180,8 +223,12 @@ func (d *fakeDirectory) PutUser(ctx context.Context, u queue.User, password stri
 			return err
 		}
 		d.hashes[u.ID] = h
+		d.endSessionsLocked(u.ID)
 	} else if _, ok := d.hashes[u.ID]; !ok {
 		return errors.New("new user without password")
+	}
+	if old, ok := d.users[u.ID]; ok && old.Role != u.Role {
+		d.endSessionsLocked(u.ID)
 	}
 	d.users[u.ID] = u
 	return nil
@@ -195,6 +242,7 @@ func (d *fakeDirectory) DeleteUser(ctx context.Context, id string) error {
 	}
 	delete(d.users, id)
 	delete(d.hashes, id)
+	d.endSessionsLocked(id)
 	return nil
 }
 
@@ -341,6 +389,9 @@ func MustTestEnv(tb testing.TB, mutate ...func(*Options)) *testEnv {
 		srv.Close()
 		ts.Close()
 	})
+	if d, ok := opts.Directory.(*fakeDirectory); ok {
+		dir = d // a "restarted" server on another's directory
+	}
 	env := &testEnv{srv: srv, ts: ts, floor: floor, dir: dir}
 	env.startPushing()
 	tb.Cleanup(func() { env.stopPush() })

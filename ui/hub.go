@@ -77,7 +77,7 @@ type Hub struct {
 	register   chan *client
 	unregister chan *client
 	resync     chan *client
-	dropUserCh chan string
+	endCh      chan endRequest
 	done       chan struct{}
 	stopped    chan struct{}
 	closeOnce  sync.Once
@@ -142,14 +142,15 @@ type outMsg struct {
 }
 
 type client struct {
-	hub    *Hub
-	conn   *websocket.Conn
-	user   User
-	agent  queue.AgentID // non-empty: an agent's filtered view
-	send   chan outMsg
-	kick   chan struct{}
-	ctx    context.Context
-	cancel context.CancelFunc
+	hub     *Hub
+	conn    *websocket.Conn
+	user    User
+	session string        // the session it was opened with (session.id)
+	agent   queue.AgentID // non-empty: an agent's filtered view
+	send    chan outMsg
+	kick    chan struct{}
+	ctx     context.Context
+	cancel  context.CancelFunc
 
 	wantSnap     atomic.Bool // overflowed: ask for a snapshot once the buffer is drained
 	overflows    atomic.Int64
@@ -170,7 +171,7 @@ func newHub(cfg hubConfig) *Hub {
 		register:    make(chan *client),
 		unregister:  make(chan *client),
 		resync:      make(chan *client, 256),
-		dropUserCh:  make(chan string),
+		endCh:       make(chan endRequest),
 		done:        make(chan struct{}),
 		stopped:     make(chan struct{}),
 		baseCtx:     ctx,
@@ -218,9 +219,22 @@ func (h *Hub) Close() {
 	})
 }
 
-func (h *Hub) dropUser(id string) {
+// statusSessionEnded closes a socket whose session ended; the console
+// goes to its login page on it (static/live.js).
+const statusSessionEnded websocket.StatusCode = 4001
+
+// endRequest names the sockets to close: a user's, or one session's.
+type endRequest struct{ user, session string }
+
+// endUser closes every socket of a user whose sessions ended.
+func (h *Hub) endUser(id string) { h.end(endRequest{user: id}) }
+
+// endSession closes the sockets of one session (logout).
+func (h *Hub) endSession(id string) { h.end(endRequest{session: id}) }
+
+func (h *Hub) end(r endRequest) {
 	select {
-	case h.dropUserCh <- id:
+	case h.endCh <- r:
 	case <-h.done:
 	}
 }
@@ -254,10 +268,16 @@ func (h *Hub) run() {
 			if _, ok := h.clients[c]; ok {
 				h.catchUp(c)
 			}
-		case id := <-h.dropUserCh:
+		case r := <-h.endCh:
 			for c := range h.clients {
-				if c.user.ID == id {
-					c.cancel()
+				if (r.user != "" && c.user.ID == r.user) || (r.session != "" && c.session == r.session) {
+					// Close in the background: the handshake waits on the client.
+					go func() {
+						if err := c.conn.Close(statusSessionEnded, "session ended: log in again"); err != nil {
+							h.cfg.log.Debug("close ended session's websocket", "user", c.user.ID, "err", err)
+						}
+						c.cancel()
+					}()
 				}
 			}
 		case <-h.done:

@@ -46,6 +46,15 @@ type Directory interface {
 	Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
 	AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error)
+
+	// Console sessions (session.go). PutSession refuses (ErrNotFound) a
+	// user that does not exist; SessionUser answers ErrNotFound for a
+	// session that is not there or expired at now, or whose user is gone.
+	// Changing a user's password or role, or deleting the user, ends that
+	// user's sessions in the same write.
+	PutSession(ctx context.Context, s queue.Session) error
+	SessionUser(ctx context.Context, id string, now time.Time) (queue.Session, queue.User, error)
+	DeleteSession(ctx context.Context, id string) error
 }
 
 // User is who is logged in: the part of a queue.User a session carries.
@@ -70,11 +79,7 @@ type Options struct {
 	PauseReasons   []string
 	SecureCookies  bool
 	AllowedOrigins []string // extra origins (scheme://host[:port]) allowed besides the server's own
-	// SessionKey signs session cookies (HMAC-SHA256), at least 32 bytes.
-	// Persist it so that a restart keeps browsers logged in; nil uses a
-	// random key, and sessions then end with the process.
-	SessionKey []byte
-	Location   *time.Location
+	Location       *time.Location
 	// SetupToken, when set, lets POST /api/setup create the first
 	// administrator, once (see setup.go); "" when one exists.
 	SetupToken string
@@ -122,14 +127,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newSessions(opts.SessionKey, sessionTTL, opts.Directory)
-	if err != nil {
-		return nil, err
-	}
 	s := &Server{
 		opts:       opts,
 		log:        opts.Logger,
-		auth:       auth,
+		auth:       &sessions{dir: opts.Directory, ttl: sessionTTL},
 		limit:      newLoginLimiter(),
 		lookup:     lookup,
 		loc:        opts.Location,

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func testKey(b byte) []byte { return []byte(strings.Repeat(string([]byte{b}), minSessionKey)) }
+	"github.com/coder/websocket"
+)
 
 // MustSessionCookie returns the session cookie value a logged-in client holds.
 func MustSessionCookie(tb testing.TB, c *apiClient) string {
@@ -38,59 +38,50 @@ func withCookie(tb testing.TB, env *testEnv, value, csrf string) *apiClient {
 	return c
 }
 
-func TestSessionSurvivesRestartWithSameKey(t *testing.T) {
-	first := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
+// onDirectory "restarts" the server: a new one on the same Directory.
+func onDirectory(d *fakeDirectory) func(*Options) { return func(o *Options) { o.Directory = d } }
+
+func TestSessionSurvivesRestart(t *testing.T) {
+	first := MustTestEnv(t)
 	sue := first.MustLogin(t, "sue")
 	cookie := MustSessionCookie(t, sue)
+	loggedOut := first.MustLogin(t, "sue")
+	loggedOutCookie := MustSessionCookie(t, loggedOut)
+	if status, body := loggedOut.do("POST", "/api/logout", nil); status != http.StatusNoContent {
+		t.Fatalf("logout: got=%d, want 204 (%s)", status, body)
+	}
 
-	t.Run("new_server_same_key_accepts_cookie_and_token", func(t *testing.T) {
-		second := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
-		c := withCookie(t, second, cookie, sue.csrf)
-		if status, body := c.do("GET", "/api/queues", nil); status != http.StatusOK {
-			t.Fatalf("GET with the old cookie: got=%d, want 200 (%s)", status, body)
-		}
-		if status, body := c.do("POST", "/api/agents/bob/unpause", nil); status != http.StatusNoContent {
-			t.Fatalf("POST with the old CSRF token: got=%d, want 204 (%s)", status, body)
-		}
-		if got := len(second.floor.takeInputs()); got != 1 {
-			t.Fatalf("inputs reaching the new server's floor got=%d, want 1", got)
-		}
-	})
-	t.Run("new_server_other_key_refuses_cookie", func(t *testing.T) {
-		other := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(2) })
-		c := withCookie(t, other, cookie, sue.csrf)
-		if status, _ := c.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
-			t.Fatalf("cookie signed with another key: got=%d, want 401", status)
-		}
-	})
-	t.Run("new_server_without_key_refuses_cookie", func(t *testing.T) {
-		other := MustTestEnv(t)
-		c := withCookie(t, other, cookie, sue.csrf)
-		if status, _ := c.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
-			t.Fatalf("cookie from a keyed server on a random-key one: got=%d, want 401", status)
-		}
-	})
+	second := MustTestEnv(t, onDirectory(first.dir))
+	c := withCookie(t, second, cookie, sue.csrf)
+	if status, body := c.do("GET", "/api/queues", nil); status != http.StatusOK {
+		t.Fatalf("GET with the old cookie: got=%d, want 200 (%s)", status, body)
+	}
+	if status, body := c.do("POST", "/api/agents/bob/unpause", nil); status != http.StatusNoContent {
+		t.Fatalf("POST with the old CSRF token: got=%d, want 204 (%s)", status, body)
+	}
+	if got := len(second.floor.takeInputs()); got != 1 {
+		t.Fatalf("inputs reaching the new server's floor got=%d, want 1", got)
+	}
+	replay := withCookie(t, second, loggedOutCookie, loggedOut.csrf)
+	if status, _ := replay.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
+		t.Fatalf("logged-out cookie after a restart: got=%d, want 401", status)
+	}
+	other := MustTestEnv(t) // another database knows no such session
+	if status, _ := withCookie(t, other, cookie, sue.csrf).do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
+		t.Fatalf("cookie on a server with another directory: got=%d, want 401", status)
+	}
 }
 
-func TestTamperedSessionCookieRefused(t *testing.T) {
-	env := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
+func TestForgedSessionCookieRefused(t *testing.T) {
+	env := MustTestEnv(t)
 	bob := env.MustLogin(t, "bob")
 	cookie := MustSessionCookie(t, bob)
-	fields := strings.Split(cookie, ".")
-	if len(fields) != 6 || fields[3] != string(queue.RoleAgent) {
-		t.Fatalf("cookie got=%q, want v1.<id>.<expiry>.agent.<user>.<mac>", cookie)
-	}
-	with := func(i int, v string) string {
-		f := append([]string(nil), fields...)
-		f[i] = v
-		return strings.Join(f, ".")
-	}
-	flip := func(s string) string {
+	flip := func(s string, i int) string {
 		b := []byte(s)
-		if b[0] == 'A' {
-			b[0] = 'B'
+		if b[i] == 'A' {
+			b[i] = 'B'
 		} else {
-			b[0] = 'A'
+			b[i] = 'A'
 		}
 		return string(b)
 	}
@@ -98,22 +89,19 @@ func TestTamperedSessionCookieRefused(t *testing.T) {
 		name  string
 		value string
 	}{
-		{"role_raised_to_admin", with(3, string(queue.RoleAdmin))},
-		{"user_changed_to_ada", with(4, "YWRh")},
-		{"expiry_pushed_out", with(2, "99999999999")},
-		{"session_id_changed", with(1, flip(fields[1]))},
-		{"signature_changed", with(5, flip(fields[5]))},
-		{"signature_missing", strings.Join(fields[:5], ".")},
+		{"first_character_changed", flip(cookie, 0)},
+		{"last_character_changed", flip(cookie, len(cookie)-1)},
+		{"truncated", cookie[:len(cookie)-1]},
+		{"extended", cookie + "A"},
+		{"the_session_id_itself", sessionID(cookie)}, // what the database holds is no cookie
 		{"garbage", "not-a-session"},
+		{"empty", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := withCookie(t, env, tt.value, bob.csrf)
 			if status, _ := c.do("GET", "/api/session", nil); status != http.StatusUnauthorized {
 				t.Fatalf("GET /api/session: got=%d, want 401", status)
-			}
-			if status, _ := c.do("GET", "/api/admin/users", nil); status != http.StatusUnauthorized {
-				t.Fatalf("GET /api/admin/users: got=%d, want 401", status)
 			}
 		})
 	}
@@ -126,23 +114,29 @@ func TestTamperedSessionCookieRefused(t *testing.T) {
 }
 
 func TestExpiredSessionRefused(t *testing.T) {
-	env := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
-	// A cookie issued a whole session lifetime ago, signed with the right key.
-	ss, value := env.srv.auth.create(User{ID: "sue", Role: queue.RoleSupervisor}, time.Now().Add(-sessionTTL-time.Second))
-	c := withCookie(t, env, value, ss.csrf)
-	if status, _ := c.do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
-		t.Fatalf("expired cookie: got=%d, want 401", status)
+	env := MustTestEnv(t)
+	ctx := context.Background()
+	sue := User{ID: "sue", Role: queue.RoleSupervisor}
+	// A login a whole session lifetime ago.
+	ss, value, err := env.srv.auth.create(ctx, sue, "127.0.0.1", time.Now().Add(-sessionTTL-time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := withCookie(t, env, value, ss.csrf).do("GET", "/api/queues", nil); status != http.StatusUnauthorized {
+		t.Fatalf("expired session: got=%d, want 401", status)
 	}
 	// The same login a minute ago is still good: only the expiry refused it.
-	ss, value = env.srv.auth.create(User{ID: "sue", Role: queue.RoleSupervisor}, time.Now().Add(-time.Minute))
-	c = withCookie(t, env, value, ss.csrf)
-	if status, body := c.do("GET", "/api/queues", nil); status != http.StatusOK {
-		t.Fatalf("fresh cookie: got=%d, want 200 (%s)", status, body)
+	ss, value, err = env.srv.auth.create(ctx, sue, "127.0.0.1", time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, body := withCookie(t, env, value, ss.csrf).do("GET", "/api/queues", nil); status != http.StatusOK {
+		t.Fatalf("fresh session: got=%d, want 200 (%s)", status, body)
 	}
 }
 
 func TestLoggedOutCookieReplayRefused(t *testing.T) {
-	env := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
+	env := MustTestEnv(t)
 	sue := env.MustLogin(t, "sue")
 	cookie := MustSessionCookie(t, sue)
 	other := env.MustLogin(t, "sue") // a second tab or machine, its own session
@@ -158,32 +152,97 @@ func TestLoggedOutCookieReplayRefused(t *testing.T) {
 	}
 }
 
-func TestSessionRecheckedAgainstDirectory(t *testing.T) {
-	env := MustTestEnv(t, func(o *Options) { o.SessionKey = testKey(1) })
-	env.srv.auth.recheck = 0 // ask the Directory on every request
-	bob := env.MustLogin(t, "bob")
-	sue := env.MustLogin(t, "sue")
-	ctx := context.Background()
+// Each way a session ends, through the admin API: the cookie is refused at
+// once, the user's open websocket is closed with statusSessionEnded, and a
+// login re-created under the same name does not inherit the old cookie.
+func TestSessionsEnd(t *testing.T) {
+	type change struct {
+		method, path string
+		body         any
+	}
+	agentBody := func(role queue.Role, password string) map[string]any {
+		b := map[string]any{"name": "Sue", "role": role, "password": password}
+		if role == queue.RoleAgent {
+			b["agent"] = map[string]any{"device": "PJSIP/1009", "queues": []map[string]any{{"queue": "sales"}}}
+		}
+		return b
+	}
+	tests := []struct {
+		name   string
+		change change
+		// recreate the user afterwards (as admin): the old cookie must stay dead
+		recreate bool
+		// the user's other session survives (only logout ends one session)
+		otherSurvives bool
+	}{
+		{name: "logout", change: change{"POST", "/api/logout", nil}, otherSurvives: true},
+		{name: "password_changed", change: change{"PUT", "/api/admin/users/sue", agentBody(queue.RoleSupervisor, "another good one")}},
+		{name: "role_changed", change: change{"PUT", "/api/admin/users/sue", agentBody(queue.RoleAgent, "")}},
+		{name: "deleted_and_recreated_as_admin", change: change{"DELETE", "/api/admin/users/sue", nil}, recreate: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := MustTestEnv(t)
+			ada := env.MustLogin(t, "ada")
+			sue := env.MustLogin(t, "sue")
+			other := env.MustLogin(t, "sue")
+			cookie := MustSessionCookie(t, sue)
+			ws := env.MustDial(t, sue, dialOptions{})
+			ws.next()
 
-	// Deleted behind the server's back (another process, an import).
-	if err := env.dir.DeleteUser(ctx, "bob"); err != nil {
-		t.Fatal(err)
-	}
-	if status, _ := bob.do("GET", "/api/snapshot", nil); status != http.StatusUnauthorized {
-		t.Fatalf("deleted user's session: got=%d, want 401", status)
-	}
-	// Demoted: the cookie says supervisor, the Directory now says agent.
-	if err := env.dir.PutUser(ctx, queue.User{ID: "sue", Name: "Sue", Role: queue.RoleAgent}, ""); err != nil {
-		t.Fatal(err)
-	}
-	if status, _ := sue.do("GET", "/api/queues", nil); status != http.StatusForbidden {
-		t.Fatalf("demoted user on a supervisor route: got=%d, want 403", status)
+			actor := ada
+			if tt.change.path == "/api/logout" {
+				actor = sue
+			}
+			if status, body := actor.do(tt.change.method, tt.change.path, tt.change.body); status >= 300 {
+				t.Fatalf("%s %s: got=%d (%s)", tt.change.method, tt.change.path, status, body)
+			}
+			if tt.recreate {
+				if status, body := ada.do("PUT", "/api/admin/users/sue", agentBody(queue.RoleAdmin, testPassword)); status != http.StatusOK {
+					t.Fatalf("re-create sue: got=%d (%s)", status, body)
+				}
+			}
+			if status, _ := withCookie(t, env, cookie, sue.csrf).do("GET", "/api/session", nil); status != http.StatusUnauthorized {
+				t.Fatalf("the ended session's cookie: got=%d, want 401", status)
+			}
+			wantOther := http.StatusUnauthorized
+			if tt.otherSurvives {
+				wantOther = http.StatusOK
+			}
+			if status, _ := other.do("GET", "/api/session", nil); status != wantOther {
+				t.Fatalf("the user's other session: got=%d, want %d", status, wantOther)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			for {
+				_, _, err := ws.conn.Read(ctx)
+				if err == nil {
+					continue // events queued before the close
+				}
+				if got := websocket.CloseStatus(err); got != statusSessionEnded {
+					t.Fatalf("open websocket: got=%v (status %d), want closed with %d", err, got, statusSessionEnded)
+				}
+				break
+			}
+		})
 	}
 }
 
-func TestSessionKeyTooShortRefused(t *testing.T) {
-	_, err := New(Options{Floor: &fakeFloor{}, Directory: newFakeDirectory(), SessionKey: []byte("short")})
-	if err == nil || !strings.Contains(err.Error(), "SessionKey") {
-		t.Fatalf("got err=%v, want an error naming SessionKey", err)
+// A browser logged in as one user logs in as another: no CSRF refusal, the
+// first session ends, the new one works.
+func TestLoginAsSomeoneElse(t *testing.T) {
+	env := MustTestEnv(t)
+	c := env.MustLogin(t, "bob")
+	first := MustSessionCookie(t, c)
+	c.csrf = "" // the login page has no token to send
+	status, body := c.do("POST", "/api/login", loginRequest{Login: "sue", Password: testPassword})
+	if status != http.StatusOK {
+		t.Fatalf("second login in the same browser: got=%d, want 200 (%s)", status, body)
+	}
+	if !strings.Contains(string(body), `"id":"sue"`) {
+		t.Fatalf("second login answered %s, want sue's session", body)
+	}
+	if status, _ := withCookie(t, env, first, "").do("GET", "/api/session", nil); status != http.StatusUnauthorized {
+		t.Fatalf("the first session after logging in as someone else: got=%d, want 401", status)
 	}
 }

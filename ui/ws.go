@@ -22,27 +22,28 @@ func (s *Server) websocket(c echo.Context) error {
 	if !s.originAllowed(r) {
 		return newError(http.StatusForbidden, "websocket from another origin refused")
 	}
-	u, _ := currentUser(c)
+	ss, _ := currentSession(c)
 	conn, err := websocket.Accept(c.Response(), r, &websocket.AcceptOptions{InsecureSkipVerify: true})
 	if err != nil {
 		s.log.Debug("websocket accept", "err", err)
 		return nil // Accept has answered
 	}
-	s.hub.serve(conn, u)
+	s.hub.serve(conn, ss.user, ss.id)
 	return nil
 }
 
-func (h *Hub) serve(conn *websocket.Conn, u User) {
+func (h *Hub) serve(conn *websocket.Conn, u User, sessionID string) {
 	conn.SetReadLimit(4096)
 	ctx, cancel := context.WithCancel(h.baseCtx)
 	cl := &client{
-		hub:    h,
-		conn:   conn,
-		user:   u,
-		send:   make(chan outMsg, h.cfg.buffer),
-		kick:   make(chan struct{}, 1),
-		ctx:    ctx,
-		cancel: cancel,
+		hub:     h,
+		conn:    conn,
+		user:    u,
+		session: sessionID,
+		send:    make(chan outMsg, h.cfg.buffer),
+		kick:    make(chan struct{}, 1),
+		ctx:     ctx,
+		cancel:  cancel,
 	}
 	if u.Role.Rank() < queue.RoleSupervisor.Rank() {
 		cl.agent = queue.AgentID(u.ID)

@@ -90,12 +90,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// The store is the web console's Directory (and its UserLookup): they meet
+// The store is the web console's Directory: they meet
 // through the interfaces ui declares, with the domain's types.
-var (
-	_ ui.Directory  = (*store.DB)(nil)
-	_ ui.UserLookup = (*store.DB)(nil)
-)
+var _ ui.Directory = (*store.DB)(nil)
 
 // Config is the process configuration of "stasisq serve".
 type Config struct {
@@ -277,11 +274,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// A session key kept in the database keeps browsers logged in across a restart.
-	sessionKey, err := db.SessionKey(ctx)
-	if err != nil {
-		return fmt.Errorf("session key: %w", err)
-	}
 	if m.setup, err = firstRunToken(ctx, db); err != nil {
 		return err
 	}
@@ -290,7 +282,6 @@ func (m *Main) Run(ctx context.Context) error {
 		Directory:    db,
 		Logger:       log.With("component", "ui"),
 		LookupURL:    m.Config.LookupURL,
-		SessionKey:   sessionKey,
 		PauseReasons: m.Config.pauseReasons(),
 		SetupToken:   m.setup,
 	})

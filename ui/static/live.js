@@ -6,6 +6,10 @@
 // backoff.
 import { setServerTime } from './util.js';
 
+// The close code the server sends when the session behind a socket ended
+// (ui/hub.go statusSessionEnded).
+const SESSION_ENDED = 4001;
+
 export class Live {
   // minInterval spaces renders out: a wallboard with hundreds of callers
   // redraws a few times a second however busy the floor, not per event.
@@ -30,8 +34,13 @@ export class Live {
     this.waitingSnapshot = true;
     ws.onopen = () => { this.backoff = 500; };
     ws.onmessage = (m) => this.message(m.data);
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.closed) return;
+      if (ev.code === SESSION_ENDED) {
+        // Logged out elsewhere, password or role changed, user removed.
+        location.assign('/login?next=' + encodeURIComponent(location.pathname + location.search));
+        return;
+      }
       this.onStatus(false);
       const wait = this.backoff + Math.random() * this.backoff * 0.3;
       this.backoff = Math.min(this.backoff * 2, 10000);

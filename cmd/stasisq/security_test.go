@@ -1,0 +1,74 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"testing"
+)
+
+// sessionStatus is what base answers GET /api/session with for exactly
+// this Cookie header (a browser that kept its cookie across a restart).
+func sessionStatus(tb testing.TB, base, cookie string) int {
+	tb.Helper()
+	req, err := http.NewRequest(http.MethodGet, base+"/api/session", nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Cookie", cookie)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatalf("GET %s/api/session: %v", base, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Sessions live in the database: a restart keeps a live one and does not
+// bring back a logged-out one; a password changed from the command line
+// while serve is stopped ends the user's sessions.
+func TestSessionsAcrossRestarts(t *testing.T) {
+	e := MustStartEnv(t)
+	if err := e.main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct{ login, role string }{{"root", "admin"}, {"sue", "supervisor"}} {
+		if out, err := userCmd(t, u.login+"-password\n", "add", u.login, "--role", u.role, "--password-stdin", "--db", e.main.Config.DB); err != nil {
+			t.Fatalf("user add %s: %v (%s)", u.login, err, out)
+		}
+	}
+	m := e.MustRunMain()
+	root := MustConsoleLogin(t, m.URL(), "root", "root-password")
+	sue := MustConsoleLogin(t, m.URL(), "sue", "sue-password")
+	gone := MustConsoleLogin(t, m.URL(), "sue", "sue-password")
+	rootCookie, sueCookie, goneCookie := root.cookieHeader(), sue.cookieHeader(), gone.cookieHeader()
+	gone.mustDo(http.MethodPost, "/api/logout", nil, http.StatusNoContent, nil)
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	m = e.MustRunMain()
+	for _, tt := range []struct {
+		who, cookie string
+		want        int
+	}{{"root", rootCookie, 200}, {"sue", sueCookie, 200}, {"sue logged out", goneCookie, 401}} {
+		if got := sessionStatus(t, m.URL(), tt.cookie); got != tt.want {
+			t.Errorf("after a restart, %s's cookie: got=%d, want %d", tt.who, got, tt.want)
+		}
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if out, err := userCmd(t, "sue-new-password\n", "passwd", "sue", "--password-stdin", "--db", e.main.Config.DB); err != nil {
+		t.Fatalf("user passwd: %v (%s)", err, out)
+	}
+	m = e.MustRunMain()
+	if got := sessionStatus(t, m.URL(), sueCookie); got != http.StatusUnauthorized {
+		t.Errorf("sue's cookie after her password changed: got=%d, want 401", got)
+	}
+	if got := sessionStatus(t, m.URL(), rootCookie); got != http.StatusOK {
+		t.Errorf("root's cookie after sue's password changed: got=%d, want 200", got)
+	}
+	MustConsoleLogin(t, m.URL(), "sue", "sue-new-password")
+}
