@@ -6,12 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"stasisq/queue"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/time/rate"
 )
 
 const (
@@ -20,69 +19,6 @@ const (
 	userKey       = "ui.user"
 	sessionKey    = "ui.session"
 )
-
-// loginLimiter slows password guessing. Only failures spend: a call
-// centre behind one NAT address logs a hundred agents in at nine o'clock.
-// Each login name may fail 5 times in a burst, each address 20, then one
-// more attempt every 10 (name) or 3 (address) seconds.
-type loginLimiter struct {
-	mu      sync.Mutex
-	perKey  map[string]*rate.Limiter
-	maxKeys int
-}
-
-type limitKey struct {
-	key   string
-	every time.Duration
-	burst int
-}
-
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{perKey: map[string]*rate.Limiter{}, maxKeys: 10000}
-}
-
-func loginKeys(ip, login string) []limitKey {
-	return []limitKey{
-		{key: "ip:" + ip, every: 3 * time.Second, burst: 20},
-		{key: "login:" + strings.ToLower(login), every: 10 * time.Second, burst: 5},
-	}
-}
-
-func (l *loginLimiter) limiter(k limitKey) *rate.Limiter {
-	lim, ok := l.perKey[k.key]
-	if !ok {
-		lim = rate.NewLimiter(rate.Every(k.every), k.burst)
-		l.perKey[k.key] = lim
-	}
-	return lim
-}
-
-// allowed says whether every key still has an attempt to spend.
-func (l *loginLimiter) allowed(now time.Time, keys []limitKey) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, k := range keys {
-		if l.limiter(k).TokensAt(now) < 1 {
-			return false
-		}
-	}
-	return true
-}
-
-func (l *loginLimiter) failed(now time.Time, keys []limitKey) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.perKey) > l.maxKeys {
-		for k, lim := range l.perKey {
-			if lim.TokensAt(now) >= float64(lim.Burst()) {
-				delete(l.perKey, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		l.limiter(k).AllowN(now, 1)
-	}
-}
 
 // loadSession puts the logged-in user, if any, on the context.
 func (s *Server) loadSession(next echo.HandlerFunc) echo.HandlerFunc {
@@ -224,19 +160,27 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	now := time.Now()
-	keys := loginKeys(c.RealIP(), req.Login)
-	if !s.limit.allowed(now, keys) {
-		return newError(http.StatusTooManyRequests, "too many failed logins: wait a little and try again")
+	from := c.RealIP()
+	// Charged before the password is checked, so parallel guesses cannot
+	// all get through; a correct password gives the charge back.
+	attempt, wait := s.limit.begin(now, from, req.Login)
+	if wait > 0 {
+		s.log.Warn("login throttled", "login", req.Login, "from", from, "retry_after", wait.Round(time.Second))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		return newError(http.StatusTooManyRequests, "too many failed logins from your address: try again in %s", wait.Round(time.Second))
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
 	found, err := s.opts.Directory.Authenticate(ctx, req.Login, req.Password)
-	if errors.Is(err, queue.ErrBadCredentials) {
-		s.limit.failed(now, keys)
-	}
 	if err != nil {
+		if errors.Is(err, queue.ErrBadCredentials) {
+			s.log.Warn("login failed", "login", req.Login, "from", from)
+		} else {
+			s.limit.succeeded(attempt) // not a guess: the store failed
+		}
 		return err
 	}
+	s.limit.succeeded(attempt)
 	u := sessionUser(found)
 	if u.Role.Rank() == 0 {
 		return newError(http.StatusForbidden, "this user has no role")

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,6 +109,7 @@ type fakeDirectory struct {
 	queueStats map[string][]queue.QueueInterval
 	agentStats map[string][]queue.AgentInterval
 	sessions   map[string]queue.Session
+	authCalls  atomic.Int64 // Authenticate calls: passwords checked
 	lastCalls  struct {
 		from, to time.Time
 		queue    string
@@ -165,6 +167,7 @@ func (d *fakeDirectory) endSessionsLocked(user string) {
 }
 
 func (d *fakeDirectory) Authenticate(ctx context.Context, login, password string) (queue.User, error) {
+	d.authCalls.Add(1)
 	d.mu.Lock()
 	u, ok := d.users[login]
 	h := d.hashes[login]

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +81,10 @@ type Options struct {
 	PauseReasons   []string
 	SecureCookies  bool
 	AllowedOrigins []string // extra origins (scheme://host[:port]) allowed besides the server's own
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names
+	// the client (for the login throttle and the logs); from anyone else
+	// the header is ignored.
+	TrustedProxies []netip.Prefix
 	Location       *time.Location
 	// SetupToken, when set, lets POST /api/setup create the first
 	// administrator, once (see setup.go); "" when one exists.
@@ -95,7 +101,7 @@ type Server struct {
 	echo   *echo.Echo
 	hub    *Hub
 	auth   *sessions
-	limit  *loginLimiter
+	limit  *loginThrottle
 	lookup *lookupClient
 	loc    *time.Location
 
@@ -131,7 +137,7 @@ func New(opts Options) (*Server, error) {
 		opts:       opts,
 		log:        opts.Logger,
 		auth:       &sessions{dir: opts.Directory, ttl: sessionTTL},
-		limit:      newLoginLimiter(),
+		limit:      newLoginThrottle(),
 		lookup:     lookup,
 		loc:        opts.Location,
 		setupToken: opts.SetupToken,
@@ -164,8 +170,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
-	// Only the peer address: X-Forwarded-For would let anyone dodge the login limit.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(s.opts.TrustedProxies)
 	e.Use(securityHeaders, s.loadSession, s.csrf)
 
 	api := e.Group("/api")
@@ -259,6 +264,21 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
 		return next(c)
 	}
+}
+
+// clientAddress is the peer's address, or the one X-Forwarded-For gives
+// when the peer (and each hop before it) is a trusted proxy: without a
+// trusted proxy, the header would let anyone dodge the login throttle.
+func clientAddress(trusted []netip.Prefix) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, p := range trusted {
+		p = p.Masked()
+		opts = append(opts, echo.TrustIPRange(&net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // requestContext bounds a request's calls into the call centre, so a stuck

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 )
 
 // sessionStatus is what base answers GET /api/session with for exactly
@@ -71,4 +75,54 @@ func TestSessionsAcrossRestarts(t *testing.T) {
 		t.Errorf("root's cookie after sue's password changed: got=%d, want 200", got)
 	}
 	MustConsoleLogin(t, m.URL(), "sue", "sue-new-password")
+}
+
+// postLoginFrom posts a login from a loopback source address and returns
+// the status and how long the answer took.
+func postLoginFrom(tb testing.TB, base, source, login, password string) (int, time.Duration) {
+	tb.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(source)}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	defer tr.CloseIdleConnections()
+	body := strings.NewReader(`{"login":"` + login + `","password":"` + password + `"}`)
+	start := time.Now()
+	resp, err := (&http.Client{Transport: tr, Timeout: waitFor}).Post(base+"/api/login", "application/json", body)
+	if err != nil {
+		tb.Fatalf("login from %s: %v", source, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, time.Since(start)
+}
+
+// No login oracle by timing (issue 14): with the store's real bcrypt cost,
+// refusing a login that does not exist takes about as long as refusing a
+// wrong password for one that does.
+func TestUnknownLoginCostsAsMuchAsAKnownOne(t *testing.T) {
+	e := MustStartEnv(t)
+	if err := e.main.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := userCmd(t, "root-password\n", "add", "root", "--role", "admin", "--password-stdin", "--db", e.main.Config.DB); err != nil {
+		t.Fatalf("user add: %v (%s)", err, out)
+	}
+	m := e.MustRunMain()
+	postLoginFrom(t, m.URL(), "127.0.3.1", "warm", "up-the-dummy-hash") // the dummy hash is made once
+	const n = 6
+	var known, unknown time.Duration
+	for i := range n {
+		// Each from its own address: the throttle is not what is measured.
+		s1, d1 := postLoginFrom(t, m.URL(), fmt.Sprintf("127.0.1.%d", i+1), "root", "wrong-password")
+		s2, d2 := postLoginFrom(t, m.URL(), fmt.Sprintf("127.0.2.%d", i+1), "nobody", "wrong-password")
+		if s1 != http.StatusUnauthorized || s2 != http.StatusUnauthorized {
+			t.Fatalf("wrong logins answered %d and %d, want 401 both", s1, s2)
+		}
+		known, unknown = known+d1, unknown+d2
+	}
+	known, unknown = known/n, unknown/n
+	ratio := float64(max(known, unknown)) / float64(min(known, unknown))
+	t.Logf("mean time to refuse: known login %v, unknown %v (ratio %.2f)", known.Round(time.Millisecond), unknown.Round(time.Millisecond), ratio)
+	if ratio > 2 {
+		t.Fatalf("known %v vs unknown %v: ratio %.2f, want within 2x", known, unknown, ratio)
+	}
 }
