@@ -65,6 +65,19 @@ type Client struct {
 	subs   map[subKey]map[*Subscription]struct{}
 }
 
+// RedactURL is raw with any password in it replaced by "xxxxx", for logs
+// and errors; a string that is no URL is replaced whole.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.Contains(raw, "@") {
+			return "(unparsable URL, not shown: it may hold a password)"
+		}
+		return raw
+	}
+	return u.Redacted()
+}
+
 // NewClient checks cfg and returns a client; it does not contact Asterisk.
 func NewClient(cfg Config) (*Client, error) {
 	if cfg.URL == "" {
@@ -72,10 +85,27 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
 	if err != nil {
-		return nil, fmt.Errorf("ari config: URL %q: %w", cfg.URL, err)
+		// url.Error repeats the URL, password and all: keep only its reason.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("ari config: URL %q: %w", RedactURL(cfg.URL), err)
 	}
 	if base.Scheme != "http" && base.Scheme != "https" {
-		return nil, fmt.Errorf("ari config: URL %q: scheme must be http or https", cfg.URL)
+		return nil, fmt.Errorf("ari config: URL %q: scheme must be http or https", RedactURL(cfg.URL))
+	}
+	// Credentials in the URL (http://user:secret@host:8088) are taken as
+	// User and Password unless those are given, and never kept in the URL
+	// the client logs and dials.
+	if base.User != nil {
+		if cfg.User == "" {
+			cfg.User = base.User.Username()
+		}
+		if p, ok := base.User.Password(); ok && cfg.Password == "" {
+			cfg.Password = p
+		}
+		base.User = nil
 	}
 	if cfg.App == "" {
 		return nil, errors.New("ari config: App is empty")

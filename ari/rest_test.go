@@ -1,8 +1,11 @@
 package ari
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -144,5 +147,45 @@ func TestRESTDecodesReplies(t *testing.T) {
 	want := Playback{ID: "pb1", MediaURI: "sound:queue-thankyou", TargetURI: "channel:c1", Language: "en", State: "queued"}
 	if *pb != want {
 		t.Errorf("got=%+v, want %+v", *pb, want)
+	}
+}
+
+// A password given inside the URL is used and never shown: not in errors,
+// not in what the client logs.
+func TestURLCredentialsUsedAndNeverShown(t *testing.T) {
+	var gotUser, gotPass string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotUser, gotPass, _ = r.BasicAuth()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer ts.Close()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	u := strings.Replace(ts.URL, "http://", "http://stasisq:s3cret-pw@", 1)
+	c, err := NewClient(Config{URL: u, App: "a", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Answer(t.Context(), "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if gotUser != "stasisq" || gotPass != "s3cret-pw" {
+		t.Fatalf("basic auth got=%q:%q, want the URL's stasisq:s3cret-pw", gotUser, gotPass)
+	}
+	// The events websocket to a server that is no ARI fails, and is logged.
+	ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+	defer cancel()
+	_ = c.Run(ctx) // ends with ctx; only the logs matter here
+	if !strings.Contains(logs.String(), `url="ws://`+strings.TrimPrefix(ts.URL, "http://")) {
+		t.Fatalf("the client logged no events URL, so the check below would prove nothing:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Fatalf("the password is in the client's logs:\n%s", logs.String())
+	}
+	for _, bad := range []string{"http://stasisq:s3cret-pw@[::1", "ftp://stasisq:s3cret-pw@host"} {
+		_, err := NewClient(Config{URL: bad, App: "a"})
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("NewClient(%q) err=%v, want an error without the password", bad, err)
+		}
 	}
 }

@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,6 +20,7 @@ import (
 	"stasisq/ari"
 	"stasisq/callflow"
 	"stasisq/internal/cli"
+	"stasisq/internal/httpserver"
 	"stasisq/metrics"
 	"stasisq/queue"
 	"stasisq/store"
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := m.Run(ctx); err != nil {
 			return errors.Join(err, m.Close())
 		}
-		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.Config.ARIURL, m.Config.App)
+		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), ari.RedactURL(m.Config.ARIURL), m.Config.App)
 		<-ctx.Done()
 		return m.Close()
 	case "user":
@@ -108,6 +109,17 @@ type Config struct {
 	// PauseReasons an agent picks from when pausing, comma-separated.
 	PauseReasons string
 	QueueLog     string // optional queue_log file
+	// ARIPasswordFile holds the ARI password (first line), so that it is
+	// not in ps; it wins over ARIPassword.
+	ARIPasswordFile string
+	TLSCert         string
+	TLSKey          string
+	// SecureCookies: "" means on with TLS (behind a TLS proxy say "true").
+	SecureCookies  string
+	AllowedOrigins string // comma-separated scheme://host[:port]
+	AllowedHosts   string // comma-separated host names the console answers to
+	TrustedProxies string // comma-separated addresses or CIDRs
+	MetricsListen  string // "" serves /metrics on Listen
 }
 
 // Main is "stasisq serve" as a value: ParseFlags, Run, URL, Close, so tests
@@ -130,8 +142,8 @@ type Main struct {
 	UI      *ui.Server
 	Metrics *metrics.Metrics
 
-	ln       net.Listener
-	srv      *http.Server
+	web      *httpserver.Server
+	metrics  *httpserver.Server // nil: /metrics is on web
 	cancel   context.CancelFunc
 	appDone  chan error
 	queueLog *os.File
@@ -181,28 +193,55 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	str(&c.LogFormat, "log-format", "text or json")
 	str(&c.PauseReasons, "pause-reasons", "comma-separated reasons agents pick from when pausing")
 	str(&c.LookupURL, "lookup-url", "customer lookup shown to agents, e.g. http://crm/lookup?number={number}")
-	str(&c.QueueLog, "queue-log", "also write Asterisk queue_log lines to this file")
+	str(&c.QueueLog, "queue-log", "also write Asterisk queue_log lines to this file (created 0640: it holds callers' numbers)")
+	str(&c.ARIPasswordFile, "ari-password-file", "file holding the ARI password (preferred: a flag shows in ps)")
+	str(&c.TLSCert, "tls-cert", "PEM certificate: serve HTTPS (browser phones need it off localhost); re-read when it changes")
+	str(&c.TLSKey, "tls-key", "PEM private key for --tls-cert")
+	str(&c.SecureCookies, "secure-cookies", "true or false: session cookie only over HTTPS (default: true with --tls-cert; say true behind a TLS proxy)")
+	str(&c.AllowedOrigins, "allowed-origins", "comma-separated other origins (https://wall.example.com) allowed to call the API")
+	str(&c.AllowedHosts, "allowed-hosts", "comma-separated host names the console answers to (DNS rebinding); default: any, or only IPs and localhost on loopback")
+	str(&c.TrustedProxies, "trusted-proxies", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client")
+	str(&c.MetricsListen, "metrics-listen", "serve /metrics on this address only, not on --listen")
+	passwordGiven := false
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	fs.Visit(func(f *flag.Flag) { passwordGiven = passwordGiven || f.Name == "ari-password" })
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
 	if c.ARIURL == "" || c.App == "" || c.DB == "" {
 		return errors.New("--ari-url, --app and --db must not be empty")
 	}
+	if passwordGiven {
+		fmt.Fprintln(m.Stderr, "stasisq: warning: --ari-password shows in ps; use --ari-password-file or $STASISQ_ARI_PASSWORD")
+	}
+	if c.ARIPasswordFile != "" {
+		pw, err := cli.ReadSecretFile(c.ARIPasswordFile)
+		if err != nil {
+			return fmt.Errorf("--ari-password-file: %w", err)
+		}
+		c.ARIPassword = pw
+	}
+	if _, err := c.secureCookies(); err != nil {
+		return err
+	}
+	if _, err := cli.ParsePrefixes(c.TrustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	return cli.CheckLogging(c.LogLevel, c.LogFormat)
 }
 
-// pauseReasons splits Config.PauseReasons, dropping empty entries.
-func (c *Config) pauseReasons() []string {
-	var out []string
-	for _, r := range strings.Split(c.PauseReasons, ",") {
-		if r = strings.TrimSpace(r); r != "" {
-			out = append(out, r)
-		}
+// secureCookies is --secure-cookies, on with TLS when not given.
+func (c *Config) secureCookies() (bool, error) {
+	if c.SecureCookies == "" {
+		return c.TLSCert != "", nil
 	}
-	return out
+	v, err := strconv.ParseBool(c.SecureCookies)
+	if err != nil {
+		return false, fmt.Errorf("--secure-cookies %q: want true or false", c.SecureCookies)
+	}
+	return v, nil
 }
 
 func (m *Main) logger() *slog.Logger {
@@ -219,7 +258,7 @@ func (m *Main) Run(ctx context.Context) error {
 	log := m.logger()
 	opts := store.Options{Logger: log.With("component", "store")}
 	if m.Config.QueueLog != "" {
-		f, err := os.OpenFile(m.Config.QueueLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		f, err := os.OpenFile(m.Config.QueueLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 		if err != nil {
 			return fmt.Errorf("open queue_log: %w", err)
 		}
@@ -277,33 +316,57 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.setup, err = firstRunToken(ctx, db); err != nil {
 		return err
 	}
+	secure, err := m.Config.secureCookies()
+	if err != nil {
+		return err
+	}
+	proxies, err := cli.ParsePrefixes(m.Config.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	m.UI, err = ui.New(ui.Options{
-		Floor:        m.App,
-		Directory:    db,
-		Logger:       log.With("component", "ui"),
-		LookupURL:    m.Config.LookupURL,
-		PauseReasons: m.Config.pauseReasons(),
-		SetupToken:   m.setup,
+		Floor:          m.App,
+		Directory:      db,
+		Logger:         log.With("component", "ui"),
+		LookupURL:      m.Config.LookupURL,
+		PauseReasons:   cli.SplitList(m.Config.PauseReasons),
+		SetupToken:     m.setup,
+		SecureCookies:  secure,
+		AllowedOrigins: cli.SplitList(m.Config.AllowedOrigins),
+		TrustedProxies: proxies,
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
 	}
-
-	m.ln, err = net.Listen("tcp", m.Config.Listen)
+	webLog := log.With("component", "http")
+	m.web, err = httpserver.Listen(httpserver.Config{
+		Addr: m.Config.Listen, TLSCert: m.Config.TLSCert, TLSKey: m.Config.TLSKey,
+		Uncapped: proxies, AllowedHosts: cli.SplitList(m.Config.AllowedHosts), Logger: webLog,
+	})
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", m.Config.Listen, err)
+		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", m.Metrics.Handler())
-	mux.HandleFunc("/healthz", m.healthz)
-	mux.HandleFunc("/readyz", m.readyz)
-	mux.Handle("/", m.UI.Handler())
-	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := m.srv.Serve(m.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "err", err)
+	mux.HandleFunc("/healthz", httpserver.Healthz)
+	// Without the ARI events websocket stasisq hears of no caller.
+	mux.Handle("/readyz", httpserver.Readyz(func() error {
+		if m.ARI == nil || !m.ARI.Connected() {
+			return errors.New("ARI websocket not connected")
 		}
-	}()
+		return nil
+	}))
+	mux.Handle("/", m.UI.Handler())
+	if m.Config.MetricsListen == "" {
+		mux.Handle("/metrics", m.Metrics.Handler())
+	} else {
+		if m.metrics, err = httpserver.Listen(httpserver.Config{Addr: m.Config.MetricsListen, Logger: webLog}); err != nil {
+			return fmt.Errorf("--metrics-listen: %w", err)
+		}
+		only := http.NewServeMux()
+		only.Handle("/metrics", m.Metrics.Handler())
+		m.metrics.Serve(only, webLog)
+	}
+	m.web.Serve(mux, webLog)
 
 	if m.setup != "" {
 		// The one secret stasisq prints: whoever reads the log at first start
@@ -338,27 +401,6 @@ func (m *Main) configureUser(ctx context.Context, u queue.User, password string)
 	return m.App.Configure(ctx, change, func(ctx context.Context) error { return m.DB.PutUser(ctx, u, password) })
 }
 
-// healthz answers 200 while the process serves HTTP (liveness).
-func (m *Main) healthz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = io.WriteString(w, "ok\n")
-}
-
-// readyz answers 200 only while the ARI events websocket is up: without it
-// stasisq hears of no caller, so a load balancer or orchestrator should not
-// count it as serving.
-func (m *Main) readyz(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	if m.ARI == nil || !m.ARI.Connected() {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = io.WriteString(w, "ARI websocket not connected\n")
-		return
-	}
-	_, _ = io.WriteString(w, "ready\n")
-}
-
 // firstRunToken is a random token for the first administrator's setup
 // address when no administrator can log in, and "" otherwise.
 func firstRunToken(ctx context.Context, db *store.DB) (string, error) {
@@ -379,15 +421,18 @@ func (m *Main) SetupURL() string {
 
 // URL is the base URL of the web console (Listen may be ":0" in tests).
 func (m *Main) URL() string {
-	if m.ln == nil {
+	if m.web == nil {
 		return ""
 	}
-	addr := m.ln.Addr().(*net.TCPAddr)
-	host := addr.IP.String()
-	if addr.IP.IsUnspecified() {
-		host = "127.0.0.1"
+	return m.web.URL()
+}
+
+// MetricsURL is where /metrics is served.
+func (m *Main) MetricsURL() string {
+	if m.metrics != nil {
+		return m.metrics.URL() + "/metrics"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+	return m.URL() + "/metrics"
 }
 
 // Close stops the web server (closing its websockets itself: Shutdown does
@@ -400,12 +445,15 @@ func (m *Main) Close() error {
 
 func (m *Main) close() error {
 	var errs []error
-	if m.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if m.UI != nil {
-			m.UI.Close()
+	if m.UI != nil {
+		m.UI.Close() // its websockets: Shutdown does not close hijacked connections
+	}
+	for _, srv := range []*httpserver.Server{m.web, m.metrics} {
+		if srv == nil {
+			continue
 		}
-		if err := m.srv.Shutdown(ctx); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := srv.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 		}
 		cancel()

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+
+	"stasisq/internal/cli"
 )
 
 func TestParseFlagsEnvironment(t *testing.T) {
@@ -51,7 +54,7 @@ func TestParseFlagsLoggingAndPauseReasons(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if got := m.Config.pauseReasons(); !slices.Equal(got, tc.reasons) {
+			if got := cli.SplitList(m.Config.PauseReasons); !slices.Equal(got, tc.reasons) {
 				t.Errorf("pause reasons: got=%q, want %q", got, tc.reasons)
 			}
 			m.logger().Info("hello")
@@ -69,5 +72,61 @@ func TestParseImportFlags(t *testing.T) {
 	}
 	if c.QueuesConf != "/etc/asterisk/queues.conf" || c.QueueRules != "r.conf" || c.DB != "x.db" || !c.DryRun {
 		t.Errorf("got=%+v", c)
+	}
+}
+
+func TestParseFlagsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := dir + "/pw"
+	emptyFile := dir + "/empty"
+	if err := os.WriteFile(pwFile, []byte("from-file\nsecond line ignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(emptyFile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantErr  string // in the error; "" for none
+		wantPW   string
+		wantWarn bool
+		secure   bool
+	}{
+		{name: "file_wins_over_flag", args: []string{"--ari-password", "on-argv", "--ari-password-file", pwFile}, wantPW: "from-file", wantWarn: true},
+		{name: "flag_warns_it_shows_in_ps", args: []string{"--ari-password", "on-argv"}, wantPW: "on-argv", wantWarn: true},
+		{name: "missing_file", args: []string{"--ari-password-file", dir + "/nope"}, wantErr: "--ari-password-file"},
+		{name: "empty_file", args: []string{"--ari-password-file", emptyFile}, wantErr: "empty"},
+		{name: "secure_cookies_follow_tls", args: []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, secure: true},
+		{name: "secure_cookies_behind_a_tls_proxy", args: []string{"--secure-cookies", "true"}, secure: true},
+		{name: "secure_cookies_not_a_bool", args: []string{"--secure-cookies", "sometimes"}, wantErr: "--secure-cookies"},
+		{name: "trusted_proxies", args: []string{"--trusted-proxies", "10.0.0.1, 192.168.0.0/16"}},
+		{name: "trusted_proxies_bad", args: []string{"--trusted-proxies", "10.0.0.1,proxy.lan"}, wantErr: `"proxy.lan"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := NewMain()
+			var out strings.Builder
+			m.Stderr = &out
+			err := m.ParseFlags(context.Background(), tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err=%v, want one mentioning %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantPW != "" && m.Config.ARIPassword != tt.wantPW {
+				t.Errorf("ARI password got=%q, want %q", m.Config.ARIPassword, tt.wantPW)
+			}
+			if got := strings.Contains(out.String(), "shows in ps"); got != tt.wantWarn {
+				t.Errorf("warning about ps got=%v, want %v (%q)", got, tt.wantWarn, out.String())
+			}
+			if secure, _ := m.Config.secureCookies(); secure != tt.secure {
+				t.Errorf("secure cookies got=%v, want %v", secure, tt.secure)
+			}
+		})
 	}
 }

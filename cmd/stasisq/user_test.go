@@ -92,13 +92,7 @@ func TestUserCommandWhileServeHoldsTheDatabase(t *testing.T) {
 // admin --password-stdin", then serve, then root logs in; serve offers no
 // setup address any more.
 func TestFirstAdminFromTheCommandLine(t *testing.T) {
-	e := MustStartEnv(t)
-	if err := e.main.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if out, err := userCmd(t, "root-password\n", "add", "root", "--role", "admin", "--password-stdin", "--db", e.main.Config.DB); err != nil {
-		t.Fatalf("user add: %v (%s)", err, out)
-	}
+	e := MustStartEnvWithUsers(t, "root:admin")
 	m := e.MustRunMain()
 	MustConsoleLogin(t, m.URL(), "root", "root-password")
 	if got := m.SetupURL(); got != "" {
