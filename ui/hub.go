@@ -137,8 +137,9 @@ func encodeOrEmpty(v any) []byte {
 // outMsg is one websocket message: head + body + "}". Bodies are shared
 // between clients; only the head (with the client's seq) is per client.
 type outMsg struct {
-	head []byte
-	body []byte
+	head     []byte
+	body     []byte
+	snapshot bool
 }
 
 type client struct {
@@ -152,9 +153,14 @@ type client struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	wantSnap     atomic.Bool // overflowed: ask for a snapshot once the buffer is drained
+	wantSnap     atomic.Bool  // overflowed: ask for a snapshot once the buffer is drained
+	snapPending  atomic.Int32 // snapshots queued and not yet written
 	overflows    atomic.Int64
 	writingSince atomic.Int64 // unix nanoseconds when the write in progress began; 0 when idle
+
+	// Owned by the read loop (askResync).
+	lastResync  time.Time
+	resyncLater bool // a coalesced resync is scheduled for lastResync
 
 	// Owned by the hub goroutine.
 	seq      uint64
@@ -378,9 +384,11 @@ func (h *Hub) sendSnapshot(c *client) {
 	c.seq++
 	head := append([]byte(`{"type":"snapshot","seq":`), strconv.FormatUint(c.seq, 10)...)
 	head = append(head, `,"snapshot":`...)
-	if h.enqueue(c, outMsg{head: head, body: h.latest.bodyFor(c.agent)}) {
+	c.snapPending.Add(1)
+	if h.enqueue(c, outMsg{head: head, body: h.latest.bodyFor(c.agent), snapshot: true}) {
 		c.stale, c.needSnap = false, false
 	} else {
+		c.snapPending.Add(-1)
 		c.needSnap = false // its writer asks again once drained
 	}
 }

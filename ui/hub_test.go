@@ -468,3 +468,51 @@ func TestHubDropsClientThatStopsReading(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// A client sending resync in a loop gets a few snapshots a second, not one
+// per message; the last one still comes after its last request, with the
+// floor as it is then.
+func TestHubResyncFloodCoalesced(t *testing.T) {
+	env := MustTestEnv(t)
+	ws := env.MustDial(t, env.MustLogin(t, "sue"), dialOptions{})
+	ws.next()
+	start := time.Now()
+	const asked = 900
+	for range asked {
+		ws.send(map[string]string{"type": "resync"})
+	}
+	snap := testFloorState()
+	snap.Agents[1].State = queue.AgentPaused
+	env.floor.setSnapshot(snap)
+	env.srv.PublishSnapshot(snap) // what the last snapshot must show
+	ws.send(map[string]string{"type": "resync"})
+	sentFor := time.Since(start)
+
+	snapshots := 0
+	var last hubMessage
+	ctx, cancel := context.WithTimeout(context.Background(), sentFor+2*minResyncGap+time.Second)
+	defer cancel()
+	for {
+		_, data, err := ws.conn.Read(ctx)
+		if err != nil {
+			break // quiet: nothing more is coming
+		}
+		var m hubMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Type == "snapshot" {
+			snapshots++
+			last = m
+		}
+	}
+	// One per gap while asking, one coalesced after, and the pushes.
+	limit := int(sentFor/minResyncGap) + 4
+	t.Logf("%d resyncs in %v: %d snapshots (limit %d)", asked+1, sentFor.Round(time.Millisecond), snapshots, limit)
+	if snapshots == 0 || snapshots > limit {
+		t.Fatalf("snapshots got=%d for %d resyncs in %v, want 1..%d", snapshots, asked+1, sentFor, limit)
+	}
+	if last.Snapshot.Agents[1].State != queue.AgentPaused {
+		t.Fatalf("the last snapshot is stale: bob %s, want paused", last.Snapshot.Agents[1].State)
+	}
+}

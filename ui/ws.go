@@ -83,13 +83,46 @@ func (cl *client) readLoop() {
 		if err := json.Unmarshal(data, &m); err != nil {
 			continue
 		}
-		if m.Type == "resync" {
+		if m.Type == "resync" && !cl.askResync(time.Now()) {
+			return
+		}
+	}
+}
+
+// minResyncGap spaces out the snapshots one client can ask for: a client
+// (buggy or hostile) sending resync in a loop gets a few a second, not one
+// per message.
+const minResyncGap = 250 * time.Millisecond
+
+// askResync passes a client's resync on to the hub, coalesced: none while
+// a snapshot is already on its way (it will bring the client up to date),
+// and at most one per minResyncGap, the ones in between folded into one
+// sent when the gap is over. It returns false once the client is gone.
+func (cl *client) askResync(now time.Time) bool {
+	if cl.snapPending.Load() > 0 {
+		return true
+	}
+	if cl.resyncLater && now.Before(cl.lastResync) {
+		return true // one is on its way at lastResync
+	}
+	if wait := cl.lastResync.Add(minResyncGap).Sub(now); wait > 0 {
+		cl.resyncLater = true
+		cl.lastResync = now.Add(wait)
+		time.AfterFunc(wait, func() {
 			select {
 			case cl.hub.resync <- cl:
 			case <-cl.ctx.Done():
-				return
 			}
-		}
+		})
+		return true
+	}
+	cl.resyncLater = false
+	cl.lastResync = now
+	select {
+	case cl.hub.resync <- cl:
+		return true
+	case <-cl.ctx.Done():
+		return false
 	}
 }
 
@@ -102,7 +135,11 @@ func (cl *client) writeLoop() {
 		case <-cl.ctx.Done():
 			return
 		case m := <-cl.send:
-			if err := cl.write(m); err != nil {
+			err := cl.write(m)
+			if m.snapshot {
+				cl.snapPending.Add(-1)
+			}
+			if err != nil {
 				if !errors.Is(err, context.Canceled) {
 					cl.hub.cfg.log.Debug("websocket write", "user", cl.user.ID, "err", err)
 				}
