@@ -5,7 +5,7 @@
 //   /wall   the supervisor wallboard (?wall=1: TV mode, no controls)
 //   /admin  queues and users
 import { get, post, setCSRF, APIError } from './api.js';
-import { h, replace, params } from './util.js';
+import { h, replace, params, sameOriginPath } from './util.js';
 
 const main = document.getElementById('main');
 const top = document.getElementById('top');
@@ -78,7 +78,7 @@ function showLogin() {
       setCSRF(s.csrf);
       const next = params().get('next');
       // Only a path on this site: never an open redirect.
-      location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+      location.assign(sameOriginPath(next));
     } catch (e) {
       err.textContent = e.fields && Object.keys(e.fields).length
         ? Object.entries(e.fields).map(([k, v]) => `${k}: ${v}`).join('; ')

@@ -149,3 +149,14 @@ export function changed(el, key) {
   el._renderKey = key;
   return true;
 }
+
+// sameOriginPath is where a ?next= may send the browser: the path of a URL
+// on this origin, decided by the browser's own URL parser (which reads
+// "/\host" and "/<tab>/host" as another host), or "/" for anything else.
+export function sameOriginPath(next) {
+  if (!next) return '/';
+  let u;
+  try { u = new URL(next, location.origin); } catch { return '/'; }
+  if (u.origin !== location.origin) return '/';
+  return u.pathname + u.search + u.hash;
+}
