@@ -3,9 +3,12 @@ package queue
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ValidateQueue checks every field of a queue configuration and returns a
@@ -53,16 +56,17 @@ func ValidateQueue(c QueueConfig) error {
 	default:
 		bad("timeoutpriority", `must be "app" or "conf", not %q`, c.TimeoutPriority)
 	}
-	if strings.ContainsAny(c.ExitContext, ",|() \t") {
-		bad("exitcontext", "a dialplan context name (%q has a separator or space)", c.ExitContext)
-	}
 	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
 		sound := c.Sounds[name]
 		switch {
 		case !slices.Contains(SoundOptions, name):
 			bad("sounds", "%q is not one of app_queue's prompts (%s)", name, strings.Join(SoundOptions, ", "))
 		case strings.ContainsAny(sound, ",|") || strings.HasPrefix(sound, "sound:"):
-			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, sound)
+			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, truncate(sound))
+		default:
+			if msg := checkAsteriskWord(sound, MaxSoundName); msg != "" {
+				bad("sounds", "%s: %s", name, msg)
+			}
 		}
 	}
 	if c.MemberDelay < 0 || c.MemberDelay > time.Minute {
@@ -110,6 +114,30 @@ func ValidateQueue(c QueueConfig) error {
 			bad(fmt.Sprintf("periodic_announce[%d]", i), "must not be empty")
 		}
 	}
+	// Every string is bounded: each goes into every snapshot the console
+	// gets, and most into Asterisk's dialplan arguments.
+	if len(c.Name) > 0 && !ValidName(c.Name) {
+		bad("name", "%s", NameRule)
+	}
+	for _, w := range []struct{ field, v string }{{"musicclass", c.MusicClass}, {"exitcontext", c.ExitContext}} {
+		if msg := checkAsteriskWord(w.v, MaxAsteriskName); msg != "" {
+			bad(w.field, "%s", msg)
+		}
+	}
+	if len(c.ExitKeys) > 12 {
+		bad("exitkeys", "at most 12 keys")
+	}
+	if len(c.PeriodicAnnounce) > MaxListLength {
+		bad("periodic_announce", "at most %d sounds", MaxListLength)
+	}
+	for i, p := range c.PeriodicAnnounce {
+		if msg := checkAsteriskWord(p, MaxSoundName); msg != "" {
+			bad(fmt.Sprintf("periodic_announce[%d]", i), "%s", msg)
+		}
+	}
+	if len(c.Rules) > MaxListLength {
+		bad("rules", "at most %d penalty rules", MaxListLength)
+	}
 	for i, r := range c.Rules {
 		if r.After < 0 {
 			bad(fmt.Sprintf("rules[%d].after", i), "must be >= 0")
@@ -139,6 +167,17 @@ func ValidateAgent(c AgentConfig) error {
 	}
 	if strings.TrimSpace(c.Device) == "" {
 		bad("device", "must not be empty")
+	} else if msg := CheckText(c.Device, MaxAsteriskName); msg != "" || strings.ContainsAny(c.Device, " ,|") {
+		bad("device", "an Asterisk device such as PJSIP/1001 (%q)", truncate(c.Device))
+	}
+	if msg := CheckText(c.Name, MaxTextLength); msg != "" {
+		bad("name", "%s", msg)
+	}
+	if len(c.Queues) > MaxMemberships {
+		bad("queues", "at most %d queues", MaxMemberships)
+	}
+	if len(c.Skills) > MaxListLength {
+		bad("skills", "at most %d skills", MaxListLength)
 	}
 	seen := make(map[string]bool, len(c.Queues))
 	for i, m := range c.Queues {
@@ -156,6 +195,9 @@ func ValidateAgent(c AgentConfig) error {
 	for skill, level := range c.Skills {
 		if strings.TrimSpace(skill) == "" {
 			bad("skills", "a skill name must not be empty")
+		} else if msg := CheckText(skill, 64); msg != "" {
+			bad("skills", "%q: %s", truncate(skill), msg)
+			continue
 		}
 		if level < 1 || level > 100 {
 			bad("skills."+skill, "level must be between 1 and 100, not %d", level)
@@ -166,6 +208,52 @@ func ValidateAgent(c AgentConfig) error {
 	}
 	slices.SortFunc(fs, func(a, b FieldError) int { return strings.Compare(a.Field, b.Field) })
 	return &ValidationError{Fields: fs}
+}
+
+// Bounds on configuration text and lists: each is in every snapshot the
+// console gets, and most in Asterisk's dialplan arguments.
+const (
+	MaxTextLength   = 128 // a name people read: an agent's, a user's
+	MaxAsteriskName = 80  // a context, music class or device: Asterisk's AST_MAX_CONTEXT
+	MaxSoundName    = 255 // a sound file path
+	MaxListLength   = 50  // periodic announcements, penalty rules, skills
+	MaxMemberships  = 500 // queues one agent is in
+)
+
+// asteriskWord is what Asterisk takes as a context, music class or sound
+// name without quoting: no separators, spaces or control characters.
+var asteriskWord = regexp.MustCompile(`^[A-Za-z0-9_.+@/:-]*$`)
+
+func checkAsteriskWord(s string, max int) string {
+	switch {
+	case len(s) > max:
+		return fmt.Sprintf("at most %d characters", max)
+	case !asteriskWord.MatchString(s):
+		return fmt.Sprintf("letters, digits and _ . + @ / : - only (%q)", truncate(s))
+	}
+	return ""
+}
+
+// CheckText says what is wrong with a name people read: too long, not
+// UTF-8, or holding control characters (NUL, newlines: they break logs
+// and queue_log).
+func CheckText(s string, max int) string {
+	switch {
+	case len(s) > max:
+		return fmt.Sprintf("at most %d bytes", max)
+	case !utf8.ValidString(s):
+		return "not valid UTF-8"
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return "must not hold control characters"
+	}
+	return ""
+}
+
+func truncate(s string) string {
+	if len(s) <= 40 {
+		return s
+	}
+	return s[:40] + "…"
 }
 
 // Unwrap lets errors.Is(err, ErrInvalid) recognise every validation failure.

@@ -3,6 +3,7 @@ package queue
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -31,6 +32,19 @@ func TestValidateQueue(t *testing.T) {
 		{"unknown_empty_condition", func(c *QueueConfig) { c.JoinEmpty = []EmptyCondition{"strict"} }, []string{"joinempty"}},
 		{"rule_with_negative_time", func(c *QueueConfig) { c.Rules = []PenaltyRule{{After: -time.Second, MaxRelative: true}} }, []string{"rules[0].after"}},
 		{"rounding_out_of_range", func(c *QueueConfig) { c.AnnounceRoundSeconds = 60 }, []string{"announce_round_seconds"}},
+		// Issue 14: a 900 KB music class with NULs was accepted and sent in every snapshot.
+		{"huge_music_class_with_nuls", func(c *QueueConfig) { c.MusicClass = strings.Repeat("a\x00", 450<<10) }, []string{"musicclass"}},
+		{"music_class_with_a_space", func(c *QueueConfig) { c.MusicClass = "my class" }, []string{"musicclass"}},
+		{"music_class_at_the_limit", func(c *QueueConfig) { c.MusicClass = strings.Repeat("m", MaxAsteriskName) }, nil},
+		{"music_class_over_the_limit", func(c *QueueConfig) { c.MusicClass = strings.Repeat("m", MaxAsteriskName+1) }, []string{"musicclass"}},
+		{"name_not_a_valid_name", func(c *QueueConfig) { c.Name = strings.Repeat("q", 65) }, []string{"name"}},
+		{"sound_with_a_newline", func(c *QueueConfig) { c.Sounds = map[string]string{"queue-thankyou": "custom/thanks\n"} }, []string{"sounds"}},
+		{"sound_path_is_fine", func(c *QueueConfig) { c.Sounds = map[string]string{"queue-thankyou": "custom/en/thanks-2"} }, nil},
+		{"too_many_periodic_announcements", func(c *QueueConfig) { c.PeriodicAnnounce = slices.Repeat([]string{"p"}, MaxListLength+1) }, []string{"periodic_announce"}},
+		{"periodic_announcement_with_a_pipe", func(c *QueueConfig) { c.PeriodicAnnounce = []string{"a|b"} }, []string{"periodic_announce[0]"}},
+		{"too_many_rules", func(c *QueueConfig) {
+			c.Rules = slices.Repeat([]PenaltyRule{{MaxRelative: true, MinRelative: true}}, MaxListLength+1)
+		}, []string{"rules"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -77,6 +91,13 @@ func TestValidateAgent(t *testing.T) {
 		{"queue_twice_and_negative_penalty", AgentConfig{ID: "a", Device: "d", Queues: []Membership{{Queue: "q"}, {Queue: "q", Penalty: -1}}},
 			[]string{"queues[1].penalty", "queues[1].queue"}},
 		{"skill_level_out_of_range", AgentConfig{ID: "a", Device: "d", Skills: map[string]int{"fr": 0}}, []string{"skills.fr"}},
+		{"name_with_a_newline", AgentConfig{ID: "a", Name: "Ann\nFAKE|queue_log|line", Device: "PJSIP/1"}, []string{"name"}},
+		{"name_not_utf8", AgentConfig{ID: "a", Name: "Ann \xff", Device: "PJSIP/1"}, []string{"name"}},
+		{"name_too_long", AgentConfig{ID: "a", Name: strings.Repeat("é", MaxTextLength), Device: "PJSIP/1"}, []string{"name"}},
+		{"name_in_any_script", AgentConfig{ID: "a", Name: "Zoë Ålund 李", Device: "PJSIP/1"}, nil},
+		{"device_with_a_comma", AgentConfig{ID: "a", Device: "PJSIP/1,PJSIP/2"}, []string{"device"}},
+		{"device_with_a_nul", AgentConfig{ID: "a", Device: "PJSIP/1\x00"}, []string{"device"}},
+		{"skill_name_with_control", AgentConfig{ID: "a", Device: "PJSIP/1", Skills: map[string]int{"fr\x07": 5}}, []string{"skills"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -450,6 +450,8 @@ func TestMemberLines(t *testing.T) {
 			[]queue.AgentConfig{{ID: "pjsip-1001", Name: "PJSIP/1001", Device: "PJSIP/1001", Static: true, Queues: []queue.Membership{{Queue: "q"}}}}, ""},
 		{"all seven fields", "[q]\nmember => PJSIP/1001,4,Ann Lee,PJSIP/1001,yes,0,no\n",
 			[]queue.AgentConfig{{ID: "ann-lee", Name: "Ann Lee", Device: "PJSIP/1001", Static: true, RingInUse: &yes, Queues: []queue.Membership{{Queue: "q", Penalty: 4}}}}, ""},
+		{"escaped semicolon in the name", "[q]\nmember => PJSIP/1001,0,Ann\\;Lee ; a comment\n",
+			[]queue.AgentConfig{{ID: "ann-lee", Name: "Ann;Lee", Device: "PJSIP/1001", Static: true, Queues: []queue.Membership{{Queue: "q"}}}}, ""},
 		{"member= with equals", "[q]\nmember=PJSIP/1001,1\n",
 			[]queue.AgentConfig{{ID: "pjsip-1001", Name: "PJSIP/1001", Device: "PJSIP/1001", Static: true, Queues: []queue.Membership{{Queue: "q", Penalty: 1}}}}, ""},
 		{"bad penalty", "[q]\nmember => PJSIP/1001,high\n",
@@ -562,7 +564,6 @@ func TestSyntax(t *testing.T) {
 		conf string
 		want func(q *queue.QueueConfig)
 	}{
-		{"escaped semicolon", "[q]\nmusicclass = a\\;b ; comment\n", func(q *queue.QueueConfig) { q.MusicClass = "a;b" }},
 		{"block comment mid-line", "[q]\nweight = 4 ;-- hidden\nweight = 9\n--; maxlen = 3\n", func(q *queue.QueueConfig) { q.Weight = 4; q.MaxLen = 3 }},
 		{"nested block comments", "[q]\n;-- outer ;-- inner --; still hidden\nweight = 9 --;\nmaxlen=2\n", func(q *queue.QueueConfig) { q.MaxLen = 2 }},
 		{"ruler is a plain comment", "[q]\n;-----------------\nweight = 1\n", func(q *queue.QueueConfig) { q.Weight = 1 }},

@@ -126,8 +126,8 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if b.Name == "" {
 		b.Name = id
 	}
-	if len(b.Name) > 128 {
-		f.add("name", "at most 128 characters")
+	if msg := queue.CheckText(b.Name, queue.MaxTextLength); msg != "" {
+		f.add("name", msg)
 	}
 	if b.Role.Rank() == 0 {
 		f.add("role", "must be agent, supervisor or admin")

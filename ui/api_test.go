@@ -115,8 +115,8 @@ func TestBadInputFieldByField(t *testing.T) {
 			map[string]string{"agent.device": "PJSIP/1001", "agent.queues[0].queue": `no queue called "nope"`}},
 		{"agent skill level", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "agent", "password": "longenough", "agent": map[string]any{"device": "PJSIP/1003", "skills": map[string]int{"french": 0}}}}, 422,
 			map[string]string{"agent.skills.french": "1 to 100"}},
-		{"calls limit", "sue", route{"GET", "/api/calls?limit=0", nil}, 422, map[string]string{"limit": "from 1 to 1000"}},
-		{"stats bad date", "sue", route{"GET", "/api/stats/queues/sales?from=yesterday", nil}, 422, map[string]string{"from": "RFC 3339"}},
+		{"calls limit", "sue", route{"GET", "/api/calls?limit=0", nil}, 400, map[string]string{"limit": "from 1 to 1000"}},
+		{"stats bad date", "sue", route{"GET", "/api/stats/queues/sales?from=yesterday", nil}, 400, map[string]string{"from": "RFC 3339"}},
 		{"lookup without number", "sue", route{"GET", "/api/lookup", nil}, 422, map[string]string{"number": "required"}},
 	}
 	for _, tt := range tests {
@@ -400,5 +400,47 @@ func TestMyQueues(t *testing.T) {
 	want := []MyQueue{{Queue: "sales", Penalty: 0, Active: true, AllowPick: true}, {Queue: "support", Penalty: 2, Active: false}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got=%+v, want %+v", got, want)
+	}
+}
+
+// Bounds on what a request may carry (issue 14): dates a report cannot be
+// about, names that would break logs or snapshots.
+func TestRequestBounds(t *testing.T) {
+	env := MustTestEnv(t)
+	ada := env.MustLogin(t, "ada")
+	tests := []struct {
+		name         string
+		method, path string
+		body         any
+		want         int
+		field        string
+	}{
+		{"year_9999", "GET", "/api/stats/queues/sales?from=9999-12-31", nil, 400, "from"},
+		{"year_9999_to", "GET", "/api/calls?to=9999-12-31", nil, 400, "to"},
+		{"year_1", "GET", "/api/stats/agents/alice?from=0001-01-01T00:00:00Z", nil, 400, "from"},
+		{"a_real_range", "GET", "/api/stats/queues/sales?from=2026-01-01&to=2026-12-31", nil, 200, ""},
+		{"user_name_with_newline", "PUT", "/api/admin/users/carl", map[string]any{"name": "Carl\nINJECTED", "role": "supervisor", "password": testPassword}, 422, "name"},
+		{"user_name_with_nul", "PUT", "/api/admin/users/carl", map[string]any{"name": "Carl\x00", "role": "supervisor", "password": testPassword}, 422, "name"},
+		{"queue_music_class_with_nul", "PUT", "/api/admin/queues/billing", map[string]any{"name": "billing", "strategy": "ringall", "timeout": 15e9, "musicclass": "default\x00"}, 422, "musicclass"},
+		{"user_name_too_long", "PUT", "/api/admin/users/carl", map[string]any{"name": strings.Repeat("c", 129), "role": "supervisor", "password": testPassword}, 422, "name"},
+		{"queue_music_class_900KB", "PUT", "/api/admin/queues/billing", func() map[string]any {
+			q := queue.DefaultQueueConfig("billing")
+			q.MusicClass = strings.Repeat("a", 900<<10) // under the 1 MB body limit
+			b, _ := json.Marshal(q)
+			var m map[string]any
+			_ = json.Unmarshal(b, &m)
+			return m
+		}(), 422, "musicclass"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			status, body := ada.do(tt.method, tt.path, tt.body)
+			if status != tt.want {
+				t.Fatalf("got=%d, want %d (%s)", status, tt.want, body)
+			}
+			if tt.field != "" && !strings.Contains(string(body), `"`+tt.field+`"`) {
+				t.Fatalf("error %s does not name the field %s", body, tt.field)
+			}
+		})
 	}
 }

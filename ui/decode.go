@@ -73,6 +73,9 @@ func describeType(kind string) string {
 
 // timeRange reads ?from=&to= (RFC 3339 or YYYY-MM-DD in the server's zone);
 // the default is today so far.
+// The years a report may ask about.
+const minYear, maxYear = 2000, 2200
+
 func (s *Server) timeRange(c echo.Context) (from, to time.Time, err error) {
 	now := time.Now().In(s.loc)
 	from = startOfDay(now)
@@ -98,10 +101,20 @@ func (s *Server) timeRange(c echo.Context) (from, to time.Time, err error) {
 	}
 	parse("from", &from, false)
 	parse("to", &to, true)
+	// Dates far outside what a call centre keeps overflow what the store
+	// and JSON encode (year 9999 + a day is year 10000).
+	for _, d := range []struct {
+		name string
+		t    time.Time
+	}{{"from", from}, {"to", to}} {
+		if d.t.Year() < minYear || d.t.Year() > maxYear {
+			f.add(d.name, fmt.Sprintf("must be between %d and %d", minYear, maxYear))
+		}
+	}
 	if len(f) == 0 && !to.After(from) {
 		f.add("to", "must be after from")
 	}
-	return from, to, f.err()
+	return from, to, f.queryErr()
 }
 
 func startOfDay(t time.Time) time.Time {
@@ -116,8 +129,7 @@ func intParam(c echo.Context, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return 0, &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input",
-			Fields: map[string]string{name: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}}
+		return 0, fieldErrors{name: fmt.Sprintf("must be a whole number from %d to %d", lo, hi)}.queryErr()
 	}
 	return n, nil
 }

@@ -42,6 +42,15 @@ func (f fieldErrors) err() error {
 	return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input", Fields: f}
 }
 
+// queryErr is err for a URL's query parameters: 400, the request itself
+// is malformed (422 is for a body that parsed but says something wrong).
+func (f fieldErrors) queryErr() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Status: http.StatusBadRequest, Message: "invalid query", Fields: f}
+}
+
 // toAPIError maps an error from the engine, the directory or a handler to
 // the status and message the client sees. It is the only such mapping.
 func toAPIError(err error) *Error {

@@ -37,8 +37,8 @@ func (s *Server) setup(c echo.Context) error {
 	if req.Name == "" {
 		req.Name = req.Login
 	}
-	if len(req.Name) > 128 {
-		f.add("name", "at most 128 characters")
+	if msg := queue.CheckText(req.Name, queue.MaxTextLength); msg != "" {
+		f.add("name", msg)
 	}
 	if msg := queue.CheckPassword(req.Password); msg != "" {
 		f.add("password", msg)
