@@ -59,8 +59,9 @@ func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 
 // RedirectCaller takes a waiting caller out of its queue and continues it in
 // the dialplan at target: "context,exten,priority", "context,exten" or an
-// extension in the context the caller came from.
-func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error {
+// extension in the context the caller came from; only to a context and
+// extension allowed lists (queue.ErrForbidden otherwise).
+func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error {
 	var cmdErr error
 	err := a.do(ctx, func() {
 		leg, ok := a.callers[string(caller)]
@@ -73,20 +74,19 @@ func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target 
 			cmdErr = fmt.Errorf("redirect %s: %w", caller, err)
 			return
 		}
+		if !allowed.Allows(dctx, exten) {
+			cmdErr = fmt.Errorf("redirect %s to %s,%s: not on the admin's list of redirect targets: %w", caller, dctx, exten, queue.ErrForbidden)
+			return
+		}
 		if a.talking(leg) {
 			cmdErr = fmt.Errorf("redirect %s: caller is talking to an agent: %w", caller, queue.ErrNotAllowed)
 			return
 		}
-		if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftContinued}); err != nil {
+		// The engine's Exit carries the target: one continue, as for an
+		// exit key (two would race, and the first one, after Stasis(), won).
+		if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftContinued, Context: dctx, Exten: exten, Priority: prio}); err != nil {
 			cmdErr = fmt.Errorf("redirect %s: %w", caller, err)
-			return
 		}
-		leg.leaving = true
-		playing, answered := leg.playing, leg.answered
-		a.dropAnnouncements(leg)
-		id := leg.id
-		x := exit{playing: playing, stopMOH: answered, status: queue.StatusWithdraw, context: dctx, exten: exten, prio: prio}
-		a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
 	})
 	if err != nil {
 		return err

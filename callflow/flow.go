@@ -388,8 +388,8 @@ func (a *App) execute(e queue.Action) {
 	case queue.Exit:
 		x := exit{status: e.Status, key: e.Key, position: e.Position, abandoned: e.Abandoned, vars: e.Vars}
 		if e.Context != "" {
-			// app_queue's context=: the key is the extension to go to.
-			x.context, x.exten, x.prio = e.Context, e.Key, 1
+			// app_queue's context= (the key is the extension), or a redirect.
+			x.context, x.exten, x.prio = e.Context, e.Exten, e.Priority
 		}
 		a.leave(string(e.Caller), x)
 	case queue.RingAgent:

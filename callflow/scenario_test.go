@@ -243,6 +243,17 @@ func (h *flowHarness) run(cmd string) []string {
 		must(err)
 		h.ari.failNext(arg(1), status)
 		return nil
+	case "redirect": // redirect <caller> <target> [allowed context,exten ...]
+		var allowed queue.RedirectTargets
+		if len(f) > 3 {
+			var err error
+			allowed, err = queue.ParseRedirectTargets(f[3:])
+			must(err)
+		}
+		if err := h.app.RedirectCaller(context.Background(), queue.CallerID(arg(1)), arg(2), allowed); err != nil {
+			h.settle()
+			return append(h.ari.take(), "! "+err.Error())
+		}
 	case "wait":
 		d, err := time.ParseDuration(arg(1))
 		must(err)

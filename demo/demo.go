@@ -199,6 +199,11 @@ func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentCon
 				return fmt.Errorf("demo queue %s: %w", q.Name, err)
 			}
 		}
+		// Supervisors may send a demo caller to any extension of the
+		// callers' context; a real install starts with an empty list.
+		if err := db.PutRedirectTargets(ctx, queue.RedirectTargets{{Context: "from-callers", Exten: "_X!"}}); err != nil {
+			return fmt.Errorf("demo redirect targets: %w", err)
+		}
 		for _, a := range simAgents {
 			if err := db.PutAgent(ctx, store.Agent{Config: a, Role: queue.RoleAgent}); err != nil {
 				return fmt.Errorf("demo agent %s: %w", a.ID, err)

@@ -165,8 +165,8 @@ func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effe
 		x.Position = pos
 		x.Abandoned = reason == LeftTimeout || reason == LeftLeaveEmpty
 		x.Vars = vars
-		if reason == LeftExitKey {
-			x.Context = q.cfg.ExitContext
+		if reason == LeftExitKey && q.cfg.ExitContext != "" {
+			x.Context, x.Exten, x.Priority = q.cfg.ExitContext, key, 1
 		}
 		exit = x
 	}
@@ -222,7 +222,14 @@ func (e *Engine) supervisorRemove(in Remove) error {
 	case LeftHungUp:
 		e.leave(c, LeftHungUp, "", HangupCaller{Caller: c.id})
 	case LeftContinued, "":
-		e.leave(c, LeftContinued, "", Exit{Caller: c.id, Queue: c.q.cfg.Name, Status: StatusContinue})
+		x := Exit{Caller: c.id, Queue: c.q.cfg.Name, Status: StatusContinue}
+		if in.Context != "" {
+			if in.Exten == "" || in.Priority < 1 {
+				return fmt.Errorf("remove %q: redirect to %s needs an extension and a priority: %w", in.Caller, in.Context, ErrInvalid)
+			}
+			x.Status, x.Context, x.Exten, x.Priority = StatusWithdraw, in.Context, in.Exten, in.Priority
+		}
+		e.leave(c, LeftContinued, "", x)
 	default:
 		return fmt.Errorf("remove %q: reason %q: %w", in.Caller, in.Reason, ErrInvalid)
 	}

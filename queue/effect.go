@@ -98,7 +98,12 @@ type (
 		// Abandoned sets ABANDONED=TRUE, as app_queue's record_abandoned
 		// does for a timeout or a leave-empty.
 		Abandoned bool
-		Context   string
+		// Context, when set, is where the caller continues, at Exten and
+		// Priority: an exit key's (Exten is the key, priority 1) or a
+		// supervisor's redirect.
+		Context  string
+		Exten    string
+		Priority int
 		// Vars are more variables to set first (setqueuevar's).
 		Vars []ChannelVar
 	}

@@ -10,6 +10,7 @@ var (
 	ErrBadCredentials = errors.New("wrong login or password") // never says which of the two
 	ErrInvalid        = errors.New("invalid input")           // see also *ValidationError, field by field
 	ErrConflict       = errors.New("conflict")                // not possible in the current state
+	ErrForbidden      = errors.New("forbidden")               // allowed to nobody, whatever the role (a redirect off the admin's list)
 )
 
 // Errors Apply returns when it refuses a command; the engine state is then

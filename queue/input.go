@@ -210,10 +210,16 @@ type (
 		Priority int
 	}
 	// Remove takes a caller out of the queue for the supervisor (hang up or
-	// redirect); the call flow does the telephony.
+	// redirect); the call flow does the telephony. A redirect
+	// (LeftContinued) with a Context continues there, at Exten and
+	// Priority (QUEUESTATUS=WITHDRAW, as QueueWithdrawCaller leaves it);
+	// without one, after Stasis() (CONTINUE).
 	Remove struct {
-		Caller CallerID
-		Reason LeaveReason
+		Caller   CallerID
+		Reason   LeaveReason
+		Context  string
+		Exten    string
+		Priority int
 	}
 )
 

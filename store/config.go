@@ -315,3 +315,37 @@ func (db *DB) Agents(ctx context.Context) ([]Agent, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Config.ID < out[j].Config.ID })
 	return out, nil
 }
+
+// keyRedirectTargets holds, in the meta bucket, the admin's list of where
+// supervisors may redirect callers (JSON queue.RedirectTargets).
+var keyRedirectTargets = []byte("redirect_targets")
+
+// RedirectTargets returns the admin's redirect allow-list; none stored is
+// an empty list (every redirect refused).
+func (db *DB) RedirectTargets(ctx context.Context) (queue.RedirectTargets, error) {
+	var out queue.RedirectTargets
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketMeta).Get(keyRedirectTargets)
+		if raw == nil {
+			return nil
+		}
+		return json.Unmarshal(raw, &out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("redirect targets: %w", err)
+	}
+	return out, nil
+}
+
+// PutRedirectTargets replaces the redirect allow-list.
+func (db *DB) PutRedirectTargets(ctx context.Context, ts queue.RedirectTargets) error {
+	raw, err := json.Marshal(ts)
+	if err != nil {
+		return fmt.Errorf("put redirect targets: %w", err)
+	}
+	err = db.update(ctx, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyRedirectTargets, raw) })
+	if err != nil {
+		return fmt.Errorf("put redirect targets: %w", err)
+	}
+	return nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -142,5 +143,28 @@ func TestAgentRoundTripAndPasswords(t *testing.T) {
 	}
 	if err := db.DeleteAgent(ctx, "boss"); !errors.Is(err, queue.ErrNotFound) {
 		t.Errorf("DeleteAgent twice: got=%v, want ErrNotFound", err)
+	}
+}
+
+func TestRedirectTargetsKept(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "stasisq.db")
+	db, err := Open(path, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts, err := db.RedirectTargets(ctx); err != nil || len(ts) != 0 {
+		t.Fatalf("a new database: got=%v err=%v, want an empty list", ts, err)
+	}
+	want := queue.RedirectTargets{{Context: "from-internal", Exten: "2000"}, {Context: "ivr", Exten: "_X."}}
+	if err := db.PutRedirectTargets(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = MustOpenPath(t, path, testOptions())
+	if got, err := db.RedirectTargets(ctx); err != nil || !slices.Equal(got, want) {
+		t.Fatalf("after reopen got=%v err=%v, want %v", got, err, want)
 	}
 }

@@ -199,6 +199,47 @@ func (s *Server) adminDeleteUser(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// redirectTargetsBody is the allow-list as the admin edits it: one
+// "context,exten" per entry, patterns allowed (_X.).
+type redirectTargetsBody struct {
+	Targets []string `json:"targets"`
+}
+
+func (s *Server) adminRedirectTargets(c echo.Context) error {
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	ts, err := s.opts.Directory.RedirectTargets(ctx)
+	if err != nil {
+		return err
+	}
+	out := redirectTargetsBody{Targets: []string{}}
+	for _, t := range ts {
+		out.Targets = append(out.Targets, t.String())
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) adminPutRedirectTargets(c echo.Context) error {
+	var b redirectTargetsBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if b.Targets == nil {
+		return fieldErrors{"targets": "required (a list, maybe empty)"}.err()
+	}
+	ts, err := queue.ParseRedirectTargets(b.Targets)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	if err := s.opts.Directory.PutRedirectTargets(ctx, ts); err != nil {
+		return err
+	}
+	s.log.Info("redirect targets saved", "count", len(ts), "by", userID(c))
+	return s.adminRedirectTargets(c)
+}
+
 // mergeValidation adds the engine's own findings to ours; ours come first
 // because their messages were written for the form.
 func mergeValidation(f fieldErrors, prefix string, err error) {

@@ -564,7 +564,14 @@ func (s *Server) redirectCaller(c echo.Context) error {
 	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	if err := s.opts.Floor.RedirectCaller(ctx, queue.CallerID(c.Param("id")), b.Target); err != nil {
+	allowed, err := s.opts.Directory.RedirectTargets(ctx)
+	if err != nil {
+		return err
+	}
+	if len(allowed) == 0 {
+		return newError(http.StatusForbidden, "no redirect targets are allowed yet: an admin lists them in Admin > Redirect targets")
+	}
+	if err := s.opts.Floor.RedirectCaller(ctx, queue.CallerID(c.Param("id")), b.Target, allowed); err != nil {
 		return fmt.Errorf("redirect %s: %w", c.Param("id"), err)
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -67,6 +67,15 @@ func TestHangupAndRedirectReachFloor(t *testing.T) {
 	if status, body := sue.do("POST", "/api/callers/c3/hangup", nil); status != http.StatusNoContent {
 		t.Fatalf("hangup: got=%d (%s)", status, body)
 	}
+	// No list kept yet: no redirect reaches the floor.
+	if status, body := sue.do("POST", "/api/callers/c2/redirect", map[string]any{"target": "2000"}); status != http.StatusForbidden {
+		t.Fatalf("redirect without an allow-list: got=%d (%s), want 403", status, body)
+	}
+	ada := env.MustLogin(t, "ada")
+	if status, body := ada.do("PUT", "/api/admin/redirect-targets", map[string]any{"targets": []string{"from-internal,2000", " ivr , _X. ", ""}}); status != http.StatusOK ||
+		!strings.Contains(string(body), `"targets":["from-internal,2000","ivr,_X."]`) {
+		t.Fatalf("save the allow-list: got=%d (%s)", status, body)
+	}
 	for _, target := range []string{"2000", "from-internal,2000,1"} {
 		if status, body := sue.do("POST", "/api/callers/c2/redirect", map[string]any{"target": target}); status != http.StatusNoContent {
 			t.Fatalf("redirect %q: got=%d (%s)", target, status, body)
@@ -77,8 +86,32 @@ func TestHangupAndRedirectReachFloor(t *testing.T) {
 	if want := []queue.CallerID{"c3"}; !reflect.DeepEqual(env.floor.hangups, want) {
 		t.Fatalf("hangups got=%v, want %v", env.floor.hangups, want)
 	}
-	if want := []string{"c2->2000", "c2->from-internal,2000,1"}; !reflect.DeepEqual(env.floor.redirects, want) {
+	want := []string{"c2->2000 allowed from-internal,2000 ivr,_X.", "c2->from-internal,2000,1 allowed from-internal,2000 ivr,_X."}
+	if !reflect.DeepEqual(env.floor.redirects, want) {
 		t.Fatalf("redirects got=%v, want %v", env.floor.redirects, want)
+	}
+}
+
+func TestRedirectTargetsAdmin(t *testing.T) {
+	env := MustTestEnv(t)
+	ada, sue := env.MustLogin(t, "ada"), env.MustLogin(t, "sue")
+	if status, body := ada.do("GET", "/api/admin/redirect-targets", nil); status != http.StatusOK || !strings.Contains(string(body), `"targets":[]`) {
+		t.Fatalf("empty list: got=%d (%s)", status, body)
+	}
+	if status, _ := sue.do("PUT", "/api/admin/redirect-targets", map[string]any{"targets": []string{"x,1"}}); status != http.StatusForbidden {
+		t.Fatalf("a supervisor keeping the list: got=%d, want 403", status)
+	}
+	status, body := ada.do("PUT", "/api/admin/redirect-targets", map[string]any{"targets": []string{"ok,2000", "no-comma", "ctx,_X[", "bad ctx,1", "ctx,1,2"}})
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad entries: got=%d (%s), want 422", status, body)
+	}
+	for _, field := range []string{"targets[1]", "targets[2]", "targets[3]", "targets[4]"} {
+		if !strings.Contains(string(body), `"`+field+`"`) {
+			t.Errorf("error %s does not name %s", body, field)
+		}
+	}
+	if len(env.dir.redirectTo) != 0 {
+		t.Fatalf("a refused list was stored: %v", env.dir.redirectTo)
 	}
 }
 

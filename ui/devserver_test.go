@@ -79,7 +79,7 @@ func (f *engineFloor) HangupCaller(ctx context.Context, caller queue.CallerID) e
 	return f.Do(ctx, queue.Remove{Caller: caller, Reason: queue.LeftHungUp})
 }
 
-func (f *engineFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error {
+func (f *engineFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error {
 	return f.Do(ctx, queue.Remove{Caller: caller, Reason: queue.LeftContinued})
 }
 

@@ -114,6 +114,7 @@ var errorKinds = []struct {
 	{queue.ErrBadCredentials, http.StatusUnauthorized, "wrong login or password"},
 	{queue.ErrNotFound, http.StatusNotFound, "not found"},
 	{queue.ErrConflict, http.StatusConflict, ""},
+	{queue.ErrForbidden, http.StatusForbidden, ""},
 	{queue.ErrInvalid, http.StatusBadRequest, ""},
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -78,10 +79,16 @@ func (f *fakeFloor) HangupCaller(ctx context.Context, caller queue.CallerID) err
 	return nil
 }
 
-func (f *fakeFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error {
+// RedirectCaller records the redirect with the allow-list it came with
+// (the call flow enforces the list; see callflow's redirect scenario).
+func (f *fakeFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.redirects = append(f.redirects, string(caller)+"->"+target)
+	list := make([]string, len(allowed))
+	for i, t := range allowed {
+		list[i] = t.String()
+	}
+	f.redirects = append(f.redirects, string(caller)+"->"+target+" allowed "+strings.Join(list, " "))
 	return nil
 }
 
@@ -109,6 +116,7 @@ type fakeDirectory struct {
 	queueStats map[string][]queue.QueueInterval
 	agentStats map[string][]queue.AgentInterval
 	sessions   map[string]queue.Session
+	redirectTo queue.RedirectTargets
 	authCalls  atomic.Int64 // Authenticate calls: passwords checked
 	lastCalls  struct {
 		from, to time.Time
@@ -149,6 +157,19 @@ func (d *fakeDirectory) SessionUser(ctx context.Context, id string, now time.Tim
 		return queue.Session{}, queue.User{}, queue.ErrNotFound
 	}
 	return s, u, nil
+}
+
+func (d *fakeDirectory) RedirectTargets(ctx context.Context) (queue.RedirectTargets, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.redirectTo, nil
+}
+
+func (d *fakeDirectory) PutRedirectTargets(ctx context.Context, ts queue.RedirectTargets) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.redirectTo = ts
+	return nil
 }
 
 func (d *fakeDirectory) DeleteSession(ctx context.Context, id string) error {

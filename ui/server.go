@@ -24,8 +24,9 @@ type Floor interface {
 	Do(ctx context.Context, in queue.Input) error
 	HangupCaller(ctx context.Context, caller queue.CallerID) error
 	// RedirectCaller sends a caller to target: "context,exten,priority" or an
-	// extension in the queue's default context.
-	RedirectCaller(ctx context.Context, caller queue.CallerID, target string) error
+	// extension in the queue's default context, if allowed lists it
+	// (queue.ErrForbidden otherwise).
+	RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error
 	// Configure makes a configuration change (queue.ConfigureQueue,
 	// RemoveQueue, ConfigureAgent, RemoveAgent): validated, kept by save
 	// (a Directory write), and only then applied, so a failed save changes
@@ -57,6 +58,10 @@ type Directory interface {
 	PutSession(ctx context.Context, s queue.Session) error
 	SessionUser(ctx context.Context, id string, now time.Time) (queue.Session, queue.User, error)
 	DeleteSession(ctx context.Context, id string) error
+
+	// The admin's list of where supervisors may redirect callers.
+	RedirectTargets(ctx context.Context) (queue.RedirectTargets, error)
+	PutRedirectTargets(ctx context.Context, ts queue.RedirectTargets) error
 }
 
 // User is who is logged in: the part of a queue.User a session carries.
@@ -225,6 +230,8 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/users", s.adminUsers)
 	adm.PUT("/users/:id", s.adminPutUser)
 	adm.DELETE("/users/:id", s.adminDeleteUser)
+	adm.GET("/redirect-targets", s.adminRedirectTargets)
+	adm.PUT("/redirect-targets", s.adminPutRedirectTargets)
 
 	api.Any("/*", func(c echo.Context) error { return newError(http.StatusNotFound, "no such API route") })
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -647,5 +648,53 @@ func TestAsteriskHoldTimeAnnouncement(t *testing.T) {
 	})
 	obs.hangup("c01")
 	obs.hangup("c02")
+	e.waitAsteriskClean(obs)
+}
+
+// A supervisor redirects a waiting caller from the console's HTTP API: not
+// before the admin has listed where to, never off the list (a redirect to
+// an outbound context is toll fraud), and on the list the caller leaves the
+// queue and goes on in that context and extension, QUEUESTATUS=WITHDRAW.
+func TestAsteriskSupervisorRedirect(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + `
+[redirected]
+exten => _X.,1,Stasis(observer,done,${QUEUESTATUS},redirected,${EXTEN})
+ same => n,Hangup()
+
+[outbound]
+exten => _X.,1,Stasis(observer,done,${QUEUESTATUS},outbound,${EXTEN})
+ same => n,Hangup()
+`})
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	for _, u := range []queue.User{{ID: "sue", Name: "Sue", Role: queue.RoleSupervisor}, {ID: "ada", Name: "Ada", Role: queue.RoleAdmin}} {
+		if err := e.main.DB.PutUser(e.ctx(), u, u.ID+"-password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sue := MustConsoleLogin(t, e.main.URL(), "sue", "sue-password")
+	ada := MustConsoleLogin(t, e.main.URL(), "ada", "ada-password")
+	obs.call("support", "c01")
+	e.waitEvent("c01", "caller_joined")
+
+	redirect := func(target string, want int) {
+		t.Helper()
+		sue.mustDo(http.MethodPost, "/api/callers/c01/redirect", map[string]string{"target": target}, want, nil)
+	}
+	redirect("redirected,2000,1", http.StatusForbidden) // no list yet
+	ada.mustDo(http.MethodPut, "/api/admin/redirect-targets", map[string][]string{"targets": {"redirected,_2XXX"}}, http.StatusOK, nil)
+	redirect("outbound,900123456,1", http.StatusForbidden)
+	redirect("redirected,3000,1", http.StatusForbidden)
+	if _, n := leftReason(e, "c01"); n != 0 {
+		t.Fatalf("a refused redirect took the caller out of the queue")
+	}
+	redirect("redirected,2000,1", http.StatusNoContent)
+	if v := obs.verdict("c01"); len(v) < 3 || v[0] != "WITHDRAW" || v[1] != "redirected" || v[2] != "2000" {
+		t.Fatalf("dialplan after the redirect: got %q, want WITHDRAW in redirected at 2000", v)
+	}
+	if left, _ := leftReason(e, "c01"); left.Reason != queue.LeftContinued {
+		t.Errorf("the caller left the queue as %q, want %q", left.Reason, queue.LeftContinued)
+	}
 	e.waitAsteriskClean(obs)
 }

@@ -1,6 +1,7 @@
 // Package scripttest runs interaction scripts in the style of etcd-io/raft's
 // testdata tests: blocks of one command, a "----" line and the output
-// expected, separated by blank lines. The package under test says what a
+// expected, separated by blank lines; a block may open with lines starting
+// with "#" that say why. The package under test says what a
 // command does and prints; this one compares, or rewrites the file.
 package scripttest
 
@@ -24,6 +25,11 @@ func Run(t *testing.T, path string, update bool, run func(cmd string) []string) 
 	blocks := strings.Split(strings.TrimSpace(string(data)), "\n\n")
 	for i, block := range blocks {
 		lines := strings.Split(block, "\n")
+		// Lines starting with # before the command say why; kept as written.
+		var comments []string
+		for len(lines) > 1 && strings.HasPrefix(lines[0], "#") {
+			comments, lines = append(comments, lines[0]), lines[1:]
+		}
 		cmd := lines[0]
 		var want []string
 		if len(lines) > 1 && lines[1] == "----" {
@@ -32,6 +38,9 @@ func Run(t *testing.T, path string, update bool, run func(cmd string) []string) 
 		got := run(cmd)
 		if i > 0 {
 			out.WriteString("\n\n")
+		}
+		for _, c := range comments {
+			out.WriteString(c + "\n")
 		}
 		out.WriteString(cmd + "\n----")
 		for _, g := range got {

@@ -46,6 +46,7 @@ var demoArgs = []string{"--listen", "127.0.0.1:0", "--agents", "0", "--rate", "0
 // callers still waiting, and the agent's call leaves alice logged in.
 var scenarios = []struct{ name, script string }{
 	{"login redirect", "login_redirect.mjs"},
+	{"admin redirect targets", "admin_redirect_targets.mjs"},
 	{"wallboard reorder", "wallboard_reorder.mjs"},
 	{"supervisor pause", "supervisor_pause.mjs"},
 	{"agent call", "agent_call.mjs"},

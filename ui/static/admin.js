@@ -57,7 +57,9 @@ export async function showAdmin(main, session) {
   const queuesSec = h('section', { class: 'card', 'aria-labelledby': 'aq-h' });
   const usersSec = h('section', { class: 'card', 'aria-labelledby': 'au-h' });
   const formSec = h('section', { class: 'card form-area', 'aria-live': 'polite' });
-  replace(main, h('div', { class: 'admin' }, h('h1', {}, 'Administration'), status, h('div', { class: 'admin-grid' }, h('div', {}, queuesSec, usersSec), formSec)));
+  const redirectSec = h('section', { class: 'card', 'aria-labelledby': 'ar-h' });
+  replace(main, h('div', { class: 'admin' }, h('h1', {}, 'Administration'), status, h('div', { class: 'admin-grid' }, h('div', {}, queuesSec, usersSec, redirectSec), formSec)));
+  showRedirectTargets(redirectSec).catch((e) => { redirectSec.textContent = e.message; });
 
   let queues = [];
   let users = [];
@@ -266,3 +268,32 @@ export async function showAdmin(main, session) {
   await reload();
 }
 
+
+// Where supervisors may redirect waiting callers: one context,extension per
+// line (patterns such as _X. allowed). Anything else is refused by the
+// server; an empty list refuses every redirect.
+async function showRedirectTargets(sec) {
+  const { targets } = await get('/api/admin/redirect-targets');
+  const area = h('textarea', { id: 'redirect-targets', rows: 5, 'data-testid': 'redirect-targets', spellcheck: 'false' });
+  area.value = targets.join('\n');
+  const err = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'redirect-targets-error' });
+  const done = h('span', { class: 'muted', role: 'status' });
+  const save = async () => {
+    err.textContent = ''; done.textContent = '';
+    try {
+      const saved = await put('/api/admin/redirect-targets', { targets: area.value.split('\n') });
+      area.value = saved.targets.join('\n');
+      done.textContent = `Saved: ${saved.targets.length} target${saved.targets.length === 1 ? '' : 's'}.`;
+    } catch (e) {
+      // targets[i] is the line i+1 the admin typed.
+      err.textContent = Object.entries(e.fields || {}).map(([k, m]) => {
+        const i = /targets\[(\d+)\]/.exec(k);
+        return i ? `line ${Number(i[1]) + 1}: ${m}` : m;
+      }).join('; ') || e.message;
+    }
+  };
+  replace(sec, h('h2', { id: 'ar-h' }, 'Redirect targets'),
+    h('label', { for: 'redirect-targets' }, 'Where supervisors may send a waiting caller: context,extension per line (patterns like _X. allowed; empty: nowhere)'),
+    area, err,
+    h('button', { type: 'button', class: 'primary', 'data-testid': 'save-redirect-targets', onclick: save }, 'Save'), done);
+}
