@@ -90,3 +90,17 @@ type Session struct {
 	Expires time.Time `json:"expires"`
 	From    string    `json:"from"` // client address at login
 }
+
+// AuditEntry is one thing a supervisor or admin did, as the store keeps it
+// for admins to read: who, from where, what (the API route), to whom (the
+// route's parameters) and how it ended. Never a password.
+type AuditEntry struct {
+	At     time.Time `json:"at"`
+	User   string    `json:"user"`
+	Role   Role      `json:"role"`
+	From   string    `json:"from"`
+	Action string    `json:"action"` // e.g. "POST /api/callers/:id/redirect"
+	Target string    `json:"target"` // e.g. "id=c01"
+	Detail string    `json:"detail,omitempty"`
+	Status int       `json:"status"`
+}

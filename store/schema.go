@@ -107,7 +107,7 @@ func createSchema(tx *bolt.Tx, version int) error {
 }
 
 func ensureBuckets(tx *bolt.Tx) error {
-	for _, name := range [][]byte{bucketQueues, bucketAgents, bucketCalls, bucketCallsByCaller, bucketSessions} {
+	for _, name := range [][]byte{bucketQueues, bucketAgents, bucketCalls, bucketCallsByCaller, bucketSessions, bucketAudit} {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -165,6 +165,7 @@ func (s *Server) adminPutUser(c echo.Context) error {
 		return err
 	}
 
+	auditNote(c, "role %s, password changed %v, takes calls %v", rec.Role, b.Password != "", b.Agent != nil)
 	// A user who takes no calls is no agent of the engine's.
 	var change queue.Input = queue.RemoveAgent{Agent: queue.AgentID(id)}
 	if b.Agent != nil {
@@ -205,6 +206,15 @@ type redirectTargetsBody struct {
 	Targets []string `json:"targets"`
 }
 
+// targetStrings is the list as the admin writes it ("context,exten").
+func targetStrings(ts queue.RedirectTargets) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
+}
+
 func (s *Server) adminRedirectTargets(c echo.Context) error {
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -212,11 +222,7 @@ func (s *Server) adminRedirectTargets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := redirectTargetsBody{Targets: []string{}}
-	for _, t := range ts {
-		out.Targets = append(out.Targets, t.String())
-	}
-	return c.JSON(http.StatusOK, out)
+	return c.JSON(http.StatusOK, redirectTargetsBody{Targets: targetStrings(ts)})
 }
 
 func (s *Server) adminPutRedirectTargets(c echo.Context) error {
@@ -236,6 +242,7 @@ func (s *Server) adminPutRedirectTargets(c echo.Context) error {
 	if err := s.opts.Directory.PutRedirectTargets(ctx, ts); err != nil {
 		return err
 	}
+	auditNote(c, "%d targets: %s", len(ts), truncateNote(targetStrings(ts)))
 	s.log.Info("redirect targets saved", "count", len(ts), "by", userID(c))
 	return s.adminRedirectTargets(c)
 }

@@ -277,6 +277,7 @@ func (s *Server) pauseAgent(c echo.Context, agent string) error {
 	if err := s.checkReason(b.Reason); err != nil {
 		return err
 	}
+	auditNote(c, "reason %q", b.Reason)
 	return s.do(c, queue.AgentPause{Agent: queue.AgentID(agent), Reason: b.Reason})
 }
 
@@ -460,6 +461,7 @@ func (s *Server) reorderCaller(c echo.Context) error {
 	if b.Position < 1 {
 		return fieldErrors{"position": "must be 1 or more"}.err()
 	}
+	auditNote(c, "to position %d", b.Position)
 	caller := queue.CallerID(c.Param("id"))
 	if b.Queue == "" {
 		snap, err := s.floorSnapshot(c)
@@ -489,6 +491,7 @@ func (s *Server) moveCaller(c echo.Context) error {
 		return fieldErrors{"queue": "required"}.err()
 	}
 	keep := b.KeepWait == nil || *b.KeepWait
+	auditNote(c, "to %s (keep wait %v)", b.Queue, keep)
 	return s.do(c, queue.Move{Caller: queue.CallerID(c.Param("id")), ToQueue: b.Queue, KeepWait: keep})
 }
 
@@ -510,6 +513,7 @@ func (s *Server) setCallerPriority(c echo.Context) error {
 	if *b.Priority < 0 || *b.Priority > MaxPriority {
 		return fieldErrors{"priority": fmt.Sprintf("must be from 0 to %d", MaxPriority)}.err()
 	}
+	auditNote(c, "priority %d", *b.Priority)
 	return s.do(c, queue.SetPriority{Caller: queue.CallerID(c.Param("id")), Priority: *b.Priority})
 }
 
@@ -559,6 +563,7 @@ func (s *Server) redirectCaller(c echo.Context) error {
 	if err := decodeJSON(c, &b); err != nil {
 		return err
 	}
+	auditNote(c, "to %q", b.Target)
 	if msg := validTarget(b.Target); msg != "" {
 		return fieldErrors{"target": msg}.err()
 	}

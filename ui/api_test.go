@@ -477,3 +477,50 @@ func TestRequestBounds(t *testing.T) {
 		})
 	}
 }
+
+// Supervisors' and admins' actions land in the audit log with who, from
+// where, to whom and how they ended, refused ones too; never a password;
+// agents' own actions and reads are not audited; only admins read it.
+func TestAuditLog(t *testing.T) {
+	env := MustTestEnv(t)
+	sue, ada, alice := env.MustLogin(t, "sue"), env.MustLogin(t, "ada"), env.MustLogin(t, "alice")
+	sue.do("POST", "/api/agents/bob/pause", map[string]any{"reason": "Lunch"})
+	sue.do("POST", "/api/callers/c2/redirect", map[string]any{"target": "outbound,900,1"}) // refused: no list
+	sue.do("GET", "/api/queues", nil)
+	alice.do("POST", "/api/me/ready", nil)
+	ada.do("PUT", "/api/admin/users/carl", map[string]any{"name": "Carl", "role": "supervisor", "password": "secret-carl-pw"})
+
+	if status, _ := sue.do("GET", "/api/admin/audit", nil); status != http.StatusForbidden {
+		t.Fatalf("a supervisor reading the audit log: got=%d, want 403", status)
+	}
+	status, body := ada.do("GET", "/api/admin/audit", nil)
+	if status != http.StatusOK {
+		t.Fatalf("audit log: got=%d (%s)", status, body)
+	}
+	if strings.Contains(string(body), "secret-carl-pw") {
+		t.Fatalf("a password in the audit log: %s", body)
+	}
+	var got struct{ Entries []queue.AuditEntry }
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		user, action, target, detail string
+		status                       int
+	}
+	var lines []line
+	for _, e := range got.Entries {
+		if e.From == "" || e.At.IsZero() || e.Role == "" {
+			t.Errorf("entry without who, when or from where: %+v", e)
+		}
+		lines = append(lines, line{e.User, e.Action, e.Target, e.Detail, e.Status})
+	}
+	want := []line{ // newest first
+		{"ada", "PUT /api/admin/users/:id", "id=carl", "role supervisor, password changed true, takes calls false", 200},
+		{"sue", "POST /api/callers/:id/redirect", "id=c2", `to "outbound,900,1"`, 403},
+		{"sue", "POST /api/agents/:id/pause", "id=bob", `reason "Lunch"`, 204},
+	}
+	if !reflect.DeepEqual(lines, want) {
+		t.Fatalf("audit log:\n got=%+v\nwant=%+v", lines, want)
+	}
+}

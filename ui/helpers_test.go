@@ -117,7 +117,8 @@ type fakeDirectory struct {
 	agentStats map[string][]queue.AgentInterval
 	sessions   map[string]queue.Session
 	redirectTo queue.RedirectTargets
-	authCalls  atomic.Int64 // Authenticate calls: passwords checked
+	audit      []queue.AuditEntry // oldest first
+	authCalls  atomic.Int64       // Authenticate calls: passwords checked
 	lastCalls  struct {
 		from, to time.Time
 		queue    string
@@ -170,6 +171,25 @@ func (d *fakeDirectory) PutRedirectTargets(ctx context.Context, ts queue.Redirec
 	defer d.mu.Unlock()
 	d.redirectTo = ts
 	return nil
+}
+
+func (d *fakeDirectory) AddAudit(ctx context.Context, e queue.AuditEntry) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.audit = append(d.audit, e)
+	return nil
+}
+
+func (d *fakeDirectory) Audit(ctx context.Context, from, to time.Time, limit int) ([]queue.AuditEntry, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := []queue.AuditEntry{}
+	for i := len(d.audit) - 1; i >= 0 && len(out) < limit; i-- {
+		if e := d.audit[i]; !e.At.Before(from) && e.At.Before(to) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
 
 func (d *fakeDirectory) DeleteSession(ctx context.Context, id string) error {

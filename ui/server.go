@@ -62,6 +62,11 @@ type Directory interface {
 	// The admin's list of where supervisors may redirect callers.
 	RedirectTargets(ctx context.Context) (queue.RedirectTargets, error)
 	PutRedirectTargets(ctx context.Context, ts queue.RedirectTargets) error
+
+	// The audit log of supervisors' and admins' actions; Audit is newest
+	// first, at most limit, within [from, to).
+	AddAudit(ctx context.Context, e queue.AuditEntry) error
+	Audit(ctx context.Context, from, to time.Time, limit int) ([]queue.AuditEntry, error)
 }
 
 // User is who is logged in: the part of a queue.User a session carries.
@@ -202,7 +207,7 @@ func (s *Server) routes() *echo.Echo {
 	me.PUT("/queues", s.meQueues)
 	me.GET("/stats", s.meStats)
 
-	sup := api.Group("", s.requireRole(queue.RoleSupervisor))
+	sup := api.Group("", s.requireRole(queue.RoleSupervisor), s.auditActions)
 	sup.GET("/queues", s.listQueues)
 	sup.GET("/queues/:name", s.getQueue)
 	sup.GET("/agents", s.listAgents)
@@ -222,7 +227,7 @@ func (s *Server) routes() *echo.Echo {
 	sup.POST("/agents/:id/logout", s.agentLogout)
 	sup.PUT("/agents/:id/queues", s.agentQueues)
 
-	adm := api.Group("/admin", s.requireRole(queue.RoleAdmin))
+	adm := api.Group("/admin", s.requireRole(queue.RoleAdmin), s.auditActions)
 	adm.GET("/meta", s.adminMeta)
 	adm.GET("/queues", s.adminQueues)
 	adm.PUT("/queues/:name", s.adminPutQueue)
@@ -232,6 +237,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.DELETE("/users/:id", s.adminDeleteUser)
 	adm.GET("/redirect-targets", s.adminRedirectTargets)
 	adm.PUT("/redirect-targets", s.adminPutRedirectTargets)
+	adm.GET("/audit", s.adminAudit)
 
 	api.Any("/*", func(c echo.Context) error { return newError(http.StatusNotFound, "no such API route") })
 

@@ -19,4 +19,14 @@ await run('admin-redirect-targets', async (browser) => {
   assert(await area.inputValue() === 'from-internal,2000\nivr,_X.', `kept as ${JSON.stringify(await area.inputValue())}`);
   const kept = await admin.evaluate(async () => (await fetch('/api/admin/redirect-targets')).json());
   assert(JSON.stringify(kept.targets) === '["from-internal,2000","ivr,_X."]', `server keeps ${JSON.stringify(kept)}`);
+
+  // Both saves are in the audit log, the refused one marked so.
+  await admin.getByTestId('audit-refresh').click();
+  const rows = await until('the saves in the audit log', async () => {
+    const r = await admin.locator('[data-testid="audit-row"]').allInnerTexts();
+    return r.filter((t) => t.includes('/api/admin/redirect-targets')).length >= 2 && r;
+  });
+  const saves = rows.filter((t) => t.includes('/api/admin/redirect-targets'));
+  log(`audit log: ${saves.join(' | ')}`);
+  assert(/done/.test(saves[0]) && /refused \(422\)/.test(saves[1]), `audit rows ${JSON.stringify(saves)}`);
 });

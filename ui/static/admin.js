@@ -58,8 +58,11 @@ export async function showAdmin(main, session) {
   const usersSec = h('section', { class: 'card', 'aria-labelledby': 'au-h' });
   const formSec = h('section', { class: 'card form-area', 'aria-live': 'polite' });
   const redirectSec = h('section', { class: 'card', 'aria-labelledby': 'ar-h' });
-  replace(main, h('div', { class: 'admin' }, h('h1', {}, 'Administration'), status, h('div', { class: 'admin-grid' }, h('div', {}, queuesSec, usersSec, redirectSec), formSec)));
+  const auditSec = h('section', { class: 'card', 'aria-labelledby': 'al-h' });
+  replace(main, h('div', { class: 'admin' }, h('h1', {}, 'Administration'), status,
+    h('div', { class: 'admin-grid' }, h('div', {}, queuesSec, usersSec, redirectSec), formSec), auditSec));
   showRedirectTargets(redirectSec).catch((e) => { redirectSec.textContent = e.message; });
+  showAudit(auditSec).catch((e) => { auditSec.textContent = e.message; });
 
   let queues = [];
   let users = [];
@@ -296,4 +299,18 @@ async function showRedirectTargets(sec) {
     h('label', { for: 'redirect-targets' }, 'Where supervisors may send a waiting caller: context,extension per line (patterns like _X. allowed; empty: nowhere)'),
     area, err,
     h('button', { type: 'button', class: 'primary', 'data-testid': 'save-redirect-targets', onclick: save }, 'Save'), done);
+}
+
+// The audit log: what supervisors and admins did, refused attempts too.
+async function showAudit(sec) {
+  const { entries } = await get('/api/admin/audit?limit=100');
+  const when = (iso) => new Date(iso).toLocaleString();
+  replace(sec, h('h2', { id: 'al-h' }, 'Audit log'),
+    h('p', { class: 'muted' }, 'Every change a supervisor or admin made in the last 7 days, newest first (the 100 latest).'),
+    h('table', { class: 'list', 'data-testid': 'audit-log' },
+      h('thead', {}, h('tr', {}, ['When', 'Who', 'From', 'Action', 'On', 'Detail', 'Result'].map((t) => h('th', {}, t)))),
+      h('tbody', {}, entries.map((e) => h('tr', { 'data-testid': 'audit-row', class: e.status >= 400 ? 'refused' : '' },
+        h('td', {}, when(e.at)), h('td', {}, `${e.user} (${e.role})`), h('td', {}, e.from), h('td', {}, e.action),
+        h('td', {}, e.target), h('td', {}, e.detail || ''), h('td', {}, e.status >= 400 ? `refused (${e.status})` : 'done'))))),
+    h('button', { type: 'button', 'data-testid': 'audit-refresh', onclick: () => showAudit(sec) }, 'Refresh'));
 }
