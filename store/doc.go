@@ -11,7 +11,7 @@
 // Schema version 3 (meta/schema holds the version; Open runs migrations from
 // older versions, each in the transaction that bumps the version):
 //
-//	meta                         schema -> uint32 version
+//	meta                         schema -> uint32 version; redirect_targets -> JSON queue.RedirectTargets
 //	queues                       name -> JSON queue.QueueConfig
 //	agents                       login -> JSON Agent (config, role, bcrypt hash)
 //	calls                        join time (big-endian unix ns) + caller id -> JSON CallRecord
@@ -21,6 +21,12 @@
 //	state/callers                caller id -> JSON waiting caller, without its position (schema 3)
 //	state/order                  queue -> its callers' ids in order, uvarint length + bytes each (added in schema 3)
 //	state/agents                 agent id -> JSON AgentSession
+//	sessions                     SHA-256 of a console cookie's token -> JSON queue.Session
+//	audit                        time (big-endian unix ns) + sequence -> JSON queue.AuditEntry
+//
+// sessions and audit are buckets a version-3 database gains when opened
+// (nothing to migrate). A login's new password or role, or its removal,
+// deletes its sessions in the same transaction.
 //
 // Configuration (queues, logins, passwords) is written synchronously, each
 // change in one transaction, from the call flow's loop (callflow.Configure:
