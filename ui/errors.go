@@ -127,7 +127,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if apiErr.Status >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}
-	if apiErr.Status == http.StatusTooManyRequests {
+	if apiErr.Status == http.StatusTooManyRequests && c.Response().Header().Get("Retry-After") == "" {
 		c.Response().Header().Set("Retry-After", "10")
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSONCharsetUTF8)
