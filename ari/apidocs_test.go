@@ -165,7 +165,24 @@ func (d *apiDocs) check(req recordedRequest) (string, error) {
 			problems = append(problems, fmt.Sprintf("query parameter %q sent %d times", name, len(values)))
 		}
 	}
+	// A lone object body parameter the body does not name is the body
+	// itself: eventFilter's "filter" is {"allowed":[...]} (its notes), as
+	// against originate's "variables", sent as {"variables":{...}}.
+	var bodyParams []docParam
+	for _, p := range op.Parameters {
+		if p.ParamType == "body" {
+			bodyParams = append(bodyParams, p)
+		}
+	}
+	whole := false
+	if len(bodyParams) == 1 && bodyParams[0].DataType == "object" {
+		_, named := req.Body[bodyParams[0].Name]
+		whole = !named
+	}
 	for name := range req.Body {
+		if whole {
+			break
+		}
 		if p, ok := params[name]; !ok || p.ParamType != "body" {
 			problems = append(problems, fmt.Sprintf("body parameter %q is not declared", name))
 		}

@@ -399,3 +399,28 @@ func (c *Client) ListEndpoints(ctx context.Context) ([]Endpoint, error) {
 func (c *Client) GetEndpoint(ctx context.Context, tech, resource string) (*Endpoint, error) {
 	return get[Endpoint](ctx, c, "/endpoints/{tech}/{resource}", "/endpoints/"+seg(tech)+"/"+seg(resource))
 }
+
+type eventType struct {
+	Type string `json:"type"`
+}
+
+type eventFilterBody struct {
+	Allowed []eventType `json:"allowed"`
+}
+
+// SetEventFilter has Asterisk send app only events of the types named
+// (PUT /applications/{app}/eventFilter); none named allows every event.
+// Asterisk then builds and sends nothing else: most of what it would send
+// a queue application is ChannelVarset it never reads.
+func (c *Client) SetEventFilter(ctx context.Context, app string, allowed ...string) (*Application, error) {
+	body := eventFilterBody{Allowed: []eventType{}}
+	for _, t := range allowed {
+		body.Allowed = append(body.Allowed, eventType{Type: t})
+	}
+	rc := call{method: http.MethodPut, route: "/applications/{applicationName}/eventFilter", path: "/applications/" + seg(app) + "/eventFilter", body: body}
+	out, err := send[Application](ctx, c, rc)
+	if err != nil {
+		return nil, fmt.Errorf("event filter of %s: %w", app, err)
+	}
+	return out, nil
+}

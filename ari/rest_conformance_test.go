@@ -174,6 +174,10 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 		_, err := c.Unsubscribe(ctx, "stasisq", "deviceState:", "bridge:hold-1")
 		return err
 	},
+	"SetEventFilter": func(ctx context.Context, c *Client) error {
+		_, err := c.SetEventFilter(ctx, "stasisq", "StasisStart", "StasisEnd")
+		return err
+	},
 	"GetDeviceState": func(ctx context.Context, c *Client) error {
 		_, err := c.GetDeviceState(ctx, "PJSIP/agent-sip")
 		return err

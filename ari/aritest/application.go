@@ -33,6 +33,9 @@ func (s *Server) routeApplications(m string, seg []string, p params) reply {
 	if len(seg) == 2 && seg[1] == "subscription" && (m == http.MethodPost || m == http.MethodDelete) {
 		return s.subscription(app, m == http.MethodPost, p)
 	}
+	if len(seg) == 2 && seg[1] == "eventFilter" && m == http.MethodPut {
+		return s.eventFilter(app, p)
+	}
 	return errReply(http.StatusNotFound, "Resource not found")
 }
 
@@ -61,9 +64,49 @@ func (s *Server) applicationJSON(app *application) applicationJSON {
 		j.DeviceNames = append(j.DeviceNames, n)
 	}
 	sort.Strings(j.DeviceNames)
-	j.EventsAllowed = emptyRaw()
-	j.EventsDisallowed = emptyRaw()
+	j.EventsAllowed = filterJSON(app.allowed)
+	j.EventsDisallowed = filterJSON(app.disallowed)
 	return j
+}
+
+func filterJSON(types map[string]bool) []json.RawMessage {
+	out := emptyRaw()
+	for _, t := range sortedKeys(types) {
+		raw, _ := json.Marshal(map[string]string{"type": t})
+		out = append(out, raw)
+	}
+	return out
+}
+
+// eventFilter is PUT /applications/{app}/eventFilter, by its api-docs
+// notes: an empty body clears both lists, a list given replaces that list,
+// one left out stays.
+func (s *Server) eventFilter(app *application, p params) reply {
+	if len(p.raw) == 0 {
+		app.allowed, app.disallowed = nil, nil
+		return okReply(s.applicationJSON(app))
+	}
+	for key, dst := range map[string]*map[string]bool{"allowed": &app.allowed, "disallowed": &app.disallowed} {
+		raw, ok := p.raw[key]
+		if !ok {
+			continue
+		}
+		var list []struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(raw, &list); err != nil {
+			return errReply(400, "Invalid format definition")
+		}
+		set := map[string]bool{}
+		for _, t := range list {
+			if t.Type == "" {
+				return errReply(400, "Invalid format definition")
+			}
+			set[t.Type] = true
+		}
+		*dst = set
+	}
+	return okReply(s.applicationJSON(app))
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -19,6 +19,17 @@ type application struct {
 	bridges     map[string]bool // explicit bridge: subscriptions
 	endpoints   map[string]bool // "PJSIP/x" or "PJSIP" (all of a technology)
 	deviceNames map[string]bool // "" = every device
+	allowed     map[string]bool // eventFilter: only these types (empty: all)
+	disallowed  map[string]bool // eventFilter: never these types
+}
+
+// wants says whether the application's event filter lets an event of
+// this type through (disallowed wins; an empty allowed list allows all).
+func (a *application) wants(kind string) bool {
+	if a.disallowed[kind] {
+		return false
+	}
+	return len(a.allowed) == 0 || a.allowed[kind]
 }
 
 func newApplication(name string) *application {
@@ -266,6 +277,9 @@ func (s *Server) send(apps map[string]bool, ev appEvent) {
 	for c := range s.conns {
 		for _, a := range c.apps {
 			if !apps[a] && !c.subscribeAll {
+				continue
+			}
+			if app := s.apps[a]; app != nil && !app.wants(ev.kind()) {
 				continue
 			}
 			ev.setApp(a)

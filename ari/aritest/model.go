@@ -131,7 +131,12 @@ type eventBase struct {
 
 func (e *eventBase) setApp(app string) { e.Application = app }
 
-type appEvent interface{ setApp(string) }
+func (e *eventBase) kind() string { return e.Type }
+
+type appEvent interface {
+	setApp(string)
+	kind() string
+}
 
 type channelEvent struct { // StasisEnd, ChannelStateChange, ChannelConnectedLine, ChannelCreated
 	eventBase

@@ -249,6 +249,7 @@ func (s *Server) newUUID() string {
 type params struct {
 	v    url.Values
 	vars map[string]string
+	raw  map[string]json.RawMessage // the JSON body's fields as sent
 }
 
 func (p params) get(k string) string { return p.v.Get(k) }
@@ -292,6 +293,7 @@ func readParams(r *http.Request) (params, error) {
 	if err := json.Unmarshal(body, &m); err != nil {
 		return p, fmt.Errorf("decode body: %w", err)
 	}
+	p.raw = m
 	for k, raw := range m {
 		if k == "variables" {
 			var obj map[string]json.RawMessage
