@@ -259,19 +259,23 @@ func itoa(n int) string {
 	return fmt.Sprint(n)
 }
 
-// maxIdleConns is how many keep-alive connections to Asterisk stay open:
-// enough for the concurrent REST calls an application makes (stasisq's
-// executor: 32 + 64), below Asterisk's HTTP session limit (100 by default).
-const maxIdleConns = 96
+// maxConns bounds the connections to Asterisk, idle or not. Asterisk's
+// HTTP server takes 100 sessions in all (http.conf sessionlimit) and refuses
+// the rest, which a burst of 200 callers showed reaching: the calls beyond
+// it failed with EOF. 64 leaves room for other HTTP clients of the same
+// Asterisk; calls beyond it wait for a connection (stasisq's executor has up
+// to 96 in flight) instead of failing.
+const maxConns = 64
 
-// newTransport is http.DefaultTransport keeping enough idle connections.
-// The default keeps 2 per host, so with tens of REST calls in flight nearly
-// every call opened a new TCP connection and closed it after: a handshake
-// per call, a thread started per connection in Asterisk, sockets piling up
-// in TIME_WAIT (the load test spent a fifth of its CPU there).
+// Every connection may stay open for the next call: the default keeps 2 per
+// host, so with tens of REST calls in flight nearly every call opened a new
+// TCP connection and closed it after: a handshake per call, a thread started
+// per connection in Asterisk, sockets piling up in TIME_WAIT (the load test
+// spent a fifth of its CPU there).
 func newTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = maxIdleConns
-	t.MaxIdleConnsPerHost = maxIdleConns
+	t.MaxIdleConns = maxConns
+	t.MaxIdleConnsPerHost = maxConns
+	t.MaxConnsPerHost = maxConns
 	return t
 }

@@ -541,7 +541,7 @@ func callerID(name, number string) string {
 func (a *App) hangupAgentLeg(leg *agentLeg, reason string) {
 	id := leg.id
 	a.exec.SubmitRing(string(leg.offer), func(ctx context.Context) {
-		err := a.ari.Hangup(ctx, id, reason)
+		err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, id, reason) })
 		if err == nil {
 			return
 		}

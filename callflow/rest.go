@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"time"
 
 	"stasisq/ari"
 	"stasisq/queue"
@@ -15,10 +16,38 @@ import (
 // normal race with a hangup and is not reported.
 
 // hangup hangs channel up with cause normal; what names it in the log.
+// A call that never got an answer is tried again: a caller left up would
+// sit in Stasis with nobody (seen when a burst filled Asterisk's HTTP
+// sessions and calls failed with EOF).
 func (a *App) hangup(ctx context.Context, channel, what string) {
-	if err := a.ari.Hangup(ctx, channel, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+	err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, channel, "normal") })
+	if err != nil && !errors.Is(err, ari.ErrNotFound) {
 		a.log.Warn("hang up "+what, "channel", channel, "err", err)
 	}
+}
+
+// retryWaits are the pauses before each new try of an idempotent call that
+// failed without an answer from Asterisk, or with a 5xx.
+var retryWaits = []time.Duration{100 * time.Millisecond, 400 * time.Millisecond, 1600 * time.Millisecond}
+
+// retried runs call until it succeeds, Asterisk answers it with a 4xx
+// (the channel is gone, the request is wrong: trying again cannot help),
+// ctx ends, or the tries run out; it returns the last error.
+func retried(ctx context.Context, call func(context.Context) error) error {
+	err := call(ctx)
+	for _, wait := range retryWaits {
+		var ae *ari.Error
+		if err == nil || (errors.As(err, &ae) && !errors.Is(err, ari.ErrServer)) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		err = call(ctx)
+	}
+	return err
 }
 
 // submitHangup queues hangup on channel's own lane.
@@ -86,7 +115,7 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 	if !a.setVars(ctx, id, vars) {
 		return
 	}
-	if err := a.ari.Continue(ctx, id, x.context, x.exten, x.prio, ""); err != nil && !legLeft(err) {
+	if err := retried(ctx, func(ctx context.Context) error { return a.ari.Continue(ctx, id, x.context, x.exten, x.prio, "") }); err != nil && !legLeft(err) {
 		a.log.Warn("continue caller", "caller", id, "err", err)
 	}
 	if x.bridge != "" {

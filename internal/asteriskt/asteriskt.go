@@ -38,6 +38,7 @@ type Instance struct {
 	AMIPort     int
 	EntityID    string
 	RunDir      string
+	Pid         int // Asterisk's process, for CPU figures
 
 	script string
 	env    []string
@@ -161,6 +162,7 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 	inst.SIPPort, _ = strconv.Atoi(vars["SIP_PORT"])
 	inst.AMIPort, _ = strconv.Atoi(vars["AMI_PORT"])
 	inst.EntityID, inst.RunDir = vars["ENTITY_ID"], vars["RUNDIR"]
+	inst.Pid, _ = strconv.Atoi(vars["ASTERISK_PID"])
 	if inst.ARIURL == "" || inst.RunDir == "" {
 		tb.Fatalf("asterisk-test start printed no ARI_URL/RUNDIR: %q", printed)
 	}

@@ -1,0 +1,176 @@
+package sidebyside
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"stasisq/ari"
+)
+
+// ObserverApp is the observer's ARI application; callers' other halves
+// wait in it.
+const ObserverApp = "sbs-observer"
+
+// chanLife is what the observer saw of one channel.
+type chanLife struct {
+	name             string
+	created, gone    time.Time
+	bridged          time.Time // first ChannelEnteredBridge
+	createdSeen, bye bool
+}
+
+// Observer records channel lifetimes from Asterisk's events.
+type Observer struct {
+	c      *ari.Client
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu    sync.Mutex
+	chans map[string]*chanLife
+}
+
+// Observe connects the observer to Asterisk and subscribes it to every
+// event source, filtered to the four event types it reads.
+func Observe(ctx context.Context, url, user, password string) (*Observer, error) {
+	c, err := ari.NewClient(ari.Config{URL: url, User: user, Password: password, App: ObserverApp,
+		SubscribeAll: true, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	o := &Observer{c: c, cancel: cancel, done: make(chan struct{}), chans: map[string]*chanLife{}}
+	go func() { _ = c.Run(rctx) }() // ends with rctx
+	go o.loop(rctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for !c.Connected() {
+		if time.Now().After(deadline) {
+			o.Close()
+			return nil, fmt.Errorf("observer: no ARI events websocket to %s", url)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := c.SetEventFilter(ctx, ObserverApp, "ChannelCreated", "ChannelDestroyed", "ChannelEnteredBridge"); err != nil {
+		o.Close()
+		return nil, fmt.Errorf("observer: %w", err)
+	}
+	return o, nil
+}
+
+// Client is the observer's ARI client (it originates the callers).
+func (o *Observer) Client() *ari.Client { return o.c }
+
+// Close stops the observer.
+func (o *Observer) Close() {
+	o.cancel()
+	<-o.done
+}
+
+func (o *Observer) loop(ctx context.Context) {
+	defer close(o.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-o.c.Events():
+			o.record(ev)
+		}
+	}
+}
+
+func (o *Observer) life(id, name string) *chanLife {
+	l := o.chans[id]
+	if l == nil {
+		l = &chanLife{name: name}
+		o.chans[id] = l
+	}
+	if l.name == "" {
+		l.name = name
+	}
+	return l
+}
+
+func (o *Observer) record(ev ari.Event) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch e := ev.(type) {
+	case *ari.ChannelCreated:
+		l := o.life(e.Channel.ID, e.Channel.Name)
+		l.created, l.createdSeen = e.Timestamp(), true
+	case *ari.ChannelDestroyed:
+		l := o.life(e.Channel.ID, e.Channel.Name)
+		l.gone, l.bye = e.Timestamp(), true
+	case *ari.ChannelEnteredBridge:
+		l := o.life(e.Channel.ID, e.Channel.Name)
+		if l.bridged.IsZero() {
+			l.bridged = e.Timestamp()
+		}
+	}
+}
+
+// gone reports whether every channel id named has been destroyed.
+func (o *Observer) gone(ids []string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, id := range ids {
+		if l := o.chans[id]; l == nil || !l.bye {
+			return false
+		}
+	}
+	return true
+}
+
+// connected is how many of ids have entered a bridge.
+func (o *Observer) connected(ids []string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if l := o.chans[id]; l != nil && !l.bridged.IsZero() {
+			n++
+		}
+	}
+	return n
+}
+
+// agentLegs returns, per agent device (Local/<exten>@<context>), the
+// observer's record of its legs, by creation time.
+func (o *Observer) agentLegs(context string, from time.Time) map[string][]chanLife {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := map[string][]chanLife{}
+	for _, l := range o.chans {
+		// Asterisk names the dialled half Local/2001@agents-0000002a;1.
+		if !strings.HasPrefix(l.name, "Local/") || !strings.HasSuffix(l.name, ";1") || !l.createdSeen || l.created.Before(from) {
+			continue
+		}
+		at := strings.Index(l.name, "@")
+		dash := strings.LastIndex(l.name, "-")
+		if at < 0 || dash < at || l.name[at+1:dash] != context {
+			continue
+		}
+		dev := l.name[:dash]
+		out[dev] = append(out[dev], *l)
+	}
+	for _, legs := range out {
+		sort.Slice(legs, func(i, j int) bool { return legs[i].created.Before(legs[j].created) })
+	}
+	return out
+}
+
+// callers returns the records of the callers' queue-side halves.
+func (o *Observer) callers(ids []string) []chanLife {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := make([]chanLife, 0, len(ids))
+	for _, id := range ids {
+		if l := o.chans[id]; l != nil {
+			out = append(out, *l)
+		}
+	}
+	return out
+}
