@@ -38,7 +38,7 @@ type Instance struct {
 	AMIPort     int
 	EntityID    string
 	RunDir      string
-	Pid         int // Asterisk's process, for CPU figures
+	Pid         int // Asterisk's process, for CPU figures; 0 when unknown
 
 	script string
 	env    []string
@@ -162,7 +162,11 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 	inst.SIPPort, _ = strconv.Atoi(vars["SIP_PORT"])
 	inst.AMIPort, _ = strconv.Atoi(vars["AMI_PORT"])
 	inst.EntityID, inst.RunDir = vars["ENTITY_ID"], vars["RUNDIR"]
-	inst.Pid, _ = strconv.Atoi(vars["ASTERISK_PID"])
+	// asterisk-test's ASTERISK_PID is the shell that started Asterisk;
+	// Asterisk's own pid is in its run directory.
+	if raw, err := os.ReadFile(filepath.Join(inst.RunDir, "run", "asterisk.pid")); err == nil {
+		inst.Pid, _ = strconv.Atoi(strings.TrimSpace(string(raw)))
+	}
 	if inst.ARIURL == "" || inst.RunDir == "" {
 		tb.Fatalf("asterisk-test start printed no ARI_URL/RUNDIR: %q", printed)
 	}

@@ -63,7 +63,10 @@ exten => _X.,1,Answer()
 func BenchmarkSideBySide(b *testing.B) {
 	ast := asteriskt.Start(b, map[string]string{"extensions.conf": dialplan, "queues.conf": conf("aq", "2")})
 	if ast.Pid == 0 {
-		b.Fatal("asterisk-test printed no ASTERISK_PID")
+		b.Fatal("no asterisk.pid in Asterisk's run directory")
+	}
+	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", ast.Pid)); err != nil || strings.TrimSpace(string(comm)) != "asterisk" {
+		b.Fatalf("ASTERISK_PID %d is %q (%v), not asterisk: its CPU would not be Asterisk's", ast.Pid, comm, err)
 	}
 	dir := b.TempDir()
 	bin := filepath.Join(dir, "stasisq")

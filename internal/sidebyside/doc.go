@@ -7,8 +7,9 @@
 // it can), and CPU from /proc.
 //
 // Definitions, the same for both systems:
-//   - a caller joins when its queue-side Local half is created, and is
-//     connected when that half first enters a bridge;
+//   - a caller joins when its queue-side Local half starts Queue() or
+//     Stasis() (ChannelDialplan), and is connected when that half first
+//     enters a bridge;
 //   - an agent frees when its answered Local leg is destroyed, and is rung
 //     when its next Local leg is created; free->ring is counted only while
 //     callers were waiting (joined, not connected, not gone);

@@ -20,6 +20,7 @@ const ObserverApp = "sbs-observer"
 type chanLife struct {
 	name             string
 	created, gone    time.Time
+	joined           time.Time // it began Queue() or Stasis()
 	bridged          time.Time // first ChannelEnteredBridge
 	createdSeen, bye bool
 }
@@ -35,7 +36,7 @@ type Observer struct {
 }
 
 // Observe connects the observer to Asterisk and subscribes it to every
-// event source, filtered to the four event types it reads.
+// event source, filtered to the event types it reads.
 func Observe(ctx context.Context, url, user, password string) (*Observer, error) {
 	c, err := ari.NewClient(ari.Config{URL: url, User: user, Password: password, App: ObserverApp,
 		SubscribeAll: true, Logger: slog.New(slog.DiscardHandler)})
@@ -54,7 +55,7 @@ func Observe(ctx context.Context, url, user, password string) (*Observer, error)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, err := c.SetEventFilter(ctx, ObserverApp, "ChannelCreated", "ChannelDestroyed", "ChannelEnteredBridge"); err != nil {
+	if _, err := c.SetEventFilter(ctx, ObserverApp, "ChannelCreated", "ChannelDestroyed", "ChannelEnteredBridge", "ChannelDialplan"); err != nil {
 		o.Close()
 		return nil, fmt.Errorf("observer: %w", err)
 	}
@@ -104,6 +105,13 @@ func (o *Observer) record(ev ari.Event) {
 	case *ari.ChannelDestroyed:
 		l := o.life(e.Channel.ID, e.Channel.Name)
 		l.gone, l.bye = e.Timestamp(), true
+	case *ari.ChannelDialplan:
+		if e.DialplanApp == "Queue" || e.DialplanApp == "Stasis" {
+			l := o.life(e.Channel.ID, e.Channel.Name)
+			if l.joined.IsZero() {
+				l.joined = e.Timestamp()
+			}
+		}
 	case *ari.ChannelEnteredBridge:
 		l := o.life(e.Channel.ID, e.Channel.Name)
 		if l.bridged.IsZero() {

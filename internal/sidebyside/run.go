@@ -121,6 +121,11 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	res.CPU, res.RSSMiB = sampler.stop()
 
 	callers := o.callers(ids)
+	for i := range callers {
+		if callers[i].joined.IsZero() {
+			callers[i].joined = callers[i].created
+		}
+	}
 	legs := o.agentLegs(sys.AgentContext, start.Add(-time.Second))
 	for dev := range legs {
 		if !strings.HasPrefix(dev, sys.AgentPrefix) {
@@ -130,7 +135,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	waiting := func(t time.Time) int {
 		n := 0
 		for _, c := range callers {
-			if !c.created.After(t) && (c.bridged.IsZero() || c.bridged.After(t)) && (!c.bye || c.gone.After(t)) {
+			if !c.joined.After(t) && (c.bridged.IsZero() || c.bridged.After(t)) && (!c.bye || c.gone.After(t)) {
 				n++
 			}
 		}
@@ -138,8 +143,8 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	}
 	var firstJoin, lastConnect time.Time
 	for _, c := range callers {
-		if firstJoin.IsZero() || c.created.Before(firstJoin) {
-			firstJoin = c.created
+		if firstJoin.IsZero() || c.joined.Before(firstJoin) {
+			firstJoin = c.joined
 		}
 		if !c.bridged.IsZero() {
 			res.Served++
@@ -165,9 +170,9 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].created.Before(all[j].created) })
 	for _, c := range callers {
-		i := sort.Search(len(all), func(i int) bool { return !all[i].created.Before(c.created) })
+		i := sort.Search(len(all), func(i int) bool { return !all[i].created.Before(c.joined) })
 		if i < len(all) && (c.bridged.IsZero() || !all[i].created.After(c.bridged)) {
-			res.JoinRing = append(res.JoinRing, all[i].created.Sub(c.created))
+			res.JoinRing = append(res.JoinRing, all[i].created.Sub(c.joined))
 		}
 	}
 	for _, a := range callers {
@@ -175,7 +180,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 			continue
 		}
 		for _, b := range callers {
-			if !b.bridged.IsZero() && b.created.Sub(a.created) >= 5*time.Millisecond && b.bridged.Before(a.bridged) {
+			if !b.bridged.IsZero() && b.joined.Sub(a.joined) >= 5*time.Millisecond && b.bridged.Before(a.bridged) {
 				res.Overtaken++
 				break
 			}
@@ -288,6 +293,7 @@ func (s *sampler) stop() (map[string]CPU, map[string]float64) {
 	for name, pid := range s.pids {
 		ticks, err := cpuTicks(pid)
 		if err != nil {
+			out[name] = CPU{Mean: math.NaN(), Peak: math.NaN()} // shown as NaN, never as a 0 that looks measured
 			continue
 		}
 		out[name] = CPU{Mean: float64(ticks-s.start[name]) / clockTicks / wall, Peak: s.peak[name]}
