@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"stasisq/ari"
 	"stasisq/queue"
 	"stasisq/store"
 )
@@ -44,6 +43,10 @@ type Config struct {
 	// Observer, when set, is told when callers arrive, agents free up and
 	// dials go out (load test figures). Called from the loop and executor.
 	Observer Observer
+	// ExtraEvents are ARI event types to let through the event filter
+	// besides EventTypes, for whoever watches the client's events (tests
+	// count PlaybackStarted); the loop ignores them.
+	ExtraEvents []string
 }
 
 // Observer receives call-flow timings for load figures. raised is when
@@ -183,10 +186,8 @@ func (a *App) Run(ctx context.Context) error {
 	cancel()
 	// Asterisk 22 can deadlock when the websocket closes while the app is
 	// subscribed to device states: unsubscribe first (ari/README.md).
-	unsubCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	if _, err := a.ari.Unsubscribe(unsubCtx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		a.log.Warn("unsubscribe device states", "err", err)
-	}
+	unsubCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	a.unsubscribeDevices(unsubCtx, a.devices.devices())
 	cancel()
 	stopARI()
 	// Drain events so the client's reader is never stuck on a full channel.
@@ -299,6 +300,8 @@ func (a *App) apply(in queue.Input) error {
 		case queue.AgentConfigured:
 			if a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device) {
 				a.fetchDeviceState(ev.Config.Device)
+				device := ev.Config.Device
+				a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
 			}
 		case queue.AgentRemoved:
 			a.devices.set(ev.Agent, "")

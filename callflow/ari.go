@@ -33,6 +33,7 @@ type ARI interface {
 
 	Subscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
 	Unsubscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
+	SetEventFilter(ctx context.Context, app string, allowed ...string) (*ari.Application, error)
 	GetApplication(ctx context.Context, app string) (*ari.Application, error)
 	ListChannels(ctx context.Context) ([]ari.Channel, error)
 	ListBridges(ctx context.Context) ([]ari.Bridge, error)

@@ -18,10 +18,11 @@ import (
 type deviceIndex struct {
 	byDevice map[string][]queue.AgentID // lower-cased device
 	ofAgent  map[queue.AgentID]string   // lower-cased device
+	name     map[string]string          // lower-cased device -> as configured
 }
 
 func newDeviceIndex(agents []queue.AgentView) deviceIndex {
-	x := deviceIndex{byDevice: map[string][]queue.AgentID{}, ofAgent: map[queue.AgentID]string{}}
+	x := deviceIndex{byDevice: map[string][]queue.AgentID{}, ofAgent: map[queue.AgentID]string{}, name: map[string]string{}}
 	for _, ag := range agents {
 		x.set(queue.AgentID(ag.Config.ID), ag.Config.Device)
 	}
@@ -40,6 +41,7 @@ func (x deviceIndex) set(agent queue.AgentID, device string) bool {
 		x.byDevice[old] = slices.DeleteFunc(x.byDevice[old], func(a queue.AgentID) bool { return a == agent })
 		if len(x.byDevice[old]) == 0 {
 			delete(x.byDevice, old)
+			delete(x.name, old)
 		}
 		delete(x.ofAgent, agent)
 	}
@@ -48,7 +50,55 @@ func (x deviceIndex) set(agent queue.AgentID, device string) bool {
 	}
 	x.ofAgent[agent] = key
 	x.byDevice[key] = append(x.byDevice[key], agent)
+	if _, ok := x.name[key]; !ok {
+		x.name[key] = device
+	}
 	return true
+}
+
+// devices lists the agents' devices, as configured.
+func (x deviceIndex) devices() []string {
+	out := make([]string, 0, len(x.name))
+	for _, n := range x.name {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// deviceSources are the event sources of devices' states. stasisq hears
+// only its agents' devices: subscribed to every device state ("deviceState:"),
+// Asterisk sends it one for each Local channel and phone of the system.
+func deviceSources(devices []string) []string {
+	out := make([]string, len(devices))
+	for i, d := range devices {
+		out[i] = "deviceState:" + d
+	}
+	return out
+}
+
+// subscribeDevices subscribes to devices' states, in batches (the list is
+// one query parameter); a device Asterisk will not subscribe to is logged.
+func (a *App) subscribeDevices(ctx context.Context, devices []string) {
+	for len(devices) > 0 {
+		n := min(len(devices), 50)
+		if _, err := a.ari.Subscribe(ctx, a.cfg.App, deviceSources(devices[:n])...); err != nil {
+			a.log.Warn("subscribe to device states", "devices", devices[:n], "err", err)
+		}
+		devices = devices[n:]
+	}
+}
+
+// unsubscribeDevices undoes subscribeDevices, and the subscription to all
+// device states an older stasisq made (Asterisk keeps an application's
+// subscriptions across websockets).
+func (a *App) unsubscribeDevices(ctx context.Context, devices []string) {
+	srcs := append(deviceSources(devices), "deviceState:")
+	for _, src := range srcs {
+		if _, err := a.ari.Unsubscribe(ctx, a.cfg.App, src); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Debug("unsubscribe device state", "source", src, "err", err)
+		}
+	}
 }
 
 // agents on device, any case (Asterisk reports PJSIP/1001 as it likes).

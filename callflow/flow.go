@@ -17,6 +17,14 @@ import (
 // channels we do not know, or that arrive after we stopped caring (a Dial
 // after the caller hung up, a StasisEnd overtaking a REST reply), are
 // dropped here or refused harmlessly by the engine.
+// EventTypes are the ARI events handleEvent reads, one per case of its
+// switch (TestEventTypesAreHandled keeps the two together): the event
+// filter lets Asterisk send nothing else.
+var EventTypes = []string{
+	"StasisStart", "StasisEnd", "ChannelDestroyed", "Dial", "BridgeBlindTransfer",
+	"BridgeAttendedTransfer", "ChannelDtmfReceived", "PlaybackFinished", "DeviceStateChanged",
+}
+
 func (a *App) handleEvent(ev ari.Event) {
 	switch e := ev.(type) {
 	case *ari.Connected:

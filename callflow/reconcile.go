@@ -2,6 +2,8 @@ package callflow
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -30,8 +32,9 @@ type asteriskView struct {
 func (a *App) startReconcile() {
 	seq := a.seq
 	first := !a.resumed
+	devices := a.devices.devices()
 	a.exec.Submit("reconcile", func(ctx context.Context) {
-		view, err := a.fetchView(ctx, first)
+		view, err := a.fetchView(ctx, first, devices)
 		if err != nil {
 			a.log.Error("reconcile with Asterisk", "err", err)
 			// Try again shortly unless the connection went away meanwhile
@@ -54,10 +57,16 @@ func (a *App) startReconcile() {
 	})
 }
 
-func (a *App) fetchView(ctx context.Context, first bool) (*asteriskView, error) {
-	if _, err := a.ari.Subscribe(ctx, a.cfg.App, "deviceState:"); err != nil {
-		a.log.Warn("subscribe device states", "err", err)
+func (a *App) fetchView(ctx context.Context, first bool, agentDevices []string) (*asteriskView, error) {
+	// Only the events the loop reads (EventTypes): Asterisk builds and
+	// sends nothing else, the ~130 ChannelVarset and friends of a call.
+	if _, err := a.ari.SetEventFilter(ctx, a.cfg.App, append(slices.Clone(EventTypes), a.cfg.ExtraEvents...)...); err != nil {
+		a.log.Warn("ARI event filter", "err", err)
 	}
+	if _, err := a.ari.Unsubscribe(ctx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Debug("unsubscribe from every device state", "err", err)
+	}
+	a.subscribeDevices(ctx, agentDevices)
 	app, err := a.ari.GetApplication(ctx, a.cfg.App)
 	if err != nil {
 		return nil, err

@@ -251,6 +251,12 @@ func (f *scriptARI) Subscribe(ctx context.Context, app string, src ...string) (*
 	return &ari.Application{Name: app}, f.call("subscribe", "", "%s", strings.Join(src, ","))
 }
 
+func (f *scriptARI) SetEventFilter(ctx context.Context, app string, allowed ...string) (*ari.Application, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return &ari.Application{Name: app}, f.call("event-filter", "", "%s", strings.Join(allowed, ","))
+}
+
 func (f *scriptARI) Unsubscribe(ctx context.Context, app string, src ...string) (*ari.Application, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

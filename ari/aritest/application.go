@@ -125,8 +125,9 @@ func (s *Server) subscription(app *application, add bool, p params) reply {
 		return errReply(400, "Missing parameter eventSource")
 	}
 	type change struct {
-		set  map[string]bool
-		name string
+		set    map[string]bool
+		name   string
+		device bool
 	}
 	var changes []change
 	for _, one := range srcs {
@@ -139,12 +140,12 @@ func (s *Server) subscription(app *application, add bool, p params) reply {
 			if s.channels[name] == nil {
 				return errReply(422, "Unable to find event source")
 			}
-			changes = append(changes, change{app.channels, name})
+			changes = append(changes, change{set: app.channels, name: name})
 		case "bridge":
 			if s.bridges[name] == nil {
 				return errReply(422, "Unable to find event source")
 			}
-			changes = append(changes, change{app.bridges, name})
+			changes = append(changes, change{set: app.bridges, name: name})
 		case "endpoint":
 			tech, res, _ := strings.Cut(name, "/")
 			if _, ok := s.devices[name]; !ok && res != "" {
@@ -153,15 +154,20 @@ func (s *Server) subscription(app *application, add bool, p params) reply {
 			if res == "" {
 				name = tech
 			}
-			changes = append(changes, change{app.endpoints, name})
+			changes = append(changes, change{set: app.endpoints, name: name})
 		case "deviceState":
-			changes = append(changes, change{app.deviceNames, name})
+			changes = append(changes, change{app.deviceNames, name, true})
 		default:
 			return errReply(400, "Invalid event source URI scheme")
 		}
 	}
 	for _, c := range changes {
 		if !add && !c.set[c.name] {
+			if c.device {
+				// Asterisk 22's answer for a device state (seen in the
+				// real-Asterisk tests).
+				return errReply(422, "Event source was not subscribed to")
+			}
 			return errReply(409, "Application not subscribed to event source")
 		}
 	}

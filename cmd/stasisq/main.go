@@ -133,8 +133,10 @@ type Main struct {
 	Publish []func([]queue.Event)
 	// Observer receives call-flow timings (load figures).
 	Observer callflow.Observer
-	// OnARIEvent sees every ARI event as it arrives (tests record them).
-	OnARIEvent func(ari.Event)
+	// OnARIEvent sees every ARI event as it arrives (tests record them),
+	// of the types stasisq reads and ExtraARIEvents.
+	OnARIEvent     func(ari.Event)
+	ExtraARIEvents []string
 
 	DB      *store.DB
 	ARI     *ari.Client
@@ -306,9 +308,10 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Metrics.SetWebsocketClients(m.UI.Clients())
 			m.UI.PublishSnapshot(s)
 		},
-		Logger:   log.With("component", "flow"),
-		RunTag:   runTag,
-		Observer: m.Observer,
+		Logger:      log.With("component", "flow"),
+		RunTag:      runTag,
+		Observer:    m.Observer,
+		ExtraEvents: m.ExtraARIEvents,
 	})
 	if err != nil {
 		return err
