@@ -1,7 +1,7 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
 
-.PHONY: run test test-asterisk bench vet fmt-check unit deps build
+.PHONY: run test test-asterisk bench bench-asterisk vet fmt-check unit deps build
 
 build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
@@ -30,4 +30,10 @@ deps:
 test: deps vet fmt-check unit
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem $$($(GO) list ./... | grep -v /internal/sidebyside)
+
+# stasisq against app_queue on one real Asterisk (internal/sidebyside): a
+# table and, last, the saturation summary line. For people and the README;
+# CI does not run it. SBS_SCENARIOS=light,saturation,burst picks scenarios.
+bench-asterisk:
+	$(GO) test -run '^$$' -bench SideBySide -benchtime 1x -timeout 15m ./internal/sidebyside
