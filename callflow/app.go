@@ -300,8 +300,10 @@ func (a *App) apply(in queue.Input) error {
 		case queue.AgentConfigured:
 			if a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device) {
 				a.fetchDeviceState(ev.Config.Device)
-				device := ev.Config.Device
-				a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
+				// Before the first connection the reconcile subscribes to all.
+				if device := ev.Config.Device; a.connected {
+					a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
+				}
 			}
 		case queue.AgentRemoved:
 			a.devices.set(ev.Agent, "")

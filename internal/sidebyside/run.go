@@ -163,7 +163,8 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 			if ls[i].bridged.IsZero() || !ls[i].bye || ls[i+1].created.Before(ls[i].gone) {
 				continue
 			}
-			if waiting(ls[i].gone) > 0 {
+			// One caller at a time never waits for an agent: nothing to count.
+			if !sc.OneAtATime && waiting(ls[i].gone) > 0 {
 				res.FreeRing = append(res.FreeRing, ls[i+1].created.Sub(ls[i].gone))
 			}
 		}
