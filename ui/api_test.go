@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -141,7 +140,9 @@ func TestBadInputFieldByField(t *testing.T) {
 			map[string]string{"timeout": "must be > 0", "strategy": "one of", "wrapuptime": ">= 0", "exitkeys": "digits", "joinempty": `"asleep"`, "announce_holdtime": "once", "musicclass": "required"}},
 		{"engine's own rule", "ada", route{"PUT", "/api/admin/queues/billing", map[string]any{"announce_round_seconds": 90}}, 422, map[string]string{"announce_round_seconds": "between 0 and 59"}},
 		{"queue name mismatch", "ada", route{"PUT", "/api/admin/queues/billing", map[string]any{"name": "sales"}}, 422, map[string]string{"name": "must match"}},
-		{"queue duration as text", "ada", route{"PUT", "/api/admin/queues/billing", `{"timeout":"15s"}`}, 422, map[string]string{"timeout": "whole number"}},
+		{"queue duration as text", "ada", route{"PUT", "/api/admin/queues/billing", `{"timeout":"15s"}`}, 422, map[string]string{"timeout": "number of seconds"}},
+		{"queue duration too long", "ada", route{"PUT", "/api/admin/queues/billing", `{"timeout":1e300}`}, 422, map[string]string{"timeout": "under 9223372037 seconds"}},
+		{"rule after as text", "ada", route{"PUT", "/api/admin/queues/billing", `{"rules":[{"after":"soon"}]}`}, 422, map[string]string{"rules.after": "number of seconds"}},
 		{"new user without password", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "supervisor"}}, 422, map[string]string{"password": "required"}},
 		{"user bad role and short password", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "boss", "password": "x"}}, 422, map[string]string{"role": "agent, supervisor or admin", "password": "at least 8"}},
 		{"agent without device", "ada", route{"PUT", "/api/admin/users/carl", map[string]any{"role": "agent", "password": "longenough", "agent": map[string]any{"device": "1001", "queues": []map[string]any{{"queue": "nope"}}}}}, 422,
@@ -161,7 +162,7 @@ func TestBadInputFieldByField(t *testing.T) {
 				t.Fatalf("status got=%d, want %d (%s)", status, tt.wantStatus, body)
 			}
 			var e Error
-			if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
+			if err := UnmarshalAPI(body, &e); err != nil || e.Message == "" {
 				t.Fatalf("body got=%s, want {error, fields}", body)
 			}
 			for field, want := range tt.wantFields {
@@ -222,7 +223,7 @@ func TestAgentSnapshotIsFiltered(t *testing.T) {
 	env := MustTestEnv(t)
 	_, body := env.MustLogin(t, "bob").do("GET", "/api/snapshot", nil)
 	var snap queue.Snapshot
-	if err := json.Unmarshal(body, &snap); err != nil {
+	if err := UnmarshalAPI(body, &snap); err != nil {
 		t.Fatal(err)
 	}
 	if len(snap.Agents) != 1 || snap.Agents[0].Config.ID != "bob" {
@@ -232,7 +233,7 @@ func TestAgentSnapshotIsFiltered(t *testing.T) {
 		t.Fatalf("queues got=%d, want only support", len(snap.Queues))
 	}
 	_, body = env.MustLogin(t, "sue").do("GET", "/api/snapshot", nil)
-	if err := json.Unmarshal(body, &snap); err != nil {
+	if err := UnmarshalAPI(body, &snap); err != nil {
 		t.Fatal(err)
 	}
 	if len(snap.Agents) != 2 || len(snap.Queues) != 2 {
@@ -243,7 +244,7 @@ func TestAgentSnapshotIsFiltered(t *testing.T) {
 func TestAdminQueueAppliesThenPersists(t *testing.T) {
 	env := MustTestEnv(t)
 	ada := env.MustLogin(t, "ada")
-	status, body := ada.do("PUT", "/api/admin/queues/billing", map[string]any{"strategy": "leastrecent", "timeout": int64(20 * time.Second), "allowpick": true})
+	status, body := ada.do("PUT", "/api/admin/queues/billing", map[string]any{"strategy": "leastrecent", "timeout": 20, "allowpick": true})
 	if status != http.StatusOK {
 		t.Fatalf("put: got=%d (%s)", status, body)
 	}
@@ -330,7 +331,7 @@ func TestReadsAndStats(t *testing.T) {
 
 	_, body := sue.do("GET", "/api/stats/queues/sales", nil)
 	var st statsResponse[queue.QueueInterval]
-	if err := json.Unmarshal(body, &st); err != nil {
+	if err := UnmarshalAPI(body, &st); err != nil {
 		t.Fatal(err)
 	}
 	if st.Total.Offered != 7 || st.Total.Answered != 6 || st.Total.WaitMax != 9*time.Second || len(st.Intervals) != 2 {
@@ -338,7 +339,7 @@ func TestReadsAndStats(t *testing.T) {
 	}
 	_, body = sue.do("GET", "/api/calls?queue=sales&limit=5", nil)
 	var calls []queue.CallRecord
-	if err := json.Unmarshal(body, &calls); err != nil || len(calls) != 1 || calls[0].ID != "k1" {
+	if err := UnmarshalAPI(body, &calls); err != nil || len(calls) != 1 || calls[0].ID != "k1" {
 		t.Fatalf("calls got=%s, want k1", body)
 	}
 	if env.dir.lastCalls.limit != 5 || env.dir.lastCalls.queue != "sales" || !env.dir.lastCalls.from.Equal(day) {
@@ -350,7 +351,7 @@ func TestReadsAndStats(t *testing.T) {
 	}
 	_, body = sue.do("GET", "/api/agents/alice", nil)
 	var a queue.AgentView
-	if err := json.Unmarshal(body, &a); err != nil || a.State != queue.AgentRinging {
+	if err := UnmarshalAPI(body, &a); err != nil || a.State != queue.AgentRinging {
 		t.Fatalf("alice got=%s, want ringing", body)
 	}
 }
@@ -402,7 +403,7 @@ func TestLookup(t *testing.T) {
 				return
 			}
 			var got LookupResult
-			if err := json.Unmarshal(body, &got); err != nil {
+			if err := UnmarshalAPI(body, &got); err != nil {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {
@@ -427,7 +428,7 @@ func TestMyQueues(t *testing.T) {
 		t.Fatalf("status got=%d (%s)", status, body)
 	}
 	var got []MyQueue
-	if err := json.Unmarshal(body, &got); err != nil {
+	if err := UnmarshalAPI(body, &got); err != nil {
 		t.Fatal(err)
 	}
 	want := []MyQueue{{Queue: "sales", Penalty: 0, Active: true, AllowPick: true}, {Queue: "support", Penalty: 2, Active: false}}
@@ -454,14 +455,14 @@ func TestRequestBounds(t *testing.T) {
 		{"a_real_range", "GET", "/api/stats/queues/sales?from=2026-01-01&to=2026-12-31", nil, 200, ""},
 		{"user_name_with_newline", "PUT", "/api/admin/users/carl", map[string]any{"name": "Carl\nINJECTED", "role": "supervisor", "password": testPassword}, 422, "name"},
 		{"user_name_with_nul", "PUT", "/api/admin/users/carl", map[string]any{"name": "Carl\x00", "role": "supervisor", "password": testPassword}, 422, "name"},
-		{"queue_music_class_with_nul", "PUT", "/api/admin/queues/billing", map[string]any{"name": "billing", "strategy": "ringall", "timeout": 15e9, "musicclass": "default\x00"}, 422, "musicclass"},
+		{"queue_music_class_with_nul", "PUT", "/api/admin/queues/billing", map[string]any{"name": "billing", "strategy": "ringall", "timeout": 15, "musicclass": "default\x00"}, 422, "musicclass"},
 		{"user_name_too_long", "PUT", "/api/admin/users/carl", map[string]any{"name": strings.Repeat("c", 129), "role": "supervisor", "password": testPassword}, 422, "name"},
 		{"queue_music_class_900KB", "PUT", "/api/admin/queues/billing", func() map[string]any {
 			q := queue.DefaultQueueConfig("billing")
 			q.MusicClass = strings.Repeat("a", 900<<10) // under the 1 MB body limit
-			b, _ := json.Marshal(q)
+			b, _ := MarshalAPI(q)
 			var m map[string]any
-			_ = json.Unmarshal(b, &m)
+			_ = UnmarshalAPI(b, &m)
 			return m
 		}(), 422, "musicclass"},
 	}
@@ -501,7 +502,7 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("a password in the audit log: %s", body)
 	}
 	var got struct{ Entries []queue.AuditEntry }
-	if err := json.Unmarshal(body, &got); err != nil {
+	if err := UnmarshalAPI(body, &got); err != nil {
 		t.Fatal(err)
 	}
 	type line struct {

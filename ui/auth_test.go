@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net"
@@ -83,7 +82,7 @@ func TestAuthorizationByRole(t *testing.T) {
 				}
 				if want != 0 {
 					var e Error
-					if err := json.Unmarshal(body, &e); err != nil || e.Message == "" {
+					if err := UnmarshalAPI(body, &e); err != nil || e.Message == "" {
 						t.Fatalf("error body got=%s, want JSON with a message", body)
 					}
 				}

@@ -1,11 +1,13 @@
 package ui
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -16,20 +18,45 @@ import (
 const maxBody = 1 << 20
 
 // decodeJSON reads the request body into v, refusing unknown fields and
-// wrong types field by field. An empty body leaves v as it is, so actions
-// whose body is optional accept none.
+// wrong types field by field; durations arrive in seconds (seconds.go). An
+// empty body leaves v as it is, so actions whose body is optional accept
+// none.
 func decodeJSON(c echo.Context, v any) error {
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBody)
-	dec := json.NewDecoder(body)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxBody))
+	if err != nil {
+		var maxErr *http.MaxBytesError
+		if errors.As(err, &maxErr) {
+			return newError(http.StatusRequestEntityTooLarge, "request body too large")
+		}
+		return newError(http.StatusBadRequest, "read body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if t := reflect.TypeOf(v); t.Kind() == reflect.Pointer && hasDuration(t.Elem()) {
+		gen := json.NewDecoder(bytes.NewReader(body))
+		gen.UseNumber()
+		var x any
+		if err := gen.Decode(&x); err != nil {
+			return newError(http.StatusBadRequest, "invalid JSON: %v", err)
+		}
+		if x, err = secondsToNanos(x, t.Elem(), ""); err != nil {
+			return err
+		}
+		if gen.More() {
+			return newError(http.StatusBadRequest, "invalid JSON: more than one value in the body")
+		}
+		if body, err = json.Marshal(x); err != nil {
+			return newError(http.StatusBadRequest, "invalid JSON: %v", err)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
+	err = dec.Decode(v)
 	if err == nil {
 		if dec.More() {
 			return newError(http.StatusBadRequest, "invalid JSON: more than one value in the body")
 		}
-		return nil
-	}
-	if errors.Is(err, io.EOF) {
 		return nil
 	}
 	var typeErr *json.UnmarshalTypeError
@@ -45,10 +72,6 @@ func decodeJSON(c echo.Context, v any) error {
 		name, _ = strconv.Unquote(name)
 		return &Error{Status: http.StatusUnprocessableEntity, Message: "invalid input",
 			Fields: map[string]string{name: "unknown field"}}
-	}
-	var maxErr *http.MaxBytesError
-	if errors.As(err, &maxErr) {
-		return newError(http.StatusRequestEntityTooLarge, "request body too large")
 	}
 	return newError(http.StatusBadRequest, "invalid JSON: %v", err)
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -44,7 +43,7 @@ func TestFuzzCoversEveryBody(t *testing.T) {
 			RequestBody any `json:"requestBody"`
 		} `json:"paths"`
 	}
-	if err := json.Unmarshal(openAPISpec, &spec); err != nil {
+	if err := UnmarshalAPI(openAPISpec, &spec); err != nil {
 		t.Fatal(err)
 	}
 	for path, ops := range spec.Paths {
@@ -102,7 +101,7 @@ func FuzzAPIRequestBodies(f *testing.F) {
 			var e struct {
 				Error string `json:"error"`
 			}
-			if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
+			if err := UnmarshalAPI(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
 				t.Fatalf("%s %s with %q: status %d without a JSON error (%s)", r.method, r.path, body, rec.Code, rec.Body)
 			}
 		}

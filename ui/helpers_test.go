@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -38,9 +37,9 @@ func (f *fakeFloor) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.snapshots++
-	b, _ := json.Marshal(f.snap)
+	b, _ := MarshalAPI(f.snap)
 	var out queue.Snapshot
-	_ = json.Unmarshal(b, &out)
+	_ = UnmarshalAPI(b, &out)
 	return out, nil
 }
 
@@ -465,7 +464,7 @@ func (e *testEnv) MustLogin(tb testing.TB, login string) *apiClient {
 		tb.Fatalf("login %s: status got=%d, want 200 (%s)", login, status, body)
 	}
 	var sr sessionResponse
-	if err := json.Unmarshal(body, &sr); err != nil {
+	if err := UnmarshalAPI(body, &sr); err != nil {
 		tb.Fatalf("login response: %v", err)
 	}
 	c.csrf = sr.CSRF
@@ -487,7 +486,7 @@ func (c *apiClient) doHeaders(method, path string, body any, headers map[string]
 	case string:
 		r = bytes.NewBufferString(b)
 	default:
-		buf, err := json.Marshal(b)
+		buf, err := MarshalAPI(b)
 		if err != nil {
 			c.tb.Fatalf("marshal: %v", err)
 		}

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -127,7 +126,7 @@ func (p *pushedSnapshot) bodyFor(agent queue.AgentID) []byte {
 
 // encodeOrEmpty encodes a snapshot, which holds nothing JSON cannot encode.
 func encodeOrEmpty(v any) []byte {
-	b, err := json.Marshal(v)
+	b, err := MarshalAPI(v)
 	if err != nil {
 		return []byte("{}")
 	}
@@ -445,7 +444,7 @@ func (h *Hub) sendEvent(c *client, ev queue.Event, scope queue.Scope, kind strin
 	}
 	if body == nil {
 		var err error
-		if body, err = json.Marshal(ev); err != nil {
+		if body, err = MarshalAPI(ev); err != nil {
 			h.cfg.log.Error("encode event", "kind", kind, "err", err)
 			body = []byte("{}")
 		}

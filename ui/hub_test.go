@@ -83,7 +83,7 @@ func (w *wsClient) next() hubMessage {
 		w.tb.Fatalf("read: %v", err)
 	}
 	var m hubMessage
-	if err := json.Unmarshal(data, &m); err != nil {
+	if err := UnmarshalAPI(data, &m); err != nil {
 		w.tb.Fatalf("message %s: %v", data, err)
 	}
 	return m
@@ -106,7 +106,7 @@ func (w *wsClient) nextEvent(last *uint64) hubMessage {
 
 func (w *wsClient) send(v any) {
 	w.tb.Helper()
-	b, _ := json.Marshal(v)
+	b, _ := MarshalAPI(v)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := w.conn.Write(ctx, websocket.MessageText, b); err != nil {
@@ -215,7 +215,7 @@ func TestHubAgentsSeeTheirOwnView(t *testing.T) {
 		for {
 			m := ws.nextEvent(&last)
 			var q struct{ Config queue.QueueConfig }
-			_ = json.Unmarshal(m.Event, &q)
+			_ = UnmarshalAPI(m.Event, &q)
 			if m.Kind == "queue_configured" && q.Config.Name == fence {
 				return kinds
 			}
@@ -368,7 +368,7 @@ func TestHubSlowClient(t *testing.T) {
 		for i := range events {
 			m := fast.nextEvent(&fastLast)
 			var ev queue.CallerJoined
-			if err := json.Unmarshal(m.Event, &ev); err != nil {
+			if err := UnmarshalAPI(m.Event, &ev); err != nil {
 				t.Fatal(err)
 			}
 			if want := events[i].(queue.CallerJoined).Caller; ev.Caller != want {
@@ -426,7 +426,7 @@ func TestCloseClosesWebsockets(t *testing.T) {
 }
 
 func itoa(n int) string {
-	b, _ := json.Marshal(n)
+	b, _ := MarshalAPI(n)
 	return string(b)
 }
 
@@ -446,7 +446,7 @@ func TestHubAgentFollowsMembership(t *testing.T) {
 	}
 	m := bob.nextEvent(&last)
 	var ev queue.CallerJoined
-	_ = json.Unmarshal(m.Event, &ev)
+	_ = UnmarshalAPI(m.Event, &ev)
 	if m.Kind != "caller_joined" || ev.Caller != "s2" {
 		t.Fatalf("got=%s %s, want caller_joined s2", m.Kind, ev.Caller)
 	}
@@ -498,7 +498,7 @@ func TestHubResyncFloodCoalesced(t *testing.T) {
 			break // quiet: nothing more is coming
 		}
 		var m hubMessage
-		if err := json.Unmarshal(data, &m); err != nil {
+		if err := UnmarshalAPI(data, &m); err != nil {
 			t.Fatal(err)
 		}
 		if m.Type == "snapshot" {

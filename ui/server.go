@@ -178,6 +178,7 @@ func (s *Server) Clients() int { return s.hub.Clients() }
 func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
+	e.JSONSerializer = apiJSON{}
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = clientAddress(s.opts.TrustedProxies)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"stasisq/ui"
 )
 
 // consoleClient is one user logged in to the web console's JSON API, as the
@@ -53,7 +54,7 @@ func MustConsoleLogin(tb testing.TB, base, login, password string) *consoleClien
 func (c *consoleClient) do(method, path string, body, out any) (status int, raw []byte, err error) {
 	var rd io.Reader
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := ui.MarshalAPI(body)
 		if err != nil {
 			return 0, nil, fmt.Errorf("%s %s: encode: %w", method, path, err)
 		}
@@ -83,7 +84,7 @@ func (c *consoleClient) do(method, path string, body, out any) (status int, raw 
 		return resp.StatusCode, raw, fmt.Errorf("%s %s: read body: %w", method, path, err)
 	}
 	if resp.StatusCode/100 == 2 && out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
+		if err := ui.UnmarshalAPI(raw, out); err != nil {
 			return resp.StatusCode, raw, fmt.Errorf("%s %s: decode %s: %w", method, path, raw, err)
 		}
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,6 +24,7 @@ import (
 	"stasisq/demo"
 	"stasisq/queue"
 	"stasisq/store"
+	"stasisq/ui"
 )
 
 // demoProcess is "stasisq demo" running as a child process.
@@ -256,7 +256,7 @@ func TestDemoEndToEnd(t *testing.T) {
 				Type     string          `json:"type"`
 				Snapshot *queue.Snapshot `json:"snapshot"`
 			}
-			if err := json.Unmarshal(data, &msg); err != nil {
+			if err := ui.UnmarshalAPI(data, &msg); err != nil {
 				t.Fatalf("decode %.200s: %v", data, err)
 			}
 			switch msg.Type {

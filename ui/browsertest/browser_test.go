@@ -47,6 +47,7 @@ var demoArgs = []string{"--listen", "127.0.0.1:0", "--agents", "0", "--rate", "0
 var scenarios = []struct{ name, script string }{
 	{"login redirect", "login_redirect.mjs"},
 	{"admin redirect targets", "admin_redirect_targets.mjs"},
+	{"admin queue seconds", "admin_queue_seconds.mjs"},
 	{"wallboard reorder", "wallboard_reorder.mjs"},
 	{"supervisor pause", "supervisor_pause.mjs"},
 	{"agent call", "agent_call.mjs"},

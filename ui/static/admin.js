@@ -3,7 +3,6 @@
 import { get, put, del } from './api.js';
 import { h, replace } from './util.js';
 
-const SEC = 1e9;
 
 const QUEUE_FIELDS = [
   { group: 'Routing' },
@@ -74,7 +73,7 @@ export async function showAdmin(main, session) {
       h('table', { class: 'list', 'data-testid': 'admin-queues' },
         h('thead', {}, h('tr', {}, h('th', {}, 'Queue'), h('th', {}, 'Strategy'), h('th', {}, 'Ring (s)'), h('th', {}, ''))),
         h('tbody', {}, queues.map((q) => h('tr', { 'data-testid': 'admin-queue-row', dataset: { queue: q.name } },
-          h('td', {}, q.name), h('td', {}, q.strategy), h('td', {}, q.timeout / SEC),
+          h('td', {}, q.name), h('td', {}, q.strategy), h('td', {}, q.timeout),
           h('td', {},
             h('button', { type: 'button', 'data-testid': 'edit-queue', onclick: () => queueForm(q) }, 'Edit'),
             h('button', { type: 'button', class: 'danger', 'data-testid': 'delete-queue', onclick: () => removeQueue(q.name) }, 'Delete')))))),
@@ -164,7 +163,7 @@ export async function showAdmin(main, session) {
       switch (f.type) {
         case 'text': input = h('input', { type: 'text', value: v ?? '', readonly: editing && f.name === 'name' }); break;
         case 'int': input = h('input', { type: 'number', step: '1', value: String(v ?? 0) }); break;
-        case 'secs': input = h('input', { type: 'number', step: '0.1', min: '0', value: String((v ?? 0) / SEC) }); break;
+        case 'secs': input = h('input', { type: 'number', step: '0.1', min: '0', value: String(v ?? 0) }); break;
         case 'bool': input = h('input', { type: 'checkbox', checked: !!v }); break;
         case 'select': input = h('select', {}, f.options(meta).map((o) => h('option', { value: o, selected: o === v }, o))); break;
         case 'multi':
@@ -172,7 +171,7 @@ export async function showAdmin(main, session) {
           break;
         case 'lines': input = h('textarea', { rows: '3' }, (v || []).join('\n')); break;
         case 'rules':
-          input = h('textarea', { rows: '3', placeholder: '60, +2, 0' }, (v || []).map((r) => [r.after / SEC, (r.max_relative && r.max_penalty >= 0 ? '+' : '') + r.max_penalty, (r.min_relative && r.min_penalty >= 0 ? '+' : '') + r.min_penalty].join(', ')).join('\n'));
+          input = h('textarea', { rows: '3', placeholder: '60, +2, 0' }, (v || []).map((r) => [r.after, (r.max_relative && r.max_penalty >= 0 ? '+' : '') + r.max_penalty, (r.min_relative && r.min_penalty >= 0 ? '+' : '') + r.min_penalty].join(', ')).join('\n'));
           break;
       }
       input.dataset.testid = `queue-${f.name}`;
@@ -186,7 +185,7 @@ export async function showAdmin(main, session) {
         switch (f.type) {
           case 'text': out[f.name] = input.value.trim(); break;
           case 'int': out[f.name] = Number(input.value); if (!Number.isInteger(out[f.name])) local[f.name] = 'must be a whole number'; break;
-          case 'secs': out[f.name] = Math.round(Number(input.value) * SEC); if (!Number.isFinite(out[f.name])) local[f.name] = 'must be a number of seconds'; break;
+          case 'secs': out[f.name] = Number(input.value); if (!Number.isFinite(out[f.name])) local[f.name] = 'must be a number of seconds'; break;
           case 'bool': out[f.name] = input.checked; break;
           case 'select': out[f.name] = input.value; break;
           case 'multi': out[f.name] = [...input.querySelectorAll('input:checked')].map((c) => c.value); break;
@@ -197,7 +196,7 @@ export async function showAdmin(main, session) {
               const [after, maxp, minp] = line.split(',').map((x) => x.trim());
               const num = (x) => Number(x || 0);
               if (![after, maxp || '0', minp || '0'].every((x) => Number.isFinite(Number(x)))) { local.rules = `line ${i + 1}: three numbers`; return; }
-              out.rules.push({ after: Math.round(num(after) * SEC), max_penalty: num(maxp), max_relative: /^[+-]/.test(maxp || ''), min_penalty: num(minp), min_relative: /^[+-]/.test(minp || '') });
+              out.rules.push({ after: num(after), max_penalty: num(maxp), max_relative: /^[+-]/.test(maxp || ''), min_penalty: num(minp), min_relative: /^[+-]/.test(minp || '') });
             });
             break;
         }

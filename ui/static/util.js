@@ -20,7 +20,7 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-export const NS = 1e6; // nanoseconds per millisecond: Go durations arrive in ns
+export const MS = 1000; // milliseconds per second: the API's durations are seconds
 
 /** 75 -> "1:15", 3725 -> "1:02:05" */
 export function clock(ms) {
@@ -31,8 +31,8 @@ export function clock(ms) {
   return hh ? `${hh}:${two(mm)}:${two(ss)}` : `${mm}:${two(ss)}`;
 }
 
-/** Go duration (ns) to "1:15". */
-export const dur = (ns) => clock((ns || 0) / NS);
+/** A duration in seconds to "1:15". */
+export const dur = (s) => clock((s || 0) * MS);
 
 export function pct(n) {
   return Number.isFinite(n) ? `${Math.round(n)}%` : '–';

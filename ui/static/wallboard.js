@@ -4,7 +4,7 @@
 // controls.
 import { get, post, put } from './api.js';
 import { Live, connectionBanner } from './live.js';
-import { h, replace, since, statePill, dur, pct, announce, syncList, keepFocus, changed, onTick, serverNow, clock, NS } from './util.js';
+import { h, replace, since, statePill, dur, pct, announce, syncList, keepFocus, changed, onTick, serverNow, clock, MS } from './util.js';
 import { dayChart } from './chart.js';
 
 export function showWallboard(main, session, { wall }) {
@@ -60,7 +60,7 @@ export function showWallboard(main, session, { wall }) {
     const oldest = q.callers.reduce((m, c) => (!m || Date.parse(c.joined_at) < Date.parse(m) ? c.joined_at : m), null);
     const key = JSON.stringify([rt, oldest, q.callers.length, q.config.servicelevel]);
     if (changed(tile.querySelector('dl'), key)) {
-      const sl = q.config.servicelevel / NS;
+      const sl = q.config.servicelevel * MS;
       replace(tile.querySelector('dl'),
         fig('Waiting', h('span', { 'data-testid': 'queue-waiting' }, q.callers.length)),
         fig('Longest wait', oldest ? h('span', { class: 'longest', 'data-testid': 'queue-longest', dataset: { from: oldest, sl } }) : '–'),
