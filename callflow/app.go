@@ -83,13 +83,16 @@ type App struct {
 	offers    map[queue.OfferID]*agentLeg // offer id
 	agentChan map[string]*agentLeg        // both halves of an agent leg's Local channel
 	playbacks map[string]string           // playback id -> caller channel id
-	orphans   map[string]string           // channel id -> bridge id, calls bridged by a previous run
-	devices   deviceIndex                 // which agents a device state concerns
-	seq       uint64                      // event counter, to tell what a reconcile could see
-	raised    time.Time                   // Asterisk's timestamp of the event being handled (Observer)
-	counter   uint64                      // for bridge and playback ids
-	connected bool
-	resumed   bool // the store's state has been applied
+	// agentPlaybacks are the announcements to agents before their bridge
+	// (Connect.AgentMedia): closed when PlaybackFinished comes.
+	agentPlaybacks map[string]chan struct{}
+	orphans        map[string]string // channel id -> bridge id, calls bridged by a previous run
+	devices        deviceIndex       // which agents a device state concerns
+	seq            uint64            // event counter, to tell what a reconcile could see
+	raised         time.Time         // Asterisk's timestamp of the event being handled (Observer)
+	counter        uint64            // for bridge and playback ids
+	connected      bool
+	resumed        bool // the store's state has been applied
 }
 
 type callerLeg struct {
@@ -142,21 +145,22 @@ func New(cfg Config) (*App, error) {
 		cfg.SnapshotEvery = time.Second
 	}
 	return &App{
-		cfg:       cfg,
-		ari:       cfg.ARI,
-		engine:    cfg.Engine,
-		log:       cfg.Logger,
-		exec:      newExecutorPools(cfg.Parallel, cfg.RingParallel, 10*time.Second),
-		cmds:      make(chan func()),
-		results:   make(chan func(), 1024),
-		done:      make(chan struct{}),
-		ready:     make(chan struct{}),
-		callers:   make(map[string]*callerLeg),
-		offers:    make(map[queue.OfferID]*agentLeg),
-		agentChan: make(map[string]*agentLeg),
-		playbacks: make(map[string]string),
-		orphans:   make(map[string]string),
-		devices:   newDeviceIndex(cfg.Engine.Snapshot(time.Now()).Agents),
+		cfg:            cfg,
+		ari:            cfg.ARI,
+		engine:         cfg.Engine,
+		log:            cfg.Logger,
+		exec:           newExecutorPools(cfg.Parallel, cfg.RingParallel, 10*time.Second),
+		cmds:           make(chan func()),
+		results:        make(chan func(), 1024),
+		done:           make(chan struct{}),
+		ready:          make(chan struct{}),
+		callers:        make(map[string]*callerLeg),
+		offers:         make(map[queue.OfferID]*agentLeg),
+		agentChan:      make(map[string]*agentLeg),
+		playbacks:      make(map[string]string),
+		agentPlaybacks: make(map[string]chan struct{}),
+		orphans:        make(map[string]string),
+		devices:        newDeviceIndex(cfg.Engine.Snapshot(time.Now()).Agents),
 	}, nil
 }
 

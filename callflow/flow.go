@@ -577,18 +577,23 @@ func (a *App) connect(e queue.Connect) {
 	playing := leg.playing
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
+	var agentPB string
+	var agentDone chan struct{}
+	if len(e.AgentMedia) > 0 {
+		agentPB, agentDone = a.nextID("p"), make(chan struct{})
+		a.agentPlaybacks[agentPB] = agentDone
+	}
 	a.exec.Submit(id, func(ctx context.Context) {
 		if e.Delay > 0 {
 			// memberdelay: the caller hears its music a moment longer; one
 			// who hangs up meanwhile fails the bridge below as any leg that
 			// left does.
-			t := time.NewTimer(e.Delay)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
+			if !sleep(ctx, e.Delay) {
 				return
 			}
+		}
+		if agentPB != "" && !a.announceToAgent(ctx, agentID, agentPB, agentDone, e.AgentMedia) {
+			return
 		}
 		if playing != "" {
 			a.stopPlayback(ctx, playing)
@@ -619,6 +624,45 @@ func (a *App) connect(e queue.Connect) {
 		a.log.Error("bridge caller with agent", "caller", id, "agent", agentID, "err", err)
 		a.post(func() { a.applyQuiet(queue.CallEnded{Caller: e.Caller, By: queue.PartySystem}) })
 	})
+}
+
+// agentAnnounceLimit bounds the wait for an announcement to an agent whose
+// PlaybackFinished is lost: the caller is put through then regardless.
+const agentAnnounceLimit = 2 * time.Minute
+
+// announceToAgent plays the queue's announce and reported hold time to the
+// agent who answered and waits for the end, as app_queue's try_calling does
+// before the bridge (the caller keeps its music). false: the run is over.
+func (a *App) announceToAgent(ctx context.Context, agentID, pb string, done chan struct{}, media []string) bool {
+	defer a.post(func() { delete(a.agentPlaybacks, pb) })
+	if _, err := a.ari.Play(ctx, agentID, pb, media...); err != nil {
+		if !legLeft(err) {
+			a.log.Warn("play announcement to agent", "channel", agentID, "media", media, "err", err)
+		}
+		return true // the bridge below finds out whether the agent is still there
+	}
+	t := time.NewTimer(agentAnnounceLimit)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		a.log.Warn("announcement to agent not reported finished; bridging", "channel", agentID, "playback", pb)
+	case <-ctx.Done():
+		return false
+	}
+	return true
+}
+
+// sleep waits d unless ctx ends first; false if it did.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // legLeft reports whether a REST call on a channel failed because the
@@ -717,6 +761,11 @@ func (a *App) play(leg *callerLeg, media []string) {
 }
 
 func (a *App) playbackDone(pb string) {
+	if done, ok := a.agentPlaybacks[pb]; ok {
+		delete(a.agentPlaybacks, pb)
+		close(done)
+		return
+	}
 	id, ok := a.playbacks[pb]
 	if !ok {
 		return

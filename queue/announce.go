@@ -19,12 +19,13 @@ const (
 	soundThankYou     = "queue-thankyou"
 	soundQuantity1    = "queue-quantity1"
 	soundQuantity2    = "queue-quantity2"
+	soundReportHold   = "queue-reporthold"
 )
 
 // SoundOptions are the prompts a queue may point at sounds of its own
 // (QueueConfig.Sounds), as app_queue's queue-* options do.
 var SoundOptions = []string{soundYouAreNext, soundThereAre, soundCallsWaiting, soundHoldTime, soundMinutes,
-	soundSeconds, soundThankYou, soundQuantity1, soundQuantity2}
+	soundSeconds, soundThankYou, soundQuantity1, soundQuantity2, soundReportHold}
 
 // prompts turns prompt names and media ("number:N") into what to play: a
 // prompt is the queue's own sound for it, or Asterisk's of the same name;
@@ -76,7 +77,8 @@ func (e *Engine) flushAnnouncements() {
 // announceCheck is app_queue's say_position timing: not within
 // min-announce-frequency of the last one; then when the position changed or
 // announce-frequency has passed. The first one comes as soon as the caller
-// waits. Nothing is said over a ring or to a connected caller.
+// waits. Nothing is said over a ring or to a connected caller, nor, unless
+// announce-to-first-user, between the rings of a caller whose turn it is.
 func (e *Engine) announceCheck(c *callerState) {
 	cfg := &c.q.cfg
 	if c.gone || c.connected || cfg.AnnounceFrequency <= 0 || c.annPlaying {
@@ -85,6 +87,13 @@ func (e *Engine) announceCheck(c *callerState) {
 	step := announceStep(cfg)
 	if len(c.offers) > 0 {
 		e.armAnnounce(c, e.now.Add(step))
+		return
+	}
+	if e.turnSilences(c) {
+		// Reconsidered when retry ends, as app_queue checks is_our_turn
+		// after wait_a_bit: by then the agent may be gone and the caller
+		// waiting like any other.
+		e.armAnnounce(c, minTime(e.now.Add(step), c.retryEnds(e.now)))
 		return
 	}
 	pos := c.q.position(c)
@@ -107,6 +116,12 @@ func (e *Engine) announceCheck(c *callerState) {
 		return
 	}
 	e.startAnnouncement(c, media)
+}
+
+// turnSilences: app_queue announces to the caller at its turn (wait loop
+// of the head caller, between ring rounds) only with announce-to-first-user.
+func (e *Engine) turnSilences(c *callerState) bool {
+	return !c.q.cfg.AnnounceToFirstUser && e.waitsOutRetry(c)
 }
 
 // announceDoneFallback bounds how long the engine waits for
@@ -209,6 +224,30 @@ func (e *Engine) positionMedia(c *callerState, pos int) []string {
 
 func number(n int) string { return "number:" + strconv.Itoa(n) }
 
+// agentMedia is what app_queue plays to the agent who answered before the
+// bridge (try_calling): the queue's announce, then with reportholdtime the
+// caller's wait: queue-reporthold, minutes if any, seconds if more than one.
+func agentMedia(cfg *QueueConfig, wait time.Duration) []string {
+	var out []string
+	for _, f := range strings.Split(cfg.Announce, "&") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, mediaURI(f))
+		}
+	}
+	if cfg.ReportHoldTime {
+		secs := int(wait / time.Second)
+		media := []string{soundReportHold}
+		if m := secs / 60; m > 0 {
+			media = append(media, number(m), soundMinutes)
+		}
+		if s := secs % 60; s > 1 {
+			media = append(media, number(s), soundSeconds)
+		}
+		out = append(out, prompts(cfg, media...)...)
+	}
+	return out
+}
+
 // periodicAnnounce plays the next periodic announcement (in turn, or at
 // random with random-periodic-announce) once periodic-announce-frequency
 // has passed since the start of the last one (or the caller's join). During
@@ -229,6 +268,10 @@ func (e *Engine) periodicAnnounce(c *callerState) {
 	}
 	if len(c.offers) > 0 {
 		e.arm(e.now.Add(time.Second), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
+		return
+	}
+	if e.turnSilences(c) {
+		e.arm(minTime(e.now.Add(time.Second), c.retryEnds(e.now)), timer{kind: timerPeriodic, caller: c, gen: c.perGen})
 		return
 	}
 	n := len(cfg.PeriodicAnnounce)

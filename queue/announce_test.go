@@ -65,12 +65,34 @@ func TestAnnouncePosition(t *testing.T) {
 		wantAnnounced(t, h.join("c2", "q"), "c2", sayPos2)
 	})
 	t.Run("never_announced_to_a_caller_being_rung", func(t *testing.T) {
-		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
+		first := func(c *QueueConfig) { c.AnnounceToFirstUser = true }
+		h := MustHarness(t, []QueueConfig{announceQueue(first)}, staticAgents("q", 1))
 		wantAnnounced(t, h.join("c1", "q"), "c1")
 		wantAnnounced(t, h.advance(14*time.Second), "c1")
-		// The ring fails at 15 s: the caller waits again and hears its position.
+		// The ring fails at 15 s: with announce-to-first-user the caller
+		// hears its position while it waits out retry.
 		effs := h.advance(time.Second)
 		wantAnnounced(t, effs, "c1", sayNext)
+	})
+	t.Run("silent_between_rings_at_its_turn_without_announce_to_first_user", func(t *testing.T) {
+		// app_queue's head-caller loop announces only with
+		// announce-to-first-user (queue_exec's makeannouncement): a caller
+		// waiting out retry for a free agent hears nothing; once no agent is
+		// free for it, it waits as any caller and is told its position.
+		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
+		h.join("c1", "q")
+		wantAnnounced(t, h.advance(15*time.Second), "c1") // ring fails at 15 s; retry 5 s
+		effs := h.advance(5 * time.Second)
+		wantAnnounced(t, effs, "c1")
+		if len(ofType[RingAgent](effs)) != 1 {
+			t.Fatalf("after retry got %s, want a1 rung again", kinds(effs))
+		}
+		h.fail("a1", RingNoAnswer)
+		wantAnnounced(t, h.advance(2*time.Second), "c1")
+		wantAnnounced(t, h.do(AgentPause{Agent: "a1", Reason: "lunch"}), "c1")
+		// Retry ends at 25 s: no agent is free for c1 any more.
+		wantAnnounced(t, h.advance(3*time.Second-time.Nanosecond), "c1")
+		wantAnnounced(t, h.advance(time.Nanosecond), "c1", sayNext)
 	})
 	t.Run("never_announced_after_connect", func(t *testing.T) {
 		h := MustHarness(t, []QueueConfig{announceQueue()}, staticAgents("q", 1))
@@ -211,7 +233,10 @@ func TestPeriodicAnnounce(t *testing.T) {
 		}
 	})
 	t.Run("periodic_announcement_waits_for_a_ring_to_end", func(t *testing.T) {
-		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(false), func(c *QueueConfig) { c.Timeout = 30 * time.Second })}, staticAgents("q", 1))
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, periodic(false), func(c *QueueConfig) {
+			c.Timeout = 30 * time.Second
+			c.AnnounceToFirstUser = true
+		})}, staticAgents("q", 1))
 		h.join("c1", "q")
 		wantAnnounced(t, h.advance(29*time.Second), "c1")
 		effs := h.advance(2 * time.Second) // ring times out at 30 s
@@ -298,5 +323,54 @@ func TestAnnounceTiming(t *testing.T) {
 			t.Fatalf("got %s for a second report, want nothing", kinds(effs))
 		}
 		wantAnnounced(t, h2.advance(30*time.Second), "c1", sayNext)
+	})
+}
+
+// TestAgentMedia follows try_calling: after memberdelay, the queue's
+// announce (files split on "&") and then, with reportholdtime,
+// queue-reporthold, the minutes when there are any and the seconds when
+// more than one.
+func TestAgentMedia(t *testing.T) {
+	tests := []struct {
+		name     string
+		announce string
+		report   bool
+		sounds   map[string]string
+		wait     time.Duration
+		want     []string
+	}{
+		{"nothing", "", false, nil, time.Minute, nil},
+		{"announce_files", "queue-sales & custom/brief", false, nil, 0, []string{"sound:queue-sales", "sound:custom/brief"}},
+		{"announce_uri_kept", "recording:brief", false, nil, 0, []string{"recording:brief"}},
+		{"hold_time_one_second_is_not_said", "", true, nil, 1500 * time.Millisecond, []string{"sound:queue-reporthold"}},
+		{"hold_time_seconds", "", true, nil, 42 * time.Second, []string{"sound:queue-reporthold", "number:42", "sound:queue-seconds"}},
+		{"hold_time_minutes_only", "", true, nil, 121 * time.Second, []string{"sound:queue-reporthold", "number:2", "sound:queue-minutes"}},
+		{"hold_time_minutes_and_seconds", "", true, nil, 65 * time.Second, []string{"sound:queue-reporthold", "number:1", "sound:queue-minutes", "number:5", "sound:queue-seconds"}},
+		{"announce_then_hold_time", "custom/brief", true, map[string]string{"queue-reporthold": "custom/waited"}, 30 * time.Second,
+			[]string{"sound:custom/brief", "sound:custom/waited", "number:30", "sound:queue-seconds"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultQueueConfig("q")
+			cfg.Announce, cfg.ReportHoldTime, cfg.Sounds = tt.announce, tt.report, tt.sounds
+			if got := agentMedia(&cfg, tt.wait); !slices.Equal(got, tt.want) {
+				t.Errorf("got=%v, want %v", got, tt.want)
+			}
+		})
+	}
+	t.Run("connect_carries_it_with_the_wait_after_memberdelay", func(t *testing.T) {
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) {
+			c.Announce, c.ReportHoldTime, c.MemberDelay = "custom/brief", true, 2*time.Second
+		})}, staticAgents("q", 1))
+		h.join("c1", "q")
+		h.advance(10 * time.Second)
+		connects := ofType[Connect](h.answer("a1"))
+		if len(connects) != 1 {
+			t.Fatal("no Connect on answer")
+		}
+		want := []string{"sound:custom/brief", "sound:queue-reporthold", "number:12", "sound:queue-seconds"}
+		if c := connects[0]; c.Delay != 2*time.Second || !slices.Equal(c.AgentMedia, want) {
+			t.Errorf("Connect got delay=%v media=%v, want 2s %v", c.Delay, c.AgentMedia, want)
+		}
 	})
 }

@@ -71,13 +71,19 @@ type QueueConfig struct {
 	Name     string   `json:"name"`
 	Strategy Strategy `json:"strategy"`
 
-	Timeout               time.Duration `json:"timeout"`                  // ring time per attempt
-	Retry                 time.Duration `json:"retry"`                    // pause after a failed round
-	WrapUpTime            time.Duration `json:"wrapuptime"`               // after each call
-	MaxLen                int           `json:"maxlen"`                   // 0: unlimited
-	Weight                int           `json:"weight"`                   // higher wins a shared agent
-	PenaltyMembersLimit   int           `json:"penaltymemberslimit"`      // with this many members or fewer, penalties are ignored (0: never)
-	MemberDelay           time.Duration `json:"memberdelay"`              // after the agent answers, before the two are bridged
+	Timeout             time.Duration `json:"timeout"`             // ring time per attempt
+	Retry               time.Duration `json:"retry"`               // pause after a failed round
+	WrapUpTime          time.Duration `json:"wrapuptime"`          // after each call
+	MaxLen              int           `json:"maxlen"`              // 0: unlimited
+	Weight              int           `json:"weight"`              // higher wins a shared agent
+	PenaltyMembersLimit int           `json:"penaltymemberslimit"` // with this many members or fewer, penalties are ignored (0: never)
+	MemberDelay         time.Duration `json:"memberdelay"`         // after the agent answers, before the two are bridged
+	// Announce is app_queue's announce: sounds ("&" between them) played to
+	// the agent who answered, after memberdelay and before the bridge.
+	Announce string `json:"announce"`
+	// ReportHoldTime tells the agent, after Announce, how long the caller
+	// waited (queue-reporthold, then minutes and seconds), as app_queue does.
+	ReportHoldTime        bool          `json:"reportholdtime"`
 	ServiceLevel          time.Duration `json:"servicelevel"`             // answered within this counts toward SL
 	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"
@@ -110,7 +116,12 @@ type QueueConfig struct {
 	PeriodicAnnounce          []string      `json:"periodic_announce"`
 	PeriodicAnnounceFrequency time.Duration `json:"periodic_announce_frequency"`
 	RandomPeriodicAnnounce    bool          `json:"random_periodic_announce"`
-	MusicClass                string        `json:"musicclass"`
+	// AnnounceToFirstUser is app_queue's announce-to-first-user: a caller
+	// whose turn it is (an agent it may ring is free, and it waits out
+	// retry for it) hears announcements between rings too; off, as in
+	// app_queue, it hears none until it must wait for an agent again.
+	AnnounceToFirstUser bool   `json:"announce_to_first_user"`
+	MusicClass          string `json:"musicclass"`
 	// Sounds replaces app_queue's prompts (SoundOptions) with the queue's
 	// own: queue-youarenext=custom/next; "" plays none.
 	Sounds map[string]string `json:"sounds,omitempty"`

@@ -74,6 +74,10 @@ type (
 		// Delay is the queue's memberdelay: the agent has answered and
 		// hears silence that long before the caller is put through.
 		Delay time.Duration
+		// AgentMedia is played to the agent after Delay and before the
+		// bridge, to its end (the queue's announce and reportholdtime);
+		// the caller keeps its hold music meanwhile.
+		AgentMedia []string
 	}
 	// Announce: play these media URIs (sound:, digits:, number:) to the waiting
 	// caller, in order, after anything already playing. The call flow must drop

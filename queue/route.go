@@ -9,10 +9,30 @@ import (
 
 // eligible: caller c may ring member m now.
 func (e *Engine) eligible(c *callerState, m *member) bool {
-	if m.availIdx < 0 || m.penalty < c.minPen || m.penalty > c.maxPen {
+	if len(c.blocks) > 0 && c.blocked(m.agent, e.now) {
 		return false
 	}
-	if len(c.blocks) > 0 && c.blocked(m.agent, e.now) {
+	return e.eligibleButRetry(c, m)
+}
+
+// waitsOutRetry: c's turn has come in app_queue's sense (is_our_turn): a
+// free member it may ring is held from it only by retry after a ring that
+// failed.
+func (e *Engine) waitsOutRetry(c *callerState) bool {
+	if len(c.blocks) == 0 {
+		return false
+	}
+	for _, m := range c.q.avail {
+		if c.blocked(m.agent, e.now) && e.eligibleButRetry(c, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// eligibleButRetry is eligible without the retry that follows a failed ring.
+func (e *Engine) eligibleButRetry(c *callerState, m *member) bool {
+	if m.availIdx < 0 || m.penalty < c.minPen || m.penalty > c.maxPen {
 		return false
 	}
 	if m.q.cfg.Strategy == SkillsBased {
@@ -412,7 +432,8 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	a.noAnswers = 0
 	e.agentChanged(a)
 	callerVars, agentVars := e.bridgeVars(q, c, a, wait)
-	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars, Delay: q.cfg.MemberDelay})
+	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars,
+		Delay: q.cfg.MemberDelay, AgentMedia: agentMedia(&q.cfg, wait+q.cfg.MemberDelay)})
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], true)
 	}

@@ -177,6 +177,18 @@ func (c *callerState) blocked(a *agentState, now time.Time) bool {
 	return false
 }
 
+// retryEnds is when the first of c's retry blocks still running at now
+// ends (zero with none).
+func (c *callerState) retryEnds(now time.Time) time.Time {
+	var first time.Time
+	for _, b := range c.blocks {
+		if b.until.After(now) && (first.IsZero() || b.until.Before(first)) {
+			first = b.until
+		}
+	}
+	return first
+}
+
 func (c *callerState) ringing() []AgentID {
 	if len(c.offers) == 0 {
 		return nil

@@ -124,6 +124,18 @@ func ValidateQueue(c QueueConfig) error {
 			bad(w.field, "%s", msg)
 		}
 	}
+	if c.Announce != "" {
+		parts := strings.Split(c.Announce, "&")
+		if len(parts) > MaxListLength {
+			bad("announce", "at most %d sounds", MaxListLength)
+		}
+		for _, p := range parts {
+			if msg := checkAsteriskWord(strings.TrimSpace(p), MaxSoundName); msg != "" {
+				bad("announce", "%s", msg)
+				break
+			}
+		}
+	}
 	if len(c.ExitKeys) > 12 {
 		bad("exitkeys", "at most 12 keys")
 	}

@@ -207,20 +207,17 @@ func general(sec *section, members *memberSet) []Warning {
 
 // unsupportedReasons are queue options stasisq has no equivalent for.
 var unsupportedReasons = map[string]string{
-	"announce":                     "the announcement app_queue plays to the agent on answer is not supported; the agent's browser shows the queue instead",
 	"queue-callerannounce":         "the announcement to the caller just before bridging is not supported",
 	"monitor-format":               "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
 	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
 	"membermacro":                  "running a macro on the agent's channel before bridging is not supported",
 	"membergosub":                  "running a gosub on the agent's channel before bridging is not supported",
-	"announce-to-first-user":       "announcements to the caller at the head of the queue follow stasisq's own rule; this switch is not carried over",
 	"announce-position-only-up":    "announcing the position only when it improved is not supported",
 	"periodic-announce-startdelay": "a separate delay before the first periodic announcement is not supported; it plays periodic-announce-frequency after joining",
 	"relative-periodic-announce":   "periodic announcements are timed from the start of each one; timing from the end is not supported",
 	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
 	"eventmemberstatus":            "AMI events are not sent; stasisq publishes state on its websocket and metrics",
 	"eventwhencalled":              "AMI events are not sent; stasisq publishes state on its websocket and metrics",
-	"reportholdtime":               "telling the agent the caller's hold time is not supported as a prompt; the agent's browser shows the wait",
 	"timeoutrestart":               "stasisq gives every ring its full timeout and rings the next agent at once after a busy one, so there is no shared ring time to restart",
 	"autopausenoanswer":            "not an app_queue option",
 }
@@ -367,6 +364,12 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		return setBool(&q.AutoPauseUnavail)
 	case "random-periodic-announce":
 		return setBool(&q.RandomPeriodicAnnounce)
+	case "announce-to-first-user":
+		return setBool(&q.AnnounceToFirstUser)
+	case "reportholdtime":
+		return setBool(&q.ReportHoldTime)
+	case "announce":
+		q.Announce = val
 	case "timeoutpriority":
 		switch strings.ToLower(val) {
 		case "app", "conf":

@@ -122,6 +122,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSupport.RingInUse = false      // std-queue: ringinuse = no
 	wantSupport.SetInterfaceVar = true // std-queue
 	wantSupport.ExitContext = "support-exit"
+	wantSupport.Announce = "queue-markq" // std-queue: the agent hears which queue
 	if !reflect.DeepEqual(support, wantSupport) {
 		t.Errorf("support:\n got=%+v\nwant %+v", support, wantSupport)
 	}
@@ -185,8 +186,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"queues.conf", 24, "context", "exit keys"},
 		{"queues.conf", 28, "member", "state interface"},
 		{"queues.conf", 30, "member", "per-member wrapuptime"},
-		{"queue-templates.conf", 18, "announce", "agent"},
-		{"queue-templates.conf", 20, "reportholdtime", "hold time"},
 		{"sales.conf", 5, "timeout", `"abc" is not a whole number`},
 		{"sales.conf", 6, "retry", "kept 5s"},
 		{"sales.conf", 10, "ringinuse", "not yes or no"},
@@ -274,7 +273,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay"} {
+		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -386,8 +385,12 @@ func TestEveryQueueOption(t *testing.T) {
 		{"periodic-announce = a,b|c", func(q *queue.QueueConfig) { q.PeriodicAnnounce = []string{"a", "b", "c"} }, ""},
 		{"periodic-announce-frequency = 60", func(q *queue.QueueConfig) { q.PeriodicAnnounceFrequency = time.Minute }, ""},
 		{"random-periodic-announce = yes", func(q *queue.QueueConfig) { q.RandomPeriodicAnnounce = true }, ""},
+		{"announce-to-first-user = yes", func(q *queue.QueueConfig) { q.AnnounceToFirstUser = true }, ""},
+		{"reportholdtime = yes", func(q *queue.QueueConfig) { q.ReportHoldTime = true }, ""},
+		{"announce = queue-sales&custom/brief", func(q *queue.QueueConfig) { q.Announce = "queue-sales&custom/brief" }, ""},
+		{"reportholdtime = maybe", func(q *queue.QueueConfig) {}, "not yes or no"},
 		{"context = qoutcon", func(q *queue.QueueConfig) { q.ExitContext = "qoutcon" }, "exit keys"},
-		{"announce = queue-markq", func(q *queue.QueueConfig) {}, "agent"},
+		{"announce = queue-markq", func(q *queue.QueueConfig) { q.Announce = "queue-markq" }, ""},
 		{"queue-callerannounce = you-are-being-connected", func(q *queue.QueueConfig) {}, "before bridging"},
 		{"setinterfacevar = yes", func(q *queue.QueueConfig) { q.SetInterfaceVar = true }, ""},
 		{"setqueuevar = yes", func(q *queue.QueueConfig) { q.SetQueueVar = true }, ""},
@@ -396,7 +399,6 @@ func TestEveryQueueOption(t *testing.T) {
 		{"monitor-type = MixMonitor", func(q *queue.QueueConfig) {}, "recording"},
 		{"membermacro = foo", func(q *queue.QueueConfig) {}, "macro"},
 		{"membergosub = foo,s,1", func(q *queue.QueueConfig) {}, "gosub"},
-		{"announce-to-first-user = yes", func(q *queue.QueueConfig) {}, "head of the queue"},
 		{"announce-position-only-up = yes", func(q *queue.QueueConfig) {}, "improved"},
 		{"periodic-announce-startdelay = 10", func(q *queue.QueueConfig) {}, "first periodic"},
 		{"relative-periodic-announce = yes", func(q *queue.QueueConfig) {}, "from the end"},
@@ -404,12 +406,11 @@ func TestEveryQueueOption(t *testing.T) {
 		{"autofill = no", func(q *queue.QueueConfig) {}, "parallel"},
 		{"eventmemberstatus = yes", func(q *queue.QueueConfig) {}, "AMI"},
 		{"eventwhencalled = vars", func(q *queue.QueueConfig) {}, "AMI"},
-		{"reportholdtime = yes", func(q *queue.QueueConfig) {}, "hold time"},
 		{"memberdelay = 1", func(q *queue.QueueConfig) { q.MemberDelay = time.Second }, ""},
 		{"timeoutrestart = yes", func(q *queue.QueueConfig) {}, "restart"},
 		{"queue-youarenext = custom/next", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-youarenext": "custom/next"} }, ""},
 		{"queue-thankyou =", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-thankyou": ""} }, ""},
-		{"queue-reporthold = custom/hold", func(q *queue.QueueConfig) {}, "sound override"},
+		{"queue-reporthold = custom/hold", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-reporthold": "custom/hold"} }, ""},
 		{"frobnicate = 1", func(q *queue.QueueConfig) {}, "unknown option"},
 	}
 	for _, tt := range tests {
@@ -698,6 +699,9 @@ func TestOptionsLeftOutAreAppQueueDefaults(t *testing.T) {
 		{"weight", q.Weight, 0},
 		{"periodic-announce-frequency", q.PeriodicAnnounceFrequency, time.Duration(0)},
 		{"random-periodic-announce", q.RandomPeriodicAnnounce, false},
+		{"announce-to-first-user", q.AnnounceToFirstUser, false},
+		{"reportholdtime", q.ReportHoldTime, false},
+		{"announce", q.Announce, ""},
 		{"autopause", q.AutoPause, queue.AutoPauseNo},
 		{"autopausedelay", q.AutoPauseDelay, time.Duration(0)},
 		{"timeoutpriority", q.TimeoutPriority, "app"},
@@ -904,7 +908,7 @@ func MustParseQueuesText(t *testing.T, conf string) Result {
 // An option of a template is reported once, at the template, however many
 // queues inherit it.
 func TestTemplateOptionReportedOnce(t *testing.T) {
-	res := MustParseQueuesText(t, "[std](!)\nreportholdtime = yes\n[a](std)\n[b](std)\n")
+	res := MustParseQueuesText(t, "[std](!)\nmonitor-type = MixMonitor\n[a](std)\n[b](std)\n")
 	if len(res.Warnings) != 1 || res.Warnings[0].Section != "std" || res.Warnings[0].Line != 2 {
 		t.Errorf("warnings:\n%s\nwant one, for [std] line 2", dump(res.Warnings))
 	}

@@ -190,3 +190,56 @@ func mustPlaybacksFinished(tb testing.TB, events []json.RawMessage) map[string]t
 	}
 	return out
 }
+
+// app_queue's announce and reportholdtime: the agent who answers hears the
+// queue's announcement and how long the caller waited, to the end, and only
+// then is the caller put through (try_calling plays them to the peer before
+// the bridge); the caller hears nothing of it.
+func TestAnnounceToAgent(t *testing.T) {
+	const perMedia = 150 * time.Millisecond
+	e := MustStartEnv(t, func(o *aritest.Options) {
+		o.PlaybackDuration = func(string) time.Duration { return perMedia }
+	})
+	e.fake.SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.Answer, After: 20 * time.Millisecond})
+	e.MustQueue("support", func(c *queue.QueueConfig) {
+		c.Announce = "custom/brief"
+		c.ReportHoldTime = true
+	})
+	e.MustAgent("alice", "PJSIP/1001", "support")
+	call := e.MustCall("support")
+	select {
+	case <-call.Bridged():
+	case <-time.After(waitFor):
+		t.Fatalf("caller never bridged; requests:\n%s", e.requestLog())
+	}
+	e.waitUntil("the bridge request logged", func() bool { return e.countRequests("POST", "/ari/bridges/") >= 2 })
+	var play, add *aritest.Request
+	for _, r := range e.fake.Requests() {
+		r := r
+		switch {
+		case play == nil && r.Method == "POST" && strings.Contains(r.Path, "/play") && !strings.Contains(r.Path, call.ID()):
+			play = &r
+		case add == nil && r.Method == "POST" && strings.HasSuffix(r.Path, "/addChannel") && strings.Contains(r.Query.Get("channel"), call.ID()+","):
+			add = &r
+		}
+	}
+	if play == nil || add == nil {
+		t.Fatalf("want a play to the agent and the bridge; requests:\n%s", e.requestLog())
+	}
+	// Waited well under two seconds: the hold time says no seconds.
+	if got, want := play.Query.Get("media"), "sound:custom/brief,sound:queue-reporthold"; got != want {
+		t.Errorf("agent heard media=%q, want %q", got, want)
+	}
+	if !strings.Contains(add.Query.Get("channel"), strings.Split(strings.TrimPrefix(play.Path, "/ari/channels/"), "/")[0]) {
+		t.Errorf("played to %s, but bridged %s", play.Path, add.Query.Get("channel"))
+	}
+	if gap := add.At.Sub(play.At); gap < 2*perMedia-50*time.Millisecond {
+		t.Errorf("bridged %v after the announcement began, want after it ended (%v)", gap, 2*perMedia)
+	}
+	if n := e.countRequests("POST", "/ari/channels/"+call.ID()+"/play"); n != 0 {
+		t.Errorf("the caller got %d playbacks, want none", n)
+	}
+	call.Hangup()
+	e.waitDone(call)
+	e.waitClean()
+}

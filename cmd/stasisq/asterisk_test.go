@@ -698,3 +698,56 @@ exten => _X.,1,Stasis(observer,done,${QUEUESTATUS},outbound,${EXTEN})
 	}
 	e.waitAsteriskClean(obs)
 }
+
+// app_queue's announce and reportholdtime on a real Asterisk: the agent who
+// answers hears the queue's announcement and the caller's wait to the end
+// (the playback on the agent's channel finishes), and only then does the
+// caller enter the bridge with the agent.
+func TestAsteriskAnnounceToAgent(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", func(q *queue.QueueConfig) {
+		q.Announce = "beep"
+		q.ReportHoldTime = true
+	})
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	obs.call("support", "c01")
+	obs.waitAnswered("c01")
+	time.Sleep(3 * time.Second)
+	e.mustDo(queue.AgentUnpause{Agent: "alice"})
+	e.waitConnected("c01", "alice")
+	pollUntil(t, 20*time.Second, "the agent told the caller's wait, then bridged", func() (bool, string) {
+		var media []string
+		target, finishedAt, bridgedAt := "", -1, -1
+		for i, ev := range e.ari.all() {
+			switch p := ev.(type) {
+			case *ari.PlaybackStarted:
+				if p.Playback.TargetURI != "channel:c01" && target == "" && p.Playback.MediaURI == "sound:beep" {
+					target = p.Playback.TargetURI
+				}
+				if p.Playback.TargetURI == target {
+					media = append(media, p.Playback.MediaURI)
+				}
+			case *ari.PlaybackContinuing:
+				if p.Playback.TargetURI == target {
+					media = append(media, p.Playback.MediaURI)
+				}
+			case *ari.PlaybackFinished:
+				if p.Playback.TargetURI == target && finishedAt < 0 {
+					finishedAt = i
+				}
+			case *ari.ChannelEnteredBridge:
+				if p.Channel.ID == "c01" && bridgedAt < 0 && strings.Contains(p.Bridge.Name, "-call") {
+					bridgedAt = i
+				}
+			}
+		}
+		media = slices.Compact(media)
+		// Waited 3 s or a little more: queue-reporthold, then the seconds.
+		ok := len(media) >= 4 && slices.Equal(media[:2], []string{"sound:beep", "sound:queue-reporthold"}) &&
+			strings.HasPrefix(media[2], "number:") && media[3] == "sound:queue-seconds"
+		return ok && finishedAt >= 0 && bridgedAt > finishedAt,
+			fmt.Sprintf("agent channel %s heard %v; finished at event %d, caller bridged at %d", target, media, finishedAt, bridgedAt)
+	})
+	e.endCall(obs, "c01", "alice")
+}

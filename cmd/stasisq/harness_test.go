@@ -187,7 +187,7 @@ func (e *testEnv) MustRunMain(configure ...func(*Config)) *Main {
 	m.Logger = slog.New(recordingHandler{next: testLogger(e.tb).Handler(), rec: e.logs})
 	m.Publish = []func([]queue.Event){e.events.publish}
 	m.OnARIEvent = e.ari.add
-	m.ExtraARIEvents = []string{"PlaybackStarted"} // the announcement tests count them
+	m.ExtraARIEvents = []string{"PlaybackStarted", "PlaybackContinuing", "ChannelEnteredBridge"} // the announcement tests follow them
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
 	if err := m.Run(ctx); err != nil {

@@ -46,6 +46,9 @@ const QUEUE_FIELDS = [
   { name: 'periodic_announce', label: 'Periodic announcements (one sound per line)', type: 'lines' },
   { name: 'periodic_announce_frequency', label: 'Periodic announcement every (s)', type: 'secs' },
   { name: 'random_periodic_announce', label: 'Random order', type: 'bool' },
+  { name: 'announce_to_first_user', label: 'Announce also between the rings of a caller whose turn it is', type: 'bool' },
+  { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
+  { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
   { group: 'Penalty rules' },
   { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
 ];
