@@ -122,8 +122,10 @@ type Change struct {
 	ID     string
 	Status string
 	Diffs  []string // "field: old -> new" for a changed one
-	Queue  queue.QueueConfig
-	Agent  queue.AgentConfig
+	// One of the two, by Kind: pointers, so that a plan of a million
+	// agents does not carry a queue's settings in each.
+	Queue *queue.QueueConfig
+	Agent *queue.AgentConfig
 }
 
 // Files names the Asterisk files of one import; Rules and Agents are optional.
@@ -139,12 +141,13 @@ type Existing struct {
 	Agents map[string]queue.AgentConfig
 }
 
-// Plan compares what the files say with what the database holds.
+// Plan compares what the files say with what the database holds. It
+// normalises set.Agents in place and the agent changes point into it.
 func Plan(set Import, ex Existing) []Change {
-	var plan []Change
+	plan := make([]Change, 0, len(set.Queues)+len(set.Agents))
 	for _, q := range set.Queues {
 		q = Normalised(q)
-		ch := Change{Kind: "queue", ID: q.Name, Queue: q, Status: StatusNew}
+		ch := Change{Kind: "queue", ID: q.Name, Queue: &q, Status: StatusNew}
 		if old, ok := ex.Queues[q.Name]; ok {
 			ch.Diffs = FieldDiffs(Normalised(old), q)
 			ch.Status = StatusUnchanged
@@ -163,8 +166,9 @@ func Plan(set Import, ex Existing) []Change {
 			}
 		}
 	}
-	for _, a := range set.Agents {
-		a = Normalised(a)
+	for i := range set.Agents {
+		a := &set.Agents[i] // in place: a big import holds one copy of its agents
+		*a = Normalised(*a)
 		// An agent is its phone: a re-import finds it by device, whatever
 		// its login became (renamed in the console, or a member name
 		// added to the file since).
@@ -176,7 +180,7 @@ func Plan(set Import, ex Existing) []Change {
 		}
 		ch := Change{Kind: "agent", ID: a.ID, Agent: a, Status: StatusNew}
 		if old, ok := ex.Agents[a.ID]; ok {
-			ch.Diffs = FieldDiffs(Normalised(old), a)
+			ch.Diffs = FieldDiffs(Normalised(old), *a)
 			ch.Status = StatusUnchanged
 			if len(ch.Diffs) > 0 {
 				ch.Status = StatusChanged

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/crypto/bcrypt"
@@ -62,14 +64,25 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 			return fmt.Errorf("agent %s: %w", a.Config.ID, &queue.ValidationError{Fields: fields})
 		}
 	}
+	// In key order: bbolt inserts into one in-memory node until the commit
+	// splits it, so keys in random order cost a copy of the node each
+	// (quadratic; 130,000 agents took 10 s), in order an append.
+	qorder := sortedIndex(len(queues), func(i int) string { return queues[i].Name })
+	aorder := sortedIndex(len(agents), func(i int) string { return agents[i].Config.ID })
 	return db.update(ctx, func(tx *bolt.Tx) error {
-		for i, c := range queues {
+		for _, i := range qorder {
+			c := queues[i]
 			if err := tx.Bucket(bucketQueues).Put([]byte(c.Name), raws[i]); err != nil {
 				return fmt.Errorf("queue %s: %w", c.Name, err)
 			}
 		}
 		b := tx.Bucket(bucketAgents)
-		for _, a := range agents {
+		// Keys in order fill pages to the end: full pages halve what the
+		// commit allocates and writes for a big import (bbolt's default
+		// leaves them half empty for later inserts in between).
+		b.FillPercent = 0.9
+		for _, i := range aorder {
+			a := agents[i]
 			old, err := getAgent(b, a.Config.ID)
 			if err == nil {
 				if a.PasswordHash == nil {
@@ -90,6 +103,16 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 		}
 		return nil
 	})
+}
+
+// sortedIndex is 0..n-1 ordered by key(i), as bbolt orders keys.
+func sortedIndex(n int, key func(int) string) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return strings.Compare(key(x), key(y)) }) // a repeated key: the last one given wins, as before
+	return idx
 }
 
 // DeleteQueue removes a queue's configuration; ErrNotFound if there is none.
