@@ -363,15 +363,20 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 func (a *App) resumeAgent(s store.AgentSession, onCall bool) {
 	id := s.ID
 	if view, ok := a.engine.Agent(id); ok && view.State != queue.AgentLoggedOut && !onCall {
-		return // static agents are logged in by the engine
+		// Static agents are logged in by the engine; their pauses in single
+		// queues (autopause=yes) are kept.
+		for _, q := range s.PausedIn {
+			a.applyQuiet(queue.MemberPause{Agent: id, Queue: q, Paused: true, Reason: "autopause"})
+		}
+		return
 	}
 	switch s.State {
 	case queue.AgentLoggedOut, "":
 		return
 	case queue.AgentPaused:
-		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: true, Reason: s.Reason})
+		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: true, Reason: s.Reason, PausedIn: s.PausedIn})
 	default:
-		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: s.Paused, Reason: s.Reason})
+		a.applyQuiet(queue.AgentLogin{Agent: id, Paused: s.Paused, Reason: s.Reason, PausedIn: s.PausedIn})
 	}
 }
 

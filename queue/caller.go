@@ -422,7 +422,7 @@ func (e *Engine) queueEmpty(q *queueState, conds []EmptyCondition, minPen, maxPe
 				continue
 			}
 		}
-		if a.paused && has(EmptyPaused) {
+		if (a.paused || m.paused) && has(EmptyPaused) {
 			continue
 		}
 		if a.activity == actWrapUp && has(EmptyWrapup) {

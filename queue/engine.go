@@ -163,6 +163,8 @@ func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 		err = e.pause(in.Agent, in.Reason)
 	case AgentUnpause:
 		err = e.unpause(in.Agent)
+	case MemberPause:
+		err = e.memberPause(in)
 	case AgentWrapUpDone:
 		err = e.wrapUpDone(in.Agent)
 	case AgentDeviceState:
@@ -526,6 +528,9 @@ func (e *Engine) login(in AgentLogin) error {
 	if in.Paused {
 		a.reason = in.Reason
 	}
+	for _, m := range a.members {
+		m.paused = slices.Contains(in.PausedIn, m.q.cfg.Name)
+	}
 	a.noAnswers = 0
 	e.stampLogin(a)
 	e.agentChanged(a)
@@ -560,6 +565,9 @@ func (e *Engine) logoutAgent(a *agentState) {
 	a.loggedIn = false
 	a.paused = false
 	a.reason = ""
+	for _, m := range a.members {
+		m.paused = false // a pause in one queue ends with the session, as a member removed
+	}
 	switch a.activity {
 	case actRinging:
 		e.cancelOffer(a.offer, false)
@@ -600,8 +608,43 @@ func (e *Engine) unpause(id AgentID) error {
 	a.paused = false
 	a.reason = ""
 	a.noAnswers = 0
+	e.unpauseMembers(a)
 	e.agentChanged(a)
 	return nil
+}
+
+func (e *Engine) memberPause(in MemberPause) error {
+	a, err := e.loggedInAgent(in.Agent, "pause in a queue")
+	if err != nil {
+		return err
+	}
+	for _, m := range a.members {
+		if m.q.cfg.Name != in.Queue {
+			continue
+		}
+		if m.paused != in.Paused {
+			m.paused = in.Paused
+			ev := MemberPaused{At: e.now, Agent: a.id, Queue: in.Queue, Paused: in.Paused}
+			if in.Paused {
+				ev.Reason = in.Reason
+			}
+			e.emit(ev)
+			e.agentChanged(a)
+		}
+		return nil
+	}
+	return fmt.Errorf("pause %s in %s: not a member: %w", in.Agent, in.Queue, ErrNotFound)
+}
+
+// unpauseMembers ends a's pauses in single queues: "ready" from the
+// console is ready everywhere.
+func (e *Engine) unpauseMembers(a *agentState) {
+	for _, m := range a.members {
+		if m.paused {
+			m.paused = false
+			e.emit(MemberPaused{At: e.now, Agent: a.id, Queue: m.q.cfg.Name})
+		}
+	}
 }
 
 func (e *Engine) wrapUpDone(id AgentID) error {
@@ -710,7 +753,7 @@ func (e *Engine) agentChanged(a *agentState) {
 // routable.
 func (e *Engine) refreshMember(m *member) bool {
 	a := m.agent
-	staffed := a.loggedIn && !a.paused && !a.removed
+	staffed := a.loggedIn && !a.paused && !m.paused && !a.removed
 	if staffed != m.staffed {
 		m.staffed = staffed
 		if staffed {

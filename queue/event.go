@@ -123,6 +123,16 @@ type (
 		Queues         []Membership
 		Added, Removed []string
 	}
+	// MemberPaused: the agent is paused in one queue alone (autopause=yes,
+	// as app_queue pauses one member), or no longer; it stays available to
+	// its other queues.
+	MemberPaused struct {
+		At     time.Time
+		Agent  AgentID
+		Queue  string
+		Paused bool
+		Reason string
+	}
 	AgentDeviceChanged struct {
 		At    time.Time
 		Agent AgentID
@@ -202,6 +212,7 @@ func (e CallerPriorityChanged) Kind() string { return "caller_priority" }
 func (e AgentStateChanged) Kind() string     { return "agent_state" }
 func (e AgentQueuesChanged) Kind() string    { return "agent_queues" }
 func (e AgentDeviceChanged) Kind() string    { return "agent_device" }
+func (e MemberPaused) Kind() string          { return "member_paused" }
 func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
 func (e CallConnected) Kind() string         { return "call_connected" }
@@ -222,6 +233,7 @@ func (e CallerPriorityChanged) Time() time.Time { return e.At }
 func (e AgentStateChanged) Time() time.Time     { return e.At }
 func (e AgentQueuesChanged) Time() time.Time    { return e.At }
 func (e AgentDeviceChanged) Time() time.Time    { return e.At }
+func (e MemberPaused) Time() time.Time          { return e.At }
 func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
@@ -242,6 +254,7 @@ func (CallerPriorityChanged) isEffect() {}
 func (AgentStateChanged) isEffect()     {}
 func (AgentQueuesChanged) isEffect()    {}
 func (AgentDeviceChanged) isEffect()    {}
+func (MemberPaused) isEffect()          {}
 func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
 func (CallConnected) isEffect()         {}

@@ -70,6 +70,9 @@ type (
 		Agent  AgentID
 		Paused bool   // log in paused (app_queue AddQueueMember with paused)
 		Reason string // pause reason when Paused
+		// PausedIn are the queues the agent is paused in alone
+		// (autopause=yes), restored after a restart.
+		PausedIn []string
 	}
 	AgentLogout struct{ Agent AgentID }
 	AgentPause  struct {
@@ -77,6 +80,15 @@ type (
 		Reason string
 	}
 	AgentUnpause struct{ Agent AgentID }
+	// MemberPause pauses (or unpauses) a logged-in agent in one of its
+	// queues alone, as app_queue's PauseQueueMember with a queue does;
+	// autopause=yes makes the same pause. A restart restores it with it.
+	MemberPause struct {
+		Agent  AgentID
+		Queue  string
+		Paused bool
+		Reason string
+	}
 	// AgentWrapUpDone ends wrap-up early ("Done" in the console).
 	AgentWrapUpDone struct{ Agent AgentID }
 	// AgentDeviceState feeds the device's own state (ARI DeviceStateChanged).
@@ -240,6 +252,7 @@ func (AgentLogin) isInput()       {}
 func (AgentLogout) isInput()      {}
 func (AgentPause) isInput()       {}
 func (AgentUnpause) isInput()     {}
+func (MemberPause) isInput()      {}
 func (AgentWrapUpDone) isInput()  {}
 func (AgentDeviceState) isInput() {}
 func (SetAgentQueues) isInput()   {}

@@ -162,6 +162,14 @@ func QueueLogLines(ev Event, c QueueLogContext) []string {
 
 	case AgentStateChanged:
 		return agentStateLines(e, c)
+	case MemberPaused:
+		// A pause in one queue (autopause=yes) is app_queue's
+		// set_member_paused with that queue's name: one line, no PAUSEALL.
+		event := "UNPAUSE"
+		if e.Paused {
+			event = "PAUSE"
+		}
+		return []string{QueueLogLine(e.At, "NONE", e.Queue, member, event, e.Reason)}
 	}
 	return nil
 }

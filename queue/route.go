@@ -373,11 +373,25 @@ func (e *Engine) autoPause(q *queueState, a *agentState, why RingFailure) {
 		return
 	}
 	a.noAnswers = 0
-	if a.loggedIn {
-		a.paused = true
-		a.reason = "autopause"
+	if !a.loggedIn {
+		return
 	}
+	if q.cfg.AutoPause == AutoPauseYes {
+		for _, m := range a.members {
+			if m.q == q && !m.paused {
+				m.paused = true
+				e.emit(MemberPaused{At: e.now, Agent: a.id, Queue: q.cfg.Name, Paused: true, Reason: autoPauseReason})
+			}
+		}
+		return
+	}
+	a.paused = true
+	a.reason = autoPauseReason
 }
+
+// autoPauseReason is the pause reason of an autopause, as app_queue's
+// "Auto-Pause" is in its queue_log.
+const autoPauseReason = "autopause"
 
 func (e *Engine) offerFailed(in OfferFailed) error {
 	switch in.Reason {

@@ -262,9 +262,9 @@ func TestQueueRules(t *testing.T) {
 
 func TestAutoPause(t *testing.T) {
 	base := func(mods ...func(*QueueConfig)) []QueueConfig {
-		return []QueueConfig{queueCfg("q", RRMemory, append([]func(*QueueConfig){func(c *QueueConfig) { c.AutoPause = AutoPauseYes }}, mods...)...)}
+		return []QueueConfig{queueCfg("q", RRMemory, append([]func(*QueueConfig){func(c *QueueConfig) { c.AutoPause = AutoPauseAll }}, mods...)...)}
 	}
-	t.Run("autopause_yes_pauses_at_first_no_answer", func(t *testing.T) {
+	t.Run("autopause_all_pauses_at_first_no_answer", func(t *testing.T) {
 		h := MustHarness(t, base(), staticAgents("q", 1))
 		h.join("c1", "q")
 		effs := h.advance(15 * time.Second)
@@ -353,6 +353,66 @@ func TestAutoPause(t *testing.T) {
 		h.fail("a1", RingNoAnswer)
 		wantRung(t, h.join("c2", "r"))
 		h.wantState("a1", AgentPaused)
+	})
+	// autopause=yes pauses the member in the queue whose ring failed
+	// (app_queue's rna: set_member_paused with that queue's name): the agent
+	// is still available, rung for its other queues, counts as paused for
+	// joinempty there; "ready" ends it and a restart keeps it.
+	two := func() ([]QueueConfig, []AgentConfig) {
+		return []QueueConfig{queueCfg("q", RRMemory, func(c *QueueConfig) { c.AutoPause = AutoPauseYes }), queueCfg("r", RRMemory)},
+			[]AgentConfig{agentIn("a1", true, Membership{Queue: "q"}, Membership{Queue: "r"})}
+	}
+	t.Run("autopause_yes_pauses_in_that_queue_only", func(t *testing.T) {
+		qs, as := two()
+		h := MustHarness(t, qs, as)
+		h.join("c1", "q")
+		effs := h.fail("a1", RingNoAnswer)
+		wantKinds(t, effs, "OfferEnded(noanswer) MemberPaused AgentStateChanged(available)")
+		if ev := ofType[MemberPaused](effs)[0]; ev.Queue != "q" || !ev.Paused || ev.Reason != "autopause" {
+			t.Fatalf("got %+v, want a1 paused in q for autopause", ev)
+		}
+		h.wantState("a1", AgentAvailable)
+		h.advance(10 * time.Second) // retry over: q's caller still does not ring a1
+		h.wantState("a1", AgentAvailable)
+		if v, _ := h.e.Agent("a1"); !slices.Equal(v.PausedIn, []string{"q"}) {
+			t.Fatalf("view got paused_in=%v, want [q]", v.PausedIn)
+		}
+		wantRung(t, h.join("c2", "r"), "c2>a1")
+	})
+	t.Run("autopause_yes_counts_as_paused_for_joinempty", func(t *testing.T) {
+		qs, as := two()
+		qs[0].JoinEmpty = []EmptyCondition{EmptyPaused}
+		h := MustHarness(t, qs, as)
+		h.join("c1", "q")
+		h.fail("a1", RingNoAnswer)
+		h.do(CallerHangup{Caller: "c1"})
+		if len(ofType[CallerRefused](h.join("c2", "q"))) != 1 {
+			t.Fatal("c2 joined q, whose only member is paused there, want refused (joinempty=paused)")
+		}
+	})
+	t.Run("ready_ends_a_pause_in_one_queue", func(t *testing.T) {
+		qs, as := two()
+		h := MustHarness(t, qs, as)
+		h.join("c1", "q")
+		h.fail("a1", RingNoAnswer)
+		h.advance(10 * time.Second)
+		effs := h.do(AgentUnpause{Agent: "a1"})
+		if ev := ofType[MemberPaused](effs); len(ev) != 1 || ev[0].Paused || ev[0].Queue != "q" {
+			t.Fatalf("unpause got %s, want a1 unpaused in q", kinds(effs))
+		}
+		wantRung(t, effs, "c1>a1")
+	})
+	t.Run("login_restores_pauses_in_one_queue", func(t *testing.T) {
+		qs, _ := two()
+		h := MustHarness(t, qs, []AgentConfig{agentIn("a1", false, Membership{Queue: "q"}, Membership{Queue: "r"})})
+		h.do(AgentLogin{Agent: "a1", PausedIn: []string{"q"}})
+		wantRung(t, h.join("c1", "q"))
+		wantRung(t, h.join("c2", "r"), "c2>a1")
+		h.do(AgentLogout{Agent: "a1"})
+		h.do(AgentLogin{Agent: "a1"})
+		if v, _ := h.e.Agent("a1"); len(v.PausedIn) != 0 {
+			t.Fatalf("after logout and login got paused_in=%v, want none", v.PausedIn)
+		}
 	})
 }
 

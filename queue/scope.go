@@ -44,6 +44,7 @@ func (e AgentRemoved) Scope() Scope       { return agentScope(e.Agent) }
 func (e AgentStateChanged) Scope() Scope  { return agentScope(e.Agent) }
 func (e AgentQueuesChanged) Scope() Scope { return agentScope(e.Agent) }
 func (e AgentDeviceChanged) Scope() Scope { return agentScope(e.Agent) }
+func (e MemberPaused) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferStarted) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferEnded) Scope() Scope         { return agentScope(e.Agent) }
 func (e CallConnected) Scope() Scope      { return agentScope(e.Agent) }

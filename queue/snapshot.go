@@ -101,6 +101,11 @@ func (e *Engine) agentView(a *agentState, now time.Time) AgentView {
 	if v.State == AgentPaused {
 		v.Reason = a.reason
 	}
+	for _, m := range a.members {
+		if m.paused {
+			v.PausedIn = append(v.PausedIn, m.q.cfg.Name)
+		}
+	}
 	if a.activity != actIdle {
 		if c := a.caller; c != nil {
 			v.Caller, v.CallerNumber, v.CallerName = c.id, c.number, c.name

@@ -36,6 +36,9 @@ type member struct {
 	loginSeq uint64 // login order (rrmemory: a member who logs in again goes last)
 	availIdx int    // index in q.avail, -1 when not there
 	staffed  bool
+	// paused: autopaused in this queue alone (autopause=yes), as app_queue
+	// pauses one member; the agent stays available to its other queues.
+	paused bool
 }
 
 type activity uint8
@@ -347,7 +350,7 @@ func deviceInUse(d DeviceState) bool {
 // routable: the member could be rung for a caller of its queue right now.
 func (m *member) routable() bool {
 	a := m.agent
-	if !a.loggedIn || a.paused || a.activity != actIdle || a.removed {
+	if !a.loggedIn || a.paused || m.paused || a.activity != actIdle || a.removed {
 		return false
 	}
 	switch a.device {

@@ -56,6 +56,8 @@ type AgentView struct {
 	Offer        OfferID       `json:"offer,omitempty"`
 	LastCallEnd  time.Time     `json:"last_call_end"`
 	Today        AgentInterval `json:"today"`
+	// PausedIn are the queues the agent is paused in alone (autopause=yes).
+	PausedIn []string `json:"paused_in,omitempty"`
 }
 
 // IntervalLength is the statistics interval, as in call-centre reporting.

@@ -383,7 +383,6 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 			q.AutoPause = queue.AutoPauseAll
 		case isTrue(val):
 			q.AutoPause = queue.AutoPauseYes
-			return "autopause=yes pauses the member in this queue only in app_queue; stasisq has one pause state per agent, so the agent is paused in every queue (as autopause=all)"
 		case isFalse(val):
 			q.AutoPause = queue.AutoPauseNo
 		default:

@@ -189,7 +189,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"sales.conf", 5, "timeout", `"abc" is not a whole number`},
 		{"sales.conf", 6, "retry", "kept 5s"},
 		{"sales.conf", 10, "ringinuse", "not yes or no"},
-		{"sales.conf", 11, "autopause", "every queue"},
 		{"sales.conf", 12, "announce-round-seconds", "not one of"},
 		{"sales.conf", 13, "monitor-format", "recording"},
 		{"sales.conf", 15, "timeoutrestart", "restart"},
@@ -201,6 +200,13 @@ func TestParseQueuesAcme(t *testing.T) {
 		t.Run(fmt.Sprintf("%s:%d %s", w.file, w.line, w.option), func(t *testing.T) {
 			wantWarning(t, res.Warnings, w.file, w.line, w.option, w.reason)
 		})
+	}
+	// autopause=yes (sales.conf:11) pauses the member in that queue only,
+	// as app_queue does: carried over, no notice.
+	for _, w := range res.Warnings {
+		if filepath.Base(w.File) == "sales.conf" && w.Line == 11 {
+			t.Errorf("sales.conf:11 autopause=yes warned: %s", w.Reason)
+		}
 	}
 	// The member paused=yes warning shares line 30 with the wrapuptime one.
 	paused := false
@@ -359,7 +365,7 @@ func TestEveryQueueOption(t *testing.T) {
 		}, ""},
 		{"autopause = no", func(q *queue.QueueConfig) {}, ""},
 		{"autopause = all", func(q *queue.QueueConfig) { q.AutoPause = queue.AutoPauseAll }, ""},
-		{"autopause = yes", func(q *queue.QueueConfig) { q.AutoPause = queue.AutoPauseYes }, "every queue"},
+		{"autopause = yes", func(q *queue.QueueConfig) { q.AutoPause = queue.AutoPauseYes }, ""},
 		{"autopause = often", func(q *queue.QueueConfig) {}, "not yes, no or all"},
 		{"autopausedelay = 30", func(q *queue.QueueConfig) { q.AutoPauseDelay = 30 * time.Second }, ""},
 		{"autopausebusy = yes", func(q *queue.QueueConfig) { q.AutoPauseBusy = true }, ""},

@@ -378,6 +378,8 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		b.orderChanged(e.Queue, e.Callers)
 	case queue.AgentStateChanged:
 		return nil, b.applyAgentState(e)
+	case queue.MemberPaused:
+		return nil, b.applyMemberPaused(e)
 	case queue.AgentRemoved:
 		return nil, b.sessions.Delete([]byte(e.Agent))
 	}
@@ -426,6 +428,19 @@ func (b *batchTx) applyAgentState(e queue.AgentStateChanged) error {
 	s.Since = e.At
 	s.Caller = e.Caller
 	s.Queue = e.Queue
+	return b.putSession(s)
+}
+
+// applyMemberPaused keeps the session's queues paused alone.
+func (b *batchTx) applyMemberPaused(e queue.MemberPaused) error {
+	s, ok, err := b.session(e.Agent)
+	if err != nil || !ok {
+		return err // a member pause needs a session; none: nothing to keep
+	}
+	s.PausedIn = slices.DeleteFunc(s.PausedIn, func(q string) bool { return q == e.Queue })
+	if e.Paused {
+		s.PausedIn = append(s.PausedIn, e.Queue)
+	}
 	return b.putSession(s)
 }
 
@@ -529,7 +544,7 @@ func (b *batchTx) preLogContext(ev queue.Event, qc *queue.QueueLogContext) error
 		if ok {
 			qc.LoggedInAt = s.LoggedInAt
 		}
-	case queue.AgentQueuesChanged, queue.OfferEnded, queue.CallConnected, queue.CallCompleted, queue.CallerTransferred, queue.CallerLeft:
+	case queue.AgentQueuesChanged, queue.OfferEnded, queue.CallConnected, queue.CallCompleted, queue.CallerTransferred, queue.CallerLeft, queue.MemberPaused:
 		// The events whose queue_log lines name a member: the agent the
 		// event concerns.
 		agent = ev.Scope().Agent

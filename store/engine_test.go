@@ -114,4 +114,33 @@ func TestEngineEventsThroughTheStore(t *testing.T) {
 			t.Errorf("queue_log %s lines: got=%d, want %d (all: %v)\n%s", k, count[k], v, count, qlog.String())
 		}
 	}
+
+	// A pause in one queue (autopause=yes) is kept with the session for a
+	// restart, and its end too.
+	sessionOf := func(id queue.AgentID) AgentSession {
+		t.Helper()
+		MustFlush(t, db)
+		st, err := db.LoadState(ctx)
+		if err != nil {
+			t.Fatalf("LoadState: %v", err)
+		}
+		for _, s := range st.Agents {
+			if s.ID == id {
+				return s
+			}
+		}
+		t.Fatalf("no session for %s in %+v", id, st.Agents)
+		return AgentSession{}
+	}
+	apply(queue.MemberPause{Agent: "alice", Queue: "support", Paused: true, Reason: "autopause"})
+	if s := sessionOf("alice"); len(s.PausedIn) != 1 || s.PausedIn[0] != "support" || s.State != queue.AgentAvailable {
+		t.Errorf("after a pause in support: session %+v, want available, paused in support", s)
+	}
+	apply(queue.AgentUnpause{Agent: "alice"})
+	if s := sessionOf("alice"); len(s.PausedIn) != 0 {
+		t.Errorf("after unpause: session %+v, want paused nowhere", s)
+	}
+	if !strings.Contains(qlog.String(), "|support|Alice|PAUSE|autopause") || !strings.Contains(qlog.String(), "|support|Alice|UNPAUSE|") {
+		t.Errorf("queue_log lacks the PAUSE and UNPAUSE in support:\n%s", qlog.String())
+	}
 }

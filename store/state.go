@@ -60,6 +60,8 @@ type AgentSession struct {
 	LoggedInAt time.Time        `json:"logged_in_at"`
 	Caller     queue.CallerID   `json:"caller,omitempty"` // ringing, on-call or wrap-up for this caller
 	Queue      string           `json:"queue,omitempty"`
+	// PausedIn are the queues the agent is paused in alone (autopause=yes).
+	PausedIn []string `json:"paused_in,omitempty"`
 }
 
 // LoadState returns the committed resume state. Call Flush first if events

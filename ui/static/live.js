@@ -182,6 +182,13 @@ export function applyEvent(snap, kind, e) {
       if (a) a.config.queues = e.Queues || [];
       return;
     }
+    case 'member_paused': {
+      const a = findAgent(snap, e.Agent);
+      if (!a) return;
+      const rest = (a.paused_in || []).filter((q) => q !== e.Queue);
+      a.paused_in = e.Paused ? [...rest, e.Queue] : rest;
+      return;
+    }
     case 'offer_started': {
       const [, c] = findCaller(snap, e.Caller);
       if (c) c.ringing = [...new Set([...(c.ringing || []), e.Agent])];
