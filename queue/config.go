@@ -182,6 +182,10 @@ type Membership struct {
 	// line order of queues.conf), which linear and rrordered follow; 0
 	// places it after those with one, in the order members were added.
 	Order int `json:"order,omitempty"`
+	// Paused starts a static agent paused in this queue alone whenever
+	// stasisq logs it in (at start, or when the membership is added), as
+	// app_queue loads a member => line with paused=1; ready ends it.
+	Paused bool `json:"paused,omitempty"`
 }
 
 // AgentConfig is what configures an agent; login state lives in the engine.

@@ -408,13 +408,37 @@ func (e *Engine) configureAgent(cfg AgentConfig) error {
 	}
 	a.cfg = cfg
 	e.emit(AgentConfigured{At: e.now, Config: cloneAgentConfig(cfg)})
-	e.syncMemberships(a, cfg.Queues)
+	added, _ := e.syncMemberships(a, cfg.Queues)
+	loggedIn := false
 	if cfg.Static && !a.loggedIn {
 		a.loggedIn = true
 		e.stampLogin(a)
+		loggedIn = true
 	}
 	e.agentChanged(a)
+	if cfg.Static {
+		e.pauseConfigured(a, cfg.Queues, func(q string) bool { return loggedIn || slices.Contains(added, q) })
+	}
 	return nil
+}
+
+// pauseConfigured pauses static agent a in the queues its configuration
+// starts it paused in (member paused=yes) for which now is true: it has
+// just been logged in, or the membership is new. A pause it already has is
+// left alone, and so is a membership a supervisor has since unpaused.
+func (e *Engine) pauseConfigured(a *agentState, ms []Membership, now func(queue string) bool) {
+	for _, ms := range ms {
+		if !ms.Paused || !now(ms.Queue) {
+			continue
+		}
+		for _, m := range a.members {
+			if m.q.cfg.Name == ms.Queue && !m.paused {
+				m.paused = true
+				e.emit(MemberPaused{At: e.now, Agent: a.id, Queue: ms.Queue, Paused: true, Reason: "configured"})
+				e.agentChanged(a)
+			}
+		}
+	}
 }
 
 // syncMemberships makes a's members match ms (queues that do not exist yet

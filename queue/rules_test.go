@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -412,6 +413,49 @@ func TestAutoPause(t *testing.T) {
 		h.do(AgentLogin{Agent: "a1"})
 		if v, _ := h.e.Agent("a1"); len(v.PausedIn) != 0 {
 			t.Fatalf("after logout and login got paused_in=%v, want none", v.PausedIn)
+		}
+	})
+}
+
+// member => ...,paused=yes: a static agent starts paused in that queue
+// alone, as app_queue loads the member; ready ends it, a configuration
+// change does not bring it back, a new membership with it does.
+func TestConfiguredMemberPause(t *testing.T) {
+	qs := []QueueConfig{queueCfg("q", RRMemory), queueCfg("r", RRMemory)}
+	static := agentIn("a1", true, Membership{Queue: "q", Paused: true}, Membership{Queue: "r"})
+	t.Run("starts_paused_in_that_queue_only", func(t *testing.T) {
+		h := MustHarness(t, qs, []AgentConfig{static})
+		if v, _ := h.e.Agent("a1"); !slices.Equal(v.PausedIn, []string{"q"}) || v.State != AgentAvailable {
+			t.Fatalf("got state=%s paused_in=%v, want available, paused in q", v.State, v.PausedIn)
+		}
+		wantRung(t, h.join("c1", "q"))
+		wantRung(t, h.join("c2", "r"), "c2>a1")
+	})
+	t.Run("ready_ends_it_and_a_reconfiguration_keeps_it_ended", func(t *testing.T) {
+		h := MustHarness(t, qs, []AgentConfig{static})
+		h.join("c1", "q")
+		effs := h.do(AgentUnpause{Agent: "a1"})
+		wantRung(t, effs, "c1>a1")
+		changed := static
+		changed.Name = "renamed"
+		h.do(ConfigureAgent{Config: changed})
+		if v, _ := h.e.Agent("a1"); len(v.PausedIn) != 0 {
+			t.Fatalf("after a rename got paused_in=%v, want none", v.PausedIn)
+		}
+	})
+	t.Run("a_new_membership_starts_paused", func(t *testing.T) {
+		h := MustHarness(t, qs, []AgentConfig{agentIn("a1", true, Membership{Queue: "r"})})
+		effs := h.do(ConfigureAgent{Config: static})
+		if ev := ofType[MemberPaused](effs); len(ev) != 1 || ev[0].Queue != "q" || !ev[0].Paused {
+			t.Fatalf("adding q with paused got %s, want a1 paused in q", kinds(effs))
+		}
+	})
+	t.Run("only_a_static_agent", func(t *testing.T) {
+		dynamic := agentIn("a1", false, Membership{Queue: "q", Paused: true})
+		err := ValidateAgent(dynamic)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || ve.Fields[0].Field != "queues[0].paused" {
+			t.Fatalf("got %v, want a field error on queues[0].paused", err)
 		}
 	})
 }

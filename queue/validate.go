@@ -203,6 +203,11 @@ func ValidateAgent(c AgentConfig) error {
 		if m.Penalty < 0 {
 			bad(fmt.Sprintf("queues[%d].penalty", i), "must not be negative")
 		}
+		if m.Paused && !c.Static {
+			// A dynamic agent chooses how it logs in; a pause from the
+			// configuration would come back at every restart.
+			bad(fmt.Sprintf("queues[%d].paused", i), "only a static agent starts paused in a queue")
+		}
 	}
 	for skill, level := range c.Skills {
 		if strings.TrimSpace(skill) == "" {

@@ -94,10 +94,11 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 			warn("per-member wrapuptime %q not carried over: the queue's wrapuptime applies", wrapText)
 		}
 	}
-	if isTrue(pausedText) {
-		warn("member starts paused in app_queue; static agents start ready in stasisq, so pause it from the UI if needed")
-	} else if pausedText != "" && !isFalse(pausedText) {
-		warn("paused %q is not yes or no; ignored", pausedText)
+	// paused=yes: the member starts paused in this queue alone (app_queue's
+	// reload_single_member), and so does the static agent in stasisq.
+	paused := isTrue(pausedText)
+	if pausedText != "" && !paused && !isFalse(pausedText) {
+		warn("paused %q is not yes or no; the member starts ready", pausedText)
 	}
 	switch strings.ToLower(tech) {
 	case "agent":
@@ -144,12 +145,13 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 		if ms.Queue == sec.Name {
 			warn("%s is listed twice in this queue; the later line's penalty %d replaces %d, as app_queue does", iface, penalty, ms.Penalty)
 			a.Queues[i].Penalty = penalty
+			a.Queues[i].Paused = paused
 			return ws
 		}
 	}
 	// linear and rrordered ring in member line order, after a restart too.
 	m.lines[sec.Name]++
-	a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty, Order: m.lines[sec.Name]})
+	a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty, Order: m.lines[sec.Name], Paused: paused})
 	return ws
 }
 

@@ -49,6 +49,7 @@ var scenarios = []struct{ name, script string }{
 	{"admin redirect targets", "admin_redirect_targets.mjs"},
 	{"admin queue seconds", "admin_queue_seconds.mjs"},
 	{"wallboard reorder", "wallboard_reorder.mjs"},
+	{"wallboard queue editor", "wallboard_queue_editor.mjs"},
 	{"supervisor pause", "supervisor_pause.mjs"},
 	{"agent call", "agent_call.mjs"},
 }

@@ -221,10 +221,12 @@ export async function showAdmin(main, session) {
     const password = h('input', { type: 'password', autocomplete: 'new-password', 'data-testid': 'user-password', placeholder: editing ? 'leave empty to keep' : '' });
     const takes = h('input', { type: 'checkbox', checked: !!agent || !editing, 'data-testid': 'user-takes-calls' });
     const device = h('input', { type: 'text', value: agent?.device || '', placeholder: 'PJSIP/1001', 'data-testid': 'agent-device' });
-    const member = new Map((agent?.queues || []).map((m) => [m.queue, m.penalty]));
+    // The whole membership is kept, so a save keeps its member order and
+    // configured pause (queues.conf) as well as the penalty.
+    const member = new Map((agent?.queues || []).map((m) => [m.queue, m]));
     const qrows = queues.map((q) => {
       const box = h('input', { type: 'checkbox', checked: member.has(q.name), dataset: { queue: q.name } });
-      const pen = h('input', { type: 'number', min: '0', value: String(member.get(q.name) ?? 0), class: 'penalty', 'aria-label': `Penalty in ${q.name}` });
+      const pen = h('input', { type: 'number', min: '0', value: String(member.get(q.name)?.penalty ?? 0), class: 'penalty', 'aria-label': `Penalty in ${q.name}` });
       return { name: q.name, box, pen };
     });
     const skills = h('input', { type: 'text', value: Object.entries(agent?.skills || {}).map(([k, v]) => `${k}=${v}`).join(', '), placeholder: 'french=80, billing=50', 'data-testid': 'agent-skills' });
@@ -260,7 +262,7 @@ export async function showAdmin(main, session) {
         }
         body.agent = {
           ...(agent || {}), id: login, name: body.name || login, device: device.value.trim(),
-          queues: qrows.filter((r) => r.box.checked).map((r) => ({ queue: r.name, penalty: Number(r.pen.value) || 0 })),
+          queues: qrows.filter((r) => r.box.checked).map((r) => ({ ...(member.get(r.name) || {}), queue: r.name, penalty: Number(r.pen.value) || 0 })),
           skills: sk, static: stat.checked,
         };
         if (ringinuse.value === '') delete body.agent.ringinuse; else body.agent.ringinuse = ringinuse.value === 'yes';

@@ -307,15 +307,16 @@ export function showWallboard(main, session, { wall }) {
   const queueNames = () => (snap?.queues || []).map((q) => q.config.name);
 
   function queueEditor(a, row) {
-    const member = new Map((a.config.queues || []).map((m) => [m.queue, m.penalty]));
+    // The whole membership is kept (member order, configured pause).
+    const member = new Map((a.config.queues || []).map((m) => [m.queue, m]));
     const rows = queueNames().map((name) => {
       const box = h('input', { type: 'checkbox', checked: member.has(name), 'aria-label': `In ${name}`, dataset: { queue: name } });
-      const pen = h('input', { type: 'number', min: '0', value: String(member.get(name) ?? 0), class: 'penalty', 'aria-label': `Penalty in ${name}` });
+      const pen = h('input', { type: 'number', min: '0', value: String(member.get(name)?.penalty ?? 0), class: 'penalty', 'aria-label': `Penalty in ${name}` });
       return { name, box, pen, el: h('label', { class: 'row' }, box, ` ${name} `, pen) };
     });
     return h('div', { class: 'editor', 'data-testid': 'agent-queue-editor' }, rows.map((r) => r.el),
       h('button', { type: 'button', class: 'primary', 'data-testid': 'agent-queues-save', onclick: async () => {
-        const queues = rows.filter((r) => r.box.checked).map((r) => ({ queue: r.name, penalty: Number(r.pen.value) || 0 }));
+        const queues = rows.filter((r) => r.box.checked).map((r) => ({ ...(member.get(r.name) || {}), queue: r.name, penalty: Number(r.pen.value) || 0 }));
         if (await act('Queues', () => put(`/api/agents/${encodeURIComponent(a.config.id)}/queues`, { queues }))) { editing.delete(a.config.id); row._renderKey = null; render(); }
       } }, 'Save'));
   }
