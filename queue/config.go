@@ -83,15 +83,20 @@ type QueueConfig struct {
 	Announce string `json:"announce"`
 	// ReportHoldTime tells the agent, after Announce, how long the caller
 	// waited (queue-reporthold, then minutes and seconds), as app_queue does.
-	ReportHoldTime        bool          `json:"reportholdtime"`
-	ServiceLevel          time.Duration `json:"servicelevel"`             // answered within this counts toward SL
-	MaxWait               time.Duration `json:"maxwait"`                  // 0: wait forever (Queue()'s timeout)
-	TimeoutPriority       string        `json:"timeoutpriority"`          // "app" or "conf"
-	ExitKeys              string        `json:"exitkeys"`                 // DTMF digits that leave the queue
-	ExitContext           string        `json:"exitcontext"`              // app_queue's context=: an exit key continues at <context>,<key>,1
-	RingInUse             bool          `json:"ringinuse"`                // ring agents whose device is busy
-	AllowPick             bool          `json:"allowpick"`                // agents may pick a waiting caller
-	ContinueOnAgentHangup bool          `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first
+	ReportHoldTime  bool          `json:"reportholdtime"`
+	ServiceLevel    time.Duration `json:"servicelevel"`    // answered within this counts toward SL
+	MaxWait         time.Duration `json:"maxwait"`         // 0: wait forever (Queue()'s timeout)
+	TimeoutPriority string        `json:"timeoutpriority"` // "app" or "conf"
+	// TimeoutRestart gives the agent rung straight after another's busy,
+	// decline or failure the full Timeout; off, as in app_queue, it rings
+	// for what is left of the attempt (ring_one after a busy member).
+	// Strategy ringall rings everyone at once and is not affected.
+	TimeoutRestart        bool   `json:"timeoutrestart"`
+	ExitKeys              string `json:"exitkeys"`                 // DTMF digits that leave the queue
+	ExitContext           string `json:"exitcontext"`              // app_queue's context=: an exit key continues at <context>,<key>,1
+	RingInUse             bool   `json:"ringinuse"`                // ring agents whose device is busy
+	AllowPick             bool   `json:"allowpick"`                // agents may pick a waiting caller
+	ContinueOnAgentHangup bool   `json:"continue_on_agent_hangup"` // caller goes on in the dialplan when the agent hangs up first
 	// The channel variables app_queue's options of these names set
 	// (bridgeVars and queueVars in vars.go say which, where and when).
 	SetInterfaceVar  bool `json:"setinterfacevar"`

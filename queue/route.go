@@ -250,6 +250,10 @@ func skillScore(c *callerState, a *agentState) int {
 	return s
 }
 
+// minAttemptLeft is the least of an attempt worth ringing another member
+// for: app_queue's 500 ms.
+const minAttemptLeft = 500 * time.Millisecond
+
 // ring starts an offer of caller c to member m.
 func (e *Engine) ring(c *callerState, m *member) {
 	a, q := m.agent, c.q
@@ -257,6 +261,15 @@ func (e *Engine) ring(c *callerState, m *member) {
 	e.offers[o.id] = o
 	c.offers = append(c.offers, o)
 	timeout := q.cfg.Timeout
+	if q.cfg.Strategy != RingAll && !q.cfg.TimeoutRestart && c.failedAt.Equal(e.now) {
+		// app_queue rings the next member for what is left of the attempt
+		// (ring_one after a busy one, timeoutrestart=no) if that is over
+		// half a second; otherwise a new attempt starts.
+		if left := c.attemptEnd.Sub(e.now); left > minAttemptLeft {
+			timeout = min(timeout, left)
+		}
+	}
+	c.attemptEnd = e.now.Add(timeout)
 	if q.cfg.TimeoutPriority != "conf" && !c.maxWaitAt.IsZero() {
 		// timeoutpriority=app: the caller's own limit cuts the ring short.
 		timeout = min(timeout, c.maxWaitAt.Sub(e.now))
@@ -325,6 +338,9 @@ func (e *Engine) endOffer(o *offer, result string, hangUp bool) {
 	}
 	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name,
 		Result: result, RingTime: e.now.Sub(o.start)})
+	if result != string(RingNoAnswer) {
+		c.failedAt = e.now // the attempt goes on with the next agent
+	}
 	until := e.now.Add(q.retry())
 	c.blocks = append(c.blocks, retryBlock{agent: a, until: until})
 	e.arm(until, timer{kind: timerRetry, caller: c})

@@ -417,6 +417,70 @@ func TestAutoPause(t *testing.T) {
 	})
 }
 
+// timeoutrestart: the agent rung straight after another's busy rings for
+// what is left of the attempt (app_queue's default, ring_one after a busy
+// member), or for the full timeout with timeoutrestart=yes; a ring that
+// timed out starts a new attempt; ringall is not affected.
+func TestTimeoutRestart(t *testing.T) {
+	ringsFor := func(t *testing.T, effs []Effect) time.Duration {
+		t.Helper()
+		rs := ofType[RingAgent](effs)
+		if len(rs) != 1 {
+			t.Fatalf("got %s, want one ring", kinds(effs))
+		}
+		return rs[0].Timeout
+	}
+	tests := []struct {
+		name     string
+		strategy Strategy
+		restart  bool
+		after    time.Duration // rung this long before the first agent fails
+		failure  RingFailure
+		want     time.Duration // the next agent's ring
+	}{
+		{"busy_leaves_the_rest_of_the_attempt", Linear, false, 10 * time.Second, RingBusy, 5 * time.Second},
+		{"a_decline_too", Linear, false, 4 * time.Second, RingRejected, 11 * time.Second},
+		{"timeoutrestart_gives_the_full_timeout", Linear, true, 10 * time.Second, RingBusy, 15 * time.Second},
+		{"under_half_a_second_left_starts_a_new_attempt", Linear, false, 14*time.Second + 600*time.Millisecond, RingBusy, 15 * time.Second},
+		{"no_answer_ends_the_attempt", Linear, false, 15 * time.Second, RingNoAnswer, 15 * time.Second},
+		{"rrmemory_as_linear", RRMemory, false, 10 * time.Second, RingBusy, 5 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := MustHarness(t, []QueueConfig{queueCfg("q", tt.strategy, func(c *QueueConfig) {
+				c.Timeout = 15 * time.Second
+				c.TimeoutRestart = tt.restart
+			})}, staticAgents("q", 2))
+			if got := ringsFor(t, h.join("c1", "q")); got != 15*time.Second {
+				t.Fatalf("first ring for %s, want 15s", got)
+			}
+			var effs []Effect
+			if tt.failure == RingNoAnswer {
+				effs = h.advance(tt.after) // the engine's ring timer
+			} else {
+				h.advance(tt.after)
+				effs = h.fail("a1", tt.failure)
+			}
+			if got := ringsFor(t, effs); got != tt.want {
+				t.Errorf("the next agent rings for %s, want %s", got, tt.want)
+			}
+		})
+	}
+	t.Run("ringall_rings_each_for_the_full_timeout", func(t *testing.T) {
+		agents := staticAgents("q", 3)
+		h := MustHarness(t, []QueueConfig{queueCfg("q", RingAll, func(c *QueueConfig) { c.Timeout = 15 * time.Second })}, agents)
+		h.do(AgentPause{Agent: "a3", Reason: "x"})
+		wantRung(t, h.join("c1", "q"), "c1>a1", "c1>a2")
+		h.advance(5 * time.Second)
+		wantRung(t, h.do(AgentUnpause{Agent: "a3"})) // not while the others ring
+		h.advance(5 * time.Second)
+		h.fail("a1", RingBusy)
+		if got := ringsFor(t, h.fail("a2", RingBusy)); got != 15*time.Second {
+			t.Errorf("a3, rung after the others' busy, rings for %s, want 15s", got)
+		}
+	})
+}
+
 // member => ...,paused=yes: a static agent starts paused in that queue
 // alone, as app_queue loads the member; ready ends it, a configuration
 // change does not bring it back, a new membership with it does.

@@ -131,6 +131,13 @@ type callerState struct {
 	minPen, maxPen int
 	ruleIdx        int
 	linPos         int // linear: member position to try first
+	// An attempt is app_queue's: rings one after another with one clock,
+	// from a ring that started fresh until its timeout. attemptEnd is when
+	// the current one runs out; failedAt when a ring of it last ended early
+	// (busy, declined, failed), which the next ring at that instant
+	// continues.
+	attemptEnd time.Time
+	failedAt   time.Time
 
 	maxWait    time.Duration
 	maxWaitAt  time.Time

@@ -218,7 +218,6 @@ var unsupportedReasons = map[string]string{
 	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
 	"eventmemberstatus":            "AMI events are not sent; stasisq publishes state on its websocket and metrics",
 	"eventwhencalled":              "AMI events are not sent; stasisq publishes state on its websocket and metrics",
-	"timeoutrestart":               "stasisq gives every ring its full timeout and rings the next agent at once after a busy one, so there is no shared ring time to restart",
 	"autopausenoanswer":            "not an app_queue option",
 }
 
@@ -368,6 +367,8 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		return setBool(&q.AnnounceToFirstUser)
 	case "reportholdtime":
 		return setBool(&q.ReportHoldTime)
+	case "timeoutrestart":
+		return setBool(&q.TimeoutRestart)
 	case "announce":
 		q.Announce = val
 	case "timeoutpriority":

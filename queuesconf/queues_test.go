@@ -161,6 +161,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	wantSales.Weight = 5
 	wantSales.ServiceLevel = 20 * time.Second
 	wantSales.AutoPause = queue.AutoPauseYes
+	wantSales.TimeoutRestart = true
 	wantSales.PeriodicAnnounce = []string{"sales-offer", "sales-web", "sales-hours"}
 	wantSales.AnnouncePosition = "more"
 	wantSales.AnnounceHoldTime = "yes"
@@ -191,7 +192,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"sales.conf", 10, "ringinuse", "not yes or no"},
 		{"sales.conf", 12, "announce-round-seconds", "not one of"},
 		{"sales.conf", 13, "monitor-format", "recording"},
-		{"sales.conf", 15, "timeoutrestart", "restart"},
 		{"sales-members.conf", 2, "member", "negative penalty imported as 0"},
 		{"sales-members.conf", 3, "member", "Agent/"},
 		{"sales-members.conf", 4, "member", "one per agent"},
@@ -201,11 +201,11 @@ func TestParseQueuesAcme(t *testing.T) {
 			wantWarning(t, res.Warnings, w.file, w.line, w.option, w.reason)
 		})
 	}
-	// autopause=yes (sales.conf:11) pauses the member in that queue only,
-	// as app_queue does: carried over, no notice.
+	// autopause=yes (sales.conf:11) and timeoutrestart=yes (15) are
+	// carried over and implemented: no notice.
 	for _, w := range res.Warnings {
-		if filepath.Base(w.File) == "sales.conf" && w.Line == 11 {
-			t.Errorf("sales.conf:11 autopause=yes warned: %s", w.Reason)
+		if filepath.Base(w.File) == "sales.conf" && (w.Line == 11 || w.Line == 15) {
+			t.Errorf("sales.conf:%d %s warned: %s", w.Line, w.Option, w.Reason)
 		}
 	}
 	// paused=yes on line 30 is carried over (TestMembersBecomeStaticAgents):
@@ -280,7 +280,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay"} {
+		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay", "timeoutrestart"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -414,7 +414,8 @@ func TestEveryQueueOption(t *testing.T) {
 		{"eventmemberstatus = yes", func(q *queue.QueueConfig) {}, "AMI"},
 		{"eventwhencalled = vars", func(q *queue.QueueConfig) {}, "AMI"},
 		{"memberdelay = 1", func(q *queue.QueueConfig) { q.MemberDelay = time.Second }, ""},
-		{"timeoutrestart = yes", func(q *queue.QueueConfig) {}, "restart"},
+		{"timeoutrestart = yes", func(q *queue.QueueConfig) { q.TimeoutRestart = true }, ""},
+		{"timeoutrestart = no", func(q *queue.QueueConfig) {}, ""},
 		{"queue-youarenext = custom/next", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-youarenext": "custom/next"} }, ""},
 		{"queue-thankyou =", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-thankyou": ""} }, ""},
 		{"queue-reporthold = custom/hold", func(q *queue.QueueConfig) { q.Sounds = map[string]string{"queue-reporthold": "custom/hold"} }, ""},

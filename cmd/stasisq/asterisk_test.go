@@ -751,3 +751,44 @@ func TestAsteriskAnnounceToAgent(t *testing.T) {
 	})
 	e.endCall(obs, "c01", "alice")
 }
+
+// timeoutrestart on a real Asterisk: alice's phone rings for two seconds
+// and then answers busy; bob, rung at once, rings for what is left of the
+// 4 s attempt (app_queue's default) or, with timeoutrestart, for 4 s.
+func TestAsteriskTimeoutRestart(t *testing.T) {
+	const slowBusy = "\n[slowbusy]\nexten => _X.,1,Ringing()\n same => n,Wait(2)\n same => n,Busy(10)\n"
+	for _, tc := range []struct {
+		name     string
+		restart  bool
+		min, max time.Duration // bob's ring
+	}{
+		{"rest_of_the_attempt", false, 1200 * time.Millisecond, 3 * time.Second},
+		{"timeoutrestart", true, 3500 * time.Millisecond, 5500 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + slowBusy})
+			e.asteriskQueue("support", func(q *queue.QueueConfig) {
+				q.Strategy = queue.Linear
+				q.Timeout = 4 * time.Second
+				q.TimeoutRestart = tc.restart
+			})
+			e.MustAgent("alice", "Local/1001@slowbusy", "support")
+			e.MustAgent("bob", "Local/1002@noanswer", "support")
+			obs.call("support", "c01")
+			var offers []queue.OfferEnded
+			pollUntil(t, 20*time.Second, "alice busy, then bob unanswered", func() (bool, string) {
+				offers = offersOf(e, "c01")
+				return len(offers) >= 2, fmt.Sprint(offerResults(e, "c01"))
+			})
+			if got := offerResults(e, "c01")[:2]; !slices.Equal(got, []string{"alice=busy", "bob=noanswer"}) {
+				t.Fatalf("offers: got %v, want alice busy, then bob unanswered", got)
+			}
+			t.Logf("alice busy after %s, bob rang %s", offers[0].RingTime, offers[1].RingTime)
+			if rt := offers[1].RingTime; rt < tc.min || rt > tc.max {
+				t.Errorf("bob rang for %s after alice's busy at %s, want %s to %s", rt, offers[0].RingTime, tc.min, tc.max)
+			}
+			obs.hangup("c01")
+			e.waitAsteriskClean(obs)
+		})
+	}
+}

@@ -49,6 +49,7 @@ const QUEUE_FIELDS = [
   { name: 'announce_to_first_user', label: 'Announce also between the rings of a caller whose turn it is', type: 'bool' },
   { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
   { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
+  { name: 'timeoutrestart', label: 'After a busy or declined agent, ring the next for the full ring time', type: 'bool' },
   { group: 'Penalty rules' },
   { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
 ];
