@@ -135,10 +135,13 @@ func (cl *client) writeLoop() {
 		case <-cl.ctx.Done():
 			return
 		case m := <-cl.send:
-			err := cl.write(m)
 			if m.snapshot {
+				// Not pending once it is being written: the client may
+				// read it and ask again (it saw a gap after it) before
+				// write returns, and that resync must not be dropped.
 				cl.snapPending.Add(-1)
 			}
+			err := cl.write(m)
 			if err != nil {
 				if !errors.Is(err, context.Canceled) {
 					cl.hub.cfg.log.Debug("websocket write", "user", cl.user.ID, "err", err)
