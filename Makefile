@@ -1,7 +1,7 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
 
-.PHONY: run test test-asterisk bench bench-asterisk vet fmt-check unit deps build
+.PHONY: run test test-asterisk bench bench-asterisk vet fmt-check unit deps build vendor
 
 build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
@@ -22,6 +22,12 @@ unit:
 # make test runs them too, with everything else.
 test-asterisk:
 	$(GO) test -race -count=1 -timeout 10m -run '^TestAsterisk' -v ./...
+
+# The npm packages the console embeds (SIP.js for the browser phone), copied
+# into ui/static/vendor from the versions ui/vendor/package-lock.json pins.
+# The copy is committed: go build alone builds the binary.
+vendor:
+	bash scripts/vendor-console
 
 # The browser tests need Chromium and playwright-core; scripts/setup-test-deps installs them.
 deps:

@@ -424,3 +424,46 @@ func (c *Client) SetEventFilter(ctx context.Context, app string, allowed ...stri
 	}
 	return out, nil
 }
+
+// ConfigTuple is one attribute of a dynamic configuration object
+// (Asterisk's ConfigTuple).
+type ConfigTuple struct {
+	Attribute string `json:"attribute"`
+	Value     string `json:"value"`
+}
+
+type configFields struct {
+	Fields []ConfigTuple `json:"fields"`
+}
+
+func configPath(class, objectType, id string) string {
+	return "/asterisk/config/dynamic/" + seg(class) + "/" + seg(objectType) + "/" + seg(id)
+}
+
+const configRoute = "/asterisk/config/dynamic/{configClass}/{objectType}/{id}"
+
+// PutConfigObject creates or replaces a sorcery object over ARI (PUT
+// /asterisk/config/dynamic/...), e.g. a res_pjsip endpoint, and returns
+// every field Asterisk then holds. The object type needs a writable
+// sorcery wizard (memory, astdb) in Asterisk's sorcery.conf; without one
+// Asterisk answers 403.
+func (c *Client) PutConfigObject(ctx context.Context, class, objectType, id string, fields []ConfigTuple) ([]ConfigTuple, error) {
+	if fields == nil {
+		fields = []ConfigTuple{}
+	}
+	rc := call{method: http.MethodPut, route: configRoute, path: configPath(class, objectType, id), body: configFields{Fields: fields}}
+	out, err := send[[]ConfigTuple](ctx, c, rc)
+	if err != nil {
+		return nil, fmt.Errorf("put %s %s %s: %w", class, objectType, id, err)
+	}
+	return *out, nil
+}
+
+// DeleteConfigObject removes a sorcery object made over ARI; one that is
+// not there is an error wrapping ErrNotFound.
+func (c *Client) DeleteConfigObject(ctx context.Context, class, objectType, id string) error {
+	if err := c.action(ctx, http.MethodDelete, configRoute, configPath(class, objectType, id), nil); err != nil {
+		return fmt.Errorf("delete %s %s %s: %w", class, objectType, id, err)
+	}
+	return nil
+}

@@ -45,6 +45,8 @@ func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && strings.Count(r.URL.Path, "/") == 2: // GET /ari/channels, /ari/bridges...
 		io.WriteString(w, "[]")
+	case strings.HasPrefix(r.URL.Path, "/ari/asterisk/config/dynamic/") && r.Method == http.MethodPut:
+		io.WriteString(w, "[]") // List[ConfigTuple]
 	case strings.HasSuffix(r.URL.Path, "/variable") && r.Method == http.MethodGet:
 		io.WriteString(w, `{"value":"v"}`)
 	case r.Method == http.MethodDelete && !strings.Contains(r.URL.Path, "/applications/"):
@@ -173,6 +175,13 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"Unsubscribe": func(ctx context.Context, c *Client) error {
 		_, err := c.Unsubscribe(ctx, "stasisq", "deviceState:", "bridge:hold-1")
 		return err
+	},
+	"PutConfigObject": func(ctx context.Context, c *Client) error {
+		_, err := c.PutConfigObject(ctx, "res_pjsip", "endpoint", "stasisq-alice", []ConfigTuple{{Attribute: "webrtc", Value: "yes"}})
+		return err
+	},
+	"DeleteConfigObject": func(ctx context.Context, c *Client) error {
+		return c.DeleteConfigObject(ctx, "res_pjsip", "endpoint", "stasisq-alice")
 	},
 	"SetEventFilter": func(ctx context.Context, c *Client) error {
 		_, err := c.SetEventFilter(ctx, "stasisq", "StasisStart", "StasisEnd")

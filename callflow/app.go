@@ -11,6 +11,7 @@ import (
 
 	"stasisq/queue"
 	"stasisq/store"
+	"stasisq/webphone"
 )
 
 // Config wires the application loop.
@@ -47,6 +48,10 @@ type Config struct {
 	// besides EventTypes, for whoever watches the client's events (tests
 	// count PlaybackStarted); the loop ignores them.
 	ExtraEvents []string
+	// PhoneSecret derives the browser phones' SIP passwords
+	// (webphone.Password); PhoneOptions shape their endpoints.
+	PhoneSecret  []byte
+	PhoneOptions webphone.Options
 }
 
 // Observer receives call-flow timings for load figures. raised is when
@@ -86,11 +91,12 @@ type App struct {
 	// agentPlaybacks are the announcements to agents before their bridge
 	// (Connect.AgentMedia): closed when PlaybackFinished comes.
 	agentPlaybacks map[string]chan struct{}
-	orphans        map[string]string // channel id -> bridge id, calls bridged by a previous run
-	devices        deviceIndex       // which agents a device state concerns
-	seq            uint64            // event counter, to tell what a reconcile could see
-	raised         time.Time         // Asterisk's timestamp of the event being handled (Observer)
-	counter        uint64            // for bridge and playback ids
+	orphans        map[string]string                   // channel id -> bridge id, calls bridged by a previous run
+	devices        deviceIndex                         // which agents a device state concerns
+	phones         map[queue.AgentID]queue.AgentConfig // agents with a browser phone (phones.go)
+	seq            uint64                              // event counter, to tell what a reconcile could see
+	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
+	counter        uint64                              // for bridge and playback ids
 	connected      bool
 	resumed        bool // the store's state has been applied
 }
@@ -141,6 +147,7 @@ func New(cfg Config) (*App, error) {
 	if cfg.RunTag == "" {
 		cfg.RunTag = NewRunTag()
 	}
+	agents := cfg.Engine.Snapshot(time.Now()).Agents
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = time.Second
 	}
@@ -160,7 +167,8 @@ func New(cfg Config) (*App, error) {
 		playbacks:      make(map[string]string),
 		agentPlaybacks: make(map[string]chan struct{}),
 		orphans:        make(map[string]string),
-		devices:        newDeviceIndex(cfg.Engine.Snapshot(time.Now()).Agents),
+		devices:        newDeviceIndex(agents),
+		phones:         browserPhones(agents),
 	}, nil
 }
 
@@ -309,8 +317,10 @@ func (a *App) apply(in queue.Input) error {
 					a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
 				}
 			}
+			a.phoneConfigured(ev.Config)
 		case queue.AgentRemoved:
 			a.devices.set(ev.Agent, "")
+			a.phoneRemoved(ev.Agent)
 		case queue.AgentStateChanged:
 			if ev.State == queue.AgentAvailable && a.cfg.Observer != nil {
 				a.cfg.Observer.AgentFree(ev.Agent, a.raised, now)

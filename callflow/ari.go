@@ -40,6 +40,9 @@ type ARI interface {
 	ListDeviceStates(ctx context.Context) ([]ari.DeviceState, error)
 	GetEndpoint(ctx context.Context, tech, resource string) (*ari.Endpoint, error)
 	ListEndpoints(ctx context.Context) ([]ari.Endpoint, error)
+
+	PutConfigObject(ctx context.Context, class, objectType, id string, fields []ari.ConfigTuple) ([]ari.ConfigTuple, error)
+	DeleteConfigObject(ctx context.Context, class, objectType, id string) error
 }
 
 var _ ARI = (*ari.Client)(nil)

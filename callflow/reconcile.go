@@ -33,7 +33,11 @@ func (a *App) startReconcile() {
 	seq := a.seq
 	first := !a.resumed
 	devices := a.devices.devices()
+	phones := a.phoneList()
 	a.exec.Submit("reconcile", func(ctx context.Context) {
+		// Before the device states: a phone that registers again after an
+		// Asterisk restart needs its endpoint back.
+		a.putPhones(ctx, phones)
 		view, err := a.fetchView(ctx, first, devices)
 		if err != nil {
 			a.log.Error("reconcile with Asterisk", "err", err)

@@ -405,3 +405,15 @@ func (f *scriptARI) playing(id string) string {
 	defer f.mu.Unlock()
 	return f.playingOn[id]
 }
+
+func (f *scriptARI) PutConfigObject(ctx context.Context, class, typ, id string, fields []ari.ConfigTuple) ([]ari.ConfigTuple, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fields, f.call("put-config", id, "%s/%s/%s", class, typ, id)
+}
+
+func (f *scriptARI) DeleteConfigObject(ctx context.Context, class, typ, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.call("delete-config", id, "%s/%s/%s", class, typ, id)
+}

@@ -202,7 +202,21 @@ type AgentConfig struct {
 	Skills    map[string]int `json:"skills,omitempty"`    // skill -> level 1..100
 	Static    bool           `json:"static"`              // logged in and ready whenever stasisq runs (queues.conf member =>)
 	RingInUse *bool          `json:"ringinuse,omitempty"` // overrides the queue's ringinuse when set
+	// Phone is how the agent takes calls: "" a phone of its own at Device;
+	// PhoneBrowser the console's softphone, whose Device is
+	// BrowserDevice(ID), an endpoint stasisq provisions on Asterisk.
+	Phone string `json:"phone,omitempty"`
 }
+
+// PhoneBrowser: the agent's phone is the console's (AgentConfig.Phone).
+const PhoneBrowser = "browser"
+
+// BrowserEndpoint is the PJSIP endpoint (and aor, auth and SIP user) of an
+// agent's browser phone; the prefix keeps it apart from the site's own.
+func BrowserEndpoint(agent string) string { return "stasisq-" + agent }
+
+// BrowserDevice is the device stasisq rings for an agent's browser phone.
+func BrowserDevice(agent string) string { return "PJSIP/" + BrowserEndpoint(agent) }
 
 // MemberName is app_queue's membername for the agent (queue_log's agent
 // field, MEMBERNAME): its name, else its id.

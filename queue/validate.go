@@ -185,6 +185,15 @@ func ValidateAgent(c AgentConfig) error {
 	if msg := CheckText(c.Name, MaxTextLength); msg != "" {
 		bad("name", "%s", msg)
 	}
+	switch c.Phone {
+	case "":
+	case PhoneBrowser:
+		if want := BrowserDevice(c.ID); c.Device != want {
+			bad("device", "a browser phone's device is %s, not %q", want, truncate(c.Device))
+		}
+	default:
+		bad("phone", "%q is not \"\" (a phone at device) or %q", truncate(c.Phone), PhoneBrowser)
+	}
 	if len(c.Queues) > MaxMemberships {
 		bad("queues", "at most %d queues", MaxMemberships)
 	}

@@ -99,6 +99,8 @@ type Options struct {
 	// SetupToken, when set, lets POST /api/setup create the first
 	// administrator, once (see setup.go); "" when one exists.
 	SetupToken string
+	// Phone is the console's browser phone (phone.go).
+	Phone PhoneConfig
 }
 
 // sessionTTL is how long a login lasts: a working day and then some.
@@ -182,7 +184,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = s.errorHandler
 	e.IPExtractor = clientAddress(s.opts.TrustedProxies)
-	e.Use(securityHeaders, s.loadSession, s.csrf)
+	e.Use(securityHeaders(phoneOrigin(s.opts.Phone.WebsocketURL)), s.loadSession, s.csrf)
 
 	api := e.Group("/api")
 	api.GET("/openapi.json", s.openAPI)
@@ -207,6 +209,7 @@ func (s *Server) routes() *echo.Echo {
 	me.GET("/queues", s.myQueues)
 	me.PUT("/queues", s.meQueues)
 	me.GET("/stats", s.meStats)
+	me.GET("/phone", s.mePhone)
 
 	sup := api.Group("", s.requireRole(queue.RoleSupervisor), s.auditActions)
 	sup.GET("/queues", s.listQueues)
@@ -269,14 +272,23 @@ func noCache(h http.Handler) http.Handler {
 	})
 }
 
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'")
-		return next(c)
+// securityHeaders: the page may connect to itself and, for the browser
+// phone, to Asterisk's SIP websocket (phone, an origin, or "").
+func securityHeaders(phone string) echo.MiddlewareFunc {
+	connect := "'self'"
+	if phone != "" {
+		connect += " " + phone
+	}
+	csp := "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src " + connect + "; frame-ancestors 'none'"
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "same-origin")
+			h.Set("X-Frame-Options", "DENY")
+			h.Set("Content-Security-Policy", csp)
+			return next(c)
+		}
 	}
 }
 

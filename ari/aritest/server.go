@@ -66,6 +66,7 @@ type Server struct {
 	devices        map[string]DeviceBehavior
 	deviceFuncs    map[string]func() DeviceBehavior
 	deviceStates   map[string]string
+	configObjects  map[string]map[string]string // class/type/id -> fields (config.go)
 	stasisContexts map[string]string
 	localDials     map[string]localDial
 	apps           map[string]*application
@@ -102,6 +103,7 @@ func NewServer(opts Options) *Server {
 		devices:        map[string]DeviceBehavior{},
 		deviceFuncs:    map[string]func() DeviceBehavior{},
 		deviceStates:   map[string]string{},
+		configObjects:  map[string]map[string]string{},
 		stasisContexts: map[string]string{},
 		localDials:     map[string]localDial{},
 		apps:           map[string]*application{},
@@ -453,6 +455,9 @@ func (s *Server) route(r *http.Request) reply {
 		}
 		if len(seg) == 2 && seg[1] == "ping" && m == http.MethodGet {
 			return okReply(map[string]string{"asterisk_id": asteriskID, "ping": "pong", "timestamp": stamp(time.Now())})
+		}
+		if len(seg) >= 3 && seg[1] == "config" && seg[2] == "dynamic" {
+			return s.routeConfig(m, seg[3:], p)
 		}
 	case "channels":
 		return s.routeChannels(m, seg[1:], p)

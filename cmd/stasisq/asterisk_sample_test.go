@@ -25,6 +25,7 @@ func TestAsteriskSampleConf(t *testing.T) {
 		"pjsip.conf":      {{"bind = 0.0.0.0:5060", "bind = 127.0.0.1:@SIP_PORT@"}},
 		"ari.conf":        {{"password = change-me-please", "password = stasisq"}},
 		"extensions.conf": nil,
+		"sorcery.conf":    nil,
 	} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "asterisk-conf", name))
 		if err != nil {

@@ -65,6 +65,7 @@ func startDemo(ctx context.Context, cfg demo.Config, stderr io.Writer) (*demo.De
 		m.Stderr, m.Logger = stderr, log
 		m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword, m.Config.App = s.ARIURL, s.ARIUser, s.ARIPassword, s.App
 		m.Config.Listen, m.Config.DB, m.Config.LookupURL = s.Listen, s.DB, s.LookupURL
+		m.NoPhoneReason = "the demo has no SIP server: its agents' calls ring simulated phones"
 		if err := m.Run(ctx); err != nil {
 			return nil, errors.Join(err, m.Close())
 		}

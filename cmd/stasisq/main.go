@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 	"stasisq/queue"
 	"stasisq/store"
 	"stasisq/ui"
+	"stasisq/webphone"
 )
 
 func main() {
@@ -120,6 +122,11 @@ type Config struct {
 	AllowedHosts   string // comma-separated host names the console answers to
 	TrustedProxies string // comma-separated addresses or CIDRs
 	MetricsListen  string // "" serves /metrics on Listen
+	// PhoneWSURL is Asterisk's SIP websocket as browsers reach it, for the
+	// console's phone; "" derives it from ARIURL (http://h:8088 ->
+	// ws://h:8088/ws), "none" turns browser phones off.
+	PhoneWSURL  string
+	PhoneCodecs string // the browser phones' endpoints' allow list
 }
 
 // Main is "stasisq serve" as a value: ParseFlags, Run, URL, Close, so tests
@@ -137,6 +144,9 @@ type Main struct {
 	// of the types stasisq reads and ExtraARIEvents.
 	OnARIEvent     func(ari.Event)
 	ExtraARIEvents []string
+	// NoPhoneReason, when set, turns browser phones off and is what their
+	// consoles show (the demo has no SIP server).
+	NoPhoneReason string
 
 	DB      *store.DB
 	ARI     *ari.Client
@@ -204,6 +214,8 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	str(&c.AllowedHosts, "allowed-hosts", "comma-separated host names the console answers to (DNS rebinding); default: any, or only IPs and localhost on loopback")
 	str(&c.TrustedProxies, "trusted-proxies", "comma-separated proxy addresses or CIDRs whose X-Forwarded-For names the client")
 	str(&c.MetricsListen, "metrics-listen", "serve /metrics on this address only, not on --listen")
+	str(&c.PhoneWSURL, "phone-ws-url", "Asterisk's SIP websocket as agents' browsers reach it, e.g. wss://pbx.example.com:8089/ws (default: the ARI host's ws://.../ws; none: no browser phones)")
+	str(&c.PhoneCodecs, "phone-codecs", "codecs of the browser phones' PJSIP endpoints (default ulaw,alaw; opus,ulaw,alaw where Asterisk has codec_opus)")
 	passwordGiven := false
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -246,6 +258,30 @@ func (c *Config) secureCookies() (bool, error) {
 	return v, nil
 }
 
+// phoneWebsocketURL is the browser phones' SIP websocket: given, or the
+// ARI host's /ws (Asterisk serves both on its HTTP server); "" for none.
+func phoneWebsocketURL(given, ariURL string) (string, error) {
+	switch given {
+	case "none":
+		return "", nil
+	case "":
+		u, err := url.Parse(ariURL)
+		if err != nil {
+			return "", fmt.Errorf("--ari-url %q: %w", ariURL, err)
+		}
+		scheme := "ws"
+		if u.Scheme == "https" {
+			scheme = "wss"
+		}
+		return scheme + "://" + u.Host + "/ws", nil
+	}
+	u, err := url.Parse(given)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return "", fmt.Errorf("--phone-ws-url %q: want ws://host:port/path or wss://..., or none", given)
+	}
+	return given, nil
+}
+
 func (m *Main) logger() *slog.Logger {
 	if m.Logger != nil {
 		return m.Logger
@@ -273,6 +309,18 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.DB = db
+
+	phoneSecret, err := db.PhoneSecret(ctx)
+	if err != nil {
+		return err
+	}
+	phoneWS, err := phoneWebsocketURL(m.Config.PhoneWSURL, m.Config.ARIURL)
+	if err != nil {
+		return err
+	}
+	if m.NoPhoneReason != "" {
+		phoneWS = ""
+	}
 
 	runTag := callflow.NewRunTag()
 	engine := queue.NewEngine(queue.Options{OfferPrefix: runTag + "-"})
@@ -308,10 +356,12 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Metrics.SetWebsocketClients(m.UI.Clients())
 			m.UI.PublishSnapshot(s)
 		},
-		Logger:      log.With("component", "flow"),
-		RunTag:      runTag,
-		Observer:    m.Observer,
-		ExtraEvents: m.ExtraARIEvents,
+		Logger:       log.With("component", "flow"),
+		RunTag:       runTag,
+		Observer:     m.Observer,
+		ExtraEvents:  m.ExtraARIEvents,
+		PhoneSecret:  phoneSecret,
+		PhoneOptions: webphone.Options{Codecs: m.Config.PhoneCodecs},
 	})
 	if err != nil {
 		return err
@@ -337,6 +387,7 @@ func (m *Main) Run(ctx context.Context) error {
 		SecureCookies:  secure,
 		AllowedOrigins: cli.SplitList(m.Config.AllowedOrigins),
 		TrustedProxies: proxies,
+		Phone:          ui.PhoneConfig{WebsocketURL: phoneWS, NoPhoneReason: m.NoPhoneReason, Secret: phoneSecret},
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)

@@ -45,7 +45,9 @@ export async function run(name, fn, { timeout = 90_000 } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: FLAGS,
+    // STASISQ_CHROMIUM_FLAGS adds flags (the browser phone tests: a fake
+    // microphone, WebRTC on loopback).
+    args: [...FLAGS, ...(process.env.STASISQ_CHROMIUM_FLAGS || '').split(' ').filter(Boolean)],
   });
   let failed = null;
   let timer;
@@ -132,4 +134,30 @@ export async function screenshot(page, name) {
   const file = path.join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
   log(`screenshot ${file}`);
+}
+
+// step tells the Go test driving this script that it reached a point
+// ("STEP name" on stdout); cue waits for the Go test's go-ahead, a line
+// "name" on stdin. A script run by people and not by a test never cues.
+export function step(name, data) {
+  console.log(`STEP ${name}${data === undefined ? '' : ' ' + JSON.stringify(data)}`);
+}
+
+let stdinLines = null;
+export async function cue(name, timeout = 60_000) {
+  if (!stdinLines) {
+    const readline = await import('node:readline');
+    const rl = readline.createInterface({ input: process.stdin });
+    stdinLines = { seen: [], waiters: [] };
+    rl.on('line', (l) => {
+      stdinLines.seen.push(l.trim());
+      for (const w of stdinLines.waiters.splice(0)) w();
+    });
+  }
+  const started = Date.now();
+  while (!stdinLines.seen.includes(name)) {
+    if (Date.now() - started > timeout) throw new Error(`no cue "${name}" from the test within ${timeout} ms`);
+    await new Promise((r) => { stdinLines.waiters.push(r); setTimeout(r, 500); });
+  }
+  stdinLines.seen.splice(stdinLines.seen.indexOf(name), 1);
 }

@@ -232,11 +232,22 @@ export async function showAdmin(main, session) {
     });
     const skills = h('input', { type: 'text', value: Object.entries(agent?.skills || {}).map(([k, v]) => `${k}=${v}`).join(', '), placeholder: 'french=80, billing=50', 'data-testid': 'agent-skills' });
     const stat = h('input', { type: 'checkbox', checked: !!agent?.static, 'data-testid': 'agent-static' });
+    // The console as the agent's phone: its device is the endpoint
+    // stasisq provisions on Asterisk (PJSIP/stasisq-<login>).
+    const browserPhone = h('input', { type: 'checkbox', checked: agent?.phone === 'browser', 'data-testid': 'agent-browser-phone' });
+    const syncPhone = () => {
+      device.disabled = browserPhone.checked;
+      if (browserPhone.checked) device.value = `PJSIP/stasisq-${id.value.trim()}`;
+    };
+    browserPhone.addEventListener('change', syncPhone);
+    id.addEventListener('input', () => { if (browserPhone.checked) syncPhone(); });
+    syncPhone();
     const ringinuse = h('select', { 'data-testid': 'agent-ringinuse' },
       h('option', { value: '', selected: agent?.ringinuse == null }, "the queue's setting"),
       h('option', { value: 'yes', selected: agent?.ringinuse === true }, 'yes'),
       h('option', { value: 'no', selected: agent?.ringinuse === false }, 'no'));
     const agentSet = h('fieldset', { class: 'agent-fields' }, h('legend', {}, 'Agent'),
+      field('agent.phone', 'Phone in the browser (this console rings)', browserPhone),
       field('agent.device', 'Device', device),
       h('div', { class: 'field', dataset: { field: 'agent.queues' } }, h('span', { class: 'label' }, 'Queues and penalties'),
         h('div', { class: 'multi' }, qrows.map((r) => h('label', { class: 'row' }, r.box, ` ${r.name} `, r.pen))),
@@ -264,7 +275,7 @@ export async function showAdmin(main, session) {
         body.agent = {
           ...(agent || {}), id: login, name: body.name || login, device: device.value.trim(),
           queues: qrows.filter((r) => r.box.checked).map((r) => ({ ...(member.get(r.name) || {}), queue: r.name, penalty: Number(r.pen.value) || 0 })),
-          skills: sk, static: stat.checked,
+          skills: sk, static: stat.checked, phone: browserPhone.checked ? 'browser' : '',
         };
         if (ringinuse.value === '') delete body.agent.ringinuse; else body.agent.ringinuse = ringinuse.value === 'yes';
       }

@@ -32,6 +32,11 @@ async function start() {
   const wall = params().get('wall') === '1';
   document.body.classList.toggle('wall', wall);
   if (!wall) nav(session, rank, path);
+  if (!wall && (path === '/agent' || path === '/wall')) {
+    // The phone, on the agent's and the supervisor's screens alike.
+    const spot = document.getElementById('phone');
+    import('./phone.js').then((m) => m.mountPhone(spot)).catch((e) => { spot.hidden = false; spot.textContent = `Phone: ${e.message}`; });
+  }
   if (path === '/agent') {
     (await import('./agent.js')).showAgent(main, session);
   } else if (path === '/wall' && rank >= 2) {
