@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +143,35 @@ func TestEngineEventsThroughTheStore(t *testing.T) {
 	}
 	if !strings.Contains(qlog.String(), "|support|Alice|PAUSE|autopause") || !strings.Contains(qlog.String(), "|support|Alice|UNPAUSE|") {
 		t.Errorf("queue_log lacks the PAUSE and UNPAUSE in support:\n%s", qlog.String())
+	}
+}
+
+// The browser phones' secret is made once and kept: every later call and
+// every later run gets the same 32 bytes.
+func TestPhoneSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stasisq.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.PhoneSecret(context.Background())
+	if err != nil || len(first) != 32 {
+		t.Fatalf("got %d bytes, %v; want 32", len(first), err)
+	}
+	again, err := db.PhoneSecret(context.Background())
+	if err != nil || !bytes.Equal(again, first) {
+		t.Fatalf("the second call gave another secret (%v)", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	reopened, err := db.PhoneSecret(context.Background())
+	if err != nil || !bytes.Equal(reopened, first) {
+		t.Fatalf("after a restart the secret changed (%v): every browser phone's password would", err)
 	}
 }

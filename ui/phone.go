@@ -44,14 +44,14 @@ func (s *Server) mePhone(c echo.Context) error {
 	}
 	p := s.opts.Phone
 	switch {
-	case u.Agent.Phone != queue.PhoneBrowser:
-		return c.JSON(http.StatusOK, PhoneInfo{Reason: "your calls ring a phone of your own (" + u.Agent.Device + "); an administrator can make this console your phone"})
 	case p.WebsocketURL == "":
 		reason := p.NoPhoneReason
 		if reason == "" {
 			reason = "stasisq knows no SIP websocket address for browser phones (--phone-ws-url)"
 		}
 		return c.JSON(http.StatusOK, PhoneInfo{Reason: reason})
+	case u.Agent.Phone != queue.PhoneBrowser:
+		return c.JSON(http.StatusOK, PhoneInfo{Reason: "your calls ring a phone of your own (" + u.Agent.Device + "); an administrator can make this console your phone"})
 	case len(p.Secret) == 0:
 		return fmt.Errorf("browser phone of %s: no phone secret", u.ID)
 	}

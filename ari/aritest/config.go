@@ -76,3 +76,11 @@ func (s *Server) ConfigObjects() []string {
 	slices.Sort(out)
 	return out
 }
+
+// ForgetConfigObjects drops every dynamic object, as an Asterisk restart
+// empties a memory wizard.
+func (s *Server) ForgetConfigObjects() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.configObjects)
+}
