@@ -206,6 +206,9 @@ type AgentConfig struct {
 	// PhoneBrowser the console's softphone, whose Device is
 	// BrowserDevice(ID), an endpoint stasisq provisions on Asterisk.
 	Phone string `json:"phone,omitempty"`
+	// AutoAnswer, with a browser phone, answers a ring by itself after
+	// this long (0: the agent answers).
+	AutoAnswer time.Duration `json:"auto_answer,omitempty"`
 }
 
 // PhoneBrowser: the agent's phone is the console's (AgentConfig.Phone).

@@ -194,6 +194,12 @@ func ValidateAgent(c AgentConfig) error {
 	default:
 		bad("phone", "%q is not \"\" (a phone at device) or %q", truncate(c.Phone), PhoneBrowser)
 	}
+	switch {
+	case c.AutoAnswer < 0 || c.AutoAnswer > time.Minute:
+		bad("auto_answer", "must be between 0 and 60 seconds")
+	case c.AutoAnswer > 0 && c.Phone != PhoneBrowser:
+		bad("auto_answer", "only a browser phone answers by itself")
+	}
 	if len(c.Queues) > MaxMemberships {
 		bad("queues", "at most %d queues", MaxMemberships)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,6 +33,8 @@ type PhoneInfo struct {
 	Username     string `json:"username,omitempty"`
 	Password     string `json:"password,omitempty"`
 	DisplayName  string `json:"display_name,omitempty"`
+	// AutoAnswer: the phone answers a ring by itself after this long.
+	AutoAnswer time.Duration `json:"auto_answer,omitempty"`
 }
 
 func (s *Server) mePhone(c echo.Context) error {
@@ -67,6 +70,7 @@ func (s *Server) mePhone(c echo.Context) error {
 		Username:     user,
 		Password:     webphone.Password(p.Secret, u.ID),
 		DisplayName:  u.Agent.MemberName(),
+		AutoAnswer:   u.Agent.AutoAnswer,
 	})
 }
 

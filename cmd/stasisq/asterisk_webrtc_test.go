@@ -226,6 +226,19 @@ func (e *testEnv) mustBrowserAgent(id string, queues ...string) {
 	}
 }
 
+// setAutoAnswer gives agent's browser phone auto-answer.
+func (e *testEnv) setAutoAnswer(agent string, after time.Duration) {
+	e.tb.Helper()
+	u, err := e.main.DB.User(e.ctx(), agent)
+	if err != nil {
+		e.tb.Fatal(err)
+	}
+	u.Agent.AutoAnswer = after
+	if err := e.main.configureUser(e.ctx(), u, ""); err != nil {
+		e.tb.Fatalf("auto-answer for %s: %v", agent, err)
+	}
+}
+
 // agentDevice is the device state the engine has for agent.
 func (e *testEnv) agentDevice(agent queue.AgentID) queue.DeviceState {
 	snap, err := e.main.App.Snapshot(e.ctx())
@@ -357,7 +370,8 @@ func TestAsteriskWebRTCAnswer(t *testing.T) {
 
 // TestAsteriskWebRTCUnregistered: closing the console takes alice's phone
 // off, so routing skips her and the next caller goes to bob; opening it
-// again brings her back.
+// again brings her back, with auto-answer taking the next call by itself;
+// a second tab of hers takes the phone over when the first closes.
 func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	if !mustInNetns(t) {
 		return
@@ -384,9 +398,23 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	}
 	e.endCall(obs, "c01", "bob")
 
+	// Auto-answer for the reopened console; bob away, so the next caller is
+	// hers and nobody clicks.
+	e.setAutoAnswer("alice", time.Second)
+	e.mustDo(queue.AgentPause{Agent: "bob", Reason: "x"})
 	b.cue("reopen")
 	b.step("registered-again")
 	e.waitUntil("alice's phone available again", func() bool { return e.agentDevice("alice") == queue.DeviceNotInUse })
+	obs.call("support", "c02")
+	b.step("auto-answered")
+	e.waitConnected("c02", "alice")
+	obs.hangup("c02")
+	e.waitEvent("c02", "call_completed")
+
+	// A second tab of hers waits, and takes the phone over when the first
+	// closes: never two registrations, never none for long.
+	b.step("second-tab")
+	e.waitUntil("alice's phone available from the second tab", func() bool { return e.agentDevice("alice") == queue.DeviceNotInUse })
 	b.cue("done")
 	b.wait()
 	e.waitAsteriskClean(obs)

@@ -239,6 +239,7 @@ export async function showAdmin(main, session) {
       device.disabled = browserPhone.checked;
       if (browserPhone.checked) device.value = `PJSIP/stasisq-${id.value.trim()}`;
     };
+    const autoAnswer = h('input', { type: 'number', min: '0', max: '60', step: '1', value: String(agent?.auto_answer || 0), 'data-testid': 'agent-auto-answer' });
     browserPhone.addEventListener('change', syncPhone);
     id.addEventListener('input', () => { if (browserPhone.checked) syncPhone(); });
     syncPhone();
@@ -248,6 +249,7 @@ export async function showAdmin(main, session) {
       h('option', { value: 'no', selected: agent?.ringinuse === false }, 'no'));
     const agentSet = h('fieldset', { class: 'agent-fields' }, h('legend', {}, 'Agent'),
       field('agent.phone', 'Phone in the browser (this console rings)', browserPhone),
+      field('agent.auto_answer', 'Browser phone answers by itself after (s, 0: never)', autoAnswer),
       field('agent.device', 'Device', device),
       h('div', { class: 'field', dataset: { field: 'agent.queues' } }, h('span', { class: 'label' }, 'Queues and penalties'),
         h('div', { class: 'multi' }, qrows.map((r) => h('label', { class: 'row' }, r.box, ` ${r.name} `, r.pen))),
@@ -276,6 +278,7 @@ export async function showAdmin(main, session) {
           ...(agent || {}), id: login, name: body.name || login, device: device.value.trim(),
           queues: qrows.filter((r) => r.box.checked).map((r) => ({ ...(member.get(r.name) || {}), queue: r.name, penalty: Number(r.pen.value) || 0 })),
           skills: sk, static: stat.checked, phone: browserPhone.checked ? 'browser' : '',
+          auto_answer: browserPhone.checked ? Number(autoAnswer.value) || 0 : 0,
         };
         if (ringinuse.value === '') delete body.agent.ringinuse; else body.agent.ringinuse = ringinuse.value === 'yes';
       }

@@ -155,6 +155,11 @@ async function runPhone(account, ui) {
     setState('ringing');
     replace(controls, answerBtn, declineBtn);
     startRing();
+    if (account.auto_answer > 0) {
+      // Auto-answer (Admin > Users): the agent hears the ring, then the call.
+      const session = user.session;
+      setTimeout(() => { if (user.session === session && ring) answerBtn.click(); }, account.auto_answer * 1000);
+    }
   }
   function answered() {
     stopRing();
