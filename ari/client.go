@@ -155,7 +155,28 @@ type call struct {
 }
 
 // do performs the call and decodes a 2xx body into out (when out != nil).
-func (c *Client) do(ctx context.Context, rc call, out any) (err error) {
+func (c *Client) do(ctx context.Context, rc call, out any) error {
+	resp, err := c.open(ctx, rc, "application/json")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return fmt.Errorf("ari %s %s: read reply: %w", rc.method, rc.path, err)
+	}
+	if out == nil || len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("ari %s %s: decode reply: %w", rc.method, rc.path, err)
+	}
+	return nil
+}
+
+// open performs the call and returns a 2xx response with its body unread
+// (the caller closes it); any other status is an *Error.
+func (c *Client) open(ctx context.Context, rc call, accept string) (resp *http.Response, err error) {
 	start := time.Now()
 	status := 0
 	defer func() {
@@ -173,39 +194,33 @@ func (c *Client) do(ctx context.Context, rc call, out any) (err error) {
 	if rc.body != nil {
 		data, err := json.Marshal(rc.body)
 		if err != nil {
-			return fmt.Errorf("ari %s %s: encode body: %w", rc.method, rc.route, err)
+			return nil, fmt.Errorf("ari %s %s: encode body: %w", rc.method, rc.route, err)
 		}
 		body = bytes.NewReader(data)
 	}
 	req, err := http.NewRequestWithContext(ctx, rc.method, u.String(), body)
 	if err != nil {
-		return fmt.Errorf("ari %s %s: %w", rc.method, rc.route, err)
+		return nil, fmt.Errorf("ari %s %s: %w", rc.method, rc.route, err)
 	}
 	req.SetBasicAuth(c.user, c.pass)
-	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Accept", accept)
 	if rc.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err = c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("ari %s %s: %w", rc.method, rc.path, err)
+		return nil, fmt.Errorf("ari %s %s: %w", rc.method, rc.path, err)
 	}
-	defer resp.Body.Close()
 	status = resp.StatusCode
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return fmt.Errorf("ari %s %s: read reply: %w", rc.method, rc.path, err)
-	}
 	if status < 200 || status > 299 {
-		return &Error{Method: rc.method, Path: rc.path, Status: status, Message: errorMessage(data)}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if err != nil {
+			return nil, fmt.Errorf("ari %s %s: read reply: %w", rc.method, rc.path, err)
+		}
+		return nil, &Error{Method: rc.method, Path: rc.path, Status: status, Message: errorMessage(data)}
 	}
-	if out == nil || len(bytes.TrimSpace(data)) == 0 {
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("ari %s %s: decode reply: %w", rc.method, rc.path, err)
-	}
-	return nil
+	return resp, nil
 }
 
 // errorMessage pulls Asterisk's {"message": "..."} out of an error body,

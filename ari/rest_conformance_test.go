@@ -183,6 +183,25 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"DeleteConfigObject": func(ctx context.Context, c *Client) error {
 		return c.DeleteConfigObject(ctx, "res_pjsip", "endpoint", "stasisq-alice")
 	},
+	"RecordBridge": func(ctx context.Context, c *Client) error {
+		_, err := c.RecordBridge(ctx, "call-1", RecordRequest{Name: "q/2026/rec-1", Format: "wav", MaxDuration: 3600, IfExists: "fail", Beep: true})
+		return err
+	},
+	"PauseRecording":        func(ctx context.Context, c *Client) error { return c.PauseRecording(ctx, "q/rec-1") },
+	"UnpauseRecording":      func(ctx context.Context, c *Client) error { return c.UnpauseRecording(ctx, "q/rec-1") },
+	"StopRecording":         func(ctx context.Context, c *Client) error { return c.StopRecording(ctx, "q/rec-1") },
+	"DeleteStoredRecording": func(ctx context.Context, c *Client) error { return c.DeleteStoredRecording(ctx, "q/rec-1") },
+	"GetStoredRecording": func(ctx context.Context, c *Client) error {
+		_, err := c.GetStoredRecording(ctx, "q/rec-1")
+		return err
+	},
+	"StoredRecordingFile": func(ctx context.Context, c *Client) error {
+		f, err := c.StoredRecordingFile(ctx, "q/rec-1")
+		if err != nil {
+			return err
+		}
+		return f.Body.Close()
+	},
 	"SetEventFilter": func(ctx context.Context, c *Client) error {
 		_, err := c.SetEventFilter(ctx, "stasisq", "StasisStart", "StasisEnd")
 		return err

@@ -31,6 +31,13 @@ type ARI interface {
 	AddChannel(ctx context.Context, bridge, channels, role string) error
 	DestroyBridge(ctx context.Context, bridge string) error
 
+	RecordBridge(ctx context.Context, bridge string, req ari.RecordRequest) (*ari.LiveRecording, error)
+	PauseRecording(ctx context.Context, name string) error
+	UnpauseRecording(ctx context.Context, name string) error
+	StopRecording(ctx context.Context, name string) error
+	StoredRecordingFile(ctx context.Context, name string) (*ari.RecordingFile, error)
+	DeleteStoredRecording(ctx context.Context, name string) error
+
 	Subscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
 	Unsubscribe(ctx context.Context, app string, eventSource ...string) (*ari.Application, error)
 	SetEventFilter(ctx context.Context, app string, allowed ...string) (*ari.Application, error)

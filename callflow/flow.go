@@ -23,6 +23,7 @@ import (
 var EventTypes = []string{
 	"StasisStart", "StasisEnd", "ChannelDestroyed", "Dial", "BridgeBlindTransfer",
 	"BridgeAttendedTransfer", "ChannelDtmfReceived", "PlaybackFinished", "DeviceStateChanged",
+	"RecordingFinished", "RecordingFailed",
 }
 
 func (a *App) handleEvent(ev ari.Event) {
@@ -82,6 +83,10 @@ func (a *App) handleEvent(ev ari.Event) {
 		a.playbackDone(e.Playback.ID)
 	case *ari.DeviceStateChanged:
 		a.deviceState(e.DeviceState.Name, e.DeviceState.State)
+	case *ari.RecordingFinished:
+		a.recordingEvent(e.Recording, false)
+	case *ari.RecordingFailed:
+		a.recordingEvent(e.Recording, true)
 	}
 }
 
@@ -416,6 +421,8 @@ func (a *App) execute(e queue.Action) {
 		}
 	case queue.Connect:
 		a.connect(e)
+	case queue.ControlRecording:
+		a.controlRecording(e)
 	case queue.Announce:
 		a.announce(e)
 	case queue.HangupCaller:
@@ -577,6 +584,7 @@ func (a *App) connect(e queue.Connect) {
 	playing := leg.playing
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
+
 	var agentPB string
 	var agentDone chan struct{}
 	if len(e.AgentMedia) > 0 {
@@ -616,6 +624,9 @@ func (a *App) connect(e queue.Connect) {
 			// reads them (the dialplan after Stasis(), CDRs) comes later.
 			a.setVars(ctx, id, e.CallerVars)
 			a.setVars(ctx, agentID, e.AgentVars)
+			if e.Record != nil {
+				a.startRecording(ctx, id, bridge, *e.Record)
+			}
 			return
 		}
 		if bridgeLegLeft(err) {

@@ -254,6 +254,19 @@ func (h *flowHarness) run(cmd string) []string {
 			h.settle()
 			return append(h.ari.take(), "! "+err.Error())
 		}
+	case "record": // record <caller> start|pause|resume: a supervisor's control
+		if err := h.app.Do(context.Background(), queue.RecordingControl{Caller: queue.CallerID(arg(1)), Action: arg(2), By: "sup"}); err != nil {
+			h.settle()
+			return append(h.ari.take(), "! "+err.Error())
+		}
+	case "recorded": // recorded <seconds>: Asterisk finished the last recording
+		secs, err := strconv.Atoi(arg(1))
+		must(err)
+		h.send(&ari.RecordingFinished{EventBase: ari.EventBase{Type: "RecordingFinished"},
+			Recording: ari.LiveRecording{Name: h.ari.lastRecording, State: "done", Duration: secs}})
+	case "record-failed": // record-failed <cause...>: Asterisk gave the last recording up
+		h.send(&ari.RecordingFailed{EventBase: ari.EventBase{Type: "RecordingFailed"},
+			Recording: ari.LiveRecording{Name: h.ari.lastRecording, State: "failed", Cause: strings.Join(f[1:], " ")}})
 	case "wait":
 		d, err := time.ParseDuration(arg(1))
 		must(err)
@@ -310,6 +323,10 @@ func setQueueOption(c *queue.QueueConfig, k, v string) error {
 		}
 	case "continue":
 		c.ContinueOnAgentHangup = v == "yes"
+	case "record":
+		c.Record = v
+	case "record_format":
+		c.RecordFormat = v
 	default:
 		return fmt.Errorf("unknown queue option %q", k)
 	}
@@ -345,6 +362,8 @@ func formatEvent(ev queue.Event) string {
 		return fmt.Sprintf("%s %s %s", e.Kind(), e.Agent, e.State)
 	case queue.WrapUpEnded:
 		return fmt.Sprintf("%s %s", e.Kind(), e.Agent)
+	case queue.RecordingChanged:
+		return fmt.Sprintf("%s %s %s %s %s", e.Kind(), e.Caller, e.State, e.Duration, e.Reason)
 	}
 	return ev.Kind()
 }

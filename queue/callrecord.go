@@ -65,6 +65,8 @@ type CallRecord struct {
 	Moves        []CallMove    `json:"moves,omitempty"`
 	Resumed      bool          `json:"resumed,omitempty"` // carried across a restart of stasisq
 	Transfer     *CallTransfer `json:"transfer,omitempty"`
+	// Recording is the call's recording, if it was recorded.
+	Recording *CallRecording `json:"recording,omitempty"`
 }
 
 // Open reports whether the visit is still going on.
@@ -103,6 +105,8 @@ func RecordCaller(ev Event) (CallerID, bool) {
 	case CallerLeft:
 		return e.Caller, true
 	case CallConnected:
+		return e.Caller, true
+	case RecordingChanged:
 		return e.Caller, true
 	case CallCompleted:
 		return e.Caller, true
@@ -155,6 +159,11 @@ func (r *CallRecord) Apply(ev Event) {
 		if e.Wait > 0 {
 			r.Wait = e.Wait
 		}
+		if e.Recording != nil {
+			r.Recording = &CallRecording{Name: e.Recording.Name, Format: e.Recording.Format, State: RecordingActive, StartedAt: e.At}
+		}
+	case RecordingChanged:
+		r.applyRecording(e)
 	case CallCompleted:
 		r.EndedAt = e.At
 		r.Talk = e.Talk
@@ -202,4 +211,43 @@ func (q CallQuery) Matches(r CallRecord) bool {
 		}
 	}
 	return false
+}
+
+// applyRecording folds a change of the call's recording into the record.
+func (r *CallRecord) applyRecording(e RecordingChanged) {
+	rec := r.Recording
+	if rec == nil || rec.Name != e.Name {
+		if e.State != RecordingActive {
+			// A report on a recording the record does not name (its start
+			// lost in a crash): keep what Asterisk said of it.
+			rec = &CallRecording{Name: e.Name, Format: e.Format}
+		} else {
+			rec = &CallRecording{Name: e.Name, Format: e.Format, StartedAt: e.At}
+		}
+		r.Recording = rec
+	}
+	endPause := func() {
+		if n := len(rec.Pauses); n > 0 && rec.Pauses[n-1].Until.IsZero() {
+			rec.Pauses[n-1].Until = e.At
+		}
+	}
+	switch e.State {
+	case RecordingActive:
+		endPause()
+	case RecordingPaused:
+		rec.Pauses = append(rec.Pauses, RecordingPause{At: e.At, By: e.By})
+	case RecordingDone:
+		endPause()
+		rec.Duration = e.Duration
+	case RecordingFailure:
+		endPause()
+		rec.Error = e.Reason
+	case RecordingDeleted:
+		rec.DeletedAt = e.At
+		rec.DeletedBy = e.By
+	}
+	if e.Format != "" {
+		rec.Format = e.Format
+	}
+	rec.State = e.State
 }

@@ -31,6 +31,32 @@ func TestCallRecordFoldsAVisit(t *testing.T) {
 			}
 			return ""
 		}},
+		{"recorded, paused once, finished after the call", []Event{
+			CallerLeft{At: at(25), Caller: "c1", Queue: "support", Reason: LeftAnswered, Agent: "alice", Position: 1},
+			CallConnected{At: at(25), Caller: "c1", Agent: "alice", Recording: &Recording{Name: "stasisq-x-c1", Format: "wav"}},
+			RecordingChanged{At: at(30), Caller: "c1", Name: "stasisq-x-c1", State: RecordingPaused, By: "sue"},
+			RecordingChanged{At: at(40), Caller: "c1", Name: "stasisq-x-c1", State: RecordingActive, By: "sue"},
+			CallCompleted{At: at(85), Caller: "c1", Agent: "alice", By: PartyCaller, Talk: time.Minute},
+			RecordingChanged{At: at(86), Caller: "c1", Name: "stasisq-x-c1", State: RecordingDone, Duration: 50 * time.Second},
+		}, func(r CallRecord) string {
+			rec := r.Recording
+			if rec == nil || rec.Name != "stasisq-x-c1" || rec.Format != "wav" || rec.State != RecordingDone || rec.Duration != 50*time.Second ||
+				!rec.StartedAt.Equal(at(25)) || len(rec.Pauses) != 1 || rec.Pauses[0] != (RecordingPause{At: at(30), By: "sue", Until: at(40)}) {
+				return "want a done recording of 50 s from 25 s, paused by sue from 30 to 40 s"
+			}
+			return ""
+		}},
+		{"recording failed, then deleted", []Event{
+			CallConnected{At: at(25), Caller: "c1", Agent: "alice", Recording: &Recording{Name: "r1", Format: "gsm"}},
+			RecordingChanged{At: at(26), Caller: "c1", Name: "r1", State: RecordingFailure, Reason: "disk full"},
+			RecordingChanged{At: at(90), Caller: "c1", Name: "r1", State: RecordingDeleted, By: "retention"},
+		}, func(r CallRecord) string {
+			rec := r.Recording
+			if rec == nil || rec.State != RecordingDeleted || rec.Error != "disk full" || rec.DeletedBy != "retention" || !rec.DeletedAt.Equal(at(90)) || rec.Format != "gsm" {
+				return "want deleted by retention, still saying it failed: disk full"
+			}
+			return ""
+		}},
 		{"abandoned", []Event{
 			CallerLeft{At: at(40), Caller: "c1", Queue: "support", Reason: LeftAbandoned, Position: 2, Wait: 40 * time.Second},
 		}, func(r CallRecord) string {

@@ -83,7 +83,19 @@ type QueueConfig struct {
 	Announce string `json:"announce"`
 	// ReportHoldTime tells the agent, after Announce, how long the caller
 	// waited (queue-reporthold, then minutes and seconds), as app_queue does.
-	ReportHoldTime  bool          `json:"reportholdtime"`
+	ReportHoldTime bool `json:"reportholdtime"`
+	// Record says which calls of the queue are recorded: RecordAlways
+	// (every answered call, caller and agent mixed in one file, from the
+	// moment they are bridged), RecordOnDemand (when the agent or a
+	// supervisor starts it in the console) or RecordNever ("").
+	Record       string `json:"record,omitempty"`
+	RecordFormat string `json:"record_format,omitempty"` // wav (default), gsm or wav49
+	// RecordAgentControl lets the agent on the call pause, resume (and, on
+	// demand, start) its recording; supervisors always may.
+	RecordAgentControl bool `json:"record_agent_control,omitempty"`
+	// RecordRetention: recordings older than this are deleted, from
+	// Asterisk and from the call record (0: kept until deleted by hand).
+	RecordRetention time.Duration `json:"record_retention,omitempty"`
 	ServiceLevel    time.Duration `json:"servicelevel"`    // answered within this counts toward SL
 	MaxWait         time.Duration `json:"maxwait"`         // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority string        `json:"timeoutpriority"` // "app" or "conf"
@@ -210,6 +222,17 @@ type AgentConfig struct {
 	// this long (0: the agent answers).
 	AutoAnswer time.Duration `json:"auto_answer,omitempty"`
 }
+
+// Recording settings of a queue (QueueConfig.Record).
+const (
+	RecordNever    = "never"
+	RecordAlways   = "always"
+	RecordOnDemand = "on-demand"
+)
+
+// RecordFormats are the formats a queue may record in (Asterisk's names);
+// the first is the default.
+var RecordFormats = []string{"wav", "gsm", "wav49"}
 
 // PhoneBrowser: the agent's phone is the console's (AgentConfig.Phone).
 const PhoneBrowser = "browser"

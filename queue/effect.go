@@ -78,6 +78,16 @@ type (
 		// bridge, to its end (the queue's announce and reportholdtime);
 		// the caller keeps its hold music meanwhile.
 		AgentMedia []string
+		// Record, when set, records the call from its bridge.
+		Record *Recording
+	}
+	// ControlRecording starts (on the call's bridge), pauses or resumes a
+	// connected call's recording; Action is RecordStart, RecordPause or
+	// RecordResume.
+	ControlRecording struct {
+		Caller CallerID
+		Action string
+		Recording
 	}
 	// Announce: play these media URIs (sound:, digits:, number:) to the waiting
 	// caller, in order, after anything already playing. The call flow must drop
@@ -122,12 +132,13 @@ type (
 	}
 )
 
-func (Accept) isEffect()       {}
-func (Refuse) isEffect()       {}
-func (RingAgent) isEffect()    {}
-func (CancelRing) isEffect()   {}
-func (Connect) isEffect()      {}
-func (Announce) isEffect()     {}
-func (Exit) isEffect()         {}
-func (HangupCaller) isEffect() {}
-func (HangupAgent) isEffect()  {}
+func (Accept) isEffect()           {}
+func (Refuse) isEffect()           {}
+func (RingAgent) isEffect()        {}
+func (CancelRing) isEffect()       {}
+func (Connect) isEffect()          {}
+func (ControlRecording) isEffect() {}
+func (Announce) isEffect()         {}
+func (Exit) isEffect()             {}
+func (HangupCaller) isEffect()     {}
+func (HangupAgent) isEffect()      {}

@@ -167,6 +167,10 @@ func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 		err = e.memberPause(in)
 	case AgentWrapUpDone:
 		err = e.wrapUpDone(in.Agent)
+	case RecordingControl:
+		err = e.recordingControl(in)
+	case RecordingReport:
+		err = e.recordingReport(in)
 	case AgentDeviceState:
 		err = e.deviceState(in)
 	case SetAgentQueues:

@@ -165,6 +165,23 @@ type (
 		Wait     time.Duration
 		RingTime time.Duration
 		Position int
+		// Recording names the call's recording (Connect.Record), if any.
+		Recording *Recording `json:",omitempty"`
+	}
+	// RecordingChanged: a call's recording started, paused, resumed,
+	// finished (Duration), failed (Reason) or was deleted. Agent and Queue
+	// are empty when it came after the call ended.
+	RecordingChanged struct {
+		At       time.Time
+		Caller   CallerID
+		Agent    AgentID
+		Queue    string
+		Name     string
+		Format   string
+		State    string
+		Duration time.Duration
+		Reason   string
+		By       string
 	}
 	CallCompleted struct {
 		At     time.Time
@@ -215,6 +232,7 @@ func (e AgentDeviceChanged) Kind() string    { return "agent_device" }
 func (e MemberPaused) Kind() string          { return "member_paused" }
 func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
+func (e RecordingChanged) Kind() string      { return "recording_changed" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
 func (e CallerTransferred) Kind() string     { return "call_transferred" }
@@ -236,6 +254,7 @@ func (e AgentDeviceChanged) Time() time.Time    { return e.At }
 func (e MemberPaused) Time() time.Time          { return e.At }
 func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
+func (e RecordingChanged) Time() time.Time      { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
 func (e CallerTransferred) Time() time.Time     { return e.At }
@@ -257,6 +276,7 @@ func (AgentDeviceChanged) isEffect()    {}
 func (MemberPaused) isEffect()          {}
 func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
+func (RecordingChanged) isEffect()      {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}
 func (CallerTransferred) isEffect()     {}

@@ -89,6 +89,29 @@ type (
 		Paused bool
 		Reason string
 	}
+	// RecordingControl starts, pauses or resumes a connected call's
+	// recording (Action: RecordStart, RecordPause, RecordResume). Agent is
+	// the agent asking, who must be on the call and allowed by the queue
+	// (RecordAgentControl); "" for a supervisor, whom the console has
+	// authorised. By is who asked, for the call record.
+	RecordingControl struct {
+		Caller CallerID
+		Action string
+		Agent  AgentID
+		By     string
+	}
+	// RecordingReport is what became of a recording on Asterisk: State
+	// RecordingDone (Duration is the file's), RecordingFailure (Reason
+	// says why) or RecordingDeleted (By: "retention" or an admin). It may
+	// come after the call ended.
+	RecordingReport struct {
+		Caller   CallerID
+		Name     string
+		State    string
+		Duration time.Duration
+		Reason   string
+		By       string
+	}
 	// AgentWrapUpDone ends wrap-up early ("Done" in the console).
 	AgentWrapUpDone struct{ Agent AgentID }
 	// AgentDeviceState feeds the device's own state (ARI DeviceStateChanged).
@@ -254,6 +277,8 @@ func (AgentPause) isInput()       {}
 func (AgentUnpause) isInput()     {}
 func (MemberPause) isInput()      {}
 func (AgentWrapUpDone) isInput()  {}
+func (RecordingControl) isInput() {}
+func (RecordingReport) isInput()  {}
 func (AgentDeviceState) isInput() {}
 func (SetAgentQueues) isInput()   {}
 func (Pick) isInput()             {}

@@ -63,12 +63,13 @@ func (r *Ready) add(ef Effect) {
 	}
 }
 
-func (Accept) isAction()       {}
-func (Refuse) isAction()       {}
-func (RingAgent) isAction()    {}
-func (CancelRing) isAction()   {}
-func (Connect) isAction()      {}
-func (Announce) isAction()     {}
-func (Exit) isAction()         {}
-func (HangupCaller) isAction() {}
-func (HangupAgent) isAction()  {}
+func (Accept) isAction()           {}
+func (Refuse) isAction()           {}
+func (RingAgent) isAction()        {}
+func (CancelRing) isAction()       {}
+func (Connect) isAction()          {}
+func (ControlRecording) isAction() {}
+func (Announce) isAction()         {}
+func (Exit) isAction()             {}
+func (HangupCaller) isAction()     {}
+func (HangupAgent) isAction()      {}

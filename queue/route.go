@@ -456,14 +456,18 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	c.offer = o
 	c.connectedAt = e.now
 	c.wait = wait
-	e.emit(CallConnected{At: e.now, Caller: c.id, Agent: a.id, Offer: o.id, Queue: q.cfg.Name, Wait: wait, RingTime: ringTime, Position: pos})
+	rec := recordingOf(&q.cfg, e.now, c.id)
+	if rec != nil {
+		c.rec = &recState{Recording: *rec, state: RecordingActive}
+	}
+	e.emit(CallConnected{At: e.now, Caller: c.id, Agent: a.id, Offer: o.id, Queue: q.cfg.Name, Wait: wait, RingTime: ringTime, Position: pos, Recording: rec})
 	a.activity = actOnCall
 	a.calls++
 	a.noAnswers = 0
 	e.agentChanged(a)
 	callerVars, agentVars := e.bridgeVars(q, c, a, wait)
 	e.emit(Connect{Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, CallerVars: callerVars, AgentVars: agentVars,
-		Delay: q.cfg.MemberDelay, AgentMedia: agentMedia(&q.cfg, wait+q.cfg.MemberDelay)})
+		Delay: q.cfg.MemberDelay, AgentMedia: agentMedia(&q.cfg, wait+q.cfg.MemberDelay), Record: rec})
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], true)
 	}

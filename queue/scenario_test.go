@@ -147,6 +147,31 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 		in = SetPriority{Caller: CallerID(arg(1)), Priority: num(arg(2))}
 	case "pick":
 		in = Pick{Agent: AgentID(arg(1)), Caller: CallerID(arg(2))}
+	case "record": // record CALLER start|pause|resume [agent=ID] [by=LOGIN]
+		rc := RecordingControl{Caller: CallerID(arg(1)), Action: arg(2)}
+		for _, kv := range f[3:] {
+			k, v, _ := strings.Cut(kv, "=")
+			switch k {
+			case "agent":
+				rc.Agent = AgentID(v)
+			case "by":
+				rc.By = v
+			default:
+				t.Fatalf("%q: unknown record field %q", cmd, k)
+			}
+		}
+		in = rc
+	case "recorded": // recorded CALLER NAME done|failed|deleted [duration] [reason...]
+		rr := RecordingReport{Caller: CallerID(arg(1)), Name: arg(2), State: arg(3)}
+		if len(f) > 4 {
+			if d, err := time.ParseDuration(f[4]); err == nil {
+				rr.Duration = d
+				rr.Reason = strings.Join(f[5:], " ")
+			} else {
+				rr.Reason = strings.Join(f[4:], " ")
+			}
+		}
+		in = rr
 	case "advance":
 		return formatEffects(h.advance(dur(arg(1))))
 	case "order":
@@ -251,6 +276,10 @@ func formatValue(v any) string {
 			s = append(s, fmt.Sprintf("%s:%d", k, v[k]))
 		}
 		return "{" + strings.Join(s, ",") + "}"
+	case *Recording:
+		return "{" + v.Name + " " + v.Format + "}"
+	case Recording:
+		return "{" + v.Name + " " + v.Format + "}"
 	}
 	return fmt.Sprint(v)
 }

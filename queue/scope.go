@@ -47,6 +47,7 @@ func (e AgentDeviceChanged) Scope() Scope { return agentScope(e.Agent) }
 func (e MemberPaused) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferStarted) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferEnded) Scope() Scope         { return agentScope(e.Agent) }
+func (e RecordingChanged) Scope() Scope   { return agentScope(e.Agent) }
 func (e CallConnected) Scope() Scope      { return agentScope(e.Agent) }
 func (e CallCompleted) Scope() Scope      { return agentScope(e.Agent) }
 func (e CallerTransferred) Scope() Scope  { return agentScope(e.Agent) }

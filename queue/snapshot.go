@@ -109,6 +109,9 @@ func (e *Engine) agentView(a *agentState, now time.Time) AgentView {
 	if a.activity != actIdle {
 		if c := a.caller; c != nil {
 			v.Caller, v.CallerNumber, v.CallerName = c.id, c.number, c.name
+			if c.rec != nil && c.connected && !c.gone {
+				v.Recording = c.rec.state
+			}
 		}
 		if a.queue != nil {
 			v.Queue = a.queue.cfg.Name

@@ -162,6 +162,7 @@ type callerState struct {
 	offer       *offer
 	connectedAt time.Time
 	wait        time.Duration
+	rec         *recState // the call's recording, if any
 }
 
 // offer is one attempt to ring one agent for one caller.

@@ -56,6 +56,19 @@ func ValidateQueue(c QueueConfig) error {
 	default:
 		bad("timeoutpriority", `must be "app" or "conf", not %q`, c.TimeoutPriority)
 	}
+	switch c.Record {
+	case "", RecordNever, RecordAlways, RecordOnDemand:
+	default:
+		bad("record", "%q: must be one of %s", truncate(c.Record), joinNames([]string{RecordNever, RecordAlways, RecordOnDemand}))
+	}
+	if c.RecordFormat != "" && !slices.Contains(RecordFormats, c.RecordFormat) {
+		bad("record_format", "%q: must be one of %s", truncate(c.RecordFormat), joinNames(RecordFormats))
+	}
+	if c.RecordRetention < 0 {
+		bad("record_retention", "must be >= 0")
+	} else if c.RecordRetention > 0 && c.RecordRetention < 24*time.Hour {
+		bad("record_retention", "at least a day (%s), or 0 to keep recordings", c.RecordRetention)
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
 		sound := c.Sounds[name]
 		switch {

@@ -56,6 +56,9 @@ type AgentView struct {
 	Offer        OfferID       `json:"offer,omitempty"`
 	LastCallEnd  time.Time     `json:"last_call_end"`
 	Today        AgentInterval `json:"today"`
+	// Recording is the state of the recording of the agent's call
+	// (RecordingActive, RecordingPaused, RecordingFailure), "" for none.
+	Recording string `json:"recording,omitempty"`
 	// PausedIn are the queues the agent is paused in alone (autopause=yes).
 	PausedIn []string `json:"paused_in,omitempty"`
 }

@@ -85,6 +85,8 @@ func (s *Server) routeBridges(m string, seg []string, p params) reply {
 	case op == "moh" && m == http.MethodDelete:
 		b.moh = ""
 		return noContent
+	case op == "record" && m == http.MethodPost:
+		return s.recordBridge(b, p)
 	case op == "play" && m == http.MethodPost:
 		pbID := p.get("playbackId")
 		if len(seg) == 3 {
@@ -272,6 +274,7 @@ func (s *Server) destroyBridge(b *bridge) {
 			delete(app.bridges, b.id)
 		}
 	}
+	s.finishRecordings(b, apps)
 	delete(s.bridges, b.id)
 	s.send(apps, &bridgeEvent{eventBase: base("BridgeDestroyed", time.Now()), Bridge: b.json()})
 }

@@ -55,28 +55,30 @@ type Server struct {
 	log  *slog.Logger
 	hs   *httptest.Server
 
-	mu             sync.Mutex
-	closed         bool
-	uniqueSeq      int
-	nameSeq        int
-	epoch          int64
-	channels       map[string]*channel
-	bridges        map[string]*bridge
-	playbacks      map[string]*playback
-	devices        map[string]DeviceBehavior
-	deviceFuncs    map[string]func() DeviceBehavior
-	deviceStates   map[string]string
-	configObjects  map[string]map[string]string // class/type/id -> fields (config.go)
-	stasisContexts map[string]string
-	localDials     map[string]localDial
-	apps           map[string]*application
-	conns          map[*wsConn]struct{}
-	failures       []failure
-	requests       []Request
-	events         []json.RawMessage
-	timers         map[*time.Timer]struct{}
-	timerWG        sync.WaitGroup
-	connWG         sync.WaitGroup
+	mu               sync.Mutex
+	closed           bool
+	uniqueSeq        int
+	nameSeq          int
+	epoch            int64
+	channels         map[string]*channel
+	bridges          map[string]*bridge
+	playbacks        map[string]*playback
+	devices          map[string]DeviceBehavior
+	deviceFuncs      map[string]func() DeviceBehavior
+	deviceStates     map[string]string
+	configObjects    map[string]map[string]string // class/type/id -> fields (config.go)
+	liveRecordings   map[string]*liveRecording    // recording.go
+	storedRecordings map[string]storedRecording
+	stasisContexts   map[string]string
+	localDials       map[string]localDial
+	apps             map[string]*application
+	conns            map[*wsConn]struct{}
+	failures         []failure
+	requests         []Request
+	events           []json.RawMessage
+	timers           map[*time.Timer]struct{}
+	timerWG          sync.WaitGroup
+	connWG           sync.WaitGroup
 	// answerWait is the pause after Answer() in an agent's dialplan; the
 	// replay tests stretch it so slow machines keep the recorded order.
 	answerWait time.Duration
@@ -94,22 +96,24 @@ func NewServer(opts Options) *Server {
 		opts.AnswerDelay = 20 * time.Millisecond
 	}
 	s := &Server{
-		opts:           opts,
-		log:            opts.Logger,
-		epoch:          time.Now().Unix(),
-		channels:       map[string]*channel{},
-		bridges:        map[string]*bridge{},
-		playbacks:      map[string]*playback{},
-		devices:        map[string]DeviceBehavior{},
-		deviceFuncs:    map[string]func() DeviceBehavior{},
-		deviceStates:   map[string]string{},
-		configObjects:  map[string]map[string]string{},
-		stasisContexts: map[string]string{},
-		localDials:     map[string]localDial{},
-		apps:           map[string]*application{},
-		conns:          map[*wsConn]struct{}{},
-		timers:         map[*time.Timer]struct{}{},
-		answerWait:     defaultAnswerWait,
+		opts:             opts,
+		log:              opts.Logger,
+		epoch:            time.Now().Unix(),
+		channels:         map[string]*channel{},
+		bridges:          map[string]*bridge{},
+		playbacks:        map[string]*playback{},
+		devices:          map[string]DeviceBehavior{},
+		deviceFuncs:      map[string]func() DeviceBehavior{},
+		deviceStates:     map[string]string{},
+		configObjects:    map[string]map[string]string{},
+		liveRecordings:   map[string]*liveRecording{},
+		storedRecordings: map[string]storedRecording{},
+		stasisContexts:   map[string]string{},
+		localDials:       map[string]localDial{},
+		apps:             map[string]*application{},
+		conns:            map[*wsConn]struct{}{},
+		timers:           map[*time.Timer]struct{}{},
+		answerWait:       defaultAnswerWait,
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s
@@ -380,7 +384,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	// Asterisk publishes the events a request causes before it answers it.
 	waitFlushed(waits, 5*time.Second)
-	if rep.body == nil {
+	if raw, ok := rep.body.(rawBody); ok {
+		w.Header().Set("Content-Type", raw.contentType)
+		w.WriteHeader(rep.status)
+		if _, err := w.Write(raw.data); err != nil {
+			s.log.Debug("aritest: write file", "err", err)
+		}
+	} else if rep.body == nil {
 		w.WriteHeader(rep.status)
 	} else {
 		writeJSON(w, rep.status, rep.body)
@@ -474,6 +484,8 @@ func (s *Server) route(r *http.Request) reply {
 		}
 	case "applications":
 		return s.routeApplications(m, seg[1:], p)
+	case "recordings":
+		return s.routeRecordings(m, seg[1:])
 	case "deviceStates":
 		if m == http.MethodGet && len(seg) == 1 {
 			return okReply(s.listDeviceStates())

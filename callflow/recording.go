@@ -1,0 +1,127 @@
+package callflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"stasisq/ari"
+	"stasisq/queue"
+)
+
+// Calls are recorded from their bridge (POST /bridges/{id}/record), so the
+// file has both sides mixed, as MixMonitor's; the recording ends by itself
+// when the bridge is destroyed at the end of the call, and Asterisk then
+// reports it (RecordingFinished, with its length, or RecordingFailed),
+// which goes into the call record through the engine (RecordingReport). A
+// recording that cannot be made is reported and logged; the call goes on.
+
+// startRecording records the call's bridge; run on the caller's lane, after
+// the bridge has both legs.
+func (a *App) startRecording(ctx context.Context, caller, bridge string, rec queue.Recording) {
+	_, err := a.ari.RecordBridge(ctx, bridge, ari.RecordRequest{Name: rec.Name, Format: rec.Format, IfExists: "fail"})
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ari.ErrNotFound) {
+		// 404 Bridge not found: the call ended before the recording began.
+		err = fmt.Errorf("the call ended before the recording started: %w", err)
+	}
+	a.log.Error("record call", "caller", caller, "bridge", bridge, "recording", rec.Name, "err", err)
+	a.post(func() { a.recordingReport(string(caller), rec.Name, queue.RecordingFailure, 0, err.Error()) })
+}
+
+// controlRecording carries out the engine's ControlRecording.
+func (a *App) controlRecording(e queue.ControlRecording) {
+	id := string(e.Caller)
+	leg, ok := a.callers[id]
+	if !ok {
+		return
+	}
+	bridge := leg.bridge
+	a.exec.Submit(id, func(ctx context.Context) {
+		switch e.Action {
+		case queue.RecordStart:
+			if bridge == "" {
+				a.post(func() {
+					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "the call has no bridge to record")
+				})
+				return
+			}
+			a.startRecording(ctx, id, bridge, e.Recording)
+		case queue.RecordPause:
+			if err := a.ari.PauseRecording(ctx, e.Name); err != nil {
+				// What the pause was for (a card number read out) must not be
+				// recorded: a recording that cannot be paused is stopped.
+				a.log.Error("pause recording; stopping it instead", "caller", id, "recording", e.Name, "err", err)
+				if stopErr := a.ari.StopRecording(ctx, e.Name); stopErr != nil && !errors.Is(stopErr, ari.ErrNotFound) {
+					a.log.Error("stop recording that could not be paused", "recording", e.Name, "err", stopErr)
+				}
+				a.post(func() {
+					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "could not be paused, stopped: "+err.Error())
+				})
+			}
+		case queue.RecordResume:
+			if err := a.ari.UnpauseRecording(ctx, e.Name); err != nil {
+				a.log.Error("resume recording", "caller", id, "recording", e.Name, "err", err)
+				a.post(func() {
+					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "could not be resumed: "+err.Error())
+				})
+			}
+		}
+	})
+}
+
+// recordingEvent handles Asterisk's RecordingFinished and RecordingFailed.
+func (a *App) recordingEvent(rec ari.LiveRecording, failed bool) {
+	// The name says whose it is (queue.RecordingName), also for one a
+	// previous run started: no table to keep, or to leak.
+	caller, ok := queue.RecordingCaller(rec.Name)
+	if !ok {
+		return // not ours
+	}
+	if failed {
+		reason := rec.Cause
+		if reason == "" {
+			reason = "Asterisk reported the recording failed"
+		}
+		a.log.Error("recording failed", "caller", string(caller), "recording", rec.Name, "cause", rec.Cause)
+		a.recordingReport(string(caller), rec.Name, queue.RecordingFailure, 0, reason)
+		return
+	}
+	a.recordingReport(string(caller), rec.Name, queue.RecordingDone, time.Duration(rec.Duration)*time.Second, "")
+}
+
+func (a *App) recordingReport(caller, name, state string, d time.Duration, reason string) {
+	in := queue.RecordingReport{Caller: queue.CallerID(caller), Name: name, State: state, Duration: d, Reason: reason}
+	if err := a.apply(in); err != nil {
+		a.log.Warn("recording report refused", "caller", caller, "recording", name, "err", err)
+	}
+}
+
+// OpenRecording streams a finished recording from Asterisk (GET
+// /recordings/stored/{name}/file): its body (the caller closes it), content
+// type and size (-1 if unknown). It does not go through the loop: the file
+// is Asterisk's, not the engine's.
+func (a *App) OpenRecording(ctx context.Context, name string) (io.ReadCloser, string, int64, error) {
+	f, err := a.ari.StoredRecordingFile(ctx, name)
+	if err != nil {
+		if errors.Is(err, ari.ErrNotFound) {
+			return nil, "", 0, fmt.Errorf("recording %s: %w", name, queue.ErrNotFound)
+		}
+		return nil, "", 0, err
+	}
+	return f.Body, f.ContentType, f.Size, nil
+}
+
+// DeleteRecording deletes a finished recording from Asterisk and says so in
+// the call record (by: the admin's login, or "retention"). One Asterisk no
+// longer has is deleted as well.
+func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, name, by string) error {
+	if err := a.ari.DeleteStoredRecording(ctx, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		return err
+	}
+	return a.Do(ctx, queue.RecordingReport{Caller: caller, Name: name, State: queue.RecordingDeleted, By: by})
+}
