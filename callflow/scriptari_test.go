@@ -31,7 +31,7 @@ type scriptARI struct {
 	failures  map[string][]error     // operation -> errors for its next calls
 	// lastRecording is the name of the last recording started.
 	lastRecording string
-	seq       int
+	seq           int
 }
 
 type restCall struct {
