@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"stasisq/ari"
@@ -25,9 +26,15 @@ func (a *App) startRecording(ctx context.Context, caller, bridge string, rec que
 	if err == nil {
 		return
 	}
-	if errors.Is(err, ari.ErrNotFound) {
+	var ae *ari.Error
+	switch {
+	case errors.Is(err, ari.ErrNotFound):
 		// 404 Bridge not found: the call ended before the recording began.
 		err = fmt.Errorf("the call ended before the recording started: %w", err)
+	case errors.As(err, &ae) && ae.Status == http.StatusInternalServerError:
+		// What Asterisk 22 answers when it cannot open the file (it logs
+		// "Unrecognized recording error: No such file or directory").
+		err = fmt.Errorf("Asterisk could not write the file: check that its recording directory (astspooldir/recording) exists and is writable: %w", err)
 	}
 	a.log.Error("record call", "caller", caller, "bridge", bridge, "recording", rec.Name, "err", err)
 	a.post(func() { a.recordingReport(string(caller), rec.Name, queue.RecordingFailure, 0, err.Error()) })
@@ -117,11 +124,11 @@ func (a *App) OpenRecording(ctx context.Context, name string) (io.ReadCloser, st
 }
 
 // DeleteRecording deletes a finished recording from Asterisk and says so in
-// the call record (by: the admin's login, or "retention"). One Asterisk no
-// longer has is deleted as well.
-func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, name, by string) error {
+// the call record whose ID is record (by: the admin's login, or
+// "retention"). One Asterisk no longer has is deleted as well.
+func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, record, name, by string) error {
 	if err := a.ari.DeleteStoredRecording(ctx, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		return err
 	}
-	return a.Do(ctx, queue.RecordingReport{Caller: caller, Name: name, State: queue.RecordingDeleted, By: by})
+	return a.Do(ctx, queue.RecordingReport{Caller: caller, Record: record, Name: name, State: queue.RecordingDeleted, By: by})
 }

@@ -174,6 +174,7 @@ type (
 	RecordingChanged struct {
 		At       time.Time
 		Caller   CallerID
+		Record   string // the call record's ID, "" for the caller's latest (RecordingReport)
 		Agent    AgentID
 		Queue    string
 		Name     string

@@ -105,7 +105,11 @@ type (
 	// says why) or RecordingDeleted (By: "retention" or an admin). It may
 	// come after the call ended.
 	RecordingReport struct {
-		Caller   CallerID
+		Caller CallerID
+		// Record is the call record's ID when the report is about an older
+		// visit of the caller (retention, an admin's delete); "" for its
+		// latest.
+		Record   string
 		Name     string
 		State    string
 		Duration time.Duration

@@ -190,7 +190,7 @@ func (e *Engine) recordingReport(in RecordingReport) error {
 	if !slices.Contains([]string{RecordingDone, RecordingFailure, RecordingDeleted}, in.State) {
 		return fmt.Errorf("recording report %s: state %q: %w", in.Name, in.State, ErrInvalid)
 	}
-	ev := RecordingChanged{At: e.now, Caller: in.Caller, Name: in.Name, State: in.State,
+	ev := RecordingChanged{At: e.now, Caller: in.Caller, Record: in.Record, Name: in.Name, State: in.State,
 		Duration: max(in.Duration, 0), Reason: in.Reason, By: in.By}
 	if c, ok := e.callers[in.Caller]; ok && c.connected {
 		ev.Agent, ev.Queue = c.agent.id, c.q.cfg.Name

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -347,6 +348,9 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 	case queue.CallerRefused:
 		return b.openCall(e.At, e.Caller, ev), nil
 	}
+	if e, ok := ev.(queue.RecordingChanged); ok && e.Record != "" {
+		return b.applyToRecord(e)
+	}
 	if caller, ok := queue.RecordCaller(ev); ok {
 		var err error
 		if c, err = b.updateCall(caller, func(r *queue.CallRecord) { r.Apply(ev) }); err != nil {
@@ -383,6 +387,37 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 	case queue.AgentRemoved:
 		return nil, b.sessions.Delete([]byte(e.Agent))
 	}
+	return c, nil
+}
+
+// applyToRecord folds a recording change into the record it names, which
+// need not be the caller's latest.
+func (b *batchTx) applyToRecord(e queue.RecordingChanged) (*callEntry, error) {
+	key, ok := parseCallID(e.Record)
+	if !ok {
+		// Names no record (the API checks ids before they get here): an
+		// error would fail the whole batch with it.
+		return nil, nil
+	}
+	c, err := b.call(e.Caller)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || !bytes.Equal(c.key, key) {
+		raw := b.calls.Get(key)
+		if raw == nil {
+			return nil, nil // pruned meanwhile: nothing to say it on
+		}
+		c = &callEntry{key: key}
+		if err := json.Unmarshal(raw, &c.rec); err != nil {
+			return nil, fmt.Errorf("decode call %s: %w", e.Record, err)
+		}
+		// Not the caller's latest, so not in b.open: a later event of
+		// this batch about the same old record is not expected (deletes
+		// come one per request), and this one's write stands.
+	}
+	c.rec.Apply(e)
+	b.touch(c)
 	return c, nil
 }
 

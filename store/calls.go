@@ -41,6 +41,40 @@ func callID(key []byte) string {
 	return fmt.Sprintf("%016x-%s", binary.BigEndian.Uint64(key[:8]), key[8:])
 }
 
+// parseCallID is callID's inverse: the key of a call record's ID.
+func parseCallID(id string) ([]byte, bool) {
+	stamp, caller, ok := strings.Cut(id, "-")
+	if !ok || len(stamp) != 16 || caller == "" {
+		return nil, false
+	}
+	n, err := strconv.ParseUint(stamp, 16, 64)
+	if err != nil {
+		return nil, false
+	}
+	key := binary.BigEndian.AppendUint64(nil, n)
+	return append(key, caller...), true
+}
+
+// CallByID returns one call record by its ID (CallRecord.ID).
+func (db *DB) CallByID(ctx context.Context, id string) (queue.CallRecord, error) {
+	key, ok := parseCallID(id)
+	if !ok {
+		return queue.CallRecord{}, fmt.Errorf("call %q: malformed id: %w", id, queue.ErrNotFound)
+	}
+	var r queue.CallRecord
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCalls).Get(key)
+		if v == nil {
+			return queue.ErrNotFound
+		}
+		return json.Unmarshal(v, &r)
+	})
+	if err != nil {
+		return queue.CallRecord{}, fmt.Errorf("call %s: %w", id, err)
+	}
+	return db.localCall(r), nil
+}
+
 // Calls returns the records that joined in the query's range, oldest first.
 func (db *DB) Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error) {
 	var out []queue.CallRecord

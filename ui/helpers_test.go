@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -301,6 +302,17 @@ func (d *fakeDirectory) Calls(ctx context.Context, q queue.CallQuery) ([]queue.C
 		}
 	}
 	return out, nil
+}
+
+func (d *fakeDirectory) CallByID(ctx context.Context, id string) (queue.CallRecord, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range d.calls {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return queue.CallRecord{}, fmt.Errorf("call %s: %w", id, queue.ErrNotFound)
 }
 
 func (d *fakeDirectory) QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {

@@ -47,6 +47,8 @@ type Directory interface {
 	PutUser(ctx context.Context, u queue.User, password string) error
 	DeleteUser(ctx context.Context, id string) error
 	Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error)
+	// CallByID is one call record by its ID; queue.ErrNotFound if none.
+	CallByID(ctx context.Context, id string) (queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
 	AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error)
 
@@ -101,6 +103,8 @@ type Options struct {
 	SetupToken string
 	// Phone is the console's browser phone (phone.go).
 	Phone PhoneConfig
+	// Recordings serves and deletes call recordings; nil without Asterisk.
+	Recordings Recordings
 }
 
 // sessionTTL is how long a login lasts: a working day and then some.
@@ -210,6 +214,7 @@ func (s *Server) routes() *echo.Echo {
 	me.PUT("/queues", s.meQueues)
 	me.GET("/stats", s.meStats)
 	me.GET("/phone", s.mePhone)
+	me.POST("/recording", s.meRecording)
 
 	sup := api.Group("", s.requireRole(queue.RoleSupervisor), s.auditActions)
 	sup.GET("/queues", s.listQueues)
@@ -225,6 +230,8 @@ func (s *Server) routes() *echo.Echo {
 	sup.POST("/callers/:id/priority", s.setCallerPriority)
 	sup.POST("/callers/:id/hangup", s.hangupCaller)
 	sup.POST("/callers/:id/redirect", s.redirectCaller)
+	sup.POST("/callers/:id/recording", s.controlRecording)
+	sup.GET("/calls/:id/recording", s.recordingFile)
 	sup.POST("/agents/:id/login", s.agentLogin)
 	sup.POST("/agents/:id/pause", s.agentPause)
 	sup.POST("/agents/:id/unpause", s.agentUnpause)
@@ -242,6 +249,7 @@ func (s *Server) routes() *echo.Echo {
 	adm.GET("/redirect-targets", s.adminRedirectTargets)
 	adm.PUT("/redirect-targets", s.adminPutRedirectTargets)
 	adm.GET("/audit", s.adminAudit)
+	adm.DELETE("/calls/:id/recording", s.deleteRecording)
 
 	api.Any("/*", func(c echo.Context) error { return newError(http.StatusNotFound, "no such API route") })
 

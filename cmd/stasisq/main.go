@@ -388,6 +388,7 @@ func (m *Main) Run(ctx context.Context) error {
 		AllowedOrigins: cli.SplitList(m.Config.AllowedOrigins),
 		TrustedProxies: proxies,
 		Phone:          ui.PhoneConfig{WebsocketURL: phoneWS, NoPhoneReason: m.NoPhoneReason, Secret: phoneSecret},
+		Recordings:     m.App,
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
@@ -433,6 +434,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.cancel = cancel
 	m.appDone = make(chan error, 1)
 	go func() { m.appDone <- m.App.Run(appCtx) }()
+	go m.App.RunRetention(appCtx, db, callflow.RetentionInterval)
 	return nil
 }
 

@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"stasisq/queue"
+)
+
+// fakeRecordings is Asterisk's stored recordings, by name.
+type fakeRecordings struct {
+	mu      sync.Mutex
+	files   map[string]string
+	deleted []string
+}
+
+func (f *fakeRecordings) OpenRecording(ctx context.Context, name string) (io.ReadCloser, string, int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	data, ok := f.files[name]
+	if !ok {
+		return nil, "", 0, fmt.Errorf("recording %s: %w", name, queue.ErrNotFound)
+	}
+	return io.NopCloser(strings.NewReader(data)), "audio/wav", int64(len(data)), nil
+}
+
+func (f *fakeRecordings) DeleteRecording(ctx context.Context, caller queue.CallerID, record, name, by string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.deleted = append(f.deleted, record+" "+name+" by "+by)
+	return nil
+}
+
+// The recording routes: who may download, delete and control a
+// recording, and what each state of a call's recording answers.
+func TestRecordingRoutes(t *testing.T) {
+	recs := &fakeRecordings{files: map[string]string{"r-done": "RIFF-done-audio", "r-failed": "RIFF-part"}}
+	env := MustTestEnv(t, func(o *Options) { o.Recordings = recs })
+	ended := time.Now().Add(-time.Minute)
+	env.dir.calls = []queue.CallRecord{
+		{ID: "k-done", Caller: "c1", EndedAt: ended, Recording: &queue.CallRecording{Name: "r-done", Format: "wav", State: queue.RecordingDone}},
+		{ID: "k-none", Caller: "c2", EndedAt: ended},
+		{ID: "k-live", Caller: "c3", Recording: &queue.CallRecording{Name: "r-live", Format: "wav", State: queue.RecordingPaused}},
+		{ID: "k-gone", Caller: "c4", EndedAt: ended, Recording: &queue.CallRecording{Name: "r-gone", Format: "gsm", State: queue.RecordingDeleted,
+			DeletedBy: "ada", DeletedAt: ended}},
+		{ID: "k-failed", Caller: "c5", EndedAt: ended, Recording: &queue.CallRecording{Name: "r-failed", Format: "wav", State: queue.RecordingFailure, Error: "disk full"}},
+		{ID: "k-refused", Caller: "c6", EndedAt: ended, Recording: &queue.CallRecording{Name: "r-refused", Format: "wav", State: queue.RecordingFailure, Error: "no directory"}},
+		{ID: "k-lost", Caller: "c7", EndedAt: ended, Recording: &queue.CallRecording{Name: "r-lost", Format: "wav", State: queue.RecordingDone}},
+	}
+	sue, alice, ada := env.MustLogin(t, "sue"), env.MustLogin(t, "alice"), env.MustLogin(t, "ada")
+	for _, tc := range []struct {
+		who    *apiClient
+		id     string
+		status int
+		want   string // in the body
+	}{
+		{sue, "k-done", http.StatusOK, "RIFF-done-audio"},
+		{ada, "k-done", http.StatusOK, "RIFF-done-audio"},
+		{alice, "k-done", http.StatusForbidden, ""},
+		{env.anonymous(t), "k-done", http.StatusUnauthorized, ""},
+		{sue, "k-none", http.StatusNotFound, "was not recorded"},
+		{sue, "k-live", http.StatusConflict, "still being recorded"},
+		{sue, "k-gone", http.StatusNotFound, "deleted by ada"},
+		{sue, "k-failed", http.StatusOK, "RIFF-part"}, // what was recorded before it broke off
+		{sue, "k-refused", http.StatusNotFound, "failed: no directory"},
+		{sue, "k-lost", http.StatusNotFound, "no longer has recording r-lost"},
+		{sue, "nope", http.StatusNotFound, ""},
+	} {
+		status, body := tc.who.do("GET", "/api/calls/"+tc.id+"/recording", nil)
+		if status != tc.status || !strings.Contains(string(body), tc.want) {
+			t.Errorf("GET recording of %s: got=%d %q, want %d with %q", tc.id, status, body, tc.status, tc.want)
+		}
+	}
+
+	if status, body := sue.do("DELETE", "/api/admin/calls/k-done/recording", nil); status != http.StatusForbidden {
+		t.Errorf("a supervisor's delete: got=%d (%s), want 403", status, body)
+	}
+	if status, body := ada.do("DELETE", "/api/admin/calls/k-done/recording", nil); status != http.StatusNoContent {
+		t.Errorf("an admin's delete: got=%d (%s), want 204", status, body)
+	}
+	if status, _ := ada.do("DELETE", "/api/admin/calls/k-gone/recording", nil); status != http.StatusNotFound {
+		t.Errorf("delete of a deleted recording: got=%d, want 404", status)
+	}
+	recs.mu.Lock()
+	if want := []string{"k-done r-done by ada"}; !reflect.DeepEqual(recs.deleted, want) {
+		t.Errorf("deletes reaching Asterisk: %v, want %v", recs.deleted, want)
+	}
+	recs.mu.Unlock()
+
+	if status, body := sue.do("POST", "/api/callers/c3/recording", map[string]any{"action": "pause"}); status != http.StatusNoContent {
+		t.Errorf("supervisor's pause: got=%d (%s)", status, body)
+	}
+	if status, body := alice.do("POST", "/api/me/recording", map[string]any{"caller": "c1", "action": "resume"}); status != http.StatusNoContent {
+		t.Errorf("agent's resume: got=%d (%s)", status, body)
+	}
+	for _, bad := range []map[string]any{{"action": "erase"}, {"caller": "c1"}, {}} {
+		if status, body := alice.do("POST", "/api/me/recording", bad); status != http.StatusUnprocessableEntity {
+			t.Errorf("agent's control %v: got=%d (%s), want 422", bad, status, body)
+		}
+	}
+	if status, _ := alice.do("POST", "/api/callers/c3/recording", map[string]any{"action": "pause"}); status != http.StatusForbidden {
+		t.Errorf("an agent on the supervisor's route: got=%d, want 403", status)
+	}
+	env.floor.mu.Lock()
+	defer env.floor.mu.Unlock()
+	var got []string
+	for _, in := range env.floor.inputs {
+		if rc, ok := in.(queue.RecordingControl); ok {
+			got = append(got, fmt.Sprintf("%s %s agent=%s by=%s", rc.Caller, rc.Action, rc.Agent, rc.By))
+		}
+	}
+	if want := []string{"c3 pause agent= by=sue", "c1 resume agent=alice by=alice"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("controls reaching the floor: %v, want %v", got, want)
+	}
+}
