@@ -22,7 +22,7 @@ var agentReasons = map[string]string{
 	"musiconhold":       "agents wait on their own phones in stasisq, so there is no agent hold music",
 	"group":             "agent groups are not supported; give the agent queue memberships instead",
 	"updatecdr":         "stasisq does not write to the CDR",
-	"recordagentcalls":  "call recording is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"recordagentcalls":  "chan_agent recording is not carried over: stasisq records per queue (monitor-format in queues.conf, or Admin > Queues > Recording)",
 	"recordformat":      "call recording is not supported",
 	"urlprefix":         "call recording is not supported",
 	"savecallsin":       "call recording is not supported",

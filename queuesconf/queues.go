@@ -1,6 +1,7 @@
 package queuesconf
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -158,7 +159,7 @@ func optionLine(sec *section, field string) (variable, bool) {
 var generalReasons = map[string]string{
 	"persistentmembers":            "stasisq keeps every agent and login in its own database; there are no astdb dynamic members to restore",
 	"autofill":                     "stasisq always routes waiting callers to free agents in parallel, as autofill=yes does",
-	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"monitor-type":                 "stasisq records a queue's calls as MixMonitor does, caller and agent mixed in one file; set recording per queue (monitor-format, or Admin > Queues > Recording)",
 	"shared_lastcall":              "an agent has one state across all queues in stasisq, so wrap-up is always shared, as shared_lastcall=yes",
 	"updatecdr":                    "stasisq does not write to the CDR; agent and queue per call are in its own call records and queue_log",
 	"enable_cidname_logging":       "stasisq's call records always keep the caller ID name",
@@ -208,8 +209,7 @@ func general(sec *section, members *memberSet) []Warning {
 // unsupportedReasons are queue options stasisq has no equivalent for.
 var unsupportedReasons = map[string]string{
 	"queue-callerannounce":         "the announcement to the caller just before bridging is not supported",
-	"monitor-format":               "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
-	"monitor-type":                 "call recording from the queue is not supported; record with MixMonitor in the dialplan before Stasis()",
+	"monitor-join":                 "recording from the moment the caller joins is not supported: stasisq records from when caller and agent are bridged, as MixMonitor in app_queue does",
 	"membermacro":                  "running a macro on the agent's channel before bridging is not supported",
 	"membergosub":                  "running a gosub on the agent's channel before bridging is not supported",
 	"announce-position-only-up":    "announcing the position only when it improved is not supported",
@@ -405,6 +405,27 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		return setEmpty(&q.JoinEmpty, true)
 	case "leavewhenempty":
 		return setEmpty(&q.LeaveWhenEmpty, false)
+	case "monitor-format":
+		// app_queue records every answered call of a queue with a
+		// monitor-format (MixMonitor since Asterisk 21), none without.
+		return setRecordFormat(q, val)
+	case "monitor-type":
+		if strings.EqualFold(val, "mixmonitor") || val == "" {
+			return "" // what stasisq's recording is
+		}
+		return fmt.Sprintf("monitor-type %s (two files, one per side) is not supported: stasisq records caller and agent mixed in one file, as MixMonitor does", val)
+	case "recording":
+		// FreePBX's queue recording setting.
+		switch strings.ToLower(val) {
+		case "always", "force", "yes":
+			q.Record = queue.RecordAlways
+		case "dontcare", "on-demand":
+			q.Record = queue.RecordOnDemand
+		case "never", "no", "":
+			q.Record = queue.RecordNever
+		default:
+			return fmt.Sprintf("%q is not always, dontcare or never; kept %s", val, cmp.Or(q.Record, queue.RecordNever))
+		}
 	case "context":
 		q.ExitContext = val
 		if val == "" {
@@ -524,4 +545,26 @@ func onceAtTheTemplate(cfg *config, ws []Warning) []Warning {
 		out = append(out, w)
 	}
 	return out
+}
+
+// setRecordFormat turns recording on in Asterisk's format name val
+// (monitor-format), or off for an empty one.
+func setRecordFormat(q *queue.QueueConfig, val string) string {
+	if val == "" {
+		q.Record, q.RecordFormat = queue.RecordNever, ""
+		return ""
+	}
+	q.Record = queue.RecordAlways
+	switch {
+	case val == "WAV" || strings.EqualFold(val, "wav49"):
+		q.RecordFormat = "wav49" // GSM in a WAV file; Asterisk calls it WAV too
+	case strings.EqualFold(val, "wav"):
+		q.RecordFormat = "wav"
+	case strings.EqualFold(val, "gsm"):
+		q.RecordFormat = "gsm"
+	default:
+		q.RecordFormat = "wav"
+		return fmt.Sprintf("format %q is not one stasisq records in (%s): calls are recorded in wav", val, strings.Join(queue.RecordFormats, ", "))
+	}
+	return ""
 }

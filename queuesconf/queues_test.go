@@ -154,6 +154,7 @@ func TestParseQueuesAcme(t *testing.T) {
 	sales := findQueue(t, res, "sales")
 	wantSales := queue.DefaultQueueConfig("sales")
 	wantSales.MusicClass = "sales-music"
+	wantSales.Record, wantSales.RecordFormat = queue.RecordAlways, "wav49" // monitor-format = wav49
 	wantSales.Strategy = queue.WRandom
 	wantSales.MaxLen = 12
 	wantSales.PenaltyMembersLimit = 2
@@ -191,7 +192,6 @@ func TestParseQueuesAcme(t *testing.T) {
 		{"sales.conf", 6, "retry", "kept 5s"},
 		{"sales.conf", 10, "ringinuse", "not yes or no"},
 		{"sales.conf", 12, "announce-round-seconds", "not one of"},
-		{"sales.conf", 13, "monitor-format", "recording"},
 		{"sales-members.conf", 2, "member", "negative penalty imported as 0"},
 		{"sales-members.conf", 3, "member", "Agent/"},
 		{"sales-members.conf", 4, "member", "one per agent"},
@@ -280,7 +280,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay", "timeoutrestart"} {
+		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay", "timeoutrestart", "monitor-format", "recording"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -402,8 +402,17 @@ func TestEveryQueueOption(t *testing.T) {
 		{"setinterfacevar = yes", func(q *queue.QueueConfig) { q.SetInterfaceVar = true }, ""},
 		{"setqueuevar = yes", func(q *queue.QueueConfig) { q.SetQueueVar = true }, ""},
 		{"setqueueentryvar = yes", func(q *queue.QueueConfig) { q.SetQueueEntryVar = true }, ""},
-		{"monitor-format = wav", func(q *queue.QueueConfig) {}, "recording"},
-		{"monitor-type = MixMonitor", func(q *queue.QueueConfig) {}, "recording"},
+		{"monitor-format = wav", func(q *queue.QueueConfig) { q.Record, q.RecordFormat = queue.RecordAlways, "wav" }, ""},
+		{"monitor-format = WAV", func(q *queue.QueueConfig) { q.Record, q.RecordFormat = queue.RecordAlways, "wav49" }, ""},
+		{"monitor-format = gsm", func(q *queue.QueueConfig) { q.Record, q.RecordFormat = queue.RecordAlways, "gsm" }, ""},
+		{"monitor-format = ogg", func(q *queue.QueueConfig) { q.Record, q.RecordFormat = queue.RecordAlways, "wav" }, "recorded in wav"},
+		{"monitor-format =", func(q *queue.QueueConfig) { q.Record = queue.RecordNever }, ""},
+		{"monitor-type = MixMonitor", func(q *queue.QueueConfig) {}, ""},
+		{"monitor-type = Monitor", func(q *queue.QueueConfig) {}, "mixed in one file"},
+		{"monitor-join = yes", func(q *queue.QueueConfig) {}, "bridged"},
+		{"recording = dontcare", func(q *queue.QueueConfig) { q.Record = queue.RecordOnDemand }, ""},
+		{"recording = force", func(q *queue.QueueConfig) { q.Record = queue.RecordAlways }, ""},
+		{"recording = sometimes", func(q *queue.QueueConfig) {}, "not always, dontcare or never"},
 		{"membermacro = foo", func(q *queue.QueueConfig) {}, "macro"},
 		{"membergosub = foo,s,1", func(q *queue.QueueConfig) {}, "gosub"},
 		{"announce-position-only-up = yes", func(q *queue.QueueConfig) {}, "improved"},
@@ -916,7 +925,7 @@ func MustParseQueuesText(t *testing.T, conf string) Result {
 // An option of a template is reported once, at the template, however many
 // queues inherit it.
 func TestTemplateOptionReportedOnce(t *testing.T) {
-	res := MustParseQueuesText(t, "[std](!)\nmonitor-type = MixMonitor\n[a](std)\n[b](std)\n")
+	res := MustParseQueuesText(t, "[std](!)\nmonitor-join = yes\n[a](std)\n[b](std)\n")
 	if len(res.Warnings) != 1 || res.Warnings[0].Section != "std" || res.Warnings[0].Line != 2 {
 		t.Errorf("warnings:\n%s\nwant one, for [std] line 2", dump(res.Warnings))
 	}
