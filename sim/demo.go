@@ -31,6 +31,10 @@ func DemoQueues() []queue.QueueConfig {
 	sales.AnnounceHoldTime = "once"
 	sales.PeriodicAnnounce = []string{"queue-periodic-announce"}
 	sales.PeriodicAnnounceFrequency = 60 * time.Second
+	// Every sales call recorded; the agent may pause it for a card number.
+	sales.Record, sales.RecordFormat = queue.RecordAlways, "wav"
+	sales.RecordAgentControl = true
+	sales.RecordRetention = 30 * 24 * time.Hour
 
 	support := queue.DefaultQueueConfig(QueueSupport)
 	support.Strategy = queue.LongestIdle

@@ -256,7 +256,7 @@ func (s *Server) routes() *echo.Echo {
 	static, _ := fs.Sub(staticFiles, "static")
 	fileServer := http.FileServer(http.FS(static))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", noCache(fileServer))))
-	for _, page := range []string{"/", "/login", "/setup", "/agent", "/wall", "/admin"} {
+	for _, page := range []string{"/", "/login", "/setup", "/agent", "/wall", "/calls", "/admin"} {
 		e.GET(page, s.indexPage)
 	}
 	return e

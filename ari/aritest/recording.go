@@ -26,9 +26,11 @@ type liveRecording struct {
 	paused               time.Duration
 }
 
+// storedRecording keeps a finished recording's length; its file is made
+// when asked for, so that a demo running for days holds no audio.
 type storedRecording struct {
 	format string
-	data   []byte
+	secs   int
 }
 
 type liveRecordingJSON struct {
@@ -112,7 +114,7 @@ func (s *Server) finishRecording(r *liveRecording, apps map[string]bool) {
 	}
 	secs := int(math.Round((now.Sub(r.started) - r.paused).Seconds()))
 	delete(s.liveRecordings, r.name)
-	s.storedRecordings[r.name] = storedRecording{format: r.format, data: toneWAV(secs)}
+	s.storedRecordings[r.name] = storedRecording{format: r.format, secs: secs}
 	out := r.json()
 	out.State, out.Duration = "done", &secs
 	s.send(apps, &recordingEvent{eventBase: base("RecordingFinished", now), Recording: out})
@@ -163,7 +165,7 @@ func (s *Server) routeRecordings(m string, seg []string) reply {
 			delete(s.storedRecordings, name)
 			return noContent
 		case len(seg) == 3 && seg[2] == "file" && m == http.MethodGet:
-			return reply{status: http.StatusOK, body: rawBody{contentType: "audio/wav", data: st.data}}
+			return reply{status: http.StatusOK, body: rawBody{contentType: "audio/wav", data: toneWAV(st.secs)}}
 		}
 	}
 	return errReply(http.StatusNotFound, "Resource not found")

@@ -40,7 +40,7 @@ const chromium = "/usr/bin/chromium"
 // patient callers, so none leaves mid-scenario; short calls for alice; a
 // fixed seed.
 var demoArgs = []string{"--listen", "127.0.0.1:0", "--agents", "0", "--rate", "0",
-	"--initial-callers", "12", "--patience", "0", "--human-talk", "4s", "--seed", "6", "--log-level", "warn"}
+	"--initial-callers", "12", "--patience", "0", "--human-talk", "8s", "--seed", "6", "--log-level", "warn"}
 
 // scenarios run in this order against one demo: the reorder needs the
 // callers still waiting, and the agent's call leaves alice logged in.
@@ -52,6 +52,7 @@ var scenarios = []struct{ name, script string }{
 	{"wallboard queue editor", "wallboard_queue_editor.mjs"},
 	{"supervisor pause", "supervisor_pause.mjs"},
 	{"agent call", "agent_call.mjs"},
+	{"call recording", "call_recording.mjs"},
 }
 
 func TestConsoleInBrowser(t *testing.T) {

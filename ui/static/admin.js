@@ -50,6 +50,11 @@ const QUEUE_FIELDS = [
   { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
   { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
   { name: 'timeoutrestart', label: 'After a busy or declined agent, ring the next for the full ring time', type: 'bool' },
+  { group: 'Recording' },
+  { name: 'record', label: 'Record calls', type: 'select', options: () => ['never', 'always', 'on-demand'], help: 'caller and agent in one file, from the moment they are connected; on-demand: started from the console' },
+  { name: 'record_format', label: 'Format', type: 'select', options: () => ['wav', 'gsm', 'wav49'] },
+  { name: 'record_agent_control', label: 'The agent on the call may pause, resume and start its recording (supervisors always may)', type: 'bool' },
+  { name: 'record_retention', label: 'Delete recordings after (days, 0: keep)', type: 'days' },
   { group: 'Penalty rules' },
   { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
 ];
@@ -168,8 +173,14 @@ export async function showAdmin(main, session) {
         case 'text': input = h('input', { type: 'text', value: v ?? '', readonly: editing && f.name === 'name' }); break;
         case 'int': input = h('input', { type: 'number', step: '1', value: String(v ?? 0) }); break;
         case 'secs': input = h('input', { type: 'number', step: '0.1', min: '0', value: String(v ?? 0) }); break;
+        case 'days': input = h('input', { type: 'number', step: '1', min: '0', value: String((v ?? 0) / 86400) }); break;
         case 'bool': input = h('input', { type: 'checkbox', checked: !!v }); break;
-        case 'select': input = h('select', {}, f.options(meta).map((o) => h('option', { value: o, selected: o === v }, o))); break;
+        case 'select': {
+          // "" in the API is the first option (record "": never, format "": wav).
+          const opts = f.options(meta);
+          input = h('select', {}, opts.map((o) => h('option', { value: o, selected: o === (v || opts[0]) }, o)));
+          break;
+        }
         case 'multi':
           input = h('div', { class: 'multi', role: 'group' }, f.options(meta).map((o) => h('label', {}, h('input', { type: 'checkbox', value: o, checked: (v || []).includes(o) }), ` ${o}`)));
           break;
@@ -190,6 +201,7 @@ export async function showAdmin(main, session) {
           case 'text': out[f.name] = input.value.trim(); break;
           case 'int': out[f.name] = Number(input.value); if (!Number.isInteger(out[f.name])) local[f.name] = 'must be a whole number'; break;
           case 'secs': out[f.name] = Number(input.value); if (!Number.isFinite(out[f.name])) local[f.name] = 'must be a number of seconds'; break;
+          case 'days': out[f.name] = Number(input.value) * 86400; if (!Number.isInteger(Number(input.value)) || Number(input.value) < 0) local[f.name] = 'must be a whole number of days'; break;
           case 'bool': out[f.name] = input.checked; break;
           case 'select': out[f.name] = input.value; break;
           case 'multi': out[f.name] = [...input.querySelectorAll('input:checked')].map((c) => c.value); break;

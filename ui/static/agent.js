@@ -2,7 +2,7 @@
 // panel, the waiting callers of the agent's queues, today's figures.
 import { get, post, put } from './api.js';
 import { Live, connectionBanner } from './live.js';
-import { h, replace, since, statePill, dur, clock, announce, syncList, keepFocus, changed, STATE_WORDS } from './util.js';
+import { h, replace, since, statePill, dur, clock, announce, syncList, keepFocus, changed, STATE_WORDS, recordingBadge } from './util.js';
 
 export function showAgent(main, session) {
   const me = session.user.id;
@@ -118,19 +118,31 @@ export function showAgent(main, session) {
     }
     const number = agent.caller_number || caller.number || '';
     const name = agent.caller_name || caller.name || '';
-    if (!changed(callBox, JSON.stringify([state, agent.since, agent.caller, agent.offer, number, name, lookupFor, lookupResult]))) return;
+    const queueCfg = snap.queues.find((q) => q.config.name === (agent.queue || caller.queue))?.config;
+    const mayControl = state === 'on-call' && queueCfg?.record_agent_control && (queueCfg.record || 'never') !== 'never';
+    if (!changed(callBox, JSON.stringify([state, agent.since, agent.caller, agent.offer, number, name, agent.recording, mayControl, lookupFor, lookupResult]))) return;
+    const recControl = (action, label) => h('button', { type: 'button', 'data-testid': `my-recording-${action}`,
+      onclick: () => act(label, () => post('/api/me/recording', { caller: agent.caller, action })) }, label);
+    let recButton = null;
+    if (mayControl) {
+      if (agent.recording === 'recording') recButton = recControl('pause', 'Pause recording');
+      else if (agent.recording === 'paused') recButton = recControl('resume', 'Resume recording');
+      else if (queueCfg.record === 'on-demand' || agent.recording === 'failed') recButton = recControl('start', 'Record');
+    }
     const heading = { ringing: 'Ringing', 'on-call': 'On call', 'wrap-up': 'Wrap-up' }[state];
     replace(callBox, h('article', { class: `card call-card state-${state}`, 'data-testid': 'call-card', dataset: { state } },
       h('h2', {}, heading, ' ', h('span', { class: 'pill-time' }, since(agent.since))),
       h('p', { class: 'caller-line' },
         h('span', { class: 'number', 'data-testid': 'caller-number' }, number || 'unknown number'), ' ',
         h('span', { class: 'name', 'data-testid': 'caller-name' }, name)),
+      state === 'on-call' && agent.recording ? h('p', {}, recordingBadge(agent.recording)) : null,
       h('p', { class: 'muted' }, `Queue ${agent.queue || caller.queue || ''}`,
         caller.joined_at && state === 'ringing' ? [' · waiting ', since(caller.joined_at)] : null,
         caller.waited !== undefined ? ` · waited ${clock(caller.waited)}` : null),
       h('div', { class: 'actions' },
         state === 'ringing' ? h('button', { type: 'button', class: 'danger', 'data-testid': 'reject-button', onclick: () => act('Reject', () => post('/api/me/reject', { offer: agent.offer || '' })) }, 'Reject') : null,
-        state === 'wrap-up' ? h('button', { type: 'button', class: 'primary', 'data-testid': 'done-button', onclick: () => act('Done', () => post('/api/me/done')) }, 'Done') : null),
+        state === 'wrap-up' ? h('button', { type: 'button', class: 'primary', 'data-testid': 'done-button', onclick: () => act('Done', () => post('/api/me/done')) }, 'Done') : null,
+        recButton),
       customerPanel(number)));
   }
 

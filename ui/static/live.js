@@ -173,8 +173,19 @@ export function applyEvent(snap, kind, e) {
         const [, c] = findCaller(snap, e.Caller);
         if (c) { a.caller_number = c.number; a.caller_name = c.name; }
       } else {
-        a.caller_number = ''; a.caller_name = ''; a.offer = '';
+        a.caller_number = ''; a.caller_name = ''; a.offer = ''; a.recording = '';
       }
+      return;
+    }
+    case 'call_connected': {
+      const a = findAgent(snap, e.Agent);
+      if (a) a.recording = e.Recording ? 'recording' : '';
+      return;
+    }
+    case 'recording_changed': {
+      // A finished or deleted recording is no longer the call's to show.
+      const a = snap.agents.find((x) => x.caller === e.Caller);
+      if (a) a.recording = ['recording', 'paused', 'failed'].includes(e.State) ? e.State : '';
       return;
     }
     case 'agent_queues': {

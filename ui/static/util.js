@@ -91,6 +91,15 @@ export function statePill(agent, attrs = {}) {
     state !== 'logged-out' && agent?.since ? h('span', { class: 'pill-time' }, ' ', since(agent.since)) : null);
 }
 
+const RECORDING_WORDS = { recording: 'Recording', paused: 'Recording paused', failed: 'Recording failed' };
+
+/** The state of a call's recording, in words and an icon (not colour alone). */
+export function recordingBadge(state) {
+  return h('span', { class: `pill recording rec-${state}`, 'data-testid': 'recording-state', dataset: { recording: state } },
+    h('span', { 'aria-hidden': 'true', class: 'icon' }, state === 'recording' ? '●' : state === 'paused' ? '❚❚' : '!'), ' ',
+    RECORDING_WORDS[state] || state);
+}
+
 /** Keep a list's elements by key: build new ones, update and move old ones.
  * Reusing nodes keeps focus, selection and drags alive across renders. */
 export function syncList(container, items, key, create, update) {

@@ -4,7 +4,7 @@
 // controls.
 import { get, post, put } from './api.js';
 import { Live, connectionBanner } from './live.js';
-import { h, replace, since, statePill, dur, pct, announce, syncList, keepFocus, changed, onTick, serverNow, clock, MS } from './util.js';
+import { h, replace, since, statePill, dur, pct, announce, syncList, keepFocus, changed, onTick, serverNow, clock, MS, recordingBadge } from './util.js';
 import { dayChart } from './chart.js';
 
 export function showWallboard(main, session, { wall }) {
@@ -278,10 +278,11 @@ export function showWallboard(main, session, { wall }) {
 
   function updateAgentRow(row, a) {
     row.dataset.state = a.state;
-    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.config, editing.has(a.config.id), queueNames()]))) return;
+    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.recording, a.config, editing.has(a.config.id), queueNames()]))) return;
     row.querySelector('.agent-name').textContent = a.config.name || a.config.id;
     replace(row.querySelector('.agent-state'), statePill(a, { 'data-testid': 'agent-state' }));
     row.querySelector('.agent-caller').textContent = a.caller ? `${a.caller_number || ''} ${a.caller_name || ''}`.trim() || a.caller : '';
+    if (a.state === 'on-call' && a.recording) row.querySelector('.agent-caller').append(' ', recordingBadge(a.recording));
     row.querySelector('.agent-queues').textContent = (a.config.queues || []).map((m) => `${m.queue} (${m.penalty})`).join(', ');
     if (wall) return;
     const id = a.config.id;
@@ -301,7 +302,23 @@ export function showWallboard(main, session, { wall }) {
     }
     actions.push(h('button', { type: 'button', class: 'quiet', 'data-testid': 'agent-edit-queues', 'aria-expanded': String(editing.has(id)), onclick: () => { editing.has(id) ? editing.delete(id) : editing.add(id); row._renderKey = null; render(); } }, 'Queues…'));
     if (editing.has(id)) actions.push(queueEditor(a, row));
+    if (a.state === 'on-call' && a.caller) actions.unshift(...recordingButtons(a));
     replace(row.querySelector('.agent-actions'), actions);
+  }
+
+  // A call in progress: pause and resume its recording (a card number read
+  // out), or start one where the queue records on demand.
+  function recordingButtons(a) {
+    const q = (snap?.queues || []).find((x) => x.config.name === a.queue);
+    const mode = q?.config.record || 'never';
+    const control = (action, label) => h('button', {
+      type: 'button', class: 'quiet', 'data-testid': `recording-${action}`,
+      onclick: () => act(label, () => post(`/api/callers/${encodeURIComponent(a.caller)}/recording`, { action })),
+    }, label);
+    if (a.recording === 'recording') return [control('pause', 'Pause recording')];
+    if (a.recording === 'paused') return [control('resume', 'Resume recording')];
+    if (mode !== 'never' && (!a.recording || a.recording === 'failed')) return [control('start', 'Record')];
+    return [];
   }
 
   const queueNames = () => (snap?.queues || []).map((q) => q.config.name);
