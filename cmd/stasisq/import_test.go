@@ -54,7 +54,7 @@ var importCases = []importCase{
 			want.AnnouncePositionLimit = 5
 			want.Sounds = map[string]string{"queue-thankyou": ""} // the others are set to their defaults
 			want.PenaltyMembersLimit = 5
-			want.Announce = "queue-markq" // the agent hears which queue the call is from
+			want.Announce = "queue-markq"                                // the agent hears which queue the call is from
 			want.Record, want.RecordFormat = queue.RecordAlways, "wav49" // monitor-format = wav49: every answered call recorded
 			want.Rules = []queue.PenaltyRule{
 				{After: 30 * time.Second, MaxPenalty: 3, MaxRelative: true, MinRelative: true},
