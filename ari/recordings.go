@@ -45,6 +45,24 @@ func (c *Client) RecordBridge(ctx context.Context, bridgeID string, req RecordRe
 	return out, nil
 }
 
+// RecordChannel records what a channel receives (POST
+// /channels/{channelId}/record); the channel must not be in a bridge.
+func (c *Client) RecordChannel(ctx context.Context, channelID string, req RecordRequest) (*LiveRecording, error) {
+	q := query("name", req.Name, "format", req.Format, "ifExists", req.IfExists)
+	if req.MaxDuration > 0 {
+		q.Set("maxDurationSeconds", strconv.Itoa(req.MaxDuration))
+	}
+	if req.Beep {
+		q.Set("beep", "true")
+	}
+	rc := call{method: http.MethodPost, route: "/channels/{channelId}/record", path: "/channels/" + seg(channelID) + "/record", query: q}
+	out, err := send[LiveRecording](ctx, c, rc)
+	if err != nil {
+		return nil, fmt.Errorf("record channel %s as %s: %w", channelID, req.Name, err)
+	}
+	return out, nil
+}
+
 const liveRoute = "/recordings/live/{recordingName}"
 
 func livePath(name string) string { return "/recordings/live/" + seg(name) }

@@ -229,6 +229,12 @@ func (c *Client) StartMOH(ctx context.Context, id, class string) error {
 	return c.channelAction(ctx, http.MethodPost, "/moh", id, map[string]string{"mohClass": class})
 }
 
+// StartSilence makes a channel send silence (a generator, like music on
+// hold, that does not hold up the channel's other operations).
+func (c *Client) StartSilence(ctx context.Context, id string) error {
+	return c.channelAction(ctx, http.MethodPost, "/silence", id, nil)
+}
+
 // StopMOH stops a channel's music on hold.
 func (c *Client) StopMOH(ctx context.Context, id string) error {
 	return c.channelAction(ctx, http.MethodDelete, "/moh", id, nil)

@@ -187,6 +187,11 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 		_, err := c.RecordBridge(ctx, "call-1", RecordRequest{Name: "q/2026/rec-1", Format: "wav", MaxDuration: 3600, IfExists: "fail", Beep: true})
 		return err
 	},
+	"StartSilence": func(ctx context.Context, c *Client) error { return c.StartSilence(ctx, "caller-1") },
+	"RecordChannel": func(ctx context.Context, c *Client) error {
+		_, err := c.RecordChannel(ctx, "caller-1", RecordRequest{Name: "ear-1", Format: "wav", MaxDuration: 5})
+		return err
+	},
 	"PauseRecording":        func(ctx context.Context, c *Client) error { return c.PauseRecording(ctx, "q/rec-1") },
 	"UnpauseRecording":      func(ctx context.Context, c *Client) error { return c.UnpauseRecording(ctx, "q/rec-1") },
 	"StopRecording":         func(ctx context.Context, c *Client) error { return c.StopRecording(ctx, "q/rec-1") },

@@ -94,6 +94,8 @@ type App struct {
 	orphans        map[string]string                   // channel id -> bridge id, calls bridged by a previous run
 	devices        deviceIndex                         // which agents a device state concerns
 	phones         map[queue.AgentID]queue.AgentConfig // agents with a browser phone (phones.go)
+	monitors       map[string]*monitorSession          // supervisors on calls, by session (monitor.go)
+	monitorChan    map[string]*monitorSession          // their legs' and snoops' channels
 	seq            uint64                              // event counter, to tell what a reconcile could see
 	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
 	counter        uint64                              // for bridge and playback ids
@@ -169,6 +171,8 @@ func New(cfg Config) (*App, error) {
 		orphans:        make(map[string]string),
 		devices:        newDeviceIndex(agents),
 		phones:         browserPhones(agents),
+		monitors:       map[string]*monitorSession{},
+		monitorChan:    map[string]*monitorSession{},
 	}, nil
 }
 
@@ -339,6 +343,7 @@ func (a *App) apply(in queue.Input) error {
 		a.execute(act)
 	}
 	for _, c := range ended {
+		a.endMonitorsOf(string(c))
 		if leg, ok := a.callers[string(c)]; ok && leg.bridge != "" {
 			a.destroyBridge(string(c), leg.bridge)
 			leg.bridge = ""

@@ -29,6 +29,8 @@ type ARI interface {
 
 	CreateBridge(ctx context.Context, id, bridgeType, name string) (*ari.Bridge, error)
 	AddChannel(ctx context.Context, bridge, channels, role string) error
+	RemoveChannel(ctx context.Context, bridge, channel string) error
+	Snoop(ctx context.Context, channel string, req ari.SnoopRequest) (*ari.Channel, error)
 	DestroyBridge(ctx context.Context, bridge string) error
 
 	RecordBridge(ctx context.Context, bridge string, req ari.RecordRequest) (*ari.LiveRecording, error)

@@ -45,6 +45,14 @@ func (a *App) handleEvent(ev ari.Event) {
 			a.agentAnswered(e.Channel.ID, queue.OfferID(e.Args[1]))
 			return
 		}
+		if len(e.Args) >= 2 && e.Args[0] == MonitorArg {
+			a.monitorAnswered(e.Channel.ID, e.Args[1])
+			return
+		}
+		if len(e.Args) >= 2 && e.Args[0] == SnoopArg {
+			a.snoopArrived(e.Channel.ID, e.Args[1])
+			return
+		}
 		if _, known := a.callers[e.Channel.ID]; known {
 			return
 		}
@@ -54,6 +62,17 @@ func (a *App) handleEvent(ev ari.Event) {
 	case *ari.ChannelDestroyed:
 		a.channelGone(e.Channel.ID, e.Cause)
 	case *ari.Dial:
+		if s, ok := a.monitorChan[e.Peer.ID]; ok && !s.answered {
+			switch e.Dialstatus {
+			case "BUSY":
+				a.endMonitor(s, ringFailure(s.device, 17))
+			case "NOANSWER":
+				a.endMonitor(s, ringFailure(s.device, 19))
+			case "CHANUNAVAIL", "CONGESTION":
+				a.endMonitor(s, ringFailure(s.device, 20))
+			}
+			return
+		}
 		leg, ok := a.agentChan[e.Peer.ID]
 		if !ok || leg.answered || leg.ended {
 			return
@@ -209,6 +228,10 @@ func (a *App) channelGone(id string, cause int) {
 	}
 	if leg, ok := a.agentChan[id]; ok {
 		a.agentLegGone(leg, id, cause)
+		return
+	}
+	if s, ok := a.monitorChan[id]; ok {
+		a.monitorChannelGone(s, id, cause)
 		return
 	}
 	if bridge, ok := a.orphans[id]; ok {

@@ -155,6 +155,9 @@ func (a *App) reconcile(v *asteriskView) {
 		if _, ok := a.orphans[id]; ok {
 			continue
 		}
+		if _, ok := a.monitorChan[id]; ok {
+			continue
+		}
 		unknown = append(unknown, id)
 	}
 	sort.Strings(unknown)
@@ -169,17 +172,24 @@ func (a *App) reconcile(v *asteriskView) {
 		if !ok {
 			continue
 		}
-		if b, ok := bridgeOf[id]; ok && ownBridge(b.ID) && len(b.Channels) > 1 {
+		if b, ok := bridgeOf[id]; ok && ownBridge(b.ID) && len(b.Channels) > 1 && !isMonitorChannel(id) {
 			// A call a previous run bridged: let them talk; when either
 			// leaves, the other is hung up and the bridge destroyed.
 			for _, member := range b.Channels {
-				a.orphans[member] = b.ID
+				if !isMonitorChannel(member) { // a barging supervisor's leg is hung up, not kept
+					a.orphans[member] = b.ID
+				}
 			}
 			continue
 		}
 		args := appArgs(ch.Dialplan.AppData)
 		if IsAgentLeg(id) || (len(args) > 0 && args[0] == AgentArg) {
 			a.submitHangup(id, "stale agent leg")
+			continue
+		}
+		if isMonitorChannel(id) || (len(args) > 0 && (args[0] == MonitorArg || args[0] == SnoopArg)) {
+			// A supervisor's session does not outlive the run that made it.
+			a.submitHangup(id, "a previous run's supervisor leg or snoop")
 			continue
 		}
 		a.log.Info("resuming caller found in Asterisk", "caller", id)
@@ -210,8 +220,13 @@ func (a *App) reconcile(v *asteriskView) {
 	for _, b := range a.orphans {
 		inUse[b] = true
 	}
+	for _, s := range a.monitors {
+		if s.bridge != "" {
+			inUse[s.bridge] = true
+		}
+	}
 	for _, b := range v.bridges {
-		if ownBridge(b.ID) && !inUse[b.ID] {
+		if (ownBridge(b.ID) || strings.HasPrefix(b.ID, monitorBridgePrefix)) && !inUse[b.ID] {
 			id := b.ID
 			a.exec.Submit(id, func(ctx context.Context) { a.destroy(ctx, id) })
 		}
@@ -318,7 +333,7 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 	if b, inBridge := bridgeOf[id]; inBridge && ownBridge(b.ID) {
 		bridge = b.ID
 		for _, ch := range b.Channels {
-			if ch != id && v.inApp[ch] {
+			if ch != id && v.inApp[ch] && !isMonitorChannel(ch) {
 				agentChan = ch
 				break
 			}

@@ -472,3 +472,31 @@ func (f *scriptARI) DeleteStoredRecording(ctx context.Context, name string) erro
 	defer f.mu.Unlock()
 	return f.call("recording-delete", name, "%s", maskStamp(name))
 }
+
+func (f *scriptARI) RemoveChannel(ctx context.Context, bridge, channel string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("bridge-remove", bridge, "%s %s", bridge, channel); err != nil {
+		return err
+	}
+	chans, ok := f.bridges[bridge]
+	if !ok {
+		return &ari.Error{Status: http.StatusNotFound, Message: "Bridge not found"}
+	}
+	f.bridges[bridge] = slices.DeleteFunc(chans, func(c string) bool { return c == channel })
+	return nil
+}
+
+func (f *scriptARI) Snoop(ctx context.Context, channel string, req ari.SnoopRequest) (*ari.Channel, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("snoop", channel, "%s spy=%s whisper=%s", channel, req.Spy, req.Whisper); err != nil {
+		return nil, err
+	}
+	if _, ok := f.channels[channel]; !ok {
+		return nil, &ari.Error{Status: http.StatusNotFound, Message: "Channel not found"}
+	}
+	ch := ari.Channel{ID: req.SnoopID, Name: "Snoop/" + channel}
+	f.channels[req.SnoopID] = ch
+	return &ch, nil
+}

@@ -67,6 +67,9 @@ type CallRecord struct {
 	Transfer     *CallTransfer `json:"transfer,omitempty"`
 	// Recording is the call's recording, if it was recorded.
 	Recording *CallRecording `json:"recording,omitempty"`
+	// Monitors are the supervisors who listened to, whispered into or
+	// joined the call.
+	Monitors []MonitorSession `json:"monitors,omitempty"`
 }
 
 // Open reports whether the visit is still going on.
@@ -107,6 +110,8 @@ func RecordCaller(ev Event) (CallerID, bool) {
 	case CallConnected:
 		return e.Caller, true
 	case RecordingChanged:
+		return e.Caller, true
+	case CallMonitored:
 		return e.Caller, true
 	case CallCompleted:
 		return e.Caller, true
@@ -164,6 +169,8 @@ func (r *CallRecord) Apply(ev Event) {
 		}
 	case RecordingChanged:
 		r.applyRecording(e)
+	case CallMonitored:
+		r.applyMonitor(e)
 	case CallCompleted:
 		r.EndedAt = e.At
 		r.Talk = e.Talk
@@ -250,4 +257,24 @@ func (r *CallRecord) applyRecording(e RecordingChanged) {
 		rec.Format = e.Format
 	}
 	rec.State = e.State
+}
+
+// applyMonitor folds a supervisor's joining, switching or leaving into
+// the record: one session per supervisor until it leaves.
+func (r *CallRecord) applyMonitor(e CallMonitored) {
+	for i := len(r.Monitors) - 1; i >= 0; i-- {
+		m := &r.Monitors[i]
+		if m.Supervisor != e.Supervisor || !m.Until.IsZero() {
+			continue
+		}
+		if e.Mode == "" {
+			m.Until = e.At
+		} else if m.Modes[len(m.Modes)-1] != e.Mode {
+			m.Modes = append(m.Modes, e.Mode)
+		}
+		return
+	}
+	if e.Mode != "" {
+		r.Monitors = append(r.Monitors, MonitorSession{Supervisor: e.Supervisor, Modes: []string{e.Mode}, From: e.At})
+	}
 }

@@ -93,6 +93,9 @@ type QueueConfig struct {
 	// RecordAgentControl lets the agent on the call pause, resume (and, on
 	// demand, start) its recording; supervisors always may.
 	RecordAgentControl bool `json:"record_agent_control,omitempty"`
+	// MonitorIndicator tells the agent when a supervisor listens to,
+	// whispers into or joins its call.
+	MonitorIndicator bool `json:"monitor_indicator,omitempty"`
 	// RecordRetention: recordings older than this are deleted, from
 	// Asterisk and from the call record (0: kept until deleted by hand).
 	RecordRetention time.Duration `json:"record_retention,omitempty"`

@@ -171,6 +171,8 @@ func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 		err = e.recordingControl(in)
 	case RecordingReport:
 		err = e.recordingReport(in)
+	case MonitorChange:
+		err = e.monitorChange(in)
 	case AgentDeviceState:
 		err = e.deviceState(in)
 	case SetAgentQueues:

@@ -184,6 +184,18 @@ type (
 		Reason   string
 		By       string
 	}
+	// CallMonitored: a supervisor listens to, whispers into or joins a
+	// call (Mode), or left it (Mode ""). Shown: the agent is told (the
+	// queue's MonitorIndicator); otherwise only supervisors see it.
+	CallMonitored struct {
+		At         time.Time
+		Caller     CallerID
+		Agent      AgentID
+		Queue      string
+		Supervisor string
+		Mode       string
+		Shown      bool
+	}
 	CallCompleted struct {
 		At     time.Time
 		Caller CallerID
@@ -233,6 +245,7 @@ func (e AgentDeviceChanged) Kind() string    { return "agent_device" }
 func (e MemberPaused) Kind() string          { return "member_paused" }
 func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
+func (e CallMonitored) Kind() string         { return "call_monitored" }
 func (e RecordingChanged) Kind() string      { return "recording_changed" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
@@ -255,6 +268,7 @@ func (e AgentDeviceChanged) Time() time.Time    { return e.At }
 func (e MemberPaused) Time() time.Time          { return e.At }
 func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
+func (e CallMonitored) Time() time.Time         { return e.At }
 func (e RecordingChanged) Time() time.Time      { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
@@ -277,6 +291,7 @@ func (AgentDeviceChanged) isEffect()    {}
 func (MemberPaused) isEffect()          {}
 func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
+func (CallMonitored) isEffect()         {}
 func (RecordingChanged) isEffect()      {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}

@@ -116,6 +116,14 @@ type (
 		Reason   string
 		By       string
 	}
+	// MonitorChange says a supervisor started to listen to, whisper into
+	// or join (Mode) a connected call, switched mode, or left it (Mode "").
+	// The call flow sends it once the supervisor's phone is in the call.
+	MonitorChange struct {
+		Caller     CallerID
+		Supervisor string
+		Mode       string
+	}
 	// AgentWrapUpDone ends wrap-up early ("Done" in the console).
 	AgentWrapUpDone struct{ Agent AgentID }
 	// AgentDeviceState feeds the device's own state (ARI DeviceStateChanged).
@@ -283,6 +291,7 @@ func (MemberPause) isInput()      {}
 func (AgentWrapUpDone) isInput()  {}
 func (RecordingControl) isInput() {}
 func (RecordingReport) isInput()  {}
+func (MonitorChange) isInput()    {}
 func (AgentDeviceState) isInput() {}
 func (SetAgentQueues) isInput()   {}
 func (Pick) isInput()             {}

@@ -47,8 +47,16 @@ func (e AgentDeviceChanged) Scope() Scope { return agentScope(e.Agent) }
 func (e MemberPaused) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferStarted) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferEnded) Scope() Scope         { return agentScope(e.Agent) }
-func (e RecordingChanged) Scope() Scope   { return agentScope(e.Agent) }
-func (e CallConnected) Scope() Scope      { return agentScope(e.Agent) }
-func (e CallCompleted) Scope() Scope      { return agentScope(e.Agent) }
-func (e CallerTransferred) Scope() Scope  { return agentScope(e.Agent) }
-func (e WrapUpEnded) Scope() Scope        { return agentScope(e.Agent) }
+
+// CallMonitored reaches the agent only where its queue tells agents.
+func (e CallMonitored) Scope() Scope {
+	if e.Shown {
+		return agentScope(e.Agent)
+	}
+	return Scope{}
+}
+func (e RecordingChanged) Scope() Scope  { return agentScope(e.Agent) }
+func (e CallConnected) Scope() Scope     { return agentScope(e.Agent) }
+func (e CallCompleted) Scope() Scope     { return agentScope(e.Agent) }
+func (e CallerTransferred) Scope() Scope { return agentScope(e.Agent) }
+func (e WrapUpEnded) Scope() Scope       { return agentScope(e.Agent) }

@@ -112,6 +112,9 @@ func (e *Engine) agentView(a *agentState, now time.Time) AgentView {
 			if c.rec != nil && c.connected && !c.gone {
 				v.Recording = c.rec.state
 			}
+			if c.connected && !c.gone {
+				v.Monitors = monitorsOf(c)
+			}
 		}
 		if a.queue != nil {
 			v.Queue = a.queue.cfg.Name

@@ -162,7 +162,8 @@ type callerState struct {
 	offer       *offer
 	connectedAt time.Time
 	wait        time.Duration
-	rec         *recState // the call's recording, if any
+	rec         *recState         // the call's recording, if any
+	monitors    map[string]string // supervisor -> MonitorListen, MonitorWhisper or MonitorBarge
 }
 
 // offer is one attempt to ring one agent for one caller.

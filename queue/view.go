@@ -59,6 +59,9 @@ type AgentView struct {
 	// Recording is the state of the recording of the agent's call
 	// (RecordingActive, RecordingPaused, RecordingFailure), "" for none.
 	Recording string `json:"recording,omitempty"`
+	// Monitors are the supervisors on the agent's call; an agent's own
+	// view keeps only the Shown ones.
+	Monitors []CallMonitor `json:"monitors,omitempty"`
 	// PausedIn are the queues the agent is paused in alone (autopause=yes).
 	PausedIn []string `json:"paused_in,omitempty"`
 }

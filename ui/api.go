@@ -29,12 +29,20 @@ func (s *Server) snapshot(c echo.Context) error {
 	return c.JSON(http.StatusOK, snap)
 }
 
-// agentView keeps the agent's own row and the queues it is a member of.
+// agentView keeps the agent's own row and the queues it is a member of;
+// of the supervisors on its call, only those its queue tells it about.
 func agentView(snap queue.Snapshot, agent queue.AgentID) queue.Snapshot {
 	out := queue.Snapshot{At: snap.At, Queues: []queue.QueueView{}, Agents: []queue.AgentView{}}
 	mine := map[string]bool{}
 	for _, a := range snap.Agents {
 		if queue.AgentID(a.Config.ID) == agent {
+			var shown []queue.CallMonitor
+			for _, m := range a.Monitors {
+				if m.Shown {
+					shown = append(shown, m)
+				}
+			}
+			a.Monitors = shown
 			out.Agents = append(out.Agents, a)
 			for _, m := range a.Config.Queues {
 				mine[m.Queue] = true

@@ -83,6 +83,16 @@ func (f *engineFloor) RedirectCaller(ctx context.Context, caller queue.CallerID,
 	return f.Do(ctx, queue.Remove{Caller: caller, Reason: queue.LeftContinued})
 }
 
+// Monitor: the dev server has no telephony; the engine is told, as the
+// call flow tells it once a supervisor's phone is in the call.
+func (f *engineFloor) Monitor(ctx context.Context, caller queue.CallerID, supervisor, mode string) error {
+	return f.Do(ctx, queue.MonitorChange{Caller: caller, Supervisor: supervisor, Mode: mode})
+}
+
+func (f *engineFloor) StopMonitor(ctx context.Context, caller queue.CallerID, supervisor string) error {
+	return f.Do(ctx, queue.MonitorChange{Caller: caller, Supervisor: supervisor})
+}
+
 func (f *engineFloor) later(d time.Duration, in queue.Input) {
 	time.AfterFunc(d, func() { _ = f.Do(context.Background(), in) })
 }

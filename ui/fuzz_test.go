@@ -28,6 +28,7 @@ var bodyRoutes = []bodyRoute{
 	{"POST", "/api/callers/c2/priority", "sue", `{"priority":3}`},
 	{"POST", "/api/callers/c2/redirect", "sue", `{"target":"from-internal,2000,1"}`},
 	{"POST", "/api/callers/c2/recording", "sue", `{"action":"pause"}`},
+	{"POST", "/api/callers/c2/monitor", "sue", `{"mode":"listen"}`},
 	{"POST", "/api/me/recording", "alice", `{"caller":"c2","action":"resume"}`},
 	{"POST", "/api/agents/bob/login", "sue", `{}`},
 	{"POST", "/api/agents/bob/pause", "sue", `{"reason":"Lunch"}`},

@@ -30,6 +30,7 @@ type fakeFloor struct {
 	inputs    []queue.Input
 	hangups   []queue.CallerID
 	redirects []string
+	monitors  []string // Monitor and StopMonitor calls
 	doErr     error
 	snapshots int // Snapshot calls
 }
@@ -90,6 +91,20 @@ func (f *fakeFloor) RedirectCaller(ctx context.Context, caller queue.CallerID, t
 	}
 	f.redirects = append(f.redirects, string(caller)+"->"+target+" allowed "+strings.Join(list, " "))
 	return nil
+}
+
+func (f *fakeFloor) Monitor(ctx context.Context, caller queue.CallerID, supervisor, mode string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.monitors = append(f.monitors, fmt.Sprintf("%s %s %s", supervisor, mode, caller))
+	return f.doErr
+}
+
+func (f *fakeFloor) StopMonitor(ctx context.Context, caller queue.CallerID, supervisor string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.monitors = append(f.monitors, fmt.Sprintf("%s leaves %s", supervisor, caller))
+	return f.doErr
 }
 
 func (f *fakeFloor) setSnapshot(s queue.Snapshot) {

@@ -27,6 +27,12 @@ type Floor interface {
 	// extension in the queue's default context, if allowed lists it
 	// (queue.ErrForbidden otherwise).
 	RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error
+	// Monitor rings the supervisor's phone and, once it answers, puts it
+	// on caller's call to listen, whisper or barge (queue.MonitorModes);
+	// on a call it is on already it switches mode. StopMonitor takes it
+	// off (queue.ErrNotFound if it is not on).
+	Monitor(ctx context.Context, caller queue.CallerID, supervisor, mode string) error
+	StopMonitor(ctx context.Context, caller queue.CallerID, supervisor string) error
 	// Configure makes a configuration change (queue.ConfigureQueue,
 	// RemoveQueue, ConfigureAgent, RemoveAgent): validated, kept by save
 	// (a Directory write), and only then applied, so a failed save changes
@@ -231,6 +237,8 @@ func (s *Server) routes() *echo.Echo {
 	sup.POST("/callers/:id/hangup", s.hangupCaller)
 	sup.POST("/callers/:id/redirect", s.redirectCaller)
 	sup.POST("/callers/:id/recording", s.controlRecording)
+	sup.POST("/callers/:id/monitor", s.monitorCall)
+	sup.DELETE("/callers/:id/monitor", s.leaveCall)
 	sup.GET("/calls/:id/recording", s.recordingFile)
 	sup.POST("/agents/:id/login", s.agentLogin)
 	sup.POST("/agents/:id/pause", s.agentPause)

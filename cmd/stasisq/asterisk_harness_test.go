@@ -96,6 +96,10 @@ type observer struct {
 	arrived map[string]bool     // ;1 halves that entered (the caller was answered)
 	done    map[string][]string // caller -> its dialplan's verdict after stasisq
 	talked  map[string]int      // ;1 halves: audio heard (ChannelTalkingStarted)
+	// parties are the channels a dialplan hands the observer with
+	// Stasis(observer,<role>,<exten>): "agent:1001" -> channel id.
+	parties map[string]string
+	earSeq  int // names of the ears' recordings (asterisk_monitor_test.go)
 }
 
 func mustObserve(tb testing.TB, ast *asteriskt.Instance) *observer {
@@ -105,7 +109,7 @@ func mustObserve(tb testing.TB, ast *asteriskt.Instance) *observer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	o := &observer{tb: tb, ari: c, arrived: map[string]bool{}, done: map[string][]string{}, talked: map[string]int{}}
+	o := &observer{tb: tb, ari: c, arrived: map[string]bool{}, done: map[string][]string{}, talked: map[string]int{}, parties: map[string]string{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); _ = c.Run(ctx) }()
@@ -148,6 +152,9 @@ func (o *observer) handle(ctx context.Context, ev ari.Event) {
 			return
 		}
 		o.arrived[e.Channel.ID] = true
+		if len(e.Args) > 0 {
+			o.parties[strings.Join(e.Args, ":")] = e.Channel.ID
+		}
 		// Listen on the caller's ear: Asterisk tells when audio (hold
 		// music, the agent's voice) comes in.
 		id := e.Channel.ID

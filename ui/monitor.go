@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"stasisq/queue"
+)
+
+type monitorBody struct {
+	Mode string `json:"mode"`
+}
+
+// monitorRequestLimit covers the supervisor's phone ringing (30 s) and
+// answering.
+const monitorRequestLimit = 40 * time.Second
+
+// monitorCall puts the supervisor on a connected call (listen, whisper,
+// barge), or switches its mode; it answers once the supervisor's phone is
+// in the call, or with why not (no phone, not registered, busy, no answer,
+// the call over).
+func (s *Server) monitorCall(c echo.Context) error {
+	var b monitorBody
+	if err := decodeJSON(c, &b); err != nil {
+		return err
+	}
+	if !slices.Contains(queue.MonitorModes, b.Mode) {
+		return fieldErrors{"mode": "must be listen, whisper or barge"}.err()
+	}
+	u, _ := currentUser(c)
+	auditNote(c, "%s", b.Mode)
+	ctx, cancel := context.WithTimeout(c.Request().Context(), monitorRequestLimit)
+	defer cancel()
+	if err := s.opts.Floor.Monitor(ctx, queue.CallerID(c.Param("id")), u.ID, b.Mode); err != nil {
+		if errors.Is(err, queue.ErrNotFound) {
+			// The call ended, or the session did, while the phone rang:
+			// the words say which (the kind's own message would not).
+			return newError(http.StatusNotFound, "%s", err.Error())
+		}
+		return fmt.Errorf("%s call %s: %w", b.Mode, c.Param("id"), err)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"caller": c.Param("id"), "mode": b.Mode})
+}
+
+// leaveCall takes the supervisor off a call it listens to or joined.
+func (s *Server) leaveCall(c echo.Context) error {
+	u, _ := currentUser(c)
+	ctx, cancel := requestContext(c)
+	defer cancel()
+	if err := s.opts.Floor.StopMonitor(ctx, queue.CallerID(c.Param("id")), u.ID); err != nil {
+		return fmt.Errorf("leave call %s: %w", c.Param("id"), err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
