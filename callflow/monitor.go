@@ -98,7 +98,7 @@ func (a *App) Monitor(ctx context.Context, caller queue.CallerID, supervisor, mo
 		// then goes on as asked.
 		return fmt.Errorf("ringing your phone %s: %w", s.device, ctx.Err())
 	case <-t.C:
-		return fmt.Errorf("your phone %s did not answer: %w", s.device, queue.ErrConflict)
+		return monitorErr(queue.ErrConflict, "your phone %s did not answer", s.device)
 	}
 }
 
@@ -108,7 +108,7 @@ func (a *App) StopMonitor(ctx context.Context, caller queue.CallerID, supervisor
 	err := a.do(ctx, func() {
 		s := a.monitorOf(string(caller), supervisor)
 		if s == nil {
-			cmdErr = fmt.Errorf("%s is not on call %s: %w", supervisor, caller, queue.ErrNotFound)
+			cmdErr = monitorErr(queue.ErrNotFound, "%s is not on call %s", supervisor, caller)
 			return
 		}
 		a.endMonitor(s, nil)
@@ -133,11 +133,11 @@ func (a *App) monitorOf(caller, supervisor string) *monitorSession {
 func (a *App) startMonitor(caller, supervisor, mode string) (*monitorSession, error) {
 	leg, ok := a.callers[caller]
 	if !ok || !a.talking(leg) || leg.bridge == "" || leg.agentChan == "" {
-		return nil, fmt.Errorf("call %s: not connected to an agent: %w", caller, queue.ErrNotAllowed)
+		return nil, monitorErr(queue.ErrNotAllowed, "call %s: not connected to an agent", caller)
 	}
 	if s := a.monitorOf(caller, supervisor); s != nil {
 		if !s.answered {
-			return nil, fmt.Errorf("your phone %s is still ringing for call %s: %w", s.device, caller, queue.ErrConflict)
+			return nil, monitorErr(queue.ErrConflict, "your phone %s is still ringing for call %s", s.device, caller)
 		}
 		if s.mode != mode {
 			a.switchMonitor(s, leg, mode)
@@ -146,19 +146,19 @@ func (a *App) startMonitor(caller, supervisor, mode string) (*monitorSession, er
 	}
 	for _, s := range a.monitors {
 		if s.supervisor == supervisor && !s.ended {
-			return nil, fmt.Errorf("you are already on call %s: leave it first: %w", s.caller, queue.ErrConflict)
+			return nil, monitorErr(queue.ErrConflict, "you are already on call %s: leave it first", s.caller)
 		}
 	}
 	view, ok := a.engine.Agent(queue.AgentID(supervisor))
 	if !ok || view.Config.Device == "" {
-		return nil, fmt.Errorf("%s has no phone to listen on: give the user a device or the browser phone (Admin > Users): %w", supervisor, queue.ErrNotAllowed)
+		return nil, monitorErr(queue.ErrConflict, "%s has no phone to listen on: give the user a device or the browser phone (Admin > Users)", supervisor)
 	}
 	device := view.Config.Device
 	switch view.Device {
 	case queue.DeviceUnavailable, queue.DeviceInvalid:
-		return nil, fmt.Errorf("your phone %s is not registered (%s): %w", device, view.Device, queue.ErrConflict)
+		return nil, monitorErr(queue.ErrConflict, "your phone %s is not registered (%s)", device, view.Device)
 	case queue.DeviceInUse, queue.DeviceBusy, queue.DeviceRinging, queue.DeviceRingInUse, queue.DeviceOnHold:
-		return nil, fmt.Errorf("your phone %s is busy (%s): %w", device, view.Device, queue.ErrConflict)
+		return nil, monitorErr(queue.ErrConflict, "your phone %s is busy (%s)", device, view.Device)
 	}
 	id := a.nextID("m")
 	s := &monitorSession{id: id, supervisor: supervisor, caller: caller, device: device, mode: mode,
@@ -193,7 +193,7 @@ func (a *App) monitorAnswered(channel, id string) {
 	}
 	leg, ok := a.callers[s.caller]
 	if !ok || !a.talking(leg) || leg.bridge == "" {
-		a.endMonitor(s, fmt.Errorf("call %s ended while your phone rang: %w", s.caller, queue.ErrNotFound))
+		a.endMonitor(s, monitorErr(queue.ErrNotFound, "call %s ended while your phone rang", s.caller))
 		return
 	}
 	s.answered = true
@@ -295,7 +295,7 @@ func (a *App) endMonitor(s *monitorSession, why error) {
 	}
 	s.ended = true
 	if why == nil {
-		why = fmt.Errorf("left call %s: %w", s.caller, queue.ErrNotFound)
+		why = monitorErr(queue.ErrNotFound, "left call %s", s.caller)
 	}
 	s.finish(why)
 	delete(a.monitors, s.id)
@@ -340,22 +340,36 @@ func (a *App) monitorChannelGone(s *monitorSession, id string, cause int) {
 func ringFailure(device string, cause int) error {
 	switch cause {
 	case 17:
-		return fmt.Errorf("your phone %s is busy: %w", device, queue.ErrConflict)
+		return monitorErr(queue.ErrConflict, "your phone %s is busy", device)
 	case 18, 19:
-		return fmt.Errorf("your phone %s did not answer: %w", device, queue.ErrConflict)
+		return monitorErr(queue.ErrConflict, "your phone %s did not answer", device)
 	case 20, 27, 3:
-		return fmt.Errorf("your phone %s is not reachable (not registered?): %w", device, queue.ErrConflict)
+		return monitorErr(queue.ErrConflict, "your phone %s is not reachable (not registered?)", device)
 	case 21:
-		return fmt.Errorf("your phone %s declined the call: %w", device, queue.ErrConflict)
+		return monitorErr(queue.ErrConflict, "your phone %s declined the call", device)
 	}
-	return fmt.Errorf("your phone %s did not come to the call (cause %d): %w", device, cause, queue.ErrConflict)
+	return monitorErr(queue.ErrConflict, "your phone %s did not come to the call (cause %d)", device, cause)
 }
 
 // endMonitorsOf ends every session on a call that ended.
 func (a *App) endMonitorsOf(caller string) {
 	for _, s := range a.monitors {
 		if s.caller == caller {
-			a.endMonitor(s, fmt.Errorf("call %s ended: %w", caller, queue.ErrNotFound))
+			a.endMonitor(s, monitorErr(queue.ErrNotFound, "call %s ended", caller))
 		}
 	}
+}
+
+// monitorError is a refusal a supervisor reads as it is: its text alone,
+// its kind (queue.ErrConflict, ErrNotFound...) for the status.
+type monitorError struct {
+	msg  string
+	kind error
+}
+
+func (e *monitorError) Error() string { return e.msg }
+func (e *monitorError) Unwrap() error { return e.kind }
+
+func monitorErr(kind error, format string, args ...any) error {
+	return &monitorError{msg: fmt.Sprintf(format, args...), kind: kind}
 }

@@ -3,7 +3,8 @@
 // every call; sam's agents board shows it Recording, sam pauses it, alice
 // resumes it from her own call card (sales lets agents), and after the call
 // sam's call history lists it with the pause, plays it in the browser and
-// downloads it; alice, an agent, may not fetch it.
+// downloads it; alice, an agent, may not fetch it. Sam's Listen, with no
+// phone of his in the demo, says so.
 import { run, signIn, until, assert, screenshot, log, USERS } from './lib.mjs';
 
 const CALL = 60_000;
@@ -46,6 +47,14 @@ await run('call-recording', async (browser) => {
   await alice.getByTestId('my-recording-resume').click();
   await until('sam\'s board to say Recording again', async () => (await badge.getAttribute('data-recording')) === 'recording');
   log('paused by sam, resumed by alice');
+
+  // Listen: sam has no phone in the demo, and is told so on his board.
+  await row.getByTestId('monitor-listen').click();
+  const said = await until('sam to be told why he cannot listen', async () => {
+    const text = await sam.getByTestId('action-status').textContent();
+    return /no phone to listen on/.test(text) && text;
+  });
+  log(`Listen: ${said.trim()}`);
 
   await until('the call to end', async () => (await rowState()) !== 'on-call', CALL);
   await sam.goto(new URL('/calls', sam.url()).href);

@@ -50,11 +50,12 @@ const QUEUE_FIELDS = [
   { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
   { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
   { name: 'timeoutrestart', label: 'After a busy or declined agent, ring the next for the full ring time', type: 'bool' },
-  { group: 'Recording' },
+  { group: 'Recording and supervision' },
   { name: 'record', label: 'Record calls', type: 'select', options: () => ['never', 'always', 'on-demand'], help: 'caller and agent in one file, from the moment they are connected; on-demand: started from the console' },
   { name: 'record_format', label: 'Format', type: 'select', options: () => ['wav', 'gsm', 'wav49'] },
   { name: 'record_agent_control', label: 'The agent on the call may pause, resume and start its recording (supervisors always may)', type: 'bool' },
   { name: 'record_retention', label: 'Delete recordings after (days, 0: keep)', type: 'days' },
+  { name: 'monitor_indicator', label: 'Tell the agent when a supervisor listens, whispers or joins', type: 'bool' },
   { group: 'Penalty rules' },
   { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
 ];

@@ -120,7 +120,7 @@ export function showAgent(main, session) {
     const name = agent.caller_name || caller.name || '';
     const queueCfg = snap.queues.find((q) => q.config.name === (agent.queue || caller.queue))?.config;
     const mayControl = state === 'on-call' && queueCfg?.record_agent_control && (queueCfg.record || 'never') !== 'never';
-    if (!changed(callBox, JSON.stringify([state, agent.since, agent.caller, agent.offer, number, name, agent.recording, mayControl, lookupFor, lookupResult]))) return;
+    if (!changed(callBox, JSON.stringify([state, agent.since, agent.caller, agent.offer, number, name, agent.recording, agent.monitors, mayControl, lookupFor, lookupResult]))) return;
     const recControl = (action, label) => h('button', { type: 'button', 'data-testid': `my-recording-${action}`,
       onclick: () => act(label, () => post('/api/me/recording', { caller: agent.caller, action })) }, label);
     let recButton = null;
@@ -136,6 +136,10 @@ export function showAgent(main, session) {
         h('span', { class: 'number', 'data-testid': 'caller-number' }, number || 'unknown number'), ' ',
         h('span', { class: 'name', 'data-testid': 'caller-name' }, name)),
       state === 'on-call' && agent.recording ? h('p', {}, recordingBadge(agent.recording)) : null,
+      state === 'on-call' && agent.monitors?.length
+        ? h('p', { class: 'monitored', 'data-testid': 'monitored' }, agent.monitors.map((m) =>
+          `${m.supervisor} ${{ listen: 'is listening', whisper: 'is whispering to you', barge: 'joined the call' }[m.mode] || m.mode}`).join('; '))
+        : null,
       h('p', { class: 'muted' }, `Queue ${agent.queue || caller.queue || ''}`,
         caller.joined_at && state === 'ringing' ? [' · waiting ', since(caller.joined_at)] : null,
         caller.waited !== undefined ? ` · waited ${clock(caller.waited)}` : null),

@@ -61,7 +61,9 @@ export async function showCalls(main, session) {
       h('td', {}, c.queue),
       h('td', {}, `${c.number || ''} ${c.name || ''}`.trim() || 'unknown'),
       h('td', {}, c.agent || '—'),
-      h('td', {}, OUTCOMES[c.outcome] || c.outcome),
+      h('td', {}, OUTCOMES[c.outcome] || c.outcome,
+        (c.monitors || []).length ? h('small', { class: 'muted', 'data-testid': 'call-monitors' }, h('br'),
+          c.monitors.map((m) => `${m.supervisor}: ${m.modes.join(' → ')} ${new Date(m.from).toLocaleTimeString()}${m.until ? `–${new Date(m.until).toLocaleTimeString()}` : ''}`).join('; ')) : null),
       h('td', {}, dur(c.wait)),
       h('td', {}, c.talk ? dur(c.talk) : '—'),
       h('td', { class: 'recording-cell' }, recordingCell(c)));

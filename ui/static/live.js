@@ -173,13 +173,20 @@ export function applyEvent(snap, kind, e) {
         const [, c] = findCaller(snap, e.Caller);
         if (c) { a.caller_number = c.number; a.caller_name = c.name; }
       } else {
-        a.caller_number = ''; a.caller_name = ''; a.offer = ''; a.recording = '';
+        a.caller_number = ''; a.caller_name = ''; a.offer = ''; a.recording = ''; a.monitors = [];
       }
       return;
     }
     case 'call_connected': {
       const a = findAgent(snap, e.Agent);
       if (a) a.recording = e.Recording ? 'recording' : '';
+      return;
+    }
+    case 'call_monitored': {
+      const a = findAgent(snap, e.Agent) || snap.agents.find((x) => x.caller === e.Caller);
+      if (!a) return;
+      const rest = (a.monitors || []).filter((m) => m.supervisor !== e.Supervisor);
+      a.monitors = e.Mode ? [...rest, { supervisor: e.Supervisor, mode: e.Mode, shown: e.Shown }] : rest;
       return;
     }
     case 'recording_changed': {

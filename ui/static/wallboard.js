@@ -2,10 +2,12 @@
 // (reorder by drag and drop or keyboard, a menu per caller), the agents
 // board, and today's chart by interval. ?wall=1 is the TV: big type, no
 // controls.
-import { get, post, put } from './api.js';
+import { get, post, put, del } from './api.js';
 import { Live, connectionBanner } from './live.js';
 import { h, replace, since, statePill, dur, pct, announce, syncList, keepFocus, changed, onTick, serverNow, clock, MS, recordingBadge } from './util.js';
 import { dayChart } from './chart.js';
+
+const MONITOR_WORDS = { listen: 'listening', whisper: 'whispering', barge: 'on the call' };
 
 export function showWallboard(main, session, { wall }) {
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'action-status' });
@@ -278,11 +280,15 @@ export function showWallboard(main, session, { wall }) {
 
   function updateAgentRow(row, a) {
     row.dataset.state = a.state;
-    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.recording, a.config, editing.has(a.config.id), queueNames()]))) return;
+    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.recording, a.monitors, a.config, editing.has(a.config.id), queueNames()]))) return;
     row.querySelector('.agent-name').textContent = a.config.name || a.config.id;
     replace(row.querySelector('.agent-state'), statePill(a, { 'data-testid': 'agent-state' }));
     row.querySelector('.agent-caller').textContent = a.caller ? `${a.caller_number || ''} ${a.caller_name || ''}`.trim() || a.caller : '';
     if (a.state === 'on-call' && a.recording) row.querySelector('.agent-caller').append(' ', recordingBadge(a.recording));
+    for (const m of (a.state === 'on-call' && a.monitors) || []) {
+      row.querySelector('.agent-caller').append(' ', h('span', { class: 'pill monitor', 'data-testid': 'monitor-state', dataset: { supervisor: m.supervisor, mode: m.mode } },
+        h('span', { 'aria-hidden': 'true', class: 'icon' }, m.mode === 'barge' ? '☎' : '🎧'), ' ', `${m.supervisor} ${MONITOR_WORDS[m.mode] || m.mode}`));
+    }
     row.querySelector('.agent-queues').textContent = (a.config.queues || []).map((m) => `${m.queue} (${m.penalty})`).join(', ');
     if (wall) return;
     const id = a.config.id;
@@ -302,8 +308,26 @@ export function showWallboard(main, session, { wall }) {
     }
     actions.push(h('button', { type: 'button', class: 'quiet', 'data-testid': 'agent-edit-queues', 'aria-expanded': String(editing.has(id)), onclick: () => { editing.has(id) ? editing.delete(id) : editing.add(id); row._renderKey = null; render(); } }, 'Queues…'));
     if (editing.has(id)) actions.push(queueEditor(a, row));
-    if (a.state === 'on-call' && a.caller) actions.unshift(...recordingButtons(a));
+    if (a.state === 'on-call' && a.caller) actions.unshift(...monitorButtons(a), ...recordingButtons(a));
     replace(row.querySelector('.agent-actions'), actions);
+  }
+
+  // A call in progress: listen, whisper to the agent, or join it, on the
+  // supervisor's own phone, which rings first; the mode in use is pressed,
+  // Leave hangs the supervisor's phone up.
+  function monitorButtons(a) {
+    const mine = (a.monitors || []).find((m) => m.supervisor === session.user.id);
+    const path = `/api/callers/${encodeURIComponent(a.caller)}/monitor`;
+    const mode = (m, label) => h('button', {
+      type: 'button', class: 'quiet', 'data-testid': `monitor-${m}`, 'aria-pressed': String(mine?.mode === m),
+      onclick: async () => {
+        if (!mine) { status.textContent = 'Ringing your phone…'; status.className = 'status'; }
+        if (await act(label, () => post(path, { mode: m }))) status.textContent = `${label}: on the call with ${a.config.name || a.config.id}`;
+      },
+    }, label);
+    const out = [mode('listen', 'Listen'), mode('whisper', 'Whisper'), mode('barge', 'Barge')];
+    if (mine) out.push(h('button', { type: 'button', class: 'quiet', 'data-testid': 'monitor-leave', onclick: () => act('Leave', () => del(path)) }, 'Leave'));
+    return out;
   }
 
   // A call in progress: pause and resume its recording (a card number read
