@@ -1,6 +1,8 @@
 package queue
 
 import (
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -54,6 +56,25 @@ func TestCallRecordFoldsAVisit(t *testing.T) {
 			rec := r.Recording
 			if rec == nil || rec.State != RecordingDeleted || rec.Error != "disk full" || rec.DeletedBy != "retention" || !rec.DeletedAt.Equal(at(90)) || rec.Format != "gsm" {
 				return "want deleted by retention, still saying it failed: disk full"
+			}
+			return ""
+		}},
+		{"two supervisors, one switching modes, one leaving after the call", []Event{
+			CallConnected{At: at(25), Caller: "c1", Agent: "alice"},
+			CallMonitored{At: at(30), Caller: "c1", Supervisor: "sam", Mode: MonitorListen},
+			CallMonitored{At: at(31), Caller: "c1", Supervisor: "sue", Mode: MonitorListen},
+			CallMonitored{At: at(40), Caller: "c1", Supervisor: "sam", Mode: MonitorWhisper},
+			CallMonitored{At: at(41), Caller: "c1", Supervisor: "sam", Mode: MonitorWhisper},
+			CallMonitored{At: at(50), Caller: "c1", Supervisor: "sam"},
+			CallCompleted{At: at(85), Caller: "c1", Agent: "alice", By: PartyCaller, Talk: time.Minute},
+			CallMonitored{At: at(85), Caller: "c1", Supervisor: "sue"},
+		}, func(r CallRecord) string {
+			want := []MonitorSession{
+				{Supervisor: "sam", Modes: []string{"listen", "whisper"}, From: at(30), Until: at(50)},
+				{Supervisor: "sue", Modes: []string{"listen"}, From: at(31), Until: at(85)},
+			}
+			if !reflect.DeepEqual(r.Monitors, want) {
+				return fmt.Sprintf("monitors %+v, want %+v", r.Monitors, want)
 			}
 			return ""
 		}},

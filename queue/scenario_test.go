@@ -172,6 +172,12 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 			}
 		}
 		in = rr
+	case "monitor": // monitor CALLER SUPERVISOR [MODE]: no mode is leaving
+		mc := MonitorChange{Caller: CallerID(arg(1)), Supervisor: arg(2)}
+		if len(f) > 3 {
+			mc.Mode = f[3]
+		}
+		in = mc
 	case "advance":
 		return formatEffects(h.advance(dur(arg(1))))
 	case "order":

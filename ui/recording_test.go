@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -118,5 +119,34 @@ func TestRecordingRoutes(t *testing.T) {
 	}
 	if want := []string{"c3 pause agent= by=sue", "c1 resume agent=alice by=alice"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("controls reaching the floor: %v, want %v", got, want)
+	}
+}
+
+// The monitor routes: supervisors and admins only, a known mode, the
+// supervisor being whoever is logged in.
+func TestMonitorRoutes(t *testing.T) {
+	env := MustTestEnv(t)
+	sue, alice := env.MustLogin(t, "sue"), env.MustLogin(t, "alice")
+	if status, body := sue.do("POST", "/api/callers/c3/monitor", map[string]any{"mode": "whisper"}); status != http.StatusOK || !strings.Contains(string(body), `"mode":"whisper"`) {
+		t.Errorf("whisper: got=%d %s", status, body)
+	}
+	if status, body := sue.do("POST", "/api/callers/c3/monitor", map[string]any{"mode": "eavesdrop"}); status != http.StatusUnprocessableEntity {
+		t.Errorf("an unknown mode: got=%d %s, want 422", status, body)
+	}
+	if status, _ := alice.do("POST", "/api/callers/c3/monitor", map[string]any{"mode": "listen"}); status != http.StatusForbidden {
+		t.Errorf("an agent listening: got=%d, want 403", status)
+	}
+	if status, body := sue.do("DELETE", "/api/callers/c3/monitor", nil); status != http.StatusNoContent {
+		t.Errorf("leave: got=%d %s", status, body)
+	}
+	env.floor.mu.Lock()
+	got := slices.Clone(env.floor.monitors)
+	env.floor.doErr = fmt.Errorf("call c3 ended while your phone rang: %w", queue.ErrNotFound)
+	env.floor.mu.Unlock()
+	if want := []string{"sue whisper c3", "sue leaves c3"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("reaching the floor: %v, want %v", got, want)
+	}
+	if status, body := sue.do("POST", "/api/callers/c3/monitor", map[string]any{"mode": "listen"}); status != http.StatusNotFound || !strings.Contains(string(body), "ended while your phone rang") {
+		t.Errorf("a call that ended while ringing: got=%d %s, want 404 saying so", status, body)
 	}
 }
