@@ -15,4 +15,9 @@
 //     event or a crash leaves no caller lost, none doubled, no agent
 //     ringing and no bridge behind.
 //   - It depends on Asterisk only through the ARI interface it declares.
+//   - A call's recording (recording.go) and a supervisor's session on a
+//     call (monitor.go) never cost the call: their failures are reported
+//     and the call goes on; a supervisor's leg, snoop and listening bridge
+//     go when the call or the session ends, and a later run hangs up what
+//     an earlier one left.
 package callflow

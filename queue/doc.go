@@ -76,6 +76,14 @@
 // ContinueOnAgentHangup. An agent may Pick a waiting caller where the queue
 // allows it: order, penalty and pause do not apply to a manual choice.
 //
+// A queue with record=always records each answered call from its bridge
+// (Connect.Record, named by RecordingName); RecordingControl starts (on
+// demand), pauses and resumes it, for supervisors and, where the queue lets
+// them, the agent on the call; RecordingReport says what Asterisk made of
+// it, also after the call. MonitorChange says a supervisor listens to,
+// whispers into or joins a connected call, told to the agent only where
+// the queue's MonitorIndicator says. Both fold into the call record.
+//
 // A call transferred from a phone (CallTransferred, from ARI's
 // BridgeBlindTransfer or BridgeAttendedTransfer) ends with CallerTransferred
 // then CallCompleted by "transfer", the talk counted until the transfer and
