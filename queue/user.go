@@ -3,6 +3,7 @@ package queue
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -45,6 +46,21 @@ type User struct {
 	Name  string      `json:"name"`
 	Role  Role        `json:"role"`
 	Agent AgentConfig `json:"agent"`
+	// Supervises are the queues whose calls a supervisor may listen to,
+	// whisper into, join and control the recording of; none: every
+	// queue. Admins supervise every queue.
+	Supervises []string `json:"supervises,omitempty"`
+}
+
+// SupervisesQueue reports whether u may supervise the calls of queue q.
+func (u User) SupervisesQueue(q string) bool {
+	switch u.Role {
+	case RoleAdmin:
+		return true
+	case RoleSupervisor:
+		return len(u.Supervises) == 0 || slices.Contains(u.Supervises, q)
+	}
+	return false
 }
 
 // Password lengths a login's password must keep to: bcrypt reads only the

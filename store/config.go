@@ -22,6 +22,8 @@ type Agent struct {
 	Config       queue.AgentConfig `json:"config"`
 	Role         queue.Role        `json:"role"`
 	PasswordHash []byte            `json:"password_hash,omitempty"`
+	// Supervises: a supervisor's queues (queue.User.Supervises).
+	Supervises []string `json:"supervises,omitempty"`
 }
 
 // PutQueue creates or replaces a queue's configuration.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -57,5 +58,27 @@ func TestRecordingChangesLandOnTheirVisit(t *testing.T) {
 	}
 	if _, err := db.CallByID(ctx, "nonsense"); !errors.Is(err, queue.ErrNotFound) {
 		t.Fatalf("CallByID(nonsense): %v, want ErrNotFound", err)
+	}
+}
+
+// A supervisor's queues are kept with its login and come back with it,
+// also through its session.
+func TestSupervisesIsKept(t *testing.T) {
+	db := MustOpen(t, testOptions())
+	ctx := context.Background()
+	u := queue.User{ID: "sue", Name: "Sue", Role: queue.RoleSupervisor, Supervises: []string{"sales", "support"}}
+	if err := db.PutUser(ctx, u, "sue-password"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.User(ctx, "sue")
+	if err != nil || !slices.Equal(got.Supervises, u.Supervises) {
+		t.Fatalf("User: %+v %v, want supervises %v", got, err, u.Supervises)
+	}
+	u.Supervises = nil // back to every queue; the password kept
+	if err := db.PutUser(ctx, u, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Authenticate(ctx, "sue", "sue-password"); err != nil || len(got.Supervises) != 0 {
+		t.Fatalf("Authenticate after clearing: %+v %v, want no list and the password kept", got, err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 // out, the password hashed here and never returned.
 
 func (a Agent) user() queue.User {
-	return queue.User{ID: a.Config.ID, Name: a.Config.Name, Role: a.Role, Agent: a.Config}
+	return queue.User{ID: a.Config.ID, Name: a.Config.Name, Role: a.Role, Agent: a.Config, Supervises: a.Supervises}
 }
 
 // Authenticate returns the user for a correct login and password, and
@@ -49,7 +49,7 @@ func (db *DB) User(ctx context.Context, id string) (queue.User, error) {
 // PutUser creates or replaces a login and, unless password is "", sets its
 // password, in one transaction: no login is ever stored half-made.
 func (db *DB) PutUser(ctx context.Context, u queue.User, password string) error {
-	a := Agent{Config: u.Agent, Role: u.Role}
+	a := Agent{Config: u.Agent, Role: u.Role, Supervises: u.Supervises}
 	a.Config.ID, a.Config.Name = u.ID, u.Name
 	if password != "" {
 		hash, err := db.HashPassword(password)

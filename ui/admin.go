@@ -86,10 +86,11 @@ func (s *Server) adminUsers(c echo.Context) error {
 // userBody is a user as the admin form sends it. Agent is null for a user
 // who takes no calls.
 type userBody struct {
-	Name     string             `json:"name"`
-	Role     queue.Role         `json:"role"`
-	Password string             `json:"password"`
-	Agent    *queue.AgentConfig `json:"agent"`
+	Name       string             `json:"name"`
+	Role       queue.Role         `json:"role"`
+	Password   string             `json:"password"`
+	Agent      *queue.AgentConfig `json:"agent"`
+	Supervises []string           `json:"supervises"`
 }
 
 func (s *Server) adminPutUser(c echo.Context) error {
@@ -143,7 +144,17 @@ func (s *Server) adminPutUser(c echo.Context) error {
 	if b.Role == queue.RoleAgent && b.Agent == nil {
 		f.add("agent", "an agent needs a device and queues")
 	}
-	rec := queue.User{ID: id, Name: b.Name, Role: b.Role}
+	switch {
+	case len(b.Supervises) > 0 && b.Role != queue.RoleSupervisor:
+		f.add("supervises", "only a supervisor supervises chosen queues (an admin supervises all)")
+	default:
+		for _, q := range b.Supervises {
+			if !known[q] {
+				f.add("supervises", fmt.Sprintf("unknown queue %q", q))
+			}
+		}
+	}
+	rec := queue.User{ID: id, Name: b.Name, Role: b.Role, Supervises: b.Supervises}
 	if b.Agent != nil {
 		rec.Agent = *b.Agent
 		if rec.Agent.ID == "" {

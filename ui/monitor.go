@@ -33,6 +33,9 @@ func (s *Server) monitorCall(c echo.Context) error {
 	if !slices.Contains(queue.MonitorModes, b.Mode) {
 		return fieldErrors{"mode": "must be listen, whisper or barge"}.err()
 	}
+	if err := s.supervisesCall(c, queue.CallerID(c.Param("id"))); err != nil {
+		return err
+	}
 	u, _ := currentUser(c)
 	auditNote(c, "%s", b.Mode)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), monitorRequestLimit)
@@ -57,4 +60,28 @@ func (s *Server) leaveCall(c echo.Context) error {
 		return fmt.Errorf("leave call %s: %w", c.Param("id"), err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// supervisesCall refuses a supervisor who does not supervise the queue of
+// caller's call (queue.User.SupervisesQueue); a caller on no call is left
+// to the floor to refuse.
+func (s *Server) supervisesCall(c echo.Context, caller queue.CallerID) error {
+	u, _ := currentUser(c)
+	who := queue.User{ID: u.ID, Role: u.Role, Supervises: u.Supervises}
+	if u.Role == queue.RoleAdmin || len(u.Supervises) == 0 {
+		return nil
+	}
+	snap, err := s.floorSnapshot(c)
+	if err != nil {
+		return err
+	}
+	for _, a := range snap.Agents {
+		if a.Caller == caller && a.Queue != "" {
+			if !who.SupervisesQueue(a.Queue) {
+				return newError(http.StatusForbidden, "you do not supervise queue %s", a.Queue)
+			}
+			return nil
+		}
+	}
+	return nil
 }

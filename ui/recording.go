@@ -162,6 +162,9 @@ func (s *Server) controlRecording(c echo.Context) error {
 	if err := b.check(false); err != nil {
 		return err
 	}
+	if err := s.supervisesCall(c, queue.CallerID(c.Param("id"))); err != nil {
+		return err
+	}
 	u, _ := currentUser(c)
 	auditNote(c, "%s", b.Action)
 	return s.do(c, queue.RecordingControl{Caller: queue.CallerID(c.Param("id")), Action: b.Action, By: u.ID})

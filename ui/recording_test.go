@@ -150,3 +150,50 @@ func TestMonitorRoutes(t *testing.T) {
 		t.Errorf("a call that ended while ringing: got=%d %s, want 404 saying so", status, body)
 	}
 }
+
+// A supervisor limited to some queues may not listen to, or control the
+// recording of, another queue's call; an admin may; a supervisor's list
+// names known queues only, and only a supervisor has one.
+func TestSupervisesQueues(t *testing.T) {
+	env := MustTestEnv(t)
+	ada := env.MustLogin(t, "ada")
+	if status, body := ada.do("PUT", "/api/admin/users/sue", map[string]any{"name": "Sue", "role": "supervisor", "supervises": []string{"support"}}); status != http.StatusOK {
+		t.Fatalf("limit sue to support: got=%d %s", status, body)
+	}
+	for _, bad := range []map[string]any{
+		{"name": "Sue", "role": "supervisor", "supervises": []string{"nowhere"}},
+		{"name": "Bob", "role": "agent", "supervises": []string{"sales"}, "agent": map[string]any{"device": "PJSIP/1002", "queues": []any{}}},
+	} {
+		if status, body := ada.do("PUT", "/api/admin/users/sue", bad); status != http.StatusUnprocessableEntity || !strings.Contains(string(body), "supervises") {
+			t.Errorf("%v: got=%d %s, want 422 on supervises", bad, status, body)
+		}
+	}
+	snap := testFloorState()
+	var sales, support queue.CallerID
+	for _, a := range snap.Agents {
+		if a.Caller != "" && a.Queue == "sales" {
+			sales = a.Caller
+		}
+		if a.Caller != "" && a.Queue == "support" {
+			support = a.Caller
+		}
+	}
+	if sales == "" {
+		t.Fatalf("the test floor has no sales caller with an agent: %+v", snap.Agents)
+	}
+	sue := env.MustLogin(t, "sue")
+	if status, body := sue.do("POST", "/api/callers/"+string(sales)+"/monitor", map[string]any{"mode": "listen"}); status != http.StatusForbidden || !strings.Contains(string(body), "do not supervise queue sales") {
+		t.Errorf("sue listening to sales: got=%d %s, want 403", status, body)
+	}
+	if status, body := sue.do("POST", "/api/callers/"+string(sales)+"/recording", map[string]any{"action": "pause"}); status != http.StatusForbidden {
+		t.Errorf("sue pausing a sales recording: got=%d %s, want 403", status, body)
+	}
+	if status, body := ada.do("POST", "/api/callers/"+string(sales)+"/monitor", map[string]any{"mode": "listen"}); status != http.StatusOK {
+		t.Errorf("ada listening to sales: got=%d %s", status, body)
+	}
+	if support != "" {
+		if status, body := sue.do("POST", "/api/callers/"+string(support)+"/monitor", map[string]any{"mode": "listen"}); status != http.StatusOK {
+			t.Errorf("sue listening to support: got=%d %s", status, body)
+		}
+	}
+}

@@ -83,9 +83,13 @@ type User struct {
 	ID   string     `json:"id"`
 	Role queue.Role `json:"role"`
 	Name string     `json:"name"`
+	// Supervises: the queues a supervisor supervises (queue.User).
+	Supervises []string `json:"supervises,omitempty"`
 }
 
-func sessionUser(u queue.User) User { return User{ID: u.ID, Role: u.Role, Name: u.Name} }
+func sessionUser(u queue.User) User {
+	return User{ID: u.ID, Role: u.Role, Name: u.Name, Supervises: u.Supervises}
+}
 
 // Options configures New.
 type Options struct {

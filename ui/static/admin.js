@@ -270,17 +270,28 @@ export async function showAdmin(main, session) {
       field('agent.skills', 'Skills (name=level 1–100)', skills),
       field('agent.static', 'Static (always logged in, like queues.conf member =>)', stat),
       field('agent.ringinuse', 'Ring while the phone is busy', ringinuse));
-    const sync = () => { agentSet.hidden = !takes.checked; };
+    // A supervisor may be limited to some queues' calls (listen, whisper,
+    // barge, recording); none ticked: every queue.
+    const supervised = new Set(u?.supervises || []);
+    const srows = queues.map((q) => ({ name: q.name, box: h('input', { type: 'checkbox', checked: supervised.has(q.name), dataset: { queue: q.name } }) }));
+    const superSet = h('fieldset', { class: 'supervises-fields', 'data-testid': 'user-supervises' }, h('legend', {}, 'Supervises'),
+      h('div', { class: 'field', dataset: { field: 'supervises' } },
+        h('span', { class: 'label' }, 'Listen to, whisper into, join and record the calls of (none ticked: every queue)'),
+        h('div', { class: 'multi' }, srows.map((r) => h('label', { class: 'row' }, r.box, ` ${r.name}`))),
+        h('span', { class: 'field-error' })));
+    const sync = () => { agentSet.hidden = !takes.checked; superSet.hidden = role.value !== 'supervisor'; };
     takes.addEventListener('change', sync);
+    role.addEventListener('change', sync);
     sync();
     editForm({ class: 'user-form', 'data-testid': 'user-form' }, { 'data-testid': 'save-user' }, editing ? `User ${u.id}` : 'New user', [
       field('id', 'Login', id), field('name', 'Name', name), field('role', 'Role', role),
       field('password', editing ? 'New password' : 'Password (8 or more characters)', password),
-      field('agent', 'Takes calls (is an agent)', takes), agentSet,
+      field('agent', 'Takes calls (is an agent)', takes), agentSet, superSet,
     ], (form) => {
       const login = id.value.trim();
       if (!login) { showErrors(form, { id: 'required' }); return null; }
-      const body = { name: name.value.trim(), role: role.value, password: password.value, agent: null };
+      const body = { name: name.value.trim(), role: role.value, password: password.value, agent: null,
+        supervises: role.value === 'supervisor' ? srows.filter((r) => r.box.checked).map((r) => r.name) : [] };
       if (takes.checked) {
         const sk = {};
         for (const part of skills.value.split(',').map((x) => x.trim()).filter(Boolean)) {

@@ -308,7 +308,10 @@ export function showWallboard(main, session, { wall }) {
     }
     actions.push(h('button', { type: 'button', class: 'quiet', 'data-testid': 'agent-edit-queues', 'aria-expanded': String(editing.has(id)), onclick: () => { editing.has(id) ? editing.delete(id) : editing.add(id); row._renderKey = null; render(); } }, 'Queues…'));
     if (editing.has(id)) actions.push(queueEditor(a, row));
-    if (a.state === 'on-call' && a.caller) actions.unshift(...monitorButtons(a), ...recordingButtons(a));
+    // A supervisor limited to some queues (Admin > Users) gets the call
+    // controls of those queues' calls only; the server refuses the rest.
+    const mine = session.user.role === 'admin' || !(session.user.supervises || []).length || session.user.supervises.includes(a.queue);
+    if (a.state === 'on-call' && a.caller && mine) actions.unshift(...monitorButtons(a), ...recordingButtons(a));
     replace(row.querySelector('.agent-actions'), actions);
   }
 
