@@ -34,6 +34,7 @@ type ARI interface {
 	DestroyBridge(ctx context.Context, bridge string) error
 
 	RecordBridge(ctx context.Context, bridge string, req ari.RecordRequest) (*ari.LiveRecording, error)
+	RecordChannel(ctx context.Context, channel string, req ari.RecordRequest) (*ari.LiveRecording, error)
 	PauseRecording(ctx context.Context, name string) error
 	UnpauseRecording(ctx context.Context, name string) error
 	StopRecording(ctx context.Context, name string) error

@@ -53,6 +53,10 @@ func (a *App) handleEvent(ev ari.Event) {
 			a.snoopArrived(e.Channel.ID, e.Args[1])
 			return
 		}
+		if len(e.Args) >= 3 && e.Args[0] == RecordSnoopArg {
+			a.recordingSnoopArrived(e.Channel.ID, e.Args[1], e.Args[2])
+			return
+		}
 		if _, known := a.callers[e.Channel.ID]; known {
 			return
 		}
@@ -465,12 +469,19 @@ func (a *App) accept(e queue.Accept) {
 		leg.music = e.MusicClass
 	}
 	class := e.MusicClass
+	var recSnoop string
+	if e.Record != nil {
+		recSnoop = recordingSnoopPrefix + a.nextID("r")
+	}
 	a.exec.Submit(id, func(ctx context.Context) {
 		if err := a.ari.Answer(ctx, id); err != nil {
 			if legLeft(err) {
 				return // gone already; its StasisEnd does the rest
 			}
 			a.log.Warn("answer caller", "caller", id, "err", err)
+		}
+		if e.Record != nil {
+			a.recordFromJoin(ctx, id, recSnoop, *e.Record)
 		}
 		// Hold music on the caller's channel, as app_queue does, not on a
 		// holding bridge: a holding bridge's MOH stops for good when the

@@ -187,6 +187,9 @@ func (a *App) reconcile(v *asteriskView) {
 			a.submitHangup(id, "stale agent leg")
 			continue
 		}
+		if isRecordingSnoop(id) || (len(args) > 0 && args[0] == RecordSnoopArg) {
+			continue // a caller's recording: it ends with the caller
+		}
 		if isMonitorChannel(id) || (len(args) > 0 && (args[0] == MonitorArg || args[0] == SnoopArg)) {
 			// A supervisor's session does not outlive the run that made it.
 			a.submitHangup(id, "a previous run's supervisor leg or snoop")

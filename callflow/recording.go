@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"stasisq/ari"
@@ -131,4 +132,50 @@ func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, record
 		return err
 	}
 	return a.Do(ctx, queue.RecordingReport{Caller: caller, Record: record, Name: name, State: queue.RecordingDeleted, By: by})
+}
+
+// A queue recording from the join (record_from=join, app_queue's
+// monitor-join) records a snoop on the caller's channel (spy both: what the
+// caller hears and says) rather than the channel itself, which Asterisk
+// would then refuse to bridge (409 "Channel currently recording"). The
+// snoop follows the caller into the call's bridge and ends with the
+// caller; it is left alone by a later run's reconcile, so a restart does
+// not cut the recording.
+
+const (
+	recordingSnoopPrefix = "sqr-"
+	// RecordSnoopArg is the first Stasis argument of a recording snoop:
+	// "record,<recording name>,<format>".
+	RecordSnoopArg = "record"
+)
+
+func isRecordingSnoop(id string) bool { return strings.HasPrefix(id, recordingSnoopPrefix) }
+
+// recordFromJoin snoops on the caller for its recording, on its lane
+// after the answer; recordingSnoopArrived starts the recording.
+func (a *App) recordFromJoin(ctx context.Context, caller, snoop string, rec queue.Recording) {
+	_, err := a.ari.Snoop(ctx, caller, ari.SnoopRequest{SnoopID: snoop, Spy: "both", App: a.cfg.App,
+		AppArgs: []string{RecordSnoopArg, rec.Name, rec.Format}})
+	if err == nil || legLeft(err) {
+		return // recorded, or the caller is gone already
+	}
+	a.log.Error("snoop on the caller to record it", "caller", caller, "recording", rec.Name, "err", err)
+	a.post(func() { a.recordingReport(caller, rec.Name, queue.RecordingFailure, 0, err.Error()) })
+}
+
+func (a *App) recordingSnoopArrived(channel, name, format string) {
+	caller, ok := queue.RecordingCaller(name)
+	if !ok {
+		a.submitHangup(channel, "recording snoop with a name not ours")
+		return
+	}
+	a.exec.Submit(channel, func(ctx context.Context) {
+		_, err := a.ari.RecordChannel(ctx, channel, ari.RecordRequest{Name: name, Format: format, IfExists: "fail"})
+		if err == nil {
+			return
+		}
+		a.log.Error("record the caller's snoop", "caller", string(caller), "recording", name, "err", err)
+		a.hangup(ctx, channel, "recording snoop that could not record")
+		a.post(func() { a.recordingReport(string(caller), name, queue.RecordingFailure, 0, err.Error()) })
+	})
 }

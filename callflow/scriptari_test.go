@@ -500,3 +500,13 @@ func (f *scriptARI) Snoop(ctx context.Context, channel string, req ari.SnoopRequ
 	f.channels[req.SnoopID] = ch
 	return &ch, nil
 }
+
+func (f *scriptARI) RecordChannel(ctx context.Context, channel string, req ari.RecordRequest) (*ari.LiveRecording, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("record-channel", channel, "%s %s %s", channel, maskStamp(req.Name), req.Format); err != nil {
+		return nil, err
+	}
+	f.lastRecording = req.Name
+	return &ari.LiveRecording{Name: req.Name, Format: req.Format, State: "queued", TargetURI: "channel:" + channel}, nil
+}

@@ -82,10 +82,16 @@ func (e *Engine) join(in CallerJoin) error {
 	}
 	c.joinPos = idx + 1
 	e.callers[c.id] = c
+	var rec *Recording
+	if !in.Resume { // a resumed caller's recording goes on from the previous run
+		if rec = joinRecordingOf(&q.cfg, e.now, c.id); rec != nil {
+			c.rec = &recState{Recording: *rec, state: RecordingActive}
+		}
+	}
 	e.emit(CallerJoined{At: e.now, Caller: c.id, Queue: q.cfg.Name, Priority: c.priority, Number: c.number,
-		Name: c.name, JoinedAt: joinedAt, Position: c.joinPos, Resumed: in.Resume})
+		Name: c.name, JoinedAt: joinedAt, Position: c.joinPos, Resumed: in.Resume, Recording: rec})
 	e.emitOrderNow(q)
-	e.emit(Accept{Caller: c.id, Queue: q.cfg.Name, MusicClass: q.cfg.MusicClass})
+	e.emit(Accept{Caller: c.id, Queue: q.cfg.Name, MusicClass: q.cfg.MusicClass, Record: rec})
 	e.startWaiting(c)
 	return nil
 }

@@ -84,7 +84,7 @@ func NewCallRecord(id string, ev Event) (CallRecord, bool) {
 		return CallRecord{
 			ID: id, Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
 			Priority: e.Priority, JoinedAt: e.JoinedAt, JoinPosition: e.Position,
-			Outcome: OutcomeWaiting, Resumed: e.Resumed,
+			Outcome: OutcomeWaiting, Resumed: e.Resumed, Recording: joinRecording(e),
 		}, true
 	case CallerRefused:
 		return CallRecord{
@@ -277,4 +277,11 @@ func (r *CallRecord) applyMonitor(e CallMonitored) {
 	if e.Mode != "" {
 		r.Monitors = append(r.Monitors, MonitorSession{Supervisor: e.Supervisor, Modes: []string{e.Mode}, From: e.At})
 	}
+}
+
+func joinRecording(e CallerJoined) *CallRecording {
+	if e.Recording == nil {
+		return nil
+	}
+	return &CallRecording{Name: e.Recording.Name, Format: e.Recording.Format, State: RecordingActive, StartedAt: e.At}
 }

@@ -90,6 +90,11 @@ type QueueConfig struct {
 	// supervisor starts it in the console) or RecordNever ("").
 	Record       string `json:"record,omitempty"`
 	RecordFormat string `json:"record_format,omitempty"` // wav (default), gsm or wav49
+	// RecordFrom is RecordFromJoin to record a record=always queue's
+	// callers from the moment they join, hold music and all, through the
+	// call (app_queue's monitor-join); RecordFromConnect ("") from the
+	// answer.
+	RecordFrom string `json:"record_from,omitempty"`
 	// RecordAgentControl lets the agent on the call pause, resume (and, on
 	// demand, start) its recording; supervisors always may.
 	RecordAgentControl bool `json:"record_agent_control,omitempty"`
@@ -231,6 +236,9 @@ const (
 	RecordNever    = "never"
 	RecordAlways   = "always"
 	RecordOnDemand = "on-demand"
+
+	RecordFromConnect = "connect"
+	RecordFromJoin    = "join"
 )
 
 // RecordFormats are the formats a queue may record in (Asterisk's names);

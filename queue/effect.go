@@ -31,6 +31,9 @@ type (
 		Caller     CallerID
 		Queue      string
 		MusicClass string
+		// Record, when set, records the caller from now on, waiting and
+		// then talking (record_from=join).
+		Record *Recording
 	}
 	// Refuse: the caller was not queued. Set QUEUESTATUS and continue in the dialplan.
 	Refuse struct {

@@ -67,6 +67,9 @@ type (
 		JoinedAt time.Time
 		Position int
 		Resumed  bool
+		// Recording names the recording that starts with the join
+		// (record_from=join), if any.
+		Recording *Recording `json:",omitempty"`
 	}
 	CallerRefused struct {
 		At     time.Time

@@ -107,7 +107,16 @@ func RecordFormatOf(cfg *QueueConfig) string {
 // recordingOf is the recording a call answered now in the queue starts
 // with: one for every call with record=always, none otherwise.
 func recordingOf(cfg *QueueConfig, now time.Time, c CallerID) *Recording {
-	if cfg.Record != RecordAlways {
+	if cfg.Record != RecordAlways || cfg.RecordFrom == RecordFromJoin {
+		return nil
+	}
+	return &Recording{Name: RecordingName(now, c), Format: RecordFormatOf(cfg)}
+}
+
+// joinRecordingOf is the recording a caller joining now starts with:
+// one where the queue records always from the join.
+func joinRecordingOf(cfg *QueueConfig, now time.Time, c CallerID) *Recording {
+	if cfg.Record != RecordAlways || cfg.RecordFrom != RecordFromJoin {
 		return nil
 	}
 	return &Recording{Name: RecordingName(now, c), Format: RecordFormatOf(cfg)}

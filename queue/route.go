@@ -457,7 +457,7 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	c.connectedAt = e.now
 	c.wait = wait
 	rec := recordingOf(&q.cfg, e.now, c.id)
-	if rec != nil {
+	if rec != nil && c.rec == nil { // one from the join goes on
 		c.rec = &recState{Recording: *rec, state: RecordingActive}
 	}
 	e.emit(CallConnected{At: e.now, Caller: c.id, Agent: a.id, Offer: o.id, Queue: q.cfg.Name, Wait: wait, RingTime: ringTime, Position: pos, Recording: rec})

@@ -64,6 +64,11 @@ func ValidateQueue(c QueueConfig) error {
 	if c.RecordFormat != "" && !slices.Contains(RecordFormats, c.RecordFormat) {
 		bad("record_format", "%q: must be one of %s", truncate(c.RecordFormat), joinNames(RecordFormats))
 	}
+	switch c.RecordFrom {
+	case "", RecordFromConnect, RecordFromJoin:
+	default:
+		bad("record_from", "%q: must be connect or join", truncate(c.RecordFrom))
+	}
 	if c.RecordRetention < 0 {
 		bad("record_retention", "must be >= 0")
 	} else if c.RecordRetention > 0 && c.RecordRetention < 24*time.Hour {

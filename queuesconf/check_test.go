@@ -50,7 +50,7 @@ func TestUnaccountedAcme(t *testing.T) {
 // The checker must be able to fail: without the warnings, the options that
 // are only reported show up.
 func TestUnaccountedFindsSilentLoss(t *testing.T) {
-	conf := "[general]\nautofill=no\n[q]\nweight=2\nmonitor-join=yes\ntimeout=0\n"
+	conf := "[general]\nautofill=no\n[q]\nweight=2\nmonitor-type=Monitor\ntimeout=0\n"
 	lost, err := Unaccounted(QueuesConf, "q.conf", memFS(map[string]string{"q.conf": conf}), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestUnaccountedFindsSilentLoss(t *testing.T) {
 	for _, l := range lost {
 		got = append(got, l.Option)
 	}
-	if want := "autofill monitor-join timeout"; strings.Join(got, " ") != want {
+	if want := "autofill monitor-type timeout"; strings.Join(got, " ") != want {
 		t.Errorf("unaccounted got=%v, want %s", got, want)
 	}
 }

@@ -209,7 +209,6 @@ func general(sec *section, members *memberSet) []Warning {
 // unsupportedReasons are queue options stasisq has no equivalent for.
 var unsupportedReasons = map[string]string{
 	"queue-callerannounce":         "the announcement to the caller just before bridging is not supported",
-	"monitor-join":                 "recording from the moment the caller joins is not supported: stasisq records from when caller and agent are bridged, as MixMonitor in app_queue does",
 	"membermacro":                  "running a macro on the agent's channel before bridging is not supported",
 	"membergosub":                  "running a gosub on the agent's channel before bridging is not supported",
 	"announce-position-only-up":    "announcing the position only when it improved is not supported",
@@ -409,6 +408,17 @@ func setQueueOption(q *queue.QueueConfig, name, val string) string {
 		// app_queue records every answered call of a queue with a
 		// monitor-format (MixMonitor since Asterisk 21), none without.
 		return setRecordFormat(q, val)
+	case "monitor-join":
+		// app_queue's own recording from the join (Monitor only there);
+		// stasisq records the caller from the join with any format.
+		b, ok := parseBool(val)
+		if !ok {
+			return fmt.Sprintf("%q is not yes or no; kept %s", val, cmp.Or(q.RecordFrom, queue.RecordFromConnect))
+		}
+		q.RecordFrom = queue.RecordFromConnect
+		if b {
+			q.RecordFrom = queue.RecordFromJoin
+		}
 	case "monitor-type":
 		if strings.EqualFold(val, "mixmonitor") || val == "" {
 			return "" // what stasisq's recording is

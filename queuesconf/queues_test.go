@@ -280,7 +280,7 @@ func TestNothingDroppedSilently(t *testing.T) {
 		"weight", "servicelevel", "joinempty", "leavewhenempty", "ringinuse", "autopause", "autopausedelay", "autopausebusy",
 		"autopauseunavail", "timeoutpriority", "announce-frequency", "min-announce-frequency", "announce-position",
 		"announce-position-limit", "announce-holdtime", "announce-round-seconds", "periodic-announce",
-		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay", "timeoutrestart", "monitor-format", "recording"} {
+		"periodic-announce-frequency", "random-periodic-announce", "announce", "announce-to-first-user", "reportholdtime", "context", "setinterfacevar", "setqueuevar", "setqueueentryvar", "penaltymemberslimit", "memberdelay", "timeoutrestart", "monitor-format", "monitor-join", "recording"} {
 		mapped[name] = true
 	}
 	for _, name := range queue.SoundOptions {
@@ -409,7 +409,8 @@ func TestEveryQueueOption(t *testing.T) {
 		{"monitor-format =", func(q *queue.QueueConfig) { q.Record = queue.RecordNever }, ""},
 		{"monitor-type = MixMonitor", func(q *queue.QueueConfig) {}, ""},
 		{"monitor-type = Monitor", func(q *queue.QueueConfig) {}, "mixed in one file"},
-		{"monitor-join = yes", func(q *queue.QueueConfig) {}, "bridged"},
+		{"monitor-join = yes", func(q *queue.QueueConfig) { q.RecordFrom = queue.RecordFromJoin }, ""},
+		{"monitor-join = perhaps", func(q *queue.QueueConfig) {}, "not yes or no"},
 		{"recording = dontcare", func(q *queue.QueueConfig) { q.Record = queue.RecordOnDemand }, ""},
 		{"recording = force", func(q *queue.QueueConfig) { q.Record = queue.RecordAlways }, ""},
 		{"recording = sometimes", func(q *queue.QueueConfig) {}, "not always, dontcare or never"},
@@ -925,7 +926,7 @@ func MustParseQueuesText(t *testing.T, conf string) Result {
 // An option of a template is reported once, at the template, however many
 // queues inherit it.
 func TestTemplateOptionReportedOnce(t *testing.T) {
-	res := MustParseQueuesText(t, "[std](!)\nmonitor-join = yes\n[a](std)\n[b](std)\n")
+	res := MustParseQueuesText(t, "[std](!)\nmonitor-type = Monitor\n[a](std)\n[b](std)\n")
 	if len(res.Warnings) != 1 || res.Warnings[0].Section != "std" || res.Warnings[0].Line != 2 {
 		t.Errorf("warnings:\n%s\nwant one, for [std] line 2", dump(res.Warnings))
 	}

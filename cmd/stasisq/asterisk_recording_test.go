@@ -365,3 +365,45 @@ func TestAsteriskRecordingFailureKeepsTheCall(t *testing.T) {
 	t.Logf("download of the failed recording: %d %s", status, body)
 	r.waitAsteriskClean(r.obs)
 }
+
+// record_from=join (app_queue's monitor-join): the caller is recorded from
+// joining the queue, hold music and all, through the call with the agent;
+// the file lasts the wait and the talk, and the call record has it from
+// the join.
+func TestAsteriskRecordingFromJoin(t *testing.T) {
+	r := mustRecordedEnv(t, func(q *queue.QueueConfig) { q.RecordFrom = queue.RecordFromJoin })
+	r.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	r.obs.call("sales", "c01")
+	r.waitEvent("c01", "caller_joined")
+	time.Sleep(3 * time.Second) // waiting, with hold music
+	r.mustDo(queue.AgentUnpause{Agent: "alice"})
+	r.waitEvent("c01", "call_connected")
+	time.Sleep(3 * time.Second)
+	r.obs.hangup("c01")
+	rec := r.finishedRecording(t, "c01")
+	got := rec.Recording
+	if got.State != queue.RecordingDone {
+		t.Fatalf("call record's recording: %+v, want done", *got)
+	}
+	if !got.StartedAt.Equal(rec.JoinedAt) && got.StartedAt.Sub(rec.JoinedAt) > time.Second {
+		t.Errorf("recording started %s, the caller joined %s: want from the join", got.StartedAt, rec.JoinedAt)
+	}
+	talk := talkOf(t, r.testEnv, "c01")
+	status, body, _ := download(t, r.sue, rec.ID)
+	if status != http.StatusOK {
+		t.Fatalf("download: %d %s", status, body)
+	}
+	w, err := parseWAV(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := rec.Wait + talk
+	t.Logf("wait %s + talk %s = %s; file %s, RMS %.0f; Asterisk's duration %s", rec.Wait, talk, want, w.duration, w.rms, got.Duration)
+	if w.duration < want-time.Second || w.duration > want+500*time.Millisecond {
+		t.Errorf("file lasts %s: want the wait and the talk, %s (up to a second less: the snoop starts after the answer)", w.duration, want)
+	}
+	if w.rms < 1000 {
+		t.Errorf("file RMS %.0f: want hold music and the agent's tone in it", w.rms)
+	}
+	r.waitAsteriskClean(r.obs)
+}

@@ -53,6 +53,7 @@ const QUEUE_FIELDS = [
   { group: 'Recording and supervision' },
   { name: 'record', label: 'Record calls', type: 'select', options: () => ['never', 'always', 'on-demand'], help: 'caller and agent in one file, from the moment they are connected; on-demand: started from the console' },
   { name: 'record_format', label: 'Format', type: 'select', options: () => ['wav', 'gsm', 'wav49'] },
+  { name: 'record_from', label: 'Record from', type: 'select', options: () => ['connect', 'join'], help: 'join: the caller from joining the queue, waiting included (monitor-join)' },
   { name: 'record_agent_control', label: 'The agent on the call may pause, resume and start its recording (supervisors always may)', type: 'bool' },
   { name: 'record_retention', label: 'Delete recordings after (days, 0: keep)', type: 'days' },
   { name: 'monitor_indicator', label: 'Tell the agent when a supervisor listens, whispers or joins', type: 'bool' },
