@@ -350,8 +350,12 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 		offer = o
 		_, other = AgentLegIDs(offer)
 	}
-	err := a.apply(queue.CallResumed{Caller: c.Caller, Agent: c.Agent, Queue: c.Queue, Offer: offer,
-		ConnectedAt: c.ConnectedAt, Wait: c.Wait, Number: c.Number, Name: c.Name})
+	resume := queue.CallResumed{Caller: c.Caller, Agent: c.Agent, Queue: c.Queue, Offer: offer,
+		ConnectedAt: c.ConnectedAt, Wait: c.Wait, Number: c.Number, Name: c.Name}
+	if r := c.Recording; r != nil {
+		resume.Recording, resume.RecordingState = &queue.Recording{Name: r.Name, Format: r.Format}, r.State
+	}
+	err := a.apply(resume)
 	if err != nil {
 		a.log.Warn("resume connected call", "caller", id, "agent", c.Agent, "err", err)
 		return "", false

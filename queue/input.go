@@ -223,6 +223,10 @@ type CallResumed struct {
 	Wait        time.Duration
 	Number      string
 	Name        string
+	// Recording is the call's recording going on (RecordingActive or
+	// RecordingPaused in RecordingState), to be controlled as before.
+	Recording      *Recording
+	RecordingState string
 }
 
 // Party is a side of a call.

@@ -573,6 +573,13 @@ func (e *Engine) callResumed(in CallResumed) error {
 		wait:        wait,
 	}
 	c.key = sortKey{at: c.orderAt.UnixNano(), seq: e.joinSeq}
+	if in.Recording != nil {
+		state := in.RecordingState
+		if state != RecordingPaused {
+			state = RecordingActive
+		}
+		c.rec = &recState{Recording: *in.Recording, state: state, tries: 1}
+	}
 	// Answered already: never in e.offers, nothing to cancel or time out.
 	o := &offer{id: in.Offer, caller: c, agent: a, q: q, start: at, done: true}
 	c.offer = o

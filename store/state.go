@@ -35,6 +35,9 @@ type ConnectedCall struct {
 	Wait        time.Duration  `json:"wait"`
 	Number      string         `json:"number"`
 	Name        string         `json:"name"`
+	// Recording is the call's recording while it goes on (recording or
+	// paused), so that it can still be paused and resumed after a restart.
+	Recording *queue.CallRecording `json:"recording,omitempty"`
 }
 
 // WaitingCaller is one caller in a queue, as the last committed event left it.
@@ -129,6 +132,9 @@ func connectedCalls(tx *bolt.Tx, sessions []AgentSession) ([]ConnectedCall, erro
 				call.ConnectedAt = rec.AnsweredAt
 			}
 			call.Wait, call.Number, call.Name = rec.Wait, rec.Number, rec.Name
+			if r := rec.Recording; r != nil && (r.State == queue.RecordingActive || r.State == queue.RecordingPaused) {
+				call.Recording = r
+			}
 		}
 		out = append(out, call)
 	}
