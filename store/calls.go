@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"stasisq/internal/csvcell"
 	"stasisq/queue"
 )
 
@@ -210,7 +211,7 @@ func callCSVRow(r queue.CallRecord) []string {
 		moves[i] = m.From + ">" + m.To
 	}
 	return []string{
-		r.ID, string(r.Caller), csvSafe(r.Queue), csvSafe(r.Number), csvSafe(r.Name), strconv.Itoa(r.Priority),
+		r.ID, string(r.Caller), csvcell.Safe(r.Queue), csvcell.Safe(r.Number), csvcell.Safe(r.Name), strconv.Itoa(r.Priority),
 		ts(r.JoinedAt), ts(r.FirstRingAt), ts(r.AnsweredAt), ts(r.LeftAt), ts(r.EndedAt),
 		string(r.Agent), r.Outcome, string(r.Status), r.ExitKey, string(r.CompletedBy),
 		strconv.Itoa(r.JoinPosition), strconv.Itoa(r.ExitPosition), secs(r.Wait), secs(r.RingTime), secs(r.Talk),
@@ -226,21 +227,8 @@ func transferCSV(t *queue.CallTransfer) string {
 	case t == nil:
 		return ""
 	case t.Exten != "" || t.Context != "":
-		return csvSafe(t.Exten + "@" + t.Context)
+		return csvcell.Safe(t.Exten + "@" + t.Context)
 	default:
-		return csvSafe(t.Attended)
+		return csvcell.Safe(t.Attended)
 	}
-}
-
-// csvSafe defuses a cell a spreadsheet would run as a formula: the caller id
-// name and number come from the outside world. A phone number such as
-// +4930123 is left alone.
-func csvSafe(s string) string {
-	if s == "" || !strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return s
-	}
-	if strings.Trim(s, "+0123456789*#") == "" {
-		return s
-	}
-	return "'" + s
 }

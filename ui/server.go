@@ -235,6 +235,8 @@ func (s *Server) routes() *echo.Echo {
 	sup.GET("/stats/queues", s.allQueueStats)
 	sup.GET("/stats/queues/:name", s.queueStats)
 	sup.GET("/stats/agents/:id", s.agentStats)
+	sup.GET("/reports/queues", s.queueReport)
+	sup.GET("/reports/agents", s.agentReport)
 	sup.POST("/callers/:id/reorder", s.reorderCaller)
 	sup.POST("/callers/:id/move", s.moveCaller)
 	sup.POST("/callers/:id/priority", s.setCallerPriority)
@@ -268,7 +270,7 @@ func (s *Server) routes() *echo.Echo {
 	static, _ := fs.Sub(staticFiles, "static")
 	fileServer := http.FileServer(http.FS(static))
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", noCache(fileServer))))
-	for _, page := range []string{"/", "/login", "/setup", "/agent", "/wall", "/calls", "/admin"} {
+	for _, page := range []string{"/", "/login", "/setup", "/agent", "/wall", "/calls", "/reports", "/admin"} {
 		e.GET(page, s.indexPage)
 	}
 	return e

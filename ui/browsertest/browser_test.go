@@ -53,6 +53,7 @@ var scenarios = []struct{ name, script string }{
 	{"supervisor pause", "supervisor_pause.mjs"},
 	{"agent call", "agent_call.mjs"},
 	{"call recording", "call_recording.mjs"},
+	{"reports", "reports.mjs"},
 }
 
 func TestConsoleInBrowser(t *testing.T) {

@@ -4,6 +4,7 @@
 //   /agent  the agent console
 //   /wall   the supervisor wallboard (?wall=1: TV mode, no controls)
 //   /calls  call history with recordings (supervisors)
+//   /reports  queue and agent figures over a range, charts and CSV (supervisors)
 //   /admin  queues and users
 import { get, post, setCSRF, APIError } from './api.js';
 import { h, replace, params, sameOriginPath } from './util.js';
@@ -42,6 +43,8 @@ async function start() {
     (await import('./agent.js')).showAgent(main, session);
   } else if (path === '/wall' && rank >= 2) {
     (await import('./wallboard.js')).showWallboard(main, session, { wall });
+  } else if (path === '/reports' && rank >= 2) {
+    (await import('./reports.js')).showReports(main, session);
   } else if (path === '/calls' && rank >= 2) {
     (await import('./calls.js')).showCalls(main, session);
   } else if (path === '/admin' && rank >= 3) {
@@ -60,6 +63,7 @@ function nav(session, rank, path) {
       rank >= 2 ? link('/wall', 'Wallboard') : null,
       rank >= 2 ? h('a', { href: '/wall?wall=1' }, 'Wall mode') : null,
       rank >= 2 ? link('/calls', 'Calls') : null,
+      rank >= 2 ? link('/reports', 'Reports') : null,
       rank >= 3 ? link('/admin', 'Admin') : null),
     h('span', { class: 'who' }, `${session.user.name} (${session.user.role})`),
     h('button', {

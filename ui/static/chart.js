@@ -105,3 +105,70 @@ export function dayChart(stats) {
   wrap.append(legend);
   return wrap;
 }
+
+/**
+ * A report's chart: one slot per interval of the report (rows of every
+ * queue summed by start), offered, answered and abandoned as bars and the
+ * service level as a line; label(start) names a slot.
+ */
+export function rangeChart(rows, label) {
+  const by = new Map();
+  for (const r of rows) {
+    const t = Date.parse(r.start);
+    const a = by.get(t) || { start: t, offered: 0, answered: 0, answered_in_sl: 0, abandoned: 0, abandoned_short: 0 };
+    for (const k of ['offered', 'answered', 'answered_in_sl', 'abandoned', 'abandoned_short']) a[k] += r[k] || 0;
+    by.set(t, a);
+  }
+  const ivs = [...by.values()].sort((x, y) => x.start - y.start);
+  const wrap = document.createElement('div');
+  wrap.dataset.testid = 'report-chart';
+  if (!ivs.length) {
+    const none = document.createElement('p');
+    none.className = 'muted';
+    none.textContent = 'No calls in this range.';
+    wrap.append(none);
+    return wrap;
+  }
+  const W = 900, H = 240, L = 36, R = 40, T = 10, B = 40;
+  const max = Math.max(1, ...ivs.map((iv) => iv.offered));
+  const sw = (W - L - R) / Math.max(ivs.length, 12); // a few intervals stay bars, not slabs
+  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const ySL = (v) => T + (H - T - B) * (1 - v / 100);
+  const total = (k) => ivs.reduce((n, iv) => n + iv[k], 0);
+  const title = `Calls by interval: ${total('offered')} offered, ${total('answered')} answered, ${total('abandoned')} abandoned.`;
+  const svg = s('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title, class: 'day-svg' }, s('title', {}, title));
+  svg.append(s('line', { x1: L, x2: W - R, y1: H - B, y2: H - B, class: 'axis' }));
+  svg.append(s('text', { x: L - 4, y: T + 8, class: 'tick', 'text-anchor': 'end' }, max));
+  svg.append(s('text', { x: W - R + 4, y: T + 8, class: 'tick sl' }, '100%'));
+  svg.append(s('text', { x: W - R + 4, y: H - B, class: 'tick sl' }, '0%'));
+  const bw = Math.max(1, sw / 3 - 1);
+  const pts = [];
+  ivs.forEach((iv, i) => {
+    const x = L + i * sw;
+    const name = label(iv.start);
+    const bar = (v, k, cls) => {
+      const r = s('rect', { x: x + k * (bw + 1), y: y(v), width: bw, height: Math.max(0, H - B - y(v)), class: cls });
+      r.append(s('title', {}, `${name} ${cls}: ${v}`));
+      svg.append(r);
+    };
+    bar(iv.offered, 0, 'offered');
+    bar(iv.answered, 1, 'answered');
+    bar(iv.abandoned, 2, 'abandoned');
+    const sl = serviceLevel(iv);
+    if (Number.isFinite(sl)) {
+      pts.push(`${x + sw / 2},${ySL(sl)}`);
+      const dot = s('circle', { cx: x + sw / 2, cy: ySL(sl), r: 3, class: 'sl-dot' });
+      dot.append(s('title', {}, `${name} service level ${pct(sl)}`));
+      svg.append(dot);
+    }
+  });
+  const every = Math.max(1, Math.ceil(ivs.length / 12));
+  ivs.forEach((iv, i) => { if (i % every === 0) svg.append(s('text', { x: L + i * sw, y: H - 22, class: 'tick' }, label(iv.start))); });
+  if (pts.length) svg.append(s('polyline', { points: pts.join(' '), class: 'sl-line', fill: 'none' }));
+  wrap.append(svg);
+  const legend = document.createElement('p');
+  legend.className = 'legend';
+  legend.innerHTML = '<span class="key offered"></span> Offered <span class="key answered"></span> Answered <span class="key abandoned"></span> Abandoned <span class="key sl-line"></span> Service level (right scale)';
+  wrap.append(legend);
+  return wrap;
+}

@@ -1,0 +1,204 @@
+package ui
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"stasisq/internal/csvcell"
+	"stasisq/queue"
+)
+
+// Reports: the stored 15-minute intervals of queues and agents rolled up
+// over a range of the site's days by 15 minutes, hour, day or week (queue
+// RollUpQueues, RollUpAgents), as JSON or CSV (RFC 4180, a header row,
+// durations in seconds).
+
+type queueReport struct {
+	From     time.Time              `json:"from"`
+	To       time.Time              `json:"to"`
+	Interval string                 `json:"interval"`
+	Rows     []queue.QueueReportRow `json:"rows"`
+	Totals   []queue.QueueReportRow `json:"totals"` // one per queue, over the range
+	Total    queue.QueueReportRow   `json:"total"`  // every queue
+}
+
+type agentReport struct {
+	From     time.Time              `json:"from"`
+	To       time.Time              `json:"to"`
+	Interval string                 `json:"interval"`
+	Rows     []queue.AgentReportRow `json:"rows"`
+	Totals   []queue.AgentReportRow `json:"totals"`
+}
+
+// reportRange reads from, to and interval, refusing an inverted or too
+// long range (400, the request is wrong).
+func (s *Server) reportRange(c echo.Context) (from, to time.Time, interval string, err error) {
+	from, to, err = s.timeRange(c)
+	if err != nil {
+		return
+	}
+	interval = c.QueryParam("interval")
+	if interval == "" {
+		interval = queue.ReportHour
+	}
+	if err = queue.CheckReportRange(from, to, interval); err != nil {
+		f := fieldErrors{}
+		switch {
+		case !slices.Contains(queue.ReportIntervals, interval):
+			f.add("interval", "must be one of 15m, hour, day, week")
+		default:
+			f.add("to", strings.TrimSuffix(err.Error(), ": "+queue.ErrInvalid.Error()))
+		}
+		err = f.queryErr()
+	}
+	return
+}
+
+// listParam is a query parameter given as a comma-separated list or
+// repeated.
+func listParam(c echo.Context, name string) []string {
+	var out []string
+	for _, v := range c.QueryParams()[name] {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func wantCSV(c echo.Context) (bool, error) {
+	switch c.QueryParam("format") {
+	case "", "json":
+		return false, nil
+	case "csv":
+		return true, nil
+	}
+	return false, fieldErrors{"format": "must be json or csv"}.queryErr()
+}
+
+func (s *Server) queueReport(c echo.Context) error {
+	from, to, interval, err := s.reportRange(c)
+	if err != nil {
+		return err
+	}
+	asCSV, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
+	defer cancel()
+	names := listParam(c, "queue")
+	if len(names) == 0 {
+		qs, err := s.opts.Directory.Queues(ctx)
+		if err != nil {
+			return fmt.Errorf("report: queues: %w", err)
+		}
+		for _, q := range qs {
+			names = append(names, q.Name)
+		}
+	}
+	var ivs []queue.QueueInterval
+	for _, name := range names {
+		got, err := s.opts.Directory.QueueStats(ctx, name, from, to)
+		if err != nil {
+			return fmt.Errorf("report: queue %s: %w", name, err)
+		}
+		ivs = append(ivs, got...)
+	}
+	rows, totals := queue.RollUpQueues(ivs, interval, s.loc)
+	rep := queueReport{From: from, To: to, Interval: interval, Rows: nonNil(rows), Totals: nonNil(totals), Total: queue.SumQueueRows(totals)}
+	if !asCSV {
+		return c.JSON(http.StatusOK, rep)
+	}
+	header := []string{"queue", "start", "offered", "answered", "answered_in_sl", "sl_percent", "abandoned", "abandoned_short",
+		"abandon_percent", "timed_out", "exited", "asa_seconds", "longest_wait_seconds", "aht_seconds", "avg_abandon_seconds"}
+	out := make([][]string, 0, len(rows)+1)
+	for _, r := range rows {
+		out = append(out, []string{csvcell.Safe(r.Queue), r.Start.Format(time.RFC3339), strconv.Itoa(r.Offered), strconv.Itoa(r.Answered), strconv.Itoa(r.AnsweredInSL),
+			pctText(r.ServiceLevelPct), strconv.Itoa(r.Abandoned), strconv.Itoa(r.AbandonedShort), pctText(r.AbandonPct), strconv.Itoa(r.TimedOut), strconv.Itoa(r.Exited),
+			secs(r.ASA), secs(r.LongestWait), secs(r.AHT), secs(r.AvgAbandon)})
+	}
+	return writeCSV(c, fmt.Sprintf("queues-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
+}
+
+func (s *Server) agentReport(c echo.Context) error {
+	from, to, interval, err := s.reportRange(c)
+	if err != nil {
+		return err
+	}
+	asCSV, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
+	defer cancel()
+	ids := listParam(c, "agent")
+	if len(ids) == 0 {
+		users, err := s.opts.Directory.Users(ctx)
+		if err != nil {
+			return fmt.Errorf("report: users: %w", err)
+		}
+		for _, u := range users {
+			if u.Agent.Device != "" {
+				ids = append(ids, u.ID)
+			}
+		}
+	}
+	var ivs []queue.AgentInterval
+	for _, id := range ids {
+		got, err := s.opts.Directory.AgentStats(ctx, queue.AgentID(id), from, to)
+		if err != nil {
+			return fmt.Errorf("report: agent %s: %w", id, err)
+		}
+		ivs = append(ivs, got...)
+	}
+	rows, totals := queue.RollUpAgents(ivs, interval, s.loc)
+	if !asCSV {
+		return c.JSON(http.StatusOK, agentReport{From: from, To: to, Interval: interval, Rows: nonNil(rows), Totals: nonNil(totals)})
+	}
+	header := []string{"agent", "start", "calls", "missed", "talk_seconds", "wrap_up_seconds", "paused_seconds", "logged_in_seconds",
+		"occupancy_percent", "calls_per_hour", "aht_seconds"}
+	out := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, []string{csvcell.Safe(string(r.Agent)), r.Start.Format(time.RFC3339), strconv.Itoa(r.Calls), strconv.Itoa(r.NoAnswers), secs(r.Talk),
+			secs(r.WrapUp), secs(r.Paused), secs(r.LoggedIn), pctText(r.Occupancy), strconv.FormatFloat(r.CallsPerHour, 'f', 2, 64), secs(r.AHT)})
+	}
+	return writeCSV(c, fmt.Sprintf("agents-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
+}
+
+func writeCSV(c echo.Context, file string, header []string, rows [][]string) error {
+	h := c.Response().Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	w.UseCRLF = true // RFC 4180
+	if err := w.Write(header); err != nil {
+		return err
+	}
+	if err := w.WriteAll(rows); err != nil {
+		// The status is sent: the client sees a cut file, the log why.
+		return fmt.Errorf("write csv %s: %w", file, err)
+	}
+	return nil
+}
+
+
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
+
+func pctText(p *float64) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64)
+}
