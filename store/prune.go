@@ -76,7 +76,14 @@ func (db *DB) pruneIntervals(ctx context.Context, end []byte) (int, error) {
 	n := 0
 	err := db.update(ctx, func(tx *bolt.Tx) error {
 		stats := tx.Bucket(bucketStats)
-		for _, kind := range [][]byte{bucketStatsQueues, bucketStatsAgents} {
+		// A day is pruned once all of it is older than the cutoff, so the
+		// day of the cutoff keeps its row while some of its intervals stay.
+		dayEnd := timeKey(dayOf(keyTime(end).UnixNano(), db.opts.Location))
+		for _, kind := range [][]byte{bucketStatsQueues, bucketStatsAgents, bucketStatsQueueDays, bucketStatsAgentDays} {
+			end := end
+			if bytes.Equal(kind, bucketStatsQueueDays) || bytes.Equal(kind, bucketStatsAgentDays) {
+				end = dayEnd
+			}
 			parent := stats.Bucket(kind)
 			var names [][]byte
 			_ = parent.ForEachBucket(func(name []byte) error {

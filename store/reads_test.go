@@ -175,8 +175,8 @@ func TestPruneDeletesOldCallsAndIntervals(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Prune: %v", err)
 	}
-	if p.Calls != 2 || p.Intervals != 1 {
-		t.Errorf("Prune: got=%+v, want 2 calls (old and still) and 1 interval", p)
+	if p.Calls != 2 || p.Intervals != 2 {
+		t.Errorf("Prune: got=%+v, want 2 calls (old and still) and 2 intervals (the old one and its day)", p)
 	}
 	calls, _ := db.Calls(ctx, queue.CallQuery{})
 	if len(calls) != 1 || calls[0].Caller != "new" {

@@ -23,6 +23,8 @@ var (
 	bucketStats       = []byte("stats")
 	bucketStatsQueues = []byte("queues")
 	bucketStatsAgents = []byte("agents")
+	// stats also holds queue_days and agent_days: the same per day of the
+	// site (schema 4, days.go).
 	// state holds three buckets: callers (caller id -> waitingRecord),
 	// order (queue -> its callers' ids in order, schema 3) and agents
 	// (agent id -> AgentSession).
@@ -35,7 +37,7 @@ var (
 )
 
 // SchemaVersion is the layout this code reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 // migrations[v] takes a database at schema v to v+1, inside the transaction
 // that also records the new version, so a crash mid-migration leaves the old
@@ -73,6 +75,9 @@ func (db *DB) initSchema() error {
 		}
 		for v := version; v < SchemaVersion; v++ {
 			m, ok := migrations[v]
+			if v == 3 {
+				m, ok = migrateDayRollups(db.opts.Location), true
+			}
 			if !ok {
 				return fmt.Errorf("open database %s: no migration from schema %d", db.path, v)
 			}
@@ -116,7 +121,7 @@ func ensureBuckets(tx *bolt.Tx) error {
 	if err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketStats, err)
 	}
-	for _, name := range [][]byte{bucketStatsQueues, bucketStatsAgents} {
+	for _, name := range [][]byte{bucketStatsQueues, bucketStatsAgents, bucketStatsQueueDays, bucketStatsAgentDays} {
 		if _, err := stats.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s/%s: %w", bucketStats, name, err)
 		}

@@ -13,35 +13,58 @@ import (
 )
 
 // putIntervals writes drained intervals (full current values) into
-// stats/queues/<queue> and stats/agents/<agent>, keyed by start.
-func putIntervals(tx *bolt.Tx, qs map[intervalKey]queue.QueueInterval, as map[intervalKey]queue.AgentInterval) error {
+// stats/queues/<queue> and stats/agents/<agent>, keyed by start, and adds
+// what each gained since it was last written to its day (days.go) in the
+// site's time zone loc.
+func putIntervals(tx *bolt.Tx, loc *time.Location, qs map[intervalKey]queue.QueueInterval, as map[intervalKey]queue.AgentInterval) error {
 	stats := tx.Bucket(bucketStats)
 	for k, q := range qs {
-		if err := putInterval(stats.Bucket(bucketStatsQueues), k, q); err != nil {
+		if k.name == "" {
+			continue // nothing to file it under; the engine never sends one
+		}
+		var old queue.QueueInterval
+		if err := putInterval(stats.Bucket(bucketStatsQueues), k, q, &old); err != nil {
 			return fmt.Errorf("put interval of queue %s: %w", k.name, err)
+		}
+		day := dayOf(k.start, loc)
+		if err := rollUp(stats.Bucket(bucketStatsQueueDays), k.name, day, queue.QueueInterval{Queue: k.name, Start: day}, queueDelta(q, old)); err != nil {
+			return fmt.Errorf("put day of queue %s: %w", k.name, err)
 		}
 	}
 	for k, a := range as {
-		if err := putInterval(stats.Bucket(bucketStatsAgents), k, a); err != nil {
+		if k.name == "" {
+			continue
+		}
+		var old queue.AgentInterval
+		if err := putInterval(stats.Bucket(bucketStatsAgents), k, a, &old); err != nil {
 			return fmt.Errorf("put interval of agent %s: %w", k.name, err)
+		}
+		day := dayOf(k.start, loc)
+		if err := rollUp(stats.Bucket(bucketStatsAgentDays), k.name, day, queue.AgentInterval{Agent: queue.AgentID(k.name), Start: day}, agentDelta(a, old)); err != nil {
+			return fmt.Errorf("put day of agent %s: %w", k.name, err)
 		}
 	}
 	return nil
 }
 
-func putInterval(parent *bolt.Bucket, k intervalKey, v any) error {
-	if k.name == "" {
-		return nil // nothing to file it under; the engine never sends one
-	}
+// putInterval writes v and decodes the value it replaced into old (left
+// zero for a new interval).
+func putInterval(parent *bolt.Bucket, k intervalKey, v, old any) error {
 	b, err := parent.CreateBucketIfNotExists([]byte(k.name))
 	if err != nil {
 		return err
+	}
+	key := timeKey(time.Unix(0, k.start))
+	if prev := b.Get(key); prev != nil {
+		if err := json.Unmarshal(prev, old); err != nil {
+			return fmt.Errorf("decode the stored interval: %w", err)
+		}
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return b.Put(timeKey(time.Unix(0, k.start)), raw)
+	return b.Put(key, raw)
 }
 
 // eachInterval calls fn with the raw intervals of one named bucket with start

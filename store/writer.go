@@ -319,7 +319,7 @@ func (w *writer) commit(batch []queue.Event) ([]string, error) {
 		if err := b.finish(); err != nil {
 			return err
 		}
-		if err := putIntervals(tx, w.unsavedQ, w.unsavedA); err != nil {
+		if err := putIntervals(tx, w.db.opts.Location, w.unsavedQ, w.unsavedA); err != nil {
 			return err
 		}
 		lines = b.lines

@@ -342,6 +342,26 @@ func (d *fakeDirectory) AgentStats(ctx context.Context, agent queue.AgentID, fro
 	return d.agentStats[string(agent)], nil
 }
 
+func (d *fakeDirectory) QueueDays(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
+	ivs, _ := d.QueueStats(ctx, queueName, from, to)
+	days, _ := queue.RollUpQueues(ivs, queue.ReportDay, time.Local)
+	var out []queue.QueueInterval
+	for _, r := range days {
+		out = append(out, r.QueueInterval)
+	}
+	return out, nil
+}
+
+func (d *fakeDirectory) AgentDays(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error) {
+	ivs, _ := d.AgentStats(ctx, agent, from, to)
+	days, _ := queue.RollUpAgents(ivs, queue.ReportDay, time.Local)
+	var out []queue.AgentInterval
+	for _, r := range days {
+		out = append(out, r.AgentInterval)
+	}
+	return out, nil
+}
+
 func compareStrings(a, b string) int {
 	switch {
 	case a < b:

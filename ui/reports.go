@@ -107,9 +107,13 @@ func (s *Server) queueReport(c echo.Context) error {
 			names = append(names, q.Name)
 		}
 	}
+	read := s.opts.Directory.QueueStats
+	if byDays(from, to, interval) {
+		read = s.opts.Directory.QueueDays
+	}
 	var ivs []queue.QueueInterval
 	for _, name := range names {
-		got, err := s.opts.Directory.QueueStats(ctx, name, from, to)
+		got, err := read(ctx, name, from, to)
 		if err != nil {
 			return fmt.Errorf("report: queue %s: %w", name, err)
 		}
@@ -154,9 +158,13 @@ func (s *Server) agentReport(c echo.Context) error {
 			}
 		}
 	}
+	read := s.opts.Directory.AgentStats
+	if byDays(from, to, interval) {
+		read = s.opts.Directory.AgentDays
+	}
 	var ivs []queue.AgentInterval
 	for _, id := range ids {
-		got, err := s.opts.Directory.AgentStats(ctx, queue.AgentID(id), from, to)
+		got, err := read(ctx, queue.AgentID(id), from, to)
 		if err != nil {
 			return fmt.Errorf("report: agent %s: %w", id, err)
 		}
@@ -176,6 +184,12 @@ func (s *Server) agentReport(c echo.Context) error {
 	return writeCSV(c, fmt.Sprintf("agents-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
 }
 
+// byDays reports whether a report can be read from the day roll-ups: by
+// day or week over whole days.
+func byDays(from, to time.Time, interval string) bool {
+	return (interval == queue.ReportDay || interval == queue.ReportWeek) && from.Equal(startOfDay(from)) && to.Equal(startOfDay(to))
+}
+
 func writeCSV(c echo.Context, file string, header []string, rows [][]string) error {
 	h := c.Response().Header()
 	h.Set("Content-Type", "text/csv; charset=utf-8")
@@ -192,7 +206,6 @@ func writeCSV(c echo.Context, file string, header []string, rows [][]string) err
 	}
 	return nil
 }
-
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }
 

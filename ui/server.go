@@ -57,6 +57,10 @@ type Directory interface {
 	CallByID(ctx context.Context, id string) (queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
 	AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error)
+	// QueueDays and AgentDays are the same summed per day of the site,
+	// the days starting in [from, to): what reports by day or week read.
+	QueueDays(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)
+	AgentDays(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error)
 
 	// Console sessions (session.go). PutSession refuses (ErrNotFound) a
 	// user that does not exist; SessionUser answers ErrNotFound for a

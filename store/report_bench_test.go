@@ -1,0 +1,102 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"stasisq/queue"
+)
+
+// reportSite fills db with 90 days of interval statistics of a 50-queue,
+// 500-agent site busy from 08:00 to 18:00: about a million calls' worth
+// (each queue answers ~2.3 calls a quarter hour).
+func reportSite(tb testing.TB, db *DB, days int) (from, to time.Time) {
+	tb.Helper()
+	loc := db.opts.Location
+	first := time.Date(2026, 1, 5, 0, 0, 0, 0, loc)
+	for d := range days {
+		qs := map[intervalKey]queue.QueueInterval{}
+		as := map[intervalKey]queue.AgentInterval{}
+		day := first.AddDate(0, 0, d)
+		for slot := 32; slot < 72; slot++ { // 08:00 to 18:00
+			start := day.Add(time.Duration(slot) * queue.IntervalLength)
+			for q := range 50 {
+				name := fmt.Sprintf("queue%02d", q)
+				qs[intervalKey{name, start.UnixNano()}] = queue.QueueInterval{Queue: name, Start: start, Offered: 3, Answered: 2,
+					AnsweredInSL: 2, Abandoned: 1, WaitSum: 40 * time.Second, WaitMax: 30 * time.Second, TalkSum: 400 * time.Second, WrapSum: 60 * time.Second}
+			}
+			for a := range 500 {
+				id := fmt.Sprintf("agent%03d", a)
+				as[intervalKey{id, start.UnixNano()}] = queue.AgentInterval{Agent: queue.AgentID(id), Start: start, Calls: 1,
+					Talk: 5 * time.Minute, WrapUp: time.Minute, LoggedIn: 15 * time.Minute}
+			}
+		}
+		if err := db.bolt.Update(func(tx *bolt.Tx) error { return putIntervals(tx, loc, qs, as) }); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return first, first.AddDate(0, 0, days)
+}
+
+// BenchmarkReport90Days is a manager's report over 90 days of that site,
+// by day: every queue's figures, and every agent's.
+//
+//	go test ./store -run '^$' -bench BenchmarkReport90Days -benchtime 5x
+func BenchmarkReport90Days(b *testing.B) {
+	db := MustOpen(b, testOptions())
+	from, to := reportSite(b, db, 90)
+	ctx := context.Background()
+	b.Run("queues", func(b *testing.B) {
+		for b.Loop() {
+			var all []queue.QueueInterval
+			for q := range 50 {
+				ivs, err := db.QueueDays(ctx, fmt.Sprintf("queue%02d", q), from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				all = append(all, ivs...)
+			}
+			rows, totals := queue.RollUpQueues(all, queue.ReportDay, db.opts.Location)
+			if len(rows) != 50*90 || totals[0].Offered != 90*40*3 {
+				b.Fatalf("%d rows, queue00 offered %d: want %d, %d", len(rows), totals[0].Offered, 50*90, 90*40*3)
+			}
+		}
+	})
+	// The same report from the 15-minute intervals, as without the day
+	// roll-ups: what they save.
+	b.Run("queues-from-intervals", func(b *testing.B) {
+		for b.Loop() {
+			var all []queue.QueueInterval
+			for q := range 50 {
+				ivs, err := db.QueueStats(ctx, fmt.Sprintf("queue%02d", q), from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				all = append(all, ivs...)
+			}
+			if rows, _ := queue.RollUpQueues(all, queue.ReportDay, db.opts.Location); len(rows) != 50*90 {
+				b.Fatalf("%d rows", len(rows))
+			}
+		}
+	})
+	b.Run("agents", func(b *testing.B) {
+		for b.Loop() {
+			var all []queue.AgentInterval
+			for a := range 500 {
+				ivs, err := db.AgentDays(ctx, queue.AgentID(fmt.Sprintf("agent%03d", a)), from, to)
+				if err != nil {
+					b.Fatal(err)
+				}
+				all = append(all, ivs...)
+			}
+			rows, totals := queue.RollUpAgents(all, queue.ReportDay, db.opts.Location)
+			if len(rows) != 500*90 || totals[0].Calls != 90*40 {
+				b.Fatalf("%d rows, agent000 calls %d", len(rows), totals[0].Calls)
+			}
+		}
+	})
+}
