@@ -1,6 +1,10 @@
 package queue
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // Outcomes of a call record besides the LeaveReason values a caller
 // can leave with unanswered (abandoned, timeout, exit, leaveempty, continued,
@@ -70,6 +74,9 @@ type CallRecord struct {
 	// Monitors are the supervisors who listened to, whispered into or
 	// joined the call.
 	Monitors []MonitorSession `json:"monitors,omitempty"`
+	// Rings are the agents rung, in order, with how each ring ended (the
+	// first maxRings of them; Offers counts them all).
+	Rings []CallRing `json:"rings,omitempty"`
 }
 
 // Open reports whether the visit is still going on.
@@ -138,9 +145,18 @@ func (r *CallRecord) Apply(ev Event) {
 		if r.FirstRingAt.IsZero() {
 			r.FirstRingAt = e.At
 		}
+		if len(r.Rings) < maxRings {
+			r.Rings = append(r.Rings, CallRing{Agent: e.Agent, At: e.At})
+		}
 	case OfferEnded:
 		if e.Result != "answered" && e.Result != "canceled" {
 			r.Unanswered++
+		}
+		for i := len(r.Rings) - 1; i >= 0; i-- {
+			if g := &r.Rings[i]; g.Agent == e.Agent && g.Result == "" {
+				g.Result, g.Ended = e.Result, e.At
+				break
+			}
 		}
 	case CallerLeft:
 		r.LeftAt = e.At
@@ -204,11 +220,27 @@ type CallQuery struct {
 	From, To time.Time
 	Queue    string
 	Limit    int
+	// Number matches a caller number containing it (digits compared, so
+	// "+44 20" finds 442079...); Agent the agent who answered or was rung;
+	// Outcome the record's outcome. Empty matches all.
+	Number  string
+	Agent   AgentID
+	Outcome string
 }
 
-// Matches reports whether r is in the query's queue; the join-time range
-// is the store's to check, as it walks its index over that range.
+// Matches reports whether r is in the query's queue and matches its
+// number, agent and outcome; the join-time range is the store's to check,
+// as it walks its index over that range.
 func (q CallQuery) Matches(r CallRecord) bool {
+	if q.Outcome != "" && r.Outcome != q.Outcome {
+		return false
+	}
+	if q.Agent != "" && r.Agent != q.Agent && !slices.ContainsFunc(r.Rings, func(g CallRing) bool { return g.Agent == q.Agent }) {
+		return false
+	}
+	if d := digits(q.Number); q.Number != "" && (d == "" || !strings.Contains(digits(r.Number), d)) {
+		return false
+	}
 	if q.Queue == "" || r.Queue == q.Queue {
 		return true
 	}
@@ -219,6 +251,27 @@ func (q CallQuery) Matches(r CallRecord) bool {
 	}
 	return false
 }
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
+
+// CallRing is one agent rung for the call, in the record's timeline.
+type CallRing struct {
+	Agent  AgentID   `json:"agent"`
+	At     time.Time `json:"at"`
+	Result string    `json:"result,omitempty"` // answered, noanswer, busy, declined, canceled...; "" while ringing
+	Ended  time.Time `json:"ended,omitzero"`
+}
+
+// maxRings bounds a record's timeline: a caller waiting an hour in a
+// ringall queue of twenty rings hundreds of times; the count stays exact.
+const maxRings = 50
 
 // applyRecording folds a change of the call's recording into the record.
 func (r *CallRecord) applyRecording(e RecordingChanged) {

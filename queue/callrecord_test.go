@@ -141,3 +141,27 @@ func TestCallRecordFoldsAVisit(t *testing.T) {
 		t.Error("a queue order opened a call record")
 	}
 }
+
+func TestCallQueryMatches(t *testing.T) {
+	r := CallRecord{Queue: "sales", Number: "+44 20 7946 0757", Agent: "alice", Outcome: OutcomeCompleted,
+		Rings: []CallRing{{Agent: "bob", Result: "noanswer"}, {Agent: "alice", Result: "answered"}},
+		Moves: []CallMove{{From: "billing", To: "sales"}}}
+	for _, tc := range []struct {
+		q    CallQuery
+		want bool
+	}{
+		{CallQuery{}, true},
+		{CallQuery{Number: "2079460757"}, true},
+		{CallQuery{Number: "+44 20"}, true},
+		{CallQuery{Number: "555"}, false},
+		{CallQuery{Number: "abc"}, false}, // no digits matches nothing rather than everything
+		{CallQuery{Agent: "bob"}, true},   // rung, not answered: still his call to find
+		{CallQuery{Agent: "carol"}, false},
+		{CallQuery{Outcome: OutcomeCompleted, Queue: "billing"}, true},
+		{CallQuery{Outcome: string(LeftAbandoned)}, false},
+	} {
+		if got := tc.q.Matches(r); got != tc.want {
+			t.Errorf("%+v: got %v, want %v", tc.q, got, tc.want)
+		}
+	}
+}

@@ -165,6 +165,12 @@ func (db *DB) localCall(r queue.CallRecord) queue.CallRecord {
 	for i := range r.Moves {
 		r.Moves[i].At = r.Moves[i].At.In(loc)
 	}
+	for i := range r.Rings {
+		r.Rings[i].At = r.Rings[i].At.In(loc)
+		if !r.Rings[i].Ended.IsZero() {
+			r.Rings[i].Ended = r.Rings[i].Ended.In(loc)
+		}
+	}
 	return r
 }
 

@@ -30,7 +30,9 @@ func TestCallRecords(t *testing.T) {
 				FirstRingAt: at(2 * time.Second), AnsweredAt: at(25 * time.Second), LeftAt: at(25 * time.Second),
 				EndedAt: at(115 * time.Second), Agent: alice, Outcome: queue.OutcomeCompleted, CompletedBy: queue.PartyCaller,
 				JoinPosition: 1, ExitPosition: 1, Wait: 25 * time.Second, RingTime: 5 * time.Second, Talk: 90 * time.Second,
-				Offers: 2, Unanswered: 1},
+				Offers: 2, Unanswered: 1, Rings: []queue.CallRing{
+					{Agent: alice, At: at(2 * time.Second), Result: "noanswer", Ended: at(17 * time.Second)},
+					{Agent: alice, At: at(20 * time.Second), Result: "answered", Ended: at(25 * time.Second)}}},
 		},
 		{
 			name:   "connected, not yet ended",
@@ -38,7 +40,7 @@ func TestCallRecords(t *testing.T) {
 			want: queue.CallRecord{Queue: "support", Number: "1001", Name: "Caller 1001", JoinedAt: t0,
 				FirstRingAt: at(time.Second), AnsweredAt: at(3 * time.Second), LeftAt: at(3 * time.Second),
 				Agent: alice, Outcome: queue.OutcomeConnected, JoinPosition: 1, ExitPosition: 1, Wait: 3 * time.Second,
-				RingTime: 2 * time.Second, Offers: 1},
+				RingTime: 2 * time.Second, Offers: 1, Rings: []queue.CallRing{{Agent: alice, At: at(time.Second), Result: "answered", Ended: at(3 * time.Second)}}},
 		},
 		{
 			name:   "abandoned",

@@ -116,9 +116,32 @@ func (s *Server) listCalls(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	asCSV, err := wantCSV(c)
+	if err != nil {
+		return err
+	}
+	q := queue.CallQuery{From: from, To: to, Queue: c.QueryParam("queue"), Limit: limit,
+		Number: c.QueryParam("number"), Agent: queue.AgentID(c.QueryParam("agent")), Outcome: c.QueryParam("outcome")}
+	if asCSV {
+		if to.Sub(from) > queue.MaxReportRange {
+			return fieldErrors{"to": "at most 400 days after from"}.queryErr()
+		}
+		// Every matching call, not a page of them: the export streams.
+		q.Limit = 0
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
+		defer cancel()
+		h := c.Response().Header()
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+		h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="calls-%s-%s.csv"`, from.Format(time.DateOnly), to.Format(time.DateOnly)))
+		c.Response().WriteHeader(http.StatusOK)
+		if err := s.opts.Directory.WriteCallsCSV(ctx, c.Response(), q); err != nil {
+			s.log.Error("calls csv cut short", "err", err) // the status is sent: the log says why
+		}
+		return nil
+	}
 	ctx, cancel := requestContext(c)
 	defer cancel()
-	calls, err := s.opts.Directory.Calls(ctx, queue.CallQuery{From: from, To: to, Queue: c.QueryParam("queue"), Limit: limit})
+	calls, err := s.opts.Directory.Calls(ctx, q)
 	if err != nil {
 		return fmt.Errorf("calls: %w", err)
 	}

@@ -312,11 +312,24 @@ func (d *fakeDirectory) Calls(ctx context.Context, q queue.CallQuery) ([]queue.C
 	d.lastCalls.from, d.lastCalls.to, d.lastCalls.queue, d.lastCalls.limit = from, to, queueName, limit
 	var out []queue.CallRecord
 	for _, c := range d.calls {
-		if (queueName == "" || c.Queue == queueName) && !c.JoinedAt.Before(from) && c.JoinedAt.Before(to) && len(out) < limit {
+		if (queueName == "" || c.Queue == queueName) && q.Matches(c) && !c.JoinedAt.Before(from) && c.JoinedAt.Before(to) && (limit == 0 || len(out) < limit) {
 			out = append(out, c)
 		}
 	}
 	return out, nil
+}
+
+func (d *fakeDirectory) WriteCallsCSV(ctx context.Context, w io.Writer, q queue.CallQuery) error {
+	calls, _ := d.Calls(ctx, q)
+	if _, err := fmt.Fprintln(w, "id,queue,outcome"); err != nil {
+		return err
+	}
+	for _, c := range calls {
+		if _, err := fmt.Fprintf(w, "%s,%s,%s\n", c.ID, c.Queue, c.Outcome); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (d *fakeDirectory) CallByID(ctx context.Context, id string) (queue.CallRecord, error) {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -53,6 +54,8 @@ type Directory interface {
 	PutUser(ctx context.Context, u queue.User, password string) error
 	DeleteUser(ctx context.Context, id string) error
 	Calls(ctx context.Context, q queue.CallQuery) ([]queue.CallRecord, error)
+	// WriteCallsCSV writes the calls q selects as CSV, a header first.
+	WriteCallsCSV(ctx context.Context, w io.Writer, q queue.CallQuery) error
 	// CallByID is one call record by its ID; queue.ErrNotFound if none.
 	CallByID(ctx context.Context, id string) (queue.CallRecord, error)
 	QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error)

@@ -85,6 +85,21 @@ await run('call-recording', async (browser) => {
   }, href);
   assert(got.status === 200 && /audio\/wav/.test(got.type) && /attachment/.test(got.disposition) && got.size > 44,
     `download: ${JSON.stringify(got)}, want 200 audio/wav as an attachment`);
+  // The call's timeline, and the search by its number with a CSV of it.
+  await callRow.getByTestId('call-details').click();
+  const steps = await sam.getByTestId('call-timeline').first().textContent();
+  assert(/rang alice: answered/.test(steps) && /answered by alice/.test(steps), `timeline: ${steps}`);
+  const digits = caller.replace(/\D/g, '').slice(0, 12);
+  await sam.getByTestId('calls-number').fill(digits);
+  await sam.getByTestId('calls-show').click();
+  await until(`the search by ${digits} to list that call alone`, async () =>
+    (await sam.getByTestId('call-row').count()) === 1 && (await sam.getByTestId('call-row').getAttribute('data-call')) === id);
+  const csvHref = await sam.getByTestId('calls-csv').getAttribute('href');
+  const csv = await sam.evaluate(async (u) => { const r = await fetch(u); return { status: r.status, type: r.headers.get('content-type'), text: await r.text() }; }, csvHref);
+  const csvLines = csv.text.trim().split(/\r?\n/);
+  assert(csv.status === 200 && /text\/csv/.test(csv.type) && csvLines[0].startsWith('id,') && csvLines.length === 2 && csvLines[1].startsWith(id),
+    `calls CSV: ${csv.status} ${csv.type} ${csvLines.length} lines: ${csvLines[0]}`);
+  log(`timeline: ${steps.trim()}; the search by ${digits} finds it; CSV ${csvLines.length - 1} row`);
   const forAlice = await alice.evaluate(async (u) => (await fetch(u)).status, href);
   assert(forAlice === 403, `alice's fetch of the recording: ${forAlice}, want 403`);
   log(`download ${got.size} bytes; alice refused with ${forAlice}`);

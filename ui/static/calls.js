@@ -16,11 +16,17 @@ export async function showCalls(main, session) {
   const from = h('input', { type: 'date', value: p.get('from') || today, 'data-testid': 'calls-from' });
   const to = h('input', { type: 'date', value: p.get('to') || today, 'data-testid': 'calls-to' });
   const queueSel = h('select', { 'data-testid': 'calls-queue' }, h('option', { value: '' }, 'All queues'));
+  const number = h('input', { type: 'search', value: p.get('number') || '', placeholder: 'digits', size: '12', 'data-testid': 'calls-number' });
+  const agent = h('input', { type: 'search', value: p.get('agent') || '', placeholder: 'login', size: '10', 'data-testid': 'calls-agent' });
+  const outcome = h('select', { 'data-testid': 'calls-outcome' }, h('option', { value: '' }, 'Any outcome'),
+    Object.entries(OUTCOMES).map(([v, t]) => h('option', { value: v, selected: v === p.get('outcome') }, t)));
+  const csvLink = h('a', { 'data-testid': 'calls-csv', download: '' }, 'Download CSV');
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'calls-status' });
   const body = h('tbody', {});
   const form = h('form', { class: 'filters', 'aria-label': 'Which calls' },
     h('label', {}, 'From ', from), h('label', {}, 'To ', to), h('label', {}, 'Queue ', queueSel),
-    h('button', { type: 'submit', class: 'primary', 'data-testid': 'calls-show' }, 'Show'));
+    h('label', {}, 'Number ', number), h('label', {}, 'Agent ', agent), h('label', {}, 'Outcome ', outcome),
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'calls-show' }, 'Show'), csvLink);
   replace(main, h('section', { class: 'card calls' },
     h('h1', {}, 'Calls'), form, status,
     h('table', { class: 'list calls-table', 'data-testid': 'calls-table' },
@@ -41,6 +47,13 @@ export async function showCalls(main, session) {
     status.className = 'status';
     const q = new URLSearchParams({ from: from.value, to: to.value, limit: '1000' });
     if (queueSel.value) q.set('queue', queueSel.value);
+    if (number.value.trim()) q.set('number', number.value.trim());
+    if (agent.value.trim()) q.set('agent', agent.value.trim());
+    if (outcome.value) q.set('outcome', outcome.value);
+    const all = new URLSearchParams(q);
+    all.delete('limit');
+    all.set('format', 'csv');
+    csvLink.href = `/api/calls?${all}`;
     history.replaceState(null, '', `/calls?${q}`);
     let calls;
     try {
@@ -55,9 +68,33 @@ export async function showCalls(main, session) {
     replace(body, calls.length ? calls.map(row) : h('tr', {}, h('td', { colspan: '8', class: 'muted' }, 'No calls.')));
   }
 
+  // The call's timeline, under its row: joined, each agent rung and how
+  // that ended, answered, moves, transfer, end and who hung up.
+  function timeline(c) {
+    const t = (iso) => new Date(iso).toLocaleTimeString();
+    const steps = [[c.joined_at, `joined ${c.queue} at position ${c.join_position}`]];
+    for (const m of c.moves || []) steps.push([m.at, `moved from ${m.from} to ${m.to}`]);
+    for (const g of c.rings || []) steps.push([g.at, `rang ${g.agent}${g.result ? `: ${g.result}${g.ended ? ` after ${dur((Date.parse(g.ended) - Date.parse(g.at)) / 1000)}` : ''}` : ''}`]);
+    if (c.answered_at) steps.push([c.answered_at, `answered by ${c.agent} after ${dur(c.wait)}`]);
+    if (c.transfer) steps.push([c.transfer.at, `transferred by the ${c.transfer.by} to ${c.transfer.exten || c.transfer.attended || ''}`]);
+    for (const m of c.monitors || []) steps.push([m.from, `${m.supervisor} ${m.modes.join(' → ')}`]);
+    if (c.ended_at) steps.push([c.ended_at, `ended: ${OUTCOMES[c.outcome] || c.outcome}${c.completed_by ? `, hung up by the ${c.completed_by}` : ''}`]);
+    steps.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
+    if ((c.offers || 0) > (c.rings || []).length) steps.push([null, `${c.offers} rings in all`]);
+    return h('ol', { class: 'timeline', 'data-testid': 'call-timeline' }, steps.map(([at, text]) => h('li', {}, at ? h('time', {}, t(at)) : null, ' ', text)));
+  }
+
   function row(c) {
-    return h('tr', { 'data-testid': 'call-row', dataset: { call: c.id } },
-      h('td', {}, new Date(c.joined_at).toLocaleString()),
+    const details = h('button', { type: 'button', class: 'link', 'aria-expanded': 'false', 'data-testid': 'call-details',
+      onclick: () => {
+        const open = details.getAttribute('aria-expanded') === 'true';
+        details.setAttribute('aria-expanded', String(!open));
+        const next = tr.nextElementSibling;
+        if (open) { if (next?.classList.contains('timeline-row')) next.remove(); return; }
+        tr.after(h('tr', { class: 'timeline-row' }, h('td', { colspan: '8' }, timeline(c))));
+      } }, new Date(c.joined_at).toLocaleString());
+    const tr = h('tr', { 'data-testid': 'call-row', dataset: { call: c.id } },
+      h('td', {}, details),
       h('td', {}, c.queue),
       h('td', {}, `${c.number || ''} ${c.name || ''}`.trim() || 'unknown'),
       h('td', {}, c.agent || '—'),
@@ -67,6 +104,7 @@ export async function showCalls(main, session) {
       h('td', {}, dur(c.wait)),
       h('td', {}, c.talk ? dur(c.talk) : '—'),
       h('td', { class: 'recording-cell' }, recordingCell(c)));
+    return tr;
   }
 
   function recordingCell(c) {
