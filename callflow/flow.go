@@ -471,7 +471,7 @@ func (a *App) accept(e queue.Accept) {
 	class := e.MusicClass
 	var recSnoop string
 	if e.Record != nil {
-		recSnoop = recordingSnoopPrefix + a.nextID("r")
+		recSnoop = a.nextID("r") // sqr-<run>-<n>
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
 		if err := a.ari.Answer(ctx, id); err != nil {

@@ -30,8 +30,8 @@ import (
 // one left (reconcile).
 
 const (
-	monitorLegPrefix    = "sqm-" // the supervisor's leg (both halves of a Local one)
-	snoopPrefix         = "sqn-"
+	monitorLegPrefix    = "sqm-" // the supervisor's leg (both halves of a Local one): nextID("m")
+	snoopPrefix         = "sqn-" // nextID("n")
 	monitorBridgePrefix = "sqs-"
 	// MonitorArg and SnoopArg are the first Stasis arguments of a
 	// supervisor's leg and of a snoop channel: "monitor,<session>".
@@ -160,9 +160,9 @@ func (a *App) startMonitor(caller, supervisor, mode string) (*monitorSession, er
 	case queue.DeviceInUse, queue.DeviceBusy, queue.DeviceRinging, queue.DeviceRingInUse, queue.DeviceOnHold:
 		return nil, monitorErr(queue.ErrConflict, "your phone %s is busy (%s)", device, view.Device)
 	}
-	id := a.nextID("m")
+	id := a.nextID("m") // sqm-<run>-<n>: the legs are it with -1 and -2
 	s := &monitorSession{id: id, supervisor: supervisor, caller: caller, device: device, mode: mode,
-		leg: monitorLegPrefix + id + "-1", other: monitorLegPrefix + id + "-2", ready: make(chan error, 1)}
+		leg: id + "-1", other: id + "-2", ready: make(chan error, 1)}
 	a.monitors[id] = s
 	a.monitorChan[s.leg] = s
 	a.monitorChan[s.other] = s
@@ -222,9 +222,9 @@ func (a *App) joinMonitor(s *monitorSession, leg *callerLeg, mode string) {
 		whisper = "out" // into what the agent's leg is sent: the agent hears it
 	}
 	if s.bridge == "" {
-		s.bridge = monitorBridgePrefix + s.id
+		s.bridge = monitorBridgePrefix + strings.TrimPrefix(s.id, monitorLegPrefix)
 	}
-	s.snoop = snoopPrefix + a.nextID("n")
+	s.snoop = a.nextID("n") // sqn-<run>-<n>
 	bridge, snoop := s.bridge, s.snoop
 	a.monitorChan[snoop] = s
 	a.exec.Submit(monitorLane(s), func(ctx context.Context) {

@@ -143,7 +143,7 @@ func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, record
 // not cut the recording.
 
 const (
-	recordingSnoopPrefix = "sqr-"
+	recordingSnoopPrefix = "sqr-" // nextID("r")
 	// RecordSnoopArg is the first Stasis argument of a recording snoop:
 	// "record,<recording name>,<format>".
 	RecordSnoopArg = "record"
