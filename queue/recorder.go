@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"maps"
 	"sort"
 	"time"
 )
@@ -78,8 +79,9 @@ type agentSeries struct {
 	series[AgentInterval]
 	// The state the agent is in and the instant up to which its time in it
 	// has been counted.
-	state AgentState
-	upTo  time.Time
+	state  AgentState
+	reason string // the pause's, while paused
+	upTo   time.Time
 }
 
 // NewRecorder returns an empty Recorder whose intervals and days follow the
@@ -161,12 +163,12 @@ func (r *Recorder) Observe(ev Event) {
 		if as.upTo.After(from) {
 			from = as.upTo // Advance already counted up to here
 		}
-		r.accrue(ev.Agent, as, ev.Prev, from, ev.At)
-		as.state, as.upTo = ev.State, ev.At
+		r.accrue(ev.Agent, as, ev.Prev, as.reason, from, ev.At)
+		as.state, as.reason, as.upTo = ev.State, ev.Reason, ev.At
 	case AgentRemoved:
 		if as, ok := r.agents[ev.Agent]; ok {
-			r.accrue(ev.Agent, as, as.state, as.upTo, ev.At)
-			as.state, as.upTo = AgentLoggedOut, ev.At
+			r.accrue(ev.Agent, as, as.state, as.reason, as.upTo, ev.At)
+			as.state, as.reason, as.upTo = AgentLoggedOut, "", ev.At
 		}
 	}
 }
@@ -209,14 +211,14 @@ func (r *Recorder) Advance(now time.Time) {
 		if as.state == "" || as.state == AgentLoggedOut || !now.After(as.upTo) {
 			continue
 		}
-		r.accrue(id, as, as.state, as.upTo, now)
+		r.accrue(id, as, as.state, as.reason, as.upTo, now)
 		as.upTo = now
 	}
 }
 
-// accrue adds the time [from, to) spent in state to the agent's intervals,
-// split at interval boundaries.
-func (r *Recorder) accrue(agent AgentID, as *agentSeries, state AgentState, from, to time.Time) {
+// accrue adds the time [from, to) spent in state (paused: for reason) to the
+// agent's intervals, split at interval boundaries.
+func (r *Recorder) accrue(agent AgentID, as *agentSeries, state AgentState, reason string, from, to time.Time) {
 	if state == "" || state == AgentLoggedOut || from.IsZero() || !to.After(from) {
 		return
 	}
@@ -234,6 +236,10 @@ func (r *Recorder) accrue(agent AgentID, as *agentSeries, state AgentState, from
 		a.LoggedIn += d
 		if state == AgentPaused {
 			a.Paused += d
+			if a.PausedBy == nil {
+				a.PausedBy = map[string]time.Duration{}
+			}
+			a.PausedBy[reason] += d
 		}
 		from = end
 	}
@@ -315,6 +321,11 @@ func slotAt[I any](s *series[I], dirty *[]*slot[I], start time.Time, fresh func(
 func (r *Recorder) Drain() (queues []QueueInterval, agents []AgentInterval) {
 	queues = drain(&r.dirtyQueues)
 	agents = drain(&r.dirtyAgents)
+	for i := range agents {
+		// The recorder goes on adding to its own map; the caller (the
+		// store's writer, on its goroutine) gets one of its own.
+		agents[i].PausedBy = maps.Clone(agents[i].PausedBy)
+	}
 	sort.Slice(queues, func(i, j int) bool {
 		if queues[i].Queue != queues[j].Queue {
 			return queues[i].Queue < queues[j].Queue

@@ -288,10 +288,10 @@ func TestRecorderAgentFigures(t *testing.T) {
 				recStateChange("a", AgentPaused, 10*time.Minute, AgentAvailable, 50*time.Minute),
 			},
 			want: []AgentInterval{
-				{Agent: "a", Start: start, Paused: 5 * time.Minute, LoggedIn: 5 * time.Minute},
-				{Agent: "a", Start: recAt(15 * time.Minute), Paused: 15 * time.Minute, LoggedIn: 15 * time.Minute},
-				{Agent: "a", Start: recAt(30 * time.Minute), Paused: 15 * time.Minute, LoggedIn: 15 * time.Minute},
-				{Agent: "a", Start: recAt(45 * time.Minute), Paused: 5 * time.Minute, LoggedIn: 5 * time.Minute},
+				{Agent: "a", Start: start, Paused: 5 * time.Minute, PausedBy: map[string]time.Duration{"": 5 * time.Minute}, LoggedIn: 5 * time.Minute},
+				{Agent: "a", Start: recAt(15 * time.Minute), Paused: 15 * time.Minute, PausedBy: map[string]time.Duration{"": 15 * time.Minute}, LoggedIn: 15 * time.Minute},
+				{Agent: "a", Start: recAt(30 * time.Minute), Paused: 15 * time.Minute, PausedBy: map[string]time.Duration{"": 15 * time.Minute}, LoggedIn: 15 * time.Minute},
+				{Agent: "a", Start: recAt(45 * time.Minute), Paused: 5 * time.Minute, PausedBy: map[string]time.Duration{"": 5 * time.Minute}, LoggedIn: 5 * time.Minute},
 			},
 		},
 		{
@@ -310,7 +310,7 @@ func TestRecorderAgentFigures(t *testing.T) {
 			events: []Event{
 				recStateChange("a", AgentPaused, 5*time.Minute, AgentAvailable, 15*time.Minute),
 			},
-			want: []AgentInterval{{Agent: "a", Start: start, Paused: 10 * time.Minute, LoggedIn: 10 * time.Minute}},
+			want: []AgentInterval{{Agent: "a", Start: start, Paused: 10 * time.Minute, PausedBy: map[string]time.Duration{"": 10 * time.Minute}, LoggedIn: 10 * time.Minute}},
 		},
 		{
 			name: "removing an agent closes its time",
@@ -318,7 +318,7 @@ func TestRecorderAgentFigures(t *testing.T) {
 				recStateChange("a", AgentLoggedOut, 0, AgentPaused, time.Minute),
 				AgentRemoved{At: recAt(3 * time.Minute), Agent: "a"},
 			},
-			want: []AgentInterval{{Agent: "a", Start: start, Paused: 2 * time.Minute, LoggedIn: 2 * time.Minute}},
+			want: []AgentInterval{{Agent: "a", Start: start, Paused: 2 * time.Minute, PausedBy: map[string]time.Duration{"": 2 * time.Minute}, LoggedIn: 2 * time.Minute}},
 		},
 	}
 	for _, tt := range tests {
@@ -358,8 +358,8 @@ func TestRecorderAdvance(t *testing.T) {
 	r.Advance(recAt(20 * time.Minute))
 	_, agents := r.Drain()
 	want := []AgentInterval{
-		{Agent: "a", Start: recAt(0), Paused: 10 * time.Minute, LoggedIn: 10 * time.Minute},
-		{Agent: "a", Start: recAt(15 * time.Minute), Paused: 5 * time.Minute, LoggedIn: 5 * time.Minute},
+		{Agent: "a", Start: recAt(0), Paused: 10 * time.Minute, PausedBy: map[string]time.Duration{"": 10 * time.Minute}, LoggedIn: 10 * time.Minute},
+		{Agent: "a", Start: recAt(15 * time.Minute), Paused: 5 * time.Minute, PausedBy: map[string]time.Duration{"": 5 * time.Minute}, LoggedIn: 5 * time.Minute},
 	}
 	if !reflect.DeepEqual(agents, want) {
 		t.Fatalf("after Advance got=%+v,\nwant %+v", agents, want)
@@ -514,5 +514,34 @@ func TestRecorderLoadReplaces(t *testing.T) {
 	r.Observe(CallerJoined{At: recAt(3 * time.Minute), Caller: "c2", Queue: "q"})
 	if got := r.QueueDay("q", recAt(0)).Offered; got != 8 {
 		t.Errorf("offered got=%d, want 8 (the loaded 7, realigned to the interval, plus one)", got)
+	}
+}
+
+// Paused time is also counted by the pause's reason, the reason changing
+// while paused included; a drained interval's map is the caller's own.
+func TestRecorderPausedByReason(t *testing.T) {
+	r := NewRecorder(time.UTC)
+	r.Observe(recStateChange("a", AgentLoggedOut, -time.Hour, AgentAvailable, 0))
+	pause := func(at time.Duration, prev AgentState, since time.Duration, reason string) {
+		r.Observe(AgentStateChanged{At: recAt(at), Agent: "a", State: AgentPaused, Reason: reason, Prev: prev, PrevSince: recAt(since)})
+	}
+	pause(time.Minute, AgentAvailable, 0, "Break")
+	pause(6*time.Minute, AgentPaused, time.Minute, "Lunch")
+	r.Observe(AgentStateChanged{At: recAt(16 * time.Minute), Agent: "a", State: AgentAvailable, Prev: AgentPaused, PrevSince: recAt(6 * time.Minute)})
+	_, agents := r.Drain()
+	var got AgentInterval
+	for _, a := range agents {
+		got.Add(a)
+	}
+	want := map[string]time.Duration{"Break": 5 * time.Minute, "Lunch": 10 * time.Minute}
+	if got.Paused != 15*time.Minute || !reflect.DeepEqual(got.PausedBy, want) {
+		t.Fatalf("paused %s by %v, want 15m by %v", got.Paused, got.PausedBy, want)
+	}
+	agents[len(agents)-1].PausedBy["Break"] = time.Hour // the caller's copy of 10:15's interval
+	r.Observe(AgentStateChanged{At: recAt(17 * time.Minute), Agent: "a", State: AgentPaused, Reason: "Break", Prev: AgentAvailable, PrevSince: recAt(16 * time.Minute)})
+	r.Advance(recAt(18 * time.Minute))
+	_, again := r.Drain()
+	if d := again[len(again)-1].PausedBy["Break"]; d != time.Minute {
+		t.Fatalf("Break in 10:15's interval after a minute more of it: %s, want 1m (a change to the drained copy is not the recorder's)", d)
 	}
 }

@@ -103,6 +103,8 @@ type AgentInterval struct {
 	WrapUp    time.Duration `json:"wrap_up"`
 	Paused    time.Duration `json:"paused"`
 	LoggedIn  time.Duration `json:"logged_in"`
+	// PausedBy splits Paused by the pause's reason ("" for none given).
+	PausedBy map[string]time.Duration `json:"paused_by,omitempty"`
 }
 
 // Add folds o into q: counts and sums add, maxima take the larger. Queue and
@@ -132,4 +134,10 @@ func (a *AgentInterval) Add(o AgentInterval) {
 	a.WrapUp += o.WrapUp
 	a.Paused += o.Paused
 	a.LoggedIn += o.LoggedIn
+	if len(o.PausedBy) > 0 && a.PausedBy == nil {
+		a.PausedBy = make(map[string]time.Duration, len(o.PausedBy))
+	}
+	for k, v := range o.PausedBy {
+		a.PausedBy[k] += v
+	}
 }

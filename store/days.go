@@ -44,10 +44,19 @@ func queueDelta(cur, old queue.QueueInterval) queue.QueueInterval {
 }
 
 func agentDelta(cur, old queue.AgentInterval) queue.AgentInterval {
-	return queue.AgentInterval{
+	d := queue.AgentInterval{
 		Calls: cur.Calls - old.Calls, NoAnswers: cur.NoAnswers - old.NoAnswers, Talk: cur.Talk - old.Talk,
 		WrapUp: cur.WrapUp - old.WrapUp, Paused: cur.Paused - old.Paused, LoggedIn: cur.LoggedIn - old.LoggedIn,
 	}
+	for reason, v := range cur.PausedBy {
+		if g := v - old.PausedBy[reason]; g != 0 {
+			if d.PausedBy == nil {
+				d.PausedBy = map[string]time.Duration{}
+			}
+			d.PausedBy[reason] = g
+		}
+	}
+	return d
 }
 
 // rollUp adds change to the day row of name in parent.

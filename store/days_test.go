@@ -78,3 +78,14 @@ func TestDayRollUpsSumTheirIntervals(t *testing.T) {
 	}
 	check(MustOpenPath(t, path, testOptions()), "built on open")
 }
+
+// An agent interval rewritten with more pause time adds only what it
+// gained to its day, reason by reason.
+func TestAgentDeltaByReason(t *testing.T) {
+	old := queue.AgentInterval{Paused: 5 * time.Minute, PausedBy: map[string]time.Duration{"Break": 5 * time.Minute}}
+	cur := queue.AgentInterval{Paused: 9 * time.Minute, PausedBy: map[string]time.Duration{"Break": 5 * time.Minute, "Lunch": 4 * time.Minute}}
+	d := agentDelta(cur, old)
+	if d.Paused != 4*time.Minute || len(d.PausedBy) != 1 || d.PausedBy["Lunch"] != 4*time.Minute {
+		t.Fatalf("delta %+v, want 4m paused, all of it Lunch", d)
+	}
+}

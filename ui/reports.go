@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -175,11 +176,12 @@ func (s *Server) agentReport(c echo.Context) error {
 		return c.JSON(http.StatusOK, agentReport{From: from, To: to, Interval: interval, Rows: nonNil(rows), Totals: nonNil(totals)})
 	}
 	header := []string{"agent", "start", "calls", "missed", "talk_seconds", "wrap_up_seconds", "paused_seconds", "logged_in_seconds",
-		"occupancy_percent", "calls_per_hour", "aht_seconds"}
+		"occupancy_percent", "calls_per_hour", "aht_seconds", "paused_by_reason"}
 	out := make([][]string, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, []string{csvcell.Safe(string(r.Agent)), r.Start.Format(time.RFC3339), strconv.Itoa(r.Calls), strconv.Itoa(r.NoAnswers), secs(r.Talk),
-			secs(r.WrapUp), secs(r.Paused), secs(r.LoggedIn), pctText(r.Occupancy), strconv.FormatFloat(r.CallsPerHour, 'f', 2, 64), secs(r.AHT)})
+			secs(r.WrapUp), secs(r.Paused), secs(r.LoggedIn), pctText(r.Occupancy), strconv.FormatFloat(r.CallsPerHour, 'f', 2, 64), secs(r.AHT),
+			pausesText(r.PausedBy)})
 	}
 	return writeCSV(c, fmt.Sprintf("agents-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
 }
@@ -205,6 +207,20 @@ func writeCSV(c echo.Context, file string, header []string, rows [][]string) err
 		return fmt.Errorf("write csv %s: %w", file, err)
 	}
 	return nil
+}
+
+// pausesText is paused time by reason as "Break=300.0;Lunch=600.0", by
+// reason, "(none)" for a pause given none.
+func pausesText(by map[string]time.Duration) string {
+	var parts []string
+	for _, reason := range slices.Sorted(maps.Keys(by)) {
+		name := reason
+		if name == "" {
+			name = "(none)"
+		}
+		parts = append(parts, csvcell.Safe(name)+"="+secs(by[reason]))
+	}
+	return strings.Join(parts, ";")
 }
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) }

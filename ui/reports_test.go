@@ -22,6 +22,12 @@ func TestReportRoutes(t *testing.T) {
 		{Queue: "sales", Start: start.Add(15 * time.Minute), Offered: 1, Answered: 1, WaitSum: 10 * time.Second, TalkSum: 50 * time.Second},
 		{Queue: "sales", Start: start.Add(time.Hour), Offered: 2, Answered: 2, AnsweredInSL: 1, WaitSum: 30 * time.Second, TalkSum: 60 * time.Second},
 	}
+	env.dir.agentStats["alice"] = []queue.AgentInterval{
+		{Agent: "alice", Start: start, Calls: 2, Paused: 10 * time.Minute, LoggedIn: 15 * time.Minute,
+			PausedBy: map[string]time.Duration{"Lunch": 7 * time.Minute, "": 3 * time.Minute}},
+		{Agent: "alice", Start: start.Add(15 * time.Minute), Paused: 5 * time.Minute, LoggedIn: 15 * time.Minute,
+			PausedBy: map[string]time.Duration{"Lunch": 5 * time.Minute}},
+	}
 	env.dir.mu.Unlock()
 	sue, alice := env.MustLogin(t, "sue"), env.MustLogin(t, "alice")
 	d := day.Format(time.DateOnly)
@@ -58,5 +64,15 @@ func TestReportRoutes(t *testing.T) {
 	if status != http.StatusOK || len(lines) != 3 || !strings.HasPrefix(lines[0], "queue,start,offered,answered,answered_in_sl,sl_percent,abandoned") ||
 		!strings.HasPrefix(lines[1], "sales,") || !strings.Contains(lines[1], ",4,3,2,50.0,1,") {
 		t.Errorf("CSV: %d\n%s\nwant a header and two CRLF rows, 09:00 with 4,3,2,66.7 %%,1", status, body)
+	}
+
+	// Pauses by reason, summed over the hour, in seconds in JSON and CSV.
+	status, body = sue.do("GET", "/api/reports/agents?agent=alice&interval=hour&from="+d+"&to="+d, nil)
+	if status != http.StatusOK || !strings.Contains(string(body), `"paused_by":{"":180,"Lunch":720}`) {
+		t.Errorf("agent report: %d %s, want alice's pauses by reason: 180 s with none, 720 s Lunch", status, body)
+	}
+	status, body = sue.do("GET", "/api/reports/agents?agent=alice&interval=hour&format=csv&from="+d+"&to="+d, nil)
+	if status != http.StatusOK || !strings.Contains(string(body), "(none)=180.0;Lunch=720.0") {
+		t.Errorf("agent CSV: %d %s, want the pauses by reason", status, body)
 	}
 }

@@ -95,11 +95,13 @@ export async function showReports(main) {
         h('td', { 'data-testid': 'report-sl' }, pctCell(r.service_level_pct)), h('td', {}, r.abandoned), h('td', {}, r.abandoned_short), h('td', {}, r.timed_out),
         h('td', {}, r.exited), h('td', {}, dur(r.asa)), h('td', {}, dur(r.longest_wait)), h('td', {}, dur(r.aht)))))));
     replace(agentBox, csv('/api/reports/agents'), ar.totals.length ? h('table', { class: 'list report-table', 'data-testid': 'report-agents-table' },
-      h('thead', {}, h('tr', {}, ['Agent', 'Calls', 'Missed', 'Talk', 'Wrap-up', 'Paused', 'Logged in', 'Occupancy', 'Calls/hour', 'AHT']
+      h('thead', {}, h('tr', {}, ['Agent', 'Calls', 'Missed', 'Talk', 'Wrap-up', 'Paused', 'By reason', 'Logged in', 'Occupancy', 'Calls/hour', 'AHT']
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, ar.totals.map((r) => h('tr', { 'data-testid': 'report-agent-row' },
         h('th', { scope: 'row' }, r.agent), h('td', {}, r.calls), h('td', {}, r.no_answers), h('td', {}, dur(r.talk)), h('td', {}, dur(r.wrap_up)),
-        h('td', {}, dur(r.paused)), h('td', {}, dur(r.logged_in)),
+        h('td', {}, dur(r.paused)),
+        h('td', { 'data-testid': 'report-pauses' }, Object.entries(r.paused_by || {}).sort().map(([k, v]) => `${k || 'no reason'} ${dur(v)}`).join(', ') || '–'),
+        h('td', {}, dur(r.logged_in)),
         h('td', {}, occupancy(r.occupancy_pct)),
         h('td', {}, r.calls_per_hour.toFixed(1)), h('td', {}, dur(r.aht))))))
       : h('p', { class: 'muted' }, 'No agent figures in this range.'));
