@@ -183,6 +183,7 @@ func (r *Recorder) observeLeft(ev CallerLeft) {
 		}
 		q.WaitSum += ev.Wait
 		q.WaitMax = max(q.WaitMax, ev.Wait)
+		q.WaitHist[waitBucket(ev.Wait)]++
 	case LeftAbandoned, LeftLost:
 		q.Abandoned++
 		if ev.Wait < ShortAbandon {

@@ -111,7 +111,7 @@ func TestRecorderQueueFigures(t *testing.T) {
 				CallerLeft{At: recAt(2 * time.Minute), Caller: "c2", Queue: "q", Reason: LeftAnswered, Wait: 21 * time.Second, Agent: "a"},
 				CallConnected{At: recAt(2 * time.Minute), Caller: "c2", Queue: "q", Agent: "a", Wait: 21 * time.Second},
 			},
-			want: QueueInterval{Queue: "q", Start: start, Answered: 2, AnsweredInSL: 1, WaitSum: 41 * time.Second, WaitMax: 21 * time.Second},
+			want: QueueInterval{Queue: "q", Start: start, Answered: 2, AnsweredInSL: 1, WaitSum: 41 * time.Second, WaitMax: 21 * time.Second, WaitHist: [7]int{0, 1, 1}},
 		},
 		{
 			name: "service level taken from the latest configuration",
@@ -120,7 +120,7 @@ func TestRecorderQueueFigures(t *testing.T) {
 				recSLConfigured("q", 30*time.Second),
 				CallerLeft{At: recAt(time.Minute), Caller: "c1", Queue: "q", Reason: LeftAnswered, Wait: 25 * time.Second},
 			},
-			want: QueueInterval{Queue: "q", Start: start, Answered: 1, AnsweredInSL: 1, WaitSum: 25 * time.Second, WaitMax: 25 * time.Second},
+			want: QueueInterval{Queue: "q", Start: start, Answered: 1, AnsweredInSL: 1, WaitSum: 25 * time.Second, WaitMax: 25 * time.Second, WaitHist: [7]int{0, 0, 1}},
 		},
 		{
 			name: "unconfigured queue uses app_queue's default service level",
@@ -128,7 +128,7 @@ func TestRecorderQueueFigures(t *testing.T) {
 				CallerLeft{At: recAt(time.Minute), Caller: "c1", Queue: "q", Reason: LeftAnswered, Wait: 60 * time.Second},
 				CallerLeft{At: recAt(time.Minute), Caller: "c2", Queue: "q", Reason: LeftAnswered, Wait: 61 * time.Second},
 			},
-			want: QueueInterval{Queue: "q", Start: start, Answered: 2, AnsweredInSL: 1, WaitSum: 121 * time.Second, WaitMax: 61 * time.Second},
+			want: QueueInterval{Queue: "q", Start: start, Answered: 2, AnsweredInSL: 1, WaitSum: 121 * time.Second, WaitMax: 61 * time.Second, WaitHist: [7]int{0, 0, 0, 1, 1}},
 		},
 		{
 			name: "abandons, short ones a subset; lost callers abandoned",
@@ -201,7 +201,7 @@ func TestRecorderEventsInLaterIntervals(t *testing.T) {
 		CallCompleted{At: recAt(31 * time.Minute), Caller: "c1", Agent: "a", Queue: "q", Talk: 16 * time.Minute},
 	}
 	second := recQueueFigures(t, events, "q", recAt(15*time.Minute))
-	want := QueueInterval{Queue: "q", Start: recAt(15 * time.Minute), Answered: 1, AnsweredInSL: 1, WaitSum: time.Second, WaitMax: time.Second}
+	want := QueueInterval{Queue: "q", Start: recAt(15 * time.Minute), Answered: 1, AnsweredInSL: 1, WaitSum: time.Second, WaitMax: time.Second, WaitHist: [7]int{1}}
 	if !reflect.DeepEqual(second, want) {
 		t.Errorf("second interval got=%+v,\nwant %+v", second, want)
 	}
@@ -435,7 +435,7 @@ func TestRecorderDays(t *testing.T) {
 	r.Observe(CallerLeft{At: time.Date(2025, 3, 4, 13, 0, 0, 0, berlin), Caller: "c2", Queue: "q", Reason: LeftAnswered, Wait: 90 * time.Second})
 
 	got := r.QueueDay("q", time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC))
-	want := QueueInterval{Queue: "q", Start: day, Offered: 3, Answered: 2, AnsweredInSL: 1, WaitSum: 2 * time.Minute, WaitMax: 90 * time.Second}
+	want := QueueInterval{Queue: "q", Start: day, Offered: 3, Answered: 2, AnsweredInSL: 1, WaitSum: 2 * time.Minute, WaitMax: 90 * time.Second, WaitHist: [7]int{0, 0, 1, 0, 1}}
 	if !got.Start.Equal(want.Start) {
 		t.Errorf("start got=%v, want %v", got.Start, want.Start)
 	}

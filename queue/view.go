@@ -91,6 +91,22 @@ type QueueInterval struct {
 	TalkMax        time.Duration `json:"talk_max"`
 	WrapSum        time.Duration `json:"wrap_sum"`
 	WrapMax        time.Duration `json:"wrap_max"`
+	// WaitHist counts answered calls by their wait, in the WaitBuckets:
+	// [i] is a wait up to WaitBuckets[i], the last one longer than all.
+	WaitHist [len(WaitBuckets) + 1]int `json:"wait_hist"`
+}
+
+// WaitBuckets are the upper bounds of QueueInterval.WaitHist's counts.
+var WaitBuckets = [...]time.Duration{10 * time.Second, 20 * time.Second, 30 * time.Second, time.Minute, 2 * time.Minute, 5 * time.Minute}
+
+// waitBucket is the WaitHist index of a wait.
+func waitBucket(w time.Duration) int {
+	for i, b := range WaitBuckets {
+		if w <= b {
+			return i
+		}
+	}
+	return len(WaitBuckets)
 }
 
 // AgentInterval is one agent's figures over one interval (or a day).
@@ -124,6 +140,9 @@ func (q *QueueInterval) Add(o QueueInterval) {
 	q.TalkMax = max(q.TalkMax, o.TalkMax)
 	q.WrapSum += o.WrapSum
 	q.WrapMax = max(q.WrapMax, o.WrapMax)
+	for i, n := range o.WaitHist {
+		q.WaitHist[i] += n
+	}
 }
 
 // Add folds o into a; Agent and Start stay a's.

@@ -40,7 +40,15 @@ func queueDelta(cur, old queue.QueueInterval) queue.QueueInterval {
 		WaitSum: cur.WaitSum - old.WaitSum, AbandonWaitSum: cur.AbandonWaitSum - old.AbandonWaitSum,
 		TalkSum: cur.TalkSum - old.TalkSum, WrapSum: cur.WrapSum - old.WrapSum,
 		WaitMax: cur.WaitMax, TalkMax: cur.TalkMax, WrapMax: cur.WrapMax, // Add keeps the larger
+		WaitHist: histDelta(cur.WaitHist, old.WaitHist),
 	}
+}
+
+func histDelta(cur, old [len(queue.WaitBuckets) + 1]int) [len(queue.WaitBuckets) + 1]int {
+	for i := range cur {
+		cur[i] -= old[i]
+	}
+	return cur
 }
 
 func agentDelta(cur, old queue.AgentInterval) queue.AgentInterval {

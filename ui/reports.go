@@ -127,11 +127,19 @@ func (s *Server) queueReport(c echo.Context) error {
 	}
 	header := []string{"queue", "start", "offered", "answered", "answered_in_sl", "sl_percent", "abandoned", "abandoned_short",
 		"abandon_percent", "timed_out", "exited", "asa_seconds", "longest_wait_seconds", "aht_seconds", "avg_abandon_seconds"}
+	for _, b := range queue.WaitBuckets {
+		header = append(header, fmt.Sprintf("answered_within_%gs", b.Seconds()))
+	}
+	header = append(header, fmt.Sprintf("answered_after_%gs", queue.WaitBuckets[len(queue.WaitBuckets)-1].Seconds()))
 	out := make([][]string, 0, len(rows)+1)
 	for _, r := range rows {
-		out = append(out, []string{csvcell.Safe(r.Queue), r.Start.Format(time.RFC3339), strconv.Itoa(r.Offered), strconv.Itoa(r.Answered), strconv.Itoa(r.AnsweredInSL),
+		line := []string{csvcell.Safe(r.Queue), r.Start.Format(time.RFC3339), strconv.Itoa(r.Offered), strconv.Itoa(r.Answered), strconv.Itoa(r.AnsweredInSL),
 			pctText(r.ServiceLevelPct), strconv.Itoa(r.Abandoned), strconv.Itoa(r.AbandonedShort), pctText(r.AbandonPct), strconv.Itoa(r.TimedOut), strconv.Itoa(r.Exited),
-			secs(r.ASA), secs(r.LongestWait), secs(r.AHT), secs(r.AvgAbandon)})
+			secs(r.ASA), secs(r.LongestWait), secs(r.AHT), secs(r.AvgAbandon)}
+		for _, n := range r.WaitHist {
+			line = append(line, strconv.Itoa(n))
+		}
+		out = append(out, line)
 	}
 	return writeCSV(c, fmt.Sprintf("queues-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
 }

@@ -12,6 +12,10 @@ await run('reports', async (browser) => {
   const offered = Number(await all.locator('td').nth(0).textContent());
   assert(offered > 0, `all queues offered ${offered} today, want the demo's calls`);
   log(`today: ${await sam.getByTestId('report-status').textContent()}`);
+  const bands = await sam.getByTestId('wait-band').count();
+  const caption = await sam.getByTestId('wait-chart').locator('figcaption').textContent();
+  const answered = Number(await all.locator('td').nth(1).textContent());
+  assert(bands === 7 && caption.includes(`${answered} answered`), `wait chart: ${bands} bands, "${caption}", want 7 bands over the ${answered} answered`);
   await screenshot(sam, 'reports');
 
   await sam.getByTestId('report-range').selectOption('yesterday');

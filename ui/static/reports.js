@@ -28,6 +28,24 @@ function occupancy(v) {
   return el;
 }
 
+const WAIT_LABELS = ['up to 10 s', '10–20 s', '20–30 s', '30 s–1 min', '1–2 min', '2–5 min', 'over 5 min'];
+
+// How long the answered callers waited: one bar per band, its count and
+// share; bars set through the CSSOM (CSP).
+function waitChart(hist) {
+  const total = hist.reduce((n, v) => n + v, 0);
+  const rows = WAIT_LABELS.map((name, i) => {
+    const n = hist[i] || 0;
+    const bar = h('span', { class: 'wait-bar' });
+    bar.style.setProperty('--w', `${total ? (100 * n) / total : 0}%`);
+    return h('tr', { 'data-testid': 'wait-band' }, h('th', { scope: 'row' }, name), h('td', { class: 'wait-bar-cell' }, bar),
+      h('td', {}, `${n}${total ? ` (${Math.round((100 * n) / total)}%)` : ''}`));
+  });
+  return h('figure', { class: 'wait-chart', 'data-testid': 'wait-chart' },
+    h('figcaption', {}, `Wait before answer, ${total} answered call${total === 1 ? '' : 's'}`),
+    h('table', { class: 'list' }, h('tbody', {}, rows)));
+}
+
 export async function showReports(main) {
   const p = params();
   const [f0, t0] = preset(p.get('range') || 'today');
@@ -85,7 +103,7 @@ export async function showReports(main) {
       return;
     }
     status.textContent = `${from.value === to.value ? from.value : `${from.value} to ${to.value}`}: ${qr.total.offered} offered, ${qr.total.answered} answered, service level ${pctCell(qr.total.service_level_pct)}`;
-    replace(chartBox, rangeChart(qr.rows, label));
+    replace(chartBox, rangeChart(qr.rows, label), waitChart(qr.total.wait_hist || []));
     const csv = (path) => h('a', { href: `${path}?${q}&format=csv`, download: '', 'data-testid': `csv-${path.split('/').pop()}` }, 'Download CSV');
     replace(queueBox, csv('/api/reports/queues'), h('table', { class: 'list report-table', 'data-testid': 'report-queues-table' },
       h('thead', {}, h('tr', {}, ['Queue', 'Offered', 'Answered', 'In SL', 'SL %', 'Abandoned', 'Short', 'Timed out', 'Exited', 'ASA', 'Longest wait', 'AHT']
