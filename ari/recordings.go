@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 )
 
@@ -20,6 +21,18 @@ type RecordRequest struct {
 	Beep        bool
 }
 
+// query is the request's parameters, both record routes taking the same.
+func (req RecordRequest) query() url.Values {
+	q := query("name", req.Name, "format", req.Format, "ifExists", req.IfExists)
+	if req.MaxDuration > 0 {
+		q.Set("maxDurationSeconds", strconv.Itoa(req.MaxDuration))
+	}
+	if req.Beep {
+		q.Set("beep", "true")
+	}
+	return q
+}
+
 // StoredRecording is a finished recording Asterisk keeps.
 type StoredRecording struct {
 	Name   string `json:"name"`
@@ -30,14 +43,7 @@ type StoredRecording struct {
 // recording is queued; RecordingStarted, then RecordingFinished or
 // RecordingFailed, follow on the events websocket.
 func (c *Client) RecordBridge(ctx context.Context, bridgeID string, req RecordRequest) (*LiveRecording, error) {
-	q := query("name", req.Name, "format", req.Format, "ifExists", req.IfExists)
-	if req.MaxDuration > 0 {
-		q.Set("maxDurationSeconds", strconv.Itoa(req.MaxDuration))
-	}
-	if req.Beep {
-		q.Set("beep", "true")
-	}
-	rc := call{method: http.MethodPost, route: "/bridges/{bridgeId}/record", path: "/bridges/" + seg(bridgeID) + "/record", query: q}
+	rc := call{method: http.MethodPost, route: "/bridges/{bridgeId}/record", path: "/bridges/" + seg(bridgeID) + "/record", query: req.query()}
 	out, err := send[LiveRecording](ctx, c, rc)
 	if err != nil {
 		return nil, fmt.Errorf("record bridge %s as %s: %w", bridgeID, req.Name, err)
@@ -48,14 +54,7 @@ func (c *Client) RecordBridge(ctx context.Context, bridgeID string, req RecordRe
 // RecordChannel records what a channel receives (POST
 // /channels/{channelId}/record); the channel must not be in a bridge.
 func (c *Client) RecordChannel(ctx context.Context, channelID string, req RecordRequest) (*LiveRecording, error) {
-	q := query("name", req.Name, "format", req.Format, "ifExists", req.IfExists)
-	if req.MaxDuration > 0 {
-		q.Set("maxDurationSeconds", strconv.Itoa(req.MaxDuration))
-	}
-	if req.Beep {
-		q.Set("beep", "true")
-	}
-	rc := call{method: http.MethodPost, route: "/channels/{channelId}/record", path: "/channels/" + seg(channelID) + "/record", query: q}
+	rc := call{method: http.MethodPost, route: "/channels/{channelId}/record", path: "/channels/" + seg(channelID) + "/record", query: req.query()}
 	out, err := send[LiveRecording](ctx, c, rc)
 	if err != nil {
 		return nil, fmt.Errorf("record channel %s as %s: %w", channelID, req.Name, err)

@@ -73,31 +73,46 @@ type AgentReportRow struct {
 // RollUpQueues sums 15-minute queue intervals into report rows, one per
 // queue and interval, ordered by queue then start, and one total per queue.
 func RollUpQueues(ivs []QueueInterval, interval string, loc *time.Location) (rows, totals []QueueReportRow) {
-	type key struct {
-		q     string
-		start int64
-	}
-	byKey := map[key]*QueueInterval{}
-	byQueue := map[string]*QueueInterval{}
+	return rollUp(ivs, interval, loc, func(q QueueInterval) (string, time.Time) { return q.Queue, q.Start },
+		func(name string, start time.Time) QueueInterval { return QueueInterval{Queue: name, Start: start} }, queueRow)
+}
+
+type rollKey struct {
+	name  string
+	start int64
+}
+
+// rollUp is RollUpQueues and RollUpAgents: intervals summed by name (of
+// the queue or agent, key's) and report interval, and by name alone, each
+// sum made a row.
+func rollUp[I any, P interface {
+	*I
+	Add(I)
+}, R any](ivs []I, interval string, loc *time.Location, key func(I) (string, time.Time), fresh func(string, time.Time) I, row func(I) R) (rows, totals []R) {
+	byKey := map[rollKey]*I{}
+	byName := map[string]*I{}
 	for _, iv := range ivs {
-		k := key{iv.Queue, BucketStart(iv.Start, interval, loc).UnixNano()}
+		name, at := key(iv)
+		k := rollKey{name, BucketStart(at, interval, loc).UnixNano()}
 		if byKey[k] == nil {
-			byKey[k] = &QueueInterval{Queue: iv.Queue, Start: time.Unix(0, k.start).In(loc)}
+			v := fresh(name, time.Unix(0, k.start).In(loc))
+			byKey[k] = &v
 		}
-		byKey[k].Add(iv)
-		if byQueue[iv.Queue] == nil {
-			byQueue[iv.Queue] = &QueueInterval{Queue: iv.Queue}
+		P(byKey[k]).Add(iv)
+		if byName[name] == nil {
+			v := fresh(name, time.Time{})
+			byName[name] = &v
 		}
-		byQueue[iv.Queue].Add(iv)
+		P(byName[name]).Add(iv)
 	}
-	for _, v := range byKey {
-		rows = append(rows, queueRow(*v))
-	}
-	slices.SortFunc(rows, func(a, b QueueReportRow) int {
-		return cmp.Or(cmp.Compare(a.Queue, b.Queue), a.Start.Compare(b.Start))
+	keys := slices.SortedFunc(maps.Keys(byKey), func(a, b rollKey) int {
+		return cmp.Or(cmp.Compare(a.name, b.name), cmp.Compare(a.start, b.start))
 	})
-	for _, q := range slices.Sorted(maps.Keys(byQueue)) {
-		totals = append(totals, queueRow(*byQueue[q]))
+	for _, k := range keys {
+		rows = append(rows, row(*byKey[k]))
+	}
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		totals = append(totals, row(*byName[name]))
 	}
 	return rows, totals
 }
@@ -132,33 +147,10 @@ func queueRow(iv QueueInterval) QueueReportRow {
 
 // RollUpAgents is RollUpQueues for agents.
 func RollUpAgents(ivs []AgentInterval, interval string, loc *time.Location) (rows, totals []AgentReportRow) {
-	type key struct {
-		a     AgentID
-		start int64
-	}
-	byKey := map[key]*AgentInterval{}
-	byAgent := map[AgentID]*AgentInterval{}
-	for _, iv := range ivs {
-		k := key{iv.Agent, BucketStart(iv.Start, interval, loc).UnixNano()}
-		if byKey[k] == nil {
-			byKey[k] = &AgentInterval{Agent: iv.Agent, Start: time.Unix(0, k.start).In(loc)}
-		}
-		byKey[k].Add(iv)
-		if byAgent[iv.Agent] == nil {
-			byAgent[iv.Agent] = &AgentInterval{Agent: iv.Agent}
-		}
-		byAgent[iv.Agent].Add(iv)
-	}
-	for _, v := range byKey {
-		rows = append(rows, agentRow(*v))
-	}
-	slices.SortFunc(rows, func(a, b AgentReportRow) int {
-		return cmp.Or(cmp.Compare(a.Agent, b.Agent), a.Start.Compare(b.Start))
-	})
-	for _, a := range slices.Sorted(maps.Keys(byAgent)) {
-		totals = append(totals, agentRow(*byAgent[a]))
-	}
-	return rows, totals
+	return rollUp(ivs, interval, loc, func(a AgentInterval) (string, time.Time) { return string(a.Agent), a.Start },
+		func(name string, start time.Time) AgentInterval {
+			return AgentInterval{Agent: AgentID(name), Start: start}
+		}, agentRow)
 }
 
 func agentRow(iv AgentInterval) AgentReportRow {

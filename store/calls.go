@@ -63,17 +63,25 @@ func (db *DB) CallByID(ctx context.Context, id string) (queue.CallRecord, error)
 		return queue.CallRecord{}, fmt.Errorf("call %q: malformed id: %w", id, queue.ErrNotFound)
 	}
 	var r queue.CallRecord
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketCalls).Get(key)
-		if v == nil {
-			return queue.ErrNotFound
-		}
-		return json.Unmarshal(v, &r)
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
+		r, err = getCall(tx, key)
+		return err
 	})
 	if err != nil {
 		return queue.CallRecord{}, fmt.Errorf("call %s: %w", id, err)
 	}
 	return db.localCall(r), nil
+}
+
+// getCall decodes the record at key in calls; queue.ErrNotFound if none.
+func getCall(tx *bolt.Tx, key []byte) (queue.CallRecord, error) {
+	var r queue.CallRecord
+	v := tx.Bucket(bucketCalls).Get(key)
+	if v == nil {
+		return r, queue.ErrNotFound
+	}
+	err := json.Unmarshal(v, &r)
+	return r, err
 }
 
 // Calls returns the records that joined in the query's range, oldest first.
@@ -138,16 +146,13 @@ func (db *DB) eachCall(ctx context.Context, q queue.CallQuery, fn func(queue.Cal
 // Call returns the latest record of a caller (an ARI channel id).
 func (db *DB) Call(ctx context.Context, caller queue.CallerID) (queue.CallRecord, error) {
 	var r queue.CallRecord
-	err := db.view(ctx, func(tx *bolt.Tx) error {
+	err := db.view(ctx, func(tx *bolt.Tx) (err error) {
 		key := tx.Bucket(bucketCallsByCaller).Get([]byte(caller))
 		if key == nil {
 			return queue.ErrNotFound
 		}
-		v := tx.Bucket(bucketCalls).Get(key)
-		if v == nil {
-			return queue.ErrNotFound
-		}
-		return json.Unmarshal(v, &r)
+		r, err = getCall(tx, key)
+		return err
 	})
 	if err != nil {
 		return queue.CallRecord{}, fmt.Errorf("call %s: %w", caller, err)

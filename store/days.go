@@ -93,65 +93,51 @@ func rollUp[T any, P interface {
 
 // migrateDayRollups builds the day roll-ups of a schema-3 database from
 // its intervals (schema 3 to 4).
-func migrateDayRollups(loc *time.Location) func(tx *bolt.Tx) error {
-	return func(tx *bolt.Tx) error {
-		stats := tx.Bucket(bucketStats)
-		if stats == nil {
-			return nil
+func migrateDayRollups(tx *bolt.Tx, loc *time.Location) error {
+	stats := tx.Bucket(bucketStats)
+	if stats == nil {
+		return nil
+	}
+	for _, kinds := range [][2][]byte{{bucketStatsQueues, bucketStatsQueueDays}, {bucketStatsAgents, bucketStatsAgentDays}} {
+		src := stats.Bucket(kinds[0])
+		if src == nil {
+			continue
 		}
-		for _, kinds := range [][2][]byte{{bucketStatsQueues, bucketStatsQueueDays}, {bucketStatsAgents, bucketStatsAgentDays}} {
-			src := stats.Bucket(kinds[0])
-			if src == nil {
-				continue
-			}
-			if err := stats.DeleteBucket(kinds[1]); err != nil && err != bolt.ErrBucketNotFound {
-				return err
-			}
-			dst, err := stats.CreateBucket(kinds[1])
-			if err != nil {
-				return err
-			}
-			err = src.ForEachBucket(func(name []byte) error {
-				return src.Bucket(name).ForEach(func(k, v []byte) error {
-					day := dayOf(keyTime(k).UnixNano(), loc)
-					if string(kinds[0]) == string(bucketStatsQueues) {
-						var iv queue.QueueInterval
-						if err := json.Unmarshal(v, &iv); err != nil {
-							return err
-						}
-						return rollUp(dst, string(name), day, queue.QueueInterval{Queue: string(name), Start: day}, iv)
-					}
-					var iv queue.AgentInterval
+		if err := stats.DeleteBucket(kinds[1]); err != nil && err != bolt.ErrBucketNotFound {
+			return err
+		}
+		dst, err := stats.CreateBucket(kinds[1])
+		if err != nil {
+			return err
+		}
+		err = src.ForEachBucket(func(name []byte) error {
+			return src.Bucket(name).ForEach(func(k, v []byte) error {
+				day := dayOf(keyTime(k).UnixNano(), loc)
+				if string(kinds[0]) == string(bucketStatsQueues) {
+					var iv queue.QueueInterval
 					if err := json.Unmarshal(v, &iv); err != nil {
 						return err
 					}
-					return rollUp(dst, string(name), day, queue.AgentInterval{Agent: queue.AgentID(name), Start: day}, iv)
-				})
+					return rollUp(dst, string(name), day, queue.QueueInterval{Queue: string(name), Start: day}, iv)
+				}
+				var iv queue.AgentInterval
+				if err := json.Unmarshal(v, &iv); err != nil {
+					return err
+				}
+				return rollUp(dst, string(name), day, queue.AgentInterval{Agent: queue.AgentID(name), Start: day}, iv)
 			})
-			if err != nil {
-				return fmt.Errorf("roll %s up by day: %w", kinds[0], err)
-			}
+		})
+		if err != nil {
+			return fmt.Errorf("roll %s up by day: %w", kinds[0], err)
 		}
-		return nil
 	}
+	return nil
 }
 
 // QueueDays returns a queue's day roll-ups with the day's start in [from,
 // to), oldest first: as QueueStats, one row per day of the site.
 func (db *DB) QueueDays(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
-	var out []queue.QueueInterval
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketStats).Bucket(bucketStatsQueueDays).Bucket([]byte(queueName))
-		return eachInterval(b, from, to, func(v []byte) error {
-			var q queue.QueueInterval
-			if err := json.Unmarshal(v, &q); err != nil {
-				return err
-			}
-			q.Start = q.Start.In(db.opts.Location)
-			out = append(out, q)
-			return nil
-		})
-	})
+	out, err := readIntervals(ctx, db, bucketStatsQueueDays, queueName, from, to, queueStart)
 	if err != nil {
 		return nil, fmt.Errorf("days of queue %s: %w", queueName, err)
 	}
@@ -160,19 +146,7 @@ func (db *DB) QueueDays(ctx context.Context, queueName string, from, to time.Tim
 
 // AgentDays is QueueDays for an agent.
 func (db *DB) AgentDays(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error) {
-	var out []queue.AgentInterval
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketStats).Bucket(bucketStatsAgentDays).Bucket([]byte(agent))
-		return eachInterval(b, from, to, func(v []byte) error {
-			var a queue.AgentInterval
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
-			}
-			a.Start = a.Start.In(db.opts.Location)
-			out = append(out, a)
-			return nil
-		})
-	})
+	out, err := readIntervals(ctx, db, bucketStatsAgentDays, string(agent), from, to, agentStart)
 	if err != nil {
 		return nil, fmt.Errorf("days of agent %s: %w", agent, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -41,10 +42,12 @@ const SchemaVersion = 4
 
 // migrations[v] takes a database at schema v to v+1, inside the transaction
 // that also records the new version, so a crash mid-migration leaves the old
-// version intact.
-var migrations = map[int]func(tx *bolt.Tx) error{
-	1: migrateAddCallerIndex,
-	2: migrateQueueOrderKeys,
+// version intact. loc is the site's time zone (the DB's Location), for
+// what is kept by the site's calendar.
+var migrations = map[int]func(tx *bolt.Tx, loc *time.Location) error{
+	1: func(tx *bolt.Tx, _ *time.Location) error { return migrateAddCallerIndex(tx) },
+	2: func(tx *bolt.Tx, _ *time.Location) error { return migrateQueueOrderKeys(tx) },
+	3: migrateDayRollups,
 }
 
 // initSchema creates the buckets of a new database, or migrates an existing
@@ -75,13 +78,10 @@ func (db *DB) initSchema() error {
 		}
 		for v := version; v < SchemaVersion; v++ {
 			m, ok := migrations[v]
-			if v == 3 {
-				m, ok = migrateDayRollups(db.opts.Location), true
-			}
 			if !ok {
 				return fmt.Errorf("open database %s: no migration from schema %d", db.path, v)
 			}
-			if err := m(tx); err != nil {
+			if err := m(tx, db.opts.Location); err != nil {
 				return fmt.Errorf("open database %s: migrate schema %d to %d: %w", db.path, v, v+1, err)
 			}
 			db.log.Info("migrated database schema", "path", db.path, "from", v, "to", v+1)

@@ -92,19 +92,7 @@ func eachInterval(b *bolt.Bucket, from, to time.Time, fn func(v []byte) error) e
 // QueueStats returns a queue's intervals with start in [from, to), oldest
 // first. The current interval is as of the last commit.
 func (db *DB) QueueStats(ctx context.Context, queueName string, from, to time.Time) ([]queue.QueueInterval, error) {
-	var out []queue.QueueInterval
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketStats).Bucket(bucketStatsQueues).Bucket([]byte(queueName))
-		return eachInterval(b, from, to, func(v []byte) error {
-			var q queue.QueueInterval
-			if err := json.Unmarshal(v, &q); err != nil {
-				return err
-			}
-			q.Start = q.Start.In(db.opts.Location)
-			out = append(out, q)
-			return nil
-		})
-	})
+	out, err := readIntervals(ctx, db, bucketStatsQueues, queueName, from, to, queueStart)
 	if err != nil {
 		return nil, fmt.Errorf("stats of queue %s: %w", queueName, err)
 	}
@@ -114,24 +102,35 @@ func (db *DB) QueueStats(ctx context.Context, queueName string, from, to time.Ti
 // AgentStats returns an agent's intervals with start in [from, to), oldest
 // first.
 func (db *DB) AgentStats(ctx context.Context, agent queue.AgentID, from, to time.Time) ([]queue.AgentInterval, error) {
-	var out []queue.AgentInterval
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketStats).Bucket(bucketStatsAgents).Bucket([]byte(agent))
-		return eachInterval(b, from, to, func(v []byte) error {
-			var a queue.AgentInterval
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
-			}
-			a.Start = a.Start.In(db.opts.Location)
-			out = append(out, a)
-			return nil
-		})
-	})
+	out, err := readIntervals(ctx, db, bucketStatsAgents, string(agent), from, to, agentStart)
 	if err != nil {
 		return nil, fmt.Errorf("stats of agent %s: %w", agent, err)
 	}
 	return out, nil
 }
+
+// readIntervals decodes the rows of stats/<kind>/<name> (intervals or
+// days) starting in [from, to), their start in the DB's Location.
+func readIntervals[T any](ctx context.Context, db *DB, kind []byte, name string, from, to time.Time, start func(*T) *time.Time) ([]T, error) {
+	var out []T
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketStats).Bucket(kind).Bucket([]byte(name))
+		return eachInterval(b, from, to, func(v []byte) error {
+			var iv T
+			if err := json.Unmarshal(v, &iv); err != nil {
+				return err
+			}
+			s := start(&iv)
+			*s = s.In(db.opts.Location)
+			out = append(out, iv)
+			return nil
+		})
+	})
+	return out, err
+}
+
+func queueStart(q *queue.QueueInterval) *time.Time { return &q.Start }
+func agentStart(a *queue.AgentInterval) *time.Time { return &a.Start }
 
 // IntervalsSince returns every queue's and agent's intervals that start at or
 // after since, to seed a queue.Recorder at start.

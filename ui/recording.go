@@ -40,9 +40,6 @@ func (s *Server) recordingFile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.opts.Recordings == nil {
-		return newError(http.StatusServiceUnavailable, "recordings are not available without Asterisk")
-	}
 	// Its own deadline: a long recording takes longer than an API call.
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Minute)
 	defer cancel()
@@ -100,9 +97,6 @@ func (s *Server) deleteRecording(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.opts.Recordings == nil {
-		return newError(http.StatusServiceUnavailable, "recordings are not available without Asterisk")
-	}
 	u, _ := currentUser(c)
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -113,7 +107,8 @@ func (s *Server) deleteRecording(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// recordedCall is the call record :id names, with a finished recording.
+// recordedCall is the call record :id names, with a finished recording
+// and somewhere to fetch it from.
 func (s *Server) recordedCall(c echo.Context) (queue.CallRecord, error) {
 	ctx, cancel := requestContext(c)
 	defer cancel()
@@ -130,6 +125,8 @@ func (s *Server) recordedCall(c echo.Context) (queue.CallRecord, error) {
 			r.DeletedAt.In(s.loc).Format(time.DateTime))
 	case r.State == queue.RecordingActive || r.State == queue.RecordingPaused:
 		return rec, newError(http.StatusConflict, "call %s is still being recorded", rec.ID)
+	case s.opts.Recordings == nil:
+		return rec, newError(http.StatusServiceUnavailable, "recordings are not available without Asterisk")
 	}
 	return rec, nil
 }

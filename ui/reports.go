@@ -87,15 +87,54 @@ func wantCSV(c echo.Context) (bool, error) {
 	return false, fieldErrors{"format": "must be json or csv"}.queryErr()
 }
 
+// reportRequest is what both reports are asked: range, interval, format.
+type reportRequest struct {
+	from, to time.Time
+	interval string
+	csv      bool
+}
+
+func (s *Server) reportRequest(c echo.Context) (reportRequest, error) {
+	var r reportRequest
+	var err error
+	if r.from, r.to, r.interval, err = s.reportRange(c); err != nil {
+		return r, err
+	}
+	r.csv, err = wantCSV(c)
+	return r, err
+}
+
+// fileName is the CSV's name: what it reports, over which days, by what.
+func (r reportRequest) fileName(what string) string {
+	return fmt.Sprintf("%s-%s-%s-%s.csv", what, r.from.Format(time.DateOnly), r.to.Format(time.DateOnly), r.interval)
+}
+
+// gather reads the intervals of each named queue or agent over the range:
+// days when the report is by day or week over whole days (byDays), the
+// 15-minute intervals otherwise.
+func gather[T any](ctx context.Context, r reportRequest, what string, names []string,
+	intervals, days func(context.Context, string, time.Time, time.Time) ([]T, error)) ([]T, error) {
+	read := intervals
+	if byDays(r.from, r.to, r.interval) {
+		read = days
+	}
+	var out []T
+	for _, name := range names {
+		got, err := read(ctx, name, r.from, r.to)
+		if err != nil {
+			return nil, fmt.Errorf("report: %s %s: %w", what, name, err)
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
 func (s *Server) queueReport(c echo.Context) error {
-	from, to, interval, err := s.reportRange(c)
+	req, err := s.reportRequest(c)
 	if err != nil {
 		return err
 	}
-	asCSV, err := wantCSV(c)
-	if err != nil {
-		return err
-	}
+	from, to, interval := req.from, req.to, req.interval
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
 	defer cancel()
 	names := listParam(c, "queue")
@@ -108,21 +147,13 @@ func (s *Server) queueReport(c echo.Context) error {
 			names = append(names, q.Name)
 		}
 	}
-	read := s.opts.Directory.QueueStats
-	if byDays(from, to, interval) {
-		read = s.opts.Directory.QueueDays
-	}
-	var ivs []queue.QueueInterval
-	for _, name := range names {
-		got, err := read(ctx, name, from, to)
-		if err != nil {
-			return fmt.Errorf("report: queue %s: %w", name, err)
-		}
-		ivs = append(ivs, got...)
+	ivs, err := gather(ctx, req, "queue", names, s.opts.Directory.QueueStats, s.opts.Directory.QueueDays)
+	if err != nil {
+		return err
 	}
 	rows, totals := queue.RollUpQueues(ivs, interval, s.loc)
 	rep := queueReport{From: from, To: to, Interval: interval, Rows: nonNil(rows), Totals: nonNil(totals), Total: queue.SumQueueRows(totals)}
-	if !asCSV {
+	if !req.csv {
 		return c.JSON(http.StatusOK, rep)
 	}
 	header := []string{"queue", "start", "offered", "answered", "answered_in_sl", "sl_percent", "abandoned", "abandoned_short",
@@ -141,18 +172,15 @@ func (s *Server) queueReport(c echo.Context) error {
 		}
 		out = append(out, line)
 	}
-	return writeCSV(c, fmt.Sprintf("queues-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
+	return writeCSV(c, req.fileName("queues"), header, out)
 }
 
 func (s *Server) agentReport(c echo.Context) error {
-	from, to, interval, err := s.reportRange(c)
+	req, err := s.reportRequest(c)
 	if err != nil {
 		return err
 	}
-	asCSV, err := wantCSV(c)
-	if err != nil {
-		return err
-	}
+	from, to, interval := req.from, req.to, req.interval
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 30*time.Second)
 	defer cancel()
 	ids := listParam(c, "agent")
@@ -167,20 +195,17 @@ func (s *Server) agentReport(c echo.Context) error {
 			}
 		}
 	}
-	read := s.opts.Directory.AgentStats
-	if byDays(from, to, interval) {
-		read = s.opts.Directory.AgentDays
-	}
-	var ivs []queue.AgentInterval
-	for _, id := range ids {
-		got, err := read(ctx, queue.AgentID(id), from, to)
-		if err != nil {
-			return fmt.Errorf("report: agent %s: %w", id, err)
+	byAgent := func(read func(context.Context, queue.AgentID, time.Time, time.Time) ([]queue.AgentInterval, error)) func(context.Context, string, time.Time, time.Time) ([]queue.AgentInterval, error) {
+		return func(ctx context.Context, id string, from, to time.Time) ([]queue.AgentInterval, error) {
+			return read(ctx, queue.AgentID(id), from, to)
 		}
-		ivs = append(ivs, got...)
+	}
+	ivs, err := gather(ctx, req, "agent", ids, byAgent(s.opts.Directory.AgentStats), byAgent(s.opts.Directory.AgentDays))
+	if err != nil {
+		return err
 	}
 	rows, totals := queue.RollUpAgents(ivs, interval, s.loc)
-	if !asCSV {
+	if !req.csv {
 		return c.JSON(http.StatusOK, agentReport{From: from, To: to, Interval: interval, Rows: nonNil(rows), Totals: nonNil(totals)})
 	}
 	header := []string{"agent", "start", "calls", "missed", "talk_seconds", "wrap_up_seconds", "paused_seconds", "logged_in_seconds",
@@ -191,7 +216,7 @@ func (s *Server) agentReport(c echo.Context) error {
 			secs(r.WrapUp), secs(r.Paused), secs(r.LoggedIn), pctText(r.Occupancy), strconv.FormatFloat(r.CallsPerHour, 'f', 2, 64), secs(r.AHT),
 			pausesText(r.PausedBy)})
 	}
-	return writeCSV(c, fmt.Sprintf("agents-%s-%s-%s.csv", from.Format(time.DateOnly), to.Format(time.DateOnly), interval), header, out)
+	return writeCSV(c, req.fileName("agents"), header, out)
 }
 
 // byDays reports whether a report can be read from the day roll-ups: by
