@@ -238,7 +238,7 @@ func (q CallQuery) Matches(r CallRecord) bool {
 	if q.Agent != "" && r.Agent != q.Agent && !slices.ContainsFunc(r.Rings, func(g CallRing) bool { return g.Agent == q.Agent }) {
 		return false
 	}
-	if d := digits(q.Number); q.Number != "" && (d == "" || !strings.Contains(digits(r.Number), d)) {
+	if d := Digits(q.Number); q.Number != "" && (d == "" || !strings.Contains(Digits(r.Number), d)) {
 		return false
 	}
 	if q.Queue == "" || r.Queue == q.Queue {
@@ -252,7 +252,9 @@ func (q CallQuery) Matches(r CallRecord) bool {
 	return false
 }
 
-func digits(s string) string {
+// Digits is s with everything but the ASCII digits taken out: how call
+// search compares numbers ("+44 20" finds 442079...).
+func Digits(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r >= '0' && r <= '9' {
 			return r

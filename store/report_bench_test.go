@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -49,6 +50,9 @@ func reportSite(tb testing.TB, db *DB, days int) (from, to time.Time) {
 func BenchmarkReport90Days(b *testing.B) {
 	db := MustOpen(b, testOptions())
 	from, to := reportSite(b, db, 90)
+	// The million call records such a site keeps over those days, beside
+	// the intervals: the reports do not read them, the call search does.
+	callSite(b, db, 90, 1_000_000)
 	ctx := context.Background()
 	b.Run("queues", func(b *testing.B) {
 		for b.Loop() {
@@ -99,4 +103,69 @@ func BenchmarkReport90Days(b *testing.B) {
 			}
 		}
 	})
+	// The call search as the Calls view asks it: a page of one day, and a
+	// number or an agent over the whole 90 days, which looks at every record.
+	for _, tc := range []struct {
+		name string
+		q    queue.CallQuery
+		want int
+	}{
+		{"calls-one-day-page", queue.CallQuery{From: from.AddDate(0, 0, 30), To: from.AddDate(0, 0, 31), Limit: 100}, 100},
+		{"calls-number", queue.CallQuery{From: from, To: to, Number: "7946 0042", Limit: 100}, 100},
+		{"calls-absent-number", queue.CallQuery{From: from, To: to, Number: "7946 99999", Limit: 100}, 0},
+		{"calls-agent-outcome", queue.CallQuery{From: from, To: to, Agent: "agent123", Outcome: queue.OutcomeTransferred, Limit: 100}, 0},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				calls, err := db.Calls(ctx, tc.q)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(calls) != tc.want {
+					b.Fatalf("%d calls, want %d", len(calls), tc.want)
+				}
+			}
+		})
+	}
+}
+
+// callSite fills db with n call records spread over days of 08:00–18:00,
+// as the site above would keep them: 50 queues, 500 agents, one ring or two.
+func callSite(tb testing.TB, db *DB, days, n int) (from, to time.Time) {
+	tb.Helper()
+	loc := db.opts.Location
+	first := time.Date(2026, 1, 5, 0, 0, 0, 0, loc)
+	perDay := n / days
+	step := 10 * time.Hour / time.Duration(perDay)
+	for d := range days {
+		day := first.AddDate(0, 0, d).Add(8 * time.Hour)
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			calls := tx.Bucket(bucketCalls)
+			for i := range perDay {
+				at := day.Add(time.Duration(i) * step)
+				id := queue.CallerID(fmt.Sprintf("1700000000.%d", d*perDay+i))
+				agent := queue.AgentID(fmt.Sprintf("agent%03d", (d*perDay+i)%500))
+				r := queue.CallRecord{Caller: id, Queue: fmt.Sprintf("queue%02d", i%50), Number: fmt.Sprintf("+44 20 7946 %04d", (d*perDay+i)%10000),
+					Name: "Caller", JoinedAt: at, FirstRingAt: at.Add(2 * time.Second), AnsweredAt: at.Add(9 * time.Second),
+					LeftAt: at.Add(9 * time.Second), EndedAt: at.Add(200 * time.Second), Agent: agent, Outcome: queue.OutcomeCompleted,
+					CompletedBy: queue.PartyCaller, JoinPosition: 1, ExitPosition: 1, Wait: 9 * time.Second, RingTime: 7 * time.Second,
+					Talk: 191 * time.Second, Offers: 1,
+					Rings: []queue.CallRing{{Agent: agent, At: at.Add(2 * time.Second), Result: "answered", Ended: at.Add(9 * time.Second)}}}
+				key := callKey(at, id)
+				r.ID = callID(key)
+				v, err := json.Marshal(r)
+				if err != nil {
+					return err
+				}
+				if err := calls.Put(key, v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return first, first.AddDate(0, 0, days)
 }
