@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"stasisq/ari/aritest"
 	"stasisq/queue"
 	"stasisq/sim"
@@ -44,6 +45,9 @@ type Config struct {
 	LogLevel       string
 	// Patience is the callers' mean patience before abandoning.
 	Patience time.Duration
+	// HistoryDays is how many days before today a new database is given
+	// (writeHistory), so that Reports and Calls have a past; 0 none.
+	HistoryDays int
 	// HumanTalk, when set, is the mean talk time of the people's phones
 	// (alice, bob, carol) instead of sim.HumanPhone's: browser tests keep
 	// calls short.
@@ -209,6 +213,9 @@ func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentCon
 				return fmt.Errorf("demo agent %s: %w", a.ID, err)
 			}
 		}
+		if err := d.seedHistory(ctx, db, simAgents); err != nil {
+			return err
+		}
 		for _, l := range d.logins() {
 			a := store.Agent{Config: queue.AgentConfig{ID: l.ID, Name: l.Name}, Role: l.Role}
 			for _, h := range d.humans {
@@ -226,6 +233,37 @@ func (d *Demo) seed(ctx context.Context, path string, simAgents []queue.AgentCon
 		return nil
 	}()
 	return errors.Join(err, db.Close())
+}
+
+// seedHistory gives a database with no calls before today the demo's past
+// (writeHistory), lived by the simulated agents and the people's logins;
+// a --db file that has one keeps it.
+func (d *Demo) seedHistory(ctx context.Context, db *store.DB, simAgents []queue.AgentConfig) error {
+	if d.Config.HistoryDays <= 0 {
+		return nil
+	}
+	now := time.Now()
+	y, m, day := now.Date()
+	earlier, err := db.Calls(ctx, queue.CallQuery{To: time.Date(y, m, day, 0, 0, 0, 0, time.Local), Limit: 1})
+	if err != nil {
+		return fmt.Errorf("demo history: %w", err)
+	}
+	if len(earlier) > 0 {
+		return nil
+	}
+	seed := d.Config.Seed
+	if seed == 0 {
+		seed = mrand.Uint64()
+	}
+	st, err := writeHistory(now, d.Config.HistoryDays, time.Local, sim.DemoQueues(), append(slices.Clone(simAgents), d.humans...), mrand.New(mrand.NewPCG(seed, seed^0x415)), db.Record)
+	if err != nil {
+		return err
+	}
+	if err := db.Flush(ctx); err != nil {
+		return fmt.Errorf("demo history: %w", err)
+	}
+	d.log.Info("demo history written", "days", st.Days, "calls", st.Calls, "answered", st.Answered, "took", time.Since(now).Round(time.Millisecond))
+	return nil
 }
 
 // logins are the people's logins: the human agents, then the staff.

@@ -28,9 +28,9 @@ func CallerName(number string) string {
 	return firstNames[n%uint64(len(firstNames))] + " " + lastNames[(n/uint64(len(firstNames)))%uint64(len(lastNames))]
 }
 
-// callerNumber draws an E.164 number from ranges the regulators set aside
+// CallerNumber draws an E.164 number from ranges the regulators set aside
 // for drama and examples, so a demo never shows someone's real number.
-func callerNumber(r *rand.Rand) string {
+func CallerNumber(r *rand.Rand) string {
 	switch r.IntN(3) {
 	case 0: // UK Ofcom drama range 020 7946 0000-0999
 		return fmt.Sprintf("+442079460%03d", r.IntN(1000))

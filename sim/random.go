@@ -19,17 +19,17 @@ func (d *dice) with(f func(r *rand.Rand)) {
 	f(d.r)
 }
 
-// interArrival draws the gap to the next arrival of a Poisson process of rate
+// InterArrival draws the gap to the next arrival of a Poisson process of rate
 // arrivals per second: exponential with mean 1/rate.
-func interArrival(r *rand.Rand, rate float64) time.Duration {
+func InterArrival(r *rand.Rand, rate float64) time.Duration {
 	if rate <= 0 {
 		return 0
 	}
 	return seconds(r.ExpFloat64() / rate)
 }
 
-// exponential draws an exponential duration of mean m; 0 stays 0.
-func exponential(r *rand.Rand, m time.Duration) time.Duration {
+// Exponential draws an exponential duration of mean m; 0 stays 0.
+func Exponential(r *rand.Rand, m time.Duration) time.Duration {
 	if m <= 0 {
 		return 0
 	}
@@ -51,7 +51,7 @@ func talkTime(r *rand.Rand, m time.Duration) time.Duration {
 	if m <= 0 {
 		return 0
 	}
-	return m/2 + exponential(r, m/2)
+	return m/2 + Exponential(r, m/2)
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

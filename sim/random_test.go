@@ -29,7 +29,7 @@ func TestInterArrivalIsExponential(t *testing.T) {
 			var sum, sumSq float64
 			longer := 0
 			for range n {
-				g := interArrival(r, tc.rate).Seconds()
+				g := InterArrival(r, tc.rate).Seconds()
 				if g < 0 {
 					t.Fatalf("got gap %v, want >= 0", g)
 				}
@@ -55,7 +55,7 @@ func TestInterArrivalIsExponential(t *testing.T) {
 }
 
 func TestInterArrivalZeroRate(t *testing.T) {
-	if got := interArrival(newRand(1), 0); got != 0 {
+	if got := InterArrival(newRand(1), 0); got != 0 {
 		t.Errorf("got=%v, want 0", got)
 	}
 }
@@ -68,7 +68,7 @@ func TestDrawnDurations(t *testing.T) {
 		draw     func(*rand.Rand, time.Duration) time.Duration
 		min, max time.Duration
 	}{
-		{"exponential", exponential, 0, time.Duration(math.MaxInt64)},
+		{"exponential", Exponential, 0, time.Duration(math.MaxInt64)},
 		{"jitter", jitter, m / 2, 3 * m / 2},
 		{"talk time", talkTime, m / 2, time.Duration(math.MaxInt64)},
 	} {
@@ -126,7 +126,7 @@ func TestCallerIdentity(t *testing.T) {
 	r := newRand(5)
 	seen := map[string]bool{}
 	for range 1000 {
-		num := callerNumber(r)
+		num := CallerNumber(r)
 		if len(num) < 12 || num[0] != '+' {
 			t.Fatalf("number %q: want E.164, + and at least 11 digits", num)
 		}
@@ -135,7 +135,7 @@ func TestCallerIdentity(t *testing.T) {
 				t.Fatalf("number %q: got non-digit %q", num, c)
 			}
 		}
-		seen[CallerName(callerNumber(r))] = true
+		seen[CallerName(CallerNumber(r))] = true
 	}
 	if len(seen) < 200 {
 		t.Errorf("distinct names in 1000 callers: got=%d, want >= 200", len(seen))

@@ -126,7 +126,7 @@ func (s *Sim) arrivals(ctx context.Context, wg *sync.WaitGroup) {
 	<-t.C
 	for {
 		var gap time.Duration
-		s.dice.with(func(r *rand.Rand) { gap = interArrival(r, s.cfg.Rate) })
+		s.dice.with(func(r *rand.Rand) { gap = InterArrival(r, s.cfg.Rate) })
 		next = next.Add(gap)
 		t.Reset(time.Until(next))
 		select {
@@ -148,12 +148,12 @@ type plan struct {
 func (s *Sim) drawPlan() plan {
 	var p plan
 	s.dice.with(func(r *rand.Rand) {
-		number := callerNumber(r)
+		number := CallerNumber(r)
 		p = plan{
 			queue:    s.cfg.Queues[r.IntN(len(s.cfg.Queues))],
 			number:   number,
 			name:     CallerName(number),
-			patience: exponential(r, s.cfg.Patience),
+			patience: Exponential(r, s.cfg.Patience),
 			talk:     talkTime(r, s.cfg.CallerTalkMean),
 		}
 	})

@@ -275,6 +275,47 @@ func TestDemoEndToEnd(t *testing.T) {
 		conn.Close(websocket.StatusNormalClosure, "")
 	})
 
+	// A new database gets a month of the past (--history-days 30 by
+	// default): last week's report has figures on its working days and the
+	// call search finds last week's calls, each one over.
+	t.Run("the past in reports and call search", func(t *testing.T) {
+		today := time.Now()
+		from, to := today.AddDate(0, 0, -7).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+		var rep struct {
+			Rows []struct {
+				Start   time.Time `json:"start"`
+				Offered int       `json:"offered"`
+			} `json:"rows"`
+			Total struct {
+				Offered, Answered int
+			} `json:"total"`
+		}
+		st, body, err := sam.do(http.MethodGet, "/api/reports/queues?interval=day&from="+from+"&to="+to, nil, &rep)
+		if err != nil || st != http.StatusOK {
+			t.Fatalf("queues report: %d %s %v", st, body, err)
+		}
+		days := map[string]bool{}
+		for _, r := range rep.Rows {
+			if r.Offered > 0 {
+				days[r.Start.Local().Format(time.DateOnly)] = true
+			}
+		}
+		// The site takes calls every day, Sundays too (for four hours).
+		if len(days) != 7 || rep.Total.Answered < rep.Total.Offered*8/10 || rep.Total.Offered < 2000 {
+			t.Errorf("last week: calls on %d days (%v), %d offered, %d answered: want calls every day, most answered", len(days), days, rep.Total.Offered, rep.Total.Answered)
+		}
+		var recs []queue.CallRecord
+		st, body, err = sam.do(http.MethodGet, "/api/calls?limit=50&from="+from+"&to="+to, nil, &recs)
+		if err != nil || st != http.StatusOK || len(recs) != 50 {
+			t.Fatalf("last week's calls: %d %s %v, %d records", st, body, err, len(recs))
+		}
+		for _, r := range recs {
+			if r.Open() || r.Number == "" || r.Outcome == "" {
+				t.Errorf("past call %s: %+v, want a closed call with a number and an outcome", r.ID, r)
+			}
+		}
+	})
+
 	t.Run("customer lookup from the demo CRM", func(t *testing.T) {
 		var res struct {
 			Status string `json:"status"`
@@ -421,6 +462,10 @@ func TestParseDemoFlags(t *testing.T) {
 			want: func(c demo.Config) bool {
 				return c.Listen == ":0" && c.Rate == 2.5 && c.Agents == 30 && c.InitialCallers == 0 && c.Seed == 7 && c.DB == "x.db" && c.LogLevel == "debug"
 			}},
+		{name: "history", args: []string{"--history-days", "7"}, want: func(c demo.Config) bool { return c.HistoryDays == 7 }},
+		{name: "history by default", args: nil, want: func(c demo.Config) bool { return c.HistoryDays == 30 }},
+		{name: "negative history", args: []string{"--history-days", "-1"}, wantErr: true},
+		{name: "history past the report range", args: []string{"--history-days", "401"}, wantErr: true},
 		{name: "negative rate", args: []string{"--rate", "-1"}, wantErr: true},
 		{name: "negative agents", args: []string{"--agents", "-3"}, wantErr: true},
 		{name: "stray argument", args: []string{"now"}, wantErr: true},
@@ -447,7 +492,7 @@ func TestParseDemoFlags(t *testing.T) {
 // Asterisk is left with no channel.
 func TestDemoCloseLeavesNoCallOpen(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "demo.db")
-	cfg, err := parseDemoFlags([]string{"--listen", "127.0.0.1:0", "--rate", "5", "--seed", "3", "--agents", "4", "--db", dbPath}, io.Discard)
+	cfg, err := parseDemoFlags([]string{"--listen", "127.0.0.1:0", "--rate", "5", "--seed", "3", "--agents", "4", "--db", dbPath, "--history-days", "0"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

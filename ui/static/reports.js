@@ -57,6 +57,7 @@ export async function showReports(main) {
   const interval = h('select', { 'data-testid': 'report-interval' },
     [['15m', '15 minutes'], ['hour', 'Hour'], ['day', 'Day'], ['week', 'Week']].map(([v, t]) => h('option', { value: v, selected: v === (p.get('interval') || 'hour') }, t)));
   const queuesSel = h('select', { multiple: true, size: '3', 'data-testid': 'report-queues', 'aria-label': 'Queues (none chosen: all)' });
+  const agentsSel = h('select', { multiple: true, size: '3', 'data-testid': 'report-agents', 'aria-label': 'Agents (none chosen: the chosen queues\' members, or all)' });
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'report-status' });
   const chartBox = h('div', {});
   const queueBox = h('div', {});
@@ -68,13 +69,22 @@ export async function showReports(main) {
   for (const el of [from, to]) el.addEventListener('change', () => { range.value = 'custom'; });
   const form = h('form', { class: 'filters', 'aria-label': 'Report' },
     h('label', {}, 'Range ', range), h('label', {}, 'From ', from), h('label', {}, 'To ', to),
-    h('label', {}, 'By ', interval), h('label', {}, 'Queues ', queuesSel),
+    h('label', {}, 'By ', interval), h('label', {}, 'Queues ', queuesSel), h('label', {}, 'Agents ', agentsSel),
     h('button', { type: 'submit', class: 'primary', 'data-testid': 'report-show' }, 'Show'));
   replace(main, h('section', { class: 'card reports' }, h('h1', {}, 'Reports'), form, status, chartBox,
     h('h2', {}, 'Queues'), queueBox, h('h2', {}, 'Agents'), agentBox));
+  const wanted = (name) => new Set((p.get(name) || '').split(',').filter(Boolean));
+  const [wantQueues, wantAgents] = [wanted('queue'), wanted('agent')];
+  // Agents by id: their names for the table, their queues for picking the
+  // members of the chosen queues.
+  let agents = [];
   try {
-    for (const q of await get('/api/queues')) queuesSel.append(h('option', { value: q.config.name }, q.config.name));
-  } catch { /* all queues then */ }
+    const [qs, as] = await Promise.all([get('/api/queues'), get('/api/agents')]);
+    for (const q of qs) queuesSel.append(h('option', { value: q.config.name, selected: wantQueues.has(q.config.name) }, q.config.name));
+    agents = as.map((a) => a.config).sort((a, b) => (a.name || a.id).localeCompare(b.name || b.id));
+    for (const a of agents) agentsSel.append(h('option', { value: a.id, selected: wantAgents.has(a.id) }, a.name ? `${a.name} (${a.id})` : a.id));
+  } catch { /* all queues and agents then */ }
+  const nameOf = new Map(agents.map((a) => [a.id, a.name]));
 
   const label = (t) => {
     const d = new Date(t);
@@ -89,14 +99,20 @@ export async function showReports(main) {
     const q = new URLSearchParams({ from: from.value, to: to.value, interval: interval.value });
     const chosen = [...queuesSel.selectedOptions].map((o) => o.value);
     if (chosen.length) q.set('queue', chosen.join(','));
+    let who = [...agentsSel.selectedOptions].map((o) => o.value);
     const page = new URLSearchParams(q);
+    if (who.length) page.set('agent', who.join(','));
+    else if (chosen.length) who = agents.filter((a) => (a.queues || []).some((m) => chosen.includes(m.queue))).map((a) => a.id);
+    // The agents' report for exactly these agents (the API's default is all).
+    const aq = new URLSearchParams(q);
+    if (who.length) aq.set('agent', who.join(','));
     page.set('range', range.value);
     history.replaceState(null, '', `/reports?${page}`);
     status.textContent = 'Loading…';
     status.className = 'status';
     let qr, ar;
     try {
-      [qr, ar] = await Promise.all([get(`/api/reports/queues?${q}`), get(`/api/reports/agents?${q}`)]);
+      [qr, ar] = await Promise.all([get(`/api/reports/queues?${q}`), get(`/api/reports/agents?${aq}`)]);
     } catch (e) {
       status.textContent = e.fields ? Object.values(e.fields).join('; ') : e.message;
       status.className = 'status error';
@@ -104,19 +120,19 @@ export async function showReports(main) {
     }
     status.textContent = `${from.value === to.value ? from.value : `${from.value} to ${to.value}`}: ${qr.total.offered} offered, ${qr.total.answered} answered, service level ${pctCell(qr.total.service_level_pct)}`;
     replace(chartBox, rangeChart(qr.rows, label), waitChart(qr.total.wait_hist || []));
-    const csv = (path) => h('a', { href: `${path}?${q}&format=csv`, download: '', 'data-testid': `csv-${path.split('/').pop()}` }, 'Download CSV');
-    replace(queueBox, csv('/api/reports/queues'), h('table', { class: 'list report-table', 'data-testid': 'report-queues-table' },
+    const csv = (path, args) => h('a', { href: `${path}?${args}&format=csv`, download: '', 'data-testid': `csv-${path.split('/').pop()}` }, 'Download CSV');
+    replace(queueBox, csv('/api/reports/queues', q), h('table', { class: 'list report-table', 'data-testid': 'report-queues-table' },
       h('thead', {}, h('tr', {}, ['Queue', 'Offered', 'Answered', 'In SL', 'SL %', 'Abandoned', 'Short', 'Timed out', 'Exited', 'ASA', 'Longest wait', 'AHT']
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, [...qr.totals, { ...qr.total, queue: 'All queues', total: true }].map((r) => h('tr', { class: r.total ? 'total' : '', 'data-testid': 'report-queue-row', dataset: { queue: r.queue } },
         h('th', { scope: 'row' }, r.queue), h('td', {}, r.offered), h('td', {}, r.answered), h('td', {}, r.answered_in_sl),
         h('td', { 'data-testid': 'report-sl' }, pctCell(r.service_level_pct)), h('td', {}, r.abandoned), h('td', {}, r.abandoned_short), h('td', {}, r.timed_out),
         h('td', {}, r.exited), h('td', {}, dur(r.asa)), h('td', {}, dur(r.longest_wait)), h('td', {}, dur(r.aht)))))));
-    replace(agentBox, csv('/api/reports/agents'), ar.totals.length ? h('table', { class: 'list report-table', 'data-testid': 'report-agents-table' },
+    replace(agentBox, csv('/api/reports/agents', aq), ar.totals.length ? h('table', { class: 'list report-table', 'data-testid': 'report-agents-table' },
       h('thead', {}, h('tr', {}, ['Agent', 'Calls', 'Missed', 'Talk', 'Wrap-up', 'Paused', 'By reason', 'Logged in', 'Occupancy', 'Calls/hour', 'AHT']
         .map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, ar.totals.map((r) => h('tr', { 'data-testid': 'report-agent-row' },
-        h('th', { scope: 'row' }, r.agent), h('td', {}, r.calls), h('td', {}, r.no_answers), h('td', {}, dur(r.talk)), h('td', {}, dur(r.wrap_up)),
+      h('tbody', {}, ar.totals.map((r) => h('tr', { 'data-testid': 'report-agent-row', dataset: { agent: r.agent } },
+        h('th', { scope: 'row' }, nameOf.get(r.agent) ? `${nameOf.get(r.agent)} (${r.agent})` : r.agent), h('td', {}, r.calls), h('td', {}, r.no_answers), h('td', {}, dur(r.talk)), h('td', {}, dur(r.wrap_up)),
         h('td', {}, dur(r.paused)),
         h('td', { 'data-testid': 'report-pauses' }, Object.entries(r.paused_by || {}).sort().map(([k, v]) => `${k || 'no reason'} ${dur(v)}`).join(', ') || '–'),
         h('td', {}, dur(r.logged_in)),
