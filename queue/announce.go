@@ -115,7 +115,7 @@ func (e *Engine) announceCheck(c *callerState) {
 		e.armAnnounce(c, e.now.Add(step))
 		return
 	}
-	e.startAnnouncement(c, media)
+	e.startAnnouncement(c, AnnouncePosition, media)
 }
 
 // turnSilences: app_queue announces to the caller at its turn (wait loop
@@ -130,12 +130,19 @@ func (e *Engine) turnSilences(c *callerState) bool {
 // prompt still playing is not talked over.
 const announceDoneFallback = 5 * time.Minute
 
+// The kinds of CallerAnnounced.
+const (
+	AnnouncePosition = "position" // say_position: position and/or hold time
+	AnnouncePeriodic = "periodic" // periodic-announce
+)
+
 // startAnnouncement emits one Announce and holds every other announcement
 // for the caller until AnnouncementDone (or the fallback): app_queue plays
 // them in the caller's own thread, so one never starts over another and a
 // due one waits for the end of the one playing. Nothing else is armed
 // meanwhile; announcementOver re-checks both kinds.
-func (e *Engine) startAnnouncement(c *callerState, media []string) {
+func (e *Engine) startAnnouncement(c *callerState, kind string, media []string) {
+	e.emit(CallerAnnounced{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Announcement: kind, Position: c.q.position(c)})
 	e.emit(Announce{Caller: c.id, Media: media})
 	c.annPlaying = true
 	c.annPlayGen++
@@ -282,7 +289,7 @@ func (e *Engine) periodicAnnounce(c *callerState) {
 		c.periodicIdx = (idx + 1) % n
 	}
 	c.lastPeriodic = e.now
-	e.startAnnouncement(c, []string{mediaURI(cfg.PeriodicAnnounce[idx])})
+	e.startAnnouncement(c, AnnouncePeriodic, []string{mediaURI(cfg.PeriodicAnnounce[idx])})
 }
 
 // mediaURI makes a queues.conf sound name a media URI; a URI stays as is.

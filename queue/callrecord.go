@@ -74,6 +74,10 @@ type CallRecord struct {
 	// Monitors are the supervisors who listened to, whispered into or
 	// joined the call.
 	Monitors []MonitorSession `json:"monitors,omitempty"`
+	// Announcements are the prompts played to the caller while it waited
+	// (the first maxAnnouncements; Announced counts them all).
+	Announcements []CallAnnouncement `json:"announcements,omitempty"`
+	Announced     int                `json:"announced,omitempty"`
 	// Rings are the agents rung, in order, with how each ring ended (the
 	// first maxRings of them; Offers counts them all).
 	Rings []CallRing `json:"rings,omitempty"`
@@ -119,6 +123,8 @@ func RecordCaller(ev Event) (CallerID, bool) {
 	case RecordingChanged:
 		return e.Caller, true
 	case CallMonitored:
+		return e.Caller, true
+	case CallerAnnounced:
 		return e.Caller, true
 	case CallCompleted:
 		return e.Caller, true
@@ -187,6 +193,11 @@ func (r *CallRecord) Apply(ev Event) {
 		r.applyRecording(e)
 	case CallMonitored:
 		r.applyMonitor(e)
+	case CallerAnnounced:
+		r.Announced++
+		if len(r.Announcements) < maxAnnouncements {
+			r.Announcements = append(r.Announcements, CallAnnouncement{At: e.At, Kind: e.Announcement, Position: e.Position})
+		}
 	case CallCompleted:
 		r.EndedAt = e.At
 		r.Talk = e.Talk
@@ -270,6 +281,18 @@ type CallRing struct {
 	Result string    `json:"result,omitempty"` // answered, noanswer, busy, declined, canceled...; "" while ringing
 	Ended  time.Time `json:"ended,omitzero"`
 }
+
+// CallAnnouncement is one prompt played to a waiting caller, in the
+// record's timeline: Kind is AnnouncePosition or AnnouncePeriodic.
+type CallAnnouncement struct {
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"`
+	Position int       `json:"position"`
+}
+
+// maxAnnouncements bounds them as maxRings bounds the rings: an hour's
+// wait with a prompt every 30 s is 120.
+const maxAnnouncements = 50
 
 // maxRings bounds a record's timeline: a caller waiting an hour in a
 // ringall queue of twenty rings hundreds of times; the count stays exact.

@@ -78,6 +78,18 @@ func TestCallRecordFoldsAVisit(t *testing.T) {
 			}
 			return ""
 		}},
+		{"announced while waiting: position twice, periodic once, then answered", []Event{
+			CallerAnnounced{At: at(1), Caller: "c1", Queue: "support", Announcement: AnnouncePosition, Position: 3},
+			CallerAnnounced{At: at(31), Caller: "c1", Queue: "support", Announcement: AnnouncePeriodic, Position: 2},
+			CallerAnnounced{At: at(61), Caller: "c1", Queue: "support", Announcement: AnnouncePosition, Position: 1},
+			CallConnected{At: at(70), Caller: "c1", Agent: "alice"},
+		}, func(r CallRecord) string {
+			want := []CallAnnouncement{{At: at(1), Kind: "position", Position: 3}, {At: at(31), Kind: "periodic", Position: 2}, {At: at(61), Kind: "position", Position: 1}}
+			if !reflect.DeepEqual(r.Announcements, want) || r.Announced != 3 {
+				return fmt.Sprintf("announcements %+v (%d), want %+v", r.Announcements, r.Announced, want)
+			}
+			return ""
+		}},
 		{"abandoned", []Event{
 			CallerLeft{At: at(40), Caller: "c1", Queue: "support", Reason: LeftAbandoned, Position: 2, Wait: 40 * time.Second},
 		}, func(r CallRecord) string {
@@ -163,5 +175,17 @@ func TestCallQueryMatches(t *testing.T) {
 		if got := tc.q.Matches(r); got != tc.want {
 			t.Errorf("%+v: got %v, want %v", tc.q, got, tc.want)
 		}
+	}
+}
+
+// A caller waiting an hour hears a prompt every 30 s: its record keeps the
+// first maxAnnouncements of them and counts them all.
+func TestCallRecordBoundsAnnouncements(t *testing.T) {
+	r, _ := NewCallRecord("k1", CallerJoined{At: t0, Caller: "c1", Queue: "support", JoinedAt: t0, Position: 1})
+	for i := range 120 {
+		r.Apply(CallerAnnounced{At: t0.Add(time.Duration(i) * 30 * time.Second), Caller: "c1", Announcement: AnnouncePosition, Position: 1})
+	}
+	if len(r.Announcements) != maxAnnouncements || r.Announced != 120 || !r.Announcements[maxAnnouncements-1].At.Equal(t0.Add(time.Duration(maxAnnouncements-1)*30*time.Second)) {
+		t.Errorf("%d announcements kept, %d counted: want the first %d and 120", len(r.Announcements), r.Announced, maxAnnouncements)
 	}
 }

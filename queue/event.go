@@ -190,6 +190,17 @@ type (
 	// CallMonitored: a supervisor listens to, whispers into or joins a
 	// call (Mode), or left it (Mode ""). Shown: the agent is told (the
 	// queue's MonitorIndicator); otherwise only supervisors see it.
+	// CallerAnnounced: a waiting caller was played one of its queue's
+	// announcements: Announcement AnnouncePosition (its position and/or
+	// expected hold time) or AnnouncePeriodic, at Position; what it heard
+	// is the Announce action's. For the call's timeline; supervisors only.
+	CallerAnnounced struct {
+		At           time.Time
+		Caller       CallerID
+		Queue        string
+		Announcement string
+		Position     int
+	}
 	CallMonitored struct {
 		At         time.Time
 		Caller     CallerID
@@ -249,6 +260,7 @@ func (e MemberPaused) Kind() string          { return "member_paused" }
 func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
 func (e CallMonitored) Kind() string         { return "call_monitored" }
+func (e CallerAnnounced) Kind() string       { return "caller_announced" }
 func (e RecordingChanged) Kind() string      { return "recording_changed" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
@@ -272,6 +284,7 @@ func (e MemberPaused) Time() time.Time          { return e.At }
 func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
 func (e CallMonitored) Time() time.Time         { return e.At }
+func (e CallerAnnounced) Time() time.Time       { return e.At }
 func (e RecordingChanged) Time() time.Time      { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
@@ -295,6 +308,7 @@ func (MemberPaused) isEffect()          {}
 func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
 func (CallMonitored) isEffect()         {}
+func (CallerAnnounced) isEffect()       {}
 func (RecordingChanged) isEffect()      {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}

@@ -48,6 +48,10 @@ func (e MemberPaused) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferStarted) Scope() Scope       { return agentScope(e.Agent) }
 func (e OfferEnded) Scope() Scope         { return agentScope(e.Agent) }
 
+// CallerAnnounced is for supervisors alone: agents need not hear of every
+// prompt played to every caller.
+func (e CallerAnnounced) Scope() Scope { return Scope{} }
+
 // CallMonitored reaches the agent only where its queue tells agents.
 func (e CallMonitored) Scope() Scope {
 	if e.Shown {

@@ -305,14 +305,22 @@ func TestDemoEndToEnd(t *testing.T) {
 			t.Errorf("last week: calls on %d days (%v), %d offered, %d answered: want calls every day, most answered", len(days), days, rep.Total.Offered, rep.Total.Answered)
 		}
 		var recs []queue.CallRecord
-		st, body, err = sam.do(http.MethodGet, "/api/calls?limit=50&from="+from+"&to="+to, nil, &recs)
-		if err != nil || st != http.StatusOK || len(recs) != 50 {
+		st, body, err = sam.do(http.MethodGet, "/api/calls?limit=1000&from="+from+"&to="+to, nil, &recs)
+		if err != nil || st != http.StatusOK || len(recs) != 1000 {
 			t.Fatalf("last week's calls: %d %s %v, %d records", st, body, err, len(recs))
 		}
+		announced := 0
 		for _, r := range recs {
-			if r.Open() || r.Number == "" || r.Outcome == "" {
-				t.Errorf("past call %s: %+v, want a closed call with a number and an outcome", r.ID, r)
+			if r.Open() || r.Number == "" || r.Outcome == "" || (r.Outcome == queue.OutcomeCompleted && len(r.Rings) == 0) {
+				t.Errorf("past call %s: %+v, want a closed call with a number, an outcome and, answered, its rings", r.ID, r)
 			}
+			if len(r.Announcements) > 0 {
+				announced++
+			}
+		}
+		// The timeline's prompts: callers who waited were told their position.
+		if announced == 0 {
+			t.Errorf("none of %d past calls has an announcement in its record", len(recs))
 		}
 	})
 

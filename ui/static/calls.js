@@ -68,11 +68,12 @@ export async function showCalls(main, session) {
     replace(body, calls.length ? calls.map(row) : h('tr', {}, h('td', { colspan: '8', class: 'muted' }, 'No calls.')));
   }
 
-  // The call's timeline, under its row: joined, each agent rung and how
-  // that ended, answered, moves, transfer, end and who hung up.
+  // The call's timeline, under its row: joined, announcements, each agent
+  // rung and how that ended, answered, moves, transfer, end and who hung up.
   function timeline(c) {
     const t = (iso) => new Date(iso).toLocaleTimeString();
     const steps = [[c.joined_at, `joined ${c.queue} at position ${c.join_position}`]];
+    for (const a of c.announcements || []) steps.push([a.at, a.kind === 'periodic' ? 'heard the periodic announcement' : `told its position (${a.position}) and wait`]);
     for (const m of c.moves || []) steps.push([m.at, `moved from ${m.from} to ${m.to}`]);
     for (const g of c.rings || []) steps.push([g.at, `rang ${g.agent}${g.result ? `: ${g.result}${g.ended ? ` after ${dur((Date.parse(g.ended) - Date.parse(g.at)) / 1000)}` : ''}` : ''}`]);
     if (c.answered_at) steps.push([c.answered_at, `answered by ${c.agent} after ${dur(c.wait)}`]);
@@ -81,6 +82,7 @@ export async function showCalls(main, session) {
     if (c.ended_at) steps.push([c.ended_at, `ended: ${OUTCOMES[c.outcome] || c.outcome}${c.completed_by ? `, hung up by the ${c.completed_by}` : ''}`]);
     steps.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
     if ((c.offers || 0) > (c.rings || []).length) steps.push([null, `${c.offers} rings in all`]);
+    if ((c.announced || 0) > (c.announcements || []).length) steps.push([null, `${c.announced} announcements in all`]);
     return h('ol', { class: 'timeline', 'data-testid': 'call-timeline' }, steps.map(([at, text]) => h('li', {}, at ? h('time', {}, t(at)) : null, ' ', text)));
   }
 
