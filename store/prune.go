@@ -10,7 +10,10 @@ import (
 )
 
 // pruneChunk bounds the deletions of one transaction, so that retention never
-// holds the write lock long enough to delay the event writer noticeably.
+// holds the write lock long enough to delay the event writer noticeably:
+// pruning 300,000 calls, the writer's commits took p99 14 ms, at most 46 ms
+// (0.5 ms quiet); 250 halves that and takes 2.6 times as long
+// (BenchmarkPruneWhileRecording).
 const pruneChunk = 1000
 
 // Pruned counts what Prune deleted.
@@ -86,10 +89,12 @@ func (db *DB) pruneIntervals(ctx context.Context, end []byte) (int, error) {
 			}
 			parent := stats.Bucket(kind)
 			var names [][]byte
-			_ = parent.ForEachBucket(func(name []byte) error {
+			if err := parent.ForEachBucket(func(name []byte) error {
 				names = append(names, append([]byte(nil), name...))
 				return nil
-			})
+			}); err != nil {
+				return err
+			}
 			for _, name := range names {
 				b := parent.Bucket(name)
 				c := b.Cursor()

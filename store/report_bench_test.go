@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -168,4 +169,74 @@ func callSite(tb testing.TB, db *DB, days, n int) (from, to time.Time) {
 		}
 	}
 	return first, first.AddDate(0, 0, days)
+}
+
+// BenchmarkPruneWhileRecording is retention at a busy site: 60 days of the
+// site above (600,000 call records, 1.3 million intervals), the first 30
+// pruned while callers join and leave, each event flushed as the writer
+// would commit it, fsync on. It reports the commit latency of the events
+// without pruning and during it: what retention costs the live writer.
+//
+//	go test ./store -run '^$' -bench BenchmarkPruneWhileRecording -benchtime 1x
+func BenchmarkPruneWhileRecording(b *testing.B) {
+	opts := testOptions()
+	opts.NoSync = false
+	db := MustOpen(b, opts)
+	first, _ := reportSite(b, db, 60)
+	_, end := callSite(b, db, 60, 600_000)
+	ctx := context.Background()
+	n := 0
+	// commit records one caller's visit and waits for the writer to commit it.
+	commit := func() time.Duration {
+		n++
+		at := end.Add(time.Duration(n) * time.Second)
+		id := queue.CallerID(fmt.Sprintf("live-%d", n))
+		start := time.Now()
+		db.Record(queue.CallerJoined{At: at, Caller: id, Queue: "queue00", JoinedAt: at, Position: 1},
+			queue.CallerLeft{At: at.Add(time.Second), Caller: id, Queue: "queue00", Reason: queue.LeftAbandoned, Position: 1, Wait: time.Second})
+		if err := db.Flush(ctx); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	quantiles := func(ds []time.Duration) (p50, p99, worst time.Duration) {
+		slices.Sort(ds)
+		return ds[len(ds)/2], ds[len(ds)*99/100], ds[len(ds)-1]
+	}
+	for b.Loop() {
+		var quiet []time.Duration
+		for range 500 {
+			quiet = append(quiet, commit())
+		}
+		done := make(chan error, 1)
+		var pruned Pruned
+		pruneStart := time.Now()
+		go func() {
+			var err error
+			pruned, err = db.Prune(ctx, first.AddDate(0, 0, 30))
+			done <- err
+		}()
+		var during []time.Duration
+		for running := true; running; {
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatal(err)
+				}
+				running = false
+			default:
+				during = append(during, commit())
+			}
+		}
+		took := time.Since(pruneStart)
+		if pruned.Calls != 300_000 || len(during) < 10 {
+			b.Fatalf("pruned %+v with %d commits during it: want 300,000 calls", pruned, len(during))
+		}
+		q50, q99, qmax := quantiles(quiet)
+		d50, d99, dmax := quantiles(during)
+		b.Logf("pruned %d calls and %d intervals in %s; commit latency quiet p50 %s p99 %s max %s; during the prune (%d commits) p50 %s p99 %s max %s",
+			pruned.Calls, pruned.Intervals, took.Round(time.Millisecond), q50, q99, qmax, len(during), d50, d99, dmax)
+		b.ReportMetric(float64(d99.Microseconds())/1000, "prune-p99-ms")
+		b.ReportMetric(float64(q99.Microseconds())/1000, "quiet-p99-ms")
+	}
 }
