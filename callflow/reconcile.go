@@ -272,6 +272,11 @@ func (a *App) resume(v *asteriskView) {
 			endNow = append(endNow, queue.CallEnded{Caller: c.Caller, By: by})
 		}
 	}
+	// The places of callers who hung up shortly before: one calling back
+	// gets its place as if stasisq had never stopped.
+	for _, visit := range v.state.Abandoned {
+		a.applyQuiet(visit)
+	}
 	callers := append([]store.WaitingCaller(nil), v.state.Callers...)
 	sort.SliceStable(callers, func(i, j int) bool {
 		if callers[i].Queue != callers[j].Queue {

@@ -134,6 +134,7 @@ const announceDoneFallback = 5 * time.Minute
 const (
 	AnnouncePosition = "position" // say_position: position and/or hold time
 	AnnouncePeriodic = "periodic" // periodic-announce
+	AnnounceWelcome  = "welcome"  // welcome_back, to a returning caller
 )
 
 // startAnnouncement emits one Announce and holds every other announcement

@@ -48,24 +48,34 @@ func (e *Engine) join(in CallerJoin) error {
 	if joinedAt.IsZero() {
 		joinedAt = e.now
 	}
+	orderAt, priority := joinedAt, in.Priority
+	var back *abandoned
+	if !in.Resume {
+		if back = e.returning(q, in.Number); back != nil {
+			orderAt, priority = back.orderAt, max(priority, back.priority)
+			joinedAt = joinedAt.Add(-back.wait)
+		}
+	}
 	e.joinSeq++
 	c := &callerState{
 		id:       in.Caller,
 		q:        q,
-		priority: in.Priority,
+		priority: priority,
 		number:   in.Number,
 		name:     in.Name,
 		skills:   cloneSkills(in.Skills),
 		joinedAt: joinedAt,
-		orderAt:  joinedAt,
+		orderAt:  orderAt,
 		minPen:   0,
 		maxPen:   math.MaxInt,
 		maxWait:  in.MaxWait,
+		returned: back != nil,
 	}
-	c.key = sortKey{prio: c.priority, at: joinedAt.UnixNano(), seq: e.joinSeq}
+	c.key = sortKey{prio: c.priority, at: orderAt.UnixNano(), seq: e.joinSeq}
 	e.applyDueRules(c)
 	if !in.Resume {
-		if q.cfg.MaxLen > 0 && len(q.order) >= q.cfg.MaxLen {
+		// A returning caller had its place: a full queue does not refuse it.
+		if q.cfg.MaxLen > 0 && len(q.order) >= q.cfg.MaxLen && back == nil {
 			refuse(StatusFull)
 			return nil
 		}
@@ -88,10 +98,20 @@ func (e *Engine) join(in CallerJoin) error {
 			c.rec = &recState{Recording: *rec, state: RecordingActive}
 		}
 	}
+	var returnOf CallerID
+	if back != nil {
+		returnOf = back.caller
+		e.emit(CallerReturned{At: e.now, Caller: back.caller, AsCaller: c.id, Queue: q.cfg.Name, Number: c.number,
+			LeftAt: back.leftAt, Wait: back.wait})
+	}
 	e.emit(CallerJoined{At: e.now, Caller: c.id, Queue: q.cfg.Name, Priority: c.priority, Number: c.number,
-		Name: c.name, JoinedAt: joinedAt, Position: c.joinPos, Resumed: in.Resume, Recording: rec})
+		Name: c.name, JoinedAt: joinedAt, Position: c.joinPos, Resumed: in.Resume, Recording: rec, ReturnOf: returnOf})
 	e.emitOrderNow(q)
 	e.emit(Accept{Caller: c.id, Queue: q.cfg.Name, MusicClass: q.cfg.MusicClass, Record: rec})
+	if back != nil && q.cfg.WelcomeBack != "" {
+		// Before its position: the caller hears it is recognised first.
+		e.startAnnouncement(c, AnnounceWelcome, []string{mediaURI(q.cfg.WelcomeBack)})
+	}
 	e.startWaiting(c)
 	return nil
 }
@@ -166,6 +186,9 @@ func (e *Engine) leave(c *callerState, reason LeaveReason, key string, exit Effe
 	}
 	e.emit(CallerLeft{At: e.now, Caller: c.id, Queue: q.cfg.Name, Reason: reason, Position: pos,
 		JoinPos: c.joinPos, Wait: e.now.Sub(c.joinedAt), Key: key})
+	if reason == LeftAbandoned || reason == LeftLost {
+		e.rememberAbandon(c)
+	}
 	e.emitOrderNow(q)
 	if x, ok := exit.(Exit); ok {
 		x.Position = pos

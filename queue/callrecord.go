@@ -14,6 +14,10 @@ const (
 	OutcomeConnected = "connected" // talking to an agent
 	OutcomeCompleted = "completed" // answered, then hung up
 	OutcomeRefused   = "refused"   // never queued; Status says why
+	// OutcomeReturned: hung up while waiting, then called back within the
+	// queue's AbandonResume window and took its place again; ReturnedAs
+	// is the visit that went on (whose ReturnOf points back here).
+	OutcomeReturned = "returned"
 	// OutcomeTransferred: answered, then transferred from the agent's phone;
 	// Transfer says where to. It counts as answered, its talk until the
 	// transfer.
@@ -68,7 +72,11 @@ type CallRecord struct {
 	Unanswered   int           `json:"unanswered"` // offers that failed (not canceled)
 	Moves        []CallMove    `json:"moves,omitempty"`
 	Resumed      bool          `json:"resumed,omitempty"` // carried across a restart of stasisq
-	Transfer     *CallTransfer `json:"transfer,omitempty"`
+	// ReturnOf is the visit this one took the place of (abandon-resume);
+	// ReturnedAs the visit that took this one's, when it is OutcomeReturned.
+	ReturnOf   CallerID      `json:"return_of,omitempty"`
+	ReturnedAs CallerID      `json:"returned_as,omitempty"`
+	Transfer   *CallTransfer `json:"transfer,omitempty"`
 	// Recording is the call's recording, if it was recorded.
 	Recording *CallRecording `json:"recording,omitempty"`
 	// Monitors are the supervisors who listened to, whispered into or
@@ -94,8 +102,8 @@ func NewCallRecord(id string, ev Event) (CallRecord, bool) {
 	case CallerJoined:
 		return CallRecord{
 			ID: id, Caller: e.Caller, Queue: e.Queue, Number: e.Number, Name: e.Name,
-			Priority: e.Priority, JoinedAt: e.JoinedAt, JoinPosition: e.Position,
-			Outcome: OutcomeWaiting, Resumed: e.Resumed, Recording: joinRecording(e),
+			Priority: e.Priority, JoinedAt: e.VisitStart(), JoinPosition: e.Position,
+			Outcome: OutcomeWaiting, Resumed: e.Resumed, Recording: joinRecording(e), ReturnOf: e.ReturnOf,
 		}, true
 	case CallerRefused:
 		return CallRecord{
@@ -125,6 +133,8 @@ func RecordCaller(ev Event) (CallerID, bool) {
 	case CallMonitored:
 		return e.Caller, true
 	case CallerAnnounced:
+		return e.Caller, true
+	case CallerReturned:
 		return e.Caller, true
 	case CallCompleted:
 		return e.Caller, true
@@ -193,6 +203,9 @@ func (r *CallRecord) Apply(ev Event) {
 		r.applyRecording(e)
 	case CallMonitored:
 		r.applyMonitor(e)
+	case CallerReturned:
+		r.Outcome = OutcomeReturned
+		r.ReturnedAs = e.AsCaller
 	case CallerAnnounced:
 		r.Announced++
 		if len(r.Announcements) < maxAnnouncements {

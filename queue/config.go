@@ -104,6 +104,14 @@ type QueueConfig struct {
 	// RecordRetention: recordings older than this are deleted, from
 	// Asterisk and from the call record (0: kept until deleted by hand).
 	RecordRetention time.Duration `json:"record_retention,omitempty"`
+	// AbandonResume: a caller who hangs up while waiting and calls the
+	// queue again from the same number within this long gets its place
+	// back (its first join time and priority) and its wait goes on from
+	// where it stopped; the two visits count as one call. 0: off.
+	AbandonResume time.Duration `json:"abandon_resume,omitempty"`
+	// WelcomeBack is the sound played to such a returning caller before
+	// anything else ("" none).
+	WelcomeBack     string        `json:"welcome_back,omitempty"`
 	ServiceLevel    time.Duration `json:"servicelevel"`    // answered within this counts toward SL
 	MaxWait         time.Duration `json:"maxwait"`         // 0: wait forever (Queue()'s timeout)
 	TimeoutPriority string        `json:"timeoutpriority"` // "app" or "conf"

@@ -47,6 +47,9 @@ type Engine struct {
 	callers    map[CallerID]*callerState
 	offers     map[OfferID]*offer
 	deadOffers map[OfferID]*offer
+	// abandoned are the visits whose place a caller calling back from the
+	// same number gets again, by queue then number digits (returning.go).
+	abandoned map[string]map[string]*abandoned
 
 	timers timerHeap
 	stats  *Recorder
@@ -80,6 +83,7 @@ func NewEngine(opts Options) *Engine {
 		callers:    make(map[CallerID]*callerState),
 		offers:     make(map[OfferID]*offer),
 		deadOffers: make(map[OfferID]*offer),
+		abandoned:  make(map[string]map[string]*abandoned),
 		stats:      NewRecorder(loc),
 	}
 }
@@ -153,6 +157,8 @@ func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 		err = e.callerDTMF(in)
 	case CallerLost:
 		err = e.callerLost(in.Caller)
+	case AbandonedVisit:
+		e.rememberVisit(in)
 	case AnnouncementDone:
 		e.announcementDone(in.Caller)
 	case AgentLogin:

@@ -13,6 +13,15 @@ type Event interface {
 	Scope() Scope
 }
 
+// VisitStart is when this visit began: JoinedAt, except for a returning
+// caller, whose JoinedAt starts its wait clock before it called again.
+func (e CallerJoined) VisitStart() time.Time {
+	if e.ReturnOf != "" && !e.Resumed {
+		return e.At
+	}
+	return e.JoinedAt
+}
+
 // LeaveReason says how a caller left its queue. Every caller that joined
 // leaves exactly once.
 type LeaveReason string
@@ -70,6 +79,24 @@ type (
 		// Recording names the recording that starts with the join
 		// (record_from=join), if any.
 		Recording *Recording `json:",omitempty"`
+		// ReturnOf is the earlier visit (its caller id) of a caller back
+		// within its queue's AbandonResume window: JoinedAt then starts its
+		// wait clock where that visit's stopped (now less the wait it had),
+		// and the CallerReturned just before says where its place is.
+		ReturnOf CallerID `json:",omitempty"`
+	}
+	// CallerReturned: the caller who abandoned a visit (Caller, which left
+	// at LeftAt after Wait) is back as AsCaller within the queue's
+	// AbandonResume window and takes its place again; the abandon no
+	// longer counts, as the two visits are one call.
+	CallerReturned struct {
+		At       time.Time
+		Caller   CallerID
+		AsCaller CallerID
+		Queue    string
+		Number   string
+		LeftAt   time.Time
+		Wait     time.Duration
 	}
 	CallerRefused struct {
 		At     time.Time
@@ -261,6 +288,7 @@ func (e OfferStarted) Kind() string          { return "offer_started" }
 func (e OfferEnded) Kind() string            { return "offer_ended" }
 func (e CallMonitored) Kind() string         { return "call_monitored" }
 func (e CallerAnnounced) Kind() string       { return "caller_announced" }
+func (e CallerReturned) Kind() string        { return "caller_returned" }
 func (e RecordingChanged) Kind() string      { return "recording_changed" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
@@ -285,6 +313,7 @@ func (e OfferStarted) Time() time.Time          { return e.At }
 func (e OfferEnded) Time() time.Time            { return e.At }
 func (e CallMonitored) Time() time.Time         { return e.At }
 func (e CallerAnnounced) Time() time.Time       { return e.At }
+func (e CallerReturned) Time() time.Time        { return e.At }
 func (e RecordingChanged) Time() time.Time      { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
@@ -309,6 +338,7 @@ func (OfferStarted) isEffect()          {}
 func (OfferEnded) isEffect()            {}
 func (CallMonitored) isEffect()         {}
 func (CallerAnnounced) isEffect()       {}
+func (CallerReturned) isEffect()        {}
 func (RecordingChanged) isEffect()      {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}

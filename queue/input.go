@@ -52,6 +52,20 @@ type (
 		Caller CallerID
 		Digit  string
 	}
+	// AbandonedVisit is a caller that hung up while waiting, before a
+	// restart: the engine keeps its place for the queue's AbandonResume
+	// window from LeftAt, as it does for one it saw leave (the call flow
+	// replays them from the store at start). Outside the window, or for a
+	// queue without abandon-resume, it is ignored.
+	AbandonedVisit struct {
+		Caller   CallerID
+		Queue    string
+		Number   string
+		Priority int
+		JoinedAt time.Time     // the place in the queue
+		Wait     time.Duration // waited before hanging up
+		LeftAt   time.Time
+	}
 	// CallerLost closes a caller that a restart found no longer in Asterisk.
 	CallerLost struct {
 		Caller CallerID
@@ -286,6 +300,7 @@ func (CallerJoin) isInput()       {}
 func (CallerHangup) isInput()     {}
 func (CallerDTMF) isInput()       {}
 func (CallerLost) isInput()       {}
+func (AbandonedVisit) isInput()   {}
 func (AnnouncementDone) isInput() {}
 func (AgentLogin) isInput()       {}
 func (AgentLogout) isInput()      {}

@@ -12,7 +12,8 @@ import (
 // How each figure is counted (always in the interval in which the event
 // happened, its At, except time-in-state which is split across intervals):
 //   - Offered: CallerJoined that is not Resumed (a resumed caller was counted
-//     before the restart), and the destination queue of a CallerMoved.
+//     before the restart) nor a return whose abandon was taken back, and
+//     the destination queue of a CallerMoved.
 //   - Answered, AnsweredInSL, WaitSum, WaitMax: CallerLeft with LeftAnswered
 //     (not CallConnected, so a call is counted once). In SL means Wait <= the
 //     queue's ServiceLevel, as app_queue compares, taken from the last
@@ -21,6 +22,8 @@ import (
 //     caller hung up, whether or not stasisq was running to see it).
 //     AbandonedShort is the subset of Abandoned whose Wait < ShortAbandon, so
 //     ServiceLevelPercent is AnsweredInSL / (Answered + Abandoned - AbandonedShort).
+//     CallerReturned takes an abandon back from the interval that counted
+//     it (abandon-resume: the two visits are one call), while it is kept.
 //   - TimedOut: CallerLeft with LeftTimeout.
 //   - Exited: every other CallerLeft (exit key, leave-empty, continued, hung up
 //     by a supervisor) and the source queue of a CallerMoved, so that per queue
@@ -46,6 +49,9 @@ type Recorder struct {
 	agents       map[AgentID]*agentSeries
 	dirtyQueues  []*slot[QueueInterval] // changed since the last Drain
 	dirtyAgents  []*slot[AgentInterval]
+	// retracted are the returning callers whose first visit's abandon was
+	// taken back, until their CallerJoined (which follows at once).
+	retracted map[CallerID]bool
 
 	// The interval most events fall in, so that the engine's hot path does
 	// not convert every event time to the wall clock.
@@ -133,9 +139,16 @@ func (r *Recorder) Observe(ev Event) {
 	case QueueConfigured:
 		r.serviceLevel[ev.Config.Name] = ev.Config.ServiceLevel
 	case CallerJoined:
-		if !ev.Resumed {
-			r.queueAt(ev.Queue, ev.At).Offered++
+		if ev.Resumed {
+			break
 		}
+		if ev.ReturnOf != "" && r.retracted[ev.Caller] {
+			delete(r.retracted, ev.Caller) // one call with its first visit
+			break
+		}
+		r.queueAt(ev.Queue, ev.At).Offered++
+	case CallerReturned:
+		r.retractAbandon(ev)
 	case CallerMoved:
 		r.queueAt(ev.From, ev.At).Exited++
 		r.queueAt(ev.To, ev.At).Offered++
@@ -195,6 +208,36 @@ func (r *Recorder) observeLeft(ev CallerLeft) {
 	default:
 		q.Exited++
 	}
+}
+
+// retractAbandon takes back the abandon of a visit its caller came back
+// to: the interval it was counted in loses it, and the return is not
+// offered again. An interval no longer kept (the visit ended before the
+// recorder's days) keeps its abandon, and the return counts as a call of
+// its own: figures already stored are never rewritten from nothing.
+func (r *Recorder) retractAbandon(ev CallerReturned) {
+	qs := r.queues[ev.Queue]
+	if qs == nil {
+		return
+	}
+	sl := qs.slots[IntervalStart(ev.LeftAt, r.loc).UnixNano()]
+	if sl == nil || sl.forgotten || sl.iv.Abandoned == 0 {
+		return
+	}
+	iv := &sl.iv
+	iv.Abandoned--
+	if ev.Wait < ShortAbandon && iv.AbandonedShort > 0 {
+		iv.AbandonedShort--
+	}
+	iv.AbandonWaitSum = max(0, iv.AbandonWaitSum-ev.Wait)
+	if !sl.dirty {
+		sl.dirty = true
+		r.dirtyQueues = append(r.dirtyQueues, sl)
+	}
+	if r.retracted == nil {
+		r.retracted = make(map[CallerID]bool)
+	}
+	r.retracted[ev.AsCaller] = true
 }
 
 func (r *Recorder) serviceLevelOf(queue string) time.Duration {

@@ -120,6 +120,8 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 				j.Priority = num(v)
 			case "maxwait":
 				j.MaxWait = dur(v)
+			case "number":
+				j.Number = v
 			default:
 				t.Fatalf("%q: unknown join field %q", cmd, k)
 			}
@@ -180,6 +182,18 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 		in = mc
 	case "advance":
 		return formatEffects(h.advance(dur(arg(1))))
+	case "visit": // visit CALLER QUEUE NUMBER PRIO JOINED-AGO WAIT LEFT-AGO: an abandon before a restart
+		in = AbandonedVisit{Caller: CallerID(arg(1)), Queue: arg(2), Number: arg(3), Priority: num(arg(4)),
+			JoinedAt: h.now.Add(-dur(arg(5))), Wait: dur(arg(6)), LeftAt: h.now.Add(-dur(arg(7)))}
+	case "today": // today QUEUE: the queue's figures since midnight
+		for _, q := range h.e.Snapshot(h.now).Queues {
+			if q.Config.Name == arg(1) {
+				d := q.RealTime.Today
+				return []string{fmt.Sprintf("offered=%d answered=%d abandoned=%d short=%d abandon_wait=%s in_sl=%d wait=%s",
+					d.Offered, d.Answered, d.Abandoned, d.AbandonedShort, d.AbandonWaitSum, d.AnsweredInSL, d.WaitSum)}
+			}
+		}
+		t.Fatalf("%q: no queue %s", cmd, arg(1))
 	case "order":
 		var ids []string
 		for _, c := range h.order(arg(1)) {

@@ -32,6 +32,7 @@ func (e QueueConfigured) Scope() Scope       { return queueScope(e.Config.Name) 
 func (e QueueRemoved) Scope() Scope          { return queueScope(e.Queue) }
 func (e CallerJoined) Scope() Scope          { return queueScope(e.Queue) }
 func (e CallerRefused) Scope() Scope         { return queueScope(e.Queue) }
+func (e CallerReturned) Scope() Scope        { return queueScope(e.Queue) }
 func (e QueueOrderChanged) Scope() Scope     { return queueScope(e.Queue) }
 func (e CallerMoved) Scope() Scope           { return queueScope(e.From, e.To) }
 func (e CallerPriorityChanged) Scope() Scope { return queueScope(e.Queue) }

@@ -61,7 +61,7 @@ func (e *Engine) Queue(name string) (QueueView, bool) {
 func (e *Engine) callerView(c *callerState, pos int) CallerView {
 	v := CallerView{
 		ID: c.id, Queue: c.q.cfg.Name, Position: pos, Priority: c.priority, Number: c.number, Name: c.name,
-		JoinedAt: c.joinedAt, Skills: cloneSkills(c.skills), Ringing: c.ringing(),
+		JoinedAt: c.joinedAt, Skills: cloneSkills(c.skills), Ringing: c.ringing(), Returned: c.returned,
 	}
 	if pos > 0 {
 		v.ExpectedWait = e.expectedWait(c.q, pos)

@@ -120,6 +120,7 @@ type callerState struct {
 	name     string
 	skills   map[string]int
 	joinedAt time.Time // for wait figures
+	returned bool      // holds the place of a visit it abandoned (returning.go)
 	orderAt  time.Time // for ordering and weight ties (Move without KeepWait resets it)
 	key      sortKey
 	joinPos  int

@@ -15,6 +15,7 @@ const (
 	timerRule                          // next queue rule (penalty change)
 	timerDeadOffer                     // forget a cancelled offer whose leg never reported back
 	timerAnnounceDone                  // AnnouncementDone never came: stop waiting for it
+	timerForgetVisit                   // an abandoned visit's AbandonResume window is over
 )
 
 // timer is one deadline. Entries are never removed from the heap when their
@@ -29,6 +30,7 @@ type timer struct {
 	caller *callerState
 	agent  *agentState
 	offer  *offer
+	visit  *abandoned
 }
 
 // timerHeap is a binary min-heap on (at, seq); typed to avoid container/heap's
@@ -111,6 +113,8 @@ func (t *timer) live() bool {
 		return true
 	case timerAnnounceDone:
 		return !t.caller.gone && !t.caller.connected && t.caller.annPlaying && t.caller.annPlayGen == t.gen
+	case timerForgetVisit:
+		return true
 	}
 	return false
 }
@@ -154,6 +158,8 @@ func (e *Engine) tick() {
 			delete(e.deadOffers, t.offer.id)
 		case timerAnnounceDone:
 			e.announcementOver(t.caller)
+		case timerForgetVisit:
+			e.forgetVisit(t.visit)
 		}
 		e.settle()
 	}

@@ -74,6 +74,12 @@ func ValidateQueue(c QueueConfig) error {
 	} else if c.RecordRetention > 0 && c.RecordRetention < 24*time.Hour {
 		bad("record_retention", "at least a day (%s), or 0 to keep recordings", c.RecordRetention)
 	}
+	if c.AbandonResume < 0 || c.AbandonResume > MaxAbandonResume {
+		bad("abandon_resume", "from 0 (off) to %s, not %s", MaxAbandonResume, c.AbandonResume)
+	}
+	if len(c.WelcomeBack) > 200 || strings.ContainsAny(c.WelcomeBack, "\r\n") {
+		bad("welcome_back", "one sound name, at most 200 characters")
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
 		sound := c.Sounds[name]
 		switch {

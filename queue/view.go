@@ -30,16 +30,19 @@ type RealTime struct {
 
 // CallerView is one waiting (or ringing) caller.
 type CallerView struct {
-	ID           CallerID       `json:"id"`
-	Queue        string         `json:"queue"`
-	Position     int            `json:"position"`
-	Priority     int            `json:"priority"`
-	Number       string         `json:"number"`
-	Name         string         `json:"name"`
-	JoinedAt     time.Time      `json:"joined_at"`
-	Skills       map[string]int `json:"skills,omitempty"`
-	Ringing      []AgentID      `json:"ringing,omitempty"` // agents being offered this caller now
-	ExpectedWait time.Duration  `json:"expected_wait"`
+	ID       CallerID       `json:"id"`
+	Queue    string         `json:"queue"`
+	Position int            `json:"position"`
+	Priority int            `json:"priority"`
+	Number   string         `json:"number"`
+	Name     string         `json:"name"`
+	JoinedAt time.Time      `json:"joined_at"`
+	Skills   map[string]int `json:"skills,omitempty"`
+	Ringing  []AgentID      `json:"ringing,omitempty"` // agents being offered this caller now
+	// Returned: the caller hung up and called back within the queue's
+	// abandon-resume window, and holds its old place.
+	Returned     bool          `json:"returned,omitempty"`
+	ExpectedWait time.Duration `json:"expected_wait"`
 }
 
 // AgentView is one agent with its live state.

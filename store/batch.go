@@ -340,7 +340,7 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 			c.rec.Apply(e)
 			b.touch(c)
 		} else {
-			c = b.openCall(e.JoinedAt, e.Caller, ev)
+			c = b.openCall(e.VisitStart(), e.Caller, ev)
 		}
 		b.setWaiter(waitingRecord{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
 			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position})

@@ -18,8 +18,9 @@ import (
 // one row per day instead of up to 96: the 90-day report of a 500-agent
 // site stays well under a second. The writer keeps them current in the
 // transaction that writes the intervals, adding the change of each
-// interval (its new value less the stored one: every figure of an interval
-// only grows, maxima included).
+// interval (its new value less the stored one: figures grow, maxima
+// included, except an abandon taken back when its caller returned, which
+// the difference carries as well).
 var (
 	bucketStatsQueueDays = []byte("queue_days")
 	bucketStatsAgentDays = []byte("agent_days")

@@ -21,6 +21,10 @@ type State struct {
 	// Calls are the calls agents were on (sessions on-call), by caller id:
 	// a restart finds them still bridged in Asterisk and must end them.
 	Calls []ConnectedCall `json:"calls"`
+	// Abandoned are the visits that ended abandoned (or lost) in the last
+	// queue.MaxAbandonResume, oldest first: the engine keeps the places of
+	// those inside their queue's abandon-resume window (AbandonedVisit).
+	Abandoned []queue.AbandonedVisit `json:"abandoned"`
 }
 
 // ConnectedCall is a call in progress, from an on-call agent session and the
@@ -107,7 +111,51 @@ func (db *DB) LoadState(ctx context.Context) (State, error) {
 		s.Calls[i].ConnectedAt = s.Calls[i].ConnectedAt.In(loc)
 	}
 	sort.Slice(s.Calls, func(i, j int) bool { return s.Calls[i].Caller < s.Calls[j].Caller })
+	if s.Abandoned, err = db.recentAbandons(ctx, time.Now()); err != nil {
+		return State{}, fmt.Errorf("load state: %w", err)
+	}
 	return s, nil
+}
+
+// recentAbandons are the visits abandoned or lost since now less
+// queue.MaxAbandonResume, by when they left. A visit may have waited long
+// before it left: records are read from a day before that. A visit that
+// was itself a return holds the place of the first visit of its chain.
+func (db *DB) recentAbandons(ctx context.Context, now time.Time) ([]queue.AbandonedVisit, error) {
+	since := now.Add(-queue.MaxAbandonResume)
+	from := since.Add(-24 * time.Hour)
+	place := map[queue.CallerID]time.Time{} // a returning visit's place: its chain's first join
+	err := db.eachCall(ctx, queue.CallQuery{From: from, Outcome: queue.OutcomeReturned}, func(r queue.CallRecord) error {
+		p, ok := place[r.Caller]
+		if !ok {
+			p = r.JoinedAt
+		}
+		place[r.ReturnedAs] = p // in join order: a chain's earlier visits come first
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []queue.AbandonedVisit
+	for _, outcome := range []queue.LeaveReason{queue.LeftAbandoned, queue.LeftLost} {
+		err := db.eachCall(ctx, queue.CallQuery{From: from, Outcome: string(outcome)}, func(r queue.CallRecord) error {
+			if r.LeftAt.Before(since) || r.Number == "" {
+				return nil
+			}
+			joined, ok := place[r.Caller]
+			if !ok {
+				joined = r.JoinedAt
+			}
+			out = append(out, queue.AbandonedVisit{Caller: r.Caller, Queue: r.Queue, Number: r.Number, Priority: r.Priority,
+				JoinedAt: joined, Wait: r.Wait, LeftAt: r.LeftAt})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].LeftAt.Before(out[j].LeftAt) })
+	return out, nil
 }
 
 // connectedCalls joins the on-call sessions with their callers' records; a

@@ -30,6 +30,8 @@ const QUEUE_FIELDS = [
   { name: 'joinempty', label: 'Refuse to join when members are', type: 'multi', options: (m) => m.empty_conditions },
   { name: 'leavewhenempty', label: 'Leave when members are', type: 'multi', options: (m) => m.empty_conditions },
   { name: 'musicclass', label: 'Music on hold class', type: 'text' },
+  { name: 'abandon_resume', label: 'A caller who hangs up and calls back within (s, 0: off) keeps its place', type: 'secs', help: 'matched by caller number; the two visits count as one call' },
+  { name: 'welcome_back', label: 'Sound played to a caller back in its place', type: 'text' },
   { group: 'Auto-pause' },
   { name: 'autopause', label: 'Auto-pause', type: 'select', options: (m) => m.autopause },
   { name: 'autopausedelay', label: 'Auto-pause delay (s)', type: 'secs' },

@@ -6,7 +6,7 @@ import { h, replace, dur, params } from './util.js';
 
 const OUTCOMES = {
   completed: 'Answered', transferred: 'Transferred', connected: 'On call', waiting: 'Waiting',
-  abandoned: 'Abandoned', timeout: 'Timed out', refused: 'Refused',
+  abandoned: 'Abandoned', returned: 'Called back (same place)', timeout: 'Timed out', refused: 'Refused',
 };
 
 export async function showCalls(main, session) {
@@ -75,11 +75,12 @@ export async function showCalls(main, session) {
     const steps = [[c.joined_at, `joined ${c.queue} at position ${c.join_position}`]];
     for (const a of c.announcements || []) steps.push([a.at, a.kind === 'periodic' ? 'heard the periodic announcement' : `told its position (${a.position}) and wait`]);
     for (const m of c.moves || []) steps.push([m.at, `moved from ${m.from} to ${m.to}`]);
+    if (c.return_of) steps.push([c.joined_at, `called back after hanging up, in its earlier place (${c.return_of})`]);
     for (const g of c.rings || []) steps.push([g.at, `rang ${g.agent}${g.result ? `: ${g.result}${g.ended ? ` after ${dur((Date.parse(g.ended) - Date.parse(g.at)) / 1000)}` : ''}` : ''}`]);
     if (c.answered_at) steps.push([c.answered_at, `answered by ${c.agent} after ${dur(c.wait)}`]);
     if (c.transfer) steps.push([c.transfer.at, `transferred by the ${c.transfer.by} to ${c.transfer.exten || c.transfer.attended || ''}`]);
     for (const m of c.monitors || []) steps.push([m.from, `${m.supervisor} ${m.modes.join(' → ')}`]);
-    if (c.ended_at) steps.push([c.ended_at, `ended: ${OUTCOMES[c.outcome] || c.outcome}${c.completed_by ? `, hung up by the ${c.completed_by}` : ''}`]);
+    if (c.ended_at) steps.push([c.ended_at, `ended: ${OUTCOMES[c.outcome] || c.outcome}${c.completed_by ? `, hung up by the ${c.completed_by}` : ''}${c.returned_as ? `; took its place again as ${c.returned_as}` : ''}`]);
     steps.sort((a, b) => Date.parse(a[0]) - Date.parse(b[0]));
     if ((c.offers || 0) > (c.rings || []).length) steps.push([null, `${c.offers} rings in all`]);
     if ((c.announced || 0) > (c.announcements || []).length) steps.push([null, `${c.announced} announcements in all`]);

@@ -125,7 +125,7 @@ export function applyEvent(snap, kind, e) {
       if (!q || q.callers.some((c) => c.id === e.Caller)) return;
       q.callers.splice(Math.max(0, (e.Position || q.callers.length + 1) - 1), 0, {
         id: e.Caller, queue: e.Queue, priority: e.Priority, number: e.Number, name: e.Name,
-        joined_at: e.JoinedAt, position: e.Position, ringing: [],
+        joined_at: e.JoinedAt, position: e.Position, ringing: [], returned: !!e.ReturnOf,
       });
       renumber(q);
       return;

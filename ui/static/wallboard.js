@@ -134,11 +134,13 @@ export function showWallboard(main, session, { wall }) {
     const list = card.parentElement;
     const holder = list && [...list.children].find((x) => x.tabIndex === 0 && x !== card);
     card.tabIndex = card === document.activeElement || (!holder && c.position === 1) ? 0 : -1;
-    if (!changed(card, JSON.stringify([c.position, c.priority, c.number, c.name, c.joined_at, c.ringing]))) return;
+    if (!changed(card, JSON.stringify([c.position, c.priority, c.number, c.name, c.joined_at, c.ringing, c.returned]))) return;
     card.setAttribute('aria-label', `Position ${c.position}, ${c.number || 'unknown'} ${c.name || ''}, priority ${c.priority}`);
     card.querySelector('.pos').textContent = `#${c.position}`;
     replace(card.querySelector('.wait'), since(c.joined_at));
-    card.querySelector('.prio').textContent = c.priority ? `P${c.priority}` : '';
+    // "back": hung up and called again in time, so it holds its old place.
+    card.querySelector('.prio').textContent = [c.returned ? 'back' : '', c.priority ? `P${c.priority}` : ''].filter(Boolean).join(' ');
+    card.querySelector('.prio').title = c.returned ? 'Called back and holds its earlier place' : '';
     card.querySelector('.number').textContent = c.number || 'unknown';
     card.querySelector('.name').textContent = c.name || '';
     card.querySelector('.ringing').textContent = c.ringing?.length ? `☎ ${c.ringing.join(', ')}` : '';
