@@ -63,6 +63,18 @@ func abandonResumeQueue(e *testEnv) {
 	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 }
 
+// firstVisitAbandoned: c01 calls, c02 after it, and c01 hangs up waiting.
+func firstVisitAbandoned(e *testEnv, obs *observer) {
+	e.tb.Helper()
+	obs.callAs("support", "c01", "+442079460001")
+	e.waitEvent("c01", "caller_joined")
+	obs.waitAnswered("c01")
+	obs.callAs("support", "c02", "+442079460002")
+	e.waitEvent("c02", "caller_joined")
+	obs.hangup("c01")
+	e.waitUntil("c01 abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
+}
+
 // returnedAheadAndAnswered checks that back, the return of first, is welcomed
 // back on the real Asterisk, waits ahead of other, is answered first, and
 // that the records link the visits and today counts one call for the two.
@@ -116,13 +128,7 @@ func returnedAheadAndAnswered(t *testing.T, e *testEnv, obs *observer, first, ba
 func TestAsteriskAbandonResume(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	abandonResumeQueue(e)
-	obs.callAs("support", "c01", "+442079460001")
-	e.waitEvent("c01", "caller_joined")
-	obs.waitAnswered("c01")
-	obs.callAs("support", "c02", "+442079460002")
-	e.waitEvent("c02", "caller_joined")
-	obs.hangup("c01")
-	e.waitUntil("c01 abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
+	firstVisitAbandoned(e, obs)
 	obs.callAs("support", "c03", "442079460001") // the same number, written another way
 	returnedAheadAndAnswered(t, e, obs, "c01", "c03", "c02")
 }
@@ -132,13 +138,7 @@ func TestAsteriskAbandonResume(t *testing.T) {
 func TestAsteriskAbandonResumeAcrossARestart(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	abandonResumeQueue(e)
-	obs.callAs("support", "c01", "+442079460001")
-	e.waitEvent("c01", "caller_joined")
-	obs.waitAnswered("c01")
-	obs.callAs("support", "c02", "+442079460002")
-	e.waitEvent("c02", "caller_joined")
-	obs.hangup("c01")
-	e.waitUntil("c01 abandoned", func() bool { l, n := leftReason(e, "c01"); return n == 1 && l.Reason == queue.LeftAbandoned })
+	firstVisitAbandoned(e, obs)
 	if err := e.main.Close(); err != nil {
 		t.Fatal(err)
 	}
