@@ -96,6 +96,9 @@ func returnedAheadAndAnswered(t *testing.T, e *testEnv, obs *observer, first, ba
 	obs.hangup(string(other))
 	e.waitUntil(string(other)+" abandoned", func() bool { l, n := leftReason(e, other); return n == 1 && l.Reason == queue.LeftAbandoned })
 
+	if err := e.main.DB.Flush(e.ctx()); err != nil { // the writer commits after the events
+		t.Fatal(err)
+	}
 	was, err := e.main.DB.Call(e.ctx(), first)
 	if err != nil {
 		t.Fatal(err)
