@@ -81,7 +81,7 @@ func (e *Engine) flushAnnouncements() {
 // announce-to-first-user, between the rings of a caller whose turn it is.
 func (e *Engine) announceCheck(c *callerState) {
 	cfg := &c.q.cfg
-	if c.gone || c.connected || cfg.AnnounceFrequency <= 0 || c.annPlaying {
+	if c.gone || c.connected || cfg.AnnounceFrequency <= 0 || c.annPlaying || c.inCallback() {
 		return
 	}
 	step := announceStep(cfg)
@@ -109,6 +109,9 @@ func (e *Engine) announceCheck(c *callerState) {
 		}
 	}
 	media := e.positionMedia(c, pos)
+	if len(media) > 0 {
+		media = append(media, e.callbackOfferMedia(c)...)
+	}
 	c.lastPos = e.now
 	c.lastPosSaid = pos
 	if len(media) == 0 {
@@ -158,6 +161,10 @@ func (e *Engine) startAnnouncement(c *callerState, kind string, media []string) 
 func (e *Engine) announcementDone(id CallerID) {
 	c, ok := e.callers[id]
 	if !ok || c.gone || c.connected || !c.annPlaying {
+		return
+	}
+	if e.callbackAnnounced(c) {
+		c.annPlaying = false
 		return
 	}
 	e.announcementOver(c)
@@ -263,7 +270,7 @@ func agentMedia(cfg *QueueConfig, wait time.Duration) []string {
 // it waits for announcementOver.
 func (e *Engine) periodicAnnounce(c *callerState) {
 	cfg := &c.q.cfg
-	if c.gone || c.connected || cfg.PeriodicAnnounceFrequency <= 0 || len(cfg.PeriodicAnnounce) == 0 {
+	if c.gone || c.connected || cfg.PeriodicAnnounceFrequency <= 0 || len(cfg.PeriodicAnnounce) == 0 || c.inCallback() {
 		return
 	}
 	c.perGen++
@@ -290,7 +297,7 @@ func (e *Engine) periodicAnnounce(c *callerState) {
 		c.periodicIdx = (idx + 1) % n
 	}
 	c.lastPeriodic = e.now
-	e.startAnnouncement(c, AnnouncePeriodic, []string{mediaURI(cfg.PeriodicAnnounce[idx])})
+	e.startAnnouncement(c, AnnouncePeriodic, append([]string{mediaURI(cfg.PeriodicAnnounce[idx])}, e.callbackOfferMedia(c)...))
 }
 
 // mediaURI makes a queues.conf sound name a media URI; a URI stays as is.

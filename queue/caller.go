@@ -71,6 +71,10 @@ func (e *Engine) join(in CallerJoin) error {
 		maxWait:  in.MaxWait,
 		returned: back != nil,
 	}
+	if in.Resume && in.Callback != nil {
+		c.cb = &callback{phase: cbWaiting, number: in.Callback.Number, attempts: in.Callback.Attempts}
+		c.maxWait = 0
+	}
 	c.key = sortKey{prio: c.priority, at: orderAt.UnixNano(), seq: e.joinSeq}
 	e.applyDueRules(c)
 	if !in.Resume {
@@ -107,7 +111,9 @@ func (e *Engine) join(in CallerJoin) error {
 	e.emit(CallerJoined{At: e.now, Caller: c.id, Queue: q.cfg.Name, Priority: c.priority, Number: c.number,
 		Name: c.name, JoinedAt: joinedAt, Position: c.joinPos, Resumed: in.Resume, Recording: rec, ReturnOf: returnOf})
 	e.emitOrderNow(q)
-	e.emit(Accept{Caller: c.id, Queue: q.cfg.Name, MusicClass: q.cfg.MusicClass, Record: rec})
+	if !c.virtual() { // a resumed callback has no channel to answer
+		e.emit(Accept{Caller: c.id, Queue: q.cfg.Name, MusicClass: q.cfg.MusicClass, Record: rec})
+	}
 	if back != nil && q.cfg.WelcomeBack != "" {
 		// Before its position: the caller hears it is recognised first.
 		e.startAnnouncement(c, AnnounceWelcome, []string{mediaURI(q.cfg.WelcomeBack)})
@@ -152,6 +158,10 @@ func (e *Engine) startWaiting(c *callerState) {
 func (e *Engine) armMaxWait(c *callerState) {
 	c.maxWaitGen++
 	c.expired = false
+	if c.virtual() { // a callback waits for its turn, however long
+		c.maxWaitAt = time.Time{}
+		return
+	}
 	limit := c.maxWait
 	if limit <= 0 {
 		limit = c.q.cfg.MaxWait
@@ -223,6 +233,12 @@ func (e *Engine) callerGone(id CallerID, what string, party Party, reason LeaveR
 		e.finishCall(c, party, false)
 		return nil
 	}
+	if c.virtual() {
+		// A callback's own channel going is what it waits for; it keeps
+		// its place (a customer's unanswered leg is CallbackFailed).
+		e.callbackChannelGone(c)
+		return nil
+	}
 	e.leave(c, reason, "", nil)
 	return nil
 }
@@ -234,6 +250,9 @@ func (e *Engine) callerDTMF(in CallerDTMF) error {
 	}
 	if len(in.Digit) != 1 {
 		return fmt.Errorf("dtmf %q: digit %q: %w", in.Caller, in.Digit, ErrInvalid)
+	}
+	if !c.connected && !c.virtual() && e.callbackKey(c, in.Digit) {
+		return nil
 	}
 	if c.connected || !strings.Contains(c.q.cfg.ExitKeys, in.Digit) {
 		return nil // app_queue ignores digits that are not exit keys
@@ -481,7 +500,7 @@ func (e *Engine) checkLeaveEmpty(q *queueState) {
 			lastEmpty = e.queueEmpty(q, conds, c.minPen, c.maxPen)
 			known = true
 		}
-		if lastEmpty {
+		if lastEmpty && !c.virtual() { // a callback waits for its turn, agents or not
 			leaving = append(leaving, c)
 		}
 	}

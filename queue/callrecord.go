@@ -82,6 +82,8 @@ type CallRecord struct {
 	// Monitors are the supervisors who listened to, whispered into or
 	// joined the call.
 	Monitors []MonitorSession `json:"monitors,omitempty"`
+	// Callback is the callback the caller asked for, with every try.
+	Callback *CallRecordCallback `json:"callback,omitempty"`
 	// Announcements are the prompts played to the caller while it waited
 	// (the first maxAnnouncements; Announced counts them all).
 	Announcements []CallAnnouncement `json:"announcements,omitempty"`
@@ -135,6 +137,12 @@ func RecordCaller(ev Event) (CallerID, bool) {
 	case CallerAnnounced:
 		return e.Caller, true
 	case CallerReturned:
+		return e.Caller, true
+	case CallbackRequested:
+		return e.Caller, true
+	case CallbackAttempt:
+		return e.Caller, true
+	case CallbackAttemptEnded:
 		return e.Caller, true
 	case CallCompleted:
 		return e.Caller, true
@@ -206,6 +214,19 @@ func (r *CallRecord) Apply(ev Event) {
 	case CallerReturned:
 		r.Outcome = OutcomeReturned
 		r.ReturnedAs = e.AsCaller
+	case CallbackRequested:
+		r.Callback = &CallRecordCallback{Number: e.Number, Mode: e.Mode, RequestedAt: e.At}
+	case CallbackAttempt:
+		if r.Callback == nil { // the request was lost: the tries still count
+			r.Callback = &CallRecordCallback{Number: e.Number}
+		}
+		if len(r.Callback.Tries) < maxRings {
+			r.Callback.Tries = append(r.Callback.Tries, CallbackTry{At: e.At, Agent: e.Agent})
+		}
+	case CallbackAttemptEnded:
+		if cb := r.Callback; cb != nil && e.Attempt >= 1 && e.Attempt <= len(cb.Tries) {
+			cb.Tries[e.Attempt-1].Result, cb.Tries[e.Attempt-1].Ended = e.Result, e.At
+		}
 	case CallerAnnounced:
 		r.Announced++
 		if len(r.Announcements) < maxAnnouncements {
@@ -292,6 +313,24 @@ type CallRing struct {
 	Agent  AgentID   `json:"agent"`
 	At     time.Time `json:"at"`
 	Result string    `json:"result,omitempty"` // answered, noanswer, busy, declined, canceled...; "" while ringing
+	Ended  time.Time `json:"ended,omitzero"`
+}
+
+// CallRecordCallback is a caller's keep-my-place callback: the number it
+// asked to be called at, the mode, and each try (at most maxRings).
+type CallRecordCallback struct {
+	Number      string        `json:"number"`
+	Mode        string        `json:"mode,omitempty"`
+	RequestedAt time.Time     `json:"requested_at,omitzero"`
+	Tries       []CallbackTry `json:"tries,omitempty"`
+}
+
+// CallbackTry is one dialling of the customer: Agent waited on the line
+// (agent first); Result is answered or why it failed, "" while it rings.
+type CallbackTry struct {
+	At     time.Time `json:"at"`
+	Agent  AgentID   `json:"agent,omitempty"`
+	Result string    `json:"result,omitempty"`
 	Ended  time.Time `json:"ended,omitzero"`
 }
 

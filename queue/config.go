@@ -111,10 +111,27 @@ type QueueConfig struct {
 	AbandonResume time.Duration `json:"abandon_resume,omitempty"`
 	// WelcomeBack is the sound played to such a returning caller before
 	// anything else ("" none).
-	WelcomeBack     string        `json:"welcome_back,omitempty"`
-	ServiceLevel    time.Duration `json:"servicelevel"`    // answered within this counts toward SL
-	MaxWait         time.Duration `json:"maxwait"`         // 0: wait forever (Queue()'s timeout)
-	TimeoutPriority string        `json:"timeoutpriority"` // "app" or "conf"
+	WelcomeBack string `json:"welcome_back,omitempty"`
+	// Keep-my-place callback (callback.go): CallbackMode CallbackAgentFirst
+	// or CallbackCustomerFirst offers it ("" off) with CallbackDigit ("" is
+	// 1) in the caller's announcements, while its expected wait is at least
+	// CallbackMinWait and within CallbackHours ("mon-fri 08:00-18:00;
+	// sat 09:00-13:00", "" always). The customer is dialled with
+	// CallbackDial ({number} replaced), presenting CallbackCallerID, ringing
+	// CallbackRingTimeout (0: 30 s), up to CallbackAttempts times (0: 3)
+	// CallbackRetry apart (0: 5 min).
+	CallbackMode        string        `json:"callback_mode,omitempty"`
+	CallbackDigit       string        `json:"callback_digit,omitempty"`
+	CallbackMinWait     time.Duration `json:"callback_min_wait,omitempty"`
+	CallbackHours       string        `json:"callback_hours,omitempty"`
+	CallbackDial        string        `json:"callback_dial,omitempty"`
+	CallbackCallerID    string        `json:"callback_callerid,omitempty"`
+	CallbackAttempts    int           `json:"callback_attempts,omitempty"`
+	CallbackRetry       time.Duration `json:"callback_retry,omitempty"`
+	CallbackRingTimeout time.Duration `json:"callback_ring_timeout,omitempty"`
+	ServiceLevel        time.Duration `json:"servicelevel"`    // answered within this counts toward SL
+	MaxWait             time.Duration `json:"maxwait"`         // 0: wait forever (Queue()'s timeout)
+	TimeoutPriority     string        `json:"timeoutpriority"` // "app" or "conf"
 	// TimeoutRestart gives the agent rung straight after another's busy,
 	// decline or failure the full Timeout; off, as in app_queue, it rings
 	// for what is left of the attempt (ring_one after a busy member).

@@ -44,14 +44,33 @@ type (
 	// RingAgent: dial Device for the caller, for at most Timeout, presenting
 	// the caller's number and name.
 	RingAgent struct {
-		Offer   OfferID
-		Caller  CallerID
-		Agent   AgentID
-		Device  string
-		Queue   string
-		Timeout time.Duration
-		Number  string
-		Name    string
+		// Callback: the agent takes a callback (agent first): on answer
+		// the customer at Number is dialled (DialCallback), not bridged.
+		Callback bool
+		Offer    OfferID
+		Caller   CallerID
+		Agent    AgentID
+		Device   string
+		Queue    string
+		Timeout  time.Duration
+		Number   string
+		Name     string
+	}
+	// DialCallback: call the customer of a callback at Endpoint, presenting
+	// CallerID, ringing for Timeout, into the application; report its
+	// answer (CallbackAnswered) or its failure (CallbackFailed). Agent
+	// first, Offer is the agent's answered leg, to bridge with the customer
+	// on Connect; customer first it is "" and the answered customer is
+	// Accepted as a caller again.
+	DialCallback struct {
+		Caller   CallerID
+		Queue    string
+		Endpoint string
+		CallerID string
+		Number   string
+		Timeout  time.Duration
+		Offer    OfferID
+		Agent    AgentID
 	}
 	// CancelRing: hang up an unanswered agent leg. Elsewhere: another agent
 	// answered (ARI reason answered_elsewhere). Declined: the agent turned the
@@ -145,3 +164,4 @@ func (Announce) isEffect()         {}
 func (Exit) isEffect()             {}
 func (HangupCaller) isEffect()     {}
 func (HangupAgent) isEffect()      {}
+func (DialCallback) isEffect()     {}

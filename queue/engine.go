@@ -159,6 +159,10 @@ func (e *Engine) Apply(now time.Time, in Input) (Ready, error) {
 		err = e.callerLost(in.Caller)
 	case AbandonedVisit:
 		e.rememberVisit(in)
+	case CallbackAnswered:
+		err = e.callbackAnswered(in)
+	case CallbackFailed:
+		err = e.callbackFailed(in)
 	case AnnouncementDone:
 		e.announcementDone(in.Caller)
 	case AgentLogin:

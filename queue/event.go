@@ -228,6 +228,33 @@ type (
 		Announcement string
 		Position     int
 	}
+	// CallbackRequested: the caller confirmed a callback to Number and
+	// holds its place without its channel (callback.go).
+	CallbackRequested struct {
+		At     time.Time
+		Caller CallerID
+		Queue  string
+		Number string
+		Mode   string
+	}
+	// CallbackAttempt: try Attempt (from 1) dials the customer; Agent is the
+	// agent waiting on it (agent first), "" customer first.
+	CallbackAttempt struct {
+		At      time.Time
+		Caller  CallerID
+		Queue   string
+		Number  string
+		Attempt int
+		Agent   AgentID
+	}
+	// CallbackAttemptEnded: the try ended: answered, or why it failed.
+	CallbackAttemptEnded struct {
+		At      time.Time
+		Caller  CallerID
+		Queue   string
+		Attempt int
+		Result  string
+	}
 	CallMonitored struct {
 		At         time.Time
 		Caller     CallerID
@@ -289,6 +316,9 @@ func (e OfferEnded) Kind() string            { return "offer_ended" }
 func (e CallMonitored) Kind() string         { return "call_monitored" }
 func (e CallerAnnounced) Kind() string       { return "caller_announced" }
 func (e CallerReturned) Kind() string        { return "caller_returned" }
+func (e CallbackRequested) Kind() string     { return "callback_requested" }
+func (e CallbackAttempt) Kind() string       { return "callback_attempt" }
+func (e CallbackAttemptEnded) Kind() string  { return "callback_attempt_ended" }
 func (e RecordingChanged) Kind() string      { return "recording_changed" }
 func (e CallConnected) Kind() string         { return "call_connected" }
 func (e CallCompleted) Kind() string         { return "call_completed" }
@@ -314,6 +344,9 @@ func (e OfferEnded) Time() time.Time            { return e.At }
 func (e CallMonitored) Time() time.Time         { return e.At }
 func (e CallerAnnounced) Time() time.Time       { return e.At }
 func (e CallerReturned) Time() time.Time        { return e.At }
+func (e CallbackRequested) Time() time.Time     { return e.At }
+func (e CallbackAttempt) Time() time.Time       { return e.At }
+func (e CallbackAttemptEnded) Time() time.Time  { return e.At }
 func (e RecordingChanged) Time() time.Time      { return e.At }
 func (e CallConnected) Time() time.Time         { return e.At }
 func (e CallCompleted) Time() time.Time         { return e.At }
@@ -339,6 +372,9 @@ func (OfferEnded) isEffect()            {}
 func (CallMonitored) isEffect()         {}
 func (CallerAnnounced) isEffect()       {}
 func (CallerReturned) isEffect()        {}
+func (CallbackRequested) isEffect()     {}
+func (CallbackAttempt) isEffect()       {}
+func (CallbackAttemptEnded) isEffect()  {}
 func (RecordingChanged) isEffect()      {}
 func (CallConnected) isEffect()         {}
 func (CallCompleted) isEffect()         {}

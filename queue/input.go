@@ -44,6 +44,15 @@ type (
 		Resume   bool
 		Position int           // with Resume: the position held before the restart (1-based); 0 appends
 		MaxWait  time.Duration // from the dialplan args; 0 uses the queue's
+		// Callback, with Resume, restores a caller that held its place as a
+		// callback: it has no channel, and waits for its turn again (a try
+		// under way when stasisq stopped is tried again).
+		Callback *CallbackResume
+	}
+	// CallbackResume is a callback's state across a restart.
+	CallbackResume struct {
+		Number   string `json:"number"`
+		Attempts int    `json:"attempts,omitempty"`
 	}
 	// CallerHangup is the caller's channel gone (StasisEnd / hangup), in any state.
 	CallerHangup struct{ Caller CallerID }
@@ -65,6 +74,13 @@ type (
 		JoinedAt time.Time     // the place in the queue
 		Wait     time.Duration // waited before hanging up
 		LeftAt   time.Time
+	}
+	// CallbackAnswered: the customer a DialCallback rang picked up.
+	CallbackAnswered struct{ Caller CallerID }
+	// CallbackFailed: it did not (Reason noanswer, busy, unavailable, error).
+	CallbackFailed struct {
+		Caller CallerID
+		Reason RingFailure
 	}
 	// CallerLost closes a caller that a restart found no longer in Asterisk.
 	CallerLost struct {
@@ -301,6 +317,8 @@ func (CallerHangup) isInput()     {}
 func (CallerDTMF) isInput()       {}
 func (CallerLost) isInput()       {}
 func (AbandonedVisit) isInput()   {}
+func (CallbackAnswered) isInput() {}
+func (CallbackFailed) isInput()   {}
 func (AnnouncementDone) isInput() {}
 func (AgentLogin) isInput()       {}
 func (AgentLogout) isInput()      {}

@@ -73,3 +73,4 @@ func (Announce) isAction()         {}
 func (Exit) isAction()             {}
 func (HangupCaller) isAction()     {}
 func (HangupAgent) isAction()      {}
+func (DialCallback) isAction()     {}

@@ -153,6 +153,15 @@ func (e *Engine) tryOffer(c *callerState) bool {
 	if len(cands) == 0 {
 		return false
 	}
+	if c.virtual() && q.cfg.CallbackMode == CallbackCustomerFirst {
+		// Someone could take it: dial the customer, and let the agent go on
+		// to the next caller meanwhile (a customer who does not answer costs
+		// no agent's time).
+		clear(cands)
+		e.dialCallback(c, nil)
+		e.offerSeq++
+		return false
+	}
 	// q.avail is in no useful order; member order breaks every tie, as
 	// app_queue's find_best takes the first best metric in member order.
 	slices.SortFunc(cands, func(x, y *member) int { return x.pos - y.pos })
@@ -288,8 +297,12 @@ func (e *Engine) ring(c *callerState, m *member) {
 	a.queue = q
 	e.emit(OfferStarted{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name})
 	e.agentChanged(a)
-	e.emit(RingAgent{Offer: o.id, Caller: c.id, Agent: a.id, Device: a.cfg.Device, Queue: q.cfg.Name,
-		Timeout: timeout, Number: c.number, Name: c.name})
+	ring := RingAgent{Offer: o.id, Caller: c.id, Agent: a.id, Device: a.cfg.Device, Queue: q.cfg.Name,
+		Timeout: timeout, Number: c.number, Name: c.name}
+	if c.virtual() { // agent first: the agent takes a callback to this number
+		ring.Callback, ring.Number = true, c.cb.number
+	}
+	e.emit(ring)
 	e.arm(e.now.Add(timeout), timer{kind: timerRingTimeout, offer: o})
 }
 
@@ -444,6 +457,26 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	ringTime := e.now.Sub(o.start)
 	e.retire(o, false)
 	e.emit(OfferEnded{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name, Result: "answered", RingTime: ringTime})
+	if c.virtual() {
+		// Agent first: the agent has taken the callback; its customer is
+		// dialled now, the agent on the line, the caller still in its place.
+		for len(c.offers) > 0 {
+			e.cancelOffer(c.offers[0], true)
+		}
+		a.activity = actOnCall
+		e.agentChanged(a)
+		c.cb.ringTime = ringTime
+		e.dialCallback(c, o)
+		return nil
+	}
+	e.connect(c, o, ringTime)
+	return nil
+}
+
+// connect puts caller c through to the agent of its answered offer o: it
+// leaves its queue answered and is bridged.
+func (e *Engine) connect(c *callerState, o *offer, ringTime time.Duration) {
+	a, q := o.agent, o.q
 	pos := q.position(c)
 	q.remove(c)
 	wait := e.now.Sub(c.joinedAt)
@@ -474,7 +507,6 @@ func (e *Engine) offerAnswered(id OfferID) error {
 	q.holdTimeEMA = ema(q.holdTimeEMA, wait.Seconds())
 	q.inProgress++
 	e.markLeaveDirty(q)
-	return nil
 }
 
 // ema is app_queue's holdtime smoothing: (3*old + new) / 4, the first sample

@@ -122,6 +122,9 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 				j.MaxWait = dur(v)
 			case "number":
 				j.Number = v
+			case "callback": // callback=NUMBER:ATTEMPTS: resumed as a callback
+				n, a, _ := strings.Cut(v, ":")
+				j.Resume, j.Callback = true, &CallbackResume{Number: n, Attempts: num(a)}
 			default:
 				t.Fatalf("%q: unknown join field %q", cmd, k)
 			}
@@ -135,6 +138,21 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 		in = CallerDTMF{Caller: CallerID(arg(1)), Digit: arg(2)}
 	case "announced":
 		in = AnnouncementDone{Caller: CallerID(arg(1))}
+	case "cbanswered": // cbanswered CALLER: the customer of a callback picked up
+		in = CallbackAnswered{Caller: CallerID(arg(1))}
+	case "cbfailed": // cbfailed CALLER REASON
+		in = CallbackFailed{Caller: CallerID(arg(1)), Reason: RingFailure(arg(2))}
+	case "callers": // callers QUEUE: the snapshot's callers, with their callbacks
+		var out []string
+		for _, q := range h.e.Snapshot(h.now).Queues {
+			if q.Config.Name != arg(1) {
+				continue
+			}
+			for _, c := range q.Callers {
+				out = append(out, fmt.Sprintf("%d %s callback=%q number=%s attempts=%d", c.Position, c.ID, c.Callback, c.CallbackNumber, c.CallbackAttempts))
+			}
+		}
+		return out
 	case "answer":
 		in = OfferAnswered{Offer: h.offerOf(arg(1))}
 	case "fail":

@@ -28,11 +28,16 @@ func (s Scope) VisibleTo(viewer AgentID, member map[string]bool) bool {
 	return false
 }
 
-func (e QueueConfigured) Scope() Scope       { return queueScope(e.Config.Name) }
-func (e QueueRemoved) Scope() Scope          { return queueScope(e.Queue) }
-func (e CallerJoined) Scope() Scope          { return queueScope(e.Queue) }
-func (e CallerRefused) Scope() Scope         { return queueScope(e.Queue) }
-func (e CallerReturned) Scope() Scope        { return queueScope(e.Queue) }
+func (e QueueConfigured) Scope() Scope      { return queueScope(e.Config.Name) }
+func (e QueueRemoved) Scope() Scope         { return queueScope(e.Queue) }
+func (e CallerJoined) Scope() Scope         { return queueScope(e.Queue) }
+func (e CallerRefused) Scope() Scope        { return queueScope(e.Queue) }
+func (e CallerReturned) Scope() Scope       { return queueScope(e.Queue) }
+func (e CallbackRequested) Scope() Scope    { return queueScope(e.Queue) }
+func (e CallbackAttemptEnded) Scope() Scope { return queueScope(e.Queue) }
+
+// CallbackAttempt is also the agent's, whose callback it dials.
+func (e CallbackAttempt) Scope() Scope       { return Scope{Agent: e.Agent, Queues: []string{e.Queue}} }
 func (e QueueOrderChanged) Scope() Scope     { return queueScope(e.Queue) }
 func (e CallerMoved) Scope() Scope           { return queueScope(e.From, e.To) }
 func (e CallerPriorityChanged) Scope() Scope { return queueScope(e.Queue) }

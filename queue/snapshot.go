@@ -66,6 +66,9 @@ func (e *Engine) callerView(c *callerState, pos int) CallerView {
 	if pos > 0 {
 		v.ExpectedWait = e.expectedWait(c.q, pos)
 	}
+	if c.virtual() {
+		v.Callback, v.CallbackNumber, v.CallbackAttempts = c.cb.phase.String(), c.cb.number, c.cb.attempts
+	}
 	return v
 }
 

@@ -121,6 +121,7 @@ type callerState struct {
 	skills   map[string]int
 	joinedAt time.Time // for wait figures
 	returned bool      // holds the place of a visit it abandoned (returning.go)
+	cb       *callback // its callback, from the key press on (callback.go)
 	orderAt  time.Time // for ordering and weight ties (Move without KeepWait resets it)
 	key      sortKey
 	joinPos  int
@@ -178,7 +179,7 @@ type offer struct {
 }
 
 func (c *callerState) idle() bool {
-	return !c.gone && !c.connected && !c.expired && len(c.offers) == 0
+	return !c.gone && !c.connected && !c.expired && len(c.offers) == 0 && !c.callbackBusy()
 }
 
 func (c *callerState) blocked(a *agentState, now time.Time) bool {

@@ -6,16 +6,17 @@ import "time"
 type timerKind uint8
 
 const (
-	timerRingTimeout  timerKind = iota // an offer rang for its whole timeout
-	timerWrapUp                        // an agent's wrap-up is over
-	timerMaxWait                       // a caller waited its maximum
-	timerRetry                         // a caller's retry pause for one agent is over
-	timerAnnounce                      // position / hold time announcement check
-	timerPeriodic                      // periodic announcement
-	timerRule                          // next queue rule (penalty change)
-	timerDeadOffer                     // forget a cancelled offer whose leg never reported back
-	timerAnnounceDone                  // AnnouncementDone never came: stop waiting for it
-	timerForgetVisit                   // an abandoned visit's AbandonResume window is over
+	timerRingTimeout   timerKind = iota // an offer rang for its whole timeout
+	timerWrapUp                         // an agent's wrap-up is over
+	timerMaxWait                        // a caller waited its maximum
+	timerRetry                          // a caller's retry pause for one agent is over
+	timerAnnounce                       // position / hold time announcement check
+	timerPeriodic                       // periodic announcement
+	timerRule                           // next queue rule (penalty change)
+	timerDeadOffer                      // forget a cancelled offer whose leg never reported back
+	timerAnnounceDone                   // AnnouncementDone never came: stop waiting for it
+	timerForgetVisit                    // an abandoned visit's AbandonResume window is over
+	timerCallbackRetry                  // a callback's pause after a failed try is over
 )
 
 // timer is one deadline. Entries are never removed from the heap when their
@@ -115,6 +116,8 @@ func (t *timer) live() bool {
 		return !t.caller.gone && !t.caller.connected && t.caller.annPlaying && t.caller.annPlayGen == t.gen
 	case timerForgetVisit:
 		return true
+	case timerCallbackRetry:
+		return !t.caller.gone && t.caller.cb != nil && t.caller.cb.phase == cbPause && t.caller.cb.gen == t.gen
 	}
 	return false
 }
@@ -160,6 +163,8 @@ func (e *Engine) tick() {
 			e.announcementOver(t.caller)
 		case timerForgetVisit:
 			e.forgetVisit(t.visit)
+		case timerCallbackRetry:
+			e.callbackRetryOver(t.caller)
 		}
 		e.settle()
 	}

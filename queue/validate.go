@@ -80,6 +80,7 @@ func ValidateQueue(c QueueConfig) error {
 	if len(c.WelcomeBack) > 200 || strings.ContainsAny(c.WelcomeBack, "\r\n") {
 		bad("welcome_back", "one sound name, at most 200 characters")
 	}
+	validateCallback(c, bad)
 	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
 		sound := c.Sounds[name]
 		switch {

@@ -41,8 +41,14 @@ type CallerView struct {
 	Ringing  []AgentID      `json:"ringing,omitempty"` // agents being offered this caller now
 	// Returned: the caller hung up and called back within the queue's
 	// abandon-resume window, and holds its old place.
-	Returned     bool          `json:"returned,omitempty"`
-	ExpectedWait time.Duration `json:"expected_wait"`
+	Returned bool `json:"returned,omitempty"`
+	// Callback, for a caller that asked to be called back and holds its
+	// place without its line: "waiting", "retry" (a try failed), "dialing";
+	// CallbackNumber is the number, CallbackAttempts the tries so far.
+	Callback         string        `json:"callback,omitempty"`
+	CallbackNumber   string        `json:"callback_number,omitempty"`
+	CallbackAttempts int           `json:"callback_attempts,omitempty"`
+	ExpectedWait     time.Duration `json:"expected_wait"`
 }
 
 // AgentView is one agent with its live state.

@@ -1,0 +1,108 @@
+package queue
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseHours(t *testing.T) {
+	mon := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) // a Monday
+	at := func(day int, hhmm string) time.Time {
+		d, _ := time.ParseDuration(strings.Replace(hhmm, ":", "h", 1) + "m")
+		return mon.AddDate(0, 0, day).Add(d)
+	}
+	tests := []struct {
+		spec    string
+		open    []time.Time
+		closed  []time.Time
+		wantErr string
+	}{
+		{spec: "", open: []time.Time{at(0, "03:00"), at(6, "23:59")}},
+		{spec: "mon-fri 08:00-18:00; sat 09:00-13:00",
+			open:   []time.Time{at(0, "08:00"), at(4, "17:59"), at(5, "09:30")},
+			closed: []time.Time{at(0, "07:59"), at(0, "18:00"), at(5, "13:00"), at(6, "10:00")}},
+		{spec: "fri-mon 20:00-24:00", open: []time.Time{at(4, "21:00"), at(6, "23:00"), at(0, "20:00")}, closed: []time.Time{at(1, "21:00")}},
+		{spec: "MON,wed 10:00-11:00", open: []time.Time{at(2, "10:30")}, closed: []time.Time{at(1, "10:30")}},
+		{spec: "mon 18:00-08:00", wantErr: "end after the start"},
+		{spec: "funday 08:00-09:00", wantErr: "days are"},
+		{spec: "mon-fri", wantErr: "want days and hours"},
+		{spec: "mon 8-9", wantErr: "HH:MM"},
+		{spec: "mon 25:00-26:00", wantErr: "HH:MM"},
+	}
+	for _, tt := range tests {
+		h, err := ParseHours(tt.spec)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q: error %v, want one saying %q", tt.spec, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.spec, err)
+		}
+		for _, o := range tt.open {
+			if !h.Open(o) {
+				t.Errorf("%q: closed at %s, want open", tt.spec, o.Format("Mon 15:04"))
+			}
+		}
+		for _, c := range tt.closed {
+			if h.Open(c) {
+				t.Errorf("%q: open at %s, want closed", tt.spec, c.Format("Mon 15:04"))
+			}
+		}
+	}
+}
+
+func TestValidateCallback(t *testing.T) {
+	ok := DefaultQueueConfig("q")
+	ok.CallbackMode, ok.CallbackDial = CallbackAgentFirst, "PJSIP/{number}@trunk"
+	if err := ValidateQueue(ok); err != nil {
+		t.Fatalf("a good callback queue: %v", err)
+	}
+	for _, tt := range []struct {
+		edit  func(*QueueConfig)
+		field string
+	}{
+		{func(q *QueueConfig) { q.CallbackMode = "sometimes" }, "callback_mode"},
+		{func(q *QueueConfig) { q.CallbackDial = "PJSIP/trunk" }, "callback_dial"},
+		{func(q *QueueConfig) { q.CallbackDigit = "12" }, "callback_digit"},
+		{func(q *QueueConfig) { q.ExitKeys = "01" }, "callback_digit"}, // 1 is the callback's key
+		{func(q *QueueConfig) { q.CallbackAttempts = 11 }, "callback_attempts"},
+		{func(q *QueueConfig) { q.CallbackRetry = -time.Second }, "callback_retry"},
+		{func(q *QueueConfig) { q.CallbackRingTimeout = time.Hour }, "callback_ring_timeout"},
+		{func(q *QueueConfig) { q.CallbackHours = "someday 9-5" }, "callback_hours"},
+	} {
+		q := ok
+		tt.edit(&q)
+		err := ValidateQueue(q)
+		if err == nil || !strings.Contains(err.Error(), tt.field) {
+			t.Errorf("%s: got %v, want an error on it", tt.field, err)
+		}
+	}
+}
+
+// The callback is offered only within its hours and when the expected
+// wait is long enough; the key does nothing otherwise.
+func TestCallbackOfferedByHoursAndWait(t *testing.T) {
+	q := DefaultQueueConfig("q")
+	q.CallbackMode, q.CallbackDial = CallbackCustomerFirst, "Local/{number}@out"
+	q.CallbackHours = "mon-fri 08:00-18:00" // t0 is Monday 09:00 UTC
+	q.CallbackMinWait = time.Minute
+	h := MustHarness(t, []QueueConfig{q}, nil)
+	h.do(CallerJoin{Caller: "c1", Queue: "q", Number: "5551234", JoinedAt: h.now})
+	if effs := h.do(CallerDTMF{Caller: "c1", Digit: "1"}); len(effs) != 0 {
+		t.Errorf("expected wait 0 of the 1 min needed: the key gave %v, want nothing", effs)
+	}
+	q.CallbackMinWait = 0
+	q.CallbackHours = "sat-sun 08:00-18:00"
+	h.do(ConfigureQueue{Config: q})
+	if effs := h.do(CallerDTMF{Caller: "c1", Digit: "1"}); len(effs) != 0 {
+		t.Errorf("out of hours: the key gave %v, want nothing", effs)
+	}
+	q.CallbackHours = ""
+	h.do(ConfigureQueue{Config: q})
+	if effs := h.do(CallerDTMF{Caller: "c1", Digit: "1"}); len(effs) != 2 {
+		t.Errorf("offered: the key gave %v, want the number read back", effs)
+	}
+}
