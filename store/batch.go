@@ -342,8 +342,12 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		} else {
 			c = b.openCall(e.VisitStart(), e.Caller, ev)
 		}
-		b.setWaiter(waitingRecord{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
-			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position})
+		w := waitingRecord{ID: e.Caller, Queue: e.Queue, Priority: e.Priority, Number: e.Number,
+			Name: e.Name, JoinedAt: e.JoinedAt, Position: e.Position}
+		if old, ok := b.waiter(e.Caller); ok && e.Resumed {
+			w.Callback = old.Callback // a resumed callback is still one
+		}
+		b.setWaiter(w)
 		return c, nil
 	case queue.CallerRefused:
 		return b.openCall(e.At, e.Caller, ev), nil
@@ -376,6 +380,19 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 	case queue.CallerPriorityChanged:
 		if r, ok := b.waiter(e.Caller); ok {
 			r.Priority = e.Priority
+			b.setWaiter(r)
+		}
+	case queue.CallbackRequested:
+		if r, ok := b.waiter(e.Caller); ok {
+			r.Callback = &queue.CallbackResume{Number: e.Number}
+			b.setWaiter(r)
+		}
+	case queue.CallbackAttempt:
+		if r, ok := b.waiter(e.Caller); ok && r.Callback != nil {
+			// A copy: the committed set's record is not changed in place.
+			cb := *r.Callback
+			cb.Attempts = e.Attempt
+			r.Callback = &cb
 			b.setWaiter(r)
 		}
 	case queue.QueueOrderChanged:

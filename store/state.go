@@ -55,6 +55,9 @@ type WaitingCaller struct {
 	Name     string         `json:"name"`
 	JoinedAt time.Time      `json:"joined_at"`
 	Position int            `json:"position"` // 1-based
+	// Callback: it holds its place as a callback, without a channel; the
+	// call flow resumes it without looking for one.
+	Callback *queue.CallbackResume `json:"callback,omitempty"`
 }
 
 // AgentSession is one logged-in agent.

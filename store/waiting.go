@@ -30,6 +30,9 @@ type waitingRecord struct {
 	// its place is in the order key. The engine emits the order right after
 	// a join or move, in the same Apply, so committed state rarely pins.
 	Position int `json:"position,omitempty"`
+	// Callback: a callback holding its place (CallbackRequested), with its
+	// tries so far.
+	Callback *queue.CallbackResume `json:"callback,omitempty"`
 }
 
 // waitingSet is the committed waiting callers and queue orders. The writer
@@ -106,7 +109,7 @@ func (s waitingSet) waitingCallers() []WaitingCaller {
 	var unplaced []int
 	for id, r := range s.callers {
 		wc := WaitingCaller{ID: id, Queue: r.Queue, Priority: r.Priority, Number: r.Number, Name: r.Name,
-			JoinedAt: r.JoinedAt, Position: r.Position}
+			JoinedAt: r.JoinedAt, Position: r.Position, Callback: r.Callback}
 		if wc.Position == 0 {
 			wc.Position = index[r.Queue][id]
 		}
