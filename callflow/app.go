@@ -84,7 +84,12 @@ type App struct {
 	readyMu sync.Once
 
 	// Translation tables, loop-owned.
-	callers   map[string]*callerLeg       // caller channel id
+	callers map[string]*callerLeg // caller channel id
+	// callbacks are the customers' legs of callbacks being dialled, by
+	// channel; cbChan maps a callback's caller to its customer's channel
+	// from the dialling on (callback.go).
+	callbacks map[string]*callbackLeg
+	cbChan    map[queue.CallerID]string
 	offers    map[queue.OfferID]*agentLeg // offer id
 	agentChan map[string]*agentLeg        // both halves of an agent leg's Local channel
 	playbacks map[string]string           // playback id -> caller channel id
@@ -104,7 +109,8 @@ type App struct {
 }
 
 type callerLeg struct {
-	id      string
+	id      string         // its channel
+	caller  queue.CallerID // the engine's caller: id, except for a callback's customer leg
 	queue   string
 	context string // dialplan context the caller came from, for redirects
 	seq     uint64 // a.seq when first seen
@@ -121,7 +127,22 @@ type callerLeg struct {
 }
 
 // talking reports whether the engine has leg's caller talking to an agent.
-func (a *App) talking(leg *callerLeg) bool { return a.engine.Connected(queue.CallerID(leg.id)) }
+func (a *App) talking(leg *callerLeg) bool { return a.engine.Connected(leg.caller) }
+
+// chanFor is the channel of the engine's caller c: its own, except for a
+// callback, whose customer's leg it is once dialled (callback.go).
+func (a *App) chanFor(c queue.CallerID) string {
+	if ch, ok := a.cbChan[c]; ok {
+		return ch
+	}
+	return string(c)
+}
+
+// legOf is the leg of the engine's caller c, if it has one.
+func (a *App) legOf(c queue.CallerID) (*callerLeg, bool) {
+	leg, ok := a.callers[a.chanFor(c)]
+	return leg, ok
+}
 
 type agentLeg struct {
 	offer    queue.OfferID
@@ -164,6 +185,8 @@ func New(cfg Config) (*App, error) {
 		done:           make(chan struct{}),
 		ready:          make(chan struct{}),
 		callers:        make(map[string]*callerLeg),
+		callbacks:      make(map[string]*callbackLeg),
+		cbChan:         make(map[queue.CallerID]string),
 		offers:         make(map[queue.OfferID]*agentLeg),
 		agentChan:      make(map[string]*agentLeg),
 		playbacks:      make(map[string]string),
@@ -344,8 +367,8 @@ func (a *App) apply(in queue.Input) error {
 	}
 	for _, c := range ended {
 		a.endMonitorsOf(string(c))
-		if leg, ok := a.callers[string(c)]; ok && leg.bridge != "" {
-			a.destroyBridge(string(c), leg.bridge)
+		if leg, ok := a.legOf(c); ok && leg.bridge != "" {
+			a.destroyBridge(leg.id, leg.bridge)
 			leg.bridge = ""
 		}
 	}

@@ -35,8 +35,14 @@ func (a *App) Do(ctx context.Context, in queue.Input) error {
 func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 	var cmdErr error
 	err := a.do(ctx, func() {
-		leg, ok := a.callers[string(caller)]
+		leg, ok := a.legOf(caller)
 		if !ok {
+			if a.engine.HoldsPlace(caller) { // a callback: no line to hang up
+				if err := a.apply(queue.Remove{Caller: caller, Reason: queue.LeftHungUp}); err != nil {
+					cmdErr = fmt.Errorf("hang up %s: %w", caller, err)
+				}
+				return
+			}
 			cmdErr = fmt.Errorf("hang up %s: %w", caller, queue.ErrUnknownCaller)
 			return
 		}
@@ -49,7 +55,7 @@ func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 			cmdErr = fmt.Errorf("hang up %s: %w", caller, err)
 			return
 		}
-		a.hangupCaller(leg.id)
+		a.hangupCaller(leg.caller)
 	})
 	if err != nil {
 		return err
@@ -64,7 +70,7 @@ func (a *App) HangupCaller(ctx context.Context, caller queue.CallerID) error {
 func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target string, allowed queue.RedirectTargets) error {
 	var cmdErr error
 	err := a.do(ctx, func() {
-		leg, ok := a.callers[string(caller)]
+		leg, ok := a.legOf(caller)
 		if !ok {
 			cmdErr = fmt.Errorf("redirect %s: %w", caller, queue.ErrUnknownCaller)
 			return

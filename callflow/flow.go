@@ -45,6 +45,10 @@ func (a *App) handleEvent(ev ari.Event) {
 			a.agentAnswered(e.Channel.ID, queue.OfferID(e.Args[1]))
 			return
 		}
+		if len(e.Args) >= 2 && e.Args[0] == CallbackArg {
+			a.callbackAnswered(e.Channel, queue.CallerID(e.Args[1]))
+			return
+		}
 		if len(e.Args) >= 2 && e.Args[0] == MonitorArg {
 			a.monitorAnswered(e.Channel.ID, e.Args[1])
 			return
@@ -77,6 +81,9 @@ func (a *App) handleEvent(ev ari.Event) {
 			}
 			return
 		}
+		if a.callbackDial(e.Peer.ID, e.Dialstatus) {
+			return
+		}
 		leg, ok := a.agentChan[e.Peer.ID]
 		if !ok || leg.answered || leg.ended {
 			return
@@ -100,7 +107,7 @@ func (a *App) handleEvent(ev ari.Event) {
 		}
 	case *ari.ChannelDtmfReceived:
 		if leg, ok := a.callers[e.Channel.ID]; ok && !a.talking(leg) && !leg.leaving {
-			a.applyQuiet(queue.CallerDTMF{Caller: queue.CallerID(leg.id), Digit: e.Digit})
+			a.applyQuiet(queue.CallerDTMF{Caller: leg.caller, Digit: e.Digit})
 		}
 	case *ari.PlaybackFinished:
 		a.playbackDone(e.Playback.ID)
@@ -130,7 +137,7 @@ func (a *App) callerArrived(ch ari.Channel, args []string, joined time.Time, res
 }
 
 func (a *App) joinCaller(id, dialplanContext string, join queue.CallerJoin) {
-	leg := &callerLeg{id: id, queue: join.Queue, context: dialplanContext, seq: a.seq}
+	leg := &callerLeg{id: id, caller: join.Caller, queue: join.Queue, context: dialplanContext, seq: a.seq}
 	a.callers[id] = leg
 	if err := a.apply(join); err != nil {
 		if errors.Is(err, queue.ErrDuplicate) {
@@ -214,6 +221,9 @@ func (a *App) agentAnswered(chanID string, offer queue.OfferID) {
 func (a *App) channelGone(id string, cause int) {
 	if leg, ok := a.callers[id]; ok {
 		delete(a.callers, id)
+		if a.cbChan[leg.caller] == id {
+			delete(a.cbChan, leg.caller)
+		}
 		if leg.playing != "" {
 			delete(a.playbacks, leg.playing)
 		}
@@ -221,13 +231,17 @@ func (a *App) channelGone(id string, cause int) {
 			return
 		}
 		if a.talking(leg) {
-			a.applyQuiet(queue.CallEnded{Caller: queue.CallerID(id), By: queue.PartyCaller})
+			a.applyQuiet(queue.CallEnded{Caller: leg.caller, By: queue.PartyCaller})
 			if leg.bridge != "" {
 				a.destroyBridge(id, leg.bridge)
 			}
 			return
 		}
-		a.applyQuiet(queue.CallerHangup{Caller: queue.CallerID(id)})
+		a.applyQuiet(queue.CallerHangup{Caller: leg.caller})
+		return
+	}
+	if cb, ok := a.callbacks[id]; ok {
+		a.callbackLegGone(cb, id, cause)
 		return
 	}
 	if leg, ok := a.agentChan[id]; ok {
@@ -261,7 +275,7 @@ func (a *App) callTransferred(bridge, transferer, replacement string, in queue.C
 	if leg == nil {
 		return // not one of our calls, or over already
 	}
-	in.Caller = queue.CallerID(leg.id)
+	in.Caller = leg.caller
 	in.By = queue.PartyAgent
 	if transferer == leg.id {
 		in.By = queue.PartyCaller
@@ -424,14 +438,14 @@ func (a *App) execute(e queue.Action) {
 	case queue.Accept:
 		a.accept(e)
 	case queue.Refuse:
-		a.leave(string(e.Caller), exit{status: e.Status})
+		a.leave(a.chanFor(e.Caller), exit{status: e.Status})
 	case queue.Exit:
 		x := exit{status: e.Status, key: e.Key, position: e.Position, abandoned: e.Abandoned, vars: e.Vars}
 		if e.Context != "" {
 			// app_queue's context= (the key is the extension), or a redirect.
 			x.context, x.exten, x.prio = e.Context, e.Exten, e.Priority
 		}
-		a.leave(string(e.Caller), x)
+		a.leave(a.chanFor(e.Caller), x)
 	case queue.RingAgent:
 		a.ring(e)
 	case queue.CancelRing:
@@ -453,7 +467,9 @@ func (a *App) execute(e queue.Action) {
 	case queue.Announce:
 		a.announce(e)
 	case queue.HangupCaller:
-		a.hangupCaller(string(e.Caller))
+		a.hangupCaller(e.Caller)
+	case queue.DialCallback:
+		a.dialCallback(e)
 	case queue.HangupAgent:
 		if leg, ok := a.offers[e.Offer]; ok {
 			leg.ended = true
@@ -463,7 +479,7 @@ func (a *App) execute(e queue.Action) {
 }
 
 func (a *App) accept(e queue.Accept) {
-	id := string(e.Caller)
+	id := a.chanFor(e.Caller)
 	if leg, ok := a.callers[id]; ok {
 		leg.answered = true
 		leg.music = e.MusicClass
@@ -506,7 +522,14 @@ func (a *App) leave(id string, x exit) {
 	a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
 }
 
-func (a *App) hangupCaller(id string) {
+// hangupCaller hangs up the channel of the engine's caller c: its own, or
+// its callback's customer's, ringing or answered; a callback holding its
+// place has none.
+func (a *App) hangupCaller(c queue.CallerID) {
+	if a.hangupCallback(c) {
+		return
+	}
+	id := a.chanFor(c)
 	leg, ok := a.callers[id]
 	var bridge string
 	if ok {
@@ -551,16 +574,9 @@ func (a *App) ring(e queue.RingAgent) {
 		if a.cfg.Observer != nil {
 			a.cfg.Observer.Dialing(offer, caller, agent, time.Now())
 		}
-		_, err := a.ari.Originate(ctx, req)
+		err := a.originate(ctx, req, "agent leg")
 		if err == nil {
 			return
-		}
-		var ariErr *ari.Error
-		if !errors.As(err, &ariErr) {
-			// No reply: the channel may exist. Make sure it does not ring on.
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-			a.hangup(hctx, req.ChannelID, "agent leg whose originate got no reply")
-			cancel()
 		}
 		a.log.Warn("originate agent", "offer", offer, "endpoint", req.Endpoint, "err", err)
 		a.post(func() {
@@ -572,6 +588,22 @@ func (a *App) ring(e queue.RingAgent) {
 			a.offerFailedReason(leg, queue.RingError)
 		})
 	})
+}
+
+// originate makes a leg of ours; one whose request got no reply may exist
+// all the same, and is hung up so that it does not ring on unseen.
+func (a *App) originate(ctx context.Context, req ari.OriginateRequest, what string) error {
+	_, err := a.ari.Originate(ctx, req)
+	if err == nil {
+		return nil
+	}
+	var ariErr *ari.Error
+	if !errors.As(err, &ariErr) {
+		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		a.hangup(hctx, req.ChannelID, what+" whose originate got no reply")
+		cancel()
+	}
+	return err
 }
 
 func callerID(name, number string) string {
@@ -607,7 +639,7 @@ func (a *App) hangupAgentLeg(leg *agentLeg, reason string) {
 // hold music stopped first (adding a channel to a mixing bridge does not
 // stop its channel MOH), so the agent is never talked over.
 func (a *App) connect(e queue.Connect) {
-	id := string(e.Caller)
+	id := a.chanFor(e.Caller)
 	leg, ok := a.callers[id]
 	agent, okAgent := a.offers[e.Offer]
 	if !ok || !okAgent {
@@ -772,7 +804,7 @@ func (a *App) destroyBridge(lane, bridge string) {
 // fallback): the old playback is forgotten, and Asterisk, which plays a
 // channel's playbacks one after another, still never overlaps them.
 func (a *App) announce(e queue.Announce) {
-	leg, ok := a.callers[string(e.Caller)]
+	leg, ok := a.legOf(e.Caller)
 	if !ok || a.talking(leg) || leg.leaving || len(e.Media) == 0 {
 		return
 	}
@@ -833,7 +865,7 @@ func (a *App) playbackDone(pb string) {
 			a.log.Warn("restart hold music after an announcement", "caller", id, "err", err)
 		}
 	})
-	a.applyQuiet(queue.AnnouncementDone{Caller: queue.CallerID(id)})
+	a.applyQuiet(queue.AnnouncementDone{Caller: leg.caller})
 }
 
 // dropAnnouncements forgets a caller's playback. It reports no

@@ -131,7 +131,7 @@ func (a *App) monitorOf(caller, supervisor string) *monitorSession {
 // startMonitor runs on the loop: checks, then rings the supervisor's phone
 // (a new session) or switches an answered one's mode (nil session).
 func (a *App) startMonitor(caller, supervisor, mode string) (*monitorSession, error) {
-	leg, ok := a.callers[caller]
+	leg, ok := a.legOf(queue.CallerID(caller))
 	if !ok || !a.talking(leg) || leg.bridge == "" || leg.agentChan == "" {
 		return nil, monitorErr(queue.ErrNotAllowed, "call %s: not connected to an agent", caller)
 	}
@@ -191,7 +191,7 @@ func (a *App) monitorAnswered(channel, id string) {
 		a.submitHangup(channel, "supervisor leg of a session that is over")
 		return
 	}
-	leg, ok := a.callers[s.caller]
+	leg, ok := a.legOf(queue.CallerID(s.caller))
 	if !ok || !a.talking(leg) || leg.bridge == "" {
 		a.endMonitor(s, monitorErr(queue.ErrNotFound, "call %s ended while your phone rang", s.caller))
 		return

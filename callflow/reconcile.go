@@ -119,6 +119,9 @@ func (a *App) fetchView(ctx context.Context, first bool, agentDevices []string) 
 // reconcile makes the tables and the engine agree with Asterisk: no caller
 // lost, none duplicated, no agent left ringing, no bridge left behind.
 func (a *App) reconcile(v *asteriskView) {
+	// What the resume below creates (a static agent rung at once for a
+	// resumed callback) is newer than the view and not judged by it.
+	a.seq++
 	if v.state != nil || !a.resumed {
 		a.resumed = true
 		a.resume(v)
@@ -190,9 +193,21 @@ func (a *App) reconcile(v *asteriskView) {
 		if isRecordingSnoop(id) || (len(args) > 0 && args[0] == RecordSnoopArg) {
 			continue // a caller's recording: it ends with the caller
 		}
+		if len(args) > 0 && args[0] == CallbackArg {
+			// A previous run's customer leg: the callback it dialled was
+			// resumed from the store and is tried again.
+			a.submitHangup(id, "a previous run's callback leg")
+			continue
+		}
 		if isMonitorChannel(id) || (len(args) > 0 && (args[0] == MonitorArg || args[0] == SnoopArg)) {
 			// A supervisor's session does not outlive the run that made it.
 			a.submitHangup(id, "a previous run's supervisor leg or snoop")
+			continue
+		}
+		if a.engine.HoldsPlace(queue.CallerID(id)) {
+			// A callback's own channel still there (stasisq stopped during
+			// its goodbye): the callback holds its place without it.
+			a.submitHangup(id, "the line of a caller now a callback")
 			continue
 		}
 		a.log.Info("resuming caller found in Asterisk", "caller", id)
@@ -272,6 +287,15 @@ func (a *App) resume(v *asteriskView) {
 			endNow = append(endNow, queue.CallEnded{Caller: c.Caller, By: by})
 		}
 	}
+	// Static agents are logged in and free from the start: their pauses go
+	// back before any caller joins, or a paused one would be rung.
+	static := map[queue.AgentID]bool{}
+	for _, s := range v.state.Agents {
+		if view, ok := a.engine.Agent(s.ID); ok && view.State != queue.AgentLoggedOut && !onCall[s.ID] {
+			static[s.ID] = true
+			a.restoreStaticPauses(s)
+		}
+	}
 	// The places of callers who hung up shortly before: one calling back
 	// gets its place as if stasisq had never stopped.
 	for _, visit := range v.state.Abandoned {
@@ -287,6 +311,16 @@ func (a *App) resume(v *asteriskView) {
 	for _, c := range callers {
 		id := string(c.ID)
 		if _, known := a.callers[id]; known {
+			continue
+		}
+		if c.Callback != nil {
+			// A callback holds its place without a channel: nothing to
+			// find in Asterisk; it waits for its turn again.
+			cb := *c.Callback
+			if err := a.apply(queue.CallerJoin{Caller: c.ID, Queue: c.Queue, Priority: c.Priority, Number: c.Number, Name: c.Name,
+				JoinedAt: c.JoinedAt, Resume: true, Position: c.Position, Callback: &cb}); err != nil {
+				a.log.Warn("resume callback", "caller", c.ID, "queue", c.Queue, "err", err)
+			}
 			continue
 		}
 		ch, alive := v.channels[id]
@@ -314,7 +348,9 @@ func (a *App) resume(v *asteriskView) {
 		}
 	}
 	for _, s := range v.state.Agents {
-		a.resumeAgent(s, onCall[s.ID])
+		if !static[s.ID] {
+			a.resumeAgent(s, onCall[s.ID])
+		}
 	}
 	// Calls a side of which left while we were down end now, after their
 	// agents logged in, so that they wrap up as after any call. Their end
@@ -366,7 +402,7 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 		return "", false
 	}
 	if callerHere {
-		a.callers[id] = &callerLeg{id: id, queue: c.Queue, context: v.channels[id].Dialplan.Context, seq: a.seq,
+		a.callers[id] = &callerLeg{id: id, caller: c.Caller, queue: c.Queue, context: v.channels[id].Dialplan.Context, seq: a.seq,
 			answered: true, agentChan: agentChan, bridge: bridge}
 	}
 	if agentChan != "" {
@@ -391,16 +427,20 @@ func (a *App) resumeCall(v *asteriskView, c store.ConnectedCall, bridgeOf map[st
 
 // resumeAgent logs an agent back in as its session left it. onCall: a
 // resumed call has it on-call, which hides whether it is logged in.
+// restoreStaticPauses: static agents are logged in by the engine; their
+// pauses are kept: a supervisor's, and those in single queues
+// (autopause=yes).
+func (a *App) restoreStaticPauses(s store.AgentSession) {
+	if s.Paused || s.State == queue.AgentPaused {
+		a.applyQuiet(queue.AgentPause{Agent: s.ID, Reason: s.Reason})
+	}
+	for _, q := range s.PausedIn {
+		a.applyQuiet(queue.MemberPause{Agent: s.ID, Queue: q, Paused: true, Reason: "autopause"})
+	}
+}
+
 func (a *App) resumeAgent(s store.AgentSession, onCall bool) {
 	id := s.ID
-	if view, ok := a.engine.Agent(id); ok && view.State != queue.AgentLoggedOut && !onCall {
-		// Static agents are logged in by the engine; their pauses in single
-		// queues (autopause=yes) are kept.
-		for _, q := range s.PausedIn {
-			a.applyQuiet(queue.MemberPause{Agent: id, Queue: q, Paused: true, Reason: "autopause"})
-		}
-		return
-	}
 	switch s.State {
 	case queue.AgentLoggedOut, "":
 		return

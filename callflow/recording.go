@@ -43,7 +43,7 @@ func (a *App) startRecording(ctx context.Context, caller, bridge string, rec que
 
 // controlRecording carries out the engine's ControlRecording.
 func (a *App) controlRecording(e queue.ControlRecording) {
-	id := string(e.Caller)
+	id := a.chanFor(e.Caller)
 	leg, ok := a.callers[id]
 	if !ok {
 		return

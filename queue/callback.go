@@ -357,7 +357,15 @@ func (e *Engine) callbackAccepted(c *callerState) {
 		e.startAnnouncement(c, AnnounceCallback, media)
 		return
 	}
+	e.releaseLine(c)
+}
+
+// releaseLine hangs up the callback's own channel: from now on it waits
+// without one (the flow reports no hang-up of a channel it hung up).
+func (e *Engine) releaseLine(c *callerState) {
 	e.emit(HangupCaller{Caller: c.id})
+	c.cb.phase = cbWaiting
+	e.readyCallers = append(e.readyCallers, c)
 }
 
 // callbackChannelGone: the virtual caller's own channel has gone (hung up
@@ -374,7 +382,7 @@ func (e *Engine) callbackAnnounced(c *callerState) bool {
 	if c.cb == nil || c.cb.phase != cbLeaving {
 		return false
 	}
-	e.emit(HangupCaller{Caller: c.id})
+	e.releaseLine(c)
 	return true
 }
 
@@ -460,6 +468,26 @@ func (e *Engine) callbackFailed(in CallbackFailed) error {
 		e.arm(e.now.Add(retry), timer{kind: timerCallbackRetry, caller: c, gen: c.cb.gen})
 	}
 	return nil
+}
+
+// callbackAgentGone: agent first, the agent hung up while its customer was
+// being dialled. The customer's leg is hung up and the callback is back in
+// its place for the next agent at once (the try is in the record).
+func (e *Engine) callbackAgentGone(c *callerState) bool {
+	if c.cb == nil || c.cb.phase != cbDialing || c.cb.offer == nil {
+		return false
+	}
+	o := c.cb.offer
+	c.cb.offer = nil
+	e.emit(CallbackAttemptEnded{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Attempt: c.cb.attempts, Result: "agent-hungup"})
+	e.emit(HangupCaller{Caller: c.id}) // the customer's ringing leg
+	a := o.agent
+	a.activity = actIdle
+	a.offer, a.caller, a.queue = nil, nil, nil
+	e.agentChanged(a)
+	c.cb.phase = cbWaiting
+	e.readyCallers = append(e.readyCallers, c)
+	return true
 }
 
 // callbackRetryOver puts a paused callback back in line.

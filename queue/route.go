@@ -523,6 +523,9 @@ func (e *Engine) callEnded(id CallerID, by Party) error {
 	if err != nil {
 		return err
 	}
+	if !c.connected && by == PartyAgent && e.callbackAgentGone(c) {
+		return nil
+	}
 	if !c.connected {
 		return fmt.Errorf("call ended %q: not connected: %w", id, ErrNotAllowed)
 	}

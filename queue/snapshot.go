@@ -39,6 +39,13 @@ func (e *Engine) Connected(id CallerID) bool {
 	return ok && c.connected
 }
 
+// HoldsPlace reports whether caller id is a callback holding its place
+// without a line of its own (callback.go).
+func (e *Engine) HoldsPlace(id CallerID) bool {
+	c, ok := e.callers[id]
+	return ok && c.virtual()
+}
+
 // Agent returns one agent's live state.
 func (e *Engine) Agent(id AgentID) (AgentView, bool) {
 	a, ok := e.agents[id]

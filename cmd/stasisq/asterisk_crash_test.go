@@ -109,7 +109,10 @@ func TestAsteriskKill9(t *testing.T) {
 }
 
 // mustSeedKill9DB: the crash queue, n static echo agents, a supervisor.
-func mustSeedKill9DB(tb testing.TB, path string, n int) {
+func mustSeedKill9DB(tb testing.TB, path string, n int) { mustSeedCrashDB(tb, path, n, nil) }
+
+// mustSeedCrashDB is mustSeedKill9DB with the queue changed by edit.
+func mustSeedCrashDB(tb testing.TB, path string, n int, edit func(*queue.QueueConfig)) {
 	tb.Helper()
 	db, err := store.Open(path, store.Options{BcryptCost: 4})
 	if err != nil {
@@ -120,6 +123,9 @@ func mustSeedKill9DB(tb testing.TB, path string, n int) {
 	q := queue.DefaultQueueConfig(crashQueue)
 	q.Timeout, q.Retry = 5*time.Second, 200*time.Millisecond
 	q.AnnouncePosition, q.MinAnnounceFrequency = "no", 0
+	if edit != nil {
+		edit(&q)
+	}
 	if err := db.PutQueue(ctx, q); err != nil {
 		tb.Fatal(err)
 	}

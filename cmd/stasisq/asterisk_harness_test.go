@@ -69,6 +69,14 @@ exten => _X.,1,Busy(10)
 
 [reject]
 exten => _X.,1,Hangup(21)
+
+; A callback's customers: one who answers (and echoes), one who is busy.
+[customers]
+exten => _X.,1,Answer()
+ same => n,Echo()
+
+[busycustomers]
+exten => _X.,1,Busy(10)
 `
 
 // MustStartAsteriskEnv starts a real Asterisk with the test dialplan (and

@@ -74,6 +74,9 @@ func eventCaller(ev queue.Event) queue.CallerID {
 	case queue.CallerTransferred:
 		return e.Caller
 	}
+	if c, ok := queue.RecordCaller(ev); ok { // the others that concern a caller's record
+		return c
+	}
 	return ""
 }
 
