@@ -45,6 +45,10 @@ type Config struct {
 	LogLevel       string
 	// Patience is the callers' mean patience before abandoning.
 	Patience time.Duration
+	// InitialCallbacks of the initial callers ask for a callback at once;
+	// CallbackShare of the others do after a few seconds' wait (sim).
+	InitialCallbacks int
+	CallbackShare    float64
 	// HistoryDays is how many days before today a new database is given
 	// (writeHistory), so that Reports and Calls have a past; 0 none.
 	HistoryDays int
@@ -176,6 +180,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, serve Serve) (d *D
 	s, err := sim.New(sim.Config{
 		Server: d.Fake, App: App, Queues: sim.DemoQueueNames(),
 		Rate: d.Rate, Patience: cfg.Patience, InitialCallers: cfg.InitialCallers,
+		InitialCallbacks: cfg.InitialCallbacks, CallbackShare: cfg.CallbackShare, CallbackAfter: 8 * time.Second,
 		Agents: phones, Rand: mrand.New(mrand.NewPCG(seed, seed^0x5eed)),
 		Logger: d.log.With("component", "sim"), Stats: d.Stats,
 	})

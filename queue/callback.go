@@ -48,6 +48,9 @@ const (
 	SoundCallbackConnect   = "callback-connecting"
 )
 
+// CallbackSounds are the callback's prompt names, for a queue's Sounds.
+var CallbackSounds = []string{SoundCallbackOffer, SoundCallbackConfirm, SoundCallbackEnter, SoundCallbackScheduled, SoundCallbackConnect}
+
 var callbackDefaults = map[string][]string{
 	SoundCallbackOffer:     {"sound:vm-press"}, // then the digit
 	SoundCallbackConfirm:   {"sound:you-entered"},
@@ -352,7 +355,7 @@ func (e *Engine) callbackAccepted(c *callerState) {
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], false)
 	}
-	e.emit(CallbackRequested{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Number: c.cb.number, Mode: c.q.cfg.CallbackMode})
+	e.emit(CallbackRequested{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Number: c.cb.number, Mode: c.q.cfg.CallbackMode, Position: c.q.position(c)})
 	if media := callbackPrompt(&c.q.cfg, SoundCallbackScheduled); len(media) > 0 {
 		e.startAnnouncement(c, AnnounceCallback, media)
 		return

@@ -57,6 +57,7 @@ func TestParseHours(t *testing.T) {
 func TestValidateCallback(t *testing.T) {
 	ok := DefaultQueueConfig("q")
 	ok.CallbackMode, ok.CallbackDial = CallbackAgentFirst, "PJSIP/{number}@trunk"
+	ok.Sounds = map[string]string{SoundCallbackOffer: "custom/press-1-to-be-called-back", SoundCallbackScheduled: ""}
 	if err := ValidateQueue(ok); err != nil {
 		t.Fatalf("a good callback queue: %v", err)
 	}
@@ -72,6 +73,7 @@ func TestValidateCallback(t *testing.T) {
 		{func(q *QueueConfig) { q.CallbackRetry = -time.Second }, "callback_retry"},
 		{func(q *QueueConfig) { q.CallbackRingTimeout = time.Hour }, "callback_ring_timeout"},
 		{func(q *QueueConfig) { q.CallbackHours = "someday 9-5" }, "callback_hours"},
+		{func(q *QueueConfig) { q.Sounds = map[string]string{"callback-ofer": "x"} }, "sounds"},
 	} {
 		q := ok
 		tt.edit(&q)

@@ -231,11 +231,12 @@ type (
 	// CallbackRequested: the caller confirmed a callback to Number and
 	// holds its place without its channel (callback.go).
 	CallbackRequested struct {
-		At     time.Time
-		Caller CallerID
-		Queue  string
-		Number string
-		Mode   string
+		At       time.Time
+		Caller   CallerID
+		Queue    string
+		Number   string
+		Mode     string
+		Position int // where it holds its place
 	}
 	// CallbackAttempt: try Attempt (from 1) dials the customer; Agent is the
 	// agent waiting on it (agent first), "" customer first.

@@ -58,6 +58,16 @@ func secs(d time.Duration) string { return strconv.FormatInt(int64(d/time.Second
 //	                 destination BRIDGE|id, APP|name, LINK|chan|chan or
 //	                 THREEWAY|chan (app_queue's log_attended_transfer)
 //
+// Keep-my-place callbacks have no app_queue verbs; stasisq writes its own,
+// which reporting tools that do not know them skip:
+//
+//	CALLBACKREQUEST  number|position   (the caller let go, holding its place)
+//	CALLBACKATTEMPT  number|attempt    (agent: the member waiting on it, or NONE)
+//	CALLBACKFAILED   result|attempt    (busy, noanswer, unavailable, error)
+//
+// An answered callback goes on as any call (CONNECT, COMPLETE...); one
+// that gave up ends with ABANDON, as a caller who was never served.
+//
 // A transferred call writes its transfer line instead of COMPLETEAGENT or
 // COMPLETECALLER, as app_queue's handle_blind_transfer and
 // handle_attended_transfer do. (Asterisk 1.8's single TRANSFER event with
@@ -133,6 +143,20 @@ func QueueLogLines(ev Event, c QueueLogContext) []string {
 		default:
 			return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "ABANDON", pos, opos, wait)}
 		}
+
+	case CallbackRequested:
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "CALLBACKREQUEST", e.Number, strconv.Itoa(e.Position))}
+	case CallbackAttempt:
+		agent := "NONE"
+		if e.Agent != "" {
+			agent = c.MemberName
+		}
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, agent, "CALLBACKATTEMPT", e.Number, strconv.Itoa(e.Attempt))}
+	case CallbackAttemptEnded:
+		if e.Result == "answered" {
+			return nil
+		}
+		return []string{QueueLogLine(e.At, string(e.Caller), e.Queue, "NONE", "CALLBACKFAILED", e.Result, strconv.Itoa(e.Attempt))}
 
 	case OfferEnded:
 		ms := strconv.FormatInt(e.RingTime.Milliseconds(), 10)

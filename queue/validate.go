@@ -84,8 +84,8 @@ func ValidateQueue(c QueueConfig) error {
 	for _, name := range slices.Sorted(maps.Keys(c.Sounds)) {
 		sound := c.Sounds[name]
 		switch {
-		case !slices.Contains(SoundOptions, name):
-			bad("sounds", "%q is not one of app_queue's prompts (%s)", name, strings.Join(SoundOptions, ", "))
+		case !slices.Contains(SoundOptions, name) && !slices.Contains(CallbackSounds, name):
+			bad("sounds", "%q is not one of app_queue's prompts (%s) nor the callback's (%s)", name, strings.Join(SoundOptions, ", "), strings.Join(CallbackSounds, ", "))
 		case strings.ContainsAny(sound, ",|") || strings.HasPrefix(sound, "sound:"):
 			bad("sounds", "%s: %q is not a sound name (like custom/next, without sound: or commas)", name, truncate(sound))
 		default:

@@ -69,6 +69,18 @@ func DemoQueues() []queue.QueueConfig {
 	billing.PeriodicAnnounce = []string{"queue-periodic-announce"}
 	billing.PeriodicAnnounceFrequency = 90 * time.Second
 
+	// Every queue offers keep-my-place callback; the fake answers the
+	// customers' Local channels. Sales rings the agent first, support and
+	// billing call the customer first.
+	for i, q := range []*queue.QueueConfig{&sales, &support, &billing} {
+		q.CallbackMode = queue.CallbackCustomerFirst
+		if i == 0 {
+			q.CallbackMode = queue.CallbackAgentFirst
+		}
+		q.CallbackDial = "Local/{number}@demo-customers"
+		q.CallbackCallerID = "Demo " + q.Name + " <+442079460999>"
+		q.CallbackRetry = 30 * time.Second
+	}
 	return []queue.QueueConfig{sales, support, billing}
 }
 

@@ -31,9 +31,17 @@ type Config struct {
 	// InitialCallers dial in at once when the simulation starts, so a
 	// wallboard has something to show before the first Poisson arrival.
 	InitialCallers int
-	Agents         []AgentSpec // simulated phones
-	Rand           *rand.Rand  // seeded for reproducible traffic; default random
-	Logger         *slog.Logger
+	// CallbackShare is the share of callers (0..1) who, still waiting
+	// CallbackAfter after joining, press 1 for a callback and 1 to confirm
+	// their number; InitialCallbacks of the initial callers do so at once.
+	// stasisq then lets them go and calls them back on a Local channel the
+	// fake answers.
+	CallbackShare    float64
+	CallbackAfter    time.Duration
+	InitialCallbacks int
+	Agents           []AgentSpec // simulated phones
+	Rand             *rand.Rand  // seeded for reproducible traffic; default random
+	Logger           *slog.Logger
 	// Stats, when set, receives the counts as they happen, for a caller of
 	// Run who wants to read them while it runs. Default a new Stats.
 	Stats *Stats
@@ -97,8 +105,12 @@ func (s *Sim) Stats() *Stats { return s.stats }
 // finished. It returns nil when stopped by ctx.
 func (s *Sim) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	for range s.cfg.InitialCallers {
-		s.startCaller(ctx, &wg)
+	for i := range s.cfg.InitialCallers {
+		p := s.drawPlan()
+		if i < s.cfg.InitialCallbacks {
+			p.callback, p.callbackAfter = true, 500*time.Millisecond
+		}
+		wg.Go(func() { s.caller(ctx, p) })
 	}
 	if s.cfg.Rate > 0 {
 		s.arrivals(ctx, &wg)
@@ -143,6 +155,8 @@ func (s *Sim) arrivals(ctx context.Context, wg *sync.WaitGroup) {
 type plan struct {
 	queue, number, name string
 	patience, talk      time.Duration
+	callback            bool // asks to be called back after callbackAfter
+	callbackAfter       time.Duration
 }
 
 func (s *Sim) drawPlan() plan {
@@ -155,6 +169,9 @@ func (s *Sim) drawPlan() plan {
 			name:     CallerName(number),
 			patience: Exponential(r, s.cfg.Patience),
 			talk:     talkTime(r, s.cfg.CallerTalkMean),
+		}
+		if s.cfg.CallbackShare > 0 && r.Float64() < s.cfg.CallbackShare {
+			p.callback, p.callbackAfter = true, max(s.cfg.CallbackAfter, time.Second)
 		}
 	})
 	return p
@@ -218,11 +235,34 @@ func (s *Sim) caller(ctx context.Context, p plan) {
 		why = w
 		c.Hangup()
 	}
+	var ask <-chan time.Time
+	if p.callback {
+		t := time.NewTimer(p.callbackAfter)
+		defer t.Stop()
+		ask = t.C
+	}
+	asked := false
 	for why == notHungUp {
 		select {
 		case <-c.Done():
+			if asked && !answered {
+				// Let go to be called back: the customer's call is another
+				// channel, which the fake answers.
+				s.stats.callbacks.Add(1)
+				return
+			}
 			s.finish(c, p, why, answered)
 			return
+		case <-ask:
+			ask = nil
+			if !answered && !bridged(c) {
+				// The callback key, then 1 for "this number is right"
+				// while it is read back.
+				c.SendDTMF("1")
+				time.Sleep(300 * time.Millisecond)
+				c.SendDTMF("1")
+				asked, patience = true, nil
+			}
 		case <-ctx.Done():
 			hangup(stopped)
 		case <-patience:

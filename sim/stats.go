@@ -15,6 +15,7 @@ type Stats struct {
 	farEnded     atomic.Int64
 	cancelled    atomic.Int64
 	phoneCalls   atomic.Int64
+	callbacks    atomic.Int64
 }
 
 // Counts is a snapshot of Stats.
@@ -40,6 +41,8 @@ type Counts struct {
 	InProgress int64 `json:"in_progress"`
 	// PhoneCalls is how many times a simulated phone was dialled.
 	PhoneCalls int64 `json:"phone_calls"`
+	// Callbacks asked to be called back and were let go by stasisq.
+	Callbacks int64 `json:"callbacks"`
 }
 
 // Snapshot reads every counter. Counters are read one by one, so a snapshot
@@ -55,6 +58,7 @@ func (s *Stats) Snapshot() Counts {
 		FarEnded:     s.farEnded.Load(),
 		Cancelled:    s.cancelled.Load(),
 		PhoneCalls:   s.phoneCalls.Load(),
+		Callbacks:    s.callbacks.Load(),
 	}
 	// Read started last so InProgress is never negative.
 	c.Started = s.started.Load()
@@ -64,5 +68,5 @@ func (s *Stats) Snapshot() Counts {
 
 // finished counts each finished call once: every end is exactly one of these.
 func (c Counts) finished() int64 {
-	return c.StasisFailed + c.Abandoned + c.Continued + c.CallerEnded + c.FarEnded + c.Cancelled
+	return c.StasisFailed + c.Abandoned + c.Continued + c.CallerEnded + c.FarEnded + c.Cancelled + c.Callbacks
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func parseDemoFlags(args []string, stderr io.Writer) (demo.Config, error) {
-	c := demo.Config{Listen: "127.0.0.1:8080", Agents: 12, InitialCallers: 6, LogLevel: "info", Patience: 2 * time.Minute, HistoryDays: 30}
+	c := demo.Config{Listen: "127.0.0.1:8080", Agents: 12, InitialCallers: 6, LogLevel: "info", Patience: 2 * time.Minute, HistoryDays: 30, CallbackShare: 0.1}
 	fs := flag.NewFlagSet("stasisq demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Listen, "listen", c.Listen, "address of the web console, API and /metrics (port 0 picks a free one)")
@@ -24,6 +24,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (demo.Config, error) {
 	fs.StringVar(&c.DB, "db", "", "bbolt database file; default a temporary one removed at exit")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.DurationVar(&c.Patience, "patience", c.Patience, "callers' mean patience before hanging up unanswered; 0 never")
+	fs.IntVar(&c.InitialCallbacks, "initial-callbacks", 0, "of the initial callers, how many ask at once to be called back (keep-my-place callback)")
+	fs.Float64Var(&c.CallbackShare, "callback-share", c.CallbackShare, "share of the other callers (0 to 1) who ask to be called back after waiting 8 s")
 	fs.IntVar(&c.HistoryDays, "history-days", c.HistoryDays, "days before today a new database is filled with (simulated calls through the same engine and store), for Reports; 0 none")
 	fs.DurationVar(&c.HumanTalk, "human-talk", 0, "mean talk time of the logins' phones (alice, bob, carol); 0 keeps the default")
 	if err := fs.Parse(args); err != nil {
@@ -36,6 +38,10 @@ func parseDemoFlags(args []string, stderr io.Writer) (demo.Config, error) {
 		return c, fmt.Errorf("--rate %v: must not be negative", c.Rate)
 	case c.Agents < 0 || c.InitialCallers < 0:
 		return c, errors.New("--agents and --initial-callers must not be negative")
+	case c.InitialCallbacks < 0 || c.InitialCallbacks > c.InitialCallers:
+		return c, fmt.Errorf("--initial-callbacks %d: from 0 to --initial-callers (%d)", c.InitialCallbacks, c.InitialCallers)
+	case c.CallbackShare < 0 || c.CallbackShare > 1:
+		return c, fmt.Errorf("--callback-share %v: from 0 to 1", c.CallbackShare)
 	case c.HistoryDays < 0 || c.HistoryDays > 400:
 		return c, fmt.Errorf("--history-days %d: from 0 to 400", c.HistoryDays)
 	case c.Patience < 0 || c.HumanTalk < 0:

@@ -86,6 +86,30 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
+// TestCallbackInBrowser runs the callback scenario against a demo of its
+// own, whose first caller asks for a callback at once: on the main demo a
+// callback would change the floor the other scenarios expect.
+func TestCallbackInBrowser(t *testing.T) {
+	node := MustBrowserTools(t)
+	root := MustModuleRoot(t)
+	artifacts := filepath.Join(root, "artifacts", "browser")
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := MustBuildStasisq(t, root)
+	url := MustStartDemo(t, bin, "--listen", "127.0.0.1:0", "--agents", "0", "--rate", "0", "--initial-callers", "12",
+		"--initial-callbacks", "1", "--patience", "0", "--seed", "6", "--log-level", "warn", "--history-days", "0",
+		"--db", filepath.Join(t.TempDir(), "demo.db"))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "callback_wallboard.mjs")
+	cmd.Env = append(os.Environ(), "STASISQ_URL="+url, "STASISQ_ARTIFACTS="+artifacts, "TMPDIR="+t.TempDir())
+	cmd.WaitDelay = 5 * time.Second
+	if err := runLogged(t, cmd, "node"); err != nil {
+		t.Fatalf("node callback_wallboard.mjs: %v", err)
+	}
+}
+
 // MustBrowserTools returns the node binary, or skips (fails under CI=true)
 // when Chromium, node or playwright-core is missing.
 func MustBrowserTools(tb testing.TB) string {

@@ -52,6 +52,16 @@ const QUEUE_FIELDS = [
   { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
   { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
   { name: 'timeoutrestart', label: 'After a busy or declined agent, ring the next for the full ring time', type: 'bool' },
+  { group: 'Keep-my-place callback' },
+  { name: 'callback_mode', label: 'Offer callers a callback', type: 'select', options: () => ['', 'agent-first', 'customer-first'], help: 'they keep their place and hang up; agent-first rings the agent, then the customer; customer-first dials the customer, then rings agents' },
+  { name: 'callback_digit', label: 'Key to ask for it (empty: 1)', type: 'text' },
+  { name: 'callback_min_wait', label: 'Offer only when the expected wait is at least (s)', type: 'secs' },
+  { name: 'callback_hours', label: 'Offered during', type: 'text', help: 'mon-fri 08:00-18:00; sat 09:00-13:00 (empty: always)' },
+  { name: 'callback_dial', label: 'Dial string', type: 'text', help: 'PJSIP/{number}@trunk or Local/{number}@outbound' },
+  { name: 'callback_callerid', label: 'Caller id shown to the customer', type: 'text' },
+  { name: 'callback_attempts', label: 'Tries (0: 3)', type: 'int' },
+  { name: 'callback_retry', label: 'Between tries (s, 0: 300)', type: 'secs' },
+  { name: 'callback_ring_timeout', label: "Ring the customer's phone for (s, 0: 30)", type: 'secs' },
   { group: 'Recording and supervision' },
   { name: 'record', label: 'Record calls', type: 'select', options: () => ['never', 'always', 'on-demand'], help: 'caller and agent in one file, from the moment they are connected; on-demand: started from the console' },
   { name: 'record_format', label: 'Format', type: 'select', options: () => ['wav', 'gsm', 'wav49'] },
@@ -182,7 +192,7 @@ export async function showAdmin(main, session) {
         case 'select': {
           // "" in the API is the first option (record "": never, format "": wav).
           const opts = f.options(meta);
-          input = h('select', {}, opts.map((o) => h('option', { value: o, selected: o === (v || opts[0]) }, o)));
+          input = h('select', {}, opts.map((o) => h('option', { value: o, selected: o === (v || opts[0]) }, o || 'off')));
           break;
         }
         case 'multi':

@@ -6,7 +6,7 @@ import { h, replace, dur, params } from './util.js';
 
 const OUTCOMES = {
   completed: 'Answered', transferred: 'Transferred', connected: 'On call', waiting: 'Waiting',
-  abandoned: 'Abandoned', returned: 'Called back (same place)', timeout: 'Timed out', refused: 'Refused',
+  abandoned: 'Abandoned', 'callback-failed': 'Callback failed', returned: 'Called back (same place)', timeout: 'Timed out', refused: 'Refused',
 };
 
 export async function showCalls(main, session) {
@@ -75,6 +75,10 @@ export async function showCalls(main, session) {
     const steps = [[c.joined_at, `joined ${c.queue} at position ${c.join_position}`]];
     for (const a of c.announcements || []) steps.push([a.at, a.kind === 'periodic' ? 'heard the periodic announcement' : `told its position (${a.position}) and wait`]);
     for (const m of c.moves || []) steps.push([m.at, `moved from ${m.from} to ${m.to}`]);
+    if (c.callback) {
+      steps.push([c.callback.requested_at, `asked to be called back at ${c.callback.number}, keeping its place`]);
+      (c.callback.tries || []).forEach((t, i) => steps.push([t.at, `callback try ${i + 1}${t.agent ? ` (${t.agent} waiting)` : ''}: ${t.result || 'ringing'}`]));
+    }
     if (c.return_of) steps.push([c.joined_at, `called back after hanging up, in its earlier place (${c.return_of})`]);
     for (const g of c.rings || []) steps.push([g.at, `rang ${g.agent}${g.result ? `: ${g.result}${g.ended ? ` after ${dur((Date.parse(g.ended) - Date.parse(g.at)) / 1000)}` : ''}` : ''}`]);
     if (c.answered_at) steps.push([c.answered_at, `answered by ${c.agent} after ${dur(c.wait)}`]);

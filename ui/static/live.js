@@ -130,6 +130,17 @@ export function applyEvent(snap, kind, e) {
       renumber(q);
       return;
     }
+    // Keep-my-place callbacks: the caller holds its place without its line.
+    case 'callback_requested':
+    case 'callback_attempt':
+    case 'callback_attempt_ended': {
+      const [, c] = findCaller(snap, e.Caller);
+      if (!c) return;
+      if (e.Number) c.callback_number = e.Number;
+      if (e.Attempt) c.callback_attempts = e.Attempt;
+      c.callback = { callback_requested: 'waiting', callback_attempt: 'dialing' }[kind] || (e.Result === 'answered' ? '' : 'retry');
+      return;
+    }
     case 'caller_left': {
       const q = findQueue(snap, e.Queue);
       if (!q) return;

@@ -108,6 +108,7 @@ export function showWallboard(main, session, { wall }) {
     },
     h('span', { class: 'pos' }), h('span', { class: 'wait' }), h('span', { class: 'prio' }),
     h('span', { class: 'number', 'data-testid': 'caller-card-number' }), h('span', { class: 'name' }), h('span', { class: 'ringing' }),
+    h('span', { class: 'callback', 'data-testid': 'caller-card-callback', hidden: true }),
     // Out of the tab order (M opens it from the card): three hundred
     // buttons would make the page a tab marathon.
     wall ? null : h('button', { type: 'button', class: 'control menu-button', tabindex: '-1', 'data-testid': 'caller-menu', 'aria-haspopup': 'dialog', 'aria-label': 'Actions', onclick: (ev) => { ev.stopPropagation(); openMenu(card); } }, '⋯'));
@@ -134,7 +135,7 @@ export function showWallboard(main, session, { wall }) {
     const list = card.parentElement;
     const holder = list && [...list.children].find((x) => x.tabIndex === 0 && x !== card);
     card.tabIndex = card === document.activeElement || (!holder && c.position === 1) ? 0 : -1;
-    if (!changed(card, JSON.stringify([c.position, c.priority, c.number, c.name, c.joined_at, c.ringing, c.returned]))) return;
+    if (!changed(card, JSON.stringify([c.position, c.priority, c.number, c.name, c.joined_at, c.ringing, c.returned, c.callback, c.callback_attempts]))) return;
     card.setAttribute('aria-label', `Position ${c.position}, ${c.number || 'unknown'} ${c.name || ''}, priority ${c.priority}`);
     card.querySelector('.pos').textContent = `#${c.position}`;
     replace(card.querySelector('.wait'), since(c.joined_at));
@@ -144,6 +145,11 @@ export function showWallboard(main, session, { wall }) {
     card.querySelector('.number').textContent = c.number || 'unknown';
     card.querySelector('.name').textContent = c.name || '';
     card.querySelector('.ringing').textContent = c.ringing?.length ? `☎ ${c.ringing.join(', ')}` : '';
+    // A callback holds its place without its line: which number, and how it goes.
+    const cb = card.querySelector('.callback');
+    cb.textContent = c.callback ? `↻ callback ${c.callback_number || ''}${{ retry: ` · try ${c.callback_attempts} failed`, dialing: ' · dialling' }[c.callback] || ''}` : '';
+    cb.hidden = !c.callback;
+    card.classList.toggle('is-callback', !!c.callback);
   }
 
   function select(id) {
