@@ -86,9 +86,9 @@ func callbackDigit(cfg *QueueConfig) string {
 	return cfg.CallbackDigit
 }
 
-// CallbackEndpoint is the queue's dial string for number.
-func CallbackEndpoint(cfg *QueueConfig, number string) string {
-	return strings.ReplaceAll(cfg.CallbackDial, "{number}", number)
+// callbackEndpoint is the dial string dial for number.
+func callbackEndpoint(dial, number string) string {
+	return strings.ReplaceAll(dial, "{number}", number)
 }
 
 func validateCallback(c QueueConfig, bad func(field, format string, args ...any)) {
@@ -237,6 +237,19 @@ type callback struct {
 	gen      uint32 // of the retry timer
 	offer    *offer // agent first: the agent's answered leg while the customer is dialled
 	ringTime time.Duration
+	// The terms it was accepted on, from its queue then: a supervisor may
+	// move it to a queue that offers no callback, or another mode.
+	mode, dial, callerID string
+}
+
+// terms fills in what c's callback lacks (one resumed from before the
+// terms were stored) from its queue.
+func (cb *callback) terms(cfg *QueueConfig) (mode, dial, callerID string) {
+	mode, dial, callerID = cb.mode, cb.dial, cb.callerID
+	if mode == "" {
+		mode, dial, callerID = cfg.CallbackMode, cfg.CallbackDial, cfg.CallbackCallerID
+	}
+	return mode, dial, callerID
 }
 
 // virtual: a callback holding its place without a channel of its own (or
@@ -249,6 +262,14 @@ func (c *callerState) virtual() bool {
 // announcement plays over it (a customer called back and waiting again
 // hears them as any caller).
 func (c *callerState) inCallback() bool { return c.cb != nil && c.cb.phase != cbBack }
+
+// callbackTerms are c's callback's terms ("" when it has none).
+func (c *callerState) callbackTerms() (mode, dial, callerID string) {
+	if c.cb == nil {
+		return "", "", ""
+	}
+	return c.cb.terms(&c.q.cfg)
+}
 
 // callbackBusy: not to be routed now (leaving, waiting out a retry, or
 // being dialled).
@@ -351,11 +372,14 @@ func (e *Engine) callbackEnter(c *callerState) {
 // without its channel: the goodbye plays, then the channel is hung up.
 func (e *Engine) callbackAccepted(c *callerState) {
 	c.cb.phase = cbLeaving
+	cfg := &c.q.cfg
+	c.cb.mode, c.cb.dial, c.cb.callerID = cfg.CallbackMode, cfg.CallbackDial, cfg.CallbackCallerID
 	e.armMaxWait(c) // disarms it: a callback waits for its turn, however long
 	for len(c.offers) > 0 {
 		e.cancelOffer(c.offers[0], false)
 	}
-	e.emit(CallbackRequested{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Number: c.cb.number, Mode: c.q.cfg.CallbackMode, Position: c.q.position(c)})
+	e.emit(CallbackRequested{At: e.now, Caller: c.id, Queue: cfg.Name, Number: c.cb.number, Mode: c.cb.mode, Dial: c.cb.dial,
+		CallerID: c.cb.callerID, Position: c.q.position(c)})
 	if media := callbackPrompt(&c.q.cfg, SoundCallbackScheduled); len(media) > 0 {
 		e.startAnnouncement(c, AnnounceCallback, media)
 		return
@@ -405,7 +429,8 @@ func (e *Engine) dialCallback(c *callerState, o *offer) {
 		agent, id = o.agent.id, o.id
 	}
 	e.emit(CallbackAttempt{At: e.now, Caller: c.id, Queue: cfg.Name, Number: c.cb.number, Attempt: c.cb.attempts, Agent: agent})
-	e.emit(DialCallback{Caller: c.id, Queue: cfg.Name, Endpoint: CallbackEndpoint(cfg, c.cb.number), CallerID: cfg.CallbackCallerID,
+	_, dial, callerID := c.cb.terms(cfg)
+	e.emit(DialCallback{Caller: c.id, Queue: cfg.Name, Endpoint: callbackEndpoint(dial, c.cb.number), CallerID: callerID,
 		Timeout: timeout, Offer: id, Agent: agent, Number: c.cb.number})
 }
 

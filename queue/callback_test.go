@@ -108,3 +108,26 @@ func TestCallbackOfferedByHoursAndWait(t *testing.T) {
 		t.Errorf("offered: the key gave %v, want the number read back", effs)
 	}
 }
+
+// A callback moved to a queue that offers none keeps the terms it was
+// accepted on: its first queue's mode and dial string.
+func TestCallbackMovedKeepsItsTerms(t *testing.T) {
+	sales := DefaultQueueConfig("sales")
+	sales.CallbackMode, sales.CallbackDial, sales.CallbackCallerID = CallbackCustomerFirst, "PJSIP/{number}@trunk", "Sales <100>"
+	plain := DefaultQueueConfig("plain")
+	h := MustHarness(t, []QueueConfig{sales, plain}, []AgentConfig{{ID: "a1", Device: "PJSIP/a1", Queues: []Membership{{Queue: "plain"}}}})
+	h.do(CallerJoin{Caller: "c1", Queue: "sales", Number: "5551234", JoinedAt: h.now})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(AnnouncementDone{Caller: "c1"})
+	h.do(Move{Caller: "c1", ToQueue: "plain", KeepWait: true})
+	var dial *DialCallback
+	for _, e := range h.do(AgentLogin{Agent: "a1"}) {
+		if d, ok := e.(DialCallback); ok {
+			dial = &d
+		}
+	}
+	if dial == nil || dial.Endpoint != "PJSIP/5551234@trunk" || dial.CallerID != "Sales <100>" || dial.Offer != "" {
+		t.Fatalf("a1 free for the moved callback: %+v, want the customer dialled first on sales' trunk", dial)
+	}
+}

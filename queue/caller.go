@@ -72,7 +72,8 @@ func (e *Engine) join(in CallerJoin) error {
 		returned: back != nil,
 	}
 	if in.Resume && in.Callback != nil {
-		c.cb = &callback{phase: cbWaiting, number: in.Callback.Number, attempts: in.Callback.Attempts}
+		r := in.Callback
+		c.cb = &callback{phase: cbWaiting, number: r.Number, attempts: r.Attempts, mode: r.Mode, dial: r.Dial, callerID: r.CallerID}
 		c.maxWait = 0
 	}
 	c.key = sortKey{prio: c.priority, at: orderAt.UnixNano(), seq: e.joinSeq}

@@ -236,6 +236,8 @@ type (
 		Queue    string
 		Number   string
 		Mode     string
+		Dial     string // the dial string it will be called on, {number} in it
+		CallerID string
 		Position int // where it holds its place
 	}
 	// CallbackAttempt: try Attempt (from 1) dials the customer; Agent is the

@@ -53,6 +53,10 @@ type (
 	CallbackResume struct {
 		Number   string `json:"number"`
 		Attempts int    `json:"attempts,omitempty"`
+		// The terms it was accepted on; "" takes its queue's.
+		Mode     string `json:"mode,omitempty"`
+		Dial     string `json:"dial,omitempty"`
+		CallerID string `json:"callerid,omitempty"`
 	}
 	// CallerHangup is the caller's channel gone (StasisEnd / hangup), in any state.
 	CallerHangup struct{ Caller CallerID }

@@ -153,7 +153,7 @@ func (e *Engine) tryOffer(c *callerState) bool {
 	if len(cands) == 0 {
 		return false
 	}
-	if c.virtual() && q.cfg.CallbackMode == CallbackCustomerFirst {
+	if mode, _, _ := c.callbackTerms(); c.virtual() && mode == CallbackCustomerFirst {
 		// Someone could take it: dial the customer, and let the agent go on
 		// to the next caller meanwhile (a customer who does not answer costs
 		// no agent's time).

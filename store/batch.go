@@ -384,7 +384,7 @@ func (b *batchTx) applyEvent(ev queue.Event) (*callEntry, error) {
 		}
 	case queue.CallbackRequested:
 		if r, ok := b.waiter(e.Caller); ok {
-			r.Callback = &queue.CallbackResume{Number: e.Number}
+			r.Callback = &queue.CallbackResume{Number: e.Number, Mode: e.Mode, Dial: e.Dial, CallerID: e.CallerID}
 			b.setWaiter(r)
 		}
 	case queue.CallbackAttempt:

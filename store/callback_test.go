@@ -29,7 +29,7 @@ func TestCallbackStateAndRecord(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(st.Callers) != 1 || st.Callers[0].Callback == nil || *st.Callers[0].Callback != (queue.CallbackResume{Number: "5550100", Attempts: 1}) {
+	if len(st.Callers) != 1 || st.Callers[0].Callback == nil || *st.Callers[0].Callback != (queue.CallbackResume{Number: "5550100", Attempts: 1, Mode: queue.CallbackAgentFirst}) {
 		t.Fatalf("waiting: %+v, want c1 as a callback to 5550100 after 1 try", st.Callers)
 	}
 	r, err := db.Call(ctx, "c1")

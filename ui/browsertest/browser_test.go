@@ -56,14 +56,21 @@ var scenarios = []struct{ name, script string }{
 	{"reports", "reports.mjs"},
 }
 
-func TestConsoleInBrowser(t *testing.T) {
-	node := MustBrowserTools(t)
+// mustBrowserSetup finds node, makes the screenshots' directory and builds
+// the binary.
+func mustBrowserSetup(t *testing.T) (node, artifacts, bin string) {
+	t.Helper()
+	node = MustBrowserTools(t)
 	root := MustModuleRoot(t)
-	artifacts := filepath.Join(root, "artifacts", "browser")
+	artifacts = filepath.Join(root, "artifacts", "browser")
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	bin := MustBuildStasisq(t, root)
+	return node, artifacts, MustBuildStasisq(t, root)
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	node, artifacts, bin := mustBrowserSetup(t)
 	url := MustStartDemo(t, bin, append(demoArgs, "--db", filepath.Join(t.TempDir(), "demo.db"))...)
 	t.Logf("demo on %s, screenshots in %s", url, artifacts)
 
@@ -90,13 +97,7 @@ func TestConsoleInBrowser(t *testing.T) {
 // own, whose first caller asks for a callback at once: on the main demo a
 // callback would change the floor the other scenarios expect.
 func TestCallbackInBrowser(t *testing.T) {
-	node := MustBrowserTools(t)
-	root := MustModuleRoot(t)
-	artifacts := filepath.Join(root, "artifacts", "browser")
-	if err := os.MkdirAll(artifacts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := MustBuildStasisq(t, root)
+	node, artifacts, bin := mustBrowserSetup(t)
 	url := MustStartDemo(t, bin, "--listen", "127.0.0.1:0", "--agents", "0", "--rate", "0", "--initial-callers", "12",
 		"--initial-callbacks", "1", "--patience", "0", "--seed", "6", "--log-level", "warn", "--history-days", "0",
 		"--db", filepath.Join(t.TempDir(), "demo.db"))
