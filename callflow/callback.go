@@ -29,11 +29,12 @@ type callbackLeg struct {
 	status    string // the last Dial status
 	answered  bool
 	ended     bool
+	seq       uint64 // a.seq when dialled: a reconcile's view older than it does not judge it
 }
 
 func (a *App) dialCallback(e queue.DialCallback) {
 	base := a.nextID("k")
-	leg := &callbackLeg{caller: e.Caller, queue: e.Queue, id: base + "-1", other: base + "-2"}
+	leg := &callbackLeg{caller: e.Caller, queue: e.Queue, id: base + "-1", other: base + "-2", seq: a.seq}
 	a.callbacks[leg.id] = leg
 	a.callbacks[leg.other] = leg
 	a.cbChan[e.Caller] = leg.id

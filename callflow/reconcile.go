@@ -146,6 +146,17 @@ func (a *App) reconcile(v *asteriskView) {
 			a.agentLegGone(leg, leg.id, -1)
 		}
 	}
+	// Customers' legs of callbacks: answered during the gap, or gone.
+	for id, leg := range a.callbacks {
+		if id != leg.id || leg.seq > v.seq || leg.answered || leg.ended {
+			continue
+		}
+		if ch, ok := v.channels[id]; ok && v.inApp[id] {
+			a.callbackAnswered(ch, leg.caller)
+		} else if !ok {
+			a.callbackLegGone(leg, id, -1)
+		}
+	}
 	// Channels in the app that we do not know: a previous run's.
 	var unknown []string
 	for id := range v.inApp {
@@ -159,6 +170,9 @@ func (a *App) reconcile(v *asteriskView) {
 			continue
 		}
 		if _, ok := a.monitorChan[id]; ok {
+			continue
+		}
+		if _, ok := a.callbacks[id]; ok {
 			continue
 		}
 		unknown = append(unknown, id)

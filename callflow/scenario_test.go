@@ -198,6 +198,9 @@ func (h *flowHarness) run(cmd string) []string {
 		ev, err := h.ari.agentAnswers(arg(1))
 		must(err)
 		h.send(ev)
+	case "answer-unseen": // answer-unseen <endpoint>: answered while no events come (a dropped websocket)
+		_, err := h.ari.agentAnswers(arg(1))
+		must(err)
 	case "busy", "noanswer":
 		leg, other, err := h.ari.legOfEndpoint(arg(1))
 		must(err)
@@ -327,6 +330,10 @@ func setQueueOption(c *queue.QueueConfig, k, v string) error {
 		c.Record = v
 	case "record_format":
 		c.RecordFormat = v
+	case "callback_mode":
+		c.CallbackMode = v
+	case "callback_dial":
+		c.CallbackDial = v
 	default:
 		return fmt.Errorf("unknown queue option %q", k)
 	}
@@ -364,6 +371,14 @@ func formatEvent(ev queue.Event) string {
 		return fmt.Sprintf("%s %s", e.Kind(), e.Agent)
 	case queue.RecordingChanged:
 		return fmt.Sprintf("%s %s %s %s %s", e.Kind(), e.Caller, e.State, e.Duration, e.Reason)
+	case queue.CallbackRequested:
+		return fmt.Sprintf("%s %s %s", e.Kind(), e.Caller, e.Number)
+	case queue.CallbackAttempt:
+		return fmt.Sprintf("%s %s %d %s", e.Kind(), e.Caller, e.Attempt, e.Agent)
+	case queue.CallbackAttemptEnded:
+		return fmt.Sprintf("%s %s %d %s", e.Kind(), e.Caller, e.Attempt, e.Result)
+	case queue.CallerAnnounced:
+		return fmt.Sprintf("%s %s %s", e.Kind(), e.Caller, e.Announcement)
 	}
 	return ev.Kind()
 }

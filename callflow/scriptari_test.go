@@ -23,12 +23,13 @@ type scriptARI struct {
 
 	mu        sync.Mutex
 	calls     []restCall
-	channels  map[string]ari.Channel // alive in Asterisk
-	inApp     map[string]bool        // in the Stasis application
-	bridges   map[string][]string    // ours, with their channels
-	legOf     map[string]string      // endpoint -> the last agent leg originated to it
-	playingOn map[string]string      // channel -> its last playback
-	failures  map[string][]error     // operation -> errors for its next calls
+	channels  map[string]ari.Channel          // alive in Asterisk
+	inApp     map[string]bool                 // in the Stasis application
+	bridges   map[string][]string             // ours, with their channels
+	legOf     map[string]string               // endpoint -> the last agent leg originated to it
+	origin    map[string]ari.OriginateRequest // leg -> how it was originated
+	playingOn map[string]string               // channel -> its last playback
+	failures  map[string][]error              // operation -> errors for its next calls
 	// lastRecording is the name of the last recording started.
 	lastRecording string
 	seq           int
@@ -46,6 +47,7 @@ func newScriptARI() *scriptARI {
 		inApp:     map[string]bool{},
 		bridges:   map[string][]string{},
 		legOf:     map[string]string{},
+		origin:    map[string]ari.OriginateRequest{},
 		playingOn: map[string]string{},
 		failures:  map[string][]error{},
 	}
@@ -203,6 +205,7 @@ func (f *scriptARI) Originate(ctx context.Context, req ari.OriginateRequest) (*a
 	f.channels[req.ChannelID] = ch
 	f.channels[req.OtherChannelID] = ari.Channel{ID: req.OtherChannelID}
 	f.legOf[req.Endpoint] = req.ChannelID
+	f.origin[req.ChannelID] = req
 	return &ch, nil
 }
 
@@ -353,9 +356,8 @@ func (f *scriptARI) agentAnswers(endpoint string) (ari.Event, error) {
 	if !ok {
 		return nil, fmt.Errorf("nothing was originated to %s", endpoint)
 	}
-	offer, _ := OfferOfAgentLeg(leg)
 	f.inApp[leg] = true
-	return &ari.StasisStart{EventBase: ari.EventBase{Type: "StasisStart", App: "stasisq"}, Args: []string{AgentArg, string(offer)}, Channel: f.channels[leg]}, nil
+	return &ari.StasisStart{EventBase: ari.EventBase{Type: "StasisStart", App: "stasisq"}, Args: f.origin[leg].AppArgs, Channel: f.channels[leg]}, nil
 }
 
 // legOfEndpoint is the leg last originated to endpoint and its other half.
@@ -366,9 +368,7 @@ func (f *scriptARI) legOfEndpoint(endpoint string) (string, string, error) {
 	if !ok {
 		return "", "", fmt.Errorf("nothing was originated to %s", endpoint)
 	}
-	offer, _ := OfferOfAgentLeg(leg)
-	_, other := AgentLegIDs(offer)
-	return leg, other, nil
+	return leg, f.origin[leg].OtherChannelID, nil
 }
 
 // gone: channel id hangs up with cause (its StasisEnd when in the
