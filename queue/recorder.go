@@ -25,6 +25,8 @@ import (
 //     CallerReturned takes an abandon back from the interval that counted
 //     it (abandon-resume: the two visits are one call), while it is kept.
 //   - TimedOut: CallerLeft with LeftTimeout.
+//   - Callbacks: CallbackRequested; CallbacksFailed: CallerLeft with
+//     LeftCallbackFailed (also Exited). An answered callback is Answered.
 //   - Exited: every other CallerLeft (exit key, leave-empty, continued, hung up
 //     by a supervisor) and the source queue of a CallerMoved, so that per queue
 //     Offered = Answered + Abandoned + TimedOut + Exited + still waiting.
@@ -149,6 +151,8 @@ func (r *Recorder) Observe(ev Event) {
 		r.queueAt(ev.Queue, ev.At).Offered++
 	case CallerReturned:
 		r.retractAbandon(ev)
+	case CallbackRequested:
+		r.queueAt(ev.Queue, ev.At).Callbacks++
 	case CallerMoved:
 		r.queueAt(ev.From, ev.At).Exited++
 		r.queueAt(ev.To, ev.At).Offered++
@@ -205,6 +209,9 @@ func (r *Recorder) observeLeft(ev CallerLeft) {
 		q.AbandonWaitSum += ev.Wait
 	case LeftTimeout:
 		q.TimedOut++
+	case LeftCallbackFailed:
+		q.Exited++
+		q.CallbacksFailed++
 	default:
 		q.Exited++
 	}

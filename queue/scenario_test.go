@@ -207,8 +207,8 @@ func runCommand(t *testing.T, h *harness, cmd string) []string {
 		for _, q := range h.e.Snapshot(h.now).Queues {
 			if q.Config.Name == arg(1) {
 				d := q.RealTime.Today
-				return []string{fmt.Sprintf("offered=%d answered=%d abandoned=%d short=%d abandon_wait=%s in_sl=%d wait=%s",
-					d.Offered, d.Answered, d.Abandoned, d.AbandonedShort, d.AbandonWaitSum, d.AnsweredInSL, d.WaitSum)}
+				return []string{fmt.Sprintf("offered=%d answered=%d abandoned=%d short=%d abandon_wait=%s in_sl=%d wait=%s exited=%d callbacks=%d failed=%d",
+					d.Offered, d.Answered, d.Abandoned, d.AbandonedShort, d.AbandonWaitSum, d.AnsweredInSL, d.WaitSum, d.Exited, d.Callbacks, d.CallbacksFailed)}
 			}
 		}
 		t.Fatalf("%q: no queue %s", cmd, arg(1))

@@ -100,6 +100,10 @@ type QueueInterval struct {
 	TalkMax        time.Duration `json:"talk_max"`
 	WrapSum        time.Duration `json:"wrap_sum"`
 	WrapMax        time.Duration `json:"wrap_max"`
+	// Callbacks are the callers who asked to be called back (keep-my-place
+	// callback), counted when they asked; CallbacksFailed gave up.
+	Callbacks       int `json:"callbacks"`
+	CallbacksFailed int `json:"callbacks_failed"`
 	// WaitHist counts answered calls by their wait, in the WaitBuckets:
 	// [i] is a wait up to WaitBuckets[i], the last one longer than all.
 	WaitHist [len(WaitBuckets) + 1]int `json:"wait_hist"`
@@ -142,6 +146,8 @@ func (q *QueueInterval) Add(o QueueInterval) {
 	q.AbandonedShort += o.AbandonedShort
 	q.TimedOut += o.TimedOut
 	q.Exited += o.Exited
+	q.Callbacks += o.Callbacks
+	q.CallbacksFailed += o.CallbacksFailed
 	q.WaitSum += o.WaitSum
 	q.WaitMax = max(q.WaitMax, o.WaitMax)
 	q.AbandonWaitSum += o.AbandonWaitSum

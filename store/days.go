@@ -38,6 +38,7 @@ func queueDelta(cur, old queue.QueueInterval) queue.QueueInterval {
 		Offered: cur.Offered - old.Offered, Answered: cur.Answered - old.Answered, AnsweredInSL: cur.AnsweredInSL - old.AnsweredInSL,
 		Abandoned: cur.Abandoned - old.Abandoned, AbandonedShort: cur.AbandonedShort - old.AbandonedShort,
 		TimedOut: cur.TimedOut - old.TimedOut, Exited: cur.Exited - old.Exited,
+		Callbacks: cur.Callbacks - old.Callbacks, CallbacksFailed: cur.CallbacksFailed - old.CallbacksFailed,
 		WaitSum: cur.WaitSum - old.WaitSum, AbandonWaitSum: cur.AbandonWaitSum - old.AbandonWaitSum,
 		TalkSum: cur.TalkSum - old.TalkSum, WrapSum: cur.WrapSum - old.WrapSum,
 		WaitMax: cur.WaitMax, TalkMax: cur.TalkMax, WrapMax: cur.WrapMax, // Add keeps the larger

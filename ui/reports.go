@@ -157,7 +157,8 @@ func (s *Server) queueReport(c echo.Context) error {
 		return c.JSON(http.StatusOK, rep)
 	}
 	header := []string{"queue", "start", "offered", "answered", "answered_in_sl", "sl_percent", "abandoned", "abandoned_short",
-		"abandon_percent", "timed_out", "exited", "asa_seconds", "longest_wait_seconds", "aht_seconds", "avg_abandon_seconds"}
+		"abandon_percent", "timed_out", "exited", "asa_seconds", "longest_wait_seconds", "aht_seconds", "avg_abandon_seconds",
+		"callbacks", "callbacks_failed"}
 	for _, b := range queue.WaitBuckets {
 		header = append(header, fmt.Sprintf("answered_within_%gs", b.Seconds()))
 	}
@@ -166,7 +167,7 @@ func (s *Server) queueReport(c echo.Context) error {
 	for _, r := range rows {
 		line := []string{csvcell.Safe(r.Queue), r.Start.Format(time.RFC3339), strconv.Itoa(r.Offered), strconv.Itoa(r.Answered), strconv.Itoa(r.AnsweredInSL),
 			pctText(r.ServiceLevelPct), strconv.Itoa(r.Abandoned), strconv.Itoa(r.AbandonedShort), pctText(r.AbandonPct), strconv.Itoa(r.TimedOut), strconv.Itoa(r.Exited),
-			secs(r.ASA), secs(r.LongestWait), secs(r.AHT), secs(r.AvgAbandon)}
+			secs(r.ASA), secs(r.LongestWait), secs(r.AHT), secs(r.AvgAbandon), strconv.Itoa(r.Callbacks), strconv.Itoa(r.CallbacksFailed)}
 		for _, n := range r.WaitHist {
 			line = append(line, strconv.Itoa(n))
 		}

@@ -122,12 +122,12 @@ export async function showReports(main) {
     replace(chartBox, rangeChart(qr.rows, label), waitChart(qr.total.wait_hist || []));
     const csv = (path, args) => h('a', { href: `${path}?${args}&format=csv`, download: '', 'data-testid': `csv-${path.split('/').pop()}` }, 'Download CSV');
     replace(queueBox, csv('/api/reports/queues', q), h('table', { class: 'list report-table', 'data-testid': 'report-queues-table' },
-      h('thead', {}, h('tr', {}, ['Queue', 'Offered', 'Answered', 'In SL', 'SL %', 'Abandoned', 'Short', 'Timed out', 'Exited', 'ASA', 'Longest wait', 'AHT']
+      h('thead', {}, h('tr', {}, ['Queue', 'Offered', 'Answered', 'In SL', 'SL %', 'Abandoned', 'Short', 'Timed out', 'Exited', 'Callbacks', 'ASA', 'Longest wait', 'AHT']
         .map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, [...qr.totals, { ...qr.total, queue: 'All queues', total: true }].map((r) => h('tr', { class: r.total ? 'total' : '', 'data-testid': 'report-queue-row', dataset: { queue: r.queue } },
         h('th', { scope: 'row' }, r.queue), h('td', {}, r.offered), h('td', {}, r.answered), h('td', {}, r.answered_in_sl),
         h('td', { 'data-testid': 'report-sl' }, pctCell(r.service_level_pct)), h('td', {}, r.abandoned), h('td', {}, r.abandoned_short), h('td', {}, r.timed_out),
-        h('td', {}, r.exited), h('td', {}, dur(r.asa)), h('td', {}, dur(r.longest_wait)), h('td', {}, dur(r.aht)))))));
+        h('td', {}, r.exited), h('td', { title: `${r.callbacks_failed || 0} gave up` }, r.callbacks || 0), h('td', {}, dur(r.asa)), h('td', {}, dur(r.longest_wait)), h('td', {}, dur(r.aht)))))));
     replace(agentBox, csv('/api/reports/agents', aq), ar.totals.length ? h('table', { class: 'list report-table', 'data-testid': 'report-agents-table' },
       h('thead', {}, h('tr', {}, ['Agent', 'Calls', 'Missed', 'Talk', 'Wrap-up', 'Paused', 'By reason', 'Logged in', 'Occupancy', 'Calls/hour', 'AHT']
         .map((t) => h('th', { scope: 'col' }, t)))),
