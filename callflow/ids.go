@@ -10,7 +10,9 @@ import (
 // after their offer, so that the leg's first events (which can beat the
 // originate's reply) and a later run's reconcile both know whose leg it is:
 // "sqa-<offer>-1" is the half that enters Stasis when answered, "-2" the
-// half that dials the device. Bridges are "sqb-<run tag>-<n>" (nextID).
+// half that dials the device. Bridges are "sqb-<run tag>-<n>" (nextID), a
+// callback's customer legs "sqk-<run tag>-<n>-1" and "-2" (callback.go),
+// with the Stasis arguments "callback,<caller>" that say whose they are.
 const (
 	agentLegPrefix = "sqa-"
 	bridgePrefix   = "sqb-"

@@ -170,4 +170,16 @@
 // skill the caller requires (CallerJoin.Skills) at at least the required
 // level; the highest sum of its levels in those skills wins, ties to the
 // longest idle. Under any other strategy a caller's skills are ignored.
+//
+// Callers who need not hold (app_queue has neither). Keep-my-place
+// callback (callback.go): a caller who asks is let go and holds its place
+// as a virtual caller with no channel, in the store across restarts, until
+// it is called back, agent first or customer first; invariants: it is in
+// its queue's order like any caller, never announced to, never timed out by
+// maxwait nor removed by leavewhenempty, rung or dialled only when idle,
+// and it leaves exactly once (answered, or LeftCallbackFailed after its
+// tries). Abandon-resume (returning.go): a caller who hangs up and calls
+// the same queue from the same number within its window sorts by its first
+// join and priority; the abandon is taken back and the return not offered
+// again, so the two visits count as one call.
 package queue
