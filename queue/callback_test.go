@@ -131,3 +131,44 @@ func TestCallbackMovedKeepsItsTerms(t *testing.T) {
 		t.Fatalf("a1 free for the moved callback: %+v, want the customer dialled first on sales' trunk", dial)
 	}
 }
+
+// A supervisor removes a callback like any caller: holding its place, or
+// while its customer is being dialled (the flow hangs that leg up).
+func TestCallbackRemovedBySupervisor(t *testing.T) {
+	q := DefaultQueueConfig("q")
+	q.CallbackMode, q.CallbackDial = CallbackCustomerFirst, "Local/{number}@out"
+	h := MustHarness(t, []QueueConfig{q}, []AgentConfig{{ID: "a1", Device: "PJSIP/a1", Queues: []Membership{{Queue: "q"}}}})
+	ask := func(id CallerID) {
+		h.do(CallerJoin{Caller: id, Queue: "q", Number: "555" + string(id), JoinedAt: h.now})
+		h.do(CallerDTMF{Caller: id, Digit: "1"})
+		h.do(CallerDTMF{Caller: id, Digit: "1"})
+		h.do(AnnouncementDone{Caller: id})
+	}
+	ask("c1")
+	ask("c2")
+	left := func(effs []Effect, id CallerID) bool {
+		var gone, hungUp bool
+		for _, e := range effs {
+			switch e := e.(type) {
+			case CallerLeft:
+				gone = gone || (e.Caller == id && e.Reason == LeftHungUp)
+			case HangupCaller:
+				hungUp = hungUp || e.Caller == id
+			}
+		}
+		return gone && hungUp
+	}
+	if effs := h.do(Remove{Caller: "c2", Reason: LeftHungUp}); !left(effs, "c2") {
+		t.Errorf("removing the waiting callback c2: %v, want it gone (CallerLeft hungup, HangupCaller)", effs)
+	}
+	effs := h.do(AgentLogin{Agent: "a1"})
+	if v, ok := h.e.Caller("c1"); !ok || v.Callback != "dialing" {
+		t.Fatalf("a1 free: %v; c1 %+v, want its customer dialled", effs, v)
+	}
+	if effs := h.do(Remove{Caller: "c1", Reason: LeftHungUp}); !left(effs, "c1") {
+		t.Errorf("removing c1 while its customer rings: %v, want it gone and its leg hung up", effs)
+	}
+	if err := h.doErr(CallbackAnswered{Caller: "c1"}); err == nil {
+		t.Errorf("the customer of a removed callback answering: no error, want the engine to refuse it")
+	}
+}
