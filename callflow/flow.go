@@ -808,6 +808,12 @@ func (a *App) announce(e queue.Announce) {
 	if !ok || a.talking(leg) || leg.leaving || len(e.Media) == 0 {
 		return
 	}
+	if e.Interrupt && leg.playing != "" {
+		// Stopped on the caller's lane before the new one plays; its
+		// PlaybackFinished finds it forgotten.
+		old := leg.playing
+		a.exec.Submit(leg.id, func(ctx context.Context) { a.stopPlayback(ctx, old) })
+	}
 	a.dropAnnouncements(leg)
 	a.play(leg, e.Media)
 }

@@ -147,7 +147,7 @@ const (
 // meanwhile; announcementOver re-checks both kinds.
 func (e *Engine) startAnnouncement(c *callerState, kind string, media []string) {
 	e.emit(CallerAnnounced{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Announcement: kind, Position: c.q.position(c)})
-	e.emit(Announce{Caller: c.id, Media: media})
+	e.emit(Announce{Caller: c.id, Media: media, Interrupt: kind == AnnounceCallback})
 	c.annPlaying = true
 	c.annPlayGen++
 	c.annGen++

@@ -117,6 +117,9 @@ type (
 	Announce struct {
 		Caller CallerID
 		Media  []string
+		// Interrupt stops what plays first: a caller's key in the
+		// callback's dialogue cuts the prompt short, as any IVR does.
+		Interrupt bool
 	}
 	// Exit: the caller leaves the queue alive: set QUEUESTATUS (and
 	// QUEUEEXITKEY for a key), the variables app_queue leaves, and continue
