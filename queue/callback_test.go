@@ -172,3 +172,41 @@ func TestCallbackRemovedBySupervisor(t *testing.T) {
 		t.Errorf("the customer of a removed callback answering: no error, want the engine to refuse it")
 	}
 }
+
+// Agent first, the agent hangs up while its customer is being dialled: the
+// customer's leg is hung up and the callback is back in its place for the
+// next agent, who is rung for it at once.
+func TestCallbackAgentHangsUpWhileDialling(t *testing.T) {
+	q := DefaultQueueConfig("q")
+	q.CallbackMode, q.CallbackDial = CallbackAgentFirst, "Local/{number}@out"
+	h := MustHarness(t, []QueueConfig{q}, []AgentConfig{
+		{ID: "a1", Device: "PJSIP/a1", Queues: []Membership{{Queue: "q"}}},
+		{ID: "a2", Device: "PJSIP/a2", Queues: []Membership{{Queue: "q"}}},
+	})
+	h.do(CallerJoin{Caller: "c1", Queue: "q", Number: "5551234", JoinedAt: h.now})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(AnnouncementDone{Caller: "c1"})
+	h.do(AgentLogin{Agent: "a1"})
+	h.answer("a1")
+	if v, _ := h.e.Caller("c1"); v.Callback != "dialing" {
+		t.Fatalf("c1 after a1 answered: %+v, want its customer dialled", v)
+	}
+	h.do(AgentLogin{Agent: "a2"}) // free, but c1 is being dialled
+	effs := h.do(CallEnded{Caller: "c1", By: PartyAgent})
+	var hungUp, rang bool
+	for _, e := range effs {
+		switch e := e.(type) {
+		case HangupCaller:
+			hungUp = hungUp || e.Caller == "c1"
+		case RingAgent:
+			rang = rang || (e.Caller == "c1" && e.Callback)
+		}
+	}
+	if !hungUp || !rang {
+		t.Errorf("a1 hung up while c1's customer rang: %v; want the customer's leg hung up and another agent rung for the callback", effs)
+	}
+	if st := h.state("a1"); st == AgentOnCall {
+		t.Errorf("a1 after hanging up: %s, want it off the call (ringall rings it again)", st)
+	}
+}
