@@ -330,7 +330,7 @@ func (e *Engine) callbackKey(c *callerState, digit string) bool {
 		case "2":
 			e.callbackEnter(c)
 		case "*":
-			c.cb = nil // changed its mind: it waits on as before
+			e.callbackCancelled(c)
 		}
 		return true
 	case cbEnter:
@@ -343,13 +343,23 @@ func (e *Engine) callbackKey(c *callerState, digit string) bool {
 				e.callbackEnter(c)
 			}
 		case digit == "*":
-			c.cb = nil
+			e.callbackCancelled(c)
 		case len(c.cb.entered) < maxCallbackNumber:
 			c.cb.entered = append(c.cb.entered, digit[0])
 		}
 		return true
 	}
 	return false
+}
+
+// callbackCancelled: the caller changed its mind (*) and waits on as
+// before; the announcements the dialogue held back come due again.
+func (e *Engine) callbackCancelled(c *callerState) {
+	c.cb = nil
+	if !c.annPlaying { // else AnnouncementDone picks them up
+		e.announceCheck(c)
+		e.periodicAnnounce(c)
+	}
 }
 
 func (e *Engine) callbackConfirm(c *callerState) {
