@@ -71,6 +71,10 @@ func (a *App) RedirectCaller(ctx context.Context, caller queue.CallerID, target 
 	var cmdErr error
 	err := a.do(ctx, func() {
 		leg, ok := a.legOf(caller)
+		if !ok && a.engine.HoldsPlace(caller) {
+			cmdErr = fmt.Errorf("redirect %s: a callback holding its place has no line to send on: %w", caller, queue.ErrNotAllowed)
+			return
+		}
 		if !ok {
 			cmdErr = fmt.Errorf("redirect %s: %w", caller, queue.ErrUnknownCaller)
 			return
