@@ -691,7 +691,7 @@ func (a *App) connect(e queue.Connect) {
 			a.setVars(ctx, id, e.CallerVars)
 			a.setVars(ctx, agentID, e.AgentVars)
 			if e.Record != nil {
-				a.startRecording(ctx, id, bridge, *e.Record)
+				a.startRecording(ctx, string(e.Caller), bridge, *e.Record)
 			}
 			return
 		}

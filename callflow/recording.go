@@ -43,7 +43,7 @@ func (a *App) startRecording(ctx context.Context, caller, bridge string, rec que
 
 // controlRecording carries out the engine's ControlRecording.
 func (a *App) controlRecording(e queue.ControlRecording) {
-	id := a.chanFor(e.Caller)
+	id, caller := a.chanFor(e.Caller), string(e.Caller) // the channel, and whom the engine hears of
 	leg, ok := a.callers[id]
 	if !ok {
 		return
@@ -54,11 +54,11 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 		case queue.RecordStart:
 			if bridge == "" {
 				a.post(func() {
-					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "the call has no bridge to record")
+					a.recordingReport(caller, e.Name, queue.RecordingFailure, 0, "the call has no bridge to record")
 				})
 				return
 			}
-			a.startRecording(ctx, id, bridge, e.Recording)
+			a.startRecording(ctx, caller, bridge, e.Recording)
 		case queue.RecordPause:
 			if err := a.ari.PauseRecording(ctx, e.Name); err != nil {
 				// What the pause was for (a card number read out) must not be
@@ -68,14 +68,14 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 					a.log.Error("stop recording that could not be paused", "recording", e.Name, "err", stopErr)
 				}
 				a.post(func() {
-					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "could not be paused, stopped: "+err.Error())
+					a.recordingReport(caller, e.Name, queue.RecordingFailure, 0, "could not be paused, stopped: "+err.Error())
 				})
 			}
 		case queue.RecordResume:
 			if err := a.ari.UnpauseRecording(ctx, e.Name); err != nil {
 				a.log.Error("resume recording", "caller", id, "recording", e.Name, "err", err)
 				a.post(func() {
-					a.recordingReport(id, e.Name, queue.RecordingFailure, 0, "could not be resumed: "+err.Error())
+					a.recordingReport(caller, e.Name, queue.RecordingFailure, 0, "could not be resumed: "+err.Error())
 				})
 			}
 		}
