@@ -569,6 +569,11 @@ func (a *App) ring(e queue.RingAgent) {
 		// hold music is resampled for every caller (ari/README.md).
 		Formats: "ulaw",
 	}
+	if e.AutoAnswer > 0 && strings.HasPrefix(e.Device, "PJSIP/") {
+		// The queue's auto-answer, to the browser phone in the INVITE
+		// (phone.js reads it); a desk phone ignores an unknown header.
+		req.Variables = map[string]string{"PJSIP_HEADER(add," + AutoAnswerHeader + ")": strconv.Itoa(int(math.Ceil(e.AutoAnswer.Seconds())))}
+	}
 	offer, caller, agent := e.Offer, e.Caller, e.Agent
 	a.exec.SubmitRing(string(e.Offer), func(ctx context.Context) {
 		if a.cfg.Observer != nil {

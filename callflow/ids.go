@@ -18,6 +18,10 @@ const (
 	bridgePrefix   = "sqb-"
 )
 
+// AutoAnswerHeader carries a queue's auto-answer seconds to a browser
+// phone in the INVITE that rings it.
+const AutoAnswerHeader = "X-Stasisq-Answer-After"
+
 // AgentArg is the first Stasis argument of an agent leg we originated:
 // appArgs "agent,<offer id>".
 const AgentArg = "agent"

@@ -109,6 +109,10 @@ type QueueConfig struct {
 	// back (its first join time and priority) and its wait goes on from
 	// where it stopped; the two visits count as one call. 0: off.
 	AbandonResume time.Duration `json:"abandon_resume,omitempty"`
+	// AutoAnswer: browser phones answer this queue's calls by themselves
+	// after this long (0: as each agent's own setting says; with both, the
+	// shorter wins). Desk phones ring as always.
+	AutoAnswer time.Duration `json:"auto_answer,omitempty"`
 	// WelcomeBack is the sound played to such a returning caller before
 	// anything else ("" none).
 	WelcomeBack string `json:"welcome_back,omitempty"`

@@ -47,14 +47,17 @@ type (
 		// Callback: the agent takes a callback (agent first): on answer
 		// the customer at Number is dialled (DialCallback), not bridged.
 		Callback bool
-		Offer    OfferID
-		Caller   CallerID
-		Agent    AgentID
-		Device   string
-		Queue    string
-		Timeout  time.Duration
-		Number   string
-		Name     string
+		// AutoAnswer is the queue's: a browser phone answers by itself
+		// after it (0: as the agent's own setting says).
+		AutoAnswer time.Duration
+		Offer      OfferID
+		Caller     CallerID
+		Agent      AgentID
+		Device     string
+		Queue      string
+		Timeout    time.Duration
+		Number     string
+		Name       string
 	}
 	// DialCallback: call the customer of a callback at Endpoint, presenting
 	// CallerID, ringing for Timeout, into the application; report its

@@ -298,7 +298,7 @@ func (e *Engine) ring(c *callerState, m *member) {
 	e.emit(OfferStarted{At: e.now, Offer: o.id, Caller: c.id, Agent: a.id, Queue: q.cfg.Name})
 	e.agentChanged(a)
 	ring := RingAgent{Offer: o.id, Caller: c.id, Agent: a.id, Device: a.cfg.Device, Queue: q.cfg.Name,
-		Timeout: timeout, Number: c.number, Name: c.name}
+		Timeout: timeout, Number: c.number, Name: c.name, AutoAnswer: q.cfg.AutoAnswer}
 	if c.virtual() { // agent first: the agent takes a callback to this number
 		ring.Callback, ring.Number = true, c.cb.number
 	}

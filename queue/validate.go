@@ -74,6 +74,9 @@ func ValidateQueue(c QueueConfig) error {
 	} else if c.RecordRetention > 0 && c.RecordRetention < 24*time.Hour {
 		bad("record_retention", "at least a day (%s), or 0 to keep recordings", c.RecordRetention)
 	}
+	if c.AutoAnswer < 0 || c.AutoAnswer > time.Minute {
+		bad("auto_answer", "from 0 (the agents' own setting) to 60 seconds, not %s", c.AutoAnswer)
+	}
 	if c.AbandonResume < 0 || c.AbandonResume > MaxAbandonResume {
 		bad("abandon_resume", "from 0 (off) to %s, not %s", MaxAbandonResume, c.AbandonResume)
 	}

@@ -398,9 +398,9 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	}
 	e.endCall(obs, "c01", "bob")
 
-	// Auto-answer for the reopened console; bob away, so the next caller is
-	// hers and nobody clicks.
-	e.setAutoAnswer("alice", time.Second)
+	// The queue's auto-answer for the reopened console (hers is off: the
+	// INVITE says it); bob away, so the next caller is hers and nobody clicks.
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy, q.AutoAnswer = queue.Linear, time.Second })
 	e.mustDo(queue.AgentPause{Agent: "bob", Reason: "x"})
 	b.cue("reopen")
 	b.step("registered-again")
@@ -412,9 +412,18 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	e.waitEvent("c02", "call_completed")
 
 	// A second tab of hers waits, and takes the phone over when the first
-	// closes: never two registrations, never none for long.
+	// closes: never two registrations, never none for long. It answers by
+	// itself with her own auto-answer, the queue's now off.
+	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
+	e.setAutoAnswer("alice", time.Second)
+	b.cue("second")
 	b.step("second-tab")
 	e.waitUntil("alice's phone available from the second tab", func() bool { return e.agentDevice("alice") == queue.DeviceNotInUse })
+	obs.call("support", "c03")
+	b.step("auto-answered-agent")
+	e.waitConnected("c03", "alice")
+	obs.hangup("c03")
+	e.waitEvent("c03", "call_completed")
 	b.cue("done")
 	b.wait()
 	e.waitAsteriskClean(obs)

@@ -1,9 +1,9 @@
 // Closing the console takes the agent's browser phone off Asterisk, and
 // opening it again brings it back (cmd/stasisq's
 // TestAsteriskWebRTCUnregistered checks what routing makes of it); with
-// auto-answer the phone takes the next call by itself; a second tab of the
-// same user waits while the first holds the phone and takes over when it
-// closes.
+// the queue's auto-answer the phone takes the next call by itself; a second
+// tab of the same user waits while the first holds the phone and takes over
+// when it closes, and answers by itself with the agent's own auto-answer.
 import { run, signIn, until, step, cue, USERS, BASE } from './lib.mjs';
 
 const phoneState = (page) => page.getByTestId('phone-state').getAttribute('data-state');
@@ -22,15 +22,19 @@ await run('webrtc-unregistered', async (browser) => {
   await cue('reopen');
   page = await open();
   step('registered-again');
-  await until('the phone to answer by itself', async () => (await phoneState(page)) === 'incall', 40_000);
+  await until("the phone to answer by itself (the queue's auto-answer)", async () => (await phoneState(page)) === 'incall', 40_000);
   step('auto-answered');
   await until('the call to end', async () => (await phoneState(page)) === 'registered', 40_000);
 
+  await cue('second');
   const second = await page.context().newPage();
   await second.goto(`${BASE}/agent`);
   await until('the second tab to leave the phone to the first', async () => (await phoneState(second)) === 'other_tab');
   await page.close();
   await until('the second tab to take the phone over', async () => (await phoneState(second)) === 'registered', 40_000);
   step('second-tab');
+  await until("the second tab to answer by itself (the agent's auto-answer)", async () => (await phoneState(second)) === 'incall', 40_000);
+  step('auto-answered-agent');
+  await until('that call to end', async () => (await phoneState(second)) === 'registered', 40_000);
   await cue('done');
 });

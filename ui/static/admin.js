@@ -51,6 +51,7 @@ const QUEUE_FIELDS = [
   { name: 'announce_to_first_user', label: 'Announce also between the rings of a caller whose turn it is', type: 'bool' },
   { name: 'announce', label: 'Announcement to the agent before connecting (sounds, & between)', type: 'text' },
   { name: 'reportholdtime', label: "Tell the agent the caller's wait before connecting", type: 'bool' },
+  { name: 'auto_answer', label: 'Browser phones answer these calls by themselves after (s, 0: as each agent says)', type: 'secs' },
   { name: 'timeoutrestart', label: 'After a busy or declined agent, ring the next for the full ring time', type: 'bool' },
   { group: 'Keep-my-place callback' },
   { name: 'callback_mode', label: 'Offer callers a callback', type: 'select', options: () => ['', 'agent-first', 'customer-first'], help: 'they keep their place and hang up; agent-first rings the agent, then the customer; customer-first dials the customer, then rings agents' },

@@ -155,10 +155,14 @@ async function runPhone(account, ui) {
     setState('ringing');
     replace(controls, answerBtn, declineBtn);
     startRing();
-    if (account.auto_answer > 0) {
-      // Auto-answer (Admin > Users): the agent hears the ring, then the call.
+    // Auto-answer: the agent's own (Admin > Users), or the queue's, which
+    // stasisq puts in the INVITE; with both, the shorter. The agent hears
+    // the ring, then the call.
+    const fromQueue = Number(user.session?.request?.getHeader?.('X-Stasisq-Answer-After')) || 0;
+    const after = [account.auto_answer || 0, fromQueue].filter((s) => s > 0);
+    if (after.length) {
       const session = user.session;
-      setTimeout(() => { if (user.session === session && ring) answerBtn.click(); }, account.auto_answer * 1000);
+      setTimeout(() => { if (user.session === session && ring) answerBtn.click(); }, Math.min(...after) * 1000);
     }
   }
   function answered() {
