@@ -285,8 +285,8 @@ func (e *Engine) callbackOffered(c *callerState) bool {
 	if cfg.CallbackMode == "" || c.cb != nil || c.connected || c.gone || len(c.offers) > 0 {
 		return false
 	}
-	if h, err := ParseHours(cfg.CallbackHours); err != nil || !h.Open(e.now.In(e.loc)) {
-		return false // validated on the way in: an error is not a queue of ours
+	if !c.q.callbackHours.Open(e.now.In(e.loc)) {
+		return false
 	}
 	return e.expectedWait(c.q, c.q.position(c)) >= cfg.CallbackMinWait
 }
@@ -446,12 +446,9 @@ func (e *Engine) dialCallback(c *callerState, o *offer) {
 
 // callbackAnswered: the customer picked up.
 func (e *Engine) callbackAnswered(in CallbackAnswered) error {
-	c, err := e.caller(in.Caller, "callback answered")
+	c, err := e.dialled(in.Caller, "callback answered")
 	if err != nil {
 		return err
-	}
-	if c.cb == nil || c.cb.phase != cbDialing {
-		return fmt.Errorf("callback answered %q: not being dialled: %w", in.Caller, ErrInvalid)
 	}
 	cfg := &c.q.cfg
 	e.emit(CallbackAttemptEnded{At: e.now, Caller: c.id, Queue: cfg.Name, Attempt: c.cb.attempts, Result: "answered"})
@@ -470,25 +467,33 @@ func (e *Engine) callbackAnswered(in CallbackAnswered) error {
 	return nil
 }
 
+// dialled is the caller id whose customer is being dialled, for the
+// report of how the try went.
+func (e *Engine) dialled(id CallerID, what string) (*callerState, error) {
+	c, err := e.caller(id, what)
+	if err != nil {
+		return nil, err
+	}
+	if c.cb == nil || c.cb.phase != cbDialing {
+		return nil, fmt.Errorf("%s %q: not being dialled: %w", what, id, ErrInvalid)
+	}
+	return c, nil
+}
+
 // callbackFailed: the try ended unanswered (Reason: noanswer, busy,
 // unavailable, error); the agent waiting on it (agent first) is freed.
 func (e *Engine) callbackFailed(in CallbackFailed) error {
-	c, err := e.caller(in.Caller, "callback failed")
+	c, err := e.dialled(in.Caller, "callback failed")
 	if err != nil {
 		return err
-	}
-	if c.cb == nil || c.cb.phase != cbDialing {
-		return fmt.Errorf("callback failed %q: not being dialled: %w", in.Caller, ErrInvalid)
 	}
 	cfg := &c.q.cfg
 	e.emit(CallbackAttemptEnded{At: e.now, Caller: c.id, Queue: cfg.Name, Attempt: c.cb.attempts, Result: string(in.Reason)})
 	if o := c.cb.offer; o != nil {
 		c.cb.offer = nil
-		a := o.agent
-		e.emit(HangupAgent{Offer: o.id, Agent: a.id})
-		a.activity = actIdle // free again: agentChanged routes it
-		a.offer, a.caller, a.queue = nil, nil, nil
-		e.agentChanged(a)
+		e.emit(HangupAgent{Offer: o.id, Agent: o.agent.id})
+		e.releaseAgent(o.agent) // free again: agentChanged routes it
+		e.agentChanged(o.agent)
 	}
 	attempts := cfg.CallbackAttempts
 	if attempts <= 0 {
@@ -519,10 +524,8 @@ func (e *Engine) callbackAgentGone(c *callerState) bool {
 	c.cb.offer = nil
 	e.emit(CallbackAttemptEnded{At: e.now, Caller: c.id, Queue: c.q.cfg.Name, Attempt: c.cb.attempts, Result: "agent-hungup"})
 	e.emit(HangupCaller{Caller: c.id}) // the customer's ringing leg
-	a := o.agent
-	a.activity = actIdle
-	a.offer, a.caller, a.queue = nil, nil, nil
-	e.agentChanged(a)
+	e.releaseAgent(o.agent)
+	e.agentChanged(o.agent)
 	c.cb.phase = cbWaiting
 	e.readyCallers = append(e.readyCallers, c)
 	return true

@@ -291,6 +291,10 @@ func (e *Engine) configureQueue(cfg QueueConfig) error {
 	if err := ValidateQueue(cfg); err != nil {
 		return fmt.Errorf("configure queue %q: %w", cfg.Name, err)
 	}
+	hours, err := ParseHours(cfg.CallbackHours) // once here, not at every announcement
+	if err != nil {
+		return fmt.Errorf("configure queue %q: callback_hours: %w", cfg.Name, err)
+	}
 	cfg = cloneQueueConfig(cfg)
 	q, exists := e.queues[cfg.Name]
 	if !exists {
@@ -301,6 +305,7 @@ func (e *Engine) configureQueue(cfg QueueConfig) error {
 		q.rrNext = 0
 	}
 	q.cfg = cfg
+	q.callbackHours = hours
 	q.rules = slices.Clone(cfg.Rules)
 	slices.SortStableFunc(q.rules, func(a, b PenaltyRule) int { return int(a.After - b.After) })
 	e.emit(QueueConfigured{At: e.now, Config: cloneQueueConfig(cfg)})

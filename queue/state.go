@@ -10,6 +10,8 @@ import (
 type queueState struct {
 	cfg   QueueConfig
 	rules []PenaltyRule // cfg.Rules sorted by After
+	// callbackHours is cfg.CallbackHours parsed (ValidateQueue checked it).
+	callbackHours Hours
 
 	order   []*callerState // waiting callers, position 1 first, sorted by sortKey
 	members []*member      // every member, in configuration order
