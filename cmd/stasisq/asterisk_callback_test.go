@@ -91,13 +91,7 @@ func customerBridged(e *testEnv, obs *observer) string {
 // The callback's record: requested for number, its tries' results.
 func checkCallbackRecord(t *testing.T, e *testEnv, caller queue.CallerID, number, outcome string, results ...string) {
 	t.Helper()
-	if err := e.main.DB.Flush(e.ctx()); err != nil {
-		t.Fatal(err)
-	}
-	r, err := e.main.DB.Call(e.ctx(), caller)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := e.committedCall(caller)
 	var got []string
 	if r.Callback != nil {
 		for _, try := range r.Callback.Tries {

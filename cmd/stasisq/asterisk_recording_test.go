@@ -355,10 +355,7 @@ func TestAsteriskRecordingFailureKeepsTheCall(t *testing.T) {
 	if talk := talkOf(t, r.testEnv, "c01"); talk < 2*time.Second {
 		t.Errorf("talk %s: want the whole call, over 2 s", talk)
 	}
-	final, err := r.main.DB.Call(r.ctx(), "c01")
-	if err != nil {
-		t.Fatal(err)
-	}
+	final := r.committedCall("c01")
 	status, body, _ := download(t, r.sue, final.ID)
 	if status != http.StatusNotFound || !strings.Contains(string(body), "failed: Asterisk could not write the file") {
 		t.Errorf("download of a failed recording: status %d (%s), want 404 saying why it failed", status, body)

@@ -96,17 +96,7 @@ func returnedAheadAndAnswered(t *testing.T, e *testEnv, obs *observer, first, ba
 	obs.hangup(string(other))
 	e.waitUntil(string(other)+" abandoned", func() bool { l, n := leftReason(e, other); return n == 1 && l.Reason == queue.LeftAbandoned })
 
-	if err := e.main.DB.Flush(e.ctx()); err != nil { // the writer commits after the events
-		t.Fatal(err)
-	}
-	was, err := e.main.DB.Call(e.ctx(), first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now, err := e.main.DB.Call(e.ctx(), back)
-	if err != nil {
-		t.Fatal(err)
-	}
+	was, now := e.committedCall(first), e.committedCall(back)
 	if was.Outcome != queue.OutcomeReturned || was.ReturnedAs != back || now.ReturnOf != first || now.Outcome != queue.OutcomeCompleted {
 		t.Errorf("records: %s %s (as %q), %s %s (of %q); want %s returned as %s, which was answered", first, was.Outcome, was.ReturnedAs, back, now.Outcome, now.ReturnOf, first, back)
 	}

@@ -282,10 +282,7 @@ func TestAsteriskMoveBetweenQueuesKeepingTheWait(t *testing.T) {
 	e.mustDo(queue.AgentUnpause{Agent: "bob"})
 	e.waitConnected("c01", "bob")
 	e.endCall(obs, "c01", "bob")
-	rec, err := e.main.DB.Call(e.ctx(), "c01")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := e.committedCall("c01")
 	if rec.Queue != "sales" || len(rec.Moves) != 1 || !rec.Moves[0].KeepWait {
 		t.Errorf("call record: got queue %s moves %+v, want moved to sales keeping its wait", rec.Queue, rec.Moves)
 	}

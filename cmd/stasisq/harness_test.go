@@ -266,6 +266,21 @@ func (e *testEnv) waitUntil(what string, cond func() bool) {
 	}
 }
 
+// committedCall is the caller's call record once every event recorded so
+// far is committed: the store's writer commits after the events are
+// published, so a record read right after an event may not have it yet.
+func (e *testEnv) committedCall(caller queue.CallerID) queue.CallRecord {
+	e.tb.Helper()
+	if err := e.main.DB.Flush(e.ctx()); err != nil {
+		e.tb.Fatalf("flush the store: %v", err)
+	}
+	rec, err := e.main.DB.Call(e.ctx(), caller)
+	if err != nil {
+		e.tb.Fatalf("call record of %s: %v", caller, err)
+	}
+	return rec
+}
+
 func (e *testEnv) agentState(id string) queue.AgentState {
 	snap, err := e.main.App.Snapshot(e.ctx())
 	if err != nil {
