@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,6 +116,11 @@ func mustObserve(tb testing.TB, ast *asteriskt.Instance) *observer {
 	c, err := ari.NewClient(ari.Config{URL: ast.ARIURL, User: ast.ARIUser, Password: ast.ARIPassword, App: "observer",
 		Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
+		tb.Fatal(err)
+	}
+	// The observer hears at a party's ear by recording its channel, into
+	// Asterisk's recording directory, which Asterisk does not make itself.
+	if err := os.MkdirAll(filepath.Join(ast.RunDir, "spool", "recording"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	o := &observer{tb: tb, ari: c, arrived: map[string]bool{}, done: map[string][]string{}, talked: map[string]int{}, parties: map[string]string{}}
@@ -233,8 +239,20 @@ func (o *observer) say(id, sound string) {
 	o.tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
-	if _, err := o.ari.Play(ctx, "o-"+id, "", "sound:"+sound); err != nil {
+	if _, err := o.ari.Play(ctx, "o-"+id, "say-"+id, "sound:"+sound); err != nil {
 		o.tb.Fatalf("play %s from caller %s: %v", sound, id, err)
+	}
+}
+
+// hush stops what caller id says. A channel's ARI operations run one
+// after another: a recording of the caller's ear asked for while it still
+// speaks would start only once the sound ends, and hear nothing before.
+func (o *observer) hush(id string) {
+	o.tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := o.ari.StopPlayback(ctx, "say-"+id); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		o.tb.Fatalf("stop caller %s speaking: %v", id, err)
 	}
 }
 

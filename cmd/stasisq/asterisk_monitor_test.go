@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"net/http"
 	"slices"
@@ -62,11 +60,6 @@ func mustMonitoredCall(t *testing.T, device string, edit func(*queue.QueueConfig
 	if err := e.main.configureUser(e.ctx(), sam, "sam-password"); err != nil {
 		t.Fatal(err)
 	}
-	// The test hears at each party's ear by recording its channel, into
-	// Asterisk's recording directory, which Asterisk does not make itself.
-	if err := os.MkdirAll(filepath.Join(e.ast.RunDir, "spool", "recording"), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	m := &monitoredEnv{testEnv: e, obs: obs, sam: MustConsoleLogin(t, e.main.URL(), "sam", "sam-password")}
 	obs.call("sales", "c01")
 	e.waitEvent("c01", "call_connected")
@@ -92,6 +85,29 @@ func (o *observer) party(t *testing.T, role string) string {
 // receives) and heard means the recording is not silence.
 func (o *observer) speaks(t *testing.T, from string, ears map[string]string) map[string]bool {
 	t.Helper()
+	// tt-weasels lasts 3 s: the recordings take it all in.
+	got := o.earsRMS(t, ears, 3*time.Second, func() {
+		if _, err := o.ari.Play(t.Context(), from, "", "sound:tt-weasels"); err != nil {
+			t.Fatalf("play from %s: %v", from, err)
+		}
+	})
+	heard := map[string]bool{}
+	for name, rms := range got {
+		heard[name] = rms > speechRMS
+	}
+	return heard
+}
+
+// speechRMS tells sound from silence on an ear: speech and music are
+// thousands, a quiet line tens.
+const speechRMS = 300
+
+// earsRMS records each ear's channel (what it receives) for d, with during
+// run once the recordings have started, and returns each recording's RMS
+// level (0 for an ear that got no frame). It waits a second past d, so
+// that a recording ends by its length when frames reach it.
+func (o *observer) earsRMS(t *testing.T, ears map[string]string, d time.Duration, during func()) map[string]float64 {
+	t.Helper()
 	ctx := t.Context()
 	names := map[string]string{}
 	for name, ch := range ears {
@@ -99,17 +115,16 @@ func (o *observer) speaks(t *testing.T, from string, ears map[string]string) map
 		o.earSeq++
 		rec := fmt.Sprintf("ear-%d-%s", o.earSeq, name)
 		o.mu.Unlock()
-		if _, err := o.ari.RecordChannel(ctx, ch, ari.RecordRequest{Name: rec, Format: "wav", MaxDuration: 3}); err != nil {
+		if _, err := o.ari.RecordChannel(ctx, ch, ari.RecordRequest{Name: rec, Format: "wav", MaxDuration: int(d / time.Second)}); err != nil {
 			t.Fatalf("record %s's ear: %v", name, err)
 		}
 		names[name] = rec
 	}
-	// tt-weasels lasts 3 s: the recordings take it all in.
-	if _, err := o.ari.Play(ctx, from, "", "sound:tt-weasels"); err != nil {
-		t.Fatalf("play from %s: %v", from, err)
+	if during != nil {
+		during()
 	}
-	time.Sleep(4 * time.Second)
-	heard := map[string]bool{}
+	time.Sleep(d + time.Second)
+	levels := map[string]float64{}
 	for name, rec := range names {
 		// An ear nothing reached has no frames: its recording never ends
 		// by its length and is empty or absent once stopped.
@@ -138,10 +153,10 @@ func (o *observer) speaks(t *testing.T, from string, ears map[string]string) map
 			w, err = parseWAV(data)
 			return err == nil, fmt.Sprintf("%+v %v", w, err)
 		})
-		heard[name] = w.rms > 300 // speech is thousands; a quiet line tens
+		levels[name] = w.rms
 		t.Logf("%s's ear: RMS %.0f over %s", name, w.rms, w.duration)
 	}
-	return heard
+	return levels
 }
 
 // wantHeard fails t unless exactly the ears in want heard.

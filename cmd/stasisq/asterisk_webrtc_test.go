@@ -296,11 +296,10 @@ func rtpCounts(t *testing.T, e *testEnv, agent string) (rx, tx int) {
 // TestAsteriskWebRTCAnswer: alice's console registers its phone, rings with
 // the caller's number, she answers in the browser, audio flows both ways
 // (the browser's getStats and Asterisk's RTP counters), mute silences her
-// microphone, the keypad reaches Asterisk, her hold puts the caller's leg on hold
-// in Asterisk (which then plays it music: not heard here, TALK_DETECT on
-// the caller's ear blocked in Asterisk during the hold), and her
-// hang-up from the browser
-// ends the call with the talk time it had.
+// microphone, the keypad reaches Asterisk, her hold puts the caller's leg
+// on hold in Asterisk, which plays the caller music (recorded at the
+// caller's ear, alice muted) until she resumes, and her hang-up from the
+// browser ends the call with the talk time it had.
 func TestAsteriskWebRTCAnswer(t *testing.T) {
 	if !mustInNetns(t) {
 		return
@@ -341,12 +340,23 @@ func TestAsteriskWebRTCAnswer(t *testing.T) {
 
 	b.step("held")
 	// The browser's hold (a sendonly re-INVITE) reaches the caller's leg
-	// as a hold indication, and a Local channel so held plays itself music.
+	// as a hold indication, and the caller's channel plays itself music:
+	// alice is muted, so what the caller's ear gets is the music.
 	e.waitUntil("the caller's leg held by alice's hold", func() bool {
 		v, err := e.main.ARI.GetVariable(e.ctx(), "c01", "CHANNEL(onhold)")
 		return err == nil && v == "1"
 	})
+	obs.hush("c01")
+	ear := map[string]string{"caller": "o-c01"}
+	if rms := obs.earsRMS(t, ear, 3*time.Second, nil)["caller"]; rms <= speechRMS {
+		t.Errorf("held by alice, the caller's ear got RMS %.0f, want music (over %d)", rms, speechRMS)
+	}
 	b.cue("hold-checked")
+	b.step("resumed")
+	if rms := obs.earsRMS(t, ear, 3*time.Second, nil)["caller"]; rms > speechRMS {
+		t.Errorf("resumed with alice muted, the caller's ear got RMS %.0f, want the music gone (under %d)", rms, speechRMS)
+	}
+	b.cue("resume-checked")
 
 	hungUp := b.step("hung-up")
 	b.wait()

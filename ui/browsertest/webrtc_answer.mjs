@@ -2,7 +2,8 @@
 // cmd/stasisq's TestAsteriskWebRTCAnswer): alice's phone registers, rings
 // with the caller's number when the test queues a caller, she answers,
 // audio flows both ways (getStats), she mutes (nothing more from her
-// microphone) and unmutes, presses a key, holds and resumes, and hangs up.
+// microphone) and unmutes, presses a key, holds (the caller hears music) and
+// resumes (the music stops), and hangs up.
 import { run, signIn, until, assert, log, screenshot, step, cue, USERS } from './lib.mjs';
 
 await run('webrtc-answer', async (browser) => {
@@ -55,12 +56,18 @@ await run('webrtc-answer', async (browser) => {
   await alice.getByTestId('phone-dtmf-5').click();
   step('dtmf', '5');
   await cue('dtmf-checked');
+  // Muted through the hold and after it, so that what the caller hears
+  // while held can only be Asterisk's music, and after it silence.
+  await alice.getByTestId('phone-mute').click();
   await alice.getByTestId('phone-hold').click();
   await until('the hold to take', async () => (await alice.getByTestId('phone-hold').getAttribute('aria-pressed')) === 'true');
   step('held');
   await cue('hold-checked');
   await alice.getByTestId('phone-hold').click();
   await until('the call to resume', async () => (await alice.getByTestId('phone-hold').getAttribute('aria-pressed')) === 'false');
+  step('resumed');
+  await cue('resume-checked');
+  await alice.getByTestId('phone-mute').click();
 
   await alice.getByTestId('phone-hangup').click();
   await until('the phone to be ready again', async () => (await state()) === 'registered');
