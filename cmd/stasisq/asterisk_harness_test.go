@@ -83,7 +83,7 @@ exten => _X.,1,Busy(10)
 // MustStartAsteriskEnv starts a real Asterisk with the test dialplan (and
 // any files of extra laid over it) and stasisq against it, and connects the
 // observer.
-func MustStartAsteriskEnv(tb testing.TB, extra map[string]string) (*testEnv, *observer) {
+func MustStartAsteriskEnv(tb testing.TB, extra map[string]string, configure ...func(*Config)) (*testEnv, *observer) {
 	tb.Helper()
 	conf := map[string]string{"extensions.conf": asteriskDialplan}
 	for k, v := range extra {
@@ -92,7 +92,7 @@ func MustStartAsteriskEnv(tb testing.TB, extra map[string]string) (*testEnv, *ob
 	ast := asteriskt.Start(tb, conf)
 	env := &testEnv{tb: tb, ast: ast, dir: tb.TempDir(), events: &eventLog{}, logs: &logRecorder{}}
 	obs := mustObserve(tb, ast)
-	env.MustRunMain()
+	env.MustRunMain(configure...)
 	return env, obs
 }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -204,13 +206,13 @@ const phoneTestPassword = "browser-phone-pass"
 
 // MustStartPhoneEnv is a real Asterisk with the sample's sorcery.conf (so
 // stasisq can provision browser phones) and stasisq against it.
-func MustStartPhoneEnv(t *testing.T) (*testEnv, *observer) {
+func MustStartPhoneEnv(t *testing.T, configure ...func(*Config)) (*testEnv, *observer) {
 	t.Helper()
 	sorcery, err := os.ReadFile(filepath.Join("..", "..", "asterisk-conf", "sorcery.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return MustStartAsteriskEnv(t, map[string]string{"sorcery.conf": string(sorcery)})
+	return MustStartAsteriskEnv(t, map[string]string{"sorcery.conf": string(sorcery)}, configure...)
 }
 
 // mustBrowserAgent makes id an agent whose phone is the console, with a
@@ -386,7 +388,8 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	if !mustInNetns(t) {
 		return
 	}
-	e, obs := MustStartPhoneEnv(t)
+	network := newBrowserNetwork(t)
+	e, obs := MustStartPhoneEnv(t, network.through)
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
 	e.mustBrowserAgent("alice", "support")
 	b := startPhoneBrowser(t, e, "webrtc_unregistered.mjs")
@@ -434,7 +437,128 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 	e.waitConnected("c03", "alice")
 	obs.hangup("c03")
 	e.waitEvent("c03", "call_completed")
+
+	// The network between her browser and Asterisk drops for 6 s: the
+	// connection is cut and new ones fail. Asterisk loses her contact with
+	// the websocket, routing
+	// stops offering her calls, her console says it is reconnecting; once
+	// the network is back SIP.js connects and registers again by itself
+	// and she takes the next call.
+	b.step("idle")
+	b.cue("drop")
+	dropped := time.Now()
+	if cut := network.drop(); cut == 0 {
+		t.Fatal("the browser's phone had no connection to Asterisk to cut")
+	}
+	e.waitUntil("alice's phone unavailable when her network dropped", func() bool { return e.agentDevice("alice") == queue.DeviceUnavailable })
+	t.Logf("alice unavailable %s after her network dropped", time.Since(dropped).Round(100*time.Millisecond))
+	b.step("reconnecting")
+	obs.call("support", "c04") // waits: bob is paused, alice unreachable
+	time.Sleep(time.Until(dropped.Add(6 * time.Second)))
+	if offers := offersOf(e, "c04"); len(offers) > 0 {
+		t.Errorf("alice was rung while her network was down: %+v", offers)
+	}
+	network.restore()
+	back := time.Now()
+	b.step("reconnected")
+	e.waitUntil("alice's phone registered after the network came back", func() bool { return e.agentDevice("alice") != queue.DeviceUnavailable })
+	t.Logf("alice's phone back %s after the network came back", time.Since(back).Round(100*time.Millisecond))
+	b.step("auto-answered-after-drop")
+	e.waitConnected("c04", "alice")
+	obs.hangup("c04")
+	e.waitEvent("c04", "call_completed")
 	b.cue("done")
 	b.wait()
 	e.waitAsteriskClean(obs)
+}
+
+// browserNetwork stands between the browsers and Asterisk's SIP websocket:
+// a TCP relay the test can cut, as a network that drops. stasisq's own
+// ARI connection does not go through it.
+type browserNetwork struct {
+	t      *testing.T
+	ln     net.Listener
+	target string // Asterisk's HTTP address
+
+	mu    sync.Mutex
+	down  bool
+	conns []net.Conn
+}
+
+func newBrowserNetwork(t *testing.T) *browserNetwork {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &browserNetwork{t: t, ln: ln}
+	t.Cleanup(func() { ln.Close(); n.cut() })
+	go n.serve()
+	return n
+}
+
+// through sends the browser phones' websocket through n.
+func (n *browserNetwork) through(c *Config) {
+	u, err := url.Parse(c.ARIURL)
+	if err != nil {
+		n.t.Fatal(err)
+	}
+	n.mu.Lock()
+	n.target = u.Host
+	n.mu.Unlock()
+	c.PhoneWSURL = "ws://" + n.ln.Addr().String() + "/ws"
+}
+
+func (n *browserNetwork) serve() {
+	for {
+		in, err := n.ln.Accept()
+		if err != nil {
+			return // closed by the test's end
+		}
+		n.mu.Lock()
+		down, target := n.down, n.target
+		n.mu.Unlock()
+		if down {
+			in.Close() // no way through while the network is down
+			continue
+		}
+		out, err := net.Dial("tcp", target)
+		if err != nil {
+			n.t.Logf("browser network: dial Asterisk: %v", err)
+			in.Close()
+			continue
+		}
+		n.mu.Lock()
+		n.conns = append(n.conns, in, out)
+		n.mu.Unlock()
+		go func() { io.Copy(out, in); out.Close() }()
+		go func() { io.Copy(in, out); in.Close() }()
+	}
+}
+
+// cut closes every connection through n.
+func (n *browserNetwork) cut() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.conns {
+		c.Close()
+	}
+	cut := len(n.conns) / 2
+	n.conns = nil
+	return cut
+}
+
+// drop takes the network down: what was connected is cut and nothing
+// gets through until restore.
+func (n *browserNetwork) drop() int {
+	n.mu.Lock()
+	n.down = true
+	n.mu.Unlock()
+	return n.cut()
+}
+
+func (n *browserNetwork) restore() {
+	n.mu.Lock()
+	n.down = false
+	n.mu.Unlock()
 }

@@ -101,9 +101,15 @@ async function runPhone(account, ui) {
     },
     delegate: {
       onServerConnect: () => { setState('connecting'); register(); },
-      onServerDisconnect: () => { if (!inCallSince) setState('reconnecting', 'The connection to the phone server dropped; trying again every few seconds.'); },
+      onServerDisconnect: () => { if (!inCallSince) setState('reconnecting', 'The connection to the phone server dropped: no calls are offered to you until it is back; trying again every few seconds.'); },
       onRegistered: () => { if (!inCallSince && !ring) setState('registered', `Calls ring here (${account.username}).`); },
-      onUnregistered: () => { if (!inCallSince) setState('unregistered', 'Not registered: no calls are offered to you.'); },
+      // A dropped connection unregisters too: say what the agent can wait
+      // for (the phone reconnects by itself), not only that it is off.
+      onUnregistered: () => {
+        if (inCallSince) return;
+        if (user.isConnected()) setState('unregistered', 'Not registered: no calls are offered to you.');
+        else setState('reconnecting', 'The connection to the phone server dropped: no calls are offered to you until it is back; trying again every few seconds.');
+      },
       onCallReceived: () => incoming(),
       onCallAnswered: () => answered(),
       onCallHangup: () => ended(),
