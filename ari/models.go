@@ -105,6 +105,16 @@ type Application struct {
 	EventsDisallowed []json.RawMessage `json:"events_disallowed"`
 }
 
+// Module is GET /asterisk/modules/{moduleName}: a module Asterisk has
+// loaded (one it has not is ErrNotFound).
+type Module struct {
+	Name         string `json:"name"`
+	Description  string `json:"description"`
+	UseCount     int    `json:"use_count"`
+	Status       string `json:"status"` // "Running" once loaded
+	SupportLevel string `json:"support_level"`
+}
+
 // AsteriskInfo is GET /asterisk/info.
 type AsteriskInfo struct {
 	Build  *BuildInfo  `json:"build,omitempty"`
@@ -222,6 +232,7 @@ var modelTypes = map[string]any{
 	"DeviceState":         DeviceState{},
 	"Application":         Application{},
 	"AsteriskInfo":        AsteriskInfo{},
+	"Module":              Module{},
 	"BuildInfo":           BuildInfo{},
 	"SystemInfo":          SystemInfo{},
 	"ConfigInfo":          ConfigInfo{},

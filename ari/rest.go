@@ -66,6 +66,13 @@ func (c *Client) AsteriskInfo(ctx context.Context) (*AsteriskInfo, error) {
 	return get[AsteriskInfo](ctx, c, "/asterisk/info", "/asterisk/info")
 }
 
+// GetModule returns a module Asterisk has loaded, named by its file
+// (codec_opus.so: Asterisk 22 answers 409 for the bare name); ErrNotFound
+// for one it has not.
+func (c *Client) GetModule(ctx context.Context, name string) (*Module, error) {
+	return get[Module](ctx, c, "/asterisk/modules/{moduleName}", "/asterisk/modules/"+seg(name))
+}
+
 // ListChannels lists every channel Asterisk has, in Stasis or not.
 func (c *Client) ListChannels(ctx context.Context) ([]Channel, error) {
 	return list[Channel](ctx, c, "/channels")

@@ -83,6 +83,7 @@ func MustRecordingClient(tb testing.TB) (*Client, *recorder, *[]string) {
 // set. Ids hold characters that need escaping to prove they survive.
 var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"AsteriskInfo": func(ctx context.Context, c *Client) error { _, err := c.AsteriskInfo(ctx); return err },
+	"GetModule":    func(ctx context.Context, c *Client) error { _, err := c.GetModule(ctx, "codec_opus"); return err },
 	"ListChannels": func(ctx context.Context, c *Client) error { _, err := c.ListChannels(ctx); return err },
 	"GetChannel":   func(ctx context.Context, c *Client) error { _, err := c.GetChannel(ctx, "17956.3"); return err },
 	"Originate": func(ctx context.Context, c *Client) error {

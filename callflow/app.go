@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"stasisq/queue"
@@ -106,6 +107,10 @@ type App struct {
 	counter        uint64                              // for bridge and playback ids
 	connected      bool
 	resumed        bool // the store's state has been applied
+	// phoneCodecs is what the browser phones' endpoints allow when the
+	// configuration leaves it to Asterisk: found on every connection
+	// (phones.go), read by the executor's lanes.
+	phoneCodecs atomic.Pointer[string]
 }
 
 type callerLeg struct {

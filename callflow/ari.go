@@ -51,6 +51,7 @@ type ARI interface {
 	GetEndpoint(ctx context.Context, tech, resource string) (*ari.Endpoint, error)
 	ListEndpoints(ctx context.Context) ([]ari.Endpoint, error)
 
+	GetModule(ctx context.Context, name string) (*ari.Module, error)
 	PutConfigObject(ctx context.Context, class, objectType, id string, fields []ari.ConfigTuple) ([]ari.ConfigTuple, error)
 	DeleteConfigObject(ctx context.Context, class, objectType, id string) error
 }

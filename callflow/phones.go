@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"slices"
+	"strings"
 
 	"stasisq/ari"
 	"stasisq/queue"
@@ -72,8 +73,10 @@ func (a *App) phoneList() []queue.AgentConfig {
 	return out
 }
 
-// putPhones provisions every browser phone (executor, reconcile).
+// putPhones provisions every browser phone (executor, reconcile), with
+// the codecs this Asterisk has.
 func (a *App) putPhones(ctx context.Context, agents []queue.AgentConfig) {
+	a.findPhoneCodecs(ctx)
 	for _, cfg := range agents {
 		a.putPhone(ctx, cfg)
 	}
@@ -84,7 +87,7 @@ func (a *App) putPhone(ctx context.Context, cfg queue.AgentConfig) {
 		a.log.Error("browser phone not provisioned: stasisq has no phone secret", "agent", cfg.ID)
 		return
 	}
-	for _, o := range webphone.Objects(a.cfg.PhoneSecret, cfg, a.cfg.PhoneOptions) {
+	for _, o := range webphone.Objects(a.cfg.PhoneSecret, cfg, a.phoneOptions()) {
 		if _, err := a.ari.PutConfigObject(ctx, "res_pjsip", o.Type, o.ID, o.Fields); err != nil {
 			// Most often sorcery.conf has no writable wizard for it.
 			a.log.Error("browser phone not provisioned on Asterisk: its sorcery.conf needs a memory wizard for res_pjsip endpoint, aor and auth (asterisk-conf/sorcery.conf)",
@@ -96,10 +99,42 @@ func (a *App) putPhone(ctx context.Context, cfg queue.AgentConfig) {
 }
 
 func (a *App) deletePhone(ctx context.Context, cfg queue.AgentConfig) {
-	objs := webphone.Objects(a.cfg.PhoneSecret, cfg, a.cfg.PhoneOptions)
+	objs := webphone.Objects(a.cfg.PhoneSecret, cfg, a.phoneOptions())
 	for _, o := range slices.Backward(objs) {
 		if err := a.ari.DeleteConfigObject(ctx, "res_pjsip", o.Type, o.ID); err != nil && !errors.Is(err, ari.ErrNotFound) {
 			a.log.Warn("remove browser phone from Asterisk", "agent", cfg.ID, "object", o.Type, "err", err)
 		}
 	}
+}
+
+// findPhoneCodecs asks Asterisk whether it has codec_opus, unless the
+// configuration names the codecs: a browser's opus beats G.711 on a poor
+// network, but an endpoint that allows a codec Asterisk cannot translate
+// fails its calls. Asked on every connection: the Asterisk behind it may
+// have been rebuilt or be another one.
+func (a *App) findPhoneCodecs(ctx context.Context) {
+	if a.cfg.PhoneOptions.Codecs != "" {
+		return
+	}
+	codecs := webphone.G711Codecs
+	m, err := a.ari.GetModule(ctx, "codec_opus.so") // without .so, a loaded module is a 409
+	switch {
+	case err == nil && strings.EqualFold(m.Status, "running"):
+		codecs = webphone.OpusCodecs
+	case err != nil && !errors.Is(err, ari.ErrNotFound):
+		a.log.Warn("cannot tell whether Asterisk has codec_opus; browser phones get ulaw and alaw", "err", err)
+	}
+	if old := a.phoneCodecs.Swap(&codecs); old == nil || *old != codecs {
+		a.log.Info("browser phones' codecs", "allow", codecs)
+	}
+}
+
+// phoneOptions shape the browser phones' endpoints: the configured ones,
+// with the codecs found on Asterisk when none are configured.
+func (a *App) phoneOptions() webphone.Options {
+	o := a.cfg.PhoneOptions
+	if c := a.phoneCodecs.Load(); o.Codecs == "" && c != nil {
+		o.Codecs = *c
+	}
+	return o
 }

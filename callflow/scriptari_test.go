@@ -408,6 +408,12 @@ func (f *scriptARI) playing(id string) string {
 	return f.playingOn[id]
 }
 
+// GetModule answers that no module is loaded (a build without codec_opus).
+// Not recorded: every reconcile asks it, and the scripts are about calls.
+func (f *scriptARI) GetModule(ctx context.Context, name string) (*ari.Module, error) {
+	return nil, &ari.Error{Status: http.StatusNotFound, Message: "Module could not be found in running modules"}
+}
+
 func (f *scriptARI) PutConfigObject(ctx context.Context, class, typ, id string, fields []ari.ConfigTuple) ([]ari.ConfigTuple, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

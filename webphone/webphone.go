@@ -25,13 +25,20 @@ type Object struct {
 
 // Options shape the endpoints.
 type Options struct {
-	// Codecs is the endpoint's allow list; "" means ulaw,alaw (opus too
-	// where Asterisk has codec_opus: set "opus,ulaw,alaw").
+	// Codecs is the endpoint's allow list; "" means G711Codecs (the call
+	// flow puts OpusCodecs where Asterisk has codec_opus).
 	Codecs string
 	// Context is where a call the browser itself makes lands; stasisq's
 	// phones only take calls, so by default a context no dialplan has.
 	Context string
 }
+
+// The endpoints' codecs: G.711 everywhere, opus first where Asterisk can
+// translate it (codec_opus).
+const (
+	G711Codecs = "ulaw,alaw"
+	OpusCodecs = "opus,ulaw,alaw"
+)
 
 // DefaultContext is a context no dialplan has: a call a browser phone
 // places itself goes nowhere.
@@ -44,7 +51,7 @@ func Objects(secret []byte, agent queue.AgentConfig, o Options) []Object {
 	id := queue.BrowserEndpoint(agent.ID)
 	codecs, context := o.Codecs, o.Context
 	if codecs == "" {
-		codecs = "ulaw,alaw"
+		codecs = G711Codecs
 	}
 	if context == "" {
 		context = DefaultContext

@@ -31,6 +31,11 @@ type Options struct {
 	// HistoryLimit caps how many events and requests Events and Requests
 	// keep (the oldest go first), for long runs such as the demo; 0 keeps all.
 	HistoryLimit int
+	// Modules are the modules GET /asterisk/modules/{name} finds loaded
+	// (named without ".so"), beyond the fake's own (res_pjsip, res_ari,
+	// app_stasis, codec_ulaw, codec_alaw: a build without codec_opus, as
+	// ../shared/asterisk's).
+	Modules []string
 }
 
 // Request is one REST request the fake served.
@@ -466,6 +471,9 @@ func (s *Server) route(r *http.Request) reply {
 		if len(seg) == 2 && seg[1] == "ping" && m == http.MethodGet {
 			return okReply(map[string]string{"asterisk_id": asteriskID, "ping": "pong", "timestamp": stamp(time.Now())})
 		}
+		if len(seg) == 3 && seg[1] == "modules" && m == http.MethodGet {
+			return s.module(seg[2])
+		}
 		if len(seg) >= 3 && seg[1] == "config" && seg[2] == "dynamic" {
 			return s.routeConfig(m, seg[3:], p)
 		}
@@ -506,6 +514,25 @@ func (s *Server) route(r *http.Request) reply {
 		}
 	}
 	return errReply(http.StatusNotFound, "Resource not found")
+}
+
+// module answers as Asterisk 22 does: a loaded module by its file name
+// (codec_ulaw.so); the same name without ".so" is a 409, one not loaded a
+// 404 (TestAsteriskModulesAsTheFakeAnswers).
+func (s *Server) module(name string) reply {
+	loaded := func(n string) bool {
+		n = strings.TrimSuffix(n, ".so")
+		return slices.Contains([]string{"res_pjsip", "res_ari", "app_stasis", "codec_ulaw", "codec_alaw"}, n) ||
+			slices.Contains(s.opts.Modules, n)
+	}
+	switch {
+	case !loaded(name):
+		return errReply(http.StatusNotFound, "Module could not be found in running modules")
+	case !strings.HasSuffix(name, ".so"):
+		return errReply(http.StatusConflict, "Module information could not be retrieved")
+	}
+	return okReply(map[string]any{"name": name, "description": name, "use_count": 0,
+		"status": "Running", "support_level": "core"})
 }
 
 func (s *Server) asteriskInfo() asteriskInfoJSON {

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"stasisq/ari/aritest"
 	"stasisq/queue"
 	"stasisq/webphone"
 )
@@ -33,6 +34,9 @@ func TestBrowserPhoneProvisioning(t *testing.T) {
 	if ep["webrtc"] != "yes" || ep["aors"] != "stasisq-carol" || ep["auth"] != "stasisq-carol" {
 		t.Errorf("endpoint got %v", ep)
 	}
+	if ep["allow"] != webphone.G711Codecs {
+		t.Errorf("endpoint allows %q on an Asterisk without codec_opus, want %q", ep["allow"], webphone.G711Codecs)
+	}
 
 	e.fake.ForgetConfigObjects()
 	e.fake.DropWebsockets()
@@ -48,5 +52,44 @@ func TestBrowserPhoneProvisioning(t *testing.T) {
 	if err := e.main.configureUser(e.ctx(), queue.User{ID: "dave", Name: "Dave", Role: queue.RoleAgent, Agent: queue.AgentConfig{
 		Device: "PJSIP/stasisq-someone", Phone: queue.PhoneBrowser}}, ""); err == nil {
 		t.Error("a browser phone on another's device was accepted")
+	}
+}
+
+// Opus where Asterisk has codec_opus, unless --phone-codecs says otherwise.
+func TestBrowserPhoneCodecs(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		modules []string
+		flag    string
+		want    string
+	}{
+		{"no codec_opus", nil, "", webphone.G711Codecs},
+		{"codec_opus loaded", []string{"codec_opus"}, "", webphone.OpusCodecs},
+		{"configured", []string{"codec_opus"}, "alaw", "alaw"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := MustStartEnv(t, func(o *aritest.Options) { o.Modules = tc.modules })
+			if tc.flag != "" { // --phone-codecs, on a second run
+				if err := e.main.Close(); err != nil {
+					t.Fatal(err)
+				}
+				e.MustRunMain(func(c *Config) { c.PhoneCodecs = tc.flag })
+			}
+			e.MustQueue("support", nil)
+			carol := queue.User{ID: "carol", Name: "Carol", Role: queue.RoleAgent, Agent: queue.AgentConfig{
+				Device: queue.BrowserDevice("carol"), Phone: queue.PhoneBrowser, Queues: []queue.Membership{{Queue: "support"}}}}
+			if err := e.main.configureUser(e.ctx(), carol, ""); err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			e.waitUntil("carol's endpoint on Asterisk", func() bool {
+				ep, ok := e.fake.ConfigObject("res_pjsip", "endpoint", "stasisq-carol")
+				got = ep["allow"]
+				return ok
+			})
+			if got != tc.want {
+				t.Errorf("endpoint allows %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
