@@ -54,6 +54,7 @@ var scenarios = []struct{ name, script string }{
 	{"agent call", "agent_call.mjs"},
 	{"call recording", "call_recording.mjs"},
 	{"reports", "reports.mjs"},
+	{"console navigation", "console_navigation.mjs"},
 }
 
 // mustBrowserSetup finds node, makes the screenshots' directory and builds

@@ -74,8 +74,9 @@ const QUEUE_FIELDS = [
   { name: 'rules', label: 'One rule per line: after seconds, max penalty, min penalty (+N / -N relative)', type: 'rules' },
 ];
 
-export async function showAdmin(main, session) {
+export async function showAdmin(main, session, { signal } = {}) {
   const meta = await get('/api/admin/meta');
+  if (signal?.aborted) return; // another screen was opened meanwhile
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'admin-status' });
   const queuesSec = h('section', { class: 'card', 'aria-labelledby': 'aq-h' });
   const usersSec = h('section', { class: 'card', 'aria-labelledby': 'au-h' });

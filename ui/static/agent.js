@@ -4,7 +4,7 @@ import { get, post, put } from './api.js';
 import { Live, connectionBanner } from './live.js';
 import { h, replace, since, statePill, dur, clock, announce, syncList, keepFocus, changed, STATE_WORDS, recordingBadge } from './util.js';
 
-export function showAgent(main, session) {
+export function showAgent(main, session, { signal } = {}) {
   const me = session.user.id;
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'action-status' });
   const bar = h('section', { class: 'agent-bar card', 'aria-label': 'My state' });
@@ -198,6 +198,7 @@ export function showAgent(main, session) {
   }
 
   const live = new Live({
+    signal,
     onChange: render,
     onStatus: connectionBanner(),
     onEvent: (kind, e) => { if (kind === 'agent_queues' && e.Agent === me) loadQueues(); },

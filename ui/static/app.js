@@ -12,11 +12,20 @@ import { h, replace, params, sameOriginPath } from './util.js';
 const main = document.getElementById('main');
 const top = document.getElementById('top');
 
+// The console's screens change in the page (history.pushState), not by
+// loading another: the browser phone, and a call on it, live as long as
+// the page. Each screen gets a signal that aborts when another replaces
+// it, and closes what it opened (its live websocket, timers, listeners).
+const SCREENS = new Set(['/agent', '/wall', '/calls', '/reports', '/admin']);
+let session;
+let rank = 0;
+let screen = null; // the current screen's AbortController
+let phoneMounted = false;
+
 async function start() {
   const path = location.pathname;
   if (path === '/login') return showLogin();
   if (path === '/setup') return showSetup();
-  let session;
   try {
     session = await get('/api/session');
   } catch (e) {
@@ -25,30 +34,59 @@ async function start() {
     return;
   }
   setCSRF(session.csrf);
-  const role = session.user.role;
-  const rank = { agent: 1, supervisor: 2, admin: 3 }[role] || 0;
+  rank = { agent: 1, supervisor: 2, admin: 3 }[session.user.role] || 0;
   if (path === '/' || path === '') {
     location.replace(rank >= 2 ? '/wall' : '/agent');
     return;
   }
+  document.addEventListener('click', followLink);
+  addEventListener('popstate', () => show());
+  await show();
+}
+
+// followLink keeps a click on a link to another screen in the page; a
+// new tab, a download, wall mode (its own full-screen page) or anything
+// else goes the browser's way.
+function followLink(ev) {
+  if (ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  const a = ev.target.closest?.('a[href]');
+  if (!a || a.target || a.hasAttribute('download')) return;
+  const u = new URL(a.href, location.href);
+  if (u.origin !== location.origin || !SCREENS.has(u.pathname) || u.searchParams.get('wall') === '1' || params().get('wall') === '1') return;
+  ev.preventDefault();
+  if (u.pathname + u.search !== location.pathname + location.search) history.pushState(null, '', u.pathname + u.search + u.hash);
+  show();
+}
+
+async function show() {
+  const path = location.pathname;
+  if (screen) screen.abort();
+  screen = new AbortController();
+  const { signal } = screen;
   const wall = params().get('wall') === '1';
   document.body.classList.toggle('wall', wall);
-  if (!wall) nav(session, rank, path);
-  if (!wall && (path === '/agent' || path === '/wall')) {
-    // The phone, on the agent's and the supervisor's screens alike.
+  if (wall) replace(top); else nav(session, rank, path);
+  if (!wall && !phoneMounted) {
+    // The phone, on every screen of the console, mounted once.
+    phoneMounted = true;
     const spot = document.getElementById('phone');
     import('./phone.js').then((m) => m.mountPhone(spot)).catch((e) => { spot.hidden = false; spot.textContent = `Phone: ${e.message}`; });
   }
+  replace(main, h('p', { class: 'muted' }, 'Loading…'));
+  const open = async (file, fn, opts = {}) => {
+    const mod = await import(file);
+    if (!signal.aborted) mod[fn](main, session, { ...opts, signal });
+  };
   if (path === '/agent') {
-    (await import('./agent.js')).showAgent(main, session);
+    await open('./agent.js', 'showAgent');
   } else if (path === '/wall' && rank >= 2) {
-    (await import('./wallboard.js')).showWallboard(main, session, { wall });
+    await open('./wallboard.js', 'showWallboard', { wall });
   } else if (path === '/reports' && rank >= 2) {
-    (await import('./reports.js')).showReports(main, session);
+    await open('./reports.js', 'showReports');
   } else if (path === '/calls' && rank >= 2) {
-    (await import('./calls.js')).showCalls(main, session);
+    await open('./calls.js', 'showCalls');
   } else if (path === '/admin' && rank >= 3) {
-    (await import('./admin.js')).showAdmin(main, session);
+    await open('./admin.js', 'showAdmin');
   } else {
     replace(main, h('p', { class: 'error' }, 'Your role may not open this page.'));
   }

@@ -13,7 +13,8 @@ const SESSION_ENDED = 4001;
 export class Live {
   // minInterval spaces renders out: a wallboard with hundreds of callers
   // redraws a few times a second however busy the floor, not per event.
-  constructor({ onChange, onEvent, onStatus, minInterval = 0 }) {
+  // signal, when it aborts, closes the socket for good (the screen went).
+  constructor({ onChange, onEvent, onStatus, minInterval = 0, signal }) {
     this.minInterval = minInterval;
     this.lastRender = 0;
     this.onChange = onChange || (() => {});
@@ -24,6 +25,8 @@ export class Live {
     this.backoff = 500;
     this.pending = false;
     this.closed = false;
+    if (signal?.aborted) return;
+    signal?.addEventListener('abort', () => this.close(), { once: true });
     this.connect();
   }
 
@@ -49,6 +52,7 @@ export class Live {
   }
 
   async reconnect() {
+    if (this.closed) return;
     // A socket refused for an expired session would retry forever: check.
     try {
       const r = await fetch('/api/session', { credentials: 'same-origin' });
@@ -57,7 +61,7 @@ export class Live {
         return;
       }
     } catch { /* server down: keep trying */ }
-    this.connect();
+    if (!this.closed) this.connect();
   }
 
   close() { this.closed = true; this.ws?.close(); }
@@ -96,6 +100,7 @@ export class Live {
     const wait = Math.max(0, this.lastRender + this.minInterval - performance.now());
     const run = () => requestAnimationFrame(() => {
       this.pending = false;
+      if (this.closed) return;
       this.lastRender = performance.now();
       this.onChange(this.snap);
     });

@@ -224,6 +224,9 @@ async function runPhone(account, ui) {
   // Leaving the page takes the phone off the server at once, so calls go to
   // others; a crash or lost network is found by Asterisk's qualify.
   addEventListener('pagehide', () => { user.unregister().catch(() => {}); user.disconnect().catch(() => {}); ui.release(); });
+  // Screens change in the page (app.js); leaving the page itself ends the
+  // call, so the browser asks first while one rings or is up.
+  addEventListener('beforeunload', (ev) => { if (inCallSince || ring) { ev.preventDefault(); ev.returnValue = ''; } });
   const connect = async () => {
     try {
       await user.connect();

@@ -9,7 +9,7 @@ import { dayChart } from './chart.js';
 
 const MONITOR_WORDS = { listen: 'listening', whisper: 'whispering', barge: 'on the call' };
 
-export function showWallboard(main, session, { wall }) {
+export function showWallboard(main, session, { wall, signal }) {
   const status = h('p', { class: 'status', role: 'status', 'data-testid': 'action-status' });
   const queuesBox = h('div', { class: 'queues', 'data-testid': 'queues' });
   const agentsBody = h('tbody', {});
@@ -99,7 +99,7 @@ export function showWallboard(main, session, { wall }) {
       el.textContent = clock(waited) + word;
     }
   }
-  onTick(() => tickLongest());
+  signal?.addEventListener('abort', onTick(() => tickLongest()));
 
   function callerCard(c) {
     const card = h('li', {
@@ -271,7 +271,7 @@ export function showWallboard(main, session, { wall }) {
     for (const m of queuesBox.querySelectorAll('.menu')) m.remove();
     for (const c of queuesBox.querySelectorAll('.menu-open')) c.classList.remove('menu-open');
   }
-  document.addEventListener('click', closeMenus);
+  document.addEventListener('click', closeMenus, { signal });
 
   // --- agents -----------------------------------------------------------------
 
@@ -387,7 +387,8 @@ export function showWallboard(main, session, { wall }) {
     keepFocus(() => replace(chartBox, h('h2', { id: 'chart-h' }, 'Today by 15 minutes'), dayChart(stats)));
   }
   loadStats();
-  setInterval(loadStats, 60000);
+  const statsEvery = setInterval(loadStats, 60000);
+  signal?.addEventListener('abort', () => clearInterval(statsEvery));
 
   // --- render -----------------------------------------------------------------
 
@@ -401,6 +402,7 @@ export function showWallboard(main, session, { wall }) {
   }
 
   new Live({
+    signal,
     minInterval: 250,
     onChange: (s) => { snap = s; render(); },
     onStatus: connectionBanner(),
