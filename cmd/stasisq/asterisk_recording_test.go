@@ -39,7 +39,7 @@ func mustRecordedEnv(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 	t.Helper()
 	r := mustRecordedEnvNoDir(t, edit)
 	// Asterisk records into astspooldir/recording and, over ARI, does not
-	// make it; a packaged Asterisk has it.
+	// make it; a packaged Asterisk has it (the observer's was taken away).
 	if err := os.MkdirAll(filepath.Join(r.ast.RunDir, "spool", "recording"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -51,6 +51,11 @@ func mustRecordedEnv(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 func mustRecordedEnvNoDir(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 	t.Helper()
 	e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + toneAgents})
+	// The observer made it for its ears (mustObserve): a box without it is
+	// the case here.
+	if err := os.Remove(filepath.Join(e.ast.RunDir, "spool", "recording")); err != nil {
+		t.Fatal(err)
+	}
 	e.asteriskQueue("sales", func(q *queue.QueueConfig) {
 		q.Record, q.RecordFormat = queue.RecordAlways, "wav"
 		if edit != nil {
