@@ -315,6 +315,13 @@ func TestAsteriskWebRTCAnswer(t *testing.T) {
 	e.mustDo(queue.AgentLogin{Agent: "alice"})
 	obs.call("support", "c01")
 	b.cue("calling")
+	b.step("declined")
+	// Her decline is a refusal for the queue's rules (not a ring nobody
+	// answered), and the caller stays queued for the next ring.
+	e.waitUntil("alice's first ring ended", func() bool { return len(offersOf(e, "c01")) == 1 })
+	if o := offersOf(e, "c01")[0]; o.Result != string(queue.RingRejected) {
+		t.Errorf("the declined ring ended %q, want %q", o.Result, queue.RingRejected)
+	}
 	answered := b.step("answered")
 	e.waitConnected("c01", "alice")
 	obs.say("c01", "demo-congrats") // the caller speaks: audio for the browser's ear

@@ -1,6 +1,7 @@
 // The console as the agent's phone, on a real Asterisk (driven by
 // cmd/stasisq's TestAsteriskWebRTCAnswer): alice's phone registers, rings
-// with the caller's number when the test queues a caller, she answers,
+// with the caller's number when the test queues a caller, she declines
+// (the queue rings her again) and answers,
 // audio flows both ways (getStats), she mutes (nothing more from her
 // microphone) and unmutes, presses a key, holds (the caller hears music) and
 // resumes (the music stops), and hangs up.
@@ -17,6 +18,11 @@ await run('webrtc-answer', async (browser) => {
   log(`ringing: ${who}`);
   assert(who.includes(process.env.STASISQ_CALLER_NUMBER || ''), `the phone shows ${who}, not the caller's number`);
   await screenshot(alice, 'phone-ringing');
+  // She declines the first ring; the queue rings her again.
+  await alice.getByTestId('phone-decline').click();
+  await until('the phone to stop ringing', async () => (await state()) === 'registered');
+  step('declined');
+  await until('the phone to ring again', async () => (await state()) === 'ringing', 40_000);
   await alice.getByTestId('phone-answer').click();
   await until('the call to be up', async () => (await state()) === 'incall');
   step('answered');

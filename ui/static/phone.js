@@ -134,7 +134,10 @@ async function runPhone(account, ui) {
 
   const btn = (label, testid, onclick, cls = '') => h('button', { type: 'button', class: cls, 'data-testid': testid, onclick }, label);
   const answerBtn = btn('Answer', 'phone-answer', () => user.answer(answerOptions()).catch(fail('Answer')), 'primary');
-  const declineBtn = btn('Decline', 'phone-decline', () => { stopRing(); user.decline().catch(fail('Decline')); });
+  // 603 Decline, which Asterisk reports as a rejected call (cause 21), so
+  // the queue counts a refusal; SimpleUser's decline would send 480, which
+  // reads as nobody there.
+  const declineBtn = btn('Decline', 'phone-decline', () => { stopRing(); user.session.reject({ statusCode: 603 }).catch(fail('Decline')); });
   const hangupBtn = btn('Hang up', 'phone-hangup', () => user.hangup().catch(fail('Hang up')), 'danger');
   const muteBtn = btn('Mute', 'phone-mute', () => {
     if (user.isMuted()) user.unmute(); else user.mute();
