@@ -55,7 +55,9 @@ function followLink(ev) {
   if (u.origin !== location.origin || !SCREENS.has(u.pathname) || u.searchParams.get('wall') === '1' || params().get('wall') === '1') return;
   ev.preventDefault();
   if (u.pathname + u.search !== location.pathname + location.search) history.pushState(null, '', u.pathname + u.search + u.hash);
-  show();
+  // As after a page load, keyboard and screen-reader users start at the
+  // new screen, not at the link they left.
+  show().then(() => main.focus({ preventScroll: true }));
 }
 
 async function show() {
