@@ -447,10 +447,9 @@ func TestAsteriskWebRTCUnregistered(t *testing.T) {
 
 	// The network between her browser and Asterisk drops for 6 s: the
 	// connection is cut and new ones fail. Asterisk loses her contact with
-	// the websocket, routing
-	// stops offering her calls, her console says it is reconnecting; once
-	// the network is back SIP.js connects and registers again by itself
-	// and she takes the next call.
+	// the websocket, routing stops offering her calls, her console says it
+	// is reconnecting; once the network is back SIP.js connects and
+	// registers again by itself and she takes the caller who waited.
 	b.step("idle")
 	b.cue("drop")
 	dropped := time.Now()
@@ -489,8 +488,11 @@ type browserNetwork struct {
 
 	mu    sync.Mutex
 	down  bool
-	conns []net.Conn
+	links map[*link]bool // open ones
 }
+
+// link is one browser connection relayed to Asterisk.
+type link struct{ in, out net.Conn }
 
 func newBrowserNetwork(t *testing.T) *browserNetwork {
 	t.Helper()
@@ -498,7 +500,7 @@ func newBrowserNetwork(t *testing.T) *browserNetwork {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &browserNetwork{t: t, ln: ln}
+	n := &browserNetwork{t: t, ln: ln, links: map[*link]bool{}}
 	t.Cleanup(func() { ln.Close(); n.cut() })
 	go n.serve()
 	return n
@@ -535,23 +537,31 @@ func (n *browserNetwork) serve() {
 			in.Close()
 			continue
 		}
+		l := &link{in: in, out: out}
 		n.mu.Lock()
-		n.conns = append(n.conns, in, out)
+		n.links[l] = true
 		n.mu.Unlock()
 		go func() { io.Copy(out, in); out.Close() }()
-		go func() { io.Copy(in, out); in.Close() }()
+		go func() {
+			io.Copy(in, out)
+			in.Close()
+			n.mu.Lock()
+			delete(n.links, l)
+			n.mu.Unlock()
+		}()
 	}
 }
 
-// cut closes every connection through n.
+// cut closes every open connection through n and says how many there were.
 func (n *browserNetwork) cut() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for _, c := range n.conns {
-		c.Close()
+	cut := len(n.links)
+	for l := range n.links {
+		l.in.Close()
+		l.out.Close()
+		delete(n.links, l)
 	}
-	cut := len(n.conns) / 2
-	n.conns = nil
 	return cut
 }
 
