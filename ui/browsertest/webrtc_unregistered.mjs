@@ -40,7 +40,7 @@ await run('webrtc-unregistered', async (browser) => {
   await until('that call to end', async () => (await phoneState(second)) === 'registered', 40_000);
   step('idle');
 
-  // The test resets the browser's connections to Asterisk for a while.
+  // The test cuts the network between the browser and Asterisk for a while.
   await cue('drop');
   await until('the phone to say it is reconnecting', async () => (await phoneState(second)) === 'reconnecting', 20_000);
   step('reconnecting');

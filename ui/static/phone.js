@@ -136,8 +136,8 @@ async function runPhone(account, ui) {
   const answerBtn = btn('Answer', 'phone-answer', () => user.answer(answerOptions()).catch(fail('Answer')), 'primary');
   // 603 Decline, which Asterisk reports as a rejected call (cause 21), so
   // the queue counts a refusal; SimpleUser's decline would send 480, which
-  // reads as nobody there.
-  const declineBtn = btn('Decline', 'phone-decline', () => { stopRing(); user.session.reject({ statusCode: 603 }).catch(fail('Decline')); });
+  // reads as nobody there. No session: the caller went as she clicked.
+  const declineBtn = btn('Decline', 'phone-decline', () => { stopRing(); user.session?.reject({ statusCode: 603 }).catch(fail('Decline')); });
   const hangupBtn = btn('Hang up', 'phone-hangup', () => user.hangup().catch(fail('Hang up')), 'danger');
   const muteBtn = btn('Mute', 'phone-mute', () => {
     if (user.isMuted()) user.unmute(); else user.mute();
