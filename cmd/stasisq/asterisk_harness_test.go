@@ -96,6 +96,11 @@ func MustStartAsteriskEnv(tb testing.TB, extra map[string]string, configure ...f
 	return env, obs
 }
 
+// recordingDir is Asterisk's astspooldir/recording, where ARI recordings go.
+func recordingDir(ast *asteriskt.Instance) string {
+	return filepath.Join(ast.RunDir, "spool", "recording")
+}
+
 // observer is the callers' side: an ARI application of the test's own.
 type observer struct {
 	tb  testing.TB
@@ -120,7 +125,7 @@ func mustObserve(tb testing.TB, ast *asteriskt.Instance) *observer {
 	}
 	// The observer hears at a party's ear by recording its channel, into
 	// Asterisk's recording directory, which Asterisk does not make itself.
-	if err := os.MkdirAll(filepath.Join(ast.RunDir, "spool", "recording"), 0o755); err != nil {
+	if err := os.MkdirAll(recordingDir(ast), 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	o := &observer{tb: tb, ari: c, arrived: map[string]bool{}, done: map[string][]string{}, talked: map[string]int{}, parties: map[string]string{}}

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +34,12 @@ type recordedEnv struct {
 	sue, bob, ada *consoleClient
 }
 
+// mustRecordedEnv: Asterisk has its recording directory (the observer
+// makes it, as a packaged Asterisk has it), alice records every call.
 func mustRecordedEnv(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 	t.Helper()
-	r := mustRecordedEnvNoDir(t, edit)
-	// Asterisk records into astspooldir/recording and, over ARI, does not
-	// make it; a packaged Asterisk has it (the observer's was taken away).
-	if err := os.MkdirAll(filepath.Join(r.ast.RunDir, "spool", "recording"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return r
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + toneAgents})
+	return mustRecordedSales(t, e, obs, edit)
 }
 
 // mustRecordedEnvNoDir is mustRecordedEnv with Asterisk's recording
@@ -51,11 +47,16 @@ func mustRecordedEnv(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 func mustRecordedEnvNoDir(t *testing.T, edit func(*queue.QueueConfig)) *recordedEnv {
 	t.Helper()
 	e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + toneAgents})
-	// The observer made it for its ears (mustObserve): a box without it is
-	// the case here.
-	if err := os.Remove(filepath.Join(e.ast.RunDir, "spool", "recording")); err != nil {
+	if err := os.Remove(recordingDir(e.ast)); err != nil {
 		t.Fatal(err)
 	}
+	return mustRecordedSales(t, e, obs, edit)
+}
+
+// mustRecordedSales sets up the sales queue that records, alice in it, and
+// the console users of the recording tests.
+func mustRecordedSales(t *testing.T, e *testEnv, obs *observer, edit func(*queue.QueueConfig)) *recordedEnv {
+	t.Helper()
 	e.asteriskQueue("sales", func(q *queue.QueueConfig) {
 		q.Record, q.RecordFormat = queue.RecordAlways, "wav"
 		if edit != nil {
