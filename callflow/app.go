@@ -17,7 +17,9 @@ import (
 
 // Config wires the application loop.
 type Config struct {
-	ARI    ARI
+	// ARI is the one Asterisk, or Servers several (ARI then unset).
+	ARI     ARI
+	Servers []Server
 	App    string        // Stasis application name
 	Engine *queue.Engine // owned by the loop from Run on
 	// Record persists domain events; it must not block (store.DB.Record).
@@ -73,7 +75,7 @@ type Observer interface {
 // inputs through results.
 type App struct {
 	cfg    Config
-	ari    ARI
+	ari    *serverSet
 	engine *queue.Engine
 	log    *slog.Logger
 	exec   *executor
@@ -105,8 +107,15 @@ type App struct {
 	seq            uint64                              // event counter, to tell what a reconcile could see
 	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
 	counter        uint64                              // for bridge and playback ids
-	connected      bool
-	resumed        bool // the store's state has been applied
+	// up holds the servers whose events websocket is connected.
+	up map[string]bool
+	// resumed: the store's state was loaded (on the first reconcile) and
+	// what is not on a server applied; resumedOn: what is on that server
+	// applied too (its first reconcile); pending is the state until every
+	// server has had it.
+	resumed   bool
+	resumedOn map[string]bool
+	pending   *store.State
 	// phoneCodecs is what the browser phones' endpoints allow when the
 	// configuration leaves it to Asterisk: found on every connection
 	// (phones.go), read by the executor's lanes.
@@ -163,8 +172,12 @@ type agentLeg struct {
 
 // New builds the loop; Run starts it.
 func New(cfg Config) (*App, error) {
-	if cfg.ARI == nil || cfg.Engine == nil {
-		return nil, errors.New("app: ARI client and engine are required")
+	if cfg.Engine == nil {
+		return nil, errors.New("app: the engine is required")
+	}
+	servers := cfg.Servers
+	if cfg.ARI != nil {
+		servers = append([]Server{{ARI: cfg.ARI}}, servers...)
 	}
 	if cfg.App == "" {
 		return nil, errors.New("app: Stasis application name is required")
@@ -175,13 +188,17 @@ func New(cfg Config) (*App, error) {
 	if cfg.RunTag == "" {
 		cfg.RunTag = NewRunTag()
 	}
+	set, err := newServerSet(servers, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	agents := cfg.Engine.Snapshot(time.Now()).Agents
 	if cfg.SnapshotEvery <= 0 {
 		cfg.SnapshotEvery = time.Second
 	}
-	return &App{
+	a := &App{
 		cfg:            cfg,
-		ari:            cfg.ARI,
+		ari:            set,
 		engine:         cfg.Engine,
 		log:            cfg.Logger,
 		exec:           newExecutorPools(cfg.Parallel, cfg.RingParallel, 10*time.Second),
@@ -197,11 +214,14 @@ func New(cfg Config) (*App, error) {
 		playbacks:      make(map[string]string),
 		agentPlaybacks: make(map[string]chan struct{}),
 		orphans:        make(map[string]string),
-		devices:        newDeviceIndex(agents),
 		phones:         browserPhones(agents),
 		monitors:       map[string]*monitorSession{},
 		monitorChan:    map[string]*monitorSession{},
-	}, nil
+		up:             map[string]bool{},
+		resumedOn:      map[string]bool{},
+	}
+	a.devices = newDeviceIndex(agents, a.deviceKey)
+	return a, nil
 }
 
 // Ready is closed once the app has connected and reconciled with Asterisk.
@@ -213,8 +233,8 @@ func (a *App) Ready() <-chan struct{} { return a.ready }
 // (nobody would be there to bridge them).
 func (a *App) Run(ctx context.Context) error {
 	ariCtx, stopARI := context.WithCancel(context.Background())
-	ariDone := make(chan error, 1)
-	go func() { ariDone <- a.ari.Run(ariCtx) }()
+	ariDone := make(chan struct{})
+	go func() { a.ari.run(ariCtx); close(ariDone) }()
 
 	a.loop(ctx)
 
@@ -237,7 +257,7 @@ func (a *App) Run(ctx context.Context) error {
 	// Drain events so the client's reader is never stuck on a full channel.
 	for {
 		select {
-		case <-a.ari.Events():
+		case <-a.ari.events:
 			continue
 		case <-ariDone:
 		}
@@ -252,19 +272,19 @@ func (a *App) loop(ctx context.Context) {
 	defer timer.Stop()
 	snap := time.NewTicker(a.cfg.SnapshotEvery)
 	defer snap.Stop()
-	events := a.ari.Events()
+	events := a.ari.events
 	for {
 		a.armTimer(timer)
 		select {
 		case <-ctx.Done():
 			// Commands sent from now on get ErrStopped once Run has closed done.
 			return
-		case ev := <-events:
+		case sev := <-events:
 			a.seq++
 			if a.cfg.Observer != nil {
-				a.raised = ev.Timestamp()
+				a.raised = sev.ev.Timestamp()
 			}
-			a.handleEvent(ev)
+			a.handleEvent(sev.server, sev.ev)
 			a.raised = time.Time{}
 		case fn := <-a.results:
 			fn()
@@ -299,8 +319,29 @@ func (a *App) armTimer(t *time.Timer) {
 // pushSnapshot hands the Snapshot sink the floor as it is now.
 func (a *App) pushSnapshot() {
 	if a.cfg.Snapshot != nil {
-		a.cfg.Snapshot(a.engine.Snapshot(time.Now()))
+		a.cfg.Snapshot(a.snapshot())
 	}
+}
+
+// snapshot is the engine's, with the servers' states when there are several.
+func (a *App) snapshot() queue.Snapshot {
+	s := a.engine.Snapshot(time.Now())
+	if a.ari.multi() {
+		for _, name := range a.ari.names() {
+			s.Servers = append(s.Servers, queue.ServerStatus{Name: name, Connected: a.up[name]})
+		}
+	}
+	return s
+}
+
+// Servers are the Asterisk servers' states, in the order they were given
+// (safe from any goroutine: their websockets' own flags).
+func (a *App) Servers() []queue.ServerStatus {
+	out := make([]queue.ServerStatus, 0, len(a.ari.list))
+	for _, s := range a.ari.list {
+		out = append(out, queue.ServerStatus{Name: s.name, Connected: s.up.Load()})
+	}
+	return out
 }
 
 // post hands an executor outcome to the loop.
@@ -342,10 +383,10 @@ func (a *App) apply(in queue.Input) error {
 		case queue.CallCompleted:
 			ended = append(ended, ev.Caller)
 		case queue.AgentConfigured:
-			if a.devices.set(queue.AgentID(ev.Config.ID), ev.Config.Device) {
-				a.fetchDeviceState(ev.Config.Device)
+			if a.devices.set(queue.AgentID(ev.Config.ID), a.deviceKey(ev.Config)) {
+				a.fetchDeviceState(a.deviceKey(ev.Config))
 				// Before the first connection the reconcile subscribes to all.
-				if device := ev.Config.Device; a.connected {
+				if device := a.deviceKey(ev.Config); a.up[serverOf(device)] {
 					a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
 				}
 			}
@@ -392,11 +433,12 @@ func (a *App) applyQuiet(in queue.Input) {
 	}
 }
 
-func (a *App) nextID(kind string) string {
+// nextID is a new id of kind for something made on server.
+func (a *App) nextID(kind, server string) string {
 	a.counter++
 	// Fixed width: Asterisk refuses an id that is a case-insensitive prefix
 	// of a live one, so ids of one kind never are prefixes of each other.
-	return fmt.Sprintf("sq%s-%s-%08d", kind, a.cfg.RunTag, a.counter)
+	return qualify(server, fmt.Sprintf("sq%s-%s-%08d", kind, a.cfg.RunTag, a.counter))
 }
 
 // ErrStopped is returned to commands sent after the loop stopped.

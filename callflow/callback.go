@@ -33,7 +33,7 @@ type callbackLeg struct {
 }
 
 func (a *App) dialCallback(e queue.DialCallback) {
-	base := a.nextID("k")
+	base := a.nextID("k", a.callbackServer(e.Caller))
 	leg := &callbackLeg{caller: e.Caller, queue: e.Queue, id: base + "-1", other: base + "-2", seq: a.seq}
 	a.callbacks[leg.id] = leg
 	a.callbacks[leg.other] = leg
@@ -134,4 +134,18 @@ func (a *App) callbackDial(peer, status string) bool {
 	}
 	leg.status = status
 	return true
+}
+
+// callbackServer is where a callback's customer is dialled: the server the
+// caller first called, or while that one is down the first one up.
+func (a *App) callbackServer(c queue.CallerID) string {
+	if s := serverOf(string(c)); a.up[s] {
+		return s
+	}
+	for _, s := range a.ari.names() {
+		if a.up[s] {
+			return s
+		}
+	}
+	return serverOf(string(c))
 }

@@ -21,10 +21,10 @@ type deviceIndex struct {
 	name     map[string]string          // lower-cased device -> as configured
 }
 
-func newDeviceIndex(agents []queue.AgentView) deviceIndex {
+func newDeviceIndex(agents []queue.AgentView, key func(queue.AgentConfig) string) deviceIndex {
 	x := deviceIndex{byDevice: map[string][]queue.AgentID{}, ofAgent: map[queue.AgentID]string{}, name: map[string]string{}}
 	for _, ag := range agents {
-		x.set(queue.AgentID(ag.Config.ID), ag.Config.Device)
+		x.set(queue.AgentID(ag.Config.ID), key(ag.Config))
 	}
 	return x
 }
@@ -82,7 +82,7 @@ func deviceSources(devices []string) []string {
 func (a *App) subscribeDevices(ctx context.Context, devices []string) {
 	for len(devices) > 0 {
 		n := min(len(devices), 50)
-		if _, err := a.ari.Subscribe(ctx, a.cfg.App, deviceSources(devices[:n])...); err != nil {
+		if err := a.ari.Subscribe(ctx, a.cfg.App, deviceSources(devices[:n])...); err != nil {
 			a.log.Warn("subscribe to device states", "devices", devices[:n], "err", err)
 		}
 		devices = devices[n:]
@@ -95,7 +95,7 @@ func (a *App) subscribeDevices(ctx context.Context, devices []string) {
 func (a *App) unsubscribeDevices(ctx context.Context, devices []string) {
 	srcs := append(deviceSources(devices), "deviceState:")
 	for _, src := range srcs {
-		if _, err := a.ari.Unsubscribe(ctx, a.cfg.App, src); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		if err := a.ari.Unsubscribe(ctx, a.cfg.App, src); err != nil && !errors.Is(err, ari.ErrNotFound) {
 			a.log.Debug("unsubscribe device state", "source", src, "err", err)
 		}
 	}
@@ -113,27 +113,28 @@ func (x deviceIndex) agents(device string) []queue.AgentID {
 // controls itself, so the endpoint is what tells; a Local channel or a
 // technology without endpoints has nothing to say.
 func (a *App) fetchDeviceState(device string) {
-	tech, resource, ok := strings.Cut(device, "/")
+	tech, resource, ok := strings.Cut(localOf(device), "/")
 	if !ok || strings.EqualFold(tech, "Local") {
 		return
 	}
+	server := a.ari.of(device)
 	a.exec.Submit("device:"+device, func(ctx context.Context) {
-		ep, err := a.ari.GetEndpoint(ctx, tech, resource)
+		ep, err := server.GetEndpoint(ctx, tech, resource)
 		if err != nil {
 			if !errors.Is(err, ari.ErrNotFound) {
 				a.log.Warn("endpoint state", "device", device, "err", err)
 			}
 			return
 		}
-		a.post(func() { a.endpointState(*ep) })
+		a.post(func() { a.endpointState(server.name, *ep) })
 	})
 }
 
 // endpointState tells the agents on ep's device whether it is reachable:
 // offline (not registered) is unavailable; online again after that is free
 // until the next device state says more.
-func (a *App) endpointState(ep ari.Endpoint) {
-	device := ep.Technology + "/" + ep.Resource
+func (a *App) endpointState(server string, ep ari.Endpoint) {
+	device := qualify(server, ep.Technology+"/"+ep.Resource)
 	switch ep.State {
 	case "offline":
 		a.deviceState(device, string(queue.DeviceUnavailable))
@@ -144,4 +145,18 @@ func (a *App) endpointState(ep ari.Endpoint) {
 			}
 		}
 	}
+}
+
+// deviceKey is the agent's device qualified by its server (servers.go): its
+// own, or the first; a browser phone's is on the first, whose websocket
+// the console's phone registers with.
+func (a *App) deviceKey(cfg queue.AgentConfig) string {
+	if cfg.Device == "" {
+		return ""
+	}
+	server := cfg.Server
+	if server == "" || cfg.Phone == queue.PhoneBrowser || !a.ari.multi() {
+		server = a.ari.first()
+	}
+	return qualify(server, cfg.Device)
 }

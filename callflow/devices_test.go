@@ -12,7 +12,7 @@ func TestDeviceIndexFollowsAgentChanges(t *testing.T) {
 		{Config: queue.AgentConfig{ID: "alice", Device: "PJSIP/1001"}},
 		{Config: queue.AgentConfig{ID: "bob", Device: "PJSIP/1001"}}, // a shared desk phone
 		{Config: queue.AgentConfig{ID: "sam"}},                       // no phone
-	})
+	}, func(c queue.AgentConfig) string { return c.Device })
 	steps := []struct {
 		name   string
 		change func()

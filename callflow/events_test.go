@@ -15,7 +15,7 @@ func TestEventTypesAreHandled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := regexp.MustCompile(`(?s)func \(a \*App\) handleEvent\(ev ari\.Event\) \{(.*?)\n\}\n`).FindSubmatch(src)
+	body := regexp.MustCompile(`(?s)func \(a \*App\) handleEvent\(server string, ev ari\.Event\) \{(.*?)\n\}\n`).FindSubmatch(src)
 	if body == nil {
 		t.Fatal("handleEvent not found in flow.go")
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"stasisq/queue"
 )
@@ -15,7 +14,7 @@ import (
 // Snapshot returns a deep copy of the live state.
 func (a *App) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 	var s queue.Snapshot
-	err := a.do(ctx, func() { s = a.engine.Snapshot(time.Now()) })
+	err := a.do(ctx, func() { s = a.snapshot() })
 	return s, err
 }
 

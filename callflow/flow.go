@@ -26,14 +26,22 @@ var EventTypes = []string{
 	"RecordingFinished", "RecordingFailed",
 }
 
-func (a *App) handleEvent(ev ari.Event) {
+func (a *App) handleEvent(server string, ev ari.Event) {
 	switch e := ev.(type) {
 	case *ari.Connected:
-		a.connected = true
-		a.startReconcile()
+		a.up[server] = true
+		if a.ari.multi() {
+			a.log.Info("Asterisk server connected", "server", server)
+		}
+		a.startReconcile(server)
 	case *ari.Disconnected:
-		a.connected = false
-		a.log.Warn("ARI events websocket lost; reconnecting", "err", e.Err)
+		a.up[server] = false
+		if !a.ari.multi() {
+			a.log.Warn("ARI events websocket lost; reconnecting", "err", e.Err)
+			return
+		}
+		a.log.Warn("Asterisk server lost; reconnecting", "server", server, "err", e.Err)
+		a.serverLost(server)
 	case *ari.StasisStart:
 		if e.ReplaceChannel != nil {
 			// Asterisk swapped this channel into a bridge in place of
@@ -487,7 +495,7 @@ func (a *App) accept(e queue.Accept) {
 	class := e.MusicClass
 	var recSnoop string
 	if e.Record != nil {
-		recSnoop = a.nextID("r") // sqr-<run>-<n>
+		recSnoop = a.nextID("r", serverOf(id)) // sqr-<run>-<n>
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
 		if err := a.ari.Answer(ctx, id); err != nil {
@@ -549,7 +557,15 @@ func (a *App) hangupCaller(c queue.CallerID) {
 // ring originates the agent's device into the application, with an id we
 // choose so the leg's first events (which can beat the REST reply) are ours.
 func (a *App) ring(e queue.RingAgent) {
+	// On the caller's server, whichever server the agent's phone is on:
+	// both legs are bridged there.
+	from := serverOf(a.chanFor(e.Caller))
+	device := e.Device
+	if key, ok := a.devices.ofAgent[e.Agent]; ok {
+		device = a.ari.dialFrom(from, a.devices.name[key])
+	}
 	id, other := AgentLegIDs(e.Offer)
+	id, other = qualify(from, id), qualify(from, other)
 	leg := &agentLeg{offer: e.Offer, caller: e.Caller, agent: e.Agent, id: id, other: other, seq: a.seq}
 	a.offers[e.Offer] = leg
 	a.agentChan[leg.id] = leg
@@ -557,7 +573,7 @@ func (a *App) ring(e queue.RingAgent) {
 	req := ari.OriginateRequest{
 		ChannelID:      leg.id,
 		OtherChannelID: leg.other,
-		Endpoint:       e.Device,
+		Endpoint:       device,
 		App:            a.cfg.App,
 		AppArgs:        []string{AgentArg, string(e.Offer)},
 		CallerID:       callerID(e.Name, e.Number),
@@ -569,7 +585,7 @@ func (a *App) ring(e queue.RingAgent) {
 		// hold music is resampled for every caller (ari/README.md).
 		Formats: "ulaw",
 	}
-	if e.AutoAnswer > 0 && strings.HasPrefix(e.Device, "PJSIP/") {
+	if e.AutoAnswer > 0 && strings.HasPrefix(device, "PJSIP/") {
 		// The queue's auto-answer, to the browser phone in the INVITE
 		// (phone.js reads it); a desk phone ignores an unknown header.
 		req.Variables = map[string]string{"PJSIP_HEADER(add," + AutoAnswerHeader + ")": strconv.Itoa(int(math.Ceil(e.AutoAnswer.Seconds())))}
@@ -651,7 +667,7 @@ func (a *App) connect(e queue.Connect) {
 		return
 	}
 	leg.agentChan = agent.id
-	leg.bridge = a.nextID("b")
+	leg.bridge = a.nextID("b", serverOf(id))
 	playing := leg.playing
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
@@ -659,7 +675,7 @@ func (a *App) connect(e queue.Connect) {
 	var agentPB string
 	var agentDone chan struct{}
 	if len(e.AgentMedia) > 0 {
-		agentPB, agentDone = a.nextID("p"), make(chan struct{})
+		agentPB, agentDone = a.nextID("p", serverOf(agent.id)), make(chan struct{})
 		a.agentPlaybacks[agentPB] = agentDone
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
@@ -825,7 +841,7 @@ func (a *App) announce(e queue.Announce) {
 
 func (a *App) play(leg *callerLeg, media []string) {
 	id := leg.id
-	pb := a.nextID("p")
+	pb := a.nextID("p", serverOf(id))
 	leg.playing = pb
 	a.playbacks[pb] = id
 	a.exec.Submit(id, func(ctx context.Context) {

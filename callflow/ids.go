@@ -34,7 +34,7 @@ func AgentLegIDs(offer queue.OfferID) (inApp, dialing string) {
 // OfferOfAgentLeg is the offer whose ring made channel id, if id is the
 // in-application half of one of our agent legs.
 func OfferOfAgentLeg(id string) (queue.OfferID, bool) {
-	rest, ours := strings.CutPrefix(id, agentLegPrefix)
+	rest, ours := strings.CutPrefix(localOf(id), agentLegPrefix)
 	if !ours || !strings.HasSuffix(rest, "-1") {
 		return "", false
 	}
@@ -43,6 +43,6 @@ func OfferOfAgentLeg(id string) (queue.OfferID, bool) {
 
 // IsAgentLeg reports whether id is either half of an agent leg stasisq
 // originated, in this run or an earlier one.
-func IsAgentLeg(id string) bool { return strings.HasPrefix(id, agentLegPrefix) }
+func IsAgentLeg(id string) bool { return strings.HasPrefix(localOf(id), agentLegPrefix) }
 
-func ownBridge(id string) bool { return strings.HasPrefix(id, bridgePrefix) }
+func ownBridge(id string) bool { return strings.HasPrefix(localOf(id), bridgePrefix) }

@@ -45,6 +45,7 @@ const monitorRingTimeout = 30 * time.Second
 // isMonitorChannel reports whether id is a supervisor's leg or a snoop of
 // ours, this run's or an earlier one's.
 func isMonitorChannel(id string) bool {
+	id = localOf(id)
 	return strings.HasPrefix(id, monitorLegPrefix) || strings.HasPrefix(id, snoopPrefix)
 }
 
@@ -160,14 +161,16 @@ func (a *App) startMonitor(caller, supervisor, mode string) (*monitorSession, er
 	case queue.DeviceInUse, queue.DeviceBusy, queue.DeviceRinging, queue.DeviceRingInUse, queue.DeviceOnHold:
 		return nil, monitorErr(queue.ErrConflict, "your phone %s is busy (%s)", device, view.Device)
 	}
-	id := a.nextID("m") // sqm-<run>-<n>: the legs are it with -1 and -2
+	// On the call's server, as an agent leg is.
+	id := a.nextID("m", serverOf(leg.id)) // sqm-<run>-<n>: the legs are it with -1 and -2
+	endpoint := a.ari.dialFrom(serverOf(leg.id), a.deviceKey(view.Config))
 	s := &monitorSession{id: id, supervisor: supervisor, caller: caller, device: device, mode: mode,
 		leg: id + "-1", other: id + "-2", ready: make(chan error, 1)}
 	a.monitors[id] = s
 	a.monitorChan[s.leg] = s
 	a.monitorChan[s.other] = s
 	req := ari.OriginateRequest{
-		ChannelID: s.leg, OtherChannelID: s.other, Endpoint: device, App: a.cfg.App,
+		ChannelID: s.leg, OtherChannelID: s.other, Endpoint: endpoint, App: a.cfg.App,
 		AppArgs:  []string{MonitorArg, id},
 		CallerID: callerID("Listen "+leg.queue, ""),
 		Timeout:  int(monitorRingTimeout.Seconds()),
@@ -222,9 +225,9 @@ func (a *App) joinMonitor(s *monitorSession, leg *callerLeg, mode string) {
 		whisper = "out" // into what the agent's leg is sent: the agent hears it
 	}
 	if s.bridge == "" {
-		s.bridge = monitorBridgePrefix + strings.TrimPrefix(s.id, monitorLegPrefix)
+		s.bridge = qualify(serverOf(s.id), monitorBridgePrefix+strings.TrimPrefix(localOf(s.id), monitorLegPrefix))
 	}
-	s.snoop = a.nextID("n") // sqn-<run>-<n>
+	s.snoop = a.nextID("n", serverOf(s.id)) // sqn-<run>-<n>
 	bridge, snoop := s.bridge, s.snoop
 	a.monitorChan[snoop] = s
 	a.exec.Submit(monitorLane(s), func(ctx context.Context) {

@@ -20,6 +20,10 @@ import (
 // agents have one (phones); the executor does the REST, one lane per agent
 // so a put and a later delete keep their order.
 
+// phoneServer is where browser phones are: the first server, whose
+// websocket the console's phone registers with.
+func (a *App) phoneServer() *serverARI { return a.ari.on(a.ari.first()) }
+
 // browserPhones lists the configured browser-phone agents, by id.
 func browserPhones(agents []queue.AgentView) map[queue.AgentID]queue.AgentConfig {
 	out := map[queue.AgentID]queue.AgentConfig{}
@@ -38,7 +42,7 @@ func (a *App) phoneConfigured(cfg queue.AgentConfig) {
 	switch {
 	case cfg.Phone == queue.PhoneBrowser:
 		a.phones[id] = cfg
-		if a.connected && (!had || old.Name != cfg.Name) {
+		if a.up[a.ari.first()] && (!had || old.Name != cfg.Name) {
 			a.exec.Submit("phone:"+cfg.ID, func(ctx context.Context) { a.putPhone(ctx, cfg) })
 		}
 	case had:
@@ -53,7 +57,7 @@ func (a *App) phoneRemoved(id queue.AgentID) {
 		return
 	}
 	delete(a.phones, id)
-	if a.connected {
+	if a.up[a.ari.first()] {
 		a.exec.Submit("phone:"+cfg.ID, func(ctx context.Context) { a.deletePhone(ctx, cfg) })
 	}
 }
@@ -88,7 +92,7 @@ func (a *App) putPhone(ctx context.Context, cfg queue.AgentConfig) {
 		return
 	}
 	for _, o := range webphone.Objects(a.cfg.PhoneSecret, cfg, a.phoneOptions()) {
-		if _, err := a.ari.PutConfigObject(ctx, "res_pjsip", o.Type, o.ID, o.Fields); err != nil {
+		if _, err := a.phoneServer().PutConfigObject(ctx, "res_pjsip", o.Type, o.ID, o.Fields); err != nil {
 			// Most often sorcery.conf has no writable wizard for it.
 			a.log.Error("browser phone not provisioned on Asterisk: its sorcery.conf needs a memory wizard for res_pjsip endpoint, aor and auth (asterisk-conf/sorcery.conf)",
 				"agent", cfg.ID, "object", o.Type, "err", err)
@@ -101,7 +105,7 @@ func (a *App) putPhone(ctx context.Context, cfg queue.AgentConfig) {
 func (a *App) deletePhone(ctx context.Context, cfg queue.AgentConfig) {
 	objs := webphone.Objects(a.cfg.PhoneSecret, cfg, a.phoneOptions())
 	for _, o := range slices.Backward(objs) {
-		if err := a.ari.DeleteConfigObject(ctx, "res_pjsip", o.Type, o.ID); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		if err := a.phoneServer().DeleteConfigObject(ctx, "res_pjsip", o.Type, o.ID); err != nil && !errors.Is(err, ari.ErrNotFound) {
 			a.log.Warn("remove browser phone from Asterisk", "agent", cfg.ID, "object", o.Type, "err", err)
 		}
 	}
@@ -117,7 +121,7 @@ func (a *App) findPhoneCodecs(ctx context.Context) {
 		return
 	}
 	codecs := webphone.G711Codecs
-	m, err := a.ari.GetModule(ctx, "codec_opus.so") // without .so, a loaded module is a 409
+	m, err := a.phoneServer().GetModule(ctx, "codec_opus.so") // without .so, a loaded module is a 409
 	switch {
 	case err == nil && strings.EqualFold(m.Status, "running"):
 		codecs = webphone.OpusCodecs

@@ -17,6 +17,7 @@ import (
 // every (re)connect: events during a websocket gap are lost, not replayed,
 // so the loop compares this with its tables.
 type asteriskView struct {
+	server   string // the server it is of: only its legs are judged by it
 	seq      uint64 // a.seq when the fetch started: legs seen later are not judged by it
 	inApp    map[string]bool
 	channels map[string]ari.Channel
@@ -29,26 +30,37 @@ type asteriskView struct {
 
 // startReconcile subscribes to device states and fetches Asterisk's view on
 // the executor; the comparison happens on the loop (reconcile).
-func (a *App) startReconcile() {
+func (a *App) startReconcile(server string) {
 	seq := a.seq
 	first := !a.resumed
-	devices := a.devices.devices()
-	phones := a.phoneList()
-	a.exec.Submit("reconcile", func(ctx context.Context) {
+	var devices []string
+	for _, d := range a.devices.devices() {
+		if serverOf(d) == server {
+			devices = append(devices, d)
+		}
+	}
+	var phones []queue.AgentConfig
+	if server == a.ari.first() {
+		phones = a.phoneList()
+	}
+	srv := a.ari.on(server)
+	a.exec.Submit("reconcile:"+server, func(ctx context.Context) {
 		// Before the device states: a phone that registers again after an
 		// Asterisk restart needs its endpoint back.
-		a.putPhones(ctx, phones)
-		view, err := a.fetchView(ctx, first, devices)
+		if server == a.ari.first() {
+			a.putPhones(ctx, phones)
+		}
+		view, err := a.fetchView(ctx, srv, first, devices)
 		if err != nil {
-			a.log.Error("reconcile with Asterisk", "err", err)
+			a.log.Error("reconcile with Asterisk", "server", server, "err", err)
 			// Try again shortly unless the connection went away meanwhile
 			// (the next Connected starts a new reconcile).
 			go func() {
 				select {
 				case <-time.After(time.Second):
 					a.post(func() {
-						if a.connected {
-							a.startReconcile()
+						if a.up[server] {
+							a.startReconcile(server)
 						}
 					})
 				case <-a.exec.ctx.Done():
@@ -56,42 +68,42 @@ func (a *App) startReconcile() {
 			}()
 			return
 		}
-		view.seq = seq
+		view.seq, view.server = seq, server
 		a.post(func() { a.reconcile(view) })
 	})
 }
 
-func (a *App) fetchView(ctx context.Context, first bool, agentDevices []string) (*asteriskView, error) {
+func (a *App) fetchView(ctx context.Context, srv *serverARI, first bool, agentDevices []string) (*asteriskView, error) {
 	// Only the events the loop reads (EventTypes): Asterisk builds and
 	// sends nothing else, the ~130 ChannelVarset and friends of a call.
-	if _, err := a.ari.SetEventFilter(ctx, a.cfg.App, append(slices.Clone(EventTypes), a.cfg.ExtraEvents...)...); err != nil {
-		a.log.Warn("ARI event filter", "err", err)
+	if _, err := srv.SetEventFilter(ctx, a.cfg.App, append(slices.Clone(EventTypes), a.cfg.ExtraEvents...)...); err != nil {
+		a.log.Warn("ARI event filter", "server", srv.name, "err", err)
 	}
-	if _, err := a.ari.Unsubscribe(ctx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		a.log.Debug("unsubscribe from every device state", "err", err)
+	if _, err := srv.Unsubscribe(ctx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		a.log.Debug("unsubscribe from every device state", "server", srv.name, "err", err)
 	}
 	a.subscribeDevices(ctx, agentDevices)
-	app, err := a.ari.GetApplication(ctx, a.cfg.App)
+	app, err := srv.GetApplication(ctx, a.cfg.App)
 	if err != nil {
 		return nil, err
 	}
-	chans, err := a.ari.ListChannels(ctx)
+	chans, err := srv.ListChannels(ctx)
 	if err != nil {
 		return nil, err
 	}
-	bridges, err := a.ari.ListBridges(ctx)
+	bridges, err := srv.ListBridges(ctx)
 	if err != nil {
 		return nil, err
 	}
-	devices, err := a.ari.ListDeviceStates(ctx)
+	devices, err := srv.ListDeviceStates(ctx)
 	if err != nil {
-		a.log.Warn("list device states", "err", err)
+		a.log.Warn("list device states", "server", srv.name, "err", err)
 	}
 	// ARI lists only the device states it controls; whether a phone is
 	// registered is its endpoint's state.
-	endpoints, err := a.ari.ListEndpoints(ctx)
+	endpoints, err := srv.ListEndpoints(ctx)
 	if err != nil {
-		a.log.Warn("list endpoints", "err", err)
+		a.log.Warn("list endpoints", "server", srv.name, "err", err)
 	}
 	view := &asteriskView{
 		inApp:     make(map[string]bool, len(app.ChannelIDs)),
@@ -122,20 +134,29 @@ func (a *App) reconcile(v *asteriskView) {
 	// What the resume below creates (a static agent rung at once for a
 	// resumed callback) is newer than the view and not judged by it.
 	a.seq++
-	if v.state != nil || !a.resumed {
+	if !a.resumed {
+		// The first reconcile loaded the previous run's state; each server
+		// resumes its part of it on its own first reconcile.
 		a.resumed = true
-		a.resume(v)
+		a.pending = v.state
+	}
+	if !a.resumedOn[v.server] {
+		a.resumedOn[v.server] = true
+		a.resume(v, a.pending, len(a.resumedOn) == 1)
+		if len(a.resumedOn) == len(a.ari.list) {
+			a.pending = nil
+		}
 	}
 	// Callers we know that left during the gap.
 	for id, leg := range a.callers {
-		if leg.seq > v.seq || v.inApp[id] || leg.leaving {
+		if serverOf(id) != v.server || leg.seq > v.seq || v.inApp[id] || leg.leaving {
 			continue
 		}
 		a.channelGone(id, -1)
 	}
 	// Agent legs: gone, answered during the gap, or still ringing.
 	for _, leg := range a.offers {
-		if leg.seq > v.seq || leg.ended {
+		if serverOf(leg.id) != v.server || leg.seq > v.seq || leg.ended {
 			continue
 		}
 		_, exists := v.channels[leg.id]
@@ -148,7 +169,7 @@ func (a *App) reconcile(v *asteriskView) {
 	}
 	// Customers' legs of callbacks: answered during the gap, or gone.
 	for id, leg := range a.callbacks {
-		if id != leg.id || leg.seq > v.seq || leg.answered || leg.ended {
+		if serverOf(id) != v.server || id != leg.id || leg.seq > v.seq || leg.answered || leg.ended {
 			continue
 		}
 		if ch, ok := v.channels[id]; ok && v.inApp[id] {
@@ -258,7 +279,7 @@ func (a *App) reconcile(v *asteriskView) {
 		}
 	}
 	for _, b := range v.bridges {
-		if (ownBridge(b.ID) || strings.HasPrefix(b.ID, monitorBridgePrefix)) && !inUse[b.ID] {
+		if (ownBridge(b.ID) || strings.HasPrefix(localOf(b.ID), monitorBridgePrefix)) && !inUse[b.ID] {
 			id := b.ID
 			a.exec.Submit(id, func(ctx context.Context) { a.destroy(ctx, id) })
 		}
@@ -267,7 +288,7 @@ func (a *App) reconcile(v *asteriskView) {
 		a.deviceState(d.Name, d.State)
 	}
 	for _, ep := range v.endpoints {
-		a.endpointState(ep)
+		a.endpointState(v.server, ep)
 	}
 	// The floor as reconciled, at once: the web console's clients wait for
 	// a first snapshot.
@@ -276,9 +297,11 @@ func (a *App) reconcile(v *asteriskView) {
 }
 
 // resume puts back the calls a previous run connected and the callers it
-// left waiting, in their order, and closes those Asterisk no longer has.
-func (a *App) resume(v *asteriskView) {
-	if v.state == nil {
+// left waiting on v's server, in their order, and closes those Asterisk no
+// longer has; with common, also what is on no server: the agents' logins
+// and pauses, callbacks holding their places, the recent abandons.
+func (a *App) resume(v *asteriskView, st *store.State, common bool) {
+	if st == nil {
 		return
 	}
 	// Calls first: their agents must be on-call before any caller joins or
@@ -291,7 +314,10 @@ func (a *App) resume(v *asteriskView) {
 	}
 	onCall := map[queue.AgentID]bool{}
 	var endNow []queue.CallEnded
-	for _, c := range v.state.Calls {
+	for _, c := range st.Calls {
+		if serverOf(string(c.Caller)) != v.server {
+			continue
+		}
 		by, ok := a.resumeCall(v, c, bridgeOf)
 		if !ok {
 			continue
@@ -304,7 +330,10 @@ func (a *App) resume(v *asteriskView) {
 	// Static agents are logged in and free from the start: their pauses go
 	// back before any caller joins, or a paused one would be rung.
 	static := map[queue.AgentID]bool{}
-	for _, s := range v.state.Agents {
+	for _, s := range st.Agents {
+		if !common {
+			break
+		}
 		if view, ok := a.engine.Agent(s.ID); ok && view.State != queue.AgentLoggedOut && !onCall[s.ID] {
 			static[s.ID] = true
 			a.restoreStaticPauses(s)
@@ -312,10 +341,12 @@ func (a *App) resume(v *asteriskView) {
 	}
 	// The places of callers who hung up shortly before: one calling back
 	// gets its place as if stasisq had never stopped.
-	for _, visit := range v.state.Abandoned {
-		a.applyQuiet(visit)
+	for _, visit := range st.Abandoned {
+		if common {
+			a.applyQuiet(visit)
+		}
 	}
-	callers := append([]store.WaitingCaller(nil), v.state.Callers...)
+	callers := append([]store.WaitingCaller(nil), st.Callers...)
 	sort.SliceStable(callers, func(i, j int) bool {
 		if callers[i].Queue != callers[j].Queue {
 			return callers[i].Queue < callers[j].Queue
@@ -325,6 +356,9 @@ func (a *App) resume(v *asteriskView) {
 	for _, c := range callers {
 		id := string(c.ID)
 		if _, known := a.callers[id]; known {
+			continue
+		}
+		if (c.Callback != nil && !common) || (c.Callback == nil && serverOf(id) != v.server) {
 			continue
 		}
 		if c.Callback != nil {
@@ -361,8 +395,8 @@ func (a *App) resume(v *asteriskView) {
 			a.applyQuiet(queue.CallerLost{Caller: c.ID})
 		}
 	}
-	for _, s := range v.state.Agents {
-		if !static[s.ID] {
+	for _, s := range st.Agents {
+		if common && !static[s.ID] {
 			a.resumeAgent(s, onCall[s.ID])
 		}
 	}
@@ -503,4 +537,62 @@ func appArgs(appData string) []string {
 		return nil
 	}
 	return parts[1:]
+}
+
+// serverLost ends what was on a server whose events websocket dropped,
+// when there are others to go on with: its callers are on that box and,
+// for the engine, gone (closed as lost: the call records say so); rings
+// and supervisors' sessions there end; the agents whose phones are there
+// are unavailable, so no caller of another server is offered to them. The
+// other servers' calls go on untouched. When it comes back its reconcile
+// finds what is still there: waiting callers take their place again by
+// their join time, calls still bridged go on as a previous run's do.
+func (a *App) serverLost(server string) {
+	for key, name := range a.devices.name {
+		if serverOf(key) == server {
+			a.deviceState(name, string(queue.DeviceUnavailable))
+		}
+	}
+	var lost []string
+	for id := range a.callers {
+		if serverOf(id) == server {
+			lost = append(lost, id)
+		}
+	}
+	sort.Strings(lost)
+	for _, id := range lost {
+		leg := a.callers[id]
+		delete(a.callers, id)
+		if a.cbChan[leg.caller] == id {
+			delete(a.cbChan, leg.caller)
+		}
+		if leg.playing != "" {
+			delete(a.playbacks, leg.playing)
+		}
+		if !leg.leaving {
+			a.log.Warn("caller lost with its Asterisk server", "caller", id, "server", server)
+			a.applyQuiet(queue.CallerLost{Caller: leg.caller})
+		}
+	}
+	for _, leg := range a.offers {
+		if serverOf(leg.id) == server && !leg.ended {
+			a.agentLegGone(leg, leg.id, -1)
+		}
+	}
+	for id, leg := range a.callbacks {
+		if serverOf(id) == server && id == leg.id && !leg.ended {
+			a.callbackLegGone(leg, id, -1)
+		}
+	}
+	for id, s := range a.monitorChan {
+		if serverOf(id) == server && !s.ended {
+			a.monitorChannelGone(s, id, -1)
+		}
+	}
+	for id := range a.orphans {
+		if serverOf(id) == server {
+			delete(a.orphans, id)
+		}
+	}
+	a.pushSnapshot()
 }

@@ -49,6 +49,7 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 		return
 	}
 	bridge := leg.bridge
+	srv := a.ari.of(id) // a recording is on its call's server
 	a.exec.Submit(id, func(ctx context.Context) {
 		switch e.Action {
 		case queue.RecordStart:
@@ -60,11 +61,11 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 			}
 			a.startRecording(ctx, caller, bridge, e.Recording)
 		case queue.RecordPause:
-			if err := a.ari.PauseRecording(ctx, e.Name); err != nil {
+			if err := srv.PauseRecording(ctx, e.Name); err != nil {
 				// What the pause was for (a card number read out) must not be
 				// recorded: a recording that cannot be paused is stopped.
 				a.log.Error("pause recording; stopping it instead", "caller", id, "recording", e.Name, "err", err)
-				if stopErr := a.ari.StopRecording(ctx, e.Name); stopErr != nil && !errors.Is(stopErr, ari.ErrNotFound) {
+				if stopErr := srv.StopRecording(ctx, e.Name); stopErr != nil && !errors.Is(stopErr, ari.ErrNotFound) {
 					a.log.Error("stop recording that could not be paused", "recording", e.Name, "err", stopErr)
 				}
 				a.post(func() {
@@ -72,7 +73,7 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 				})
 			}
 		case queue.RecordResume:
-			if err := a.ari.UnpauseRecording(ctx, e.Name); err != nil {
+			if err := srv.UnpauseRecording(ctx, e.Name); err != nil {
 				a.log.Error("resume recording", "caller", id, "recording", e.Name, "err", err)
 				a.post(func() {
 					a.recordingReport(caller, e.Name, queue.RecordingFailure, 0, "could not be resumed: "+err.Error())
@@ -114,7 +115,9 @@ func (a *App) recordingReport(caller, name, state string, d time.Duration, reaso
 // type and size (-1 if unknown). It does not go through the loop: the file
 // is Asterisk's, not the engine's.
 func (a *App) OpenRecording(ctx context.Context, name string) (io.ReadCloser, string, int64, error) {
-	f, err := a.ari.StoredRecordingFile(ctx, name)
+	// Its file is on the server of the call, which its name says.
+	caller, _ := queue.RecordingCaller(name)
+	f, err := a.ari.of(string(caller)).StoredRecordingFile(ctx, name)
 	if err != nil {
 		if errors.Is(err, ari.ErrNotFound) {
 			return nil, "", 0, fmt.Errorf("recording %s: %w", name, queue.ErrNotFound)
@@ -128,7 +131,7 @@ func (a *App) OpenRecording(ctx context.Context, name string) (io.ReadCloser, st
 // the call record whose ID is record (by: the admin's login, or
 // "retention"). One Asterisk no longer has is deleted as well.
 func (a *App) DeleteRecording(ctx context.Context, caller queue.CallerID, record, name, by string) error {
-	if err := a.ari.DeleteStoredRecording(ctx, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+	if err := a.ari.of(string(caller)).DeleteStoredRecording(ctx, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
 		return err
 	}
 	return a.Do(ctx, queue.RecordingReport{Caller: caller, Record: record, Name: name, State: queue.RecordingDeleted, By: by})
@@ -149,7 +152,7 @@ const (
 	RecordSnoopArg = "record"
 )
 
-func isRecordingSnoop(id string) bool { return strings.HasPrefix(id, recordingSnoopPrefix) }
+func isRecordingSnoop(id string) bool { return strings.HasPrefix(localOf(id), recordingSnoopPrefix) }
 
 // recordFromJoin snoops on the caller for its recording, on its lane
 // after the answer; recordingSnoopArrived starts the recording.

@@ -41,6 +41,7 @@ type Metrics struct {
 	ariDuration *prometheus.HistogramVec
 	ariErrors   *prometheus.CounterVec
 	ariUp       prometheus.Gauge
+	serverUp    *prometheus.GaugeVec
 	wsClients   prometheus.Gauge
 
 	batchEvents    prometheus.Histogram
@@ -95,8 +96,11 @@ func New() *Metrics {
 			Name: "stasisq_ari_request_errors_total", Help: "ARI REST requests that failed, by route template and HTTP status (0: no response).",
 		}, []string{"method", "route", "status"}),
 		ariUp: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "stasisq_ari_connected", Help: "1 while the ARI events websocket is connected.",
+			Name: "stasisq_ari_connected", Help: "1 while the ARI events websocket is connected (with several Asterisk servers: any of them).",
 		}),
+		serverUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "stasisq_ari_server_connected", Help: "1 while the ARI events websocket of this Asterisk server is connected (serve --asterisk).",
+		}, []string{"server"}),
 		wsClients: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "stasisq_websocket_clients", Help: "Browsers connected to the live websocket.",
 		}),
@@ -114,7 +118,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.waiting, m.longestWait, m.inProgress, m.members, m.agents,
 		m.joined, m.refused, m.left, m.wait, m.offers,
-		m.ariDuration, m.ariErrors, m.ariUp, m.wsClients,
+		m.ariDuration, m.ariErrors, m.ariUp, m.serverUp, m.wsClients,
 		m.batchEvents, m.commitDuration,
 	)
 	for _, s := range agentStates {
@@ -204,6 +208,17 @@ func (m *Metrics) SetARIConnected(up bool) {
 		return
 	}
 	m.ariUp.Set(0)
+}
+
+// SetServersConnected records each Asterisk server's connection.
+func (m *Metrics) SetServersConnected(servers []queue.ServerStatus) {
+	for _, s := range servers {
+		v := 0.0
+		if s.Connected {
+			v = 1
+		}
+		m.serverUp.WithLabelValues(s.Name).Set(v)
+	}
 }
 
 // ObserveStoreBatch records one store transaction: how many events it

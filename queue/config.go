@@ -244,9 +244,13 @@ type Membership struct {
 
 // AgentConfig is what configures an agent; login state lives in the engine.
 type AgentConfig struct {
-	ID        string         `json:"id"`     // login name
-	Name      string         `json:"name"`   // shown to supervisors and in queue_log
-	Device    string         `json:"device"` // ARI endpoint to dial, e.g. PJSIP/1001
+	ID     string `json:"id"`     // login name
+	Name   string `json:"name"`   // shown to supervisors and in queue_log
+	Device string `json:"device"` // ARI endpoint to dial, e.g. PJSIP/1001
+	// Server is the Asterisk the device is on, when stasisq drives several
+	// (serve --asterisk NAME=URL); "" is the first. A browser phone is
+	// always on the first.
+	Server    string         `json:"server,omitempty"`
 	Queues    []Membership   `json:"queues"`
 	Skills    map[string]int `json:"skills,omitempty"`    // skill -> level 1..100
 	Static    bool           `json:"static"`              // logged in and ready whenever stasisq runs (queues.conf member =>)

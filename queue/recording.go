@@ -59,7 +59,9 @@ type RecordingPause struct {
 // in a file name and an ARI path segment.
 func RecordingName(at time.Time, caller CallerID) string {
 	id := strings.Map(func(r rune) rune {
-		if r == '.' || r == '-' || r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
+		// '~': a caller on one of several Asterisk servers is "<server>~<id>"
+		// (callflow/servers.go), and the name must give it back whole.
+		if r == '.' || r == '-' || r == '_' || r == '~' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
 			return r
 		}
 		return '_'

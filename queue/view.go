@@ -8,6 +8,15 @@ type Snapshot struct {
 	At     time.Time   `json:"at"`
 	Queues []QueueView `json:"queues"`
 	Agents []AgentView `json:"agents"`
+	// Servers, when stasisq drives several Asterisk servers, says which
+	// are connected (the call flow adds it: the engine knows no servers).
+	Servers []ServerStatus `json:"servers,omitempty"`
+}
+
+// ServerStatus is one Asterisk server's connection.
+type ServerStatus struct {
+	Name      string `json:"name"`
+	Connected bool   `json:"connected"`
 }
 
 // QueueView is one queue with its callers in order and its real-time figures.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,6 +20,7 @@ type adminMeta struct {
 	Roles           []queue.Role           `json:"roles"`
 	DefaultQueue    queue.QueueConfig      `json:"default_queue"`
 	PauseReasons    []string               `json:"pause_reasons"`
+	Servers         []string               `json:"servers"` // several Asterisk servers: an agent's phone is on one
 }
 
 // adminMeta gives the admin forms their choices and defaults.
@@ -29,6 +32,7 @@ func (s *Server) adminMeta(c echo.Context) error {
 		Roles:           []queue.Role{queue.RoleAgent, queue.RoleSupervisor, queue.RoleAdmin},
 		DefaultQueue:    queue.DefaultQueueConfig(""),
 		PauseReasons:    nonNil(s.opts.PauseReasons),
+		Servers:         nonNil(s.opts.Servers),
 	})
 }
 
@@ -170,6 +174,13 @@ func (s *Server) adminPutUser(c echo.Context) error {
 			rec.Agent.Queues = []queue.Membership{}
 		}
 		validateAgentConfig(f, "agent.", rec.Agent, known)
+		if srv := rec.Agent.Server; srv != "" && !slices.Contains(s.opts.Servers, srv) {
+			if len(s.opts.Servers) == 0 {
+				f.add("agent.server", "stasisq drives one Asterisk: leave it empty")
+			} else {
+				f.add("agent.server", fmt.Sprintf("no Asterisk server %q: one of %s", srv, strings.Join(s.opts.Servers, ", ")))
+			}
+		}
 		mergeValidation(f, "agent.", queue.ValidateAgent(rec.Agent))
 	}
 	if err := f.err(); err != nil {

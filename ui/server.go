@@ -103,6 +103,9 @@ type Options struct {
 	Floor     Floor
 	Directory Directory
 	Logger    *slog.Logger
+	// Servers names the Asterisk servers when stasisq drives several
+	// (an agent's phone is on one of them); nil with one.
+	Servers []string
 	// LookupURL is the customer-information URL, {number} replaced by the
 	// caller's number, e.g. http://crm/lookup?number={number}; "" disables.
 	LookupURL      string

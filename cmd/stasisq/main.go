@@ -127,6 +127,13 @@ type Config struct {
 	// ws://h:8088/ws), "none" turns browser phones off.
 	PhoneWSURL  string
 	PhoneCodecs string // the browser phones' endpoints' allow list
+	// Asterisks ("NAME=URL") and AsteriskDials ("NAME=TEMPLATE") are
+	// --asterisk and --asterisk-dial as given; Servers, resolved from them
+	// by ParseFlags (or set by a test), are the Asterisk servers stasisq
+	// drives instead of the one at ARIURL.
+	Asterisks     []string
+	AsteriskDials []string
+	Servers       []AsteriskServer
 }
 
 // Main is "stasisq serve" as a value: ParseFlags, Run, URL, Close, so tests
@@ -148,8 +155,10 @@ type Main struct {
 	// consoles show (the demo has no SIP server).
 	NoPhoneReason string
 
-	DB      *store.DB
-	ARI     *ari.Client
+	DB  *store.DB
+	ARI *ari.Client // the first (or only) server's
+	// ARIs are every server's clients, in the order given.
+	ARIs    []*ari.Client
 	App     *callflow.App
 	UI      *ui.Server
 	Metrics *metrics.Metrics
@@ -216,6 +225,15 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	str(&c.MetricsListen, "metrics-listen", "serve /metrics on this address only, not on --listen")
 	str(&c.PhoneWSURL, "phone-ws-url", "Asterisk's SIP websocket as agents' browsers reach it, e.g. wss://pbx.example.com:8089/ws (default: the ARI host's ws://.../ws; none: no browser phones)")
 	str(&c.PhoneCodecs, "phone-codecs", "codecs of the browser phones' PJSIP endpoints (default ulaw,alaw; opus,ulaw,alaw where Asterisk has codec_opus)")
+	list := func(p *[]string, name, usage string) {
+		env := "STASISQ_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			*p = strings.Fields(v)
+		}
+		fs.Var(listFlag{p}, name, usage+" ($"+env+", separated by spaces)")
+	}
+	list(&c.Asterisks, "asterisk", "NAME=URL of one of several Asterisk servers, repeatable; instead of --ari-url. Passwords: $STASISQ_ARI_PASSWORD_<NAME> or NAME=password lines in --ari-password-file")
+	list(&c.AsteriskDials, "asterisk-dial", "NAME=TEMPLATE: how server NAME reaches a device on another server, repeatable; {device} the device's resource, {interface} the whole device, {server} its server (default PJSIP/{device}@to-{server})")
 	passwordGiven := false
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -230,7 +248,15 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	if passwordGiven {
 		fmt.Fprintln(m.Stderr, "stasisq: warning: --ari-password shows in ps; use --ari-password-file or $STASISQ_ARI_PASSWORD")
 	}
-	if c.ARIPasswordFile != "" {
+	if len(c.Asterisks) > 0 {
+		servers, err := c.asteriskServers(os.LookupEnv, m.Stderr)
+		if err != nil {
+			return err
+		}
+		c.Servers = servers
+	} else if len(c.AsteriskDials) > 0 {
+		return errors.New("--asterisk-dial needs --asterisk")
+	} else if c.ARIPasswordFile != "" {
 		pw, err := cli.ReadSecretFile(c.ARIPasswordFile)
 		if err != nil {
 			return fmt.Errorf("--ari-password-file: %w", err)
@@ -314,7 +340,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	phoneWS, err := phoneWebsocketURL(m.Config.PhoneWSURL, m.Config.ARIURL)
+	phoneARI := m.Config.ARIURL
+	if len(m.Config.Servers) > 0 {
+		phoneARI = m.Config.Servers[0].URL // browser phones are on the first
+	}
+	phoneWS, err := phoneWebsocketURL(m.Config.PhoneWSURL, phoneARI)
 	if err != nil {
 		return err
 	}
@@ -328,20 +358,38 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
-	m.ARI, err = ari.NewClient(ari.Config{
-		URL:       m.Config.ARIURL,
-		User:      m.Config.ARIUser,
-		Password:  m.Config.ARIPassword,
-		App:       m.Config.App,
-		Logger:    log.With("component", "ari"),
-		OnRequest: m.Metrics.ObserveARIRequest,
-		OnEvent:   m.OnARIEvent,
-	})
-	if err != nil {
-		return fmt.Errorf("ARI client: %w", err)
+	servers := m.Config.Servers
+	if len(servers) == 0 {
+		servers = []AsteriskServer{{URL: m.Config.ARIURL, User: m.Config.ARIUser, Password: m.Config.ARIPassword}}
 	}
+	var flowServers []callflow.Server
+	m.ARIs = nil
+	for _, s := range servers {
+		clientLog := log.With("component", "ari")
+		if s.Name != "" {
+			clientLog = clientLog.With("server", s.Name)
+		}
+		c, err := ari.NewClient(ari.Config{
+			URL:       s.URL,
+			User:      s.User,
+			Password:  s.Password,
+			App:       m.Config.App,
+			Logger:    clientLog,
+			OnRequest: m.Metrics.ObserveARIRequest,
+			OnEvent:   m.OnARIEvent,
+		})
+		if err != nil {
+			if s.Name != "" {
+				return fmt.Errorf("ARI client of %s: %w", s.Name, err)
+			}
+			return fmt.Errorf("ARI client: %w", err)
+		}
+		m.ARIs = append(m.ARIs, c)
+		flowServers = append(flowServers, callflow.Server{Name: s.Name, ARI: c, Dial: s.Dial})
+	}
+	m.ARI = m.ARIs[0]
 	m.App, err = callflow.New(callflow.Config{
-		ARI:       m.ARI,
+		Servers:   flowServers,
 		App:       m.Config.App,
 		Engine:    engine,
 		Record:    db.Record,
@@ -352,7 +400,10 @@ func (m *Main) Run(ctx context.Context) error {
 		Publish: append([]func([]queue.Event){m.Metrics.ObserveEvents, func(evs []queue.Event) { m.UI.Publish(evs) }}, m.Publish...),
 		Snapshot: func(s queue.Snapshot) {
 			m.Metrics.ObserveSnapshot(s)
-			m.Metrics.SetARIConnected(m.ARI.Connected())
+			m.Metrics.SetARIConnected(m.ariConnected())
+			if len(m.Config.Servers) > 0 {
+				m.Metrics.SetServersConnected(m.App.Servers())
+			}
 			m.Metrics.SetWebsocketClients(m.UI.Clients())
 			m.UI.PublishSnapshot(s)
 		},
@@ -389,6 +440,7 @@ func (m *Main) Run(ctx context.Context) error {
 		TrustedProxies: proxies,
 		Phone:          ui.PhoneConfig{WebsocketURL: phoneWS, NoPhoneReason: m.NoPhoneReason, Secret: phoneSecret},
 		Recordings:     m.App,
+		Servers:        serverNames(m.Config.Servers),
 	})
 	if err != nil {
 		return fmt.Errorf("web console: %w", err)
@@ -403,9 +455,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", httpserver.Healthz)
-	// Without the ARI events websocket stasisq hears of no caller.
+	// Without the ARI events websocket stasisq hears of no caller; with
+	// several servers, one connected is enough to take calls.
 	mux.Handle("/readyz", httpserver.Readyz(func() error {
-		if m.ARI == nil || !m.ARI.Connected() {
+		if !m.ariConnected() {
+			if len(m.ARIs) > 1 {
+				return errors.New("no Asterisk server's ARI websocket is connected")
+			}
 			return errors.New("ARI websocket not connected")
 		}
 		return nil

@@ -250,6 +250,9 @@ export async function showAdmin(main, session, { signal } = {}) {
     const password = h('input', { type: 'password', autocomplete: 'new-password', 'data-testid': 'user-password', placeholder: editing ? 'leave empty to keep' : '' });
     const takes = h('input', { type: 'checkbox', checked: !!agent || !editing, 'data-testid': 'user-takes-calls' });
     const device = h('input', { type: 'text', value: agent?.device || '', placeholder: 'PJSIP/1001', 'data-testid': 'agent-device' });
+    // With several Asterisk servers the device is on one of them ('' is the first).
+    const server = h('select', { 'data-testid': 'agent-server' }, (meta.servers || []).map((s, i) =>
+      h('option', { value: i === 0 ? '' : s, selected: (agent?.server || '') === (i === 0 ? '' : s) }, i === 0 ? `${s} (the first)` : s)));
     // The whole membership is kept, so a save keeps its member order and
     // configured pause (queues.conf) as well as the penalty.
     const member = new Map((agent?.queues || []).map((m) => [m.queue, m]));
@@ -279,6 +282,7 @@ export async function showAdmin(main, session, { signal } = {}) {
       field('agent.phone', 'Phone in the browser (this console rings)', browserPhone),
       field('agent.auto_answer', 'Browser phone answers by itself after (s, 0: never)', autoAnswer),
       field('agent.device', 'Device', device),
+      ...((meta.servers || []).length > 1 ? [field('agent.server', 'Asterisk server of the device', server)] : []),
       h('div', { class: 'field', dataset: { field: 'agent.queues' } }, h('span', { class: 'label' }, 'Queues and penalties'),
         h('div', { class: 'multi' }, qrows.map((r) => h('label', { class: 'row' }, r.box, ` ${r.name} `, r.pen))),
         h('span', { class: 'field-error' })),
@@ -315,6 +319,7 @@ export async function showAdmin(main, session, { signal } = {}) {
         }
         body.agent = {
           ...(agent || {}), id: login, name: body.name || login, device: device.value.trim(),
+          server: (meta.servers || []).length > 1 ? server.value : '',
           queues: qrows.filter((r) => r.box.checked).map((r) => ({ ...(member.get(r.name) || {}), queue: r.name, penalty: Number(r.pen.value) || 0 })),
           skills: sk, static: stat.checked, phone: browserPhone.checked ? 'browser' : '',
           auto_answer: browserPhone.checked ? Number(autoAnswer.value) || 0 : 0,

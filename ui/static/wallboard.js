@@ -23,7 +23,10 @@ export function showWallboard(main, session, { wall, signal }) {
   const chartBox = h('section', { class: 'card chart', 'aria-labelledby': 'chart-h' }, h('h2', { id: 'chart-h' }, 'Today by 15 minutes'));
   // Tile figures other than the live counts are today's, since local midnight.
   const help = wall ? null : h('p', { class: 'muted keys' }, 'Keyboard: Tab to a queue\u2019s callers, \u2191/\u2193 between them, Alt+\u2191/\u2193 to move one, type a position then Enter, M for its actions.');
-  replace(main, h('div', { class: 'wallboard' }, help, status, queuesBox, chartBox, agentsBox));
+  // With several Asterisk servers: which are connected (a server that is
+  // down has taken its callers with it; its agents are unavailable).
+  const serversBox = h('p', { class: 'servers', 'data-testid': 'servers', hidden: true, 'aria-live': 'polite' });
+  replace(main, h('div', { class: 'wallboard' }, help, status, serversBox, queuesBox, chartBox, agentsBox));
 
   let snap = null;
   let selected = null; // caller id chosen with the keyboard
@@ -392,8 +395,17 @@ export function showWallboard(main, session, { wall, signal }) {
 
   // --- render -----------------------------------------------------------------
 
+  function renderServers(servers) {
+    serversBox.hidden = !servers?.length;
+    if (!servers?.length) return;
+    replace(serversBox, h('span', { class: 'muted' }, 'Asterisk: '), servers.map((s, i) => h('span', {
+      class: s.connected ? 'server up' : 'server down', 'data-testid': 'server', dataset: { server: s.name, connected: String(s.connected) },
+    }, `${i ? ' · ' : ''}${s.name} ${s.connected ? 'connected' : 'DOWN'}`)));
+  }
+
   function render() {
     if (!snap) return;
+    renderServers(snap.servers);
     keepFocus(() => {
       syncList(queuesBox, snap.queues, (q) => q.config.name, queueTile, updateTile);
       const agents = [...snap.agents].sort((x, y) => (x.config.name || x.config.id).localeCompare(y.config.name || y.config.id));
