@@ -433,6 +433,12 @@ func (p *cutProxy) cut(block bool) {
 // without it the test skips, or fails under CI=true.
 func sipp(tb testing.TB, ast *asteriskt.Instance, args ...string) *exec.Cmd {
 	tb.Helper()
+	return sippTo(tb, fmt.Sprintf("127.0.0.1:%d", ast.SIPPort), args...)
+}
+
+// sippTo is sipp against a SIP server at target (host:port).
+func sippTo(tb testing.TB, target string, args ...string) *exec.Cmd {
+	tb.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -442,7 +448,7 @@ func sipp(tb testing.TB, ast *asteriskt.Instance, args ...string) *exec.Cmd {
 	}
 	dir := tb.TempDir()
 	// -aa: answer OPTIONS (Asterisk's qualify) as a phone does.
-	full := append([]string{fmt.Sprintf("127.0.0.1:%d", ast.SIPPort), "-i", "127.0.0.1", "-aa", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}, args...)
+	full := append([]string{target, "-i", "127.0.0.1", "-aa", "-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "errors.log")}, args...)
 	cmd := exec.Command(bin, full...)
 	cmd.Dir = dir
 	return cmd

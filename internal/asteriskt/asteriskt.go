@@ -21,7 +21,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // EnvAsterisk names an installed Asterisk to test against instead of the
@@ -40,8 +42,16 @@ type Instance struct {
 	RunDir      string
 	Pid         int // Asterisk's process, for CPU figures; 0 when unknown
 
-	script string
-	env    []string
+	script  string
+	env     []string
+	confDir string
+	rtp     string // RTP_START, kept for a restart
+}
+
+// Options fix what Start would otherwise pick: a SIP port known before
+// the start, for a trunk between two instances.
+type Options struct {
+	SIPPort int
 }
 
 // located is where asterisk-test is and the environment it runs with.
@@ -111,6 +121,12 @@ func findScript() (string, error) {
 // to run (fails under CI=true) and fails it when one does not start.
 func Start(tb testing.TB, conf map[string]string) *Instance {
 	tb.Helper()
+	return StartWith(tb, conf, Options{})
+}
+
+// StartWith is Start with opts.
+func StartWith(tb testing.TB, conf map[string]string, opts Options) *Instance {
+	tb.Helper()
 	loc, err := find()
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -125,16 +141,67 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 		}
 	}
 	run := filepath.Join(tb.TempDir(), "ast")
+	args := []string{"start", run, "--conf", confDir}
+	if opts.SIPPort != 0 {
+		args = append(args, "--sip-port", strconv.Itoa(opts.SIPPort))
+	}
+	inst := &Instance{script: loc.script, env: loc.env, confDir: confDir}
+	inst.start(tb, run, args)
+	tb.Cleanup(func() {
+		stop := exec.Command(loc.script, "stop", inst.RunDir)
+		stop.Env = loc.env
+		if out, err := stop.CombinedOutput(); err != nil {
+			tb.Errorf("stop Asterisk: %v: %s", err, out)
+		}
+		keepLogs(tb, inst.RunDir, tb.Failed())
+	})
+	return inst
+}
+
+// Kill kills Asterisk with SIGKILL, as a crash or a power cut takes a box
+// away: it hangs up no channel and tells nobody.
+func (i *Instance) Kill(tb testing.TB) {
+	tb.Helper()
+	if i.Pid == 0 {
+		tb.Fatal("kill Asterisk: its pid is unknown")
+	}
+	if err := syscall.Kill(i.Pid, syscall.SIGKILL); err != nil {
+		tb.Fatalf("kill Asterisk %d: %v", i.Pid, err)
+	}
+	for range 100 {
+		if syscall.Kill(i.Pid, 0) != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Its pid file would make "stop" wait on a pid that may be reused.
+	if err := os.Remove(filepath.Join(i.RunDir, "pid")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		tb.Fatal(err)
+	}
+}
+
+// Restart starts a killed instance again with the same configuration,
+// ports and run directory (its ARI URL does not change).
+func (i *Instance) Restart(tb testing.TB) {
+	tb.Helper()
+	i.start(tb, i.RunDir, []string{"start", i.RunDir, "--conf", i.confDir,
+		"--http-port", strconv.Itoa(i.HTTPPort), "--sip-port", strconv.Itoa(i.SIPPort),
+		"--ami-port", strconv.Itoa(i.AMIPort), "--rtp-start", i.rtp})
+}
+
+// start runs asterisk-test with args and reads what it printed into i.
+func (i *Instance) start(tb testing.TB, run string, args []string) {
+	tb.Helper()
 	// Files, not pipes: Asterisk, started in the background by the script,
 	// may keep the script's descriptors, and exec would wait for a pipe's
 	// last writer, that is for Asterisk to exit.
-	outFile := filepath.Join(confDir, "start.out")
+	outFile := filepath.Join(i.confDir, "start.out")
 	out, err := os.Create(outFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cmd := exec.Command(loc.script, "start", run, "--conf", confDir)
-	cmd.Env = loc.env
+	cmd := exec.Command(i.script, args...)
+	cmd.Env = i.env
 	cmd.Stdout, cmd.Stderr = out, out
 	runErr := cmd.Run()
 	if err := out.Close(); err != nil {
@@ -144,12 +211,16 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// The start file must not be copied into the next start's etc.
+	if err := os.Remove(outFile); err != nil {
+		tb.Fatal(err)
+	}
 	if runErr != nil {
 		keepLogs(tb, run, true)
 		tb.Fatalf("start Asterisk: %v\n%s", runErr, printed)
 	}
 	stdout := bytes.NewReader(printed)
-	inst := &Instance{script: loc.script, env: loc.env}
+	inst := i
 	vars := map[string]string{}
 	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
@@ -161,7 +232,7 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 	inst.HTTPPort, _ = strconv.Atoi(vars["HTTP_PORT"])
 	inst.SIPPort, _ = strconv.Atoi(vars["SIP_PORT"])
 	inst.AMIPort, _ = strconv.Atoi(vars["AMI_PORT"])
-	inst.EntityID, inst.RunDir = vars["ENTITY_ID"], vars["RUNDIR"]
+	inst.EntityID, inst.RunDir, inst.rtp = vars["ENTITY_ID"], vars["RUNDIR"], vars["RTP_START"]
 	// asterisk-test's ASTERISK_PID is the shell that started Asterisk;
 	// Asterisk's own pid is in its run directory.
 	if raw, err := os.ReadFile(filepath.Join(inst.RunDir, "run", "asterisk.pid")); err == nil {
@@ -170,15 +241,6 @@ func Start(tb testing.TB, conf map[string]string) *Instance {
 	if inst.ARIURL == "" || inst.RunDir == "" {
 		tb.Fatalf("asterisk-test start printed no ARI_URL/RUNDIR: %q", printed)
 	}
-	tb.Cleanup(func() {
-		stop := exec.Command(loc.script, "stop", inst.RunDir)
-		stop.Env = loc.env
-		if out, err := stop.CombinedOutput(); err != nil {
-			tb.Errorf("stop Asterisk: %v: %s", err, out)
-		}
-		keepLogs(tb, inst.RunDir, tb.Failed())
-	})
-	return inst
 }
 
 // CLI runs an Asterisk CLI command and returns its output.
