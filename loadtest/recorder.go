@@ -43,6 +43,7 @@ type Recorder struct {
 type joinedCaller struct {
 	id       queue.CallerID
 	priority int
+	at       time.Time // joined
 }
 
 // NewRecorder returns an empty Recorder.
@@ -116,7 +117,16 @@ func (o *Recorder) Events(evs []queue.Event) {
 		switch ev := ev.(type) {
 		case queue.CallerJoined:
 			joined = append(joined, ev.Caller)
-			o.queueOrder[ev.Queue] = append(o.queueOrder[ev.Queue], joinedCaller{id: ev.Caller, priority: ev.Priority})
+			// In join order: by the join's time (Asterisk's timestamp),
+			// then arrival, as the engine orders a queue. Several servers'
+			// websockets deliver their callers in batches of their own: a
+			// caller who arrived later may have joined earlier.
+			order := o.queueOrder[ev.Queue]
+			i := len(order)
+			for i > 0 && order[i-1].at.After(ev.JoinedAt) {
+				i--
+			}
+			o.queueOrder[ev.Queue] = slices.Insert(order, i, joinedCaller{id: ev.Caller, priority: ev.Priority, at: ev.JoinedAt})
 		case queue.CallerRefused:
 			o.outcomes[ev.Caller]++
 			o.reasons["refused"]++

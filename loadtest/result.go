@@ -19,6 +19,9 @@ type Options struct {
 	Arrivals time.Duration // between two callers; 0 sends them all at once
 	Strategy queue.Strategy
 	Timeout  time.Duration // the whole run
+	// Servers is how many fake Asterisks stasisq drives (default 1);
+	// callers and agents are spread over them.
+	Servers int
 }
 
 // AnswerDelay is how long the fake's agents take to answer: the ring
@@ -32,6 +35,7 @@ const AnswerDelay = time.Millisecond
 // figures start when the loop took the event up instead: stasisq's share.
 type Result struct {
 	Callers, Agents int
+	Servers         int
 	Talk, WrapUp    time.Duration
 	Elapsed         time.Duration
 	CallsPerSecond  float64
@@ -87,13 +91,17 @@ func (r Result) String() string {
 	if !math.IsInf(r.ArrivalRate, 1) {
 		arrivals = fmt.Sprintf("%.1f/s", r.ArrivalRate)
 	}
-	return fmt.Sprintf("load: %d callers (%s) through %d agents: %.1f completed calls/s in %v, ideal %.1f (best for this run %.1f)\n"+
+	servers := ""
+	if r.Servers > 1 {
+		servers = fmt.Sprintf(" on %d Asterisk servers", r.Servers)
+	}
+	return fmt.Sprintf("load: %d callers (%s) through %d agents%s: %.1f completed calls/s in %v, ideal %.1f (best for this run %.1f)\n"+
 		"  ideal = min(arrivals %s, capacity %d agents / (%v talk + %v wrap-up + %v answer) = %.1f/s)\n"+
 		"  agent free→next ring:     %v  (in stasisq %v)\n"+
 		"  join→ring, agent free:    %v  (in stasisq %v)\n"+
 		"  queue wait (join→ring):   %v\n"+
 		"  overtakes: %d  outcomes: %v  callers without exactly one outcome: %d  agents not available: %d  calls unfinished: %d",
-		r.Callers, arrivals, r.Agents, r.CallsPerSecond, r.Elapsed.Round(time.Millisecond), r.Ideal, r.IdealRun,
+		r.Callers, arrivals, r.Agents, servers, r.CallsPerSecond, r.Elapsed.Round(time.Millisecond), r.Ideal, r.IdealRun,
 		arrivals, r.Agents, r.Talk, r.WrapUp, AnswerDelay, r.Capacity,
 		r.FreeToDial, r.FreeToDialInApp,
 		r.JoinToDial, r.JoinToDialInApp,

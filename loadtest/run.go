@@ -21,11 +21,19 @@ type Floor interface {
 	Idle() bool
 }
 
-// Start runs a stasisq against the fake Asterisk at fake.URL() (user
-// "stasisq", password Password), its Stasis application named App, with rec
-// as its call-flow observer and event sink; it returns once stasisq has
-// connected, and stop ends it.
-type Start func(ctx context.Context, fake *aritest.Server, rec *Recorder) (floor Floor, stop func() error, err error)
+// Start runs a stasisq against the fake Asterisks at their URL() (user
+// "stasisq", password Password): one as its only server, several as the
+// servers ServerName(0), ServerName(1)…, whose agent phones are reached from
+// the others through DialTemplate; its Stasis application named App, with
+// rec as its call-flow observer and event sink. It returns once stasisq
+// has connected, and stop ends it.
+type Start func(ctx context.Context, fakes []*aritest.Server, rec *Recorder) (floor Floor, stop func() error, err error)
+
+// ServerName is the name of the i-th fake Asterisk of a run with several.
+func ServerName(i int) string { return fmt.Sprintf("s%d", i+1) }
+
+// DialTemplate reaches a device of another server (the fakes answer it).
+const DialTemplate = "PJSIP/{device}@to-{server}"
 
 // The fake Asterisk's credentials and the application the load calls into.
 const (
@@ -53,14 +61,27 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 
-	fake := aritest.NewServer(aritest.Options{
-		User: User, Password: Password,
-		PlaybackDuration: func(string) time.Duration { return 20 * time.Millisecond },
-		AnswerDelay:      AnswerDelay,
-	})
-	defer fake.Close()
+	if opts.Servers <= 0 {
+		opts.Servers = 1
+	}
+	fakes := make([]*aritest.Server, opts.Servers)
+	for i := range fakes {
+		fakes[i] = aritest.NewServer(aritest.Options{
+			User: User, Password: Password,
+			PlaybackDuration: func(string) time.Duration { return 20 * time.Millisecond },
+			AnswerDelay:      AnswerDelay,
+		})
+		defer fakes[i].Close()
+	}
+	// qualified is a caller's id as stasisq has it.
+	qualified := func(server int, c *aritest.Call) queue.CallerID {
+		if opts.Servers == 1 {
+			return queue.CallerID(c.ID())
+		}
+		return queue.CallerID(ServerName(server) + "~" + c.ID())
+	}
 	rec := NewRecorder()
-	floor, stop, err := start(ctx, fake, rec)
+	floor, stop, err := start(ctx, fakes, rec)
 	if err != nil {
 		return Result{}, fmt.Errorf("load: start stasisq: %w", err)
 	}
@@ -83,8 +104,21 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 	for i := range opts.Agents {
 		id := fmt.Sprintf("agent%03d", i+1)
 		device := fmt.Sprintf("PJSIP/%d", 2000+i)
-		fake.SetDevice(device, aritest.DeviceBehavior{Action: aritest.Answer, TalkFor: opts.Talk})
-		if err := floor.AddAgent(ctx, id, queue.AgentConfig{Device: device, Queues: []queue.Membership{{Queue: "load"}}}); err != nil {
+		// The agents are spread over the servers; a caller on another
+		// server reaches the phone through that server's trunk.
+		home := i % opts.Servers
+		cfg := queue.AgentConfig{Device: device, Queues: []queue.Membership{{Queue: "load"}}}
+		for s, f := range fakes {
+			endpoint := device
+			if s != home {
+				endpoint = fmt.Sprintf("PJSIP/%d@to-%s", 2000+i, ServerName(home))
+			}
+			f.SetDevice(endpoint, aritest.DeviceBehavior{Action: aritest.Answer, TalkFor: opts.Talk})
+		}
+		if opts.Servers > 1 {
+			cfg.Server = ServerName(home)
+		}
+		if err := floor.AddAgent(ctx, id, cfg); err != nil {
 			return Result{}, fmt.Errorf("load: agent %s: %w", id, err)
 		}
 		agentIDs = append(agentIDs, queue.AgentID(id))
@@ -92,17 +126,20 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 
 	start0 := time.Now()
 	calls := make([]*aritest.Call, 0, opts.Callers)
+	ids := make([]queue.CallerID, 0, opts.Callers)
 	for i := range opts.Callers {
 		// Arrivals keep to a schedule, not a sleep after each call, so the
 		// rate offered is the rate asked for however long Call takes.
 		if wait := time.Until(start0.Add(time.Duration(i) * opts.Arrivals)); wait > 0 {
 			time.Sleep(wait)
 		}
-		c, err := fake.Call(ctx, aritest.CallSpec{App: App, Args: []string{"load"}, Number: fmt.Sprintf("555%04d", i), Name: "Load"})
+		server := i % opts.Servers // callers alternate between the servers
+		c, err := fakes[server].Call(ctx, aritest.CallSpec{App: App, Args: []string{"load"}, Number: fmt.Sprintf("555%04d", i), Name: "Load"})
 		if err != nil {
 			return Result{}, fmt.Errorf("load: caller %d: %w", i, err)
 		}
 		calls = append(calls, c)
+		ids = append(ids, qualified(server, c))
 	}
 	for _, c := range calls {
 		select {
@@ -136,6 +173,7 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 	res = Result{
 		Callers:         opts.Callers,
 		Agents:          opts.Agents,
+		Servers:         opts.Servers,
 		Talk:            opts.Talk,
 		WrapUp:          opts.WrapUp,
 		Elapsed:         elapsed,
@@ -155,9 +193,9 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 	}
 	res.Ideal = min(res.ArrivalRate, res.Capacity)
 	res.IdealRun = float64(opts.Callers) / idealElapsed(opts).Seconds()
-	for _, c := range calls {
-		if n := rec.outcomes[queue.CallerID(c.ID())]; n != 1 {
-			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", c.ID(), n))
+	for _, id := range ids {
+		if n := rec.outcomes[id]; n != 1 {
+			res.BadOutcomes = append(res.BadOutcomes, fmt.Sprintf("%s:%d", id, n))
 		}
 	}
 	for _, a := range snap.Agents {
@@ -165,7 +203,9 @@ func Run(ctx context.Context, opts Options, start Start) (res Result, err error)
 			res.AgentsNotFree = append(res.AgentsNotFree, fmt.Sprintf("%s=%s", a.Config.ID, a.State))
 		}
 	}
-	res.Unfinished = len(fake.ChannelIDs())
+	for _, f := range fakes {
+		res.Unfinished += len(f.ChannelIDs())
+	}
 	return res, nil
 }
 

@@ -21,13 +21,19 @@ import (
 // UI) in process against the load's fake Asterisk, its database in a
 // temporary directory.
 func startForLoad(logger *slog.Logger) loadtest.Start {
-	return func(ctx context.Context, fake *aritest.Server, rec *loadtest.Recorder) (loadtest.Floor, func() error, error) {
+	return func(ctx context.Context, fakes []*aritest.Server, rec *loadtest.Recorder) (loadtest.Floor, func() error, error) {
 		dir, err := os.MkdirTemp("", "stasisq-load-")
 		if err != nil {
 			return nil, nil, err
 		}
 		m := NewMain()
-		m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword = fake.URL(), loadtest.User, loadtest.Password
+		m.Config.ARIURL, m.Config.ARIUser, m.Config.ARIPassword = fakes[0].URL(), loadtest.User, loadtest.Password
+		if len(fakes) > 1 {
+			for i, f := range fakes {
+				m.Config.Servers = append(m.Config.Servers, AsteriskServer{Name: loadtest.ServerName(i), URL: f.URL(),
+					User: loadtest.User, Password: loadtest.Password, Dial: loadtest.DialTemplate})
+			}
+		}
 		m.Config.App = loadtest.App
 		m.Config.Listen = "127.0.0.1:0"
 		m.Config.DB = filepath.Join(dir, "load.db")
@@ -88,6 +94,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&opts.Arrivals, "arrivals", 0, "time between two callers (0: all at once)")
 	fs.StringVar(&strategy, "strategy", string(queue.LongestIdle), "queue strategy")
 	fs.DurationVar(&opts.Timeout, "timeout", 5*time.Minute, "give up after this")
+	fs.IntVar(&opts.Servers, "servers", 1, "fake Asterisk servers stasisq drives at once (callers and agents spread over them)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
