@@ -20,8 +20,8 @@ type Config struct {
 	// ARI is the one Asterisk, or Servers several (ARI then unset).
 	ARI     ARI
 	Servers []Server
-	App    string        // Stasis application name
-	Engine *queue.Engine // owned by the loop from Run on
+	App     string        // Stasis application name
+	Engine  *queue.Engine // owned by the loop from Run on
 	// Record persists domain events; it must not block (store.DB.Record).
 	Record func(events ...queue.Event)
 	// LoadState returns what a previous run left waiting, to resume it on the
