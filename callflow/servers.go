@@ -232,10 +232,11 @@ var (
 	playbackType = reflect.TypeFor[ari.Playback]()
 	deviceType   = reflect.TypeFor[ari.DeviceState]()
 	endpointType = reflect.TypeFor[ari.Endpoint]()
+	recordType   = reflect.TypeFor[ari.LiveRecording]()
 )
 
-// qualifyEvent is ev with every channel, bridge, playback and device it
-// names qualified by the server. The event is copied first: the client's
+// qualifyEvent is ev with every channel, bridge, playback, recording target
+// and device it names qualified by the server. The event is copied first: the client's
 // OnEvent hook has it too.
 func (s *serverARI) qualifyEvent(ev ari.Event) ari.Event {
 	if s.name == "" {
@@ -300,6 +301,9 @@ func (s *serverARI) qualifyValue(v reflect.Value) {
 	case endpointType:
 		ep := v.Addr().Interface().(*ari.Endpoint)
 		*ep = s.endpoint(*ep)
+		return
+	case recordType:
+		s.recording(v.Addr().Interface().(*ari.LiveRecording))
 		return
 	}
 	for i := range v.NumField() {

@@ -181,3 +181,16 @@ func serverNames(servers []AsteriskServer) []string {
 	}
 	return out
 }
+
+// asteriskList says which Asterisk servers serve talks to, for people:
+// URLs with any password in them hidden.
+func (m *Main) asteriskList() string {
+	if len(m.Config.Servers) == 0 {
+		return ari.RedactURL(m.Config.ARIURL)
+	}
+	parts := make([]string, len(m.Config.Servers))
+	for i, s := range m.Config.Servers {
+		parts[i] = s.Name + "=" + ari.RedactURL(s.URL)
+	}
+	return strings.Join(parts, " ")
+}

@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if err := m.Run(ctx); err != nil {
 			return errors.Join(err, m.Close())
 		}
-		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), ari.RedactURL(m.Config.ARIURL), m.Config.App)
+		fmt.Fprintf(stderr, "stasisq listening on %s (ARI %s, app %s)\n", m.URL(), m.asteriskList(), m.Config.App)
 		<-ctx.Done()
 		return m.Close()
 	case "user":

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -238,6 +240,14 @@ func TestMultiServerDown(t *testing.T) {
 	if got := fmt.Sprint(snap.Servers); got != "[{a true} {b false}]" {
 		t.Errorf("the floor's servers: %s, want a connected and b not", got)
 	}
+	// Still ready (a takes calls); the metrics say which server is down.
+	if status, _ := m.get("/readyz"); status != http.StatusOK {
+		t.Errorf("/readyz with a up and b down: %d, want 200", status)
+	}
+	m.waitUntil("/metrics says b is down", func() bool {
+		_, text := m.get("/metrics")
+		return strings.Contains(text, `stasisq_ari_server_connected{server="a"} 1`) && strings.Contains(text, `stasisq_ari_server_connected{server="b"} 0`)
+	})
 
 	// a goes on: its caller is answered by alice, never offered to bob.
 	m.mustDo(queue.AgentUnpause{Agent: "bob"})
@@ -269,6 +279,21 @@ func TestMultiServerDown(t *testing.T) {
 	cb.Hangup()
 	m.waitDone(ca)
 	m.waitDone(cb)
+}
+
+// get fetches path from stasisq's web server: status and body.
+func (m *multiEnv) get(path string) (int, string) {
+	m.tb.Helper()
+	resp, err := http.Get(m.main.URL() + path)
+	if err != nil {
+		m.tb.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		m.tb.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 func (m *multiEnv) agentDevice(id string) queue.DeviceState {
