@@ -21,8 +21,18 @@ import (
 // both legs are bridged there.
 
 // multiPJSIP is server self's pjsip.conf: its transport on its own
-// loopback address, phone, and the trunk to the other server.
-func multiPJSIP(selfAddr, phone, other, otherAddr string, otherPort int) string {
+// loopback address, its phone, and the trunk to the other server: the
+// sample asterisk-conf/pjsip-trunk.conf (written for a reaching b at
+// 10.0.0.12:5060) with the names and address made this pair's.
+func multiPJSIP(t *testing.T, selfAddr, phone, other, otherAddr string, otherPort int) string {
+	trunk := readSample(t, "pjsip-trunk.conf")
+	for _, want := range []string{"[to-b]", "from-b", "10.0.0.12:5060", "match = 10.0.0.12"} {
+		if !strings.Contains(trunk, want) {
+			t.Fatalf("asterisk-conf/pjsip-trunk.conf has no %q: the test adapts it", want)
+		}
+	}
+	trunk = strings.NewReplacer("to-b", "to-"+other, "from-b", "from-"+other,
+		"10.0.0.12:5060", fmt.Sprintf("%s:%d", otherAddr, otherPort), "10.0.0.12", otherAddr).Replace(trunk)
 	return fmt.Sprintf(`[transport-udp]
 type = transport
 protocol = udp
@@ -48,35 +58,17 @@ type = aor
 max_contacts = 1
 remove_existing = yes
 
-; The trunk to %[3]s: calls for its devices go out here, and its calls for
-; ours come in (identified by its address) to context from-%[3]s.
-[to-%[3]s]
-type = endpoint
-context = from-%[3]s
-disallow = all
-allow = ulaw
-direct_media = no
-aors = to-%[3]s
-
-[to-%[3]s]
-type = aor
-contact = sip:%[4]s:%[5]d
-
-[to-%[3]s]
-type = identify
-endpoint = to-%[3]s
-match = %[4]s
-`, selfAddr, phone, other, otherAddr, otherPort)
+`, selfAddr, phone) + trunk
 }
 
-// multiDialplan adds to the test dialplan the trunk's way in: the other
-// server's call for one of our phones rings it.
-func multiDialplan(other string) string {
-	return asteriskDialplan + fmt.Sprintf(`
-[from-%s]
-exten => _X.,1,Dial(PJSIP/${EXTEN},30)
- same => n,Hangup()
-`, other)
+// multiDialplan adds to the test dialplan the trunk's way in, the sample
+// asterisk-conf/extensions-trunk.conf made this server's.
+func multiDialplan(t *testing.T, other string) string {
+	in := readSample(t, "extensions-trunk.conf")
+	if !strings.Contains(in, "[from-b]") {
+		t.Fatal("asterisk-conf/extensions-trunk.conf has no [from-b]: the test adapts it")
+	}
+	return asteriskDialplan + "\n" + strings.ReplaceAll(in, "from-b", "from-"+other)
 }
 
 type asteriskPair struct {
@@ -96,8 +88,8 @@ func mustStartAsteriskPair(t *testing.T) *asteriskPair {
 	for _, name := range []string{"a", "b"} {
 		o := other[name]
 		p.ast[name] = asteriskt.StartWith(t, map[string]string{
-			"extensions.conf": multiDialplan(o),
-			"pjsip.conf":      multiPJSIP(addr[name], phone[name], o, addr[o], ports[o]),
+			"extensions.conf": multiDialplan(t, o),
+			"pjsip.conf":      multiPJSIP(t, addr[name], phone[name], o, addr[o], ports[o]),
 		}, asteriskt.Options{SIPPort: ports[name]})
 		p.obs[name] = mustObserve(t, p.ast[name])
 	}
@@ -200,15 +192,17 @@ func TestAsteriskMultiCrossServer(t *testing.T) {
 	for _, c := range []struct{ server, other, caller, trunk string }{
 		{"a", "b", "ca1", "PJSIP/to-b-"}, {"b", "a", "cb1", "PJSIP/to-a-"},
 	} {
+		// Connected (the agent answered) comes before the bridge is made.
 		var ours []string
-		for _, b := range p.obs[c.server].bridges() {
-			if strings.HasPrefix(b.ID, "sqb-") {
-				ours = append(ours, strings.Join(b.Channels, ","))
+		pollUntil(t, waitFor, "caller "+c.caller+" bridged on "+c.server, func() (bool, string) {
+			ours = nil
+			for _, b := range p.obs[c.server].bridges() {
+				if strings.HasPrefix(b.ID, "sqb-") {
+					ours = append(ours, strings.Join(b.Channels, ","))
+				}
 			}
-		}
-		if len(ours) != 1 || !strings.Contains(ours[0], c.caller) {
-			t.Errorf("stasisq's bridges on %s: %q, want one with caller %s and the trunk leg", c.server, ours, c.caller)
-		}
+			return len(ours) == 1 && strings.Contains(ours[0], c.caller) && strings.Count(ours[0], ",") == 1, fmt.Sprintf("stasisq's bridges on %s: %q", c.server, ours)
+		})
 		if !slices.ContainsFunc(p.channelsOf(c.server), func(n string) bool { return strings.Contains(n, " "+c.trunk) }) {
 			t.Errorf("%s's channels %q: no agent leg through the trunk (%s…)", c.server, p.channelsOf(c.server), c.trunk)
 		}
