@@ -16,7 +16,9 @@ import (
 // devices qualified by the server it came from, and the event the client
 // delivered is left as it was (its OnEvent hook has it too).
 func TestQualifyEventNamesTheServer(t *testing.T) {
-	ch := func(id string) string { return `{"id":"` + id + `","name":"PJSIP/x-1","creationtime":"2026-12-07T10:00:00.000+0000"}` }
+	ch := func(id string) string {
+		return `{"id":"` + id + `","name":"PJSIP/x-1","creationtime":"2026-12-07T10:00:00.000+0000"}`
+	}
 	br := `{"id":"sqb-run-00000001","channels":["1.1","sqa-o1-1"],"creationtime":"2026-12-07T10:00:00.000+0000"}`
 	frames := map[string]string{
 		"StasisStart":            `{"channel":` + ch("1.1") + `,"replace_channel":` + ch("1.9") + `,"args":["support"]}`,
