@@ -289,11 +289,22 @@ export function showWallboard(main, session, { wall, signal }) {
       h('td', { class: 'agent-queues' }), h('td', { class: 'agent-actions control' }));
   }
 
+  // The server of an agent's phone when it is down ('' otherwise): why the
+  // agent is unavailable. A browser phone, or no server named, is on the first.
+  function serverDown(a) {
+    const servers = snap?.servers || [];
+    if (!servers.length) return '';
+    const name = (a.config.phone !== 'browser' && a.config.server) || servers[0].name;
+    return servers.find((s) => s.name === name && !s.connected) ? name : '';
+  }
+
   function updateAgentRow(row, a) {
     row.dataset.state = a.state;
-    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.recording, a.monitors, a.config, editing.has(a.config.id), queueNames()]))) return;
+    const down = serverDown(a);
+    if (!changed(row, JSON.stringify([a.state, a.reason, a.since, a.caller, a.caller_number, a.caller_name, a.recording, a.monitors, a.config, editing.has(a.config.id), queueNames(), down]))) return;
     row.querySelector('.agent-name').textContent = a.config.name || a.config.id;
-    replace(row.querySelector('.agent-state'), statePill(a, { 'data-testid': 'agent-state' }));
+    replace(row.querySelector('.agent-state'), statePill(a, { 'data-testid': 'agent-state' }),
+      down ? h('span', { class: 'error', 'data-testid': 'agent-server-down' }, ` phone's Asterisk ${down} is down`) : null);
     row.querySelector('.agent-caller').textContent = a.caller ? `${a.caller_number || ''} ${a.caller_name || ''}`.trim() || a.caller : '';
     if (a.state === 'on-call' && a.recording) row.querySelector('.agent-caller').append(' ', recordingBadge(a.recording));
     for (const m of (a.state === 'on-call' && a.monitors) || []) {
