@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -116,6 +117,9 @@ type App struct {
 	resumed   bool
 	resumedOn map[string]bool
 	pending   *store.State
+	// downDevices are the phones made unavailable because their server
+	// was not connected (serverDevicesDown), by device key.
+	downDevices map[string]bool
 	// phoneCodecs is what the browser phones' endpoints allow when the
 	// configuration leaves it to Asterisk: found on every connection
 	// (phones.go), read by the executor's lanes.
@@ -219,6 +223,7 @@ func New(cfg Config) (*App, error) {
 		monitorChan:    map[string]*monitorSession{},
 		up:             map[string]bool{},
 		resumedOn:      map[string]bool{},
+		downDevices:    map[string]bool{},
 	}
 	a.devices = newDeviceIndex(agents, a.deviceKey)
 	return a, nil
@@ -268,6 +273,14 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 func (a *App) loop(ctx context.Context) {
+	if a.ari.multi() {
+		// Until a server is connected and reconciled its phones cannot be
+		// rung: one that never comes up leaves its agents unavailable
+		// rather than rung through a trunk to nowhere.
+		for _, s := range a.ari.names() {
+			a.serverDevicesDown(s)
+		}
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	snap := time.NewTicker(a.cfg.SnapshotEvery)
@@ -378,6 +391,7 @@ func (a *App) apply(in queue.Input) error {
 		return err
 	}
 	var ended []queue.CallerID
+	var unreachable []string // new agents' phones on a server not connected
 	for _, ev := range ready.Events {
 		switch ev := ev.(type) {
 		case queue.CallCompleted:
@@ -388,6 +402,10 @@ func (a *App) apply(in queue.Input) error {
 				// Before the first connection the reconcile subscribes to all.
 				if device := a.deviceKey(ev.Config); a.up[serverOf(device)] {
 					a.exec.Submit("device:"+device, func(ctx context.Context) { a.subscribeDevices(ctx, []string{device}) })
+				} else if a.ari.multi() {
+					key := strings.ToLower(device) // as the index keys it
+					a.downDevices[key] = true
+					unreachable = append(unreachable, a.devices.name[key])
 				}
 			}
 			a.phoneConfigured(ev.Config)
@@ -420,6 +438,10 @@ func (a *App) apply(in queue.Input) error {
 	}
 	for _, act := range ready.AgentActions {
 		a.execute(act)
+	}
+	// After this input's actions: each is an input of its own.
+	for _, name := range unreachable {
+		a.deviceState(name, string(queue.DeviceUnavailable))
 	}
 	return nil
 }

@@ -284,6 +284,7 @@ func (a *App) reconcile(v *asteriskView) {
 			a.exec.Submit(id, func(ctx context.Context) { a.destroy(ctx, id) })
 		}
 	}
+	a.serverDevicesUp(v.server)
 	for _, d := range v.devices {
 		a.deviceState(d.Name, d.State)
 	}
@@ -539,6 +540,33 @@ func appArgs(appData string) []string {
 	return parts[1:]
 }
 
+// serverDevicesDown makes the phones on server unavailable: stasisq cannot
+// reach them. Its next reconcile takes that back (serverDevicesUp) before
+// Asterisk's own word on each.
+func (a *App) serverDevicesDown(server string) {
+	for key, name := range a.devices.name {
+		if serverOf(key) == server {
+			a.downDevices[key] = true
+			a.deviceState(name, string(queue.DeviceUnavailable))
+		}
+	}
+}
+
+// serverDevicesUp undoes serverDevicesDown once server is reconciled: a
+// phone Asterisk says nothing of (a Local channel, a device ARI lists no
+// state for) is usable again, as any is at start.
+func (a *App) serverDevicesUp(server string) {
+	for key := range a.downDevices {
+		if serverOf(key) != server {
+			continue
+		}
+		delete(a.downDevices, key)
+		if name, ok := a.devices.name[key]; ok {
+			a.deviceState(name, string(queue.DeviceNotInUse))
+		}
+	}
+}
+
 // serverLost ends what was on a server whose events websocket dropped,
 // when there are others to go on with: its callers are on that box and,
 // for the engine, gone (closed as lost: the call records say so); rings
@@ -548,11 +576,7 @@ func appArgs(appData string) []string {
 // finds what is still there: waiting callers take their place again by
 // their join time, calls still bridged go on as a previous run's do.
 func (a *App) serverLost(server string) {
-	for key, name := range a.devices.name {
-		if serverOf(key) == server {
-			a.deviceState(name, string(queue.DeviceUnavailable))
-		}
-	}
+	a.serverDevicesDown(server)
 	var lost []string
 	for id := range a.callers {
 		if serverOf(id) == server {

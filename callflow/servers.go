@@ -139,8 +139,14 @@ func (s *serverSet) on(name string) *serverARI {
 	return &serverARI{name: name, missing: true}
 }
 
-// of is the server of a qualified id.
-func (s *serverSet) of(id string) *serverARI { return s.on(serverOf(id)) }
+// of is the server of a qualified id; with one server, that one, whatever
+// the id holds (an id of Asterisk's own with a "~" in it is no qualifier).
+func (s *serverSet) of(id string) *serverARI {
+	if !s.multi() {
+		return s.list[0]
+	}
+	return s.on(serverOf(id))
+}
 
 // Connected reports whether server name's events websocket is up.
 func (s *serverSet) connected(name string) bool {
@@ -351,23 +357,32 @@ func (s *serverARI) qualifyURI(uri string) string {
 	return kind + ":" + s.q(id)
 }
 
+// local is id as the server knows it: its qualifier taken off (the only
+// server's ids have none, whatever they hold).
+func (s *serverARI) local(id string) string {
+	if s.name == "" {
+		return id
+	}
+	return strings.TrimPrefix(id, s.name+serverSep)
+}
+
 // localSources takes the qualifier off event sources ("deviceState:b~PJSIP/1").
-func localSources(sources []string) []string {
+func (s *serverARI) localSources(sources []string) []string {
 	out := make([]string, len(sources))
 	for i, src := range sources {
 		kind, id, ok := strings.Cut(src, ":")
 		if ok {
-			src = kind + ":" + localOf(id)
+			src = kind + ":" + s.local(id)
 		}
 		out[i] = src
 	}
 	return out
 }
 
-func localList(ids string) string {
+func (s *serverARI) localList(ids string) string {
 	parts := strings.Split(ids, ",")
 	for i, p := range parts {
-		parts[i] = localOf(p)
+		parts[i] = s.local(p)
 	}
 	return strings.Join(parts, ",")
 }
@@ -379,49 +394,49 @@ func (s *serverARI) Answer(ctx context.Context, channel string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.Answer(ctx, localOf(channel))
+	return s.ari.Answer(ctx, s.local(channel))
 }
 
 func (s *serverARI) Hangup(ctx context.Context, channel, reason string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.Hangup(ctx, localOf(channel), reason)
+	return s.ari.Hangup(ctx, s.local(channel), reason)
 }
 
 func (s *serverARI) Continue(ctx context.Context, channel, dialplanContext, extension string, priority int, label string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.Continue(ctx, localOf(channel), dialplanContext, extension, priority, label)
+	return s.ari.Continue(ctx, s.local(channel), dialplanContext, extension, priority, label)
 }
 
 func (s *serverARI) SetVariable(ctx context.Context, channel, name, value string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.SetVariable(ctx, localOf(channel), name, value)
+	return s.ari.SetVariable(ctx, s.local(channel), name, value)
 }
 
 func (s *serverARI) StartMOH(ctx context.Context, channel, class string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.StartMOH(ctx, localOf(channel), class)
+	return s.ari.StartMOH(ctx, s.local(channel), class)
 }
 
 func (s *serverARI) StopMOH(ctx context.Context, channel string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.StopMOH(ctx, localOf(channel))
+	return s.ari.StopMOH(ctx, s.local(channel))
 }
 
 func (s *serverARI) Play(ctx context.Context, channel, playbackID string, media ...string) (*ari.Playback, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	p, err := s.ari.Play(ctx, localOf(channel), localOf(playbackID), media...)
+	p, err := s.ari.Play(ctx, s.local(channel), s.local(playbackID), media...)
 	if p != nil {
 		*p = s.playback(*p)
 	}
@@ -432,14 +447,14 @@ func (s *serverARI) StopPlayback(ctx context.Context, playbackID string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.StopPlayback(ctx, localOf(playbackID))
+	return s.ari.StopPlayback(ctx, s.local(playbackID))
 }
 
 func (s *serverARI) Originate(ctx context.Context, req ari.OriginateRequest) (*ari.Channel, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	req.ChannelID, req.OtherChannelID, req.Originator = localOf(req.ChannelID), localOf(req.OtherChannelID), localOf(req.Originator)
+	req.ChannelID, req.OtherChannelID, req.Originator = s.local(req.ChannelID), s.local(req.OtherChannelID), s.local(req.Originator)
 	ch, err := s.ari.Originate(ctx, req)
 	if ch != nil {
 		*ch = s.channel(*ch)
@@ -451,7 +466,7 @@ func (s *serverARI) CreateBridge(ctx context.Context, id, bridgeType, name strin
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	b, err := s.ari.CreateBridge(ctx, localOf(id), bridgeType, name)
+	b, err := s.ari.CreateBridge(ctx, s.local(id), bridgeType, name)
 	if b != nil {
 		*b = s.bridge(*b)
 	}
@@ -462,22 +477,22 @@ func (s *serverARI) AddChannel(ctx context.Context, bridge, channels, role strin
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.AddChannel(ctx, localOf(bridge), localList(channels), role)
+	return s.ari.AddChannel(ctx, s.local(bridge), s.localList(channels), role)
 }
 
 func (s *serverARI) RemoveChannel(ctx context.Context, bridge, channel string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.RemoveChannel(ctx, localOf(bridge), localOf(channel))
+	return s.ari.RemoveChannel(ctx, s.local(bridge), s.local(channel))
 }
 
 func (s *serverARI) Snoop(ctx context.Context, channel string, req ari.SnoopRequest) (*ari.Channel, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	req.SnoopID = localOf(req.SnoopID)
-	ch, err := s.ari.Snoop(ctx, localOf(channel), req)
+	req.SnoopID = s.local(req.SnoopID)
+	ch, err := s.ari.Snoop(ctx, s.local(channel), req)
 	if ch != nil {
 		*ch = s.channel(*ch)
 	}
@@ -488,7 +503,7 @@ func (s *serverARI) DestroyBridge(ctx context.Context, bridge string) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	return s.ari.DestroyBridge(ctx, localOf(bridge))
+	return s.ari.DestroyBridge(ctx, s.local(bridge))
 }
 
 func (s *serverARI) recording(r *ari.LiveRecording) {
@@ -501,7 +516,7 @@ func (s *serverARI) RecordBridge(ctx context.Context, bridge string, req ari.Rec
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	r, err := s.ari.RecordBridge(ctx, localOf(bridge), req)
+	r, err := s.ari.RecordBridge(ctx, s.local(bridge), req)
 	s.recording(r)
 	return r, err
 }
@@ -510,7 +525,7 @@ func (s *serverARI) RecordChannel(ctx context.Context, channel string, req ari.R
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	r, err := s.ari.RecordChannel(ctx, localOf(channel), req)
+	r, err := s.ari.RecordChannel(ctx, s.local(channel), req)
 	s.recording(r)
 	return r, err
 }
@@ -571,7 +586,7 @@ func (s *serverARI) Subscribe(ctx context.Context, app string, eventSource ...st
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	a, err := s.ari.Subscribe(ctx, app, localSources(eventSource)...)
+	a, err := s.ari.Subscribe(ctx, app, s.localSources(eventSource)...)
 	s.application(a)
 	return a, err
 }
@@ -580,7 +595,7 @@ func (s *serverARI) Unsubscribe(ctx context.Context, app string, eventSource ...
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	a, err := s.ari.Unsubscribe(ctx, app, localSources(eventSource)...)
+	a, err := s.ari.Unsubscribe(ctx, app, s.localSources(eventSource)...)
 	s.application(a)
 	return a, err
 }

@@ -29,7 +29,7 @@ type multiEnv struct {
 	proxies map[string]*cutProxy
 }
 
-func mustStartMultiEnv(t *testing.T, viaProxy bool) *multiEnv {
+func mustStartMultiEnv(t *testing.T, viaProxy bool, down ...string) *multiEnv {
 	t.Helper()
 	fakes := map[string]*aritest.Server{}
 	for _, name := range []string{"a", "b"} {
@@ -57,6 +57,9 @@ func mustStartMultiEnv(t *testing.T, viaProxy bool) *multiEnv {
 			}
 			p := mustCutProxy(t, port)
 			m.proxies[name] = p
+			if slices.Contains(down, name) {
+				p.cut(true) // down from the start
+			}
 			u = p.URL()
 		}
 		servers = append(servers, AsteriskServer{Name: name, URL: u, User: testUser, Password: testPassword, Dial: DefaultDialForTest})
@@ -221,6 +224,11 @@ func TestMultiServerDown(t *testing.T) {
 	m.mustDo(queue.AgentPause{Agent: "bob", Reason: "Break"})
 	m.agentOn("alice", "a", "PJSIP/1001", "support")
 	m.mustDo(queue.AgentPause{Agent: "alice", Reason: "Break"})
+	// carol's phone is a Local channel: Asterisk lists no state for it, so
+	// only b's return can make it usable again.
+	m.fakes["b"].SetDevice("Local/3001@agents", aritest.DeviceBehavior{Action: aritest.Answer})
+	m.agentOn("carol", "b", "Local/3001@agents", "support")
+	m.mustDo(queue.AgentPause{Agent: "carol", Reason: "Break"})
 
 	cb := m.callOn("b", "support")
 	idB := "b~" + cb.ID()
@@ -232,7 +240,9 @@ func TestMultiServerDown(t *testing.T) {
 	if rec := m.committedCall(queue.CallerID(idB)); rec.Outcome != string(queue.LeftLost) {
 		t.Errorf("b's caller's record: outcome %q, want %q", rec.Outcome, queue.LeftLost)
 	}
-	m.waitUntil("bob's phone is unavailable", func() bool { return m.agentDevice("bob") == queue.DeviceUnavailable })
+	m.waitUntil("bob's and carol's phones are unavailable", func() bool {
+		return m.agentDevice("bob") == queue.DeviceUnavailable && m.agentDevice("carol") == queue.DeviceUnavailable
+	})
 	snap, err := m.main.App.Snapshot(m.ctx())
 	if err != nil {
 		t.Fatal(err)
@@ -275,6 +285,9 @@ func TestMultiServerDown(t *testing.T) {
 	if cb.Result().HungUp {
 		t.Error("b's caller was hung up")
 	}
+	if d := m.agentDevice("carol"); d == queue.DeviceUnavailable {
+		t.Errorf("carol's Local phone on b after b is back: %s, want usable", d)
+	}
 	ca.Hangup()
 	cb.Hangup()
 	m.waitDone(ca)
@@ -307,4 +320,29 @@ func (m *multiEnv) agentDevice(id string) queue.DeviceState {
 		}
 	}
 	return ""
+}
+
+// TestMultiServerNeverUp: b is down from the start: stasisq is ready on a
+// alone, bob (phone on b) is unavailable and never rung through the trunk
+// to nowhere; a's caller waits for a's agent instead.
+func TestMultiServerNeverUp(t *testing.T) {
+	m := mustStartMultiEnv(t, true, "b")
+	m.MustQueue("support", nil)
+	m.fakes["a"].SetDevice("PJSIP/2001@to-b", aritest.DeviceBehavior{Action: aritest.Answer})
+	m.fakes["a"].SetDevice("PJSIP/1001", aritest.DeviceBehavior{Action: aritest.Answer})
+	m.agentOn("bob", "b", "PJSIP/2001", "support")
+	m.waitUntil("bob is unavailable", func() bool { return m.agentDevice("bob") == queue.DeviceUnavailable })
+	ca := m.callOn("a", "support")
+	idA := "a~" + ca.ID()
+	m.joined(idA)
+	time.Sleep(200 * time.Millisecond)
+	if got := originates(m.fakes["a"]); len(got) != 0 {
+		t.Fatalf("rang %q while b was down", got)
+	}
+	m.agentOn("alice", "a", "PJSIP/1001", "support")
+	m.waitUntil("a's caller talks to alice", func() bool {
+		return slices.Contains(m.events.kinds(queue.CallerID(idA)), "call_connected")
+	})
+	ca.Hangup()
+	m.waitDone(ca)
 }
