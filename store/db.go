@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -41,6 +42,11 @@ type Options struct {
 	// Location is the wall clock of statistics intervals and CSV times; nil
 	// means time.Local.
 	Location *time.Location
+	// CreateDir makes the file's directory (mode 0700) when it is missing
+	// and the database is new: the commands that set up a new install
+	// (import, user add) run before the service's first start has made
+	// its state directory.
+	CreateDir bool
 	// QueueLog, when set, receives Asterisk queue_log lines for the events,
 	// written after the events are committed.
 	QueueLog io.Writer
@@ -113,6 +119,15 @@ func Open(path string, opts Options) (*DB, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	} else {
+		if opts.CreateDir {
+			dir := filepath.Dir(path)
+			if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return nil, fmt.Errorf("open database %s: make its directory: %w", path, err)
+				}
+				opts.Logger.Info("made the database's directory", "dir", dir)
+			}
+		}
 		opts.Logger.Info("creating a new database", "path", path)
 	}
 

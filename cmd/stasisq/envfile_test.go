@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -63,5 +64,59 @@ func TestSampleEnvironmentFileMatchesFlags(t *testing.T) {
 	}
 	if err := NewMain().ParseFlags(context.Background(), nil); err != nil {
 		t.Errorf("serve refuses the sample environment: %v", err)
+	}
+}
+
+// The sample systemd unit passes systemd's own checker (unknown or
+// misspelt directives, a hardening option this systemd lacks, a bad
+// ExecStart); its ExecStart is pointed at this test's binary, as the
+// checker wants the program to exist, and its EnvironmentFile at the
+// sample's.
+func TestSampleServiceUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("systemd-analyze not found (required when CI=true): apt-get install systemd")
+		}
+		t.Skip("systemd-analyze not found: apt-get install systemd")
+	}
+	unit, err := os.ReadFile("../../asterisk-conf/stasisq.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env, err := filepath.Abs("../../asterisk-conf/stasisq.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(unit)
+	for _, m := range [][2]string{
+		{"ExecStart=/usr/local/bin/stasisq serve", "ExecStart=" + self + " serve"},
+		{"EnvironmentFile=/etc/stasisq/stasisq.env", "EnvironmentFile=" + env},
+	} {
+		if !strings.Contains(text, m[0]) {
+			t.Fatalf("the sample unit has no %q (the README installs it so)", m[0])
+		}
+		text = strings.Replace(text, m[0], m[1], 1)
+	}
+	path := filepath.Join(t.TempDir(), "stasisq.service")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", path).CombinedOutput()
+	// verify also reports on the units it pulls in (network-online.target
+	// and the like) on a machine with no running systemd; only lines about
+	// this file count.
+	var ours []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.Contains(line, "stasisq.service") {
+			ours = append(ours, line)
+		}
+	}
+	if err != nil || len(ours) > 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, strings.Join(ours, "\n"))
 	}
 }

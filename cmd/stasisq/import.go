@@ -99,7 +99,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer cleanup()
 	} else {
-		if db, err = store.Open(c.DB, store.Options{}); err != nil {
+		db, err = store.Open(c.DB, store.Options{CreateDir: true})
+		if errors.Is(err, store.ErrLocked) {
+			return fmt.Errorf("%w\nstasisq serve holds %s while it runs: stop it for the import (callers waiting are resumed when it starts again), or change queues in the console (Admin > Queues); --dry-run works while it runs", err, c.DB)
+		}
+		if err != nil {
 			return err
 		}
 		defer db.Close()

@@ -65,7 +65,7 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("user %s: %w", cmd, err)
 		}
 	}
-	d, err := store.Open(*db, store.Options{Timeout: time.Second})
+	d, err := store.Open(*db, store.Options{Timeout: time.Second, CreateDir: cmd == "add"})
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w\nstasisq serve holds %s while it runs: manage users in the console (Admin > Users), or stop serve first", err, *db)
 	}

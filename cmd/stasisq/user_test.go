@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,5 +139,79 @@ func TestFirstRunSetup(t *testing.T) {
 	}
 	if got := e.MustRunMain().SetupURL(); got != "" {
 		t.Errorf("setup address after the setup: got %q, want none", got)
+	}
+}
+
+// A new install runs import and "user add" before the service's first
+// start has made /var/lib/stasisq: they make the database's directory
+// (0700, it holds password hashes); "user list" and a dry run make nothing.
+func TestNewInstallMakesTheDatabaseDirectory(t *testing.T) {
+	root := t.TempDir()
+	conf := filepath.Join(root, "queues.conf")
+	if err := os.WriteFile(conf, []byte("[support]\nmember => PJSIP/1001,0,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mode := func(dir string) (os.FileMode, bool) {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return 0, false
+		}
+		return fi.Mode().Perm(), true
+	}
+
+	dry := filepath.Join(root, "dry", "lib", "stasisq.db")
+	if err := runImport(context.Background(), []string{conf, "--dry-run", "--db", dry}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("dry run: %v", err)
+	}
+	if _, made := mode(filepath.Dir(dry)); made {
+		t.Errorf("a dry run made %s", filepath.Dir(dry))
+	}
+	if _, err := userCmd(t, "", "list", "--db", filepath.Join(root, "list", "stasisq.db")); err == nil {
+		t.Error("user list on a database that does not exist: no error")
+	}
+	if _, made := mode(filepath.Join(root, "list")); made {
+		t.Error("user list made the database's directory")
+	}
+
+	imported := filepath.Join(root, "var", "lib", "stasisq", "stasisq.db")
+	if err := runImport(context.Background(), []string{conf, "--db", imported}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("import into a directory that does not exist yet: %v", err)
+	}
+	if m, ok := mode(filepath.Dir(imported)); !ok || m != 0o700 {
+		t.Errorf("import made %s with mode %v (made %v), want 0700", filepath.Dir(imported), m, ok)
+	}
+	added := filepath.Join(root, "other", "stasisq.db")
+	if out, err := userCmd(t, "root-password\n", "add", "root", "--role", "admin", "--password-stdin", "--db", added); err != nil {
+		t.Fatalf("user add into a directory that does not exist yet: %v (%s)", err, out)
+	}
+	if m, ok := mode(filepath.Dir(added)); !ok || m != 0o700 {
+		t.Errorf("user add made %s with mode %v (made %v), want 0700", filepath.Dir(added), m, ok)
+	}
+	if out, err := userCmd(t, "", "list", "--db", added); err != nil || !strings.Contains(out, "root") {
+		t.Errorf("user list after add: %q, %v", out, err)
+	}
+}
+
+// An import while serve holds the database says so and what to do, and a
+// dry run still works beside it.
+func TestImportWhileServeHoldsTheDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "stasisq.db")
+	conf := filepath.Join(dir, "queues.conf")
+	if err := os.WriteFile(conf, []byte("[support]\nmember => PJSIP/1001,0,Ann\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	held, err := store.Open(db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	err = runImport(context.Background(), []string{conf, "--db", db}, io.Discard, io.Discard)
+	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "stop it for the import") {
+		t.Fatalf("got %v, want the lock named and what to do", err)
+	}
+	var out strings.Builder
+	if err := runImport(context.Background(), []string{conf, "--dry-run", "--db", db}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "new       queue support") {
+		t.Fatalf("dry run beside serve: %v\n%s", err, out.String())
 	}
 }
