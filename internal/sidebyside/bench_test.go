@@ -57,10 +57,17 @@ exten => _X.,1,Answer()
  same => n,Hangup()
 `
 
-// BenchmarkSideBySide (make bench-asterisk) runs every scenario through
-// app_queue and then through stasisq on one Asterisk, prints the table and,
-// last, the saturation summary line. It runs once whatever b.N is.
-func BenchmarkSideBySide(b *testing.B) {
+// bench is one Asterisk with both sides set up: app_queue's queue in its
+// queues.conf, stasisq's imported and served by the binary as its own
+// process.
+type bench struct {
+	obs        *Observer
+	systems    []System // app_queue, then stasisq
+	setTalk    func(time.Duration) error
+	metricsURL string // stasisq's /metrics
+}
+
+func setUp(b *testing.B) *bench {
 	ast := asteriskt.Start(b, map[string]string{"extensions.conf": dialplan, "queues.conf": conf("aq", "2")})
 	if ast.Pid == 0 {
 		b.Fatal("no asterisk.pid in Asterisk's run directory")
@@ -107,25 +114,36 @@ func BenchmarkSideBySide(b *testing.B) {
 	if err := waitReady("http://" + listen + "/readyz"); err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	obs, err := Observe(ctx, ast.ARIURL, ast.ARIUser, ast.ARIPassword)
+	obs, err := Observe(context.Background(), ast.ARIURL, ast.ARIUser, ast.ARIPassword)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer obs.Close()
-	setTalk := func(d time.Duration) error {
-		out := ast.CLI(b, fmt.Sprintf("dialplan set global SBS_TALK %.3f", d.Seconds()))
-		if strings.Contains(strings.ToLower(out), "error") {
-			return fmt.Errorf("set talk time: %s", out)
-		}
-		return nil
+	b.Cleanup(obs.Close)
+	procs := map[string]int{"asterisk": ast.Pid, "stasisq": serve.Process.Pid}
+	return &bench{
+		obs: obs,
+		systems: []System{
+			{Name: "app_queue", Exten: "aq", AgentPrefix: "Local/20", Agents: agents, AgentContext: "sbs-agents", Processes: procs},
+			{Name: "stasisq", Exten: "sq", AgentPrefix: "Local/10", Agents: agents, AgentContext: "sbs-agents", Processes: procs},
+		},
+		setTalk: func(d time.Duration) error {
+			out := ast.CLI(b, fmt.Sprintf("dialplan set global SBS_TALK %.3f", d.Seconds()))
+			if strings.Contains(strings.ToLower(out), "error") {
+				return fmt.Errorf("set talk time: %s", out)
+			}
+			return nil
+		},
+		metricsURL: "http://" + listen + "/metrics",
 	}
-	systems := []System{
-		{Name: "app_queue", Exten: "aq", AgentPrefix: "Local/20", Agents: agents, AgentContext: "sbs-agents",
-			Processes: map[string]int{"asterisk": ast.Pid, "stasisq": serve.Process.Pid}},
-		{Name: "stasisq", Exten: "sq", AgentPrefix: "Local/10", Agents: agents, AgentContext: "sbs-agents",
-			Processes: map[string]int{"asterisk": ast.Pid, "stasisq": serve.Process.Pid}},
-	}
+}
+
+// BenchmarkSideBySide (make bench-asterisk) runs every scenario through
+// app_queue and then through stasisq on one Asterisk, prints the table and,
+// last, the saturation summary line. It runs once whatever b.N is.
+func BenchmarkSideBySide(b *testing.B) {
+	be := setUp(b)
+	ctx := context.Background()
+	obs, systems, setTalk := be.obs, be.systems, be.setTalk
 	scenarios := []Scenario{
 		{Name: "light", Callers: 50, OneAtATime: true, Talk: time.Second},
 		{Name: "saturation", Callers: 600, Interval: 100 * time.Millisecond, Talk: 3 * time.Second},

@@ -40,6 +40,7 @@ type Result struct {
 	FreeRing         []time.Duration // sorted
 	JoinRing         []time.Duration // sorted; first ring after joining
 	Overtaken        int
+	PeakWaiting      int           // most callers waiting at one moment (joined, not connected, not gone)
 	Drain            time.Duration // first join to last connect
 	Ideal            time.Duration // the drain a perfect system needs
 	PerSecond        float64       // connects per second while callers waited
@@ -140,6 +141,10 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 			}
 		}
 		return n
+	}
+	// The most waiting at once is reached at a join.
+	for _, c := range callers {
+		res.PeakWaiting = max(res.PeakWaiting, waiting(c.joined))
 	}
 	var firstJoin, lastConnect time.Time
 	for _, c := range callers {
