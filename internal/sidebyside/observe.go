@@ -2,6 +2,7 @@ package sidebyside
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -181,4 +182,29 @@ func (o *Observer) callers(ids []string) []chanLife {
 		}
 	}
 	return out
+}
+
+// hangUp hangs up the callers of ids still in Asterisk (their observer
+// half, "o-" for "c-", takes the Local pair down) and waits until they are
+// gone.
+func (o *Observer) hangUp(ctx context.Context, ids []string) error {
+	for _, id := range ids {
+		if o.gone([]string{id}) {
+			continue
+		}
+		other := "o-" + strings.TrimPrefix(id, "c-")
+		if err := o.c.Hangup(ctx, other, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			return fmt.Errorf("hang up %s: %w", other, err)
+		}
+	}
+	// A caller whose originate failed never existed: nothing to wait for.
+	var seen []string
+	o.mu.Lock()
+	for _, id := range ids {
+		if o.chans[id] != nil {
+			seen = append(seen, id)
+		}
+	}
+	o.mu.Unlock()
+	return waitFor(ctx, 2*time.Minute, func() bool { return o.gone(seen) })
 }
