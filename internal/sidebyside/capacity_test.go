@@ -26,6 +26,7 @@ const capacityP99 = 20 * time.Millisecond
 // stepping once it serves fewer callers than it was given. The last lines
 // are each system's capacity: the most callers waiting at once in the
 // largest step it held, and in the largest step it served in full.
+// SBS_SYSTEMS=stasisq (or app_queue) runs one side only.
 func BenchmarkCapacity(b *testing.B) {
 	steps := []int{200, 400, 800, 1200, 1600}
 	if s := os.Getenv("SBS_CAPACITY_STEPS"); s != "" {
@@ -49,11 +50,18 @@ func BenchmarkCapacity(b *testing.B) {
 	held := map[string]int{}   // system -> peak waiting of the largest step held
 	served := map[string]int{} // system -> peak waiting of the largest step served in full
 	stopped := map[string]bool{}
+	ran := map[string]bool{}
+	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
+		for _, sys := range be.systems {
+			stopped[sys.Name] = !strings.Contains(","+only+",", ","+sys.Name+",")
+		}
+	}
 	for _, n := range steps {
 		for _, sys := range be.systems {
 			if stopped[sys.Name] {
 				continue
 			}
+			ran[sys.Name] = true
 			before, err := restErrors(be.metricsURL)
 			if err != nil {
 				b.Fatal(err)
@@ -104,7 +112,16 @@ func BenchmarkCapacity(b *testing.B) {
 	if err := tw.Flush(); err != nil {
 		b.Fatal(err)
 	}
+	if _, lines, err := restErrorLines(be.metricsURL); err == nil && len(lines) > 0 {
+		fmt.Println("stasisq's failed REST requests over the whole run (route, status: 0 is no reply):")
+		for _, l := range lines {
+			fmt.Println("  " + l)
+		}
+	}
 	for _, sys := range be.systems {
+		if !ran[sys.Name] {
+			continue // SBS_SYSTEMS left it out
+		}
 		fmt.Printf("capacity %s: held=%d waiting (free->ring p99 <= %v, all served, no error); served_in_full=%d waiting\n",
 			sys.Name, held[sys.Name], capacityP99, served[sys.Name])
 	}
@@ -114,12 +131,20 @@ func BenchmarkCapacity(b *testing.B) {
 // status but 404 (a leg that hung up as it was asked for: normal, and
 // handled).
 func restErrors(url string) (int, error) {
+	n, _, err := restErrorLines(url)
+	return n, err
+}
+
+// restErrorLines is restErrors with the counters themselves, by route and
+// status, for the report of a step that had some.
+func restErrorLines(url string) (int, []string, error) {
 	resp, err := http.Get(url)
 	if err != nil {
-		return 0, fmt.Errorf("stasisq metrics: %w", err)
+		return 0, nil, fmt.Errorf("stasisq metrics: %w", err)
 	}
 	defer resp.Body.Close()
 	total := 0
+	var lines []string
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
@@ -129,9 +154,10 @@ func restErrors(url string) (int, error) {
 		f := strings.Fields(line)
 		v, err := strconv.ParseFloat(f[len(f)-1], 64)
 		if err != nil {
-			return 0, fmt.Errorf("stasisq metrics: %q: %w", line, err)
+			return 0, nil, fmt.Errorf("stasisq metrics: %q: %w", line, err)
 		}
 		total += int(v)
+		lines = append(lines, line)
 	}
-	return total, sc.Err()
+	return total, lines, sc.Err()
 }

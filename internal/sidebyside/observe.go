@@ -193,7 +193,17 @@ func (o *Observer) hangUp(ctx context.Context, ids []string) error {
 			continue
 		}
 		other := "o-" + strings.TrimPrefix(id, "c-")
-		if err := o.c.Hangup(ctx, other, "normal"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+		// An Asterisk past its limit drops or times out requests: try
+		// again, a little later each time.
+		var err error
+		for try := range 5 {
+			if err = o.c.Hangup(ctx, other, "normal"); err == nil || errors.Is(err, ari.ErrNotFound) {
+				err = nil
+				break
+			}
+			time.Sleep(time.Duration(try+1) * 500 * time.Millisecond)
+		}
+		if err != nil {
 			return fmt.Errorf("hang up %s: %w", other, err)
 		}
 	}
