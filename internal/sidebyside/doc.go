@@ -16,6 +16,9 @@
 //   - a caller is overtaken when one who joined the same queue 5 ms or more
 //     later was connected first.
 //
-// The benchmark itself (Asterisk, dialplan, the stasisq binary) is
-// BenchmarkSideBySide, run by make bench-asterisk.
+// The benchmarks themselves (Asterisk, dialplan, the stasisq binary) are
+// BenchmarkSideBySide, run by make bench-asterisk, and BenchmarkCapacity,
+// run by make bench-capacity: bursts stepped up until a system no longer
+// serves every caller, a step it cannot drain in three times the ideal
+// measured as it stands and its callers hung up.
 package sidebyside
