@@ -642,17 +642,18 @@ func callerID(name, number string) string {
 
 func (a *App) hangupAgentLeg(leg *agentLeg, reason string) {
 	id := leg.id
-	a.exec.SubmitRing(string(leg.offer), func(ctx context.Context) {
-		err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, id, reason) })
-		if err == nil {
-			return
-		}
-		if errors.Is(err, ari.ErrNotFound) {
-			// Already gone and its events possibly lost: forget it.
-			a.post(func() { a.forgetAgentLeg(leg) })
-			return
-		}
-		a.log.Warn("hang up agent leg", "channel", id, "reason", reason, "err", err)
+	submit := func(j job) { a.exec.SubmitRing(string(leg.offer), j) }
+	submit(func(ctx context.Context) {
+		a.hangupRounds(ctx, id, reason, "agent leg", 0, submit, func(err error) {
+			switch {
+			case err == nil:
+			case errors.Is(err, ari.ErrNotFound):
+				// Already gone and its events possibly lost: forget it.
+				a.post(func() { a.forgetAgentLeg(leg) })
+			default:
+				a.log.Warn("hang up agent leg", "channel", id, "reason", reason, "err", err)
+			}
+		})
 	})
 }
 

@@ -19,11 +19,41 @@ import (
 // A call that never got an answer is tried again: a caller left up would
 // sit in Stasis with nobody (seen when a burst filled Asterisk's HTTP
 // sessions and calls failed with EOF).
+//
+// When every try of a round failed that way (Asterisk overloaded for
+// seconds: seen at 1,200 waiting callers on two cores, requests timing
+// out), later rounds follow (lateHangupWaits) on the channel's lane: a
+// caller whose agent hung up would otherwise stay alone in the call's
+// bridge for good. A round that finds the channel gone (404) ends it.
 func (a *App) hangup(ctx context.Context, channel, what string) {
-	err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, channel, "normal") })
-	if err != nil && !errors.Is(err, ari.ErrNotFound) {
-		a.log.Warn("hang up "+what, "channel", channel, "err", err)
+	a.hangupRounds(ctx, channel, "normal", what, 0, func(j job) { a.exec.Submit(channel, j) }, func(err error) {
+		if err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("hang up "+what, "channel", channel, "err", err)
+		}
+	})
+}
+
+// lateHangupWaits are the pauses before each later round of a hang-up
+// whose every try got no answer.
+var lateHangupWaits = []time.Duration{5 * time.Second, 15 * time.Second, 45 * time.Second}
+
+// hangupRounds is one round of tries to hang channel up; when every try got
+// no answer it has submit run the next round after its pause, and
+// otherwise hands done the round's outcome: nil, a 404 (gone already), a
+// 4xx (another try cannot help) or the last round's error.
+func (a *App) hangupRounds(ctx context.Context, channel, reason, what string, round int, submit func(job), done func(error)) {
+	err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, channel, reason) })
+	var ae *ari.Error
+	answered := errors.As(err, &ae) && !errors.Is(err, ari.ErrServer)
+	if err == nil || answered || round >= len(lateHangupWaits) {
+		done(err)
+		return
 	}
+	wait := lateHangupWaits[round]
+	a.log.Warn("hang up "+what+": no answer from Asterisk, trying again later", "channel", channel, "in", wait, "err", err)
+	time.AfterFunc(wait, func() {
+		submit(func(ctx context.Context) { a.hangupRounds(ctx, channel, reason, what, round+1, submit, done) })
+	})
 }
 
 // retryWaits are the pauses before each new try of an idempotent call that

@@ -46,6 +46,10 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	fail OP STATUS              the next OP call (originate, answer, ...) fails
 //	wait DURATION               let the engine's timers run
 func TestScenarios(t *testing.T) {
+	// Later hang-up rounds within a scenario's "wait", not seconds apart.
+	saved := lateHangupWaits
+	lateHangupWaits = []time.Duration{30 * time.Millisecond, 30 * time.Millisecond}
+	t.Cleanup(func() { lateHangupWaits = saved })
 	scripttest.RunDir(t, "testdata/scenarios", *update, func(t *testing.T) func(string) []string {
 		return newFlowHarness(t).run
 	})
