@@ -45,7 +45,10 @@ func (a *App) hangupRounds(ctx context.Context, channel, reason, what string, ro
 	err := retried(ctx, func(ctx context.Context) error { return a.ari.Hangup(ctx, channel, reason) })
 	var ae *ari.Error
 	answered := errors.As(err, &ae) && !errors.Is(err, ari.ErrServer)
-	if err == nil || answered || round >= len(lateHangupWaits) {
+	// Canceled (not timed out): stasisq is stopping, and a restart's
+	// reconcile deals with what is left.
+	stopping := errors.Is(ctx.Err(), context.Canceled)
+	if err == nil || answered || stopping || round >= len(lateHangupWaits) {
 		done(err)
 		return
 	}
