@@ -160,9 +160,7 @@ func TestNewInstallMakesTheDatabaseDirectory(t *testing.T) {
 	}
 
 	dry := filepath.Join(root, "dry", "lib", "stasisq.db")
-	if err := runImport(context.Background(), []string{conf, "--dry-run", "--db", dry}, io.Discard, io.Discard); err != nil {
-		t.Fatalf("dry run: %v", err)
-	}
+	MustImport(t, []string{conf, "--dry-run", "--db", dry})
 	if _, made := mode(filepath.Dir(dry)); made {
 		t.Errorf("a dry run made %s", filepath.Dir(dry))
 	}
@@ -174,9 +172,7 @@ func TestNewInstallMakesTheDatabaseDirectory(t *testing.T) {
 	}
 
 	imported := filepath.Join(root, "var", "lib", "stasisq", "stasisq.db")
-	if err := runImport(context.Background(), []string{conf, "--db", imported}, io.Discard, io.Discard); err != nil {
-		t.Fatalf("import into a directory that does not exist yet: %v", err)
-	}
+	MustImport(t, []string{conf, "--db", imported})
 	if m, ok := mode(filepath.Dir(imported)); !ok || m != 0o700 {
 		t.Errorf("import made %s with mode %v (made %v), want 0700", filepath.Dir(imported), m, ok)
 	}
@@ -210,8 +206,7 @@ func TestImportWhileServeHoldsTheDatabase(t *testing.T) {
 	if !errors.Is(err, store.ErrLocked) || !strings.Contains(err.Error(), "stop it for the import") {
 		t.Fatalf("got %v, want the lock named and what to do", err)
 	}
-	var out strings.Builder
-	if err := runImport(context.Background(), []string{conf, "--dry-run", "--db", db}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "new       queue support") {
-		t.Fatalf("dry run beside serve: %v\n%s", err, out.String())
+	if out := MustImport(t, []string{conf, "--dry-run", "--db", db}); !strings.Contains(out, "new       queue support") {
+		t.Fatalf("dry run beside serve:\n%s", out)
 	}
 }

@@ -152,7 +152,7 @@ func BenchmarkSideBySide(b *testing.B) {
 	if s := os.Getenv("SBS_SCENARIOS"); s != "" {
 		var keep []Scenario
 		for _, sc := range scenarios {
-			if strings.Contains(","+s+",", ","+sc.Name+",") {
+			if listed(s, sc.Name) {
 				keep = append(keep, sc)
 			}
 		}
@@ -180,6 +180,12 @@ func BenchmarkSideBySide(b *testing.B) {
 	if sat[1].System != "" {
 		fmt.Println(Summary(sat[1], sat[0]))
 	}
+}
+
+// listed reports whether name is one of the comma-separated list (an
+// SBS_* variable).
+func listed(list, name string) bool {
+	return strings.Contains(","+list+",", ","+name+",")
 }
 
 func freeAddr(tb testing.TB) string {

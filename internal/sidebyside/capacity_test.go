@@ -53,7 +53,7 @@ func BenchmarkCapacity(b *testing.B) {
 	ran := map[string]bool{}
 	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
 		for _, sys := range be.systems {
-			stopped[sys.Name] = !strings.Contains(","+only+",", ","+sys.Name+",")
+			stopped[sys.Name] = !listed(only, sys.Name)
 		}
 	}
 	for _, n := range steps {
@@ -62,7 +62,7 @@ func BenchmarkCapacity(b *testing.B) {
 				continue
 			}
 			ran[sys.Name] = true
-			before, err := restErrors(be.metricsURL)
+			before, _, err := restErrors(be.metricsURL)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -74,7 +74,7 @@ func BenchmarkCapacity(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			after, err := restErrors(be.metricsURL)
+			after, _, err := restErrors(be.metricsURL)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func BenchmarkCapacity(b *testing.B) {
 	if err := tw.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	if _, lines, err := restErrorLines(be.metricsURL); err == nil && len(lines) > 0 {
+	if _, lines, err := restErrors(be.metricsURL); err == nil && len(lines) > 0 {
 		fmt.Println("stasisq's failed REST requests over the whole run (route, status: 0 is no reply):")
 		for _, l := range lines {
 			fmt.Println("  " + l)
@@ -129,15 +129,8 @@ func BenchmarkCapacity(b *testing.B) {
 
 // restErrors is the sum of stasisq_ari_request_errors_total over every
 // status but 404 (a leg that hung up as it was asked for: normal, and
-// handled).
-func restErrors(url string) (int, error) {
-	n, _, err := restErrorLines(url)
-	return n, err
-}
-
-// restErrorLines is restErrors with the counters themselves, by route and
-// status, for the report of a step that had some.
-func restErrorLines(url string) (int, []string, error) {
+// handled), and those counters' lines, by route and status.
+func restErrors(url string) (int, []string, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return 0, nil, fmt.Errorf("stasisq metrics: %w", err)
