@@ -8,31 +8,104 @@ import (
 	"stasisq/queue"
 )
 
+// AgentBook holds the agents member => lines make while a file is read,
+// by lower-cased interface, in the order their first line came: a list in
+// memory (AgentList) for a check or a small file, or on disk
+// (store.AgentScratch) for an import of any size.
+type AgentBook interface {
+	// Agent is the agent of an interface, lower-cased.
+	Agent(key string) (queue.AgentConfig, bool, error)
+	// Add gives a new interface its agent, last in the order.
+	Add(key string, a queue.AgentConfig) error
+	// Update replaces the agent of an interface Add gave one.
+	Update(key string, a queue.AgentConfig) error
+	// Login is the interface that holds an agent ID.
+	Login(id string) (string, bool, error)
+	// SetLogin gives id to iface; an empty iface frees it.
+	SetLogin(id, iface string) error
+	// Each calls fn with every agent, in order; fn must not change the book.
+	Each(fn func(queue.AgentConfig) error) error
+	// Len is how many agents it holds.
+	Len() int
+}
+
+// AgentList is an AgentBook in memory.
+type AgentList struct {
+	byKey  map[string]int
+	agents []queue.AgentConfig
+	logins map[string]string
+}
+
+func NewAgentList() *AgentList {
+	return &AgentList{byKey: map[string]int{}, logins: map[string]string{}}
+}
+
+func (l *AgentList) Agent(key string) (queue.AgentConfig, bool, error) {
+	i, ok := l.byKey[key]
+	if !ok {
+		return queue.AgentConfig{}, false, nil
+	}
+	return l.agents[i], true, nil
+}
+
+func (l *AgentList) Add(key string, a queue.AgentConfig) error {
+	if _, ok := l.byKey[key]; ok {
+		return fmt.Errorf("agent of %s added twice", key)
+	}
+	l.byKey[key] = len(l.agents)
+	l.agents = append(l.agents, a)
+	return nil
+}
+
+func (l *AgentList) Update(key string, a queue.AgentConfig) error {
+	i, ok := l.byKey[key]
+	if !ok {
+		return fmt.Errorf("agent of %s updated before it was added", key)
+	}
+	l.agents[i] = a
+	return nil
+}
+
+func (l *AgentList) Login(id string) (string, bool, error) {
+	iface, ok := l.logins[id]
+	return iface, ok, nil
+}
+
+func (l *AgentList) SetLogin(id, iface string) error {
+	if iface == "" {
+		delete(l.logins, id)
+		return nil
+	}
+	l.logins[id] = iface
+	return nil
+}
+
+func (l *AgentList) Each(fn func(queue.AgentConfig) error) error {
+	for _, a := range l.agents {
+		if err := fn(a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *AgentList) Len() int { return len(l.agents) }
+
 // memberSet turns member => lines into static agents: one agent per
 // interface, however many queues list it.
 type memberSet struct {
 	negativeInvalid bool
-	byInterface     map[string]*queue.AgentConfig // lower-cased interface
-	order           []*queue.AgentConfig
-	ids             map[string]string // agent ID -> interface that took it
-	lines           map[string]int    // queue -> member lines read so far
+	book            AgentBook
+	lines           map[string]int // queue -> member lines read so far
 }
 
-func newMemberSet() *memberSet {
-	return &memberSet{byInterface: map[string]*queue.AgentConfig{}, ids: map[string]string{}, lines: map[string]int{}}
-}
-
-func (m *memberSet) agents() []queue.AgentConfig {
-	out := make([]queue.AgentConfig, 0, len(m.order))
-	for _, a := range m.order {
-		out = append(out, *a)
-	}
-	return out
+func newMemberSet(book AgentBook) *memberSet {
+	return &memberSet{book: book, lines: map[string]int{}}
 }
 
 // add reads "member => interface,penalty,membername,state_interface,
 // ringinuse,wrapuptime,paused" (Asterisk 22's field order).
-func (m *memberSet) add(sec *section, v variable) []Warning {
+func (m *memberSet) add(sec *section, v variable) ([]Warning, error) {
 	var ws []Warning
 	warn := func(format string, args ...any) {
 		ws = append(ws, sec.warn(v, fmt.Sprintf(format, args...)))
@@ -53,12 +126,12 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 	}
 	if iface == "" {
 		warn("member without an interface is left out")
-		return ws
+		return ws, nil
 	}
 	tech, resource, ok := strings.Cut(iface, "/")
 	if !ok || tech == "" || resource == "" {
 		warn("interface %q is not Technology/resource; left out", iface)
-		return ws
+		return ws, nil
 	}
 
 	penalty := 0
@@ -69,7 +142,7 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 			warn("penalty %q is not a whole number; imported as 0", penaltyText)
 		case n < 0 && m.negativeInvalid:
 			warn("negative penalty with negative_penalty_invalid=yes: app_queue treats this member as logged off, so it is left out")
-			return ws
+			return ws, nil
 		case n < 0:
 			warn("negative penalty imported as 0, as app_queue does")
 		default:
@@ -108,18 +181,26 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 	}
 
 	key := strings.ToLower(iface)
-	a := m.byInterface[key]
-	if a == nil {
-		a = &queue.AgentConfig{Name: name, Device: iface, Static: true, RingInUse: ringInUse}
+	a, known, err := m.book.Agent(key)
+	if err != nil {
+		return ws, err
+	}
+	if !known {
+		a = queue.AgentConfig{Name: name, Device: iface, Static: true, RingInUse: ringInUse}
 		if a.Name == "" {
 			a.Name = iface
 		}
-		a.ID = m.uniqueID(slugOr(name, iface), iface)
-		if base := slugOr(name, iface); a.ID != base {
-			warn("agent ID %q is taken by %s, which shares the member name; this one is %q", base, m.ids[base], a.ID)
+		base := slugOr(name, iface)
+		if a.ID, err = m.uniqueID(base, iface); err != nil {
+			return ws, err
 		}
-		m.byInterface[key] = a
-		m.order = append(m.order, a)
+		if a.ID != base {
+			holder, _, err := m.book.Login(base)
+			if err != nil {
+				return ws, err
+			}
+			warn("agent ID %q is taken by %s, which shares the member name; this one is %q", base, holder, a.ID)
+		}
 	} else {
 		switch {
 		case name != "" && a.Name == iface:
@@ -127,8 +208,12 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 			// interface, and so does a login made from it.
 			a.Name = name
 			if id := slugOr(name, iface); id != a.ID {
-				delete(m.ids, a.ID)
-				a.ID = m.uniqueID(id, iface)
+				if err := m.book.SetLogin(a.ID, ""); err != nil {
+					return ws, err
+				}
+				if a.ID, err = m.uniqueID(id, iface); err != nil {
+					return ws, err
+				}
 			}
 		case name != "" && name != a.Name:
 			warn("member name %q differs from %q given to %s in an earlier queue; the agent keeps %q", name, a.Name, iface, a.Name)
@@ -141,18 +226,25 @@ func (m *memberSet) add(sec *section, v variable) []Warning {
 			}
 		}
 	}
+	listed := false
 	for i, ms := range a.Queues {
 		if ms.Queue == sec.Name {
 			warn("%s is listed twice in this queue; the later line's penalty %d replaces %d, as app_queue does", iface, penalty, ms.Penalty)
 			a.Queues[i].Penalty = penalty
 			a.Queues[i].Paused = paused
-			return ws
+			listed = true
+			break
 		}
 	}
-	// linear and rrordered ring in member line order, after a restart too.
-	m.lines[sec.Name]++
-	a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty, Order: m.lines[sec.Name], Paused: paused})
-	return ws
+	if !listed {
+		// linear and rrordered ring in member line order, after a restart too.
+		m.lines[sec.Name]++
+		a.Queues = append(a.Queues, queue.Membership{Queue: sec.Name, Penalty: penalty, Order: m.lines[sec.Name], Paused: paused})
+	}
+	if known {
+		return ws, m.book.Update(key, a)
+	}
+	return ws, m.book.Add(key, a)
 }
 
 func slugOr(name, iface string) string {
@@ -164,12 +256,15 @@ func slugOr(name, iface string) string {
 
 // uniqueID gives each interface its own login: app_queue lets several
 // interfaces share a member name, stasisq's agent IDs must differ.
-func (m *memberSet) uniqueID(base, iface string) string {
+func (m *memberSet) uniqueID(base, iface string) (string, error) {
 	id := base
 	for n := 2; ; n++ {
-		if _, taken := m.ids[id]; !taken {
-			m.ids[id] = iface
-			return id
+		_, taken, err := m.book.Login(id)
+		if err != nil {
+			return "", err
+		}
+		if !taken {
+			return id, m.book.SetLogin(id, iface)
 		}
 		id = base + "-" + strconv.Itoa(n)
 	}

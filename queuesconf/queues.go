@@ -35,60 +35,51 @@ type Result struct {
 // of range, a queue the engine would refuse), each named by file:line; the
 // import is then refused whole. Anything less is a Warning in the Result.
 func ParseQueues(path string, opts Options) (Result, error) {
-	cfg, err := loadConfig(path, opts)
+	book := NewAgentList()
+	var ws []Warning
+	res, err := readQueues(path, opts, book, func(w Warning) { ws = append(ws, w) })
+	if err != nil {
+		return Result{}, err
+	}
+	res.Warnings = ws
+	res.Agents = book.agents
+	return res, nil
+}
+
+// readQueues is ParseQueues one section at a time: the agents member =>
+// lines make go into book, the notices to note as they are found, so
+// that a file of any size needs the memory of its largest section (and
+// the queues themselves).
+func readQueues(path string, opts Options, book AgentBook, note func(Warning)) (Result, error) {
+	cfg, err := indexConfig(path, opts)
 	if err != nil {
 		return Result{}, fmt.Errorf("queues.conf: %w", err)
 	}
-	res := Result{Warnings: cfg.warnings, DefaultRules: map[string]string{}, ruleLines: map[string]variable{}}
-	members := newMemberSet()
+	defer cfg.close()
+	for _, w := range cfg.warnings {
+		note(w)
+	}
+	res := Result{DefaultRules: map[string]string{}, ruleLines: map[string]variable{}}
+	members := newMemberSet(book)
+	once := newTemplateNotices()
 	seen := map[string]bool{}
 	var errs []error
 	for _, sec := range cfg.Sections() {
-		if strings.EqualFold(sec.Name, "general") {
-			res.Warnings = append(res.Warnings, general(sec, members)...)
-			continue
+		if err := cfg.read(sec); err != nil {
+			return Result{}, fmt.Errorf("queues.conf: %w", err)
 		}
-		if !queueNamePattern.MatchString(sec.Name) {
-			reason := fmt.Sprintf("queue name %q cannot be used in stasisq (1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit); the queue is not imported: rename the section and the Queue() calls that name it", sec.Name)
-			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name, Reason: reason})
-			continue
+		ws, err := readQueueSection(sec, members, seen, &res, &errs)
+		if err != nil {
+			return Result{}, fmt.Errorf("queues.conf: %w", err)
 		}
-		// app_queue finds queues by name without case: [Sales] after
-		// [sales] is a second section of the same queue.
-		if seen[strings.ToLower(sec.Name)] {
-			res.Warnings = append(res.Warnings, Warning{File: sec.File, Line: sec.Line, Section: sec.Name,
-				Reason: "a second [" + sec.Name + "] section: app_queue only reads the first section of a name, so this one is ignored"})
-			continue
+		for _, w := range once.filter(sec, ws) {
+			note(w)
 		}
-		seen[strings.ToLower(sec.Name)] = true
-		q := queue.DefaultQueueConfig(sec.Name)
-		for _, v := range sec.Vars {
-			name := strings.ToLower(v.Name)
-			if err := outOfRange(sec, v); err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if name == "member" {
-				res.Warnings = append(res.Warnings, members.add(sec, v)...)
-				continue
-			}
-			if name == "defaultrule" {
-				res.DefaultRules[q.Name] = v.Value
-				res.ruleLines[q.Name] = v
-				continue
-			}
-			if reason := setQueueOption(&q, name, v.Value); reason != "" {
-				res.Warnings = append(res.Warnings, sec.warn(v, reason))
-			}
-		}
-		if err := queue.ValidateQueue(q); err != nil {
-			errs = append(errs, locate(sec, err))
-			continue
-		}
-		res.Queues = append(res.Queues, q)
+		sec.release()
 	}
-	res.Warnings = append(onceAtTheTemplate(cfg, res.Warnings), unusedTemplates(cfg)...)
-	res.Agents = members.agents()
+	for _, w := range unusedTemplates(cfg) {
+		note(w)
+	}
 	if len(res.DefaultRules) == 0 {
 		res.DefaultRules = nil
 	}
@@ -96,6 +87,57 @@ func ParseQueues(path string, opts Options) (Result, error) {
 		return Result{}, fmt.Errorf("queues.conf: %w", errors.Join(errs...))
 	}
 	return res, nil
+}
+
+// readQueueSection turns one section into a queue in res (or [general]'s
+// settings), its member lines into agents; errs gathers the values it
+// cannot take, the error returned is the book's.
+func readQueueSection(sec *section, members *memberSet, seen map[string]bool, res *Result, errs *[]error) ([]Warning, error) {
+	if strings.EqualFold(sec.Name, "general") {
+		return general(sec, members), nil
+	}
+	if !queueNamePattern.MatchString(sec.Name) {
+		reason := fmt.Sprintf("queue name %q cannot be used in stasisq (1 to 64 letters, digits, '_', '.' or '-', starting with a letter or digit); the queue is not imported: rename the section and the Queue() calls that name it", sec.Name)
+		return []Warning{{File: sec.File, Line: sec.Line, Section: sec.Name, Reason: reason}}, nil
+	}
+	// app_queue finds queues by name without case: [Sales] after
+	// [sales] is a second section of the same queue.
+	if seen[strings.ToLower(sec.Name)] {
+		return []Warning{{File: sec.File, Line: sec.Line, Section: sec.Name,
+			Reason: "a second [" + sec.Name + "] section: app_queue only reads the first section of a name, so this one is ignored"}}, nil
+	}
+	seen[strings.ToLower(sec.Name)] = true
+	var ws []Warning
+	q := queue.DefaultQueueConfig(sec.Name)
+	for _, v := range sec.Vars {
+		name := strings.ToLower(v.Name)
+		if err := outOfRange(sec, v); err != nil {
+			*errs = append(*errs, err)
+			continue
+		}
+		if name == "member" {
+			more, err := members.add(sec, v)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", v.File, v.Line, err)
+			}
+			ws = append(ws, more...)
+			continue
+		}
+		if name == "defaultrule" {
+			res.DefaultRules[q.Name] = v.Value
+			res.ruleLines[q.Name] = v
+			continue
+		}
+		if reason := setQueueOption(&q, name, v.Value); reason != "" {
+			ws = append(ws, sec.warn(v, reason))
+		}
+	}
+	if err := queue.ValidateQueue(q); err != nil {
+		*errs = append(*errs, locate(sec, err))
+		return ws, nil
+	}
+	res.Queues = append(res.Queues, q)
+	return ws, nil
 }
 
 // wholeNumber is a value app_queue would read with atoi.
@@ -527,29 +569,48 @@ func parseEmpty(val string, join bool) ([]queue.EmptyCondition, string) {
 	return conds, ""
 }
 
-// onceAtTheTemplate reports a template's line once, naming the template,
+// templateNotices reports a template's line once, naming the template,
 // rather than once for every queue that inherits it.
-func onceAtTheTemplate(cfg *config, ws []Warning) []Warning {
-	type key struct {
-		file         string
-		line         int
-		option, text string
+type templateNotices struct {
+	seen map[templateNotice]bool // lines of inherited sections only
+}
+
+type templateNotice struct {
+	file         string
+	line         int
+	option, text string
+}
+
+func newTemplateNotices() *templateNotices {
+	return &templateNotices{seen: map[templateNotice]bool{}}
+}
+
+// filter passes sec's notices on, those at lines another section shares
+// once each.
+func (t *templateNotices) filter(sec *section, ws []Warning) []Warning {
+	var shared map[fileLine]*section
+	for _, v := range sec.Vars {
+		if v.owner != nil && v.owner.inherited {
+			if shared == nil {
+				shared = map[fileLine]*section{}
+			}
+			shared[fileLine{v.File, v.Line}] = v.owner
+		}
 	}
-	seen := map[key]bool{}
-	var definedIn map[fileLine]*section // built on the first option notice
+	if shared == nil {
+		return ws
+	}
 	out := ws[:0]
 	for _, w := range ws {
-		k := key{w.File, w.Line, w.Option, w.Reason}
-		if seen[k] {
-			continue
-		}
-		seen[k] = true
-		if w.Option != "" {
-			if definedIn == nil {
-				definedIn = cfg.definingSections()
+		owner := shared[fileLine{w.File, w.Line}]
+		if owner != nil {
+			k := templateNotice{w.File, w.Line, w.Option, w.Reason}
+			if t.seen[k] {
+				continue
 			}
-			if sec := definedIn[fileLine{w.File, w.Line}]; sec != nil && sec.Template {
-				w.Section = sec.Name
+			t.seen[k] = true
+			if w.Option != "" && owner.Template {
+				w.Section = owner.Name
 			}
 		}
 		out = append(out, w)
