@@ -848,7 +848,7 @@ func TestLaterMemberNameWins(t *testing.T) {
 // A re-import finds each agent by its device: one renamed in the console,
 // or given a member name in the file since, is the same agent.
 func TestReimportMatchesAgentsByDevice(t *testing.T) {
-	ex := Existing{Agents: map[string]queue.AgentConfig{
+	ex := &ExistingConfig{Agents: map[string]queue.AgentConfig{
 		"alice": {ID: "alice", Name: "Alice", Device: "PJSIP/1001", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
 		"bob":   {ID: "bob", Name: "Bob", Device: "PJSIP/1002", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
 	}}
@@ -887,7 +887,7 @@ func TestReportIsShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	WriteReport(&out, Plan(Import{Queues: res.Queues, Agents: res.Agents}, Existing{}), res.Warnings, "test")
+	WriteReport(&out, Plan(Import{Queues: res.Queues, Agents: res.Agents}, &ExistingConfig{}), res.Warnings, "test")
 	report := out.String()
 	if n := strings.Count(report, "chan_sip"); n != 1 {
 		t.Errorf("the chan_sip notice appears %d times, want once with a count:\n%s", n, report)

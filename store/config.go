@@ -36,8 +36,8 @@ func (db *DB) PutQueue(ctx context.Context, c queue.QueueConfig) error {
 
 // PutConfiguration writes queues and logins in one transaction: every one
 // of them or, on any error, none (an import is all or nothing). A login
-// with an empty Role is an agent; one with no PasswordHash keeps the
-// stored one.
+// with an empty Role keeps the stored one (a new login is an agent); one
+// with no PasswordHash keeps the stored hash.
 func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, agents []Agent) error {
 	raws := make([][]byte, len(queues)) // marshalled before the transaction
 	for i, c := range queues {
@@ -52,14 +52,11 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 	}
 	for i := range agents {
 		a := &agents[i]
-		if a.Role == "" {
-			a.Role = queue.RoleAgent
-		}
 		var fields []queue.FieldError
 		if a.Config.ID == "" {
 			fields = append(fields, queue.FieldError{Field: "id", Message: "required"})
 		}
-		if !a.Role.Valid() {
+		if a.Role != "" && !a.Role.Valid() {
 			fields = append(fields, queue.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of agent, supervisor, admin", a.Role)})
 		}
 		if len(fields) > 0 {
@@ -86,6 +83,14 @@ func (db *DB) PutConfiguration(ctx context.Context, queues []queue.QueueConfig, 
 		for _, i := range aorder {
 			a := agents[i]
 			old, err := getAgent(b, a.Config.ID)
+			if a.Role == "" {
+				// No role given: a login kept (an import's agent who is
+				// also a supervisor) keeps its own, a new one is an agent.
+				a.Role = queue.RoleAgent
+				if err == nil {
+					a.Role = old.Role
+				}
+			}
 			if err == nil {
 				if a.PasswordHash == nil {
 					a.PasswordHash = old.PasswordHash

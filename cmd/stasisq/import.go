@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"runtime/debug"
+	"os"
+	"path/filepath"
 
 	"stasisq/internal/cli"
 	"stasisq/queue"
@@ -52,45 +54,42 @@ func parseImportFlags(args []string, stderr io.Writer) (importConfig, error) {
 	return c, nil
 }
 
-// readExisting is what the database holds before the import, and the role
-// of each user (a supervisor or admin who is also a member keeps it).
-func readExisting(ctx context.Context, db *store.DB) (queuesconf.Existing, map[string]queue.Role, error) {
-	ex := queuesconf.Existing{Queues: map[string]queue.QueueConfig{}, Agents: map[string]queue.AgentConfig{}}
-	roles := map[string]queue.Role{}
-	if db == nil {
-		return ex, roles, nil
-	}
-	qs, err := db.Queues(ctx)
-	if err != nil {
-		return ex, roles, err
-	}
-	for _, q := range qs {
-		ex.Queues[q.Name] = q
-	}
-	as, err := db.Agents(ctx)
-	if err != nil {
-		return ex, roles, err
-	}
-	for _, a := range as {
-		ex.Agents[a.Config.ID] = a.Config
-		roles[a.Config.ID] = a.Role
-	}
-	return ex, roles, nil
-}
+// importBatch is how many queues and agents an import writes in one
+// transaction. An import up to it is one transaction on the file; a bigger
+// one goes in transactions of this size into a copy of the file that
+// replaces it at the end (store.Rewrite), because one bbolt transaction
+// holds every page it changes in memory. A variable for the tests.
+var importBatch = 20000
+
+// importBatchWritten, set by tests, is called after each batch a big
+// import writes into the copy, to stop it there as Ctrl-C or a full disk
+// would.
+var importBatchWritten func(batch int)
 
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseImportFlags(args, stderr)
 	if err != nil {
 		return err
 	}
-	// A big file makes much short-lived garbage (parse, plan, encode):
-	// collected at a quarter over the live heap, not twice it, a 50 MB
-	// queues.conf needs about half the memory for a few seconds more.
-	defer debug.SetGCPercent(debug.SetGCPercent(25))
-	set, err := queuesconf.ReadImport(c.files())
+	// What the import gathers (its agents, the database's devices, the
+	// report) goes to files here, not to memory: a queues.conf of any size
+	// needs the memory of its largest section.
+	scratchDir, err := os.MkdirTemp("", "stasisq-import-")
+	if err != nil {
+		return fmt.Errorf("import: scratch directory: %w", err)
+	}
+	defer os.RemoveAll(scratchDir)
+	book, err := store.NewAgentScratch(filepath.Join(scratchDir, "agents.db"))
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	defer book.Close()
+	var notices queuesconf.Notices
+	queues, err := queuesconf.ReadImportInto(c.files(), book, notices.Add)
 	if err != nil {
 		return err
 	}
+
 	var db *store.DB
 	if c.DryRun {
 		var cleanup func()
@@ -108,37 +107,110 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		defer db.Close()
 	}
-	ex, roles, err := readExisting(ctx, db)
+	existing, err := db.ConfigView(ctx, book)
 	if err != nil {
 		return err
 	}
-	plan := queuesconf.Plan(set, ex)
 
-	// One transaction: on any error nothing is written.
-	var queues []queue.QueueConfig
-	var agents []store.Agent
-	for _, ch := range plan {
-		switch {
-		case ch.Status == queuesconf.StatusUnchanged:
-		case ch.Kind == "queue":
-			queues = append(queues, *ch.Queue)
-		default:
-			role, ok := roles[ch.ID]
-			if !ok {
-				role = queue.RoleAgent
-			}
-			agents = append(agents, store.Agent{Config: *ch.Agent, Role: role}) // the stored password stays
-		}
+	// The report is written as the plan is made and printed once the
+	// writes are done: a failed import prints only its error.
+	spool, err := os.CreateTemp(scratchDir, "report-")
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
 	}
-	if !c.DryRun {
-		if err := db.PutConfiguration(ctx, queues, agents); err != nil {
-			return fmt.Errorf("import into %s: nothing written: %w", c.DB, err)
+	defer spool.Close()
+	out := bufio.NewWriter(spool)
+	report := queuesconf.NewReport(out)
+
+	switch {
+	case c.DryRun:
+		err = queuesconf.PlanEach(queues, book, existing, func(ch queuesconf.Change) error {
+			report.Change(ch)
+			return nil
+		})
+	case len(queues)+book.Len() <= importBatch:
+		// One transaction: on any error nothing is written.
+		var w importWrites
+		err = queuesconf.PlanEach(queues, book, existing, func(ch queuesconf.Change) error {
+			report.Change(ch)
+			w.add(ch)
+			return nil
+		})
+		if err == nil {
+			err = db.PutConfiguration(ctx, w.queues, w.agents)
 		}
+	default:
+		err = db.Rewrite(ctx, func(cp *store.DB) error {
+			var w importWrites
+			batches := 0
+			err := queuesconf.PlanEach(queues, book, existing, func(ch queuesconf.Change) error {
+				report.Change(ch)
+				if w.add(ch) < importBatch {
+					return nil
+				}
+				if err := w.flush(ctx, cp); err != nil {
+					return err
+				}
+				if batches++; importBatchWritten != nil {
+					importBatchWritten(batches)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return w.flush(ctx, cp)
+		})
+	}
+	if err != nil {
+		if c.DryRun {
+			return fmt.Errorf("import (dry run): %w", err)
+		}
+		return fmt.Errorf("import into %s: nothing written: %w", c.DB, err)
 	}
 	where := "written to " + c.DB
 	if c.DryRun {
 		where = "dry run, nothing written to " + c.DB
 	}
-	queuesconf.WriteReport(stdout, plan, set.Warnings, where)
+	report.Finish(&notices, where)
+	if err := out.Flush(); err != nil {
+		return fmt.Errorf("import: the report: %w", err)
+	}
+	if _, err := spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("import: the report: %w", err)
+	}
+	if _, err := io.Copy(stdout, spool); err != nil {
+		return fmt.Errorf("import: print the report: %w", err)
+	}
+	return nil
+}
+
+// importWrites is a batch of an import's changes to write.
+type importWrites struct {
+	queues []queue.QueueConfig
+	agents []store.Agent
+}
+
+// add keeps a change that changes something and says how many are kept.
+func (w *importWrites) add(ch queuesconf.Change) int {
+	switch {
+	case ch.Status == queuesconf.StatusUnchanged:
+	case ch.Kind == "queue":
+		w.queues = append(w.queues, *ch.Queue)
+	default:
+		// No role: a login kept keeps its own; the stored password stays.
+		w.agents = append(w.agents, store.Agent{Config: *ch.Agent})
+	}
+	return len(w.queues) + len(w.agents)
+}
+
+func (w *importWrites) flush(ctx context.Context, db *store.DB) error {
+	if len(w.queues)+len(w.agents) == 0 {
+		return nil
+	}
+	if err := db.PutConfiguration(ctx, w.queues, w.agents); err != nil {
+		return err
+	}
+	w.queues, w.agents = w.queues[:0], w.agents[:0]
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -416,16 +418,23 @@ func mustAdmin(tb testing.TB, path, id, password string) {
 	}
 }
 
-// An import is all or nothing: a value stasisq cannot take fails it with
-// the file, line and value, and the database keeps exactly what it had.
-func TestImportIsAllOrNothing(t *testing.T) {
-	dir := t.TempDir()
-	db := filepath.Join(dir, "stasisq.db")
+// mustImportGood is a database into which one queue with one agent was
+// imported, in a directory of its own.
+func mustImportGood(t *testing.T) (dir, db string) {
+	dir = t.TempDir()
+	db = filepath.Join(dir, "stasisq.db")
 	good := filepath.Join(dir, "good.conf")
 	if err := os.WriteFile(good, []byte("[sales]\nmember => PJSIP/1001,0,Ann\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	MustImport(t, []string{good, "--db", db})
+	return dir, db
+}
+
+// An import is all or nothing: a value stasisq cannot take fails it with
+// the file, line and value, and the database keeps exactly what it had.
+func TestImportIsAllOrNothing(t *testing.T) {
+	dir, db := mustImportGood(t)
 	before, beforeAgents := MustReadDB(t, db)
 
 	for _, tc := range []struct{ name, conf, want string }{
@@ -478,5 +487,132 @@ func TestImportKeepsMemberOrderAcrossRestarts(t *testing.T) {
 		if err := e.main.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// withImportBatch makes imports bigger than n queues and agents go in
+// batches of n into a copy of the database (store.Rewrite), as a big
+// file does.
+func withImportBatch(t *testing.T, n int) {
+	old := importBatch
+	importBatch = n
+	t.Cleanup(func() { importBatch = old })
+}
+
+// An import in many transactions (into a copy renamed over the file)
+// writes what one transaction writes, prints the same report, and on a
+// re-import finds the same agents by device and keeps their roles.
+func TestImportInBatchesWritesWhatOneTransactionWrites(t *testing.T) {
+	for _, tc := range importCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			one, batched := filepath.Join(dir, "one.db"), filepath.Join(dir, "batched.db")
+			import2 := func(extra ...string) (string, string) {
+				t.Helper()
+				a := MustImport(t, tc.args(one, extra...))
+				withImportBatch(t, 3)
+				b := MustImport(t, tc.args(batched, extra...))
+				importBatch = 20000
+				return strings.ReplaceAll(a, one, "DB"), strings.ReplaceAll(b, batched, "DB")
+			}
+			a, b := import2()
+			if a != b {
+				t.Errorf("reports differ:\none transaction:\n%s\nbatches:\n%s", a, b)
+			}
+			if !strings.Contains(b, "new       agent ") {
+				t.Fatalf("the batched import made no agent:\n%s", b)
+			}
+			if _, err := os.Stat(batched + ".rewrite"); !os.IsNotExist(err) {
+				t.Errorf("the copy was left beside the database (stat err=%v)", err)
+			}
+			qa, aa := MustReadDB(t, one)
+			qb, ab := MustReadDB(t, batched)
+			if !reflect.DeepEqual(qa, qb) || !reflect.DeepEqual(aa, ab) {
+				t.Errorf("databases differ:\nqueues %v / %v\nagents %v / %v", keys(qa), keys(qb), keys(aa), keys(ab))
+			}
+
+			// Re-import after a login became a supervisor: found by its
+			// device, unchanged, still a supervisor.
+			var first string
+			for id := range ab {
+				if first == "" || id < first {
+					first = id
+				}
+			}
+			for _, path := range []string{one, batched} {
+				db, err := store.Open(path, store.Options{NoSync: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ag := ab[first]
+				ag.Role = queue.RoleSupervisor
+				if err := db.PutAgent(context.Background(), ag); err != nil {
+					t.Fatal(err)
+				}
+				db.Close()
+			}
+			a, b = import2()
+			if a != b || !strings.Contains(b, "no changes") {
+				t.Errorf("re-import reports:\none transaction:\n%s\nbatches:\n%s\nwant the same, with no changes", a, b)
+			}
+			_, ab = MustReadDB(t, batched)
+			if ab[first].Role != queue.RoleSupervisor {
+				t.Errorf("%s after the batched re-import: role %q, want supervisor kept", first, ab[first].Role)
+			}
+		})
+	}
+}
+
+// A batched import stopped half-way (Ctrl-C: its context canceled after
+// the first batch is in the copy) writes nothing: the file keeps what it
+// had and the copy is removed.
+func TestImportInBatchesStoppedHalfWayWritesNothing(t *testing.T) {
+	dir, db := mustImportGood(t)
+	before, beforeAgents := MustReadDB(t, db)
+	beforeFile, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var conf strings.Builder
+	for q := 0; q < 4; q++ {
+		fmt.Fprintf(&conf, "[q%d]\n", q)
+		for m := 0; m < 5; m++ {
+			fmt.Fprintf(&conf, "member => PJSIP/%d,0,Agent %d\n", 2000+q*10+m, q*10+m)
+		}
+	}
+	big := filepath.Join(dir, "big.conf")
+	if err := os.WriteFile(big, []byte(conf.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	withImportBatch(t, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	written := 0
+	importBatchWritten = func(n int) {
+		written = n
+		cancel()
+	}
+	t.Cleanup(func() { importBatchWritten = nil })
+	var out, errOut bytes.Buffer
+	err = runImport(ctx, []string{big, "--db", db}, &out, &errOut)
+	if err == nil || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "nothing written") {
+		t.Fatalf("import: %v, want it canceled, saying nothing was written", err)
+	}
+	if written != 1 {
+		t.Fatalf("stopped after %d batches, want after the first", written)
+	}
+	if out.Len() != 0 {
+		t.Errorf("a failed import printed a report:\n%s", out.String())
+	}
+	after, afterAgents := MustReadDB(t, db)
+	if !reflect.DeepEqual(after, before) || !reflect.DeepEqual(afterAgents, beforeAgents) {
+		t.Errorf("the stopped import wrote to the database:\nqueues %v -> %v\nagents %v -> %v", keys(before), keys(after), keys(beforeAgents), keys(afterAgents))
+	}
+	if afterFile, err := os.Stat(db); err != nil || !os.SameFile(beforeFile, afterFile) {
+		t.Errorf("the database file was replaced (stat err=%v)", err)
+	}
+	if _, err := os.Stat(db + ".rewrite"); !os.IsNotExist(err) {
+		t.Errorf("the copy was left beside the database (stat err=%v)", err)
 	}
 }
