@@ -28,6 +28,14 @@
 // (nothing to migrate). A login's new password or role, or its removal,
 // deletes its sessions in the same transaction.
 //
+// An import (cmd/stasisq import) gathers its agents in an AgentScratch (a
+// bbolt file of its own, removed after), reads the database through a
+// ConfigView, and writes one transaction when it is small; a big one is
+// written in batches into a copy that Rewrite renames over the file once
+// every batch is in, since one bbolt transaction keeps every page it
+// dirties in memory: all or nothing, in bounded memory, at the cost of disk
+// room for a copy.
+//
 // Configuration (queues, logins, passwords) is written synchronously, each
 // change in one transaction, from the call flow's loop (callflow.Configure:
 // checked by the engine, stored, then applied). Everything else is written
