@@ -56,10 +56,6 @@ type Config struct {
 	// (webphone.Password); PhoneOptions shape their endpoints.
 	PhoneSecret  []byte
 	PhoneOptions webphone.Options
-	// SharedHold puts waiting callers of one music class on one server in
-	// one holding bridge with one stream of music (hold.go), instead of a
-	// stream on each caller's channel as app_queue plays it.
-	SharedHold bool
 }
 
 // Observer receives call-flow timings for load figures. raised is when
@@ -109,7 +105,6 @@ type App struct {
 	phones         map[queue.AgentID]queue.AgentConfig // agents with a browser phone (phones.go)
 	monitors       map[string]*monitorSession          // supervisors on calls, by session (monitor.go)
 	monitorChan    map[string]*monitorSession          // their legs' and snoops' channels
-	holds          map[string]*holdBridge              // shared holding bridges with callers, by holdKey
 	seq            uint64                              // event counter, to tell what a reconcile could see
 	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
 	counter        uint64                              // for bridge and playback ids
@@ -147,9 +142,6 @@ type callerLeg struct {
 	agentChan string
 	bridge    string
 	leaving   bool // continued or hung up by us: its StasisEnd is expected
-	// hold is the shared holding bridge it waits in (Config.SharedHold);
-	// nil: its music, if any, is on its channel.
-	hold *holdBridge
 }
 
 // talking reports whether the engine has leg's caller talking to an agent.
@@ -229,7 +221,6 @@ func New(cfg Config) (*App, error) {
 		phones:         browserPhones(agents),
 		monitors:       map[string]*monitorSession{},
 		monitorChan:    map[string]*monitorSession{},
-		holds:          map[string]*holdBridge{},
 		up:             map[string]bool{},
 		resumedOn:      map[string]bool{},
 		downDevices:    map[string]bool{},

@@ -23,7 +23,6 @@ type ARI interface {
 	SetVariable(ctx context.Context, channel, name, value string) error
 	StartMOH(ctx context.Context, channel, class string) error
 	StopMOH(ctx context.Context, channel string) error
-	StartBridgeMOH(ctx context.Context, bridge, class string) error
 	Play(ctx context.Context, channel, playbackID string, media ...string) (*ari.Playback, error)
 	StopPlayback(ctx context.Context, playbackID string) error
 	Originate(ctx context.Context, req ari.OriginateRequest) (*ari.Channel, error)

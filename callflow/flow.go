@@ -229,7 +229,6 @@ func (a *App) agentAnswered(chanID string, offer queue.OfferID) {
 func (a *App) channelGone(id string, cause int) {
 	if leg, ok := a.callers[id]; ok {
 		delete(a.callers, id)
-		a.releaseHold(leg)
 		if a.cbChan[leg.caller] == id {
 			delete(a.cbChan, leg.caller)
 		}
@@ -489,13 +488,9 @@ func (a *App) execute(e queue.Action) {
 
 func (a *App) accept(e queue.Accept) {
 	id := a.chanFor(e.Caller)
-	var hold *holdBridge
 	if leg, ok := a.callers[id]; ok {
 		leg.answered = true
 		leg.music = e.MusicClass
-		if a.cfg.SharedHold {
-			hold = a.joinHold(leg, e.MusicClass)
-		}
 	}
 	class := e.MusicClass
 	var recSnoop string
@@ -512,20 +507,9 @@ func (a *App) accept(e queue.Accept) {
 		if e.Record != nil {
 			a.recordFromJoin(ctx, id, recSnoop, *e.Record)
 		}
-		if hold != nil {
-			err := a.enterHold(ctx, hold, id)
-			if err == nil || errors.Is(err, errHoldNeverMade) || hold.err == nil && bridgeLegLeft(err) {
-				return // in, or the caller left: its StasisEnd releases it
-			}
-			// Music on its own channel rather than none.
-			a.log.Warn("put caller in the shared holding bridge; playing its music on its channel", "caller", id, "err", err)
-			a.post(func() {
-				if leg, ok := a.callers[id]; ok && leg.hold == hold {
-					a.releaseHold(leg)
-				}
-			})
-		}
-		// Hold music on the caller's channel, as app_queue does.
+		// Hold music on the caller's channel, as app_queue does, not on a
+		// holding bridge: a holding bridge's MOH stops for good when the
+		// bridge empties and must be restarted racing that (ari/README.md).
 		if err := a.ari.StartMOH(ctx, id, class); err != nil && !legLeft(err) {
 			a.log.Warn("start hold music", "caller", id, "class", class, "err", err)
 		}
@@ -539,11 +523,7 @@ func (a *App) leave(id string, x exit) {
 	if leg, ok := a.callers[id]; ok {
 		leg.leaving = true
 		x.playing, x.bridge = leg.playing, leg.bridge
-		x.stopMOH = leg.answered && leg.bridge == "" && leg.hold == nil
-		if leg.hold != nil {
-			x.hold = leg.hold.id
-		}
-		a.releaseHold(leg)
+		x.stopMOH = leg.answered && leg.bridge == ""
 		a.dropAnnouncements(leg)
 		leg.bridge = ""
 	}
@@ -564,7 +544,6 @@ func (a *App) hangupCaller(c queue.CallerID) {
 		leg.leaving = true
 		bridge = leg.bridge
 		leg.bridge = ""
-		a.releaseHold(leg)
 		a.dropAnnouncements(leg)
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
@@ -690,10 +669,6 @@ func (a *App) connect(e queue.Connect) {
 	}
 	leg.agentChan = agent.id
 	leg.bridge = a.nextID("b", serverOf(id))
-	// A caller in the shared holding bridge leaves it by the addChannel
-	// below: no music to stop.
-	channelMOH := leg.hold == nil
-	a.releaseHold(leg)
 	playing := leg.playing
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
@@ -719,8 +694,7 @@ func (a *App) connect(e queue.Connect) {
 		if playing != "" {
 			a.stopPlayback(ctx, playing)
 		}
-		if !channelMOH {
-		} else if err := a.ari.StopMOH(ctx, id); legLeft(err) {
+		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
 			return // caller gone; CallEnded follows from its StasisEnd
 		}
 		err := retry(ctx, 3, func() error {
@@ -871,16 +845,12 @@ func (a *App) play(leg *callerLeg, media []string) {
 	pb := a.nextID("p", serverOf(id))
 	leg.playing = pb
 	a.playbacks[pb] = id
-	channelMOH := leg.hold == nil
 	a.exec.Submit(id, func(ctx context.Context) {
 		// Hold music off first, as app_queue does around an announcement:
 		// a playback replaces the channel's music, and on a real Asterisk 22
 		// the music does not come back after it (TestAsteriskHoldMusicComes
-		// BackAfterAnAnnouncement); playbackDone puts it back. A playback
-		// to a caller in the shared holding bridge suspends the bridge's
-		// music for it alone, and the music comes back by itself.
-		if !channelMOH {
-		} else if err := a.ari.StopMOH(ctx, id); legLeft(err) {
+		// BackAfterAnAnnouncement); playbackDone puts it back.
+		if err := a.ari.StopMOH(ctx, id); legLeft(err) {
 			return // gone: its StasisEnd drops the announcement
 		} else if err != nil {
 			a.log.Warn("stop hold music for an announcement", "caller", id, "err", err)
@@ -912,10 +882,6 @@ func (a *App) playbackDone(pb string) {
 	}
 	leg.playing = ""
 	if a.talking(leg) || leg.leaving {
-		return
-	}
-	if leg.hold != nil {
-		a.applyQuiet(queue.AnnouncementDone{Caller: leg.caller})
 		return
 	}
 	// Over (finished, or its play request failed): the music again, on the

@@ -16,9 +16,6 @@ import (
 const (
 	agentLegPrefix = "sqa-"
 	bridgePrefix   = "sqb-"
-	// holdPrefix: holding bridges where callers of one music class wait
-	// (Config.SharedHold), "sqh-<run tag>-<n>".
-	holdPrefix = "sqh-"
 )
 
 // AutoAnswerHeader carries a queue's auto-answer seconds to a browser

@@ -278,14 +278,8 @@ func (a *App) reconcile(v *asteriskView) {
 			inUse[s.bridge] = true
 		}
 	}
-	for _, hb := range a.holds {
-		inUse[hb.id] = true
-	}
 	for _, b := range v.bridges {
-		// A previous run's holding bridge: its callers, resumed, are put in
-		// this run's (an addChannel moves them); a gap in the music if this
-		// comes first.
-		if (ownBridge(b.ID) || ownHold(b.ID) || strings.HasPrefix(localOf(b.ID), monitorBridgePrefix)) && !inUse[b.ID] {
+		if (ownBridge(b.ID) || strings.HasPrefix(localOf(b.ID), monitorBridgePrefix)) && !inUse[b.ID] {
 			id := b.ID
 			a.exec.Submit(id, func(ctx context.Context) { a.destroy(ctx, id) })
 		}
@@ -398,9 +392,6 @@ func (a *App) resume(v *asteriskView, st *store.State, common bool) {
 		if !alive || !v.inApp[id] {
 			// Gone while we were down: close it as lost so the store and
 			// statistics end it exactly once.
-			if leg, ok := a.callers[id]; ok {
-				a.releaseHold(leg)
-			}
 			delete(a.callers, id)
 			a.applyQuiet(queue.CallerLost{Caller: c.ID})
 		}
@@ -596,7 +587,6 @@ func (a *App) serverLost(server string) {
 	for _, id := range lost {
 		leg := a.callers[id]
 		delete(a.callers, id)
-		a.releaseHold(leg)
 		if a.cbChan[leg.caller] == id {
 			delete(a.cbChan, leg.caller)
 		}

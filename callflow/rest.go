@@ -108,7 +108,6 @@ func (a *App) stopPlayback(ctx context.Context, playback string) {
 type exit struct {
 	playing string // announcement to stop
 	stopMOH bool   // its channel hold music is on
-	hold    string // the shared holding bridge it waits in
 	bridge  string // a bridge of ours to destroy once it has left
 	status  queue.QueueStatus
 	key     string // QUEUEEXITKEY, for an exit key
@@ -134,14 +133,6 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 			return
 		} else if err != nil {
 			a.log.Warn("stop hold music", "caller", id, "err", err)
-		}
-	}
-	if x.hold != "" {
-		// Out of the music before the dialplan goes on. Already out (the
-		// bridge destroyed as its last caller left: 404, or not in it:
-		// 422) is as good; a caller who hung up fails the next request.
-		if err := a.ari.RemoveChannel(ctx, x.hold, id); err != nil && !errors.Is(err, ari.ErrNotFound) && !errors.Is(err, ari.ErrUnprocessable) {
-			a.log.Warn("take caller out of the shared holding bridge", "caller", id, "bridge", x.hold, "err", err)
 		}
 	}
 	vars := append(slices.Clone(x.vars), queue.ChannelVar{Name: "QUEUESTATUS", Value: string(x.status)})

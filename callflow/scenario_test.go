@@ -64,16 +64,13 @@ type flowHarness struct {
 	done   chan error
 	config []queue.Input // replayed into the engine of a restarted loop
 	runs   int
-	// sharedHold runs the loop with Config.SharedHold: the scenarios whose
-	// file name starts "shared_hold".
-	sharedHold bool
 
 	mu     sync.Mutex
 	events []queue.Event
 }
 
 func newFlowHarness(t *testing.T) *flowHarness {
-	h := &flowHarness{t: t, ari: newScriptARI(), sharedHold: strings.Contains(t.Name(), "/shared_hold")}
+	h := &flowHarness{t: t, ari: newScriptARI()}
 	h.start()
 	t.Cleanup(h.halt)
 	// The first connection's reconcile (subscribe, list what is there) is
@@ -95,9 +92,8 @@ func (h *flowHarness) start() {
 	}
 	app, err := New(Config{
 		ARI: h.ari, App: "stasisq", Engine: engine, RunTag: fmt.Sprintf("run%d", h.runs),
-		Publish:    []func([]queue.Event){h.publish},
-		Logger:     slog.New(slog.DiscardHandler),
-		SharedHold: h.sharedHold,
+		Publish: []func([]queue.Event){h.publish},
+		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		h.t.Fatal(err)

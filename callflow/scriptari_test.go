@@ -167,12 +167,6 @@ func (f *scriptARI) StartMOH(ctx context.Context, id, class string) error {
 	return f.notFound(id)
 }
 
-func (f *scriptARI) StartBridgeMOH(ctx context.Context, bridge, class string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.call("bridge-moh", bridge, "%s %s", bridge, class)
-}
-
 func (f *scriptARI) StopMOH(ctx context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

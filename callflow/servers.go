@@ -499,13 +499,6 @@ func (s *serverARI) Snoop(ctx context.Context, channel string, req ari.SnoopRequ
 	return ch, err
 }
 
-func (s *serverARI) StartBridgeMOH(ctx context.Context, bridge, class string) error {
-	if err := s.check(); err != nil {
-		return err
-	}
-	return s.ari.StartBridgeMOH(ctx, s.local(bridge), class)
-}
-
 func (s *serverARI) DestroyBridge(ctx context.Context, bridge string) error {
 	if err := s.check(); err != nil {
 		return err
@@ -753,10 +746,6 @@ func (s *serverSet) RemoveChannel(ctx context.Context, bridge, channel string) e
 
 func (s *serverSet) Snoop(ctx context.Context, channel string, req ari.SnoopRequest) (*ari.Channel, error) {
 	return s.of(channel).Snoop(ctx, channel, req)
-}
-
-func (s *serverSet) StartBridgeMOH(ctx context.Context, bridge, class string) error {
-	return s.of(bridge).StartBridgeMOH(ctx, bridge, class)
 }
 
 func (s *serverSet) DestroyBridge(ctx context.Context, bridge string) error {

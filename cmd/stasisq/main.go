@@ -127,7 +127,6 @@ type Config struct {
 	// ws://h:8088/ws), "none" turns browser phones off.
 	PhoneWSURL  string
 	PhoneCodecs string // the browser phones' endpoints' allow list
-	HoldMusic   string // "caller" or "shared" (callflow.Config.SharedHold)
 	// Asterisks ("NAME=URL") and AsteriskDials ("NAME=TEMPLATE") are
 	// --asterisk and --asterisk-dial as given; Servers, resolved from them
 	// by ParseFlags (or set by a test), are the Asterisk servers stasisq
@@ -187,7 +186,6 @@ func NewMain() *Main {
 			LogLevel:     "info",
 			LogFormat:    "text",
 			PauseReasons: "Break,Lunch,Training,Meeting,Admin",
-			HoldMusic:    "caller",
 		},
 		Stderr: os.Stderr,
 	}
@@ -227,7 +225,6 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	str(&c.MetricsListen, "metrics-listen", "serve /metrics on this address only, not on --listen")
 	str(&c.PhoneWSURL, "phone-ws-url", "Asterisk's SIP websocket as agents' browsers reach it, e.g. wss://pbx.example.com:8089/ws (default: the ARI host's ws://.../ws; none: no browser phones)")
 	str(&c.PhoneCodecs, "phone-codecs", "codecs of the browser phones' PJSIP endpoints (default ulaw,alaw; opus,ulaw,alaw where Asterisk has codec_opus)")
-	str(&c.HoldMusic, "hold-music", "caller: a stream of hold music on each waiting caller's channel, as app_queue plays it; shared: one stream per music class, the callers waiting in a holding bridge")
 	list := func(p *[]string, name, usage string) {
 		env := "STASISQ_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		if v, ok := os.LookupEnv(env); ok {
@@ -271,9 +268,6 @@ func (m *Main) ParseFlags(_ context.Context, args []string) error {
 	}
 	if _, err := cli.ParsePrefixes(c.TrustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
-	}
-	if c.HoldMusic != "caller" && c.HoldMusic != "shared" {
-		return fmt.Errorf("--hold-music %q: want caller or shared", c.HoldMusic)
 	}
 	return cli.CheckLogging(c.LogLevel, c.LogFormat)
 }
@@ -419,7 +413,6 @@ func (m *Main) Run(ctx context.Context) error {
 		ExtraEvents:  m.ExtraARIEvents,
 		PhoneSecret:  phoneSecret,
 		PhoneOptions: webphone.Options{Codecs: m.Config.PhoneCodecs},
-		SharedHold:   m.Config.HoldMusic == "shared",
 	})
 	if err != nil {
 		return err
