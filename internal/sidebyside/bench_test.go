@@ -105,6 +105,14 @@ func setUp(b *testing.B) *bench {
 		_ = serve.Process.Signal(os.Interrupt)
 		_ = serve.Wait()
 		logFile.Close()
+		if keep := os.Getenv("SBS_STASISQ_LOG"); keep != "" {
+			// For a person looking into a run: stasisq's log kept.
+			if out, err := os.ReadFile(logFile.Name()); err == nil {
+				if err := os.WriteFile(keep, out, 0o600); err != nil {
+					b.Logf("keep stasisq's log in %s: %v", keep, err)
+				}
+			}
+		}
 		if b.Failed() {
 			if out, err := os.ReadFile(logFile.Name()); err == nil {
 				b.Logf("stasisq's log:\n%s", out)

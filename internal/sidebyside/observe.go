@@ -114,6 +114,11 @@ func (o *Observer) record(ev ari.Event) {
 			}
 		}
 	case *ari.ChannelEnteredBridge:
+		if e.Bridge.BridgeType == "holding" {
+			// Waiting with shared hold music (--hold-music shared), not
+			// put through.
+			return
+		}
 		l := o.life(e.Channel.ID, e.Channel.Name)
 		if l.bridged.IsZero() {
 			l.bridged = e.Timestamp()
