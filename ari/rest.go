@@ -231,6 +231,14 @@ func (c *Client) SetVariable(ctx context.Context, id, name, value string) error 
 	return c.do(ctx, call{method: http.MethodPost, route: "/channels/{channelId}/variable", path: "/channels/" + seg(id) + "/variable", query: q}, nil)
 }
 
+// SetGlobalVariable sets a dialplan global variable (POST
+// /asterisk/variable), as "dialplan set global" does.
+func (c *Client) SetGlobalVariable(ctx context.Context, name, value string) error {
+	q := query("variable", name)
+	q.Set("value", value)
+	return c.do(ctx, call{method: http.MethodPost, route: "/asterisk/variable", path: "/asterisk/variable", query: q}, nil)
+}
+
 // StartMOH plays music on hold to a channel; class "" is the default class.
 func (c *Client) StartMOH(ctx context.Context, id, class string) error {
 	return c.channelAction(ctx, http.MethodPost, "/moh", id, map[string]string{"mohClass": class})

@@ -125,6 +125,9 @@ var restCalls = map[string]func(ctx context.Context, c *Client) error{
 	"SetVariable": func(ctx context.Context, c *Client) error {
 		return c.SetVariable(ctx, "caller-1", "QUEUESTATUS", "TIMEOUT")
 	},
+	"SetGlobalVariable": func(ctx context.Context, c *Client) error {
+		return c.SetGlobalVariable(ctx, "SBS_TALK", "3.000")
+	},
 	"StartMOH": func(ctx context.Context, c *Client) error { return c.StartMOH(ctx, "caller-1", "default") },
 	"StopMOH":  func(ctx context.Context, c *Client) error { return c.StopMOH(ctx, "caller-1") },
 	"Play": func(ctx context.Context, c *Client) error {

@@ -55,6 +55,7 @@ commands:
   import   bring an app_queue queues.conf across
   demo     run everything against an in-process fake Asterisk
   load     push simulated callers through simulated agents and print figures
+  sidebyside  measure stasisq against app_queue on your Asterisk (asterisk-conf/*-bench.conf)
 
 "stasisq <command> --help" lists a command's flags.`
 
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "load":
 		return runLoad(ctx, args[1:], stdout, stderr)
+	case "sidebyside":
+		return runSideBySide(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return nil

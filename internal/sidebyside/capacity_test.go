@@ -18,7 +18,7 @@ const capacityP99 = 20 * time.Millisecond
 
 // BenchmarkCapacity (make bench-capacity) steps a burst of callers up
 // (SBS_CAPACITY_STEPS, default 200,400,800,1200,1600) through app_queue and
-// through stasisq on one Asterisk, 20 agents talking 1 s, and prints per
+// through stasisq on one Asterisk, 20 Agents talking 1 s, and prints per
 // step the most callers waiting at once, who was served, free->ring p99,
 // REST errors and CPU. A system holds a step when every caller is served,
 // no originate or stasisq REST request failed (a 404 for a channel that
@@ -52,29 +52,29 @@ func BenchmarkCapacity(b *testing.B) {
 	stopped := map[string]bool{}
 	ran := map[string]bool{}
 	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
-		for _, sys := range be.systems {
+		for _, sys := range be.Systems {
 			stopped[sys.Name] = !listed(only, sys.Name)
 		}
 	}
 	for _, n := range steps {
-		for _, sys := range be.systems {
+		for _, sys := range be.Systems {
 			if stopped[sys.Name] {
 				continue
 			}
 			ran[sys.Name] = true
-			before, _, err := restErrors(be.metricsURL)
+			before, _, err := restErrors(be.MetricsURL)
 			if err != nil {
 				b.Fatal(err)
 			}
 			// Three times the ideal drain, and half a minute: a system that
 			// needs more has lost hold of its callers at this size.
-			ideal := time.Duration((n+agents-1)/agents) * time.Second
+			ideal := time.Duration((n+Agents-1)/Agents) * time.Second
 			sc := Scenario{Name: fmt.Sprintf("burst-%d", n), Callers: n, Talk: time.Second, Drain: 3*ideal + 30*time.Second, Partial: true}
-			r, err := Run(ctx, be.obs, sys, sc, be.setTalk)
+			r, err := Run(ctx, be.Obs, sys, sc, be.SetTalk)
 			if err != nil {
 				b.Fatal(err)
 			}
-			after, _, err := restErrors(be.metricsURL)
+			after, _, err := restErrors(be.MetricsURL)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -112,13 +112,13 @@ func BenchmarkCapacity(b *testing.B) {
 	if err := tw.Flush(); err != nil {
 		b.Fatal(err)
 	}
-	if _, lines, err := restErrors(be.metricsURL); err == nil && len(lines) > 0 {
+	if _, lines, err := restErrors(be.MetricsURL); err == nil && len(lines) > 0 {
 		fmt.Println("stasisq's failed REST requests over the whole run (route, status: 0 is no reply):")
 		for _, l := range lines {
 			fmt.Println("  " + l)
 		}
 	}
-	for _, sys := range be.systems {
+	for _, sys := range be.Systems {
 		if !ran[sys.Name] {
 			continue // SBS_SYSTEMS left it out
 		}

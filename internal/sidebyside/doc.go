@@ -16,7 +16,11 @@
 //   - a caller is overtaken when one who joined the same queue 5 ms or more
 //     later was connected first.
 //
-// The benchmarks themselves (Asterisk, dialplan, the stasisq binary) are
+// Start sets a bench up on any Asterisk holding asterisk-conf/
+// extensions-bench.conf and queues-bench.conf (Dialplan and QueuesConf, held
+// to them by a test) and runs stasisq as its own process; "stasisq
+// sidebyside" is that on a site's Asterisk. The benchmarks (a private
+// Asterisk, the stasisq binary built from the tree) are
 // BenchmarkSideBySide, run by make bench-asterisk, and BenchmarkCapacity,
 // run by make bench-capacity: bursts stepped up until a system no longer
 // serves every caller, a step it cannot drain in three times the ideal

@@ -223,3 +223,30 @@ func (o *Observer) hangUp(ctx context.Context, ids []string) error {
 	o.mu.Unlock()
 	return waitFor(ctx, 2*time.Minute, func() bool { return o.gone(seen) })
 }
+
+// Probe sends one caller to sys and waits until an agent has it: the
+// check that a dialplan, queue and agents are in place before a run. The
+// caller is hung up after.
+func (o *Observer) Probe(ctx context.Context, sys System) error {
+	tag := sys.Exten + "-probe"
+	id := "c-" + tag
+	_, err := o.c.Originate(ctx, ari.OriginateRequest{
+		ChannelID: "o-" + tag, OtherChannelID: id, Endpoint: "Local/" + sys.Exten + "@" + CallerContext,
+		App: ObserverApp, CallerID: "Bench probe <5550000>", Timeout: 30, Formats: "ulaw",
+	})
+	if err != nil {
+		return fmt.Errorf("a caller to Local/%s@%s: %w", sys.Exten, CallerContext, err)
+	}
+	bridged := waitFor(ctx, 20*time.Second, func() bool { return o.connected([]string{id}) == 1 || o.gone([]string{id}) })
+	ok := o.connected([]string{id}) == 1
+	if err := o.hangUp(ctx, []string{id}); err != nil {
+		return err
+	}
+	switch {
+	case bridged != nil:
+		return fmt.Errorf("a caller to Local/%s@%s was not put through to an agent in 20 s", sys.Exten, CallerContext)
+	case !ok:
+		return fmt.Errorf("a caller to Local/%s@%s was gone before an agent had it (no such queue?)", sys.Exten, CallerContext)
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"stasisq/internal/asteriskt"
+	"stasisq/internal/sidebyside"
+)
+
+// "stasisq sidebyside" against an Asterisk holding asterisk-conf's bench
+// files: both sides served every caller and the table says so, with
+// Asterisk's CPU measured; against one without them it stops before the
+// run, saying which files are missing.
+func TestAsteriskSideBySideCommand(t *testing.T) {
+	bin := MustBuildStasisq(t)
+	files, err := sidebyside.AsteriskFiles(filepath.Join("..", "..", "asterisk-conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ast := asteriskt.Start(t, files)
+	pw := filepath.Join(t.TempDir(), "ari-password")
+	if err := os.WriteFile(pw, []byte(ast.ARIPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	args := []string{"--ari-url", ast.ARIURL, "--ari-user", ast.ARIUser, "--ari-password-file", pw,
+		"--asterisk-pid", strconv.Itoa(ast.Pid), "--stasisq", bin, "--scenarios", "light", "--callers", "3"}
+	if err := runSideBySide(ctx, args, &out, &errOut); err != nil {
+		t.Fatalf("sidebyside: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+	}
+	t.Logf("sidebyside printed:\n%s", out.String())
+	for _, sys := range []string{"app_queue", "stasisq"} {
+		row := regexp.MustCompile(`(?m)^light\s+` + sys + `\s+3/3\s.*\s(\d+)% / (\d+)%\s`)
+		if !row.MatchString(out.String()) {
+			t.Errorf("no row saying light through %s served 3/3:\n%s", sys, out.String())
+		}
+	}
+	if strings.Contains(errOut.String(), "not measured") {
+		t.Errorf("Asterisk's CPU was not measured:\n%s", errOut.String())
+	}
+
+	bare := asteriskt.Start(t, nil)
+	out.Reset()
+	errOut.Reset()
+	args = []string{"--ari-url", bare.ARIURL, "--ari-user", bare.ARIUser, "--ari-password-file", pw,
+		"--asterisk-pid", "0", "--stasisq", bin, "--scenarios", "light", "--callers", "1"}
+	if err := os.WriteFile(pw, []byte(bare.ARIPassword), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = runSideBySide(ctx, args, &out, &errOut)
+	if err == nil || !strings.Contains(err.Error(), "extensions-bench.conf") {
+		t.Fatalf("sidebyside on an Asterisk without the bench files: %v, want an error naming them", err)
+	}
+	t.Logf("without the bench files: %v", err)
+	if out.Len() != 0 {
+		t.Errorf("a failed pre-flight printed a table:\n%s", out.String())
+	}
+}
