@@ -190,17 +190,16 @@ func (e *ExistingConfig) AgentByDevice(device string) (queue.AgentConfig, bool, 
 	return e.Agents[id], true, nil
 }
 
-// Plan compares what the files say with what the database holds, in
-// memory.
-func Plan(set Import, ex Existing) []Change {
+// Plan compares what the files say with what the database holds, both
+// in memory.
+func Plan(set Import, ex Existing) ([]Change, error) {
 	plan := make([]Change, 0, len(set.Queues)+len(set.Agents))
 	book := &AgentList{agents: set.Agents}
-	// An in-memory Existing returns no error.
-	_ = PlanEach(set.Queues, book, ex, func(ch Change) error {
+	err := PlanEach(set.Queues, book, ex, func(ch Change) error {
 		plan = append(plan, ch)
 		return nil
 	})
-	return plan
+	return plan, err
 }
 
 // PlanEach compares what the files say with what the database holds,

@@ -857,7 +857,11 @@ func TestReimportMatchesAgentsByDevice(t *testing.T) {
 		{ID: "pjsip-1002", Name: "PJSIP/1002", Device: "PJSIP/1002", Static: true, Queues: []queue.Membership{{Queue: "q"}}},
 	}}
 	got := map[string]Change{}
-	for _, ch := range Plan(set, ex) {
+	plan, err := Plan(set, ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range plan {
 		got[ch.ID] = ch
 	}
 	if ch, ok := got["alice"]; !ok || ch.Agent.Name != "Alice Smith" || ch.Status != StatusChanged {
@@ -887,7 +891,11 @@ func TestReportIsShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	WriteReport(&out, Plan(Import{Queues: res.Queues, Agents: res.Agents}, &ExistingConfig{}), res.Warnings, "test")
+	plan, err := Plan(Import{Queues: res.Queues, Agents: res.Agents}, &ExistingConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	WriteReport(&out, plan, res.Warnings, "test")
 	report := out.String()
 	if n := strings.Count(report, "chan_sip"); n != 1 {
 		t.Errorf("the chan_sip notice appears %d times, want once with a count:\n%s", n, report)

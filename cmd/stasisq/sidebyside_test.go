@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"stasisq/ari"
 	"stasisq/internal/asteriskt"
 	"stasisq/internal/sidebyside"
 )
@@ -48,6 +51,37 @@ func TestAsteriskSideBySideCommand(t *testing.T) {
 	if strings.Contains(errOut.String(), "not measured") {
 		t.Errorf("Asterisk's CPU was not measured:\n%s", errOut.String())
 	}
+
+	// Ctrl-C in the middle of a run, once callers wait: no caller is left
+	// in Asterisk (left to themselves, 60 callers on 20 agents talking 3 s
+	// take 9 s and more).
+	c, err := ari.NewClient(ari.Config{URL: ast.ARIURL, User: ast.ARIUser, Password: ast.ARIPassword, App: "sbs-check"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		for stopCtx.Err() == nil {
+			// A caller is two channels, an agent leg two more.
+			if chans, err := c.ListChannels(stopCtx); err == nil && len(chans) >= 100 {
+				stop()
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	args = []string{"--ari-url", ast.ARIURL, "--ari-user", ast.ARIUser, "--ari-password-file", pw,
+		"--asterisk-pid", strconv.Itoa(ast.Pid), "--stasisq", bin, "--scenarios", "saturation", "--callers", "60"}
+	if err := runSideBySide(stopCtx, args, &out, &errOut); !errors.Is(err, context.Canceled) {
+		t.Fatalf("sidebyside stopped half-way: %v, want context canceled", err)
+	}
+	// Left alone they go too, seconds later (100 channels when the command
+	// returns without hanging them up): so within half a second.
+	pollUntil(t, 500*time.Millisecond, "no channel left after the stopped run", func() (bool, string) {
+		chans, err := c.ListChannels(ctx)
+		return err == nil && len(chans) == 0, fmt.Sprint(len(chans), " channels, ", err)
+	})
 
 	bare := asteriskt.Start(t, nil)
 	out.Reset()

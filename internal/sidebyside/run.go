@@ -2,6 +2,7 @@ package sidebyside
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -64,16 +65,29 @@ const CallerContext = "sbs-callers"
 
 // Run plays sc through sys and measures it; setTalk sets how long agents
 // talk (a dialplan global) before the first caller.
-func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func(time.Duration) error) (Result, error) {
+func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func(time.Duration) error) (res Result, err error) {
 	if err := setTalk(sc.Talk); err != nil {
 		return Result{}, err
 	}
-	res := Result{Scenario: sc.Name, System: sys.Name, Callers: sc.Callers}
+	res = Result{Scenario: sc.Name, System: sys.Name, Callers: sc.Callers}
 	sampler := startSampler(sys.Processes)
 	start := time.Now()
 	ids := make([]string, 0, sc.Callers)
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	defer func() {
+		if err == nil {
+			return
+		}
+		// A run stopped (Ctrl-C) or failed leaves no caller in Asterisk,
+		// a site's own above all: the originates under way end first.
+		wg.Wait()
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if herr := o.hangUp(cctx, ids); herr != nil {
+			err = errors.Join(err, fmt.Errorf("callers left in Asterisk: %w", herr))
+		}
+	}()
 	// At most 16 originates in flight: Asterisk's HTTP server takes 100
 	// sessions in all, and the observer must not take stasisq's.
 	slots := make(chan struct{}, 16)
