@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -157,5 +158,27 @@ func TestRewriteIsAllOrNothing(t *testing.T) {
 		if _, err := db.Queue(ctx, name); (err == nil) != want {
 			t.Errorf("queue %s after the rewrites: %v, want present %v", name, err, want)
 		}
+	}
+}
+
+// Scratch files go beside the database, or to the system's temporary
+// directory when its directory does not exist.
+func TestScratchDirBesideTheDatabase(t *testing.T) {
+	base := t.TempDir()
+	dir, err := ScratchDir(filepath.Join(base, "stasisq.db"), ".stasisq-x-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if filepath.Dir(dir) != base || !strings.HasPrefix(filepath.Base(dir), ".stasisq-x-") {
+		t.Errorf("scratch %s, want .stasisq-x-… in %s", dir, base)
+	}
+	other, err := ScratchDir(filepath.Join(base, "missing", "stasisq.db"), ".stasisq-x-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(other)
+	if filepath.Dir(other) != filepath.Clean(os.TempDir()) {
+		t.Errorf("scratch %s for a database whose directory is missing, want it in %s", other, os.TempDir())
 	}
 }

@@ -73,8 +73,9 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	// What the import gathers (its agents, the database's devices, the
 	// report) goes to files here, not to memory: a queues.conf of any size
-	// needs the memory of its largest section.
-	scratchDir, err := os.MkdirTemp("", "stasisq-import-")
+	// needs the memory of its largest section. Beside the database, where
+	// its copy goes too: /tmp may be a tmpfs, which is memory.
+	scratchDir, err := store.ScratchDir(c.DB, ".stasisq-import-")
 	if err != nil {
 		return fmt.Errorf("import: scratch directory: %w", err)
 	}

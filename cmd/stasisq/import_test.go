@@ -615,4 +615,13 @@ func TestImportInBatchesStoppedHalfWayWritesNothing(t *testing.T) {
 	if _, err := os.Stat(db + ".rewrite"); !os.IsNotExist(err) {
 		t.Errorf("the copy was left beside the database (stat err=%v)", err)
 	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".stasisq-") {
+			t.Errorf("scratch %s left beside the database", e.Name())
+		}
+	}
 }
