@@ -520,6 +520,17 @@ max_contacts = 1
 	e.asteriskQueue("support", func(q *queue.QueueConfig) { q.Strategy = queue.Linear })
 	e.MustAgent("bob", "PJSIP/1002", "support")
 	e.MustAgent("alice", "PJSIP/1001", "support")
+	// A new agent's phone state comes from Asterisk a moment after the
+	// agent is added (in one CI run the caller came first and bob was
+	// rung): the caller comes once it has.
+	e.waitUntil("bob's phone known to be unavailable", func() bool {
+		for _, ev := range e.events.all() {
+			if d, ok := ev.(queue.AgentDeviceChanged); ok && d.Agent == "bob" && d.State == queue.DeviceUnavailable {
+				return true
+			}
+		}
+		return false
+	})
 	obs.call("support", "c01")
 	e.waitConnected("c01", "alice")
 	for _, ev := range e.events.all() {
