@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 
 	"stasisq/internal/cli"
 	"stasisq/internal/sidebyside"
@@ -88,28 +85,6 @@ func scenarioNamed(name string) (sidebyside.Scenario, bool) {
 	return sidebyside.Scenario{}, false
 }
 
-// localAsterisk is the one process on this machine named asterisk, or 0.
-func localAsterisk() int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
-	found := 0
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm")); err == nil && strings.TrimSpace(string(comm)) == "asterisk" {
-			if found != 0 {
-				return 0 // several: which one is ambiguous
-			}
-			found = pid
-		}
-	}
-	return found
-}
-
 func runSideBySide(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseSideBySideFlags(args, stderr)
 	if err != nil {
@@ -121,7 +96,7 @@ func runSideBySide(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if c.target.AsteriskPid < 0 {
-		c.target.AsteriskPid = localAsterisk()
+		c.target.AsteriskPid = sidebyside.LocalAsterisk()
 		if c.target.AsteriskPid == 0 {
 			fmt.Fprintln(stderr, "sidebyside: no single asterisk process on this machine: Asterisk's CPU is not measured (--asterisk-pid names one)")
 		}

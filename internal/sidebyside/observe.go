@@ -115,8 +115,8 @@ func (o *Observer) record(ev ari.Event) {
 		}
 	case *ari.ChannelEnteredBridge:
 		if e.Bridge.BridgeType == "holding" {
-			// Waiting with shared hold music (--hold-music shared), not
-			// put through.
+			// Waiting in a holding bridge (one stream of music shared by
+			// callers), not put through.
 			return
 		}
 		l := o.life(e.Channel.ID, e.Channel.Name)
@@ -224,16 +224,22 @@ func (o *Observer) hangUp(ctx context.Context, ids []string) error {
 	return waitFor(ctx, 2*time.Minute, func() bool { return o.gone(seen) })
 }
 
+// originate sends a caller to sys: a Local pair whose "o-<tag>" half is
+// the observer's and whose "c-<tag>" half, returned, runs the side's
+// extension; number is its caller number, timeout its ring time in seconds.
+func (o *Observer) originate(ctx context.Context, sys System, tag string, number, timeout int) (string, error) {
+	_, err := o.c.Originate(ctx, ari.OriginateRequest{
+		ChannelID: "o-" + tag, OtherChannelID: "c-" + tag, Endpoint: "Local/" + sys.Exten + "@" + CallerContext,
+		App: ObserverApp, CallerID: fmt.Sprintf("Bench <%d>", number), Timeout: timeout, Formats: "ulaw",
+	})
+	return "c-" + tag, err
+}
+
 // Probe sends one caller to sys and waits until an agent has it: the
 // check that a dialplan, queue and agents are in place before a run. The
 // caller is hung up after.
 func (o *Observer) Probe(ctx context.Context, sys System) error {
-	tag := sys.Exten + "-probe"
-	id := "c-" + tag
-	_, err := o.c.Originate(ctx, ari.OriginateRequest{
-		ChannelID: "o-" + tag, OtherChannelID: id, Endpoint: "Local/" + sys.Exten + "@" + CallerContext,
-		App: ObserverApp, CallerID: "Bench probe <5550000>", Timeout: 30, Formats: "ulaw",
-	})
+	id, err := o.originate(ctx, sys, sys.Exten+"-probe", 5550000, 30)
 	if err != nil {
 		return fmt.Errorf("a caller to Local/%s@%s: %w", sys.Exten, CallerContext, err)
 	}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"stasisq/ari"
 )
 
 // Scenario is a pattern of callers.
@@ -92,17 +90,13 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	// sessions in all, and the observer must not take stasisq's.
 	slots := make(chan struct{}, 16)
 	originate := func(n int) string {
-		tag := fmt.Sprintf("%s-%s-%03d", sys.Exten, sc.Name, n)
-		_, err := o.c.Originate(ctx, ari.OriginateRequest{
-			ChannelID: "o-" + tag, OtherChannelID: "c-" + tag, Endpoint: "Local/" + sys.Exten + "@" + CallerContext,
-			App: ObserverApp, CallerID: fmt.Sprintf("Bench <%d>", 5550000+n), Timeout: 900, Formats: "ulaw",
-		})
+		id, err := o.originate(ctx, sys, fmt.Sprintf("%s-%s-%03d", sys.Exten, sc.Name, n), 5550000+n, 900)
 		if err != nil {
 			mu.Lock()
 			res.OriginateErrors++
 			mu.Unlock()
 		}
-		return "c-" + tag
+		return id
 	}
 	for n := range sc.Callers {
 		if ctx.Err() != nil {

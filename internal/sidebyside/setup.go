@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -115,8 +116,8 @@ type Bench struct {
 // stasisq serving it against t's Asterisk, and connects the observer.
 func Start(ctx context.Context, t Target) (*Bench, error) {
 	if t.AsteriskPid != 0 {
-		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", t.AsteriskPid)); err != nil || strings.TrimSpace(string(comm)) != "asterisk" {
-			return nil, fmt.Errorf("process %d is %q (%v), not asterisk: its CPU would not be Asterisk's", t.AsteriskPid, strings.TrimSpace(string(comm)), err)
+		if name, err := processName(t.AsteriskPid); err != nil || name != "asterisk" {
+			return nil, fmt.Errorf("process %d is %q (%v), not asterisk: its CPU would not be Asterisk's", t.AsteriskPid, name, err)
 		}
 	}
 	db := filepath.Join(t.Dir, "stasisq.db")
@@ -231,6 +232,35 @@ func (b *Bench) RunAll(ctx context.Context, scenarios []Scenario, w io.Writer, p
 		fmt.Fprintln(w, Summary(sat[1], sat[0]))
 	}
 	return results, nil
+}
+
+// processName is a process's command name (/proc/<pid>/comm).
+func processName(pid int) (string, error) {
+	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(comm)), err
+}
+
+// LocalAsterisk is the one process on this machine named asterisk, or 0
+// (none, or several: which one is ambiguous).
+func LocalAsterisk() int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	found := 0
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if name, err := processName(pid); err == nil && name == "asterisk" {
+			if found != 0 {
+				return 0
+			}
+			found = pid
+		}
+	}
+	return found
 }
 
 func freeAddr() (string, error) {
