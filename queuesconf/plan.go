@@ -409,17 +409,6 @@ func (r *Report) Finish(n *Notices, where string) {
 	n.Write(w)
 }
 
-// Changes is how many queues and agents the report has printed.
-func (r *Report) Changes() int {
-	n := 0
-	for _, byStatus := range r.counts {
-		for _, c := range byStatus {
-			n += c
-		}
-	}
-	return n
-}
-
 // noticeGroup is how many lines sharing one reason are listed one by one;
 // more are counted on one line, so that a file with thousands of members
 // on the same old channel driver says so once.
@@ -464,9 +453,6 @@ func (n *Notices) Add(w Warning) {
 		r.first = append(r.first, w)
 	}
 }
-
-// Len is how many notices were added.
-func (n *Notices) Len() int { return n.total }
 
 // Write lists the notices, one line each, or one line per reason shared
 // by more than noticeGroup lines.
