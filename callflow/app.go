@@ -135,6 +135,7 @@ type callerLeg struct {
 
 	playing  string // current playback id
 	answered bool   // Accept carried out
+	up       bool   // its channel was answered when it joined (no answer owed)
 	music    string // its hold music class, put back after an announcement
 
 	// Whether the caller is talking to an agent is the engine's to say

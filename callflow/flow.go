@@ -141,11 +141,12 @@ func (a *App) callerArrived(ch ari.Channel, args []string, joined time.Time, res
 	join.Name = ch.Caller.Name
 	join.JoinedAt = joined
 	join.Resume = resume
-	a.joinCaller(ch.ID, ch.Dialplan.Context, join)
+	a.joinCaller(ch.ID, ch.Dialplan.Context, ch.State == "Up", join)
 }
 
-func (a *App) joinCaller(id, dialplanContext string, join queue.CallerJoin) {
-	leg := &callerLeg{id: id, caller: join.Caller, queue: join.Queue, context: dialplanContext, seq: a.seq}
+// joinCaller joins a caller whose channel is id; up: it is answered already.
+func (a *App) joinCaller(id, dialplanContext string, up bool, join queue.CallerJoin) {
+	leg := &callerLeg{id: id, caller: join.Caller, queue: join.Queue, context: dialplanContext, seq: a.seq, up: up}
 	a.callers[id] = leg
 	if err := a.apply(join); err != nil {
 		if errors.Is(err, queue.ErrDuplicate) {
@@ -488,9 +489,11 @@ func (a *App) execute(e queue.Action) {
 
 func (a *App) accept(e queue.Accept) {
 	id := a.chanFor(e.Caller)
+	up := false
 	if leg, ok := a.callers[id]; ok {
 		leg.answered = true
 		leg.music = e.MusicClass
+		up = leg.up
 	}
 	class := e.MusicClass
 	var recSnoop string
@@ -498,11 +501,15 @@ func (a *App) accept(e queue.Accept) {
 		recSnoop = a.nextID("r", serverOf(id)) // sqr-<run>-<n>
 	}
 	a.exec.Submit(id, func(ctx context.Context) {
-		if err := a.ari.Answer(ctx, id); err != nil {
-			if legLeft(err) {
-				return // gone already; its StasisEnd does the rest
+		// A caller the dialplan answered before Stasis() (the usual
+		// Answer() first) needs no answer: one REST call less per call.
+		if !up {
+			if err := a.ari.Answer(ctx, id); err != nil {
+				if legLeft(err) {
+					return // gone already; its StasisEnd does the rest
+				}
+				a.log.Warn("answer caller", "caller", id, "err", err)
 			}
-			a.log.Warn("answer caller", "caller", id, "err", err)
 		}
 		if e.Record != nil {
 			a.recordFromJoin(ctx, id, recSnoop, *e.Record)

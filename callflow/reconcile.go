@@ -388,7 +388,7 @@ func (a *App) resume(v *asteriskView, st *store.State, common bool) {
 			Resume:   true,
 			Position: c.Position,
 		}
-		a.joinCaller(id, ch.Dialplan.Context, join)
+		a.joinCaller(id, ch.Dialplan.Context, ch.State == "Up", join)
 		if !alive || !v.inApp[id] {
 			// Gone while we were down: close it as lost so the store and
 			// statistics end it exactly once.

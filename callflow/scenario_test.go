@@ -198,6 +198,8 @@ func (h *flowHarness) run(cmd string) []string {
 		h.do(queue.AgentUnpause{Agent: queue.AgentID(arg(1))})
 	case "call":
 		h.send(h.ari.callerArrives(arg(1), f[2:]))
+	case "call-answered": // call-answered <id> <args>: the dialplan answered before Stasis()
+		h.send(h.ari.callerArrivesIn(arg(1), "Up", f[2:]))
 	case "answer":
 		ev, err := h.ari.agentAnswers(arg(1))
 		must(err)

@@ -335,10 +335,16 @@ func (f *scriptARI) ListEndpoints(ctx context.Context) ([]ari.Endpoint, error) {
 
 // callerArrives: channel id runs Stasis(app, args...) from from-callers.
 func (f *scriptARI) callerArrives(id string, args []string) ari.Event {
+	return f.callerArrivesIn(id, "Ring", args)
+}
+
+// callerArrivesIn: a caller enters Stasis with its channel in state (Up:
+// the dialplan answered it first).
+func (f *scriptARI) callerArrivesIn(id, state string, args []string) ari.Event {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.seq++
-	ch := ari.Channel{ID: id, Name: "PJSIP/caller-" + id, State: "Ring",
+	ch := ari.Channel{ID: id, Name: "PJSIP/caller-" + id, State: state,
 		Caller:       ari.CallerID{Number: "555" + id, Name: "Caller " + id},
 		Dialplan:     ari.DialplanCEP{Context: "from-callers", Exten: "100", Priority: 2, AppName: "Stasis", AppData: "stasisq," + strings.Join(args, ",")},
 		Creationtime: ari.Time{Time: time.Unix(1_800_000_000+int64(f.seq), 0)},

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -799,4 +800,56 @@ func TestAsteriskTimeoutRestart(t *testing.T) {
 			e.waitAsteriskClean(obs)
 		})
 	}
+}
+
+// A caller the dialplan answered before Stasis() (Answer() first, as most
+// dialplans do): stasisq sends no answer request of its own (one REST call
+// less per call), and the caller still hears hold music and is put
+// through.
+func TestAsteriskCallerAnsweredByTheDialplan(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, map[string]string{"extensions.conf": asteriskDialplan + `
+[answered]
+exten => _[a-z].,1,Answer()
+ same => n,Stasis(stasisq,${EXTEN})
+ same => n,Hangup()
+`})
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
+	obs.dial("Local/support@answered", "c01")
+	pollUntil(t, waitFor, "hold music heard by the answered caller", func() (bool, string) {
+		return obs.heard("c01") > 0, fmt.Sprint(obs.heard("c01"))
+	})
+	e.mustDo(queue.AgentUnpause{Agent: "alice"})
+	e.waitConnected("c01", "alice")
+	e.endCall(obs, "c01", "alice")
+	if n := answerRequests(t, e); n != 0 {
+		t.Errorf("answer requests sent for a caller already answered: %d, want 0", n)
+	}
+}
+
+// answerRequests is how many POST /channels/{id}/answer stasisq sent, from
+// its /metrics.
+func answerRequests(t *testing.T, e *testEnv) int {
+	t.Helper()
+	resp, err := http.Get(e.main.URL() + "/metrics")
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read /metrics: %v", err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "stasisq_ari_request_duration_seconds_count{") && strings.Contains(line, `route="POST /channels/{channelId}/answer"`) {
+			f := strings.Fields(line)
+			n, err := strconv.Atoi(f[len(f)-1])
+			if err != nil {
+				t.Fatalf("/metrics line %q: %v", line, err)
+			}
+			return n
+		}
+	}
+	return 0
 }
