@@ -1,7 +1,7 @@
 # stasisq: `make run` starts the demo, `make test` runs every check.
 GO ?= go
 
-.PHONY: run test test-asterisk bench bench-asterisk bench-capacity vet fmt-check unit deps build vendor
+.PHONY: run test test-asterisk bench bench-asterisk bench-cost bench-capacity vet fmt-check unit deps build vendor
 
 build:
 	$(GO) build -o bin/stasisq ./cmd/stasisq
@@ -43,6 +43,11 @@ bench:
 # CI does not run it. SBS_SCENARIOS=light,saturation,burst picks scenarios.
 bench-asterisk:
 	$(GO) test -run '^$$' -bench SideBySide -benchtime 1x -timeout 15m ./internal/sidebyside
+
+# Where Asterisk's CPU goes, through app_queue and through stasisq: callers
+# holding (180 waiting, 20 talking) and calls with nobody waiting. About 4 minutes.
+bench-cost:
+	$(GO) test -run '^$$' -bench CostBreakdown -benchtime 1x -timeout 15m ./internal/sidebyside
 
 # The most callers one Asterisk holds waiting, through app_queue and through
 # stasisq: bursts stepped up (SBS_CAPACITY_STEPS=200,400,...). About 15 minutes.

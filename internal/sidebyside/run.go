@@ -55,8 +55,9 @@ type Result struct {
 	Unfinished       bool // callers were still in Asterisk after Scenario.Drain: hung up, not served
 }
 
-// CPU is a process's use of one core: mean over the run, and the busiest second.
-type CPU struct{ Mean, Peak float64 }
+// CPU is a process's use of one core: mean over the run, the busiest
+// second, and the CPU seconds it spent in all.
+type CPU struct{ Mean, Peak, Seconds float64 }
 
 // CallerContext is the dialplan context callers are originated into.
 const CallerContext = "sbs-callers"
@@ -325,10 +326,11 @@ func (s *sampler) stop() (map[string]CPU, map[string]float64) {
 	for name, pid := range s.pids {
 		ticks, err := cpuTicks(pid)
 		if err != nil {
-			out[name] = CPU{Mean: math.NaN(), Peak: math.NaN()} // shown as NaN, never as a 0 that looks measured
+			out[name] = CPU{Mean: math.NaN(), Peak: math.NaN(), Seconds: math.NaN()} // shown as NaN, never as a 0 that looks measured
 			continue
 		}
-		out[name] = CPU{Mean: float64(ticks-s.start[name]) / clockTicks / wall, Peak: s.peak[name]}
+		spent := float64(ticks-s.start[name]) / clockTicks
+		out[name] = CPU{Mean: spent / wall, Peak: s.peak[name], Seconds: spent}
 	}
 	return out, s.rss
 }
