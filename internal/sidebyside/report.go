@@ -18,12 +18,16 @@ func WriteTable(w io.Writer, results []Result) error {
 		if r.IdealPerSecond > 0 {
 			perSec = fmt.Sprintf("%.2f (%.2f)", r.PerSecond, r.IdealPerSecond)
 		}
+		drain := "-"
+		if r.Ideal > 0 {
+			drain = fmt.Sprintf("%.1f (%.1f)", r.Drain.Seconds(), r.Ideal.Seconds())
+		}
 		ast, sq := r.CPU["asterisk"], r.CPU["stasisq"]
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s / %s\t%s / %s\t%d\t%s\t%.1f (%.1f)\t%.0f%% / %.0f%%\t%.1f\t%.1f%% / %.0f%%\t%.0f\t%d\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s / %s\t%s / %s\t%d\t%s\t%s\t%.0f%% / %.0f%%\t%.1f\t%.1f%% / %.0f%%\t%.0f\t%d\n",
 			r.Scenario, r.System, r.Served, r.Callers,
 			ms(Percentile(r.FreeRing, 50)), ms(Percentile(r.FreeRing, 99)),
 			ms(Percentile(r.JoinRing, 50)), ms(Percentile(r.JoinRing, 99)),
-			r.Overtaken, perSec, r.Drain.Seconds(), r.Ideal.Seconds(),
+			r.Overtaken, perSec, drain,
 			100*ast.Mean, 100*ast.Peak, ast.Seconds, 100*sq.Mean, 100*sq.Peak, r.RSSMiB["stasisq"], r.OriginateErrors)
 	}
 	return tw.Flush()

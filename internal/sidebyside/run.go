@@ -45,7 +45,7 @@ type Result struct {
 	JoinRing         []time.Duration // sorted; first ring after joining
 	Overtaken        int
 	PeakWaiting      int           // most callers waiting at one moment (joined, not connected, not gone)
-	Drain            time.Duration // first join to last connect
+	Drain            time.Duration // first join to last connect; 0 one caller at a time
 	Ideal            time.Duration // the drain a perfect system needs
 	PerSecond        float64       // connects per second while callers waited
 	IdealPerSecond   float64
@@ -185,9 +185,12 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 			}
 		}
 	}
-	res.Drain = lastConnect.Sub(firstJoin)
-	rounds := math.Ceil(float64(sc.Callers) / float64(sys.Agents))
-	res.Ideal = time.Duration((rounds - 1) * float64(sc.Talk))
+	// One caller at a time is paced by the callers, not drained: no drain.
+	if !sc.OneAtATime {
+		res.Drain = lastConnect.Sub(firstJoin)
+		rounds := math.Ceil(float64(sc.Callers) / float64(sys.Agents))
+		res.Ideal = time.Duration((rounds - 1) * float64(sc.Talk))
+	}
 	var all []chanLife
 	for _, ls := range legs {
 		all = append(all, ls...)
