@@ -50,6 +50,6 @@ bench-cost:
 	$(GO) test -run '^$$' -bench CostBreakdown -benchtime 1x -timeout 15m ./internal/sidebyside
 
 # The most callers one Asterisk holds waiting, through app_queue and through
-# stasisq: bursts stepped up (SBS_CAPACITY_STEPS=200,400,...). About 15 minutes.
+# stasisq: bursts stepped up (SBS_CAPACITY_STEPS=200,400,...). About 9 minutes.
 bench-capacity:
 	$(GO) test -run '^$$' -bench Capacity -benchtime 1x -timeout 40m ./internal/sidebyside

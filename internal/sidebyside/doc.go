@@ -21,8 +21,14 @@
 // to them by a test) and runs stasisq as its own process; "stasisq
 // sidebyside" is that on a site's Asterisk. The benchmarks (a private
 // Asterisk, the stasisq binary built from the tree) are
-// BenchmarkSideBySide, run by make bench-asterisk, and BenchmarkCapacity,
+// BenchmarkSideBySide, run by make bench-asterisk; BenchmarkCapacity,
 // run by make bench-capacity: bursts stepped up until a system no longer
 // serves every caller, a step it cannot drain in three times the ideal
-// measured as it stands and its callers hung up.
+// measured as it stands and its callers hung up; and BenchmarkCostBreakdown,
+// run by make bench-cost: Asterisk's CPU for callers holding (steady, no
+// call starting or ending) apart from its CPU per call (nobody waiting).
+//
+// The agents answer with Answer(,i): a plain Answer() waits up to 500 ms
+// for a voice frame these silent calls never send, which made every call
+// half a second longer than the talk time the ideal figures assume.
 package sidebyside
