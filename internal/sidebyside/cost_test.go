@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"text/tabwriter"
 	"time"
@@ -21,7 +22,10 @@ import (
 //     state (no call starts or ends in it);
 //   - calls: 400 callers at 10/s to agents who talk 1 s (room for 20/s,
 //     so nobody waits for an agent): Asterisk's CPU seconds per call, and
-//     stasisq's REST requests per call.
+//     stasisq's REST requests per call;
+//   - a REST request: Asterisk's CPU per request over 2,000 bridges
+//     created and destroyed, 8 at a time (what fewer requests per call
+//     could save).
 //
 // It runs once whatever b.N is.
 func BenchmarkCostBreakdown(b *testing.B) {
@@ -78,6 +82,52 @@ func BenchmarkCostBreakdown(b *testing.B) {
 	if err := tw.Flush(); err != nil {
 		b.Fatal(err)
 	}
+	per, err := restCost(ctx, be, 2000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fmt.Printf("Asterisk CPU per REST request (2,000 bridges created and destroyed): %.3f ms\n", 1000*per)
+}
+
+// restCost is the CPU seconds Asterisk spends per REST request, from n
+// bridges created and destroyed 8 at a time by the observer's client.
+func restCost(ctx context.Context, be *Bench, n int) (float64, error) {
+	pid := be.Systems[0].Processes["asterisk"]
+	t0, err := cpuTicks(pid)
+	if err != nil {
+		return 0, err
+	}
+	c := be.Obs.Client()
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			id := fmt.Sprintf("sbs-cost-%d", i)
+			if _, err := c.CreateBridge(ctx, id, "mixing", "sbs-cost"); err != nil {
+				errs <- err
+				return
+			}
+			if err := c.DestroyBridge(ctx, id); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return 0, fmt.Errorf("REST cost: %w", err)
+	}
+	time.Sleep(500 * time.Millisecond) // the last events
+	t1, err := cpuTicks(pid)
+	if err != nil {
+		return 0, err
+	}
+	return float64(t1-t0) / clockTicks / float64(2*n), nil
 }
 
 // holdingCost sends n callers to sys at once with agents talking longer
