@@ -108,6 +108,12 @@ type App struct {
 	seq            uint64                              // event counter, to tell what a reconcile could see
 	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
 	counter        uint64                              // for bridge and playback ids
+	// recordings is the recording of each call bridge of ours, by bridge,
+	// until Asterisk reports its end; endingBridge the bridges of ended
+	// calls waiting for that report to be destroyed, by recording
+	// (recording.go says why).
+	recordings   map[string]string
+	endingBridge map[string]bridgeEnd
 	// up holds the servers whose events websocket is connected.
 	up map[string]bool
 	// resumed: the store's state was loaded (on the first reconcile) and
@@ -218,6 +224,8 @@ func New(cfg Config) (*App, error) {
 		agentChan:      make(map[string]*agentLeg),
 		playbacks:      make(map[string]string),
 		agentPlaybacks: make(map[string]chan struct{}),
+		recordings:     make(map[string]string),
+		endingBridge:   make(map[string]bridgeEnd),
 		orphans:        make(map[string]string),
 		phones:         browserPhones(agents),
 		monitors:       map[string]*monitorSession{},

@@ -527,14 +527,18 @@ func (a *App) accept(e queue.Accept) {
 // dialplan: refused, timed out, exit key, or the agent hung up first on a
 // queue that continues.
 func (a *App) leave(id string, x exit) {
+	var bridge string
 	if leg, ok := a.callers[id]; ok {
 		leg.leaving = true
-		x.playing, x.bridge = leg.playing, leg.bridge
+		x.playing, bridge = leg.playing, leg.bridge
 		x.stopMOH = leg.answered && leg.bridge == ""
 		a.dropAnnouncements(leg)
 		leg.bridge = ""
 	}
 	a.exec.Submit(id, func(ctx context.Context) { a.continueCaller(ctx, id, x) })
+	if bridge != "" {
+		a.destroyBridge(id, bridge) // on the same lane: after the continue
+	}
 }
 
 // hangupCaller hangs up the channel of the engine's caller c: its own, or
@@ -553,12 +557,10 @@ func (a *App) hangupCaller(c queue.CallerID) {
 		leg.bridge = ""
 		a.dropAnnouncements(leg)
 	}
-	a.exec.Submit(id, func(ctx context.Context) {
-		a.hangup(ctx, id, "caller")
-		if bridge != "" {
-			a.destroy(ctx, bridge)
-		}
-	})
+	a.exec.Submit(id, func(ctx context.Context) { a.hangup(ctx, id, "caller") })
+	if bridge != "" {
+		a.destroyBridge(id, bridge) // on the same lane: after the hangup
+	}
 }
 
 // ring originates the agent's device into the application, with an id we
@@ -679,6 +681,9 @@ func (a *App) connect(e queue.Connect) {
 	playing := leg.playing
 	a.dropAnnouncements(leg)
 	bridge, agentID, q := leg.bridge, agent.id, e.Queue
+	if e.Record != nil {
+		a.recordings[bridge] = e.Record.Name
+	}
 
 	var agentPB string
 	var agentDone chan struct{}
@@ -823,7 +828,13 @@ func retry(ctx context.Context, attempts int, fn func() error) error {
 	return err
 }
 
+// destroyBridge destroys a call's bridge on lane; a bridge being recorded
+// only once Asterisk has reported the recording's end (recording.go).
 func (a *App) destroyBridge(lane, bridge string) {
+	if name, ok := a.recordings[bridge]; ok {
+		a.endRecordingThenBridge(lane, bridge, name)
+		return
+	}
 	a.exec.Submit(lane, func(ctx context.Context) { a.destroy(ctx, bridge) })
 }
 

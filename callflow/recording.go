@@ -14,11 +14,61 @@ import (
 )
 
 // Calls are recorded from their bridge (POST /bridges/{id}/record), so the
-// file has both sides mixed, as MixMonitor's; the recording ends by itself
-// when the bridge is destroyed at the end of the call, and Asterisk then
-// reports it (RecordingFinished, with its length, or RecordingFailed),
-// which goes into the call record through the engine (RecordingReport). A
-// recording that cannot be made is reported and logged; the call goes on.
+// file has both sides mixed, as MixMonitor's. Asterisk reports the end
+// (RecordingFinished, with its length, or RecordingFailed), which goes into
+// the call record through the engine (RecordingReport). A recording that
+// cannot be made is reported and logged; the call goes on.
+//
+// Why the bridge outlives the call until that report: Asterisk sends a
+// bridge recording's events through the bridge (its recorder channel's
+// messages are forwarded to the bridge's topic), so a bridge destroyed
+// with the recording still running can take the report with it, and the
+// call record would say "recording" for ever (seen on a real Asterisk 22,
+// twice in some forty CI runs). So at the call's end the recording is
+// stopped first and the bridge destroyed when its report has come, or
+// recordingEndWait later if it never does.
+
+// bridgeEnd is an ended call's bridge waiting for its recording's report.
+type bridgeEnd struct{ lane, bridge string }
+
+// recordingEndWait bounds that wait: the report of a stopped recording
+// comes within milliseconds; past this the bridge goes regardless.
+var recordingEndWait = 5 * time.Second
+
+// endRecordingThenBridge stops the recording name of an ended call's
+// bridge; recordingOver destroys the bridge once Asterisk has reported the
+// end.
+func (a *App) endRecordingThenBridge(lane, bridge, name string) {
+	a.endingBridge[name] = bridgeEnd{lane: lane, bridge: bridge}
+	srv := a.ari.of(lane) // a recording is on its call's server
+	a.exec.Submit(lane, func(ctx context.Context) {
+		if err := srv.StopRecording(ctx, name); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("stop recording at the call's end", "recording", name, "bridge", bridge, "err", err)
+		}
+	})
+	time.AfterFunc(recordingEndWait, func() {
+		a.post(func() {
+			if _, waiting := a.endingBridge[name]; waiting {
+				a.log.Warn("recording's end not reported; destroying its bridge", "recording", name, "bridge", bridge, "waited", recordingEndWait)
+				a.recordingOver(name)
+			}
+		})
+	})
+}
+
+// recordingOver forgets recording name and destroys its bridge if the
+// call has ended.
+func (a *App) recordingOver(name string) {
+	for bridge, n := range a.recordings {
+		if n == name {
+			delete(a.recordings, bridge)
+		}
+	}
+	if end, ok := a.endingBridge[name]; ok {
+		delete(a.endingBridge, name)
+		a.exec.Submit(end.lane, func(ctx context.Context) { a.destroy(ctx, end.bridge) })
+	}
+}
 
 // startRecording records the call's bridge; run on the caller's lane, after
 // the bridge has both legs.
@@ -38,7 +88,10 @@ func (a *App) startRecording(ctx context.Context, caller, bridge string, rec que
 		err = fmt.Errorf("Asterisk could not write the file: check that its recording directory (astspooldir/recording) exists and is writable: %w", err)
 	}
 	a.log.Error("record call", "caller", caller, "bridge", bridge, "recording", rec.Name, "err", err)
-	a.post(func() { a.recordingReport(string(caller), rec.Name, queue.RecordingFailure, 0, err.Error()) })
+	a.post(func() {
+		a.recordingOver(rec.Name) // never started: nothing to wait for
+		a.recordingReport(string(caller), rec.Name, queue.RecordingFailure, 0, err.Error())
+	})
 }
 
 // controlRecording carries out the engine's ControlRecording.
@@ -49,6 +102,9 @@ func (a *App) controlRecording(e queue.ControlRecording) {
 		return
 	}
 	bridge := leg.bridge
+	if e.Action == queue.RecordStart && bridge != "" {
+		a.recordings[bridge] = e.Recording.Name
+	}
 	srv := a.ari.of(id) // a recording is on its call's server
 	a.exec.Submit(id, func(ctx context.Context) {
 		switch e.Action {
@@ -91,6 +147,7 @@ func (a *App) recordingEvent(rec ari.LiveRecording, failed bool) {
 	if !ok {
 		return // not ours
 	}
+	a.recordingOver(rec.Name)
 	if failed {
 		reason := rec.Cause
 		if reason == "" {

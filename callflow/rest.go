@@ -108,7 +108,6 @@ func (a *App) stopPlayback(ctx context.Context, playback string) {
 type exit struct {
 	playing string // announcement to stop
 	stopMOH bool   // its channel hold music is on
-	bridge  string // a bridge of ours to destroy once it has left
 	status  queue.QueueStatus
 	key     string // QUEUEEXITKEY, for an exit key
 	// position is QUEUEPOSITION (0: not set); abandoned sets ABANDONED=TRUE.
@@ -150,9 +149,6 @@ func (a *App) continueCaller(ctx context.Context, id string, x exit) {
 	}
 	if err := retried(ctx, func(ctx context.Context) error { return a.ari.Continue(ctx, id, x.context, x.exten, x.prio, "") }); err != nil && !legLeft(err) {
 		a.log.Warn("continue caller", "caller", id, "err", err)
-	}
-	if x.bridge != "" {
-		a.destroy(ctx, x.bridge)
 	}
 }
 

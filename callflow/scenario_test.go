@@ -50,6 +50,9 @@ func TestScenarios(t *testing.T) {
 	saved := lateHangupWaits
 	lateHangupWaits = []time.Duration{30 * time.Millisecond, 30 * time.Millisecond}
 	t.Cleanup(func() { lateHangupWaits = saved })
+	savedEnd := recordingEndWait
+	recordingEndWait = 50 * time.Millisecond
+	t.Cleanup(func() { recordingEndWait = savedEnd })
 	scripttest.RunDir(t, "testdata/scenarios", *update, func(t *testing.T) func(string) []string {
 		return newFlowHarness(t).run
 	})

@@ -82,6 +82,17 @@ func TestAsteriskKill9(t *testing.T) {
 	pollUntil(t, waitFor, "the next ten callers answered", func() (bool, string) {
 		return slices.Equal(callerIDs(queueCallers(boss)), before[talking:]), fmt.Sprint(callerIDs(queueCallers(boss)))
 	})
+	// The records are written by the store's writer a moment after the
+	// engine ends the calls: wait until all ten are closed.
+	pollUntil(t, waitFor, "the ten calls' records closed", func() (bool, string) {
+		open := 0
+		for _, r := range callRecords(boss, talkingSince.Add(-time.Hour)) {
+			if slices.Contains(ids[:talking], string(r.Caller)) && r.Open() {
+				open++
+			}
+		}
+		return open == 0, fmt.Sprintf("%d still open", open)
+	})
 	closed := 0
 	for _, r := range callRecords(boss, talkingSince.Add(-time.Hour)) {
 		if !slices.Contains(ids[:talking], string(r.Caller)) {
