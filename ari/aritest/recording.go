@@ -82,9 +82,15 @@ func (s *Server) recordBridge(b *bridge, p params) reply {
 	return okReply(out)
 }
 
-// bridgeApps are the applications that hear about b.
+// bridgeApps are the applications that hear about b: its channels', its
+// subscribers, and those whose channel hung up in it (a real Asterisk 22
+// still sends them the RecordingFinished of a recording stopped once the
+// call's channels have gone: TestAsteriskRecordingAnsweredCall).
 func (s *Server) bridgeApps(b *bridge) map[string]bool {
 	apps := map[string]bool{}
+	for a := range b.notify {
+		apps[a] = true
+	}
 	for _, ch := range b.channels {
 		for a := range s.channelApps(ch) {
 			apps[a] = true
