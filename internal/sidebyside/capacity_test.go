@@ -131,6 +131,12 @@ func BenchmarkCapacity(b *testing.B) {
 // status but 404 (a leg that hung up as it was asked for: normal, and
 // handled), and those counters' lines, by route and status.
 func restErrors(url string) (int, []string, error) {
+	return sumCounters(url, "stasisq_ari_request_errors_total{", func(line string) bool { return strings.Contains(line, `status="404"`) })
+}
+
+// sumCounters is the sum of stasisq's /metrics samples whose line starts
+// with prefix, skip aside, and those lines.
+func sumCounters(url, prefix string, skip func(line string) bool) (int, []string, error) {
 	resp, err := http.Get(url)
 	if err != nil {
 		return 0, nil, fmt.Errorf("stasisq metrics: %w", err)
@@ -141,7 +147,7 @@ func restErrors(url string) (int, []string, error) {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "stasisq_ari_request_errors_total{") || strings.Contains(line, `status="404"`) {
+		if !strings.HasPrefix(line, prefix) || (skip != nil && skip(line)) {
 			continue
 		}
 		f := strings.Fields(line)

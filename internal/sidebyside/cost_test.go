@@ -1,13 +1,9 @@
 package sidebyside
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"text/tabwriter"
@@ -177,24 +173,6 @@ func holdingCost(ctx context.Context, be *Bench, sys System, n int, window time.
 // restRequests is how many REST requests stasisq has made (the sum of
 // stasisq_ari_request_duration_seconds_count).
 func restRequests(url string) (int, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, fmt.Errorf("stasisq metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	total := 0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "stasisq_ari_request_duration_seconds_count{") {
-			continue
-		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
-		if err != nil {
-			return 0, fmt.Errorf("stasisq metrics: %q: %w", line, err)
-		}
-		total += int(v)
-	}
-	return total, sc.Err()
+	n, _, err := sumCounters(url, "stasisq_ari_request_duration_seconds_count{", nil)
+	return n, err
 }
