@@ -207,13 +207,14 @@ func (h Hours) Open(t time.Time) bool {
 type cbPhase uint8
 
 const (
-	cbConfirm cbPhase = iota + 1 // its number read back: 1 confirms, 2 enters another
-	cbEnter                      // entering a number, # ends it
-	cbLeaving                    // confirmed: the goodbye plays, then its channel goes
-	cbWaiting                    // virtual: holds its place, no channel
-	cbPause                      // virtual: a try failed; routable again at its retry timer
-	cbDialing                    // virtual: the customer is being dialled
-	cbBack                       // customer first: answered, on the line again at its place
+	cbConfirm    cbPhase = iota + 1 // its number read back: 1 confirms, 2 enters another
+	cbEnter                         // entering a number, # ends it
+	cbLeaving                       // confirmed: the goodbye plays, then its channel goes
+	cbWaiting                       // virtual: holds its place, no channel
+	cbPause                         // virtual: a try failed; routable again at its retry timer
+	cbDialing                       // virtual: the customer is being dialled
+	cbConnecting                    // customer first: answered, hearing the connecting prompt; rung once it ends
+	cbBack                          // customer first: on the line again at its place, rung as any caller
 )
 
 func (p cbPhase) String() string {
@@ -274,7 +275,7 @@ func (c *callerState) callbackTerms() (mode, dial, callerID string) {
 // callbackBusy: not to be routed now (leaving, waiting out a retry, or
 // being dialled).
 func (c *callerState) callbackBusy() bool {
-	return c.cb != nil && (c.cb.phase == cbLeaving || c.cb.phase == cbPause || c.cb.phase == cbDialing)
+	return c.cb != nil && (c.cb.phase == cbLeaving || c.cb.phase == cbPause || c.cb.phase == cbDialing || c.cb.phase == cbConnecting)
 }
 
 // callbackOffered reports whether c may ask for a callback now.
@@ -414,14 +415,31 @@ func (e *Engine) callbackChannelGone(c *callerState) {
 	}
 }
 
-// callbackAnnounced is AnnouncementDone for a caller whose goodbye played.
+// callbackAnnounced is AnnouncementDone for a caller whose goodbye played
+// (its line goes) or whose customer heard the connecting prompt (now it is
+// rung).
 func (e *Engine) callbackAnnounced(c *callerState) bool {
-	if c.cb == nil || c.cb.phase != cbLeaving {
+	if c.cb == nil {
 		return false
 	}
-	e.releaseLine(c)
-	return true
+	switch c.cb.phase {
+	case cbLeaving:
+		e.releaseLine(c)
+		return true
+	case cbConnecting:
+		c.cb.phase = cbBack
+		e.announcementOver(c)
+		e.readyCallers = append(e.readyCallers, c)
+		return true
+	}
+	return false
 }
+
+// connectPromptFallback bounds the wait for the end of the connecting
+// prompt, shorter than announceDoneFallback: a customer who answered is
+// waiting to be put through, and a lost report must not keep it off the
+// agents for minutes.
+const connectPromptFallback = 30 * time.Second
 
 // dialCallback starts a try: the customer's phone rings.
 func (e *Engine) dialCallback(c *callerState, o *offer) {
@@ -457,12 +475,19 @@ func (e *Engine) callbackAnswered(in CallbackAnswered) error {
 		e.connect(c, o, c.cb.ringTime)
 		return nil
 	}
-	// Customer first: on the line again at its place, rung as any caller.
-	c.cb.phase = cbBack
+	// Customer first: on the line again at its place, rung as any caller
+	// once it has heard the connecting prompt through. Ringing during the
+	// prompt would cut it short whenever an agent answers at once (an
+	// auto-answer headset; CI's Local agents did): the customer would hear
+	// a fragment, or nothing, before a voice.
 	e.emit(Accept{Caller: c.id, Queue: cfg.Name, MusicClass: cfg.MusicClass})
 	if media := callbackPrompt(cfg, SoundCallbackConnect); len(media) > 0 {
+		c.cb.phase = cbConnecting
 		e.startAnnouncement(c, AnnounceCallback, media)
+		e.arm(e.now.Add(connectPromptFallback), timer{kind: timerAnnounceDone, caller: c, gen: c.annPlayGen})
+		return nil
 	}
+	c.cb.phase = cbBack
 	e.readyCallers = append(e.readyCallers, c)
 	return nil
 }

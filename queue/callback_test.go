@@ -210,3 +210,25 @@ func TestCallbackAgentHangsUpWhileDialling(t *testing.T) {
 		t.Errorf("a1 after hanging up: %s, want it off the call (ringall rings it again)", st)
 	}
 }
+
+// Customer first, the end of the connecting prompt never reported: the
+// customer is rung to the agent after connectPromptFallback, not left off
+// the agents for announceDoneFallback's minutes.
+func TestCallbackConnectPromptReportLost(t *testing.T) {
+	q := DefaultQueueConfig("q")
+	q.CallbackMode, q.CallbackDial = CallbackCustomerFirst, "Local/{number}@out"
+	h := MustHarness(t, []QueueConfig{q}, []AgentConfig{{ID: "a1", Device: "PJSIP/a1", Queues: []Membership{{Queue: "q"}}}})
+	h.do(CallerJoin{Caller: "c1", Queue: "q", Number: "5551234", JoinedAt: h.now})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(CallerDTMF{Caller: "c1", Digit: "1"})
+	h.do(AnnouncementDone{Caller: "c1"})
+	h.do(AgentLogin{Agent: "a1"})
+	if effs := h.do(CallbackAnswered{Caller: "c1"}); h.state("a1") != AgentAvailable {
+		t.Fatalf("the customer answered: %v; a1 %s, want a1 left free while the prompt plays", effs, h.state("a1"))
+	}
+	if effs := h.advance(connectPromptFallback - time.Second); h.state("a1") != AgentAvailable {
+		t.Fatalf("%v before the fallback: %v; a1 %s, want still free", connectPromptFallback-time.Second, effs, h.state("a1"))
+	}
+	h.advance(time.Second)
+	h.wantState("a1", AgentRinging)
+}

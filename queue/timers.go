@@ -160,7 +160,9 @@ func (e *Engine) tick() {
 		case timerDeadOffer:
 			delete(e.deadOffers, t.offer.id)
 		case timerAnnounceDone:
-			e.announcementOver(t.caller)
+			// As if the report had come: a callback's goodbye or
+			// connecting prompt moves it on as the report would.
+			e.announcementDone(t.caller.id)
 		case timerForgetVisit:
 			e.forgetVisit(t.visit)
 		case timerCallbackRetry:

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"stasisq/ari"
 	"stasisq/internal/asteriskt"
 	"stasisq/queue"
 )
@@ -131,7 +132,8 @@ func TestAsteriskCallbackAgentFirst(t *testing.T) {
 }
 
 // Customer first: when alice is free the customer is dialled first, answers,
-// hears "one moment please" and is rung to alice as any caller.
+// hears "one moment please" through and is then rung to alice as any caller
+// (alice, a Local echo, answers at once: rung during the prompt, she cut it).
 func TestAsteriskCallbackCustomerFirst(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	callbackQueue(e, queue.CallbackCustomerFirst, "customers")
@@ -142,6 +144,9 @@ func TestAsteriskCallbackCustomerFirst(t *testing.T) {
 	leg := customerBridged(e, obs)
 	if !startedMedia(e, leg, "sound:one-moment-please") {
 		t.Errorf("the customer on %s did not hear one-moment-please before the agent", leg)
+	}
+	if !promptEndedBeforeAgent(e, leg, "sound:one-moment-please") {
+		t.Errorf("alice's leg came before the end of the customer's one-moment-please: the prompt was cut")
 	}
 	e.mustDo(queue.AgentPause{Agent: "alice", Reason: "x"})
 	if err := e.main.App.HangupCaller(e.ctx(), "c01"); err != nil {
@@ -237,4 +242,23 @@ func mustSeedCallbackDB(tb testing.TB, path string) {
 	mustSeedCrashDB(tb, path, 1, func(q *queue.QueueConfig) {
 		q.CallbackMode, q.CallbackDial = queue.CallbackAgentFirst, "Local/{number}@customers"
 	})
+}
+
+// promptEndedBeforeAgent: stasisq had the end of media on channel leg
+// before any event of an agent's leg (sqa-…), which it originates only
+// when it rings one.
+func promptEndedBeforeAgent(e *testEnv, leg, media string) bool {
+	for _, ev := range e.ari.all() {
+		switch ev := ev.(type) {
+		case *ari.PlaybackFinished:
+			if ev.Playback.TargetURI == "channel:"+leg && ev.Playback.MediaURI == media {
+				return true
+			}
+		case *ari.StasisStart:
+			if strings.HasPrefix(ev.Channel.ID, "sqa-") {
+				return false
+			}
+		}
+	}
+	return false
 }
