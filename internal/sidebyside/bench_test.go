@@ -57,6 +57,7 @@ func setUp(b *testing.B) *Bench {
 // BenchmarkSideBySide (make bench-asterisk) runs every scenario through
 // app_queue and then through stasisq on one Asterisk, prints the table and,
 // last, the saturation summary line. It runs once whatever b.N is.
+// SBS_SCENARIOS=burst,… and SBS_SYSTEMS=stasisq (or app_queue) run a part.
 func BenchmarkSideBySide(b *testing.B) {
 	be := setUp(b)
 	scenarios := Scenarios()
@@ -68,6 +69,16 @@ func BenchmarkSideBySide(b *testing.B) {
 			}
 		}
 		scenarios = keep
+	}
+	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
+		// One side only (the summary line needs both).
+		var keep []System
+		for _, sys := range be.Systems {
+			if listed(only, sys.Name) {
+				keep = append(keep, sys)
+			}
+		}
+		be.Systems = keep
 	}
 	if _, err := be.RunAll(context.Background(), scenarios, os.Stdout, func(s string) { b.Log(s) }); err != nil {
 		b.Fatal(err)

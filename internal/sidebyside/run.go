@@ -266,7 +266,8 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	return ds[max(0, min(i, len(ds)-1))]
 }
 
-// sampler reads the processes' CPU ticks and RSS every 250 ms.
+// sampler reads the processes' CPU ticks and RSS every second (the peak is
+// the busiest second's).
 type sampler struct {
 	pids   map[string]int
 	stopCh chan struct{}
