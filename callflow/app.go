@@ -48,6 +48,11 @@ type Config struct {
 	// Observer, when set, is told when callers arrive, agents free up and
 	// dials go out (load test figures). Called from the loop and executor.
 	Observer Observer
+	// RingDispatched, when set, is told for every ring how long stasisq
+	// took from taking up the input behind it (an event, a command, a
+	// timer) to sending its originate (the /metrics figure). Called from
+	// the executor; it must not block.
+	RingDispatched func(time.Duration)
 	// ExtraEvents are ARI event types to let through the event filter
 	// besides EventTypes, for whoever watches the client's events (tests
 	// count PlaybackStarted); the loop ignores them.
@@ -107,6 +112,7 @@ type App struct {
 	monitorChan    map[string]*monitorSession          // their legs' and snoops' channels
 	seq            uint64                              // event counter, to tell what a reconcile could see
 	raised         time.Time                           // Asterisk's timestamp of the event being handled (Observer)
+	takenAt        time.Time                           // when the loop took up what it is handling (RingDispatched)
 	counter        uint64                              // for bridge and playback ids
 	// recordings is the recording of each call bridge of ours, by bridge,
 	// until Asterisk reports its end; endingBridge the bridges of ended
@@ -302,6 +308,7 @@ func (a *App) loop(ctx context.Context) {
 			// Commands sent from now on get ErrStopped once Run has closed done.
 			return
 		case sev := <-events:
+			a.takenAt = time.Now()
 			a.seq++
 			if a.cfg.Observer != nil {
 				a.raised = sev.ev.Timestamp()
@@ -309,10 +316,13 @@ func (a *App) loop(ctx context.Context) {
 			a.handleEvent(sev.server, sev.ev)
 			a.raised = time.Time{}
 		case fn := <-a.results:
+			a.takenAt = time.Now()
 			fn()
 		case fn := <-a.cmds:
+			a.takenAt = time.Now()
 			fn()
 		case <-timer.C:
+			a.takenAt = time.Now()
 			a.apply(queue.Tick{})
 		case <-snap.C:
 			a.pushSnapshot()

@@ -599,8 +599,11 @@ func (a *App) ring(e queue.RingAgent) {
 		// (phone.js reads it); a desk phone ignores an unknown header.
 		req.Variables = map[string]string{"PJSIP_HEADER(add," + AutoAnswerHeader + ")": strconv.Itoa(int(math.Ceil(e.AutoAnswer.Seconds())))}
 	}
-	offer, caller, agent := e.Offer, e.Caller, e.Agent
+	offer, caller, agent, taken := e.Offer, e.Caller, e.Agent, a.takenAt
 	a.exec.SubmitRing(string(e.Offer), func(ctx context.Context) {
+		if a.cfg.RingDispatched != nil && !taken.IsZero() {
+			a.cfg.RingDispatched(time.Since(taken))
+		}
 		if a.cfg.Observer != nil {
 			a.cfg.Observer.Dialing(offer, caller, agent, time.Now())
 		}

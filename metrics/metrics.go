@@ -40,6 +40,8 @@ type Metrics struct {
 
 	ariDuration *prometheus.HistogramVec
 	ariErrors   *prometheus.CounterVec
+	eventDelay  *prometheus.HistogramVec
+	dispatch    prometheus.Histogram
 	ariUp       prometheus.Gauge
 	serverUp    *prometheus.GaugeVec
 	wsClients   prometheus.Gauge
@@ -92,6 +94,16 @@ func New() *Metrics {
 			Name: "stasisq_ari_request_duration_seconds", Help: "ARI REST request latency by route template.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1},
 		}, []string{"method", "route"}),
+		eventDelay: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "stasisq_ari_event_delay_seconds",
+			Help:    "Time from an ARI event's own timestamp (Asterisk's clock, to the millisecond) to its arrival at stasisq, by Asterisk server: Asterisk's delivery, meaningful when both clocks agree.",
+			Buckets: latencyBuckets,
+		}, []string{"server"}),
+		dispatch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "stasisq_ring_dispatch_seconds",
+			Help:    "Time from the input that led to ringing an agent (an event, a command, a timer) being taken up to the originate request going out: stasisq's own part of a ring.",
+			Buckets: latencyBuckets,
+		}),
 		ariErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "stasisq_ari_request_errors_total", Help: "ARI REST requests that failed, by route template and HTTP status (0: no response).",
 		}, []string{"method", "route", "status"}),
@@ -118,7 +130,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.waiting, m.longestWait, m.inProgress, m.members, m.agents,
 		m.joined, m.refused, m.left, m.wait, m.offers,
-		m.ariDuration, m.ariErrors, m.ariUp, m.serverUp, m.wsClients,
+		m.ariDuration, m.ariErrors, m.eventDelay, m.dispatch, m.ariUp, m.serverUp, m.wsClients,
 		m.batchEvents, m.commitDuration,
 	)
 	for _, s := range agentStates {
@@ -197,6 +209,21 @@ func (m *Metrics) ObserveARIRequest(method, route string, status int, d time.Dur
 		m.ariErrors.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	}
 }
+
+// latencyBuckets resolve the milliseconds a ring is judged by (free→ring
+// p99 within 5 ms) and still catch a stall of seconds.
+var latencyBuckets = []float64{.0001, .00025, .0005, .001, .002, .005, .01, .02, .05, .1, .25, 1, 5}
+
+// ObserveARIEventDelay records how late an event from Asterisk server
+// arrived by its own timestamp. A negative delay (a clock behind ours)
+// counts as none.
+func (m *Metrics) ObserveARIEventDelay(server string, d time.Duration) {
+	m.eventDelay.WithLabelValues(server).Observe(max(d, 0).Seconds())
+}
+
+// ObserveRingDispatch records stasisq's time from the input behind a ring
+// to its originate going out.
+func (m *Metrics) ObserveRingDispatch(d time.Duration) { m.dispatch.Observe(d.Seconds()) }
 
 // SetWebsocketClients records how many browsers are connected.
 func (m *Metrics) SetWebsocketClients(n int) { m.wsClients.Set(float64(n)) }

@@ -156,6 +156,11 @@ func TestARIAndStoreAndConnections(t *testing.T) {
 	m.SetARIConnected(true)
 	m.ObserveStoreBatch(5, 2*time.Millisecond)
 	m.ObserveStoreBatch(1, time.Millisecond)
+	m.ObserveARIEventDelay("b", 3*time.Millisecond)
+	m.ObserveARIEventDelay("b", -time.Millisecond) // b's clock behind ours
+	m.ObserveARIEventDelay("", 20*time.Millisecond)
+	m.ObserveRingDispatch(300 * time.Microsecond)
+	m.ObserveRingDispatch(7 * time.Millisecond)
 
 	got := MustScrape(t, m)
 	wantSample(t, got, `stasisq_ari_request_duration_seconds_count{method="POST",route="/channels/{channelId}/play"}`, 3)
@@ -169,6 +174,13 @@ func TestARIAndStoreAndConnections(t *testing.T) {
 	wantSample(t, got, `stasisq_store_batch_events_count`, 2)
 	wantSample(t, got, `stasisq_store_batch_events_sum`, 6)
 	wantSample(t, got, `stasisq_store_commit_duration_seconds_sum`, 0.003)
+	wantSample(t, got, `stasisq_ari_event_delay_seconds_count{server="b"}`, 2)
+	wantSample(t, got, `stasisq_ari_event_delay_seconds_bucket{server="b",le="0.0001"}`, 1)
+	wantSample(t, got, `stasisq_ari_event_delay_seconds_bucket{server="b",le="0.005"}`, 2)
+	wantSample(t, got, `stasisq_ari_event_delay_seconds_sum{server=""}`, 0.02)
+	wantSample(t, got, `stasisq_ring_dispatch_seconds_bucket{le="0.0005"}`, 1)
+	wantSample(t, got, `stasisq_ring_dispatch_seconds_bucket{le="0.005"}`, 1)
+	wantSample(t, got, `stasisq_ring_dispatch_seconds_count`, 2)
 
 	m.SetARIConnected(false)
 	m.SetWebsocketClients(0)

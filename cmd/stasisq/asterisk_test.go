@@ -828,6 +828,35 @@ exten => _[a-z].,1,Answer()
 	}
 }
 
+// The two parts of a ring's latency an operator reads in /metrics: how
+// late Asterisk delivered its events (by their own timestamps) and how long
+// stasisq took from the input behind a ring to its originate. One call
+// on a quiet Asterisk on this host: both counted, both well under a second.
+func TestAsteriskRingLatencyMetrics(t *testing.T) {
+	e, obs := MustStartAsteriskEnv(t, nil)
+	e.asteriskQueue("support", nil)
+	e.MustAgent("alice", "Local/1001@agents", "support")
+	obs.call("support", "c01")
+	e.waitConnected("c01", "alice")
+	e.endCall(obs, "c01", "alice")
+	text := scrapeMetrics(t, e.main.URL())
+	for _, m := range []struct {
+		name      string
+		atLeast   float64
+		meanUnder float64
+	}{
+		// StasisStart, Dial, StasisEnd, ChannelDestroyed of both legs at least.
+		{"stasisq_ari_event_delay_seconds", 4, 0.5},
+		{"stasisq_ring_dispatch_seconds", 1, 0.5},
+	} {
+		n, _ := promSum(text, m.name+"_count")
+		sum, _ := promSum(text, m.name+"_sum")
+		if n < m.atLeast || sum/n >= m.meanUnder {
+			t.Errorf("%s: %v observed, %v s in all; want at least %v, a mean under %v s", m.name, n, sum, m.atLeast, m.meanUnder)
+		}
+	}
+}
+
 // answerRequests is how many POST /channels/{id}/answer stasisq sent, from
 // its /metrics.
 func answerRequests(t *testing.T, e *testEnv) int {

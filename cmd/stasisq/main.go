@@ -379,7 +379,7 @@ func (m *Main) Run(ctx context.Context) error {
 			App:       m.Config.App,
 			Logger:    clientLog,
 			OnRequest: m.Metrics.ObserveARIRequest,
-			OnEvent:   m.OnARIEvent,
+			OnEvent:   m.onARIEvent(s.Name),
 		})
 		if err != nil {
 			if s.Name != "" {
@@ -410,12 +410,13 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Metrics.SetWebsocketClients(m.UI.Clients())
 			m.UI.PublishSnapshot(s)
 		},
-		Logger:       log.With("component", "flow"),
-		RunTag:       runTag,
-		Observer:     m.Observer,
-		ExtraEvents:  m.ExtraARIEvents,
-		PhoneSecret:  phoneSecret,
-		PhoneOptions: webphone.Options{Codecs: m.Config.PhoneCodecs},
+		Logger:         log.With("component", "flow"),
+		RunTag:         runTag,
+		Observer:       m.Observer,
+		ExtraEvents:    m.ExtraARIEvents,
+		PhoneSecret:    phoneSecret,
+		PhoneOptions:   webphone.Options{Codecs: m.Config.PhoneCodecs},
+		RingDispatched: m.Metrics.ObserveRingDispatch,
 	})
 	if err != nil {
 		return err
@@ -590,4 +591,20 @@ func (m *Main) close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// onARIEvent is the ARI client's event hook for server: Asterisk's
+// delivery delay to /metrics, then the tests' OnARIEvent.
+func (m *Main) onARIEvent(server string) func(ari.Event) {
+	return func(ev ari.Event) {
+		// The client's own Connected and Disconnected name no application.
+		if ev.Application() != "" {
+			if ts := ev.Timestamp(); !ts.IsZero() {
+				m.Metrics.ObserveARIEventDelay(server, time.Since(ts))
+			}
+		}
+		if m.OnARIEvent != nil {
+			m.OnARIEvent(ev)
+		}
+	}
 }

@@ -33,6 +33,17 @@ func WriteTable(w io.Writer, results []Result) error {
 	return tw.Flush()
 }
 
+// WriteParts prints, for each of stasisq's runs, its rings in parts (see
+// RingParts): where a free→ring's milliseconds went.
+func WriteParts(w io.Writer, results []Result) {
+	for _, r := range results {
+		if p := r.Parts; p != nil {
+			fmt.Fprintf(w, "%s through stasisq, from its /metrics: Asterisk's event delivery %s; stasisq, input to originate %s; originate request %s\n",
+				r.Scenario, p.Delivery, p.Dispatch, p.Originate)
+		}
+	}
+}
+
 // Summary is the last line for the saturation scenario: Asterisk's mean
 // CPU for stasisq over its mean CPU for app_queue, stasisq's free->ring
 // p99, how many of stasisq's callers were overtaken and, last, the ratio of

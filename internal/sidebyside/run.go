@@ -52,7 +52,8 @@ type Result struct {
 	CPU              map[string]CPU
 	RSSMiB           map[string]float64
 	OriginateErrors  int
-	Unfinished       bool // callers were still in Asterisk after Scenario.Drain: hung up, not served
+	Unfinished       bool       // callers were still in Asterisk after Scenario.Drain: hung up, not served
+	Parts            *RingParts // stasisq's side: its rings in parts, from its /metrics
 }
 
 // CPU is a process's use of one core: mean over the run, the busiest

@@ -214,9 +214,24 @@ func (b *Bench) RunAll(ctx context.Context, scenarios []Scenario, w io.Writer, p
 	var sat [2]Result
 	for _, sc := range scenarios {
 		for i, sys := range b.Systems {
+			var before map[string]buckets
+			if sys.Name == "stasisq" && b.MetricsURL != "" {
+				var err error
+				if before, err = scrapeParts(b.MetricsURL); err != nil {
+					return results, err
+				}
+			}
 			r, err := Run(ctx, b.Obs, sys, sc, b.SetTalk)
 			if err != nil {
 				return results, err
+			}
+			if before != nil {
+				after, err := scrapeParts(b.MetricsURL)
+				if err != nil {
+					return results, err
+				}
+				parts := ringParts(before, after)
+				r.Parts = &parts
 			}
 			results = append(results, r)
 			if sc.Name == "saturation" {
@@ -231,6 +246,7 @@ func (b *Bench) RunAll(ctx context.Context, scenarios []Scenario, w io.Writer, p
 	if err := WriteTable(w, results); err != nil {
 		return results, err
 	}
+	WriteParts(w, results)
 	if sat[1].System != "" {
 		fmt.Fprintln(w, Summary(sat[1], sat[0]))
 	}
