@@ -48,6 +48,11 @@ func TestAsteriskSideBySideCommand(t *testing.T) {
 			t.Errorf("no row saying light through %s served 3/3:\n%s", sys, out.String())
 		}
 	}
+	// Three rings (one per caller), each of its parts counted.
+	parts := regexp.MustCompile(`(?m)^light through stasisq, from its /metrics: Asterisk's event delivery p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(\d+\); stasisq, input to originate p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\); originate request p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\)$`)
+	if !parts.MatchString(out.String()) {
+		t.Errorf("no line of stasisq's rings in parts, 3 rings each:\n%s", out.String())
+	}
 	if strings.Contains(errOut.String(), "not measured") {
 		t.Errorf("Asterisk's CPU was not measured:\n%s", errOut.String())
 	}
