@@ -16,6 +16,11 @@
 //   - a caller is overtaken when one who joined the same queue 5 ms or more
 //     later was connected first.
 //
+// stasisq's side also reads its /metrics around each run (RingParts): how
+// late Asterisk's events reached it, its own time from the input behind a
+// ring to the originate, and the originate request, so that a free->ring
+// figure can be told apart into Asterisk's part and stasisq's.
+//
 // Start sets a bench up on any Asterisk holding asterisk-conf/
 // extensions-bench.conf and queues-bench.conf (Dialplan and QueuesConf, held
 // to them by a test) and runs stasisq as its own process; "stasisq
