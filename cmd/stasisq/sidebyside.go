@@ -18,6 +18,7 @@ type sideBySideConfig struct {
 	pwFile    string
 	scenarios string
 	callers   int
+	rounds    int
 }
 
 func parseSideBySideFlags(args []string, stderr io.Writer) (sideBySideConfig, error) {
@@ -47,6 +48,7 @@ it runs on this machine. The callers are Local channels: run it off-peak.`)
 	fs.IntVar(&c.target.AsteriskPid, "asterisk-pid", -1, "Asterisk's process, for its CPU (default: the one process named asterisk here; 0: do not measure)")
 	fs.StringVar(&c.scenarios, "scenarios", "light,saturation,burst", "scenarios to run, comma-separated")
 	fs.IntVar(&c.callers, "callers", 0, "callers in each scenario instead of its own number (50, 600, 200), for a quick try")
+	fs.IntVar(&c.rounds, "rounds", 1, "run each scenario so many times, app_queue and stasisq one after the other; the summary line takes the median")
 	fs.StringVar(&c.target.Stasisq, "stasisq", "", "stasisq binary serving stasisq's side (default: this one)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -67,6 +69,9 @@ it runs on this machine. The callers are Local channels: run it off-peak.`)
 	}
 	if c.callers < 0 {
 		return c, fmt.Errorf("--callers %d: want 1 or more", c.callers)
+	}
+	if c.rounds < 1 {
+		return c, fmt.Errorf("--rounds %d: want 1 or more", c.rounds)
 	}
 	for _, name := range cli.SplitList(c.scenarios) {
 		if _, ok := scenarioNamed(name); !ok {
@@ -122,6 +127,7 @@ func runSideBySide(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := preflight(ctx, bench); err != nil {
 		return errors.Join(fmt.Errorf("sidebyside: %w", err), bench.Close())
 	}
+	bench.Rounds = c.rounds
 	_, err = bench.RunAll(ctx, scenarios, stdout, func(s string) { fmt.Fprintln(stderr, s) })
 	if cerr := bench.Close(); err == nil && cerr != nil {
 		fmt.Fprintf(stderr, "sidebyside: stop stasisq: %v\n", cerr)

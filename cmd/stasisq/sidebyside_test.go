@@ -105,3 +105,20 @@ func TestAsteriskSideBySideCommand(t *testing.T) {
 		t.Errorf("a failed pre-flight printed a table:\n%s", out.String())
 	}
 }
+
+// --rounds: how many times each scenario runs; fewer than one is refused
+// by name before anything connects.
+func TestSideBySideRoundsFlag(t *testing.T) {
+	t.Setenv("STASISQ_ARI_PASSWORD", "pw")
+	var stderr bytes.Buffer
+	c, err := parseSideBySideFlags([]string{"--rounds", "3"}, &stderr)
+	if err != nil || c.rounds != 3 {
+		t.Errorf("--rounds 3: rounds %d, err %v; want 3, no error", c.rounds, err)
+	}
+	if c, err := parseSideBySideFlags(nil, &stderr); err != nil || c.rounds != 1 {
+		t.Errorf("no --rounds: rounds %d, err %v; want 1", c.rounds, err)
+	}
+	if _, err := parseSideBySideFlags([]string{"--rounds", "0"}, &stderr); err == nil || !strings.Contains(err.Error(), "--rounds 0") {
+		t.Errorf("--rounds 0: %v, want an error naming --rounds 0", err)
+	}
+}

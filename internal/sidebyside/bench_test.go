@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,7 +58,8 @@ func setUp(b *testing.B) *Bench {
 // BenchmarkSideBySide (make bench-asterisk) runs every scenario through
 // app_queue and then through stasisq on one Asterisk, prints the table and,
 // last, the saturation summary line. It runs once whatever b.N is.
-// SBS_SCENARIOS=burst,… and SBS_SYSTEMS=stasisq (or app_queue) run a part.
+// SBS_SCENARIOS=burst,… and SBS_SYSTEMS=stasisq (or app_queue) run a part;
+// SBS_ROUNDS=3 runs each scenario three times (the summary takes medians).
 func BenchmarkSideBySide(b *testing.B) {
 	be := setUp(b)
 	scenarios := Scenarios()
@@ -79,6 +81,13 @@ func BenchmarkSideBySide(b *testing.B) {
 			}
 		}
 		be.Systems = keep
+	}
+	if s := os.Getenv("SBS_ROUNDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("SBS_ROUNDS=%q: want a number of rounds, 1 or more", s)
+		}
+		be.Rounds = n
 	}
 	if _, err := be.RunAll(context.Background(), scenarios, os.Stdout, func(s string) { b.Log(s) }); err != nil {
 		b.Fatal(err)

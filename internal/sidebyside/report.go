@@ -3,6 +3,7 @@ package sidebyside
 import (
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 )
@@ -24,7 +25,7 @@ func WriteTable(w io.Writer, results []Result) error {
 		}
 		ast, sq := r.CPU["asterisk"], r.CPU["stasisq"]
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s / %s\t%s / %s\t%d\t%s\t%s\t%.0f%% / %.0f%%\t%.1f\t%.1f%% / %.0f%%\t%.0f\t%d\n",
-			r.Scenario, r.System, r.Served, r.Callers,
+			r.Label(), r.System, r.Served, r.Callers,
 			ms(Percentile(r.FreeRing, 50)), ms(Percentile(r.FreeRing, 99)),
 			ms(Percentile(r.JoinRing, 50)), ms(Percentile(r.JoinRing, 99)),
 			r.Overtaken, perSec, drain,
@@ -39,7 +40,7 @@ func WriteParts(w io.Writer, results []Result) {
 	for _, r := range results {
 		if p := r.Parts; p != nil {
 			fmt.Fprintf(w, "%s through stasisq, from its /metrics: Asterisk's event delivery %s; stasisq, input to originate %s; originate request %s\n",
-				r.Scenario, p.Delivery, p.Dispatch, p.Originate)
+				r.Label(), p.Delivery, p.Dispatch, p.Originate)
 		}
 	}
 }
@@ -51,13 +52,56 @@ func WriteParts(w io.Writer, results []Result) {
 // because the runs last differently long: a system that serves the callers
 // sooner ends its run sooner, so its mean is taken over fewer seconds.
 func Summary(stasisq, appQueue Result) string {
+	f := summaryFigures(stasisq, appQueue)
+	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f",
+		f.meanRatio, ms(f.p99), f.overtaken, f.secondsRatio)
+}
+
+// summary is what the summary line says of one pair of runs.
+type summary struct {
+	meanRatio, secondsRatio float64
+	p99                     time.Duration
+	overtaken               int
+}
+
+func summaryFigures(stasisq, appQueue Result) summary {
 	ratio := func(f func(CPU) float64) float64 {
 		if a := f(appQueue.CPU["asterisk"]); a > 0 {
 			return f(stasisq.CPU["asterisk"]) / a
 		}
 		return 0
 	}
-	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f",
-		ratio(func(c CPU) float64 { return c.Mean }), ms(Percentile(stasisq.FreeRing, 99)), stasisq.Overtaken,
-		ratio(func(c CPU) float64 { return c.Seconds }))
+	return summary{
+		meanRatio:    ratio(func(c CPU) float64 { return c.Mean }),
+		secondsRatio: ratio(func(c CPU) float64 { return c.Seconds }),
+		p99:          Percentile(stasisq.FreeRing, 99),
+		overtaken:    stasisq.Overtaken,
+	}
+}
+
+// SummaryOfRounds is the summary line of the saturation rounds, each an
+// app_queue run and the stasisq run after it: one round's line as
+// Summary's; of several, the median of each ratio and of the p99, the most
+// callers overtaken in any round, and rounds=N last.
+func SummaryOfRounds(rounds [][2]Result) string {
+	if len(rounds) == 1 {
+		return Summary(rounds[0][1], rounds[0][0])
+	}
+	var mean, secs []float64
+	var p99 []time.Duration
+	overtaken := 0
+	for _, r := range rounds {
+		f := summaryFigures(r[1], r[0])
+		mean, secs, p99 = append(mean, f.meanRatio), append(secs, f.secondsRatio), append(p99, f.p99)
+		overtaken = max(overtaken, f.overtaken)
+	}
+	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f rounds=%d",
+		median(mean), ms(median(p99)), overtaken, median(secs), len(rounds))
+}
+
+// median of xs (the lower of the middle two when even).
+func median[T float64 | time.Duration](xs []T) T {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
 }

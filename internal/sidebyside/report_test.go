@@ -43,3 +43,35 @@ func TestTableDrainOnlyWhereThereIsOne(t *testing.T) {
 		t.Errorf("burst row lacks its drain 1.1 (1.0): %s", lines[2])
 	}
 }
+
+// Several rounds: the summary takes the median of each ratio and of the
+// p99, the worst round's overtaken count, and says how many rounds; one
+// round is Summary's line; the table numbers the rounds.
+func TestSummaryOfRounds(t *testing.T) {
+	round := func(aqMean, sqMean, aqSecs, sqSecs float64, p99 time.Duration, overtaken, n int) [2]Result {
+		return [2]Result{
+			{Scenario: "saturation", System: "app_queue", Round: n, CPU: map[string]CPU{"asterisk": {Mean: aqMean, Seconds: aqSecs}}},
+			{Scenario: "saturation", System: "stasisq", Round: n, CPU: map[string]CPU{"asterisk": {Mean: sqMean, Seconds: sqSecs}},
+				FreeRing: []time.Duration{p99}, Overtaken: overtaken},
+		}
+	}
+	rounds := [][2]Result{
+		round(0.40, 0.36, 40, 30, 9*time.Millisecond, 0, 1), // 0.90, 0.75
+		round(0.40, 0.28, 40, 24, 4*time.Millisecond, 2, 2), // 0.70, 0.60
+		round(0.40, 0.32, 40, 28, 5*time.Millisecond, 0, 3), // 0.80, 0.70
+	}
+	want := "asterisk_cpu_ratio=0.80 free_ring_p99_ms=5.0 overtaken=2 asterisk_cpu_seconds_ratio=0.70 rounds=3"
+	if got := SummaryOfRounds(rounds); got != want {
+		t.Errorf("three rounds:\n got %s\nwant %s", got, want)
+	}
+	if got, want := SummaryOfRounds(rounds[1:2]), Summary(rounds[1][1], rounds[1][0]); got != want {
+		t.Errorf("one round: %s, want Summary's %s", got, want)
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, []Result{rounds[2][0], rounds[2][1]}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "\nsaturation#3  stasisq") {
+		t.Errorf("table rows of round 3 not labelled saturation#3:\n%s", b.String())
+	}
+}

@@ -54,6 +54,16 @@ type Result struct {
 	OriginateErrors  int
 	Unfinished       bool       // callers were still in Asterisk after Scenario.Drain: hung up, not served
 	Parts            *RingParts // stasisq's side: its rings in parts, from its /metrics
+	Round            int        // which of several rounds (Bench.Rounds); 0 when one
+}
+
+// Label is the scenario's name, with its round when there are several:
+// "saturation#2".
+func (r Result) Label() string {
+	if r.Round > 0 {
+		return fmt.Sprintf("%s#%d", r.Scenario, r.Round)
+	}
+	return r.Scenario
 }
 
 // CPU is a process's use of one core: mean over the run, the busiest

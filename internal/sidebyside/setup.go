@@ -111,8 +111,13 @@ type Bench struct {
 	SetTalk    func(time.Duration) error
 	MetricsURL string // stasisq's /metrics
 	LogPath    string // stasisq's log
-	serve      *exec.Cmd
-	log        *os.File
+	// Rounds runs each scenario so many times, the two systems one after
+	// the other each round (0 or 1: once). On a machine whose speed drifts
+	// from one minute to the next, the rounds' median ratio says more than
+	// one pair of runs.
+	Rounds int
+	serve  *exec.Cmd
+	log    *os.File
 }
 
 // Start imports stasisq's queue into a new database in t.Dir, starts
@@ -206,49 +211,68 @@ func Scenarios() []Scenario {
 	}
 }
 
-// RunAll runs each scenario through app_queue and then stasisq, prints the
-// table to w and, when the saturation scenario ran, its summary line last.
-// progress, when set, hears of each run as it ends.
+// RunAll runs each scenario through app_queue and then stasisq (Rounds
+// times), prints the table to w and, when the saturation scenario ran
+// through both, its summary line last. progress, when set, hears of each
+// run as it ends.
 func (b *Bench) RunAll(ctx context.Context, scenarios []Scenario, w io.Writer, progress func(string)) ([]Result, error) {
 	var results []Result
-	var sat [2]Result
+	var sat [][2]Result
+	rounds := max(b.Rounds, 1)
 	for _, sc := range scenarios {
-		for i, sys := range b.Systems {
-			var before map[string]buckets
-			if sys.Name == "stasisq" && b.MetricsURL != "" {
-				var err error
-				if before, err = scrapeParts(b.MetricsURL); err != nil {
-					return results, err
-				}
-			}
-			r, err := Run(ctx, b.Obs, sys, sc, b.SetTalk)
+		for round := 1; round <= rounds; round++ {
+			pair, err := b.runRound(ctx, sc, round, rounds, progress)
+			results = append(results, pair...)
 			if err != nil {
 				return results, err
 			}
-			if before != nil {
-				after, err := scrapeParts(b.MetricsURL)
-				if err != nil {
-					return results, err
-				}
-				parts := ringParts(before, after)
-				r.Parts = &parts
+			if sc.Name == "saturation" && len(pair) == 2 {
+				sat = append(sat, [2]Result{pair[0], pair[1]})
 			}
-			results = append(results, r)
-			if sc.Name == "saturation" {
-				sat[i] = r
-			}
-			if progress != nil {
-				progress(fmt.Sprintf("%s through %s: %d/%d served", sc.Name, sys.Name, r.Served, r.Callers))
-			}
-			time.Sleep(2 * time.Second) // Asterisk settles between runs
 		}
 	}
 	if err := WriteTable(w, results); err != nil {
 		return results, err
 	}
 	WriteParts(w, results)
-	if sat[1].System != "" {
-		fmt.Fprintln(w, Summary(sat[1], sat[0]))
+	if len(sat) > 0 {
+		fmt.Fprintln(w, SummaryOfRounds(sat))
+	}
+	return results, nil
+}
+
+// runRound runs sc through each system once; round is numbered in the
+// results only when there are several.
+func (b *Bench) runRound(ctx context.Context, sc Scenario, round, rounds int, progress func(string)) ([]Result, error) {
+	var results []Result
+	for _, sys := range b.Systems {
+		var before map[string]buckets
+		if sys.Name == "stasisq" && b.MetricsURL != "" {
+			var err error
+			if before, err = scrapeParts(b.MetricsURL); err != nil {
+				return results, err
+			}
+		}
+		r, err := Run(ctx, b.Obs, sys, sc, b.SetTalk)
+		if err != nil {
+			return results, err
+		}
+		if before != nil {
+			after, err := scrapeParts(b.MetricsURL)
+			if err != nil {
+				return results, err
+			}
+			parts := ringParts(before, after)
+			r.Parts = &parts
+		}
+		if rounds > 1 {
+			r.Round = round
+		}
+		results = append(results, r)
+		if progress != nil {
+			progress(fmt.Sprintf("%s through %s: %d/%d served", r.Label(), sys.Name, r.Served, r.Callers))
+		}
+		time.Sleep(2 * time.Second) // Asterisk settles between runs
 	}
 	return results, nil
 }
