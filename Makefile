@@ -40,9 +40,11 @@ bench:
 
 # stasisq against app_queue on one real Asterisk (internal/sidebyside): a
 # table and, last, the saturation summary line. For people and the README;
-# CI does not run it. SBS_SCENARIOS=light,saturation,burst picks scenarios.
+# CI does not run it. SBS_SCENARIOS=light,saturation,burst picks scenarios,
+# SBS_SYSTEMS=stasisq one side, SBS_ROUNDS=3 runs each three times (medians
+# in the summary line; about 6 minutes a round).
 bench-asterisk:
-	$(GO) test -run '^$$' -bench SideBySide -benchtime 1x -timeout 15m ./internal/sidebyside
+	$(GO) test -run '^$$' -bench SideBySide -benchtime 1x -timeout 60m ./internal/sidebyside
 
 # Where Asterisk's CPU goes, through app_queue and through stasisq: callers
 # holding (180 waiting, 20 talking) and calls with nobody waiting. About 4 minutes.

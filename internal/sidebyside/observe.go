@@ -228,6 +228,13 @@ func (o *Observer) hangUp(ctx context.Context, ids []string) error {
 // the observer's and whose "c-<tag>" half, returned, runs the side's
 // extension; number is its caller number, timeout its ring time in seconds.
 func (o *Observer) originate(ctx context.Context, sys System, tag string, number, timeout int) (string, error) {
+	o.mu.Lock()
+	_, seen := o.chans["c-"+tag]
+	o.mu.Unlock()
+	if seen {
+		// Its record from the earlier run would pass for this one's.
+		return "c-" + tag, fmt.Errorf("caller c-%s: this id was used before in this bench", tag)
+	}
 	_, err := o.c.Originate(ctx, ari.OriginateRequest{
 		ChannelID: "o-" + tag, OtherChannelID: "c-" + tag, Endpoint: "Local/" + sys.Exten + "@" + CallerContext,
 		App: ObserverApp, CallerID: fmt.Sprintf("Bench <%d>", number), Timeout: timeout, Formats: "ulaw",

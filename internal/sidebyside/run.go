@@ -25,6 +25,17 @@ type Scenario struct {
 	// stands with Unfinished set if Partial, and is an error otherwise.
 	Drain   time.Duration
 	Partial bool
+	// Round is which of several runs of the scenario this is (0: the only
+	// one); it is part of the callers' channel ids, new for every run.
+	Round int
+}
+
+// tag is the scenario's part of its callers' channel ids.
+func (sc Scenario) tag() string {
+	if sc.Round > 0 {
+		return fmt.Sprintf("%s%d", sc.Name, sc.Round)
+	}
+	return sc.Name
 }
 
 // System is one side: where its callers go and which agents are its.
@@ -79,7 +90,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	if err := setTalk(sc.Talk); err != nil {
 		return Result{}, err
 	}
-	res = Result{Scenario: sc.Name, System: sys.Name, Callers: sc.Callers}
+	res = Result{Scenario: sc.Name, System: sys.Name, Callers: sc.Callers, Round: sc.Round}
 	sampler := startSampler(sys.Processes)
 	start := time.Now()
 	ids := make([]string, 0, sc.Callers)
@@ -102,7 +113,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	// sessions in all, and the observer must not take stasisq's.
 	slots := make(chan struct{}, 16)
 	originate := func(n int) string {
-		id, err := o.originate(ctx, sys, fmt.Sprintf("%s-%s-%03d", sys.Exten, sc.Name, n), 5550000+n, 900)
+		id, err := o.originate(ctx, sys, fmt.Sprintf("%s-%s-%03d", sys.Exten, sc.tag(), n), 5550000+n, 900)
 		if err != nil {
 			mu.Lock()
 			res.OriginateErrors++
@@ -129,7 +140,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 				time.Sleep(d)
 			}
 		}
-		tag := fmt.Sprintf("c-%s-%s-%03d", sys.Exten, sc.Name, n)
+		tag := fmt.Sprintf("c-%s-%s-%03d", sys.Exten, sc.tag(), n)
 		ids = append(ids, tag)
 		wg.Add(1)
 		slots <- struct{}{}

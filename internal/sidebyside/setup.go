@@ -244,6 +244,9 @@ func (b *Bench) RunAll(ctx context.Context, scenarios []Scenario, w io.Writer, p
 // runRound runs sc through each system once; round is numbered in the
 // results only when there are several.
 func (b *Bench) runRound(ctx context.Context, sc Scenario, round, rounds int, progress func(string)) ([]Result, error) {
+	if rounds > 1 {
+		sc.Round = round
+	}
 	var results []Result
 	for _, sys := range b.Systems {
 		var before map[string]buckets
@@ -264,9 +267,6 @@ func (b *Bench) runRound(ctx context.Context, sc Scenario, round, rounds int, pr
 			}
 			parts := ringParts(before, after)
 			r.Parts = &parts
-		}
-		if rounds > 1 {
-			r.Round = round
 		}
 		results = append(results, r)
 		if progress != nil {
