@@ -72,16 +72,7 @@ func BenchmarkSideBySide(b *testing.B) {
 		}
 		scenarios = keep
 	}
-	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
-		// One side only (the summary line needs both).
-		var keep []System
-		for _, sys := range be.Systems {
-			if listed(only, sys.Name) {
-				keep = append(keep, sys)
-			}
-		}
-		be.Systems = keep
-	}
+	be.Systems = onlySystems(be.Systems) // one side: no summary line, which needs both
 	if s := os.Getenv("SBS_ROUNDS"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
@@ -92,6 +83,21 @@ func BenchmarkSideBySide(b *testing.B) {
 	if _, err := be.RunAll(context.Background(), scenarios, os.Stdout, func(s string) { b.Log(s) }); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// onlySystems is systems cut to those SBS_SYSTEMS lists (all when unset).
+func onlySystems(systems []System) []System {
+	only := os.Getenv("SBS_SYSTEMS")
+	if only == "" {
+		return systems
+	}
+	var keep []System
+	for _, sys := range systems {
+		if listed(only, sys.Name) {
+			keep = append(keep, sys)
+		}
+	}
+	return keep
 }
 
 // listed reports whether name is one of the comma-separated list (an

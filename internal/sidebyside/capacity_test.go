@@ -1,10 +1,8 @@
 package sidebyside
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -47,21 +45,15 @@ func BenchmarkCapacity(b *testing.B) {
 		held       bool
 	}
 	var rows []row
-	held := map[string]int{}   // system -> peak waiting of the largest step held
-	served := map[string]int{} // system -> peak waiting of the largest step served in full
-	stopped := map[string]bool{}
-	ran := map[string]bool{}
-	if only := os.Getenv("SBS_SYSTEMS"); only != "" {
-		for _, sys := range be.Systems {
-			stopped[sys.Name] = !listed(only, sys.Name)
-		}
-	}
+	held := map[string]int{}     // system -> peak waiting of the largest step held
+	served := map[string]int{}   // system -> peak waiting of the largest step served in full
+	stopped := map[string]bool{} // past the step it lost hold at
+	be.Systems = onlySystems(be.Systems)
 	for _, n := range steps {
 		for _, sys := range be.Systems {
 			if stopped[sys.Name] {
 				continue
 			}
-			ran[sys.Name] = true
 			before, _, err := restErrors(be.MetricsURL)
 			if err != nil {
 				b.Fatal(err)
@@ -119,9 +111,6 @@ func BenchmarkCapacity(b *testing.B) {
 		}
 	}
 	for _, sys := range be.Systems {
-		if !ran[sys.Name] {
-			continue // SBS_SYSTEMS left it out
-		}
 		fmt.Printf("capacity %s: held=%d waiting (free->ring p99 <= %v, all served, no error); served_in_full=%d waiting\n",
 			sys.Name, held[sys.Name], capacityP99, served[sys.Name])
 	}
@@ -137,26 +126,20 @@ func restErrors(url string) (int, []string, error) {
 // sumCounters is the sum of stasisq's /metrics samples whose line starts
 // with prefix, skip aside, and those lines.
 func sumCounters(url, prefix string, skip func(line string) bool) (int, []string, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return 0, nil, fmt.Errorf("stasisq metrics: %w", err)
-	}
-	defer resp.Body.Close()
 	total := 0
 	var lines []string
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	err := scanMetrics(url, func(line string) error {
 		if !strings.HasPrefix(line, prefix) || (skip != nil && skip(line)) {
-			continue
+			return nil
 		}
 		f := strings.Fields(line)
 		v, err := strconv.ParseFloat(f[len(f)-1], 64)
 		if err != nil {
-			return 0, nil, fmt.Errorf("stasisq metrics: %q: %w", line, err)
+			return err
 		}
 		total += int(v)
 		lines = append(lines, line)
-	}
-	return total, lines, sc.Err()
+		return nil
+	})
+	return total, lines, err
 }

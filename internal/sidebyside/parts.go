@@ -41,33 +41,44 @@ type buckets map[float64]float64
 
 // scrapeParts reads the histograms RingParts needs from stasisq's /metrics.
 func scrapeParts(url string) (map[string]buckets, error) {
-	resp, err := http.Get(url)
-	if err != nil {
-		return nil, fmt.Errorf("stasisq metrics: %w", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("stasisq metrics: %s", resp.Status)
-	}
 	out := map[string]buckets{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
+	err := scanMetrics(url, func(line string) error {
 		for key, s := range partSeries {
 			if !strings.HasPrefix(line, s[0]+"_bucket{") || !strings.Contains(line, s[1]) {
 				continue
 			}
 			le, v, err := bucketLine(line)
 			if err != nil {
-				return nil, fmt.Errorf("stasisq metrics: %q: %w", line, err)
+				return err
 			}
 			if out[key] == nil {
 				out[key] = buckets{}
 			}
 			out[key][le] += v
 		}
+		return nil
+	})
+	return out, err
+}
+
+// scanMetrics hands each line of stasisq's /metrics at url to each, and
+// stops at the first error, naming the line.
+func scanMetrics(url string, each func(line string) error) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return fmt.Errorf("stasisq metrics: %w", err)
 	}
-	return out, sc.Err()
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("stasisq metrics: %s", resp.Status)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if err := each(sc.Text()); err != nil {
+			return fmt.Errorf("stasisq metrics: %q: %w", sc.Text(), err)
+		}
+	}
+	return sc.Err()
 }
 
 // bucketLine is the le bound and the count of a _bucket sample line.
