@@ -49,7 +49,7 @@ func TestAsteriskSideBySideCommand(t *testing.T) {
 		}
 	}
 	// Three rings (one per caller), each of its parts counted.
-	parts := regexp.MustCompile(`(?m)^light through stasisq, from its /metrics: Asterisk's event delivery p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(\d+\); stasisq, input to originate p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\); originate request p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\)$`)
+	parts := regexp.MustCompile(`(?m)^light through stasisq, from its /metrics: Asterisk's event delivery p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(\d+\); stasisq, input to originate p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\); originate request p50/p99 ≤ [0-9.]+/[0-9.]+ ms \(3\); REST requests per caller served [0-9.]+: ([A-Z]+ [^ ]+ [0-9.]+, )*POST /channels/\{channelId\} 1.00(, [A-Z]+ [^ ]+ [0-9.]+)*$`)
 	if !parts.MatchString(out.String()) {
 		t.Errorf("no line of stasisq's rings in parts, 3 rings each:\n%s", out.String())
 	}

@@ -19,7 +19,8 @@
 // stasisq's side also reads its /metrics around each run (RingParts): how
 // late Asterisk's events reached it, its own time from the input behind a
 // ring to the originate, and the originate request, so that a free->ring
-// figure can be told apart into Asterisk's part and stasisq's.
+// figure can be told apart into Asterisk's part and stasisq's; and the REST
+// requests it made, per caller served and by route.
 //
 // Start sets a bench up on any Asterisk holding asterisk-conf/
 // extensions-bench.conf and queues-bench.conf (Dialplan and QueuesConf, held

@@ -19,6 +19,10 @@ import (
 // bucket bounds: "p99 ≤ 10 ms".
 type RingParts struct {
 	Delivery, Dispatch, Originate Quantiles
+	// Requests is how many ARI REST requests stasisq made during the run,
+	// by route template ("POST /channels/{channelId}/answer"): with the
+	// callers served, what a call costs Asterisk in requests.
+	Requests map[string]int
 }
 
 // Quantiles are the p50 and p99 bucket bounds (seconds; +Inf past the last
@@ -39,10 +43,28 @@ var partSeries = map[string][2]string{
 // the series that matched (every server's, for the delivery).
 type buckets map[float64]float64
 
-// scrapeParts reads the histograms RingParts needs from stasisq's /metrics.
-func scrapeParts(url string) (map[string]buckets, error) {
-	out := map[string]buckets{}
+// partsScrape is what one read of stasisq's /metrics holds for RingParts.
+type partsScrape struct {
+	hist     map[string]buckets // by partSeries key
+	requests map[string]float64 // REST requests so far, by route template
+}
+
+// requestCount is the prefix of the lines counting REST requests by route.
+const requestCount = "stasisq_ari_request_duration_seconds_count{"
+
+// scrapeParts reads the histograms and request counts RingParts needs from
+// stasisq's /metrics.
+func scrapeParts(url string) (partsScrape, error) {
+	out := partsScrape{hist: map[string]buckets{}, requests: map[string]float64{}}
 	err := scanMetrics(url, func(line string) error {
+		if strings.HasPrefix(line, requestCount) {
+			route, n, err := routeCount(line)
+			if err != nil {
+				return err
+			}
+			out.requests[route] += n
+			return nil
+		}
 		for key, s := range partSeries {
 			if !strings.HasPrefix(line, s[0]+"_bucket{") || !strings.Contains(line, s[1]) {
 				continue
@@ -51,10 +73,10 @@ func scrapeParts(url string) (map[string]buckets, error) {
 			if err != nil {
 				return err
 			}
-			if out[key] == nil {
-				out[key] = buckets{}
+			if out.hist[key] == nil {
+				out.hist[key] = buckets{}
 			}
-			out[key][le] += v
+			out.hist[key][le] += v
 		}
 		return nil
 	})
@@ -100,13 +122,64 @@ func bucketLine(line string) (le, count float64, err error) {
 	return le, count, err
 }
 
-// ringParts is what the histograms counted between before and after.
-func ringParts(before, after map[string]buckets) RingParts {
-	return RingParts{
-		Delivery:  quantiles(before["delivery"], after["delivery"]),
-		Dispatch:  quantiles(before["dispatch"], after["dispatch"]),
-		Originate: quantiles(before["originate"], after["originate"]),
+// routeCount is the route label and the count of a request-count line.
+func routeCount(line string) (route string, count float64, err error) {
+	i := strings.Index(line, `route="`)
+	if i < 0 {
+		return "", 0, fmt.Errorf("no route label")
 	}
+	rest := line[i+len(`route="`):]
+	j := strings.IndexByte(rest, '"')
+	if j < 0 {
+		return "", 0, fmt.Errorf("route label not closed")
+	}
+	f := strings.Fields(line)
+	count, err = strconv.ParseFloat(f[len(f)-1], 64)
+	return rest[:j], count, err
+}
+
+// ringParts is what the histograms and counters counted between before and
+// after.
+func ringParts(before, after partsScrape) RingParts {
+	p := RingParts{
+		Delivery:  quantiles(before.hist["delivery"], after.hist["delivery"]),
+		Dispatch:  quantiles(before.hist["dispatch"], after.hist["dispatch"]),
+		Originate: quantiles(before.hist["originate"], after.hist["originate"]),
+		Requests:  map[string]int{},
+	}
+	for route, n := range after.requests {
+		if d := int(n - before.requests[route]); d > 0 {
+			p.Requests[route] = d
+		}
+	}
+	return p
+}
+
+// RequestsPerCall is "9.0: POST /channels/{channelId}/answer 1.0, ...": the
+// REST requests of the run per caller served, in all and by route, most
+// first.
+func (p RingParts) RequestsPerCall(served int) string {
+	if served == 0 {
+		return "no caller served"
+	}
+	routes := make([]string, 0, len(p.Requests))
+	total := 0
+	for r, n := range p.Requests {
+		routes = append(routes, r)
+		total += n
+	}
+	sort.Slice(routes, func(i, j int) bool {
+		if a, b := p.Requests[routes[i]], p.Requests[routes[j]]; a != b {
+			return a > b
+		}
+		return routes[i] < routes[j]
+	})
+	per := func(n int) string { return strconv.FormatFloat(float64(n)/float64(served), 'f', 2, 64) }
+	parts := make([]string, len(routes))
+	for i, r := range routes {
+		parts[i] = r + " " + per(p.Requests[r])
+	}
+	return per(total) + ": " + strings.Join(parts, ", ")
 }
 
 func quantiles(before, after buckets) Quantiles {

@@ -20,6 +20,8 @@ func TestRingPartsFromMetrics(t *testing.T) {
 	// Before the run: slow figures that must not count.
 	m.ObserveRingDispatch(time.Second)
 	m.ObserveARIEventDelay("", time.Second)
+	m.ObserveARIRequest("POST", "POST /channels/{channelId}/answer", 204, time.Millisecond, nil)
+	m.ObserveARIRequest("DELETE", "DELETE /bridges/{bridgeId}", 204, time.Millisecond, nil)
 	before, err := scrapeParts(srv.URL)
 	if err != nil {
 		t.Fatal(err)
@@ -44,8 +46,16 @@ func TestRingPartsFromMetrics(t *testing.T) {
 		Dispatch:  Quantiles{N: 100, P50: .0001, P99: .005},
 		Originate: Quantiles{N: 98, P50: .005, P99: .005},
 	}
-	if got != want {
+	if got.Delivery != want.Delivery || got.Dispatch != want.Dispatch || got.Originate != want.Originate {
 		t.Errorf("parts:\n got %+v\nwant %+v", got, want)
+	}
+	// The requests made between the scrapes, by route: the DELETE made
+	// before is not one of them.
+	if s := got.RequestsPerCall(49); s != "2.02: POST /channels/{channelId} 2.00, POST /channels/{channelId}/answer 0.02" {
+		t.Errorf("requests per call printed %q", s)
+	}
+	if s := got.RequestsPerCall(0); s != "no caller served" {
+		t.Errorf("requests per call of none served printed %q", s)
 	}
 	if s := fmt.Sprint(got.Delivery); s != "p50/p99 ≤ 1/20 ms (100)" {
 		t.Errorf("delivery printed %q", s)

@@ -39,8 +39,8 @@ func WriteTable(w io.Writer, results []Result) error {
 func WriteParts(w io.Writer, results []Result) {
 	for _, r := range results {
 		if p := r.Parts; p != nil {
-			fmt.Fprintf(w, "%s through stasisq, from its /metrics: Asterisk's event delivery %s; stasisq, input to originate %s; originate request %s\n",
-				r.Label(), p.Delivery, p.Dispatch, p.Originate)
+			fmt.Fprintf(w, "%s through stasisq, from its /metrics: Asterisk's event delivery %s; stasisq, input to originate %s; originate request %s; REST requests per caller served %s\n",
+				r.Label(), p.Delivery, p.Dispatch, p.Originate, p.RequestsPerCall(r.Served))
 		}
 	}
 }

@@ -249,12 +249,13 @@ func (b *Bench) runRound(ctx context.Context, sc Scenario, round, rounds int, pr
 	}
 	var results []Result
 	for _, sys := range b.Systems {
-		var before map[string]buckets
+		var before *partsScrape
 		if sys.Name == "stasisq" && b.MetricsURL != "" {
-			var err error
-			if before, err = scrapeParts(b.MetricsURL); err != nil {
+			s, err := scrapeParts(b.MetricsURL)
+			if err != nil {
 				return results, err
 			}
+			before = &s
 		}
 		r, err := Run(ctx, b.Obs, sys, sc, b.SetTalk)
 		if err != nil {
@@ -265,7 +266,7 @@ func (b *Bench) runRound(ctx context.Context, sc Scenario, round, rounds int, pr
 			if err != nil {
 				return results, err
 			}
-			parts := ringParts(before, after)
+			parts := ringParts(*before, after)
 			r.Parts = &parts
 		}
 		results = append(results, r)
