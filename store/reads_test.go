@@ -219,3 +219,43 @@ func TestRetentionRunsInTheBackground(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// An agent who sits in one state shows in the stored intervals as the
+// events' time moves on (the writer advances the recorder), without events
+// of its own, and no more than a second behind: the writer advances every
+// agent's figures once the events' time has moved a second, not with every
+// commit.
+func TestIdleAgentFiguresKeptCurrent(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenPath(t, filepath.Join(t.TempDir(), "idle.db"), testOptions())
+	alice := queue.AgentID("alice")
+	db.Record(queue.QueueConfigured{At: t0, Config: queue.DefaultQueueConfig("support")})
+	db.Record(queue.AgentStateChanged{At: t0, Agent: alice, State: queue.AgentAvailable, Prev: queue.AgentLoggedOut})
+	db.Record(queue.AgentStateChanged{At: at(time.Minute), Agent: alice, State: queue.AgentPaused, Reason: "lunch",
+		Prev: queue.AgentAvailable, PrevSince: t0})
+	MustFlush(t, db)
+	stored := func() queue.AgentInterval {
+		t.Helper()
+		as, err := db.AgentStats(ctx, alice, t0, at(15*time.Minute))
+		if err != nil || len(as) != 1 {
+			t.Fatalf("AgentStats: %+v, %v, want one interval", as, err)
+		}
+		return as[0]
+	}
+	// Other callers' events move the time on while alice stays paused.
+	for i, step := range []time.Duration{10 * time.Minute, 10*time.Minute + 400*time.Millisecond, 10*time.Minute + 1200*time.Millisecond} {
+		c := callScript{caller: queue.CallerID("c" + string(rune('1'+i))), queue: "support", number: "1", joined: at(step), pos: 1}
+		db.Record(c.join()...)
+		MustFlush(t, db)
+		a := stored()
+		if behind := at(step).Sub(t0) - a.LoggedIn; behind < 0 || behind > time.Second {
+			t.Errorf("at %v: logged in %v stored, %v behind the events (want within a second)", step, a.LoggedIn, behind)
+		}
+		if want := a.LoggedIn - time.Minute; a.Paused != want || a.PausedBy["lunch"] != want {
+			t.Errorf("at %v: paused %v (lunch %v), want %v", step, a.Paused, a.PausedBy["lunch"], want)
+		}
+	}
+	if a := stored(); a.LoggedIn != 10*time.Minute+1200*time.Millisecond {
+		t.Errorf("logged in %v stored after the last event, want 10m1.2s", a.LoggedIn)
+	}
+}
