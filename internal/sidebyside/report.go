@@ -13,7 +13,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f", float64(d)/float64(
 // WriteTable prints one row per result.
 func WriteTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tsystem\tserved\tfree->ring p50/p99 ms\tjoin->ring p50/p99 ms\tovertaken\tcalls/s (ideal)\tdrain s (ideal)\tasterisk CPU mean/peak\tasterisk CPU-s\tstasisq CPU mean/peak\tstasisq RSS MiB\toriginate errors")
+	fmt.Fprintln(tw, "scenario\tsystem\tserved\tfree->ring p50/p99 ms\tjoin->ring p50/p99 ms\tovertaken\tcalls/s (ideal)\tdrain s (ideal)\ton hold caller-s\tasterisk CPU mean/peak\tasterisk CPU-s\tstasisq CPU mean/peak\tstasisq RSS MiB\toriginate errors")
 	for _, r := range results {
 		perSec := "-"
 		if r.IdealPerSecond > 0 {
@@ -24,11 +24,11 @@ func WriteTable(w io.Writer, results []Result) error {
 			drain = fmt.Sprintf("%.1f (%.1f)", r.Drain.Seconds(), r.Ideal.Seconds())
 		}
 		ast, sq := r.CPU["asterisk"], r.CPU["stasisq"]
-		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s / %s\t%s / %s\t%d\t%s\t%s\t%.0f%% / %.0f%%\t%.1f\t%.1f%% / %.0f%%\t%.0f\t%d\n",
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%s / %s\t%s / %s\t%d\t%s\t%s\t%.0f\t%.0f%% / %.0f%%\t%.1f\t%.1f%% / %.0f%%\t%.0f\t%d\n",
 			r.Label(), r.System, r.Served, r.Callers,
 			ms(Percentile(r.FreeRing, 50)), ms(Percentile(r.FreeRing, 99)),
 			ms(Percentile(r.JoinRing, 50)), ms(Percentile(r.JoinRing, 99)),
-			r.Overtaken, perSec, drain,
+			r.Overtaken, perSec, drain, r.Hold.Seconds(),
 			100*ast.Mean, 100*ast.Peak, ast.Seconds, 100*sq.Mean, 100*sq.Peak, r.RSSMiB["stasisq"], r.OriginateErrors)
 	}
 	return tw.Flush()

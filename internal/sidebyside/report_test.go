@@ -44,6 +44,30 @@ func TestTableDrainOnlyWhereThereIsOne(t *testing.T) {
 	}
 }
 
+// The callers' time on hold: joining to connected, or to the end of one
+// who gave up; one still waiting is not counted; the table prints it.
+func TestHoldOfCallers(t *testing.T) {
+	t0 := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	callers := []chanLife{
+		{joined: at(0), bridged: at(2.5), gone: at(6), bye: true}, // 2.5 s, then talked
+		{joined: at(1), gone: at(4), bye: true},                   // gave up after 3 s
+		{joined: at(2)},                                           // still waiting
+	}
+	if got := holdOf(callers); got != 5500*time.Millisecond {
+		t.Errorf("hold %v, want 5.5s", got)
+	}
+	var b strings.Builder
+	if err := WriteTable(&b, []Result{{Scenario: "burst", System: "stasisq", Hold: holdOf(callers)}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	col := strings.Index(lines[0], "on hold caller-s") // the columns are aligned
+	if col < 0 || len(lines[1]) <= col || !strings.HasPrefix(lines[1][col:], "6 ") {
+		t.Errorf("table lacks the hold under its heading (5.5 s printed 6):\n%s", b.String())
+	}
+}
+
 // Several rounds: the summary takes the median of each ratio and of the
 // p99, the worst round's overtaken count, and says how many rounds; one
 // round is Summary's line; the table numbers the rounds.

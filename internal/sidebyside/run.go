@@ -56,6 +56,7 @@ type Result struct {
 	JoinRing         []time.Duration // sorted; first ring after joining
 	Overtaken        int
 	PeakWaiting      int           // most callers waiting at one moment (joined, not connected, not gone)
+	Hold             time.Duration // callers' waits summed, joining to connected (or gone): what their hold music cost Asterisk is in proportion
 	Drain            time.Duration // first join to last connect; 0 one caller at a time
 	Ideal            time.Duration // the drain a perfect system needs
 	PerSecond        float64       // connects per second while callers waited
@@ -195,6 +196,7 @@ func Run(ctx context.Context, o *Observer, sys System, sc Scenario, setTalk func
 	for _, c := range callers {
 		res.PeakWaiting = max(res.PeakWaiting, waiting(c.joined))
 	}
+	res.Hold = holdOf(callers)
 	var firstJoin, lastConnect time.Time
 	for _, c := range callers {
 		if firstJoin.IsZero() || c.joined.Before(firstJoin) {
@@ -392,4 +394,20 @@ func rssMiB(pid int) (float64, error) {
 		}
 	}
 	return 0, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
+}
+
+// holdOf is the callers' waits summed: from joining to being connected or,
+// for one never connected, to its end; one still there is not counted.
+func holdOf(callers []chanLife) time.Duration {
+	var hold time.Duration
+	for _, c := range callers {
+		end := c.bridged
+		if end.IsZero() && c.bye {
+			end = c.gone
+		}
+		if end.After(c.joined) {
+			hold += end.Sub(c.joined)
+		}
+	}
+	return hold
 }
