@@ -57,6 +57,10 @@ type Options struct {
 	NoSync bool
 	// BcryptCost for SetPassword; 0 means bcrypt.DefaultCost. Tests lower it.
 	BcryptCost int
+	// OnCommit, when set, is told of each committed batch of events: how
+	// many and how long its transaction took (fsync included). It runs on
+	// the writer's goroutine and must not block (metrics).
+	OnCommit func(events int, took time.Duration)
 }
 
 func (o Options) withDefaults() Options {

@@ -251,8 +251,12 @@ func (w *writer) commitBatch(batch []queue.Event) {
 
 	backoff := 50 * time.Millisecond
 	for attempt := 1; ; attempt++ {
+		began := time.Now()
 		lines, err := w.commit(batch)
 		if err == nil {
+			if on := w.db.opts.OnCommit; on != nil {
+				on(len(batch), time.Since(began))
+			}
 			clear(w.unsavedQ)
 			clear(w.unsavedA)
 			w.writeQueueLog(lines)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -322,5 +323,37 @@ func TestRecordAfterCloseIsDropped(t *testing.T) {
 	}
 	if err := db.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// OnCommit is told of every committed batch: together they hold every
+// event recorded, each batch at least one, with its transaction's time.
+func TestOnCommitCountsEveryBatch(t *testing.T) {
+	var mu sync.Mutex
+	var batches, events int
+	var took time.Duration
+	opts := testOptions()
+	opts.OnCommit = func(n int, d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		if n < 1 {
+			t.Errorf("a committed batch of %d events", n)
+		}
+		batches++
+		events += n
+		took += d
+	}
+	db := MustOpenPath(t, filepath.Join(t.TempDir(), "oncommit.db"), opts)
+	for i := range 5 {
+		db.Record(queue.AgentStateChanged{At: at(time.Duration(i) * time.Second), Agent: "alice", State: queue.AgentAvailable, Prev: queue.AgentLoggedOut})
+		MustFlush(t, db)
+	}
+	db.Record(queue.QueueConfigured{At: at(time.Minute), Config: queue.DefaultQueueConfig("support")},
+		queue.QueueConfigured{At: at(time.Minute), Config: queue.DefaultQueueConfig("sales")})
+	MustFlush(t, db)
+	mu.Lock()
+	defer mu.Unlock()
+	if events != 7 || batches < 6 || took <= 0 {
+		t.Errorf("OnCommit saw %d events in %d batches taking %v, want 7 events in at least 6 batches (a flush each), some time", events, batches, took)
 	}
 }

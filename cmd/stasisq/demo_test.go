@@ -179,6 +179,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	firstMetrics := scrapeMetrics(t, p.url)
 	joined0, _ := promSum(firstMetrics, "stasisq_callers_joined_total")
 	offers0, _ := promSum(firstMetrics, "stasisq_offers_total")
+	commits0, _ := promSum(firstMetrics, "stasisq_store_commit_duration_seconds_count")
 
 	if got := httpStatus(t, p.url+"/healthz"); got != http.StatusOK {
 		t.Errorf("/healthz: got=%d, want 200", got)
@@ -372,8 +373,12 @@ func TestDemoEndToEnd(t *testing.T) {
 			offers, _ := promSum(text, "stasisq_offers_total")
 			_, waitingGauge := promSum(text, "stasisq_queue_callers_waiting")
 			ari, _ := promSum(text, "stasisq_ari_connected")
-			return joined > joined0 && offers > offers0 && waitingGauge && ari == 1,
-				fmt.Sprintf("joined %v→%v, offers %v→%v, waiting gauge %v, ari_connected %v", joined0, joined, offers0, offers, waitingGauge, ari)
+			// The store's commits are counted, with their events.
+			commits, _ := promSum(text, "stasisq_store_commit_duration_seconds_count")
+			batched, _ := promSum(text, "stasisq_store_batch_events_sum")
+			return joined > joined0 && offers > offers0 && waitingGauge && ari == 1 && commits > commits0 && batched >= commits,
+				fmt.Sprintf("joined %v→%v, offers %v→%v, waiting gauge %v, ari_connected %v, store commits %v→%v with %v events",
+					joined0, joined, offers0, offers, waitingGauge, ari, commits0, commits, batched)
 		})
 	})
 

@@ -333,6 +333,7 @@ func (m *Main) Run(ctx context.Context) error {
 		opts.QueueLog = f
 	}
 	m.Metrics = metrics.New()
+	opts.OnCommit = m.Metrics.ObserveStoreBatch
 	db, err := store.Open(m.Config.DB, opts)
 	if err != nil {
 		return err
