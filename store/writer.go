@@ -49,10 +49,11 @@ type writer struct {
 // advanceEvery is how far the events' time moves before the writer counts
 // every logged-in agent's time in its state again (Recorder.Advance). Each
 // Advance changes every such agent's interval and day row, and rewriting
-// all of them with every commit (about 50 a second under load, 20 agents:
-// 40 rows decoded and encoded each time) was a tenth of stasisq's CPU. An
-// agent's own events count its time anyway; this only keeps the stored
-// figures of one who sits in one state for long current, to the second.
+// all of them with every commit (14 commits a second in the side-by-side
+// saturation, 20 agents: 40 rows decoded and encoded each time) took a
+// fifth of stasisq's CPU there. An agent's own events count its time
+// anyway; this only keeps the stored figures of one who sits in one state
+// for long current, to the second.
 const advanceEvery = time.Second
 
 type flushWaiter struct {

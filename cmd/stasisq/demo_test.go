@@ -367,7 +367,7 @@ func TestDemoEndToEnd(t *testing.T) {
 	})
 
 	t.Run("metrics move as calls flow", func(t *testing.T) {
-		pollUntil(t, 20*time.Second, "joined and offered counters to rise", func() (bool, string) {
+		pollUntil(t, 20*time.Second, "joined, offered and store commit counters to rise", func() (bool, string) {
 			text := scrapeMetrics(t, p.url)
 			joined, _ := promSum(text, "stasisq_callers_joined_total")
 			offers, _ := promSum(text, "stasisq_offers_total")
