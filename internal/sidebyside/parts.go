@@ -58,7 +58,7 @@ func scrapeParts(url string) (partsScrape, error) {
 	out := partsScrape{hist: map[string]buckets{}, requests: map[string]float64{}}
 	err := scanMetrics(url, func(line string) error {
 		if strings.HasPrefix(line, requestCount) {
-			route, n, err := routeCount(line)
+			route, n, err := labelAndValue(line, "route")
 			if err != nil {
 				return err
 			}
@@ -105,37 +105,29 @@ func scanMetrics(url string, each func(line string) error) error {
 
 // bucketLine is the le bound and the count of a _bucket sample line.
 func bucketLine(line string) (le, count float64, err error) {
-	i := strings.Index(line, `le="`)
-	if i < 0 {
-		return 0, 0, fmt.Errorf("no le label")
-	}
-	rest := line[i+len(`le="`):]
-	j := strings.IndexByte(rest, '"')
-	if j < 0 {
-		return 0, 0, fmt.Errorf("le label not closed")
-	}
-	if le, err = strconv.ParseFloat(rest[:j], 64); err != nil { // ParseFloat reads "+Inf"
+	bound, count, err := labelAndValue(line, "le")
+	if err != nil {
 		return 0, 0, err
 	}
-	f := strings.Fields(line)
-	count, err = strconv.ParseFloat(f[len(f)-1], 64)
+	le, err = strconv.ParseFloat(bound, 64) // ParseFloat reads "+Inf"
 	return le, count, err
 }
 
-// routeCount is the route label and the count of a request-count line.
-func routeCount(line string) (route string, count float64, err error) {
-	i := strings.Index(line, `route="`)
+// labelAndValue is the value of label name and the sample value of one
+// line of /metrics.
+func labelAndValue(line, name string) (label string, value float64, err error) {
+	i := strings.Index(line, name+`="`)
 	if i < 0 {
-		return "", 0, fmt.Errorf("no route label")
+		return "", 0, fmt.Errorf("no %s label", name)
 	}
-	rest := line[i+len(`route="`):]
+	rest := line[i+len(name)+2:]
 	j := strings.IndexByte(rest, '"')
 	if j < 0 {
-		return "", 0, fmt.Errorf("route label not closed")
+		return "", 0, fmt.Errorf("%s label not closed", name)
 	}
 	f := strings.Fields(line)
-	count, err = strconv.ParseFloat(f[len(f)-1], 64)
-	return rest[:j], count, err
+	value, err = strconv.ParseFloat(f[len(f)-1], 64)
+	return rest[:j], value, err
 }
 
 // ringParts is what the histograms and counters counted between before and
@@ -155,7 +147,7 @@ func ringParts(before, after partsScrape) RingParts {
 	return p
 }
 
-// RequestsPerCall is "9.0: POST /channels/{channelId}/answer 1.0, ...": the
+// RequestsPerCall is "8.00: DELETE /bridges/{bridgeId} 1.00, ...": the
 // REST requests of the run per caller served, in all and by route, most
 // first.
 func (p RingParts) RequestsPerCall(served int) string {
