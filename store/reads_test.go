@@ -224,10 +224,11 @@ func TestRetentionRunsInTheBackground(t *testing.T) {
 // events' time moves on (the writer advances the recorder), without events
 // of its own, and no more than a second behind: the writer advances every
 // agent's figures once the events' time has moved a second, not with every
-// commit.
+// commit; a stop counts them up to the last event.
 func TestIdleAgentFiguresKeptCurrent(t *testing.T) {
 	ctx := context.Background()
-	db := MustOpenPath(t, filepath.Join(t.TempDir(), "idle.db"), testOptions())
+	path := filepath.Join(t.TempDir(), "idle.db")
+	db := MustOpenPath(t, path, testOptions())
 	alice := queue.AgentID("alice")
 	db.Record(queue.QueueConfigured{At: t0, Config: queue.DefaultQueueConfig("support")})
 	db.Record(queue.AgentStateChanged{At: t0, Agent: alice, State: queue.AgentAvailable, Prev: queue.AgentLoggedOut})
@@ -257,5 +258,16 @@ func TestIdleAgentFiguresKeptCurrent(t *testing.T) {
 	}
 	if a := stored(); a.LoggedIn != 10*time.Minute+1200*time.Millisecond {
 		t.Errorf("logged in %v stored after the last event, want 10m1.2s", a.LoggedIn)
+	}
+	// A last event within the second, then a stop: Close counts the idle
+	// agent's time up to it, as every commit once did.
+	c := callScript{caller: "c9", queue: "support", number: "9", joined: at(10*time.Minute + 1700*time.Millisecond), pos: 1}
+	db.Record(c.join()...)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db = MustOpenPath(t, path, testOptions())
+	if a := stored(); a.LoggedIn != 10*time.Minute+1700*time.Millisecond || a.Paused != 9*time.Minute+1700*time.Millisecond {
+		t.Errorf("after a stop: logged in %v, paused %v stored, want 10m1.7s and 9m1.7s (up to the last event)", a.LoggedIn, a.Paused)
 	}
 }

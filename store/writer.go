@@ -44,6 +44,7 @@ type writer struct {
 	unsavedA map[intervalKey]queue.AgentInterval
 	waiting  waitingSet // as committed: batches read callers from it, not from the file
 	advanced time.Time  // the event time rec was last advanced to
+	latest   time.Time  // the latest event time seen
 }
 
 // advanceEvery is how far the events' time moves before the writer counts
@@ -53,7 +54,8 @@ type writer struct {
 // saturation, 20 agents: 40 rows decoded and encoded each time) took a
 // fifth of stasisq's CPU there. An agent's own events count its time
 // anyway; this only keeps the stored figures of one who sits in one state
-// for long current, to the second.
+// for long current, to the second. Close advances them to the last event
+// (run), as every commit used to.
 const advanceEvery = time.Second
 
 type flushWaiter struct {
@@ -166,6 +168,11 @@ func (w *writer) run() {
 	for {
 		batch, ok := w.nextBatch()
 		if !ok {
+			if w.latest.After(w.advanced) {
+				// Closing: idle agents' time up to the last event, in
+				// a commit of its own.
+				w.commitBatch(nil)
+			}
 			return
 		}
 		w.commitBatch(batch)
@@ -229,18 +236,18 @@ func (w *writer) takeLocked() []queue.Event {
 // retrying on failure with backoff: the same events are re-applied in a new
 // transaction, which is correct because a failed transaction left nothing.
 func (w *writer) commitBatch(batch []queue.Event) {
-	var latest time.Time
 	for _, ev := range batch {
 		w.rec.Observe(ev)
-		if at := ev.Time(); at.After(latest) {
-			latest = at
+		if at := ev.Time(); at.After(w.latest) {
+			w.latest = at
 		}
 	}
 	// Count time in state up to the latest event, so that an agent who sits
-	// paused for an hour shows in the intervals before it unpauses.
-	if latest.Sub(w.advanced) >= advanceEvery {
-		w.rec.Advance(latest)
-		w.advanced = latest
+	// paused for an hour shows in the intervals before it unpauses; an
+	// empty batch is the closing one (run).
+	if w.latest.Sub(w.advanced) >= advanceEvery || (len(batch) == 0 && w.latest.After(w.advanced)) {
+		w.rec.Advance(w.latest)
+		w.advanced = w.latest
 	}
 	qs, as := w.rec.Drain()
 	for _, q := range qs {
@@ -255,7 +262,7 @@ func (w *writer) commitBatch(batch []queue.Event) {
 		began := time.Now()
 		lines, err := w.commit(batch)
 		if err == nil {
-			if on := w.db.opts.OnCommit; on != nil {
+			if on := w.db.opts.OnCommit; on != nil && len(batch) > 0 {
 				on(len(batch), time.Since(began))
 			}
 			clear(w.unsavedQ)
