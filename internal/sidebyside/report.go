@@ -47,19 +47,22 @@ func WriteParts(w io.Writer, results []Result) {
 
 // Summary is the last line for the saturation scenario: Asterisk's mean
 // CPU for stasisq over its mean CPU for app_queue, stasisq's free->ring
-// p99, how many of stasisq's callers were overtaken and, last, the ratio of
-// the CPU seconds Asterisk spent on the same callers. The two ratios differ
-// because the runs last differently long: a system that serves the callers
-// sooner ends its run sooner, so its mean is taken over fewer seconds.
+// p99, how many of stasisq's callers were overtaken, the ratio of the CPU
+// seconds Asterisk spent on the same callers and, last, the ratio of the
+// callers' time on hold (what most of those CPU seconds follow: each
+// waiting caller's music). The two CPU ratios differ because the runs last
+// differently long: a system that serves the callers sooner ends its run
+// sooner, so its mean is taken over fewer seconds.
 func Summary(stasisq, appQueue Result) string {
 	f := summaryFigures(stasisq, appQueue)
-	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f",
-		f.meanRatio, ms(f.p99), f.overtaken, f.secondsRatio)
+	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f hold_ratio=%.2f",
+		f.meanRatio, ms(f.p99), f.overtaken, f.secondsRatio, f.holdRatio)
 }
 
 // summary is what the summary line says of one pair of runs.
 type summary struct {
 	meanRatio, secondsRatio float64
+	holdRatio               float64 // stasisq's callers' time on hold over app_queue's
 	p99                     time.Duration
 	overtaken               int
 }
@@ -71,12 +74,16 @@ func summaryFigures(stasisq, appQueue Result) summary {
 		}
 		return 0
 	}
-	return summary{
+	f := summary{
 		meanRatio:    ratio(func(c CPU) float64 { return c.Mean }),
 		secondsRatio: ratio(func(c CPU) float64 { return c.Seconds }),
 		p99:          Percentile(stasisq.FreeRing, 99),
 		overtaken:    stasisq.Overtaken,
 	}
+	if appQueue.Hold > 0 {
+		f.holdRatio = float64(stasisq.Hold) / float64(appQueue.Hold)
+	}
+	return f
 }
 
 // SummaryOfRounds is the summary line of the saturation rounds, each an
@@ -87,16 +94,17 @@ func SummaryOfRounds(rounds [][2]Result) string {
 	if len(rounds) == 1 {
 		return Summary(rounds[0][1], rounds[0][0])
 	}
-	var mean, secs []float64
+	var mean, secs, hold []float64
 	var p99 []time.Duration
 	overtaken := 0
 	for _, r := range rounds {
 		f := summaryFigures(r[1], r[0])
 		mean, secs, p99 = append(mean, f.meanRatio), append(secs, f.secondsRatio), append(p99, f.p99)
+		hold = append(hold, f.holdRatio)
 		overtaken = max(overtaken, f.overtaken)
 	}
-	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f rounds=%d",
-		median(mean), ms(median(p99)), overtaken, median(secs), len(rounds))
+	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f hold_ratio=%.2f rounds=%d",
+		median(mean), ms(median(p99)), overtaken, median(secs), median(hold), len(rounds))
 }
 
 // median of xs (the lower of the middle two when even).

@@ -9,11 +9,11 @@ import (
 // The summary line: the mean ratio first (as the line has it), the
 // CPU-seconds ratio last; the two differ when the runs last differently.
 func TestSummaryRatios(t *testing.T) {
-	aq := Result{System: "app_queue", CPU: map[string]CPU{"asterisk": {Mean: 0.40, Seconds: 40}}}
+	aq := Result{System: "app_queue", CPU: map[string]CPU{"asterisk": {Mean: 0.40, Seconds: 40}}, Hold: 1000 * time.Second}
 	sq := Result{System: "stasisq", CPU: map[string]CPU{"asterisk": {Mean: 0.30, Seconds: 24}},
-		FreeRing: []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond}, Overtaken: 1}
+		FreeRing: []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond}, Overtaken: 1, Hold: 550 * time.Second}
 	got := Summary(sq, aq)
-	want := "asterisk_cpu_ratio=0.75 free_ring_p99_ms=4.0 overtaken=1 asterisk_cpu_seconds_ratio=0.60"
+	want := "asterisk_cpu_ratio=0.75 free_ring_p99_ms=4.0 overtaken=1 asterisk_cpu_seconds_ratio=0.60 hold_ratio=0.55"
 	if got != want {
 		t.Errorf("Summary:\n got %s\nwant %s", got, want)
 	}
@@ -72,19 +72,19 @@ func TestHoldOfCallers(t *testing.T) {
 // p99, the worst round's overtaken count, and says how many rounds; one
 // round is Summary's line; the table numbers the rounds.
 func TestSummaryOfRounds(t *testing.T) {
-	round := func(aqMean, sqMean, aqSecs, sqSecs float64, p99 time.Duration, overtaken, n int) [2]Result {
+	round := func(aqMean, sqMean, aqSecs, sqSecs float64, p99 time.Duration, overtaken, n int, sqHold time.Duration) [2]Result {
 		return [2]Result{
-			{Scenario: "saturation", System: "app_queue", Round: n, CPU: map[string]CPU{"asterisk": {Mean: aqMean, Seconds: aqSecs}}},
+			{Scenario: "saturation", System: "app_queue", Round: n, CPU: map[string]CPU{"asterisk": {Mean: aqMean, Seconds: aqSecs}}, Hold: 100 * time.Second},
 			{Scenario: "saturation", System: "stasisq", Round: n, CPU: map[string]CPU{"asterisk": {Mean: sqMean, Seconds: sqSecs}},
-				FreeRing: []time.Duration{p99}, Overtaken: overtaken},
+				FreeRing: []time.Duration{p99}, Overtaken: overtaken, Hold: sqHold},
 		}
 	}
 	rounds := [][2]Result{
-		round(0.40, 0.36, 40, 30, 9*time.Millisecond, 0, 1), // 0.90, 0.75
-		round(0.40, 0.28, 40, 24, 4*time.Millisecond, 2, 2), // 0.70, 0.60
-		round(0.40, 0.32, 40, 28, 5*time.Millisecond, 0, 3), // 0.80, 0.70
+		round(0.40, 0.36, 40, 30, 9*time.Millisecond, 0, 1, 50*time.Second), // 0.90, 0.75, 0.50
+		round(0.40, 0.28, 40, 24, 4*time.Millisecond, 2, 2, 70*time.Second), // 0.70, 0.60, 0.70
+		round(0.40, 0.32, 40, 28, 5*time.Millisecond, 0, 3, 60*time.Second), // 0.80, 0.70, 0.60
 	}
-	want := "asterisk_cpu_ratio=0.80 free_ring_p99_ms=5.0 overtaken=2 asterisk_cpu_seconds_ratio=0.70 rounds=3"
+	want := "asterisk_cpu_ratio=0.80 free_ring_p99_ms=5.0 overtaken=2 asterisk_cpu_seconds_ratio=0.70 hold_ratio=0.60 rounds=3"
 	if got := SummaryOfRounds(rounds); got != want {
 		t.Errorf("three rounds:\n got %s\nwant %s", got, want)
 	}
