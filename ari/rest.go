@@ -381,6 +381,11 @@ func (c *Client) Subscribe(ctx context.Context, app string, eventSource ...strin
 	return c.subscription(ctx, http.MethodPost, app, eventSource)
 }
 
+// AllDeviceStates is the name an application's device_names lists while it
+// is subscribed to every device state ("deviceState:"); unsubscribing that
+// source when it is not there is refused with 422 (seen on Asterisk 22).
+const AllDeviceStates = "__AST_DEVICE_STATE_ALL_TOPIC"
+
 // Unsubscribe undoes Subscribe. Unsubscribe "deviceState:" before closing
 // the websocket: Asterisk 22 can deadlock otherwise.
 func (c *Client) Unsubscribe(ctx context.Context, app string, eventSource ...string) (*Application, error) {

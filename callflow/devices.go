@@ -89,6 +89,12 @@ func (a *App) subscribeDevices(ctx context.Context, devices []string) {
 	}
 }
 
+// subscribedToAllDevices reports whether app is subscribed to every device
+// state (its device_names, qualified by the server with several).
+func subscribedToAllDevices(app *ari.Application) bool {
+	return slices.ContainsFunc(app.DeviceNames, func(n string) bool { return strings.HasSuffix(n, ari.AllDeviceStates) })
+}
+
 // unsubscribeDevices undoes subscribeDevices, and the subscription to all
 // device states an older stasisq made (Asterisk keeps an application's
 // subscriptions across websockets).

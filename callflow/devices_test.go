@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"stasisq/ari"
 	"stasisq/queue"
 )
 
@@ -34,5 +35,25 @@ func TestDeviceIndexFollowsAgentChanges(t *testing.T) {
 	}
 	if len(x.byDevice) != 1 || len(x.ofAgent) != 1 {
 		t.Errorf("index after the changes: %v / %v, want only bob's phone", x.byDevice, x.ofAgent)
+	}
+}
+
+// The subscription to every device state is seen in device_names, as
+// Asterisk names it, qualified by the server with several, and not in a
+// device's name.
+func TestSubscribedToAllDevices(t *testing.T) {
+	for _, tc := range []struct {
+		names []string
+		want  bool
+	}{
+		{nil, false},
+		{[]string{"PJSIP/1001"}, false},
+		{[]string{ari.AllDeviceStates}, true},
+		{[]string{"PJSIP/1001", "b~" + ari.AllDeviceStates}, true},
+		{[]string{ari.AllDeviceStates + "x"}, false},
+	} {
+		if got := subscribedToAllDevices(&ari.Application{DeviceNames: tc.names}); got != tc.want {
+			t.Errorf("device_names %q: %v, want %v", tc.names, got, tc.want)
+		}
 	}
 }

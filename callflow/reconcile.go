@@ -82,14 +82,21 @@ func (a *App) fetchView(ctx context.Context, srv *serverARI, first bool, agentDe
 	if _, err := srv.SetEventFilter(ctx, a.cfg.App, append(slices.Clone(EventTypes), a.cfg.ExtraEvents...)...); err != nil {
 		a.log.Warn("ARI event filter", "server", srv.name, "err", err)
 	}
-	if _, err := srv.Unsubscribe(ctx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
-		a.log.Debug("unsubscribe from every device state", "server", srv.name, "err", err)
-	}
-	a.subscribeDevices(ctx, agentDevices)
 	app, err := srv.GetApplication(ctx, a.cfg.App)
 	if err != nil {
 		return nil, err
 	}
+	// stasisq hears only its agents' devices. An older stasisq subscribed to
+	// every device state, and Asterisk keeps an application's subscriptions
+	// across websockets: undone when the application lists it (asked
+	// blindly, Asterisk refuses with 422 at every start, an error on
+	// /metrics).
+	if subscribedToAllDevices(app) {
+		if _, err := srv.Unsubscribe(ctx, a.cfg.App, "deviceState:"); err != nil && !errors.Is(err, ari.ErrNotFound) {
+			a.log.Warn("unsubscribe from every device state", "server", srv.name, "err", err)
+		}
+	}
+	a.subscribeDevices(ctx, agentDevices)
 	chans, err := srv.ListChannels(ctx)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	played CALLER               its last playback finished
 //	transfer DEVICE EXTEN       the agent's phone blind-transfers the caller
 //	drop / reconnect            the events websocket drops / is back
+//	all-devices                 Asterisk holds a subscription of the app
+//	                            to every device state (an older stasisq's)
 //	restart                     a new loop (stasisq restarted) on the same Asterisk
 //	fail OP STATUS              the next OP call (originate, answer, ...) fails
 //	wait DURATION               let the engine's timers run
@@ -242,6 +244,10 @@ func (h *flowHarness) run(cmd string) []string {
 			Bridge: &ari.Bridge{ID: bridge}, Exten: arg(2), Context: "internal", Result: "Success"})
 		// Asterisk hangs the transferer's phone up; its leg leaves.
 		h.send(h.ari.gone(leg, 16)...)
+	case "all-devices":
+		h.ari.mu.Lock()
+		h.ari.allDevices = true
+		h.ari.mu.Unlock()
 	case "drop":
 		h.send(&ari.Disconnected{At: time.Now()})
 	case "reconnect":

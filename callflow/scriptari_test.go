@@ -33,6 +33,9 @@ type scriptARI struct {
 	// lastRecording is the name of the last recording started.
 	lastRecording string
 	seq           int
+	// allDevices: the application is subscribed to every device state (an
+	// older stasisq's subscription, which Asterisk keeps).
+	allDevices bool
 }
 
 type restCall struct {
@@ -265,7 +268,16 @@ func (f *scriptARI) SetEventFilter(ctx context.Context, app string, allowed ...s
 func (f *scriptARI) Unsubscribe(ctx context.Context, app string, src ...string) (*ari.Application, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return &ari.Application{Name: app}, f.call("unsubscribe", "", "%s", strings.Join(src, ","))
+	if err := f.call("unsubscribe", "", "%s", strings.Join(src, ",")); err != nil {
+		return nil, err
+	}
+	if slices.Contains(src, "deviceState:") {
+		if !f.allDevices {
+			return nil, &ari.Error{Status: http.StatusUnprocessableEntity, Message: "Event source was not subscribed to"}
+		}
+		f.allDevices = false
+	}
+	return &ari.Application{Name: app}, nil
 }
 
 func (f *scriptARI) GetApplication(ctx context.Context, app string) (*ari.Application, error) {
@@ -279,7 +291,11 @@ func (f *scriptARI) GetApplication(ctx context.Context, app string) (*ari.Applic
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	return &ari.Application{Name: app, ChannelIDs: ids}, nil
+	a := &ari.Application{Name: app, ChannelIDs: ids}
+	if f.allDevices {
+		a.DeviceNames = []string{ari.AllDeviceStates}
+	}
+	return a, nil
 }
 
 func (f *scriptARI) ListChannels(ctx context.Context) ([]ari.Channel, error) {

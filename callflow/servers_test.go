@@ -158,6 +158,7 @@ func TestServerSetRefusesBadNames(t *testing.T) {
 // server's id (every device state) goes to all.
 func TestSubscriptionsGoToTheirServers(t *testing.T) {
 	a, b := newScriptARI(), newScriptARI()
+	a.allDevices, b.allDevices = true, true // so that unsubscribing every device state is taken
 	set, err := newServerSet([]Server{{Name: "a", ARI: a}, {Name: "b", ARI: b}}, nil)
 	if err != nil {
 		t.Fatal(err)

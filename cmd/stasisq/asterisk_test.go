@@ -831,7 +831,8 @@ exten => _[a-z].,1,Answer()
 // The two parts of a ring's latency an operator reads in /metrics: how
 // late Asterisk delivered its events (by their own timestamps) and how long
 // stasisq took from the input behind a ring to its originate. One call
-// on a quiet Asterisk on this host: both counted, both well under a second.
+// on a quiet Asterisk on this host: both counted, both well under a second;
+// and no subscription request refused.
 func TestAsteriskRingLatencyMetrics(t *testing.T) {
 	e, obs := MustStartAsteriskEnv(t, nil)
 	e.asteriskQueue("support", nil)
@@ -854,6 +855,12 @@ func TestAsteriskRingLatencyMetrics(t *testing.T) {
 		if n < m.atLeast || sum/n >= m.meanUnder {
 			t.Errorf("%s: %v observed, %v s in all; want at least %v, a mean under %v s", m.name, n, sum, m.atLeast, m.meanUnder)
 		}
+	}
+	// Starting asks Asterisk nothing it refuses: the subscription to every
+	// device state is undone only when the application lists one (asked
+	// blindly, Asterisk 22 answers 422 "Event source was not subscribed to").
+	if failed := metricWith(text, "stasisq_ari_request_errors_total", "/subscription"); failed != 0 {
+		t.Errorf("%v failed subscription requests on /metrics, want none", failed)
 	}
 }
 
