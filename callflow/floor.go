@@ -14,8 +14,11 @@ import (
 // Snapshot returns a deep copy of the live state.
 func (a *App) Snapshot(ctx context.Context) (queue.Snapshot, error) {
 	var s queue.Snapshot
-	err := a.do(ctx, func() { s = a.snapshot() })
-	return s, err
+	if err := a.do(ctx, func() { s = a.snapshot() }); err != nil {
+		// ctx ended: the loop may still be writing s (do's fn runs on).
+		return queue.Snapshot{}, err
+	}
+	return s, nil
 }
 
 // Do applies an engine command (pause, reorder, move, pick, login...).

@@ -186,3 +186,29 @@ func TestExecutorCloseCancelsStuckJobs(t *testing.T) {
 	x.Close(ctx) // must return: the stuck job's context is cancelled
 	x.Submit("late", func(context.Context) { t.Error("job ran after Close") })
 }
+
+// A Snapshot whose context ends while the loop takes it returns the error
+// and no snapshot: the loop may still be writing the one it makes (run
+// with -race: reading it raced, seen in CI when retention's sweep met a
+// shutdown).
+func TestSnapshotWithAnEndedContext(t *testing.T) {
+	h := newFlowHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ended := 0
+	for range 300 {
+		s, err := h.app.Snapshot(ctx)
+		if err != nil {
+			ended++
+			if len(s.Queues) != 0 || len(s.Agents) != 0 {
+				t.Fatalf("Snapshot with an ended context: %v and a snapshot %+v", err, s)
+			}
+		}
+	}
+	if ended == 0 {
+		t.Fatal("300 snapshots with an ended context: none returned its error")
+	}
+	if _, err := h.app.Snapshot(context.Background()); err != nil {
+		t.Fatalf("Snapshot afterwards: %v", err)
+	}
+}
