@@ -120,8 +120,11 @@ type App struct {
 	// (recording.go says why).
 	recordings   map[string]string
 	endingBridge map[string]bridgeEnd
-	// up holds the servers whose events websocket is connected.
-	up map[string]bool
+	// up holds the servers whose events websocket is connected; conns
+	// counts each server's connections, so that a reconcile's view fetched
+	// over an earlier one is known stale (reconcile).
+	up    map[string]bool
+	conns map[string]int
 	// resumed: the store's state was loaded (on the first reconcile) and
 	// what is not on a server applied; resumedOn: what is on that server
 	// applied too (its first reconcile); pending is the state until every
@@ -237,6 +240,7 @@ func New(cfg Config) (*App, error) {
 		monitors:       map[string]*monitorSession{},
 		monitorChan:    map[string]*monitorSession{},
 		up:             map[string]bool{},
+		conns:          map[string]int{},
 		resumedOn:      map[string]bool{},
 		downDevices:    map[string]bool{},
 	}

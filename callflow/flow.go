@@ -30,6 +30,7 @@ func (a *App) handleEvent(server string, ev ari.Event) {
 	switch e := ev.(type) {
 	case *ari.Connected:
 		a.up[server] = true
+		a.conns[server]++
 		if a.ari.multi() {
 			a.log.Info("Asterisk server connected", "server", server)
 		}

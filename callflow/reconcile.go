@@ -19,6 +19,7 @@ import (
 type asteriskView struct {
 	server   string // the server it is of: only its legs are judged by it
 	seq      uint64 // a.seq when the fetch started: legs seen later are not judged by it
+	conn     int    // the server's connection it was fetched over (App.conns)
 	inApp    map[string]bool
 	channels map[string]ari.Channel
 	bridges  []ari.Bridge
@@ -31,7 +32,7 @@ type asteriskView struct {
 // startReconcile subscribes to device states and fetches Asterisk's view on
 // the executor; the comparison happens on the loop (reconcile).
 func (a *App) startReconcile(server string) {
-	seq := a.seq
+	seq, conn := a.seq, a.conns[server]
 	first := !a.resumed
 	var devices []string
 	for _, d := range a.devices.devices() {
@@ -68,7 +69,7 @@ func (a *App) startReconcile(server string) {
 			}()
 			return
 		}
-		view.seq, view.server = seq, server
+		view.seq, view.server, view.conn = seq, server, conn
 		a.post(func() { a.reconcile(view) })
 	})
 }
@@ -141,6 +142,14 @@ func (a *App) fetchView(ctx context.Context, srv *serverARI, first bool, agentDe
 // reconcile makes the tables and the engine agree with Asterisk: no caller
 // lost, none duplicated, no agent left ringing, no bridge left behind.
 func (a *App) reconcile(v *asteriskView) {
+	if !a.up[v.server] || v.conn != a.conns[v.server] {
+		// The server went down (or down and up) while its view was
+		// fetched: what the view lists is from before, and applied now it
+		// would put back a caller already closed as lost, and a phone
+		// already made unavailable. The next connection reconciles anew.
+		a.log.Debug("reconcile view dropped: its connection is gone", "server", v.server)
+		return
+	}
 	// What the resume below creates (a static agent rung at once for a
 	// resumed callback) is newer than the view and not judged by it.
 	a.seq++

@@ -42,6 +42,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //	played CALLER               its last playback finished
 //	transfer DEVICE EXTEN       the agent's phone blind-transfers the caller
 //	drop / reconnect            the events websocket drops / is back
+//	reconnect-dropped           it is back, and drops again while the
+//	                            reconcile is fetching Asterisk's view
 //	all-devices                 Asterisk holds a subscription of the app
 //	                            to every device state (an older stasisq's)
 //	restart                     a new loop (stasisq restarted) on the same Asterisk
@@ -252,6 +254,22 @@ func (h *flowHarness) run(cmd string) []string {
 		h.send(&ari.Disconnected{At: time.Now()})
 	case "reconnect":
 		h.send(&ari.Connected{At: time.Now()})
+	case "reconnect-dropped":
+		entered, release := h.ari.holdNext("application")
+		h.send(&ari.Connected{At: time.Now()})
+		<-entered // the reconcile's fetch is under way
+		h.send(&ari.Disconnected{At: time.Now()})
+		// The events reach the loop through the server's forwarder: wait
+		// until it has taken the drop in, then let the fetch end.
+		for down := false; !down; {
+			must(h.app.do(context.Background(), func() {
+				down = true
+				for _, up := range h.app.up {
+					down = down && !up
+				}
+			}))
+		}
+		release()
 	case "restart":
 		h.settle()
 		h.halt()

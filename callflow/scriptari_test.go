@@ -36,6 +36,35 @@ type scriptARI struct {
 	// allDevices: the application is subscribed to every device state (an
 	// older stasisq's subscription, which Asterisk keeps).
 	allDevices bool
+	// held: the next call of the operation waits until released (holdNext).
+	held map[string]*heldCall
+}
+
+type heldCall struct{ entered, release chan struct{} }
+
+// holdNext makes the next call of op (only "application" so far) wait
+// until release is called; entered is closed once it waits.
+func (f *scriptARI) holdNext(op string) (entered <-chan struct{}, release func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.held == nil {
+		f.held = map[string]*heldCall{}
+	}
+	h := &heldCall{entered: make(chan struct{}), release: make(chan struct{})}
+	f.held[op] = h
+	return h.entered, func() { close(h.release) }
+}
+
+// waitIfHeld is where a held call waits, outside the lock.
+func (f *scriptARI) waitIfHeld(op string) {
+	f.mu.Lock()
+	h := f.held[op]
+	delete(f.held, op)
+	f.mu.Unlock()
+	if h != nil {
+		close(h.entered)
+		<-h.release
+	}
 }
 
 type restCall struct {
@@ -281,6 +310,7 @@ func (f *scriptARI) Unsubscribe(ctx context.Context, app string, src ...string) 
 }
 
 func (f *scriptARI) GetApplication(ctx context.Context, app string) (*ari.Application, error) {
+	f.waitIfHeld("application")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("application", "", "%s", app); err != nil {
