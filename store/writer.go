@@ -244,8 +244,9 @@ func (w *writer) commitBatch(batch []queue.Event) {
 	}
 	// Count time in state up to the latest event, so that an agent who sits
 	// paused for an hour shows in the intervals before it unpauses; an
-	// empty batch is the closing one (run).
-	if w.latest.Sub(w.advanced) >= advanceEvery || (len(batch) == 0 && w.latest.After(w.advanced)) {
+	// empty batch is the closing one (run), made only when there is time
+	// to count.
+	if len(batch) == 0 || w.latest.Sub(w.advanced) >= advanceEvery {
 		w.rec.Advance(w.latest)
 		w.advanced = w.latest
 	}

@@ -132,8 +132,7 @@ func sumCounters(url, prefix string, skip func(line string) bool) (int, []string
 		if !strings.HasPrefix(line, prefix) || (skip != nil && skip(line)) {
 			return nil
 		}
-		f := strings.Fields(line)
-		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		v, err := sampleValue(line)
 		if err != nil {
 			return err
 		}

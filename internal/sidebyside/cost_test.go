@@ -173,6 +173,6 @@ func holdingCost(ctx context.Context, be *Bench, sys System, n int, window time.
 // restRequests is how many REST requests stasisq has made (the sum of
 // stasisq_ari_request_duration_seconds_count).
 func restRequests(url string) (int, error) {
-	n, _, err := sumCounters(url, "stasisq_ari_request_duration_seconds_count{", nil)
+	n, _, err := sumCounters(url, requestCount, nil)
 	return n, err
 }

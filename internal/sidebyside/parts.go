@@ -125,9 +125,17 @@ func labelAndValue(line, name string) (label string, value float64, err error) {
 	if j < 0 {
 		return "", 0, fmt.Errorf("%s label not closed", name)
 	}
-	f := strings.Fields(line)
-	value, err = strconv.ParseFloat(f[len(f)-1], 64)
+	value, err = sampleValue(line)
 	return rest[:j], value, err
+}
+
+// sampleValue is the value of one sample line of /metrics (its last field).
+func sampleValue(line string) (float64, error) {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return 0, fmt.Errorf("no value")
+	}
+	return strconv.ParseFloat(f[len(f)-1], 64)
 }
 
 // ringParts is what the histograms and counters counted between before and

@@ -54,7 +54,11 @@ func WriteParts(w io.Writer, results []Result) {
 // differently long: a system that serves the callers sooner ends its run
 // sooner, so its mean is taken over fewer seconds.
 func Summary(stasisq, appQueue Result) string {
-	f := summaryFigures(stasisq, appQueue)
+	return summaryFigures(stasisq, appQueue).line()
+}
+
+// line is the summary line of these figures.
+func (f summary) line() string {
 	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f hold_ratio=%.2f",
 		f.meanRatio, ms(f.p99), f.overtaken, f.secondsRatio, f.holdRatio)
 }
@@ -103,8 +107,8 @@ func SummaryOfRounds(rounds [][2]Result) string {
 		hold = append(hold, f.holdRatio)
 		overtaken = max(overtaken, f.overtaken)
 	}
-	return fmt.Sprintf("asterisk_cpu_ratio=%.2f free_ring_p99_ms=%s overtaken=%d asterisk_cpu_seconds_ratio=%.2f hold_ratio=%.2f rounds=%d",
-		median(mean), ms(median(p99)), overtaken, median(secs), median(hold), len(rounds))
+	f := summary{meanRatio: median(mean), secondsRatio: median(secs), holdRatio: median(hold), p99: median(p99), overtaken: overtaken}
+	return fmt.Sprintf("%s rounds=%d", f.line(), len(rounds))
 }
 
 // median of xs (the lower of the middle two when even).
